@@ -1,0 +1,1 @@
+//! Conformance suite: the tcpmd5 reference model against the live Linux kernel.
