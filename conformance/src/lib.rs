@@ -1,1 +1,3 @@
 //! Conformance suite: the tcpmd5 reference model against the live Linux kernel.
+
+pub mod harness;

@@ -1,0 +1,105 @@
+//! A fresh network namespace for the calling thread only, left again on drop.
+#![allow(unsafe_code)]
+
+use std::fs::File;
+use std::marker::PhantomData;
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::MetadataExt;
+
+use super::error::HarnessError;
+
+const THREAD_NET_NS: &str = "/proc/thread-self/ns/net";
+/// `SO_NETNS_COOKIE` from `asm-generic/socket.h` (not in every libc).
+const SO_NETNS_COOKIE: libc::c_int = 71;
+
+/// The calling thread's membership of a fresh network namespace.
+///
+/// Not `Send`: namespaces are per thread, and the drop must run on the thread
+/// that entered. The namespace itself dies once nothing (thread, socket, fd)
+/// refers to it any more.
+#[derive(Debug)]
+pub struct NetNs {
+    saved: File,
+    inode: u64,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl NetNs {
+    /// Saves the current namespace and moves this thread into a new one.
+    pub fn enter_fresh() -> Result<NetNs, HarnessError> {
+        let saved = File::open(THREAD_NET_NS)
+            .map_err(|e| HarnessError::io(format!("open {THREAD_NET_NS}"), &e))?;
+        // SAFETY: unshare only takes flags; CLONE_NEWNET affects the calling thread alone.
+        if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
+            return Err(HarnessError::last_os("unshare(CLONE_NEWNET)"));
+        }
+        let inode = match current_inode() {
+            Ok(i) => i,
+            Err(e) => {
+                // Best effort: do not leave the thread stranded.
+                restore(&saved);
+                return Err(e);
+            }
+        };
+        Ok(NetNs {
+            saved,
+            inode,
+            _not_send: PhantomData,
+        })
+    }
+
+    /// The namespace's cookie, as `SO_NETNS_COOKIE` reports it and as the
+    /// `tcp_hash_*` tracepoints print it in `net_cookie`.
+    pub fn cookie(&self) -> Result<u64, HarnessError> {
+        let sock = socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::DGRAM, None)
+            .map_err(|e| HarnessError::io("socket(AF_UNIX)", &e))?;
+        let mut cookie: u64 = 0;
+        let mut len = std::mem::size_of::<u64>() as libc::socklen_t;
+        // SAFETY: the fd is open for the whole call, and cookie/len point to a
+        // live u64 and its correct size.
+        let rc = unsafe {
+            libc::getsockopt(
+                sock.as_raw_fd(),
+                libc::SOL_SOCKET,
+                SO_NETNS_COOKIE,
+                (&raw mut cookie).cast(),
+                &raw mut len,
+            )
+        };
+        if rc != 0 {
+            return Err(HarnessError::last_os("getsockopt(SO_NETNS_COOKIE)"));
+        }
+        Ok(cookie)
+    }
+
+    /// The inode of the namespace (as in `net:[<inode>]`), for leftover checks.
+    pub fn inode(&self) -> u64 {
+        self.inode
+    }
+}
+
+/// The inode of the calling thread's current network namespace.
+pub fn current_inode() -> Result<u64, HarnessError> {
+    std::fs::metadata(THREAD_NET_NS)
+        .map(|m| m.ino())
+        .map_err(|e| HarnessError::io(format!("stat {THREAD_NET_NS}"), &e))
+}
+
+fn restore(saved: &File) -> bool {
+    // SAFETY: saved is an open nsfs fd; setns changes only this thread's namespace.
+    unsafe { libc::setns(saved.as_raw_fd(), libc::CLONE_NEWNET) == 0 }
+}
+
+impl Drop for NetNs {
+    fn drop(&mut self) {
+        if !restore(&self.saved) {
+            // The thread would stay in a dying namespace; later labs on it would
+            // still work, but leftovers checks would flag it.
+            eprintln!(
+                "tcpmd5 harness: setns back from net namespace {} failed: {}",
+                self.inode,
+                std::io::Error::last_os_error()
+            );
+        }
+    }
+}

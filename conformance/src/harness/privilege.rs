@@ -1,0 +1,99 @@
+//! How the suite gets the right to create network namespaces: real root, or a
+//! user namespace of its own ("rootless").
+#![allow(unsafe_code)]
+
+use std::fmt;
+use std::fs;
+use std::sync::OnceLock;
+
+/// The privilege the process runs with after [`init`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Privilege {
+    /// Effective uid 0 in the initial user namespace.
+    Root,
+    /// Root inside a private user namespace (and a private home net namespace,
+    /// so threads may `setns` back to it after a lab).
+    Rootless,
+}
+
+/// Why the suite cannot get the privilege it needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsupported {
+    /// Human-readable cause, for the skip message.
+    pub reason: String,
+}
+
+impl fmt::Display for Unsupported {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "no privilege for network namespaces: {}", self.reason)
+    }
+}
+
+impl std::error::Error for Unsupported {}
+
+static CURRENT: OnceLock<Privilege> = OnceLock::new();
+
+/// The privilege established by a successful [`init`], if any.
+pub fn current() -> Option<Privilege> {
+    CURRENT.get().copied()
+}
+
+/// Establishes the privilege; call at the start of `main`, while the process
+/// is still single-threaded (the kernel refuses `CLONE_NEWUSER` otherwise).
+/// Idempotent: a second call returns the first result.
+pub fn init() -> Result<Privilege, Unsupported> {
+    if let Some(p) = current() {
+        return Ok(p);
+    }
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let euid = unsafe { libc::geteuid() };
+    let p = if euid == 0 {
+        Privilege::Root
+    } else {
+        enter_user_namespace(euid)?;
+        Privilege::Rootless
+    };
+    Ok(*CURRENT.get_or_init(|| p))
+}
+
+fn unsupported(reason: impl Into<String>) -> Unsupported {
+    Unsupported {
+        reason: reason.into(),
+    }
+}
+
+fn thread_count() -> usize {
+    fs::read_dir("/proc/self/task").map_or(0, |d| d.count())
+}
+
+fn enter_user_namespace(euid: libc::uid_t) -> Result<(), Unsupported> {
+    let threads = thread_count();
+    if threads > 1 {
+        return Err(unsupported(format!(
+            "not root and the process already has {threads} threads; \
+             unshare(CLONE_NEWUSER) needs a single-threaded process"
+        )));
+    }
+    // SAFETY: getegid has no preconditions and cannot fail.
+    let egid = unsafe { libc::getegid() };
+    // SAFETY: unshare only takes flags; on failure it changes nothing.
+    if unsafe { libc::unshare(libc::CLONE_NEWUSER) } != 0 {
+        let err = std::io::Error::last_os_error();
+        return Err(unsupported(format!("unshare(CLONE_NEWUSER): {err}")));
+    }
+    let write = |path: &str, value: String| {
+        fs::write(path, value).map_err(|e| unsupported(format!("write {path}: {e}")))
+    };
+    write("/proc/self/setgroups", "deny".to_owned())?;
+    write("/proc/self/uid_map", format!("0 {euid} 1"))?;
+    write("/proc/self/gid_map", format!("0 {egid} 1"))?;
+    // A home net namespace owned by our user namespace: without it a thread
+    // could leave for a lab namespace but never `setns` back to the initial
+    // one (that needs CAP_SYS_ADMIN over the initial user namespace).
+    // SAFETY: as above; still single-threaded, so every later thread inherits it.
+    if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
+        let err = std::io::Error::last_os_error();
+        return Err(unsupported(format!("unshare(CLONE_NEWNET): {err}")));
+    }
+    Ok(())
+}
