@@ -99,6 +99,7 @@ impl From<io::Error> for Errno {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::unwrap_used)]
 mod tests {
     use super::Errno;
 

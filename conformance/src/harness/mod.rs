@@ -1,12 +1,17 @@
 //! Low-level harness: namespaces, links, sockets, counters, tracing and raw
 //! frames, everything a conformance case needs to talk to the live kernel.
 
+pub mod counters;
 pub mod errno;
 pub mod error;
 pub mod link;
 pub mod netns;
 pub mod privilege;
+pub mod sockopt;
 pub mod sysctl;
+pub mod system;
+pub mod trace;
+pub mod tracefs;
 
 pub use errno::Errno;
 pub use error::HarnessError;

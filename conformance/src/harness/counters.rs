@@ -1,0 +1,125 @@
+//! TcpExt MIB counters of the calling thread's network namespace.
+//!
+//! Read from `/proc/thread-self/net/netstat`: `/proc/net` follows the
+//! thread-group leader, which is not in the lab's namespace.
+
+use std::collections::BTreeMap;
+use std::fs;
+
+use super::error::HarnessError;
+
+/// The counters a conformance verdict is made of.
+pub const MD5_COUNTERS: [&str; 3] = ["TCPMD5NotFound", "TCPMD5Unexpected", "TCPMD5Failure"];
+
+const NETSTAT: &str = "/proc/thread-self/net/netstat";
+
+/// A snapshot of the `TcpExt:` counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TcpExtCounters(pub BTreeMap<String, u64>);
+
+impl TcpExtCounters {
+    /// Reads the snapshot for the calling thread's namespace.
+    pub fn read() -> Result<TcpExtCounters, HarnessError> {
+        let text = fs::read_to_string(NETSTAT)
+            .map_err(|e| HarnessError::io(format!("read {NETSTAT}"), &e))?;
+        Self::parse(&text).map_err(|detail| HarnessError::Parse {
+            path: NETSTAT.to_owned(),
+            detail,
+        })
+    }
+
+    /// Parses netstat text: a `TcpExt:` line of names followed by one of values.
+    pub fn parse(text: &str) -> Result<TcpExtCounters, String> {
+        let mut lines = text.lines().filter(|l| l.starts_with("TcpExt:"));
+        let (Some(names), Some(values)) = (lines.next(), lines.next()) else {
+            return Err("no TcpExt header/value pair".to_owned());
+        };
+        let names: Vec<&str> = names.split_whitespace().skip(1).collect();
+        let values: Vec<&str> = values.split_whitespace().skip(1).collect();
+        if names.len() != values.len() {
+            return Err(format!(
+                "TcpExt has {} names but {} values",
+                names.len(),
+                values.len()
+            ));
+        }
+        let mut map = BTreeMap::new();
+        for (n, v) in names.into_iter().zip(values) {
+            let v = v
+                .parse::<u64>()
+                .map_err(|e| format!("TcpExt {n}={v}: {e}"))?;
+            map.insert(n.to_owned(), v);
+        }
+        Ok(TcpExtCounters(map))
+    }
+
+    /// One counter, if this kernel has it.
+    pub fn get(&self, name: &str) -> Option<u64> {
+        self.0.get(name).copied()
+    }
+}
+
+/// The non-zero changes from `before` to `after` (counters missing on one
+/// side count as 0 there).
+pub fn delta(before: &TcpExtCounters, after: &TcpExtCounters) -> BTreeMap<String, i64> {
+    let mut out = BTreeMap::new();
+    let names = before.0.keys().chain(after.0.keys());
+    for name in names {
+        let b = before.get(name).unwrap_or(0) as i128;
+        let a = after.get(name).unwrap_or(0) as i128;
+        let d = (a - b).clamp(i64::MIN as i128, i64::MAX as i128) as i64;
+        if d != 0 {
+            out.insert(name.clone(), d);
+        }
+    }
+    out
+}
+
+/// Just the authentication-related changes: `TCPMD5*` and `TCPAO*`.
+pub fn auth_delta(before: &TcpExtCounters, after: &TcpExtCounters) -> BTreeMap<String, i64> {
+    delta(before, after)
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("TCPMD5") || k.starts_with("TCPAO"))
+        .collect()
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = "TcpExt: SyncookiesSent TCPMD5NotFound TCPMD5Unexpected TCPMD5Failure TCPAOGood\n\
+                          TcpExt: 0 1 2 3 4\n\
+                          IpExt: InNoRoutes\nIpExt: 0\n";
+
+    #[test]
+    fn parse_and_delta() {
+        let before = TcpExtCounters::parse(SAMPLE).unwrap_or_default();
+        assert_eq!(before.get("TCPMD5Failure"), Some(3));
+        let mut after = before.clone();
+        after.0.insert("TCPMD5NotFound".into(), 2);
+        after.0.insert("SyncookiesSent".into(), 5);
+        let d = delta(&before, &after);
+        assert_eq!(d.len(), 2);
+        assert_eq!(d.get("TCPMD5NotFound"), Some(&1));
+        let a = auth_delta(&before, &after);
+        assert_eq!(a.len(), 1);
+    }
+
+    #[test]
+    fn parse_rejects_garbage() {
+        assert!(TcpExtCounters::parse("Ip: 1\nIp: 2\n").is_err());
+        assert!(TcpExtCounters::parse("TcpExt: A B\nTcpExt: 1\n").is_err());
+    }
+
+    #[test]
+    fn live_read() {
+        let c = TcpExtCounters::read();
+        assert!(c.is_ok(), "{c:?}");
+        if let Ok(c) = c {
+            for n in MD5_COUNTERS {
+                assert!(c.get(n).is_some(), "{n} missing");
+            }
+        }
+    }
+}
