@@ -1,9 +1,12 @@
 //! Low-level harness: namespaces, links, sockets, counters, tracing and raw
 //! frames, everything a conformance case needs to talk to the live kernel.
 
+pub mod capture;
 pub mod counters;
 pub mod errno;
 pub mod error;
+pub mod lab;
+pub mod leftovers;
 pub mod link;
 pub mod netns;
 pub mod privilege;
@@ -15,3 +18,4 @@ pub mod tracefs;
 
 pub use errno::Errno;
 pub use error::HarnessError;
+pub use lab::Lab;

@@ -1,0 +1,102 @@
+//! Raw Ethernet frames on the peer's side of the veth (AF_PACKET via pnet).
+
+use std::fmt;
+use std::io;
+use std::time::{Duration, Instant};
+
+use pnet_datalink::{Channel, DataLinkReceiver, DataLinkSender, MacAddr, NetworkInterface, linux};
+
+use super::error::HarnessError;
+use super::link::Mac;
+
+/// How long one blocking read may last; `recv_frame` loops on it until its
+/// deadline, so a wait never exceeds the deadline by more than this.
+const POLL_SLICE: Duration = Duration::from_millis(5);
+/// Large enough for a GSO super-frame handed over a veth unsegmented.
+const BUFFER: usize = 65_536 + 64;
+
+/// An AF_PACKET channel bound to one interface of the current namespace.
+/// Its socket (shared by sender and receiver) closes when this is dropped.
+pub struct PeerPort {
+    tx: Box<dyn DataLinkSender>,
+    rx: Box<dyn DataLinkReceiver>,
+    ifindex: u32,
+}
+
+impl fmt::Debug for PeerPort {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PeerPort")
+            .field("ifindex", &self.ifindex)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PeerPort {
+    /// Opens the channel on `ifindex`. The interface description is built by
+    /// hand: pnet's own listing reads /sys/class/net, which belongs to the
+    /// namespace /sys was mounted in, not to ours.
+    pub fn open(ifindex: u32, name: &str, mac: Mac) -> Result<PeerPort, HarnessError> {
+        let iface = NetworkInterface {
+            name: name.to_owned(),
+            description: String::new(),
+            index: ifindex,
+            mac: Some(MacAddr::from(mac)),
+            ips: Vec::new(),
+            flags: 0,
+        };
+        let config = linux::Config {
+            write_buffer_size: BUFFER,
+            read_buffer_size: BUFFER,
+            read_timeout: Some(POLL_SLICE),
+            write_timeout: Some(Duration::from_secs(1)),
+            channel_type: pnet_datalink::ChannelType::Layer2,
+            fanout: None,
+            promiscuous: false,
+            socket_fd: None,
+        };
+        match linux::channel(&iface, config) {
+            Ok(Channel::Ethernet(tx, rx)) => Ok(PeerPort { tx, rx, ifindex }),
+            Ok(_) => Err(HarnessError::Unsupported(
+                "pnet returned a non-Ethernet channel".to_owned(),
+            )),
+            Err(e) => Err(HarnessError::io(format!("AF_PACKET on {name}"), &e)),
+        }
+    }
+
+    /// The interface this port is bound to.
+    pub fn ifindex(&self) -> u32 {
+        self.ifindex
+    }
+
+    /// Sends one complete Ethernet frame.
+    pub fn send_frame(&mut self, frame: &[u8]) -> Result<(), HarnessError> {
+        match self.tx.send_to(frame, None) {
+            Some(Ok(())) => Ok(()),
+            Some(Err(e)) => Err(HarnessError::io("AF_PACKET send", &e)),
+            None => Err(HarnessError::Unsupported(
+                "AF_PACKET send: frame larger than the write buffer".to_owned(),
+            )),
+        }
+    }
+
+    /// The next frame seen on the interface (either direction), or `None`
+    /// once `deadline` passes.
+    pub fn recv_frame(&mut self, deadline: Instant) -> Result<Option<Vec<u8>>, HarnessError> {
+        loop {
+            if Instant::now() >= deadline {
+                return Ok(None);
+            }
+            match self.rx.next() {
+                Ok(frame) => return Ok(Some(frame.to_vec())),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::TimedOut
+                            | io::ErrorKind::WouldBlock
+                            | io::ErrorKind::Interrupted
+                    ) => {}
+                Err(e) => return Err(HarnessError::io("AF_PACKET recv", &e)),
+            }
+        }
+    }
+}

@@ -1,0 +1,238 @@
+//! Live tests of the harness against the running kernel. Tests that need
+//! namespaces print `SKIP <name>: <reason>` and return when not privileged.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+
+use std::net::{IpAddr, SocketAddr, TcpListener};
+use std::os::fd::AsFd;
+use std::sync::Barrier;
+use std::time::{Duration, Instant};
+
+use tcpmd5::Family;
+use tcpmd5_conformance::harness::counters::auth_delta;
+use tcpmd5_conformance::harness::sockopt::{
+    self, Md5SigOption, TCP_MD5SIG_LEN, TcpMd5Sig, set_md5sig,
+};
+use tcpmd5_conformance::harness::{Errno, Lab, netns, sysctl};
+
+use common::{is_synack, lab_or_skip, ports_flags, syn, tcp_of};
+
+const WAIT: Duration = Duration::from_millis(300);
+
+fn handshake(lab: &mut Lab, family: Family, sport: u16) {
+    let listener = TcpListener::bind(SocketAddr::new(lab.kernel_addr(family), 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let pkt = syn(lab.peer_addr(family), lab.kernel_addr(family), sport, port);
+    let t0 = Instant::now();
+    lab.send_ip(&pkt).unwrap();
+    let got = lab
+        .recv_ip(Instant::now() + Duration::from_secs(2), &mut |ip| {
+            is_synack(ip, port, sport)
+        })
+        .unwrap();
+    assert!(got.is_some(), "{family}: no SYN-ACK from the kernel");
+    eprintln!("{family}: SYN-ACK after {:?}", t0.elapsed());
+}
+
+#[test]
+fn handshake_v4_and_v6() {
+    let Some(mut lab) = lab_or_skip("handshake_v4_and_v6") else {
+        return;
+    };
+    eprintln!("Lab::new took {:?}", lab.setup_time());
+    handshake(&mut lab, Family::V4, 40000);
+    handshake(&mut lab, Family::V6, 40001);
+}
+
+#[test]
+fn sysctl_follows_the_thread_namespace() {
+    let Some(lab) = lab_or_skip("sysctl_follows_the_thread_namespace") else {
+        return;
+    };
+    // vp exists only inside the lab, and its IPv6 was disabled by Lab::new.
+    assert_eq!(sysctl::read("net/ipv6/conf/vp/disable_ipv6").unwrap(), "1");
+    let inside = netns::current_inode().unwrap();
+    assert_eq!(inside, lab.netns_inode());
+    drop(lab);
+    assert_ne!(netns::current_inode().unwrap(), inside);
+    assert!(sysctl::read("net/ipv6/conf/vp/disable_ipv6").is_err());
+}
+
+fn unsigned_syn_to_keyed_listener(lab: &mut Lab, family: Family, sport: u16, count: usize) {
+    let listener = TcpListener::bind(SocketAddr::new(lab.kernel_addr(family), 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let key = TcpMd5Sig::new(lab.peer_addr(family), b"secret");
+    set_md5sig(listener.as_fd(), Md5SigOption::Md5Sig, &key, TCP_MD5SIG_LEN).unwrap();
+    let before = lab.counters().unwrap();
+    for i in 0..count {
+        let pkt = syn(
+            lab.peer_addr(family),
+            lab.kernel_addr(family),
+            sport + i as u16,
+            port,
+        );
+        lab.send_ip(&pkt).unwrap();
+    }
+    let got = lab
+        .recv_ip(Instant::now() + WAIT, &mut |ip| {
+            tcp_of(ip)
+                .and_then(ports_flags)
+                .is_some_and(|(s, _, _)| s == port)
+        })
+        .unwrap();
+    assert!(
+        got.is_none(),
+        "{family}: kernel answered an unsigned SYN: {got:?}"
+    );
+    let after = lab.counters().unwrap();
+    let d = auth_delta(&before, &after);
+    assert_eq!(d.len(), 1, "{family}: {d:?}");
+    assert_eq!(
+        d.get("TCPMD5NotFound"),
+        Some(&(count as i64)),
+        "{family}: {d:?}"
+    );
+}
+
+#[test]
+fn md5_key_silences_unsigned_syn() {
+    let Some(mut lab) = lab_or_skip("md5_key_silences_unsigned_syn") else {
+        return;
+    };
+    unsigned_syn_to_keyed_listener(&mut lab, Family::V4, 41000, 1);
+    unsigned_syn_to_keyed_listener(&mut lab, Family::V6, 41100, 1);
+    match lab.trace() {
+        Some(t) => {
+            let ev = t.events().unwrap();
+            assert_eq!(ev.len(), 2, "{ev:?}");
+            assert!(
+                ev.iter().all(|e| e.name == "tcp_hash_md5_required"),
+                "{ev:?}"
+            );
+        }
+        None => eprintln!(
+            "trace witness skipped: {}",
+            lab.trace_unavailable_reason().unwrap_or("?")
+        ),
+    }
+}
+
+#[test]
+fn setsockopt_errors() {
+    assert!(sockopt::md5_supported().unwrap());
+    let l = sockopt::listener("127.0.0.1:0".parse().unwrap(), None).unwrap();
+    let peer: IpAddr = "127.0.0.2".parse().unwrap();
+    let fd = l.as_fd();
+
+    let mut too_long = TcpMd5Sig::new(peer, &[7; 80]);
+    too_long.keylen = 81;
+    let e = set_md5sig(fd, Md5SigOption::Md5Sig, &too_long, TCP_MD5SIG_LEN).unwrap_err();
+    assert_eq!(e.name(), "EINVAL");
+
+    let delete = TcpMd5Sig::new(peer, &[]);
+    let e = set_md5sig(fd, Md5SigOption::Md5Sig, &delete, TCP_MD5SIG_LEN).unwrap_err();
+    assert_eq!(e, Errno(libc::ENOENT));
+
+    let good = TcpMd5Sig::new(peer, b"key");
+    let e = set_md5sig(fd, Md5SigOption::Md5Sig, &good, TCP_MD5SIG_LEN - 1).unwrap_err();
+    assert_eq!(e.name(), "EINVAL");
+
+    set_md5sig(fd, Md5SigOption::Md5Sig, &good, TCP_MD5SIG_LEN).unwrap();
+    set_md5sig(fd, Md5SigOption::Md5SigExt, &good, TCP_MD5SIG_LEN).unwrap();
+    set_md5sig(fd, Md5SigOption::Md5Sig, &delete, TCP_MD5SIG_LEN).unwrap();
+
+    let mut wrong_family = good.clone();
+    wrong_family.family = libc::AF_INET6 as u16;
+    let e = set_md5sig(fd, Md5SigOption::Md5Sig, &wrong_family, TCP_MD5SIG_LEN).unwrap_err();
+    assert_eq!(e.name(), "EINVAL");
+}
+
+/// What one of two concurrent labs saw.
+#[derive(Debug)]
+struct Seen {
+    own_synack: bool,
+    foreign_tcp: usize,
+    not_found: Option<i64>,
+    trace_events: Option<usize>,
+}
+
+fn concurrent_worker(index: u16, barrier: &Barrier) -> Option<Seen> {
+    let lab = lab_or_skip("two_labs_are_isolated");
+    // Both threads must pass the barriers even when one skips.
+    barrier.wait();
+    let mut lab = lab?;
+    let family = Family::V4;
+    let open = TcpListener::bind(SocketAddr::new(lab.kernel_addr(family), 5000)).unwrap();
+    let keyed = TcpListener::bind(SocketAddr::new(lab.kernel_addr(family), 5001)).unwrap();
+    let key = TcpMd5Sig::new(lab.peer_addr(family), b"k");
+    set_md5sig(keyed.as_fd(), Md5SigOption::Md5Sig, &key, TCP_MD5SIG_LEN).unwrap();
+    let before = lab.counters().unwrap();
+    barrier.wait();
+    // Same addresses and ports in both labs; only the source ports differ.
+    let my_sport = 42000 + index;
+    let unsigned = usize::from(index) + 1;
+    for i in 0..unsigned {
+        let p = syn(
+            lab.peer_addr(family),
+            lab.kernel_addr(family),
+            43000 + index * 100 + i as u16,
+            5001,
+        );
+        lab.send_ip(&p).unwrap();
+    }
+    lab.send_ip(&syn(
+        lab.peer_addr(family),
+        lab.kernel_addr(family),
+        my_sport,
+        5000,
+    ))
+    .unwrap();
+    let mut own = false;
+    let mut foreign = 0;
+    let deadline = Instant::now() + Duration::from_millis(500);
+    while let Some(ip) = lab
+        .recv_ip(deadline, &mut |ip| tcp_of(ip).is_some())
+        .unwrap()
+    {
+        if is_synack(&ip, 5000, my_sport) {
+            own = true;
+        } else {
+            foreign += 1;
+        }
+    }
+    let after = lab.counters().unwrap();
+    let trace_events = lab.trace().map(|t| t.events().unwrap().len());
+    drop((open, keyed));
+    Some(Seen {
+        own_synack: own,
+        foreign_tcp: foreign,
+        not_found: auth_delta(&before, &after).get("TCPMD5NotFound").copied(),
+        trace_events,
+    })
+}
+
+#[test]
+fn two_labs_are_isolated() {
+    let barrier = Barrier::new(2);
+    let seen: Vec<Option<Seen>> = std::thread::scope(|s| {
+        let a = s.spawn(|| concurrent_worker(0, &barrier));
+        let b = s.spawn(|| concurrent_worker(1, &barrier));
+        vec![a.join().unwrap(), b.join().unwrap()]
+    });
+    for (i, s) in seen.into_iter().enumerate() {
+        let Some(s) = s else { return };
+        eprintln!("lab {i}: {s:?}");
+        assert!(s.own_synack, "lab {i} missed its SYN-ACK");
+        assert_eq!(s.foreign_tcp, 0, "lab {i} saw the other lab's TCP");
+        assert_eq!(s.not_found, Some(i as i64 + 1), "lab {i} counters");
+        if let Some(n) = s.trace_events {
+            assert_eq!(n, i + 1, "lab {i} trace events");
+        }
+    }
+}
