@@ -51,8 +51,16 @@ fn usable(p: &Path) -> bool {
 fn find_or_mount() -> Result<PathBuf, String> {
     let mut points = mounted();
     points.sort_by_key(|p| p != Path::new("/sys/kernel/tracing"));
-    if let Some(p) = points.into_iter().find(|p| usable(p)) {
-        return Ok(p);
+    if let Some(p) = points.iter().find(|p| usable(p)) {
+        return Ok(p.clone());
+    }
+    if let Some(p) = points.first() {
+        // Mounted but not usable by us (typically: rootless, files owned by
+        // real root); mounting again would fail the same way.
+        return Err(format!(
+            "tracefs at {} is not accessible (instances/ or events/ unreadable)",
+            p.display()
+        ));
     }
     let dir = Path::new(PRIVATE_MOUNT);
     fs::create_dir_all(dir).map_err(|e| format!("mkdir {PRIVATE_MOUNT}: {e}"))?;
