@@ -1,7 +1,33 @@
-//! tcpmd5: a reference implementation of the TCP MD5 Signature Option (RFC 2385)
-//! with the receive-side semantics of the Linux kernel.
+//! tcpmd5: a reference implementation of the TCP MD5 Signature Option
+//! (RFC 2385) with the receive-side semantics of the Linux kernel.
+//!
+//! - [`wire`]: zero-copy IPv4, IPv6 and TCP views that never panic.
+//! - [`scan`]: how a receiver finds the option ([`Semantics`]: RFC-strict,
+//!   Linux before 6.7, Linux 6.7 and later).
+//! - [`digest`]: the RFC 2385 digest, streamed, allocation-free.
+//! - [`sign`]: put the option in a segment or packet, Linux layout.
+//! - [`verdict`]: accept or drop, with the kernel's drop reason, counter and
+//!   tracepoint.
+//! - [`key_table`]: the `TCP_MD5SIG` / `TCP_MD5SIG_EXT` key table and lookup.
+//!
+//! The library does no I/O.
 #![forbid(unsafe_code)]
 
+mod addr_pair;
+pub mod digest;
 mod family;
+mod key;
+pub mod key_table;
+pub mod scan;
+pub mod sign;
+pub mod verdict;
+pub mod wire;
 
+pub use addr_pair::{AddrPair, MixedFamilies};
+pub use digest::{Digest, DigestError, SegmentHasher, segment_digest};
 pub use family::Family;
+pub use key::{Key, KeyLenError, MAX_KEY_LEN};
+pub use key_table::{KeyTable, KeyTableError, Md5SigRequest};
+pub use scan::{AuthScan, Semantics};
+pub use sign::SignError;
+pub use verdict::{Acceptance, DropReason, Verdict, packet_verdict, verify_segment};

@@ -1,0 +1,387 @@
+//! IPv4 header view and representation.
+//!
+//! [`Ipv4Packet::new_checked`] never panics, whatever the bytes: it checks
+//! every length the accessors rely on, and the accessors then only read
+//! inside those bounds.
+
+use core::net::Ipv4Addr;
+
+use super::checksum;
+use super::error::{Layer, WireError};
+
+mod field {
+    use core::ops::Range;
+    pub const VER_IHL: usize = 0;
+    pub const DSCP_ECN: usize = 1;
+    pub const TOTAL_LEN: Range<usize> = 2..4;
+    pub const IDENT: Range<usize> = 4..6;
+    pub const FLAGS_FRAG: Range<usize> = 6..8;
+    pub const TTL: usize = 8;
+    pub const PROTOCOL: usize = 9;
+    pub const CHECKSUM: Range<usize> = 10..12;
+    pub const SRC: Range<usize> = 12..16;
+    pub const DST: Range<usize> = 16..20;
+}
+
+/// Length of an IPv4 header without options.
+pub const HEADER_LEN: usize = 20;
+/// The "more fragments" flag.
+const MF: u16 = 0x2000;
+/// The fragment offset mask.
+const OFFSET_MASK: u16 = 0x1fff;
+
+/// A read (and, for mutable buffers, write) view of an IPv4 packet.
+#[derive(Debug, Clone)]
+pub struct Ipv4Packet<T: AsRef<[u8]>> {
+    buffer: T,
+}
+
+fn be16(b: &[u8], r: core::ops::Range<usize>) -> u16 {
+    match b.get(r) {
+        Some(&[hi, lo]) => u16::from_be_bytes([hi, lo]),
+        _ => 0,
+    }
+}
+
+fn addr(b: &[u8], r: core::ops::Range<usize>) -> Ipv4Addr {
+    match b.get(r) {
+        Some(&[a, b, c, d]) => Ipv4Addr::new(a, b, c, d),
+        _ => Ipv4Addr::UNSPECIFIED,
+    }
+}
+
+impl<T: AsRef<[u8]>> Ipv4Packet<T> {
+    /// Wraps a buffer without checking it; accessors may then return
+    /// defaults for missing bytes (they never panic).
+    pub fn new_unchecked(buffer: T) -> Ipv4Packet<T> {
+        Ipv4Packet { buffer }
+    }
+
+    /// Wraps a buffer after checking version, header length and total length.
+    pub fn new_checked(buffer: T) -> Result<Ipv4Packet<T>, WireError> {
+        let packet = Ipv4Packet::new_unchecked(buffer);
+        packet.check_len()?;
+        Ok(packet)
+    }
+
+    /// Checks that every field the accessors read is inside the buffer.
+    pub fn check_len(&self) -> Result<(), WireError> {
+        let len = self.buffer.as_ref().len();
+        if len < HEADER_LEN {
+            return Err(WireError::Truncated {
+                layer: Layer::Ipv4,
+                expected_len: HEADER_LEN,
+                actual_len: len,
+            });
+        }
+        if self.version() != 4 {
+            return Err(WireError::BadVersion {
+                layer: Layer::Ipv4,
+                expected: 4,
+                actual: self.version(),
+            });
+        }
+        let header_len = self.header_len();
+        if header_len < HEADER_LEN || header_len > len {
+            return Err(WireError::BadHeaderLen {
+                layer: Layer::Ipv4,
+                min_len: HEADER_LEN,
+                actual_len: header_len,
+            });
+        }
+        let total_len = usize::from(self.total_len());
+        if total_len < header_len {
+            return Err(WireError::BadTotalLen {
+                header_len,
+                total_len,
+            });
+        }
+        if total_len > len {
+            return Err(WireError::Truncated {
+                layer: Layer::Ipv4,
+                expected_len: total_len,
+                actual_len: len,
+            });
+        }
+        Ok(())
+    }
+
+    /// Consumes the view, returning the buffer.
+    pub fn into_inner(self) -> T {
+        self.buffer
+    }
+
+    fn b(&self) -> &[u8] {
+        self.buffer.as_ref()
+    }
+
+    /// The version nibble (4).
+    pub fn version(&self) -> u8 {
+        self.b().get(field::VER_IHL).map_or(0, |v| v >> 4)
+    }
+
+    /// Header length in bytes (IHL * 4).
+    pub fn header_len(&self) -> usize {
+        usize::from(self.b().get(field::VER_IHL).map_or(0, |v| v & 0x0f)) * 4
+    }
+
+    /// DSCP and ECN byte.
+    pub fn dscp_ecn(&self) -> u8 {
+        self.b().get(field::DSCP_ECN).copied().unwrap_or(0)
+    }
+
+    /// Total length field.
+    pub fn total_len(&self) -> u16 {
+        be16(self.b(), field::TOTAL_LEN)
+    }
+
+    /// Identification field.
+    pub fn ident(&self) -> u16 {
+        be16(self.b(), field::IDENT)
+    }
+
+    /// Flags and fragment offset, as one 16-bit field.
+    pub fn flags_frag(&self) -> u16 {
+        be16(self.b(), field::FLAGS_FRAG)
+    }
+
+    /// Whether this is a fragment (MF set or a non-zero offset).
+    pub fn is_fragment(&self) -> bool {
+        let v = self.flags_frag();
+        v & MF != 0 || v & OFFSET_MASK != 0
+    }
+
+    /// Time to live.
+    pub fn ttl(&self) -> u8 {
+        self.b().get(field::TTL).copied().unwrap_or(0)
+    }
+
+    /// Protocol number (6 for TCP).
+    pub fn protocol(&self) -> u8 {
+        self.b().get(field::PROTOCOL).copied().unwrap_or(0)
+    }
+
+    /// Header checksum field.
+    pub fn checksum(&self) -> u16 {
+        be16(self.b(), field::CHECKSUM)
+    }
+
+    /// Whether the header checksum is correct.
+    pub fn verify_checksum(&self) -> bool {
+        self.b()
+            .get(..self.header_len())
+            .is_some_and(|h| checksum::checksum(h) == 0)
+    }
+
+    /// Source address.
+    pub fn src_addr(&self) -> Ipv4Addr {
+        addr(self.b(), field::SRC)
+    }
+
+    /// Destination address.
+    pub fn dst_addr(&self) -> Ipv4Addr {
+        addr(self.b(), field::DST)
+    }
+
+    /// Header options (between the fixed header and `header_len`).
+    pub fn options(&self) -> &[u8] {
+        self.b().get(HEADER_LEN..self.header_len()).unwrap_or(&[])
+    }
+
+    /// The payload, bounded by the total length (link padding excluded).
+    pub fn payload(&self) -> &[u8] {
+        let end = usize::from(self.total_len());
+        self.b().get(self.header_len()..end).unwrap_or(&[])
+    }
+}
+
+impl<T: AsRef<[u8]> + AsMut<[u8]>> Ipv4Packet<T> {
+    fn put16(&mut self, r: core::ops::Range<usize>, v: u16) {
+        if let Some(dst) = self.buffer.as_mut().get_mut(r) {
+            dst.copy_from_slice(&v.to_be_bytes());
+        }
+    }
+
+    /// Sets the total length field.
+    pub fn set_total_len(&mut self, v: u16) {
+        self.put16(field::TOTAL_LEN, v);
+    }
+
+    /// Recomputes and stores the header checksum.
+    pub fn fill_checksum(&mut self) {
+        self.put16(field::CHECKSUM, 0);
+        let sum = self
+            .buffer
+            .as_ref()
+            .get(..self.header_len())
+            .map_or(0, checksum::checksum);
+        self.put16(field::CHECKSUM, sum);
+    }
+
+    /// The payload, mutable.
+    pub fn payload_mut(&mut self) -> &mut [u8] {
+        let (start, end) = (self.header_len(), usize::from(self.total_len()));
+        self.buffer.as_mut().get_mut(start..end).unwrap_or(&mut [])
+    }
+}
+
+/// An owned description of an IPv4 header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ipv4Repr<'a> {
+    /// Source address.
+    pub src: Ipv4Addr,
+    /// Destination address.
+    pub dst: Ipv4Addr,
+    /// Protocol number.
+    pub protocol: u8,
+    /// DSCP and ECN byte.
+    pub dscp_ecn: u8,
+    /// Identification.
+    pub ident: u16,
+    /// Flags and fragment offset.
+    pub flags_frag: u16,
+    /// Time to live.
+    pub ttl: u8,
+    /// Header options, as sent (a multiple of 4 bytes, at most 40).
+    pub options: &'a [u8],
+    /// Length of the payload that follows the header.
+    pub payload_len: usize,
+}
+
+impl<'a> Ipv4Repr<'a> {
+    /// Describes a checked packet. The checksum is not verified here: captured
+    /// packets may carry offloaded (partial) checksums.
+    pub fn parse<T: AsRef<[u8]> + ?Sized>(packet: &Ipv4Packet<&'a T>) -> Ipv4Repr<'a> {
+        let inner: &'a T = packet.buffer;
+        let bytes: &'a [u8] = <T as AsRef<[u8]>>::as_ref(inner);
+        Ipv4Repr {
+            src: packet.src_addr(),
+            dst: packet.dst_addr(),
+            protocol: packet.protocol(),
+            dscp_ecn: packet.dscp_ecn(),
+            ident: packet.ident(),
+            flags_frag: packet.flags_frag(),
+            ttl: packet.ttl(),
+            options: packet_options(bytes),
+            payload_len: packet.payload().len(),
+        }
+    }
+
+    /// Header length this representation emits.
+    pub fn header_len(&self) -> usize {
+        HEADER_LEN + self.options.len()
+    }
+
+    /// Writes the header (with a correct checksum) into the start of `buf`.
+    pub fn emit(&self, buf: &mut [u8]) -> Result<usize, WireError> {
+        let header_len = self.header_len();
+        if !self.options.len().is_multiple_of(4) || header_len > 60 {
+            return Err(WireError::BadHeaderLen {
+                layer: Layer::Ipv4,
+                min_len: HEADER_LEN,
+                actual_len: header_len,
+            });
+        }
+        let total = header_len + self.payload_len;
+        let total16 = u16::try_from(total).map_err(|_| WireError::LengthOverflow {
+            layer: Layer::Ipv4,
+            len: total,
+        })?;
+        let Some(h) = buf.get_mut(..header_len) else {
+            return Err(WireError::BufferTooSmall {
+                expected_len: header_len,
+                actual_len: buf.len(),
+            });
+        };
+        let mut fixed = [0u8; HEADER_LEN];
+        fixed[field::VER_IHL] = 0x40 | (header_len / 4) as u8;
+        fixed[field::DSCP_ECN] = self.dscp_ecn;
+        fixed[2..4].copy_from_slice(&total16.to_be_bytes());
+        fixed[4..6].copy_from_slice(&self.ident.to_be_bytes());
+        fixed[6..8].copy_from_slice(&self.flags_frag.to_be_bytes());
+        fixed[field::TTL] = self.ttl;
+        fixed[field::PROTOCOL] = self.protocol;
+        fixed[12..16].copy_from_slice(&self.src.octets());
+        fixed[16..20].copy_from_slice(&self.dst.octets());
+        let (head, opts) = h.split_at_mut(HEADER_LEN);
+        head.copy_from_slice(&fixed);
+        opts.copy_from_slice(self.options);
+        let sum = checksum::checksum(h);
+        if let Some(c) = h.get_mut(field::CHECKSUM) {
+            c.copy_from_slice(&sum.to_be_bytes());
+        }
+        Ok(header_len)
+    }
+}
+
+fn packet_options(b: &[u8]) -> &[u8] {
+    let ihl = usize::from(b.first().map_or(0, |v| v & 0x0f)) * 4;
+    b.get(HEADER_LEN..ihl).unwrap_or(&[])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: [u8; 20] = [
+        0x45, 0x00, 0x00, 0x14, 0x12, 0x34, 0x40, 0x00, 0x40, 0x06, 0x00, 0x00, 10, 99, 0, 2, 10,
+        99, 0, 1,
+    ];
+
+    #[test]
+    fn checked_rejects_short_and_bad_fields() {
+        assert!(matches!(
+            Ipv4Packet::new_checked(&SAMPLE[..19]),
+            Err(WireError::Truncated {
+                expected_len: 20,
+                actual_len: 19,
+                ..
+            })
+        ));
+        let mut v6 = SAMPLE;
+        v6[0] = 0x65;
+        assert!(matches!(
+            Ipv4Packet::new_checked(&v6[..]),
+            Err(WireError::BadVersion {
+                expected: 4,
+                actual: 6,
+                ..
+            })
+        ));
+        let mut ihl = SAMPLE;
+        ihl[0] = 0x44;
+        assert!(matches!(
+            Ipv4Packet::new_checked(&ihl[..]),
+            Err(WireError::BadHeaderLen { .. })
+        ));
+        let mut total = SAMPLE;
+        total[3] = 0x15;
+        assert!(matches!(
+            Ipv4Packet::new_checked(&total[..]),
+            Err(WireError::Truncated {
+                expected_len: 21,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn emit_parse_round_trip() {
+        let repr = Ipv4Repr {
+            src: Ipv4Addr::new(10, 99, 0, 2),
+            dst: Ipv4Addr::new(10, 99, 0, 1),
+            protocol: 6,
+            dscp_ecn: 0,
+            ident: 0x1234,
+            flags_frag: 0x4000,
+            ttl: 64,
+            options: &[],
+            payload_len: 0,
+        };
+        let mut buf = [0u8; 20];
+        assert_eq!(repr.emit(&mut buf), Ok(20));
+        let packet = Ipv4Packet::new_checked(&buf[..]).unwrap();
+        assert!(packet.verify_checksum());
+        assert_eq!(Ipv4Repr::parse(&packet), repr);
+    }
+}
