@@ -36,7 +36,11 @@ fn handshake(lab: &mut Lab, family: Family, sport: u16) {
             is_synack(ip, port, sport)
         })
         .unwrap();
-    assert!(got.is_some(), "{family}: no SYN-ACK from the kernel");
+    let got = got.unwrap_or_else(|| panic!("{family}: no SYN-ACK from the kernel"));
+    assert!(
+        common::tcp_checksum_ok(&got),
+        "{family}: SYN-ACK checksum does not verify"
+    );
     eprintln!("{family}: SYN-ACK after {:?}", t0.elapsed());
 }
 

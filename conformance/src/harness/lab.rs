@@ -11,6 +11,7 @@ use super::counters::TcpExtCounters;
 use super::error::HarnessError;
 use super::link::{self, Mac};
 use super::netns::NetNs;
+use super::offload;
 use super::sysctl;
 use super::trace::TraceSession;
 
@@ -77,6 +78,8 @@ impl Lab {
         ] {
             sysctl::write(&format!("net/ipv6/conf/{KERNEL_IF}/{key}"), value)?;
         }
+        // Real checksums and wire-sized segments in what the peer captures.
+        offload::disable_tx_checksum(KERNEL_IF)?;
         link::set_mac(peer_ifindex, PEER_MAC)?;
         link::add_address(kernel_ifindex, IpAddr::V4(KERNEL_V4), PREFIX_V4)?;
         link::add_address(kernel_ifindex, IpAddr::V6(KERNEL_V6), PREFIX_V6)?;

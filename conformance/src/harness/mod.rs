@@ -9,6 +9,7 @@ pub mod lab;
 pub mod leftovers;
 pub mod link;
 pub mod netns;
+pub mod offload;
 pub mod privilege;
 pub mod sockopt;
 pub mod sysctl;

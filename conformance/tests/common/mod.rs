@@ -137,3 +137,19 @@ pub fn is_synack(ip: &[u8], sport: u16, dport: u16) -> bool {
         .and_then(ports_flags)
         .is_some_and(|(s, d, f)| s == sport && d == dport && f & 0x12 == 0x12)
 }
+
+/// Whether the TCP checksum of an IPv4/IPv6 packet verifies.
+pub fn tcp_checksum_ok(ip: &[u8]) -> bool {
+    let Some(tcp) = tcp_of(ip) else { return false };
+    let mut pseudo = Vec::new();
+    if ip[0] >> 4 == 4 {
+        pseudo.extend_from_slice(&ip[12..20]);
+        pseudo.extend_from_slice(&[0, 6]);
+        pseudo.extend_from_slice(&(tcp.len() as u16).to_be_bytes());
+    } else {
+        pseudo.extend_from_slice(&ip[8..40]);
+        pseudo.extend_from_slice(&(tcp.len() as u32).to_be_bytes());
+        pseudo.extend_from_slice(&[0, 0, 0, 6]);
+    }
+    fold(add_bytes(add_bytes(0, &pseudo), tcp)) == 0
+}
