@@ -1,9 +1,16 @@
 //! Probes the environment: privilege, MD5 support, lab set-up time, tracing.
 //! Single-threaded, so it also exercises the rootless (user namespace) path.
 
+use std::net::{SocketAddr, TcpListener};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
-use tcpmd5_conformance::harness::{Lab, privilege, sockopt, system};
+use tcpmd5::Family;
+
+use tcpmd5_conformance::harness::{HarnessError, Lab, privilege, sockopt, system};
+
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 fn main() -> ExitCode {
     let privilege = match privilege::init() {
@@ -21,13 +28,16 @@ fn main() -> ExitCode {
     let mut drops = Vec::new();
     for _ in 0..labs {
         match Lab::new() {
-            Ok(lab) => {
+            Ok(mut lab) => {
                 times.push(lab.setup_time());
                 if times.len() == 1 {
                     println!(
                         "trace: {}",
                         lab.trace_unavailable_reason().unwrap_or("available")
                     );
+                    for family in Family::ALL {
+                        println!("{family} handshake: {:?}", handshake(&mut lab, family));
+                    }
                 }
                 let t = std::time::Instant::now();
                 drop(lab);
@@ -52,5 +62,22 @@ fn summary(what: &str, times: &mut [std::time::Duration]) {
             "{what} x{}: min {min:?} median {median:?} max {max:?}",
             times.len()
         );
+    }
+}
+
+/// Sends a SYN from the peer and waits for the kernel's SYN-ACK.
+fn handshake(lab: &mut Lab, family: Family) -> Result<Duration, HarnessError> {
+    let listener = TcpListener::bind(SocketAddr::new(lab.kernel_addr(family), 7000))
+        .map_err(|e| HarnessError::io("bind", &e))?;
+    let pkt = common::syn(lab.peer_addr(family), lab.kernel_addr(family), 47000, 7000);
+    let t0 = Instant::now();
+    lab.send_ip(&pkt)?;
+    let got = lab.recv_ip(t0 + Duration::from_secs(1), &mut |ip| {
+        common::is_synack(ip, 7000, 47000)
+    })?;
+    drop(listener);
+    match got {
+        Some(_) => Ok(t0.elapsed()),
+        None => Err(HarnessError::Timeout("no SYN-ACK".to_owned())),
     }
 }

@@ -79,6 +79,27 @@ impl PeerPort {
         }
     }
 
+    /// Discards frames already queued (waiting at most one poll slice for
+    /// more); returns how many were dropped.
+    pub fn drain(&mut self) -> Result<usize, HarnessError> {
+        let mut n = 0;
+        loop {
+            match self.rx.next() {
+                Ok(_) => n += 1,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+                    ) =>
+                {
+                    return Ok(n);
+                }
+                Err(e) => return Err(HarnessError::io("AF_PACKET recv", &e)),
+            }
+        }
+    }
+
     /// The next frame seen on the interface (either direction), or `None`
     /// once `deadline` passes.
     pub fn recv_frame(&mut self, deadline: Instant) -> Result<Option<Vec<u8>>, HarnessError> {

@@ -198,6 +198,12 @@ impl Lab {
         Ok(None)
     }
 
+    /// Forgets frames captured so far (e.g. the kernel's IPv6 MLD reports
+    /// after link-up, or leftovers of a previous step).
+    pub fn drain(&mut self) -> Result<usize, HarnessError> {
+        self.port.drain()
+    }
+
     /// The namespace's TcpExt counters (read from this thread).
     pub fn counters(&self) -> Result<TcpExtCounters, HarnessError> {
         TcpExtCounters::read()

@@ -17,6 +17,11 @@ const SO_NETNS_COOKIE: libc::c_int = 71;
 /// Not `Send`: namespaces are per thread, and the drop must run on the thread
 /// that entered. The namespace itself dies once nothing (thread, socket, fd)
 /// refers to it any more.
+///
+/// ```compile_fail
+/// fn send<T: Send>() {}
+/// send::<tcpmd5_conformance::harness::netns::NetNs>();
+/// ```
 #[derive(Debug)]
 pub struct NetNs {
     saved: File,
