@@ -18,8 +18,13 @@ pub mod digest;
 mod family;
 mod key;
 pub mod key_table;
+pub mod layouts;
+#[cfg(test)]
+mod properties;
 pub mod scan;
 pub mod sign;
+#[cfg(any(test, feature = "proptest"))]
+pub mod strategies;
 pub mod verdict;
 pub mod wire;
 
