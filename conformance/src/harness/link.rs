@@ -19,6 +19,7 @@ use netlink_packet_route::link::{
 use netlink_packet_route::neighbour::{
     NeighbourAddress, NeighbourAttribute, NeighbourMessage, NeighbourState,
 };
+use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage, RouteType};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_ROUTE};
 
@@ -269,4 +270,32 @@ pub fn add_neighbour(ifindex: u32, ip: IpAddr, mac: Mac) -> Result<(), HarnessEr
         NLM_F_CREATE | NLM_F_REPLACE,
     )?;
     Ok(())
+}
+
+/// Whether a route lookup for `ip` (like `ip route get`) finds a local route,
+/// i.e. the kernel will accept packets addressed to it. IPv6 installs the
+/// local route of a new address from a work queue, even with `IFA_F_NODAD`,
+/// so an address can be listed before packets to it are accepted.
+pub fn is_local(ip: IpAddr) -> Result<bool, HarnessError> {
+    let mut msg = RouteMessage::default();
+    msg.header.address_family = family_of(&ip);
+    let (dst, len) = match ip {
+        IpAddr::V4(a) => (RouteAddress::Inet(a), 32),
+        IpAddr::V6(a) => (RouteAddress::Inet6(a), 128),
+    };
+    msg.header.destination_prefix_length = len;
+    msg.attributes.push(RouteAttribute::Destination(dst));
+    let op = format!("get route {ip}");
+    let answers = match Rtnl::open()?.request(&op, RouteNetlinkMessage::GetRoute(msg), 0) {
+        Ok(a) => a,
+        Err(HarnessError::Netlink { errno, .. })
+            if errno.0 == libc::ENETUNREACH || errno.0 == libc::EHOSTUNREACH =>
+        {
+            return Ok(false);
+        }
+        Err(e) => return Err(e),
+    };
+    Ok(answers.iter().any(
+        |m| matches!(m, RouteNetlinkMessage::NewRoute(r) if r.header.kind == RouteType::Local),
+    ))
 }

@@ -4,7 +4,8 @@
     dead_code,
     clippy::indexing_slicing,
     clippy::unwrap_used,
-    clippy::expect_used
+    clippy::expect_used,
+    clippy::panic
 )]
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
