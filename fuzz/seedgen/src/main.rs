@@ -1,0 +1,350 @@
+//! Writes the seed corpora of the fuzz targets: crafted packets (signed SYN
+//! over IPv4 and IPv6, each option-layout corner case) and, when present,
+//! every `packet_hex` / `options_hex` string of `vectors/**/*.json`.
+//!
+//! Usage: `cargo run --manifest-path fuzz/seedgen/Cargo.toml -- [OUT_DIR]`
+//! (default `fuzz/seeds`). Files are named by content, so reruns are
+//! idempotent and never delete anything.
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::path::{Path, PathBuf};
+use std::{env, fs};
+
+use tcpmd5::sign::sign_packet_to_vec;
+use tcpmd5::wire::{IpSegment, Ipv4Repr, Ipv6Repr, TcpFlags, TcpRepr};
+use tcpmd5::{AddrPair, Key};
+
+/// Must match `tcpmd5_fuzz::targets::VERDICT_PREFIX_LEN` and its layout.
+const VERDICT_PREFIXES: [[u8; 4]; 8] = [
+    [0, 0, 0x00, 6], // rfc2385, no key
+    [1, 0, 0x01, 6], // legacy, exact key
+    [2, 0, 0x11, 6], // linux, exact key, signed with it
+    [3, 0, 0x11, 6], // linux-ao, same
+    [2, 0, 0x31, 6], // signed with the wrong key
+    [2, 1, 0x15, 6], // key bound to VRF 5, arriving in 5
+    [2, 0, 0x15, 6], // key bound to VRF 5, arriving outside
+    [1, 0, 0x0a, 6], // wildcard keys for both families
+];
+
+fn fnv(data: &[u8]) -> u64 {
+    data.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+struct Seeds {
+    out: PathBuf,
+    written: usize,
+    rotate: usize,
+}
+
+impl Seeds {
+    fn put(&mut self, target: &str, name: &str, data: &[u8]) {
+        let dir = self.out.join(target);
+        fs::create_dir_all(&dir).expect("create seed dir");
+        let path = dir.join(format!("{name}-{:016x}", fnv(data)));
+        if !path.exists() {
+            fs::write(&path, data).expect("write seed");
+            self.written += 1;
+        }
+    }
+
+    /// A whole IP packet: for the packet, verdict and sign targets, and its
+    /// option area for the scan target.
+    fn packet(&mut self, name: &str, packet: &[u8]) {
+        self.put("parse_packet", name, packet);
+        self.put("sign_verify", name, packet);
+        // Two of the key setups per packet, rotating through them all.
+        for _ in 0..2 {
+            let prefix = VERDICT_PREFIXES[self.rotate % VERDICT_PREFIXES.len()];
+            self.rotate += 1;
+            let mut v = prefix.to_vec();
+            v.extend_from_slice(packet);
+            self.put("verdict", name, &v);
+        }
+        if let Ok(seg) = IpSegment::parse(packet) {
+            self.put("parse_packet", &format!("{name}-tcp"), seg.segment);
+            self.put("auth_scan", name, seg.tcp().options());
+        }
+    }
+
+    fn options(&mut self, name: &str, area: &[u8]) {
+        self.put("auth_scan", name, area);
+        self.put("key_table", name, area);
+        for (v6, signed) in [(false, false), (true, true)] {
+            {
+                let p = ip_packet(v6, area, b"seed", None);
+                let p = if signed { sign(&p).unwrap_or(p) } else { p };
+                let tag = format!("{name}-{}{}", if v6 { "v6" } else { "v4" }, if signed { "-signed" } else { "" });
+                self.packet(&tag, &p);
+            }
+        }
+    }
+}
+
+fn v4() -> (Ipv4Addr, Ipv4Addr) {
+    (Ipv4Addr::new(10, 99, 0, 2), Ipv4Addr::new(10, 99, 0, 1))
+}
+
+fn v6() -> (Ipv6Addr, Ipv6Addr) {
+    ("fd00:99::2".parse().expect("v6"), "fd00:99::1".parse().expect("v6"))
+}
+
+/// An IP packet around a TCP SYN with these options (padded with EOL to a
+/// multiple of 4) and payload; `ext` is an IPv6 extension header chain.
+fn ip_packet(is_v6: bool, options: &[u8], payload: &[u8], ext: Option<&[u8]>) -> Vec<u8> {
+    let mut opts = options.to_vec();
+    opts.truncate(40);
+    while opts.len() % 4 != 0 {
+        opts.push(0);
+    }
+    let addrs = if is_v6 {
+        let (src, dst) = v6();
+        AddrPair::V6 { src, dst }
+    } else {
+        let (src, dst) = v4();
+        AddrPair::V4 { src, dst }
+    };
+    let tcp = TcpRepr {
+        src_port: 40000,
+        dst_port: 179,
+        seq: 0x1000_0001,
+        ack: 0,
+        flags: TcpFlags::SYN,
+        window: 64240,
+        urgent: 0,
+        options: &opts,
+        payload,
+    };
+    let mut seg = vec![0u8; tcp.segment_len()];
+    tcp.emit(&addrs, &mut seg).expect("emit tcp");
+    let mut out = vec![0u8; 60 + 40 + seg.len() + ext.map_or(0, <[u8]>::len)];
+    let hl = match addrs {
+        AddrPair::V4 { src, dst } => Ipv4Repr {
+            src,
+            dst,
+            protocol: 6,
+            dscp_ecn: 0,
+            ident: 1,
+            flags_frag: 0x4000,
+            ttl: 64,
+            options: &[],
+            payload_len: seg.len(),
+        }
+        .emit(&mut out)
+        .expect("emit ipv4"),
+        AddrPair::V6 { src, dst } => {
+            let ext = ext.unwrap_or(&[]);
+            let n = Ipv6Repr {
+                src,
+                dst,
+                next_header: if ext.is_empty() { 6 } else { 0 },
+                traffic_class: 0,
+                flow_label: 0x12345,
+                hop_limit: 64,
+                payload_len: ext.len() + seg.len(),
+            }
+            .emit(&mut out)
+            .expect("emit ipv6");
+            out[n..n + ext.len()].copy_from_slice(ext);
+            n + ext.len()
+        }
+    };
+    out[hl..hl + seg.len()].copy_from_slice(&seg);
+    out.truncate(hl + seg.len());
+    out
+}
+
+fn key_a() -> Key {
+    // The verdict target's key A with key length byte 6 (7 bytes).
+    Key::new(&b"key-A-0123456789"[..7]).expect("key")
+}
+
+fn sign(packet: &[u8]) -> Option<Vec<u8>> {
+    sign_packet_to_vec(packet, &key_a()).ok()
+}
+
+fn md5(digest: u8) -> Vec<u8> {
+    let mut v = vec![19, 18];
+    v.extend([digest; 16]);
+    v
+}
+
+fn cat(parts: &[&[u8]]) -> Vec<u8> {
+    parts.concat()
+}
+
+fn crafted(seeds: &mut Seeds) {
+    let nop2: &[u8] = &[1, 1];
+    let mss: &[u8] = &[2, 4, 5, 0xb4];
+    let ws: &[u8] = &[1, 3, 3, 7];
+    let sackp: &[u8] = &[4, 2];
+    let ts: &[u8] = &[8, 10, 0, 0, 0, 1, 0, 0, 0, 0];
+    let ao: &[u8] = &[29, 16, 1, 2, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9];
+    let m = md5(0xaa);
+    let layouts: Vec<(&str, Vec<u8>)> = vec![
+        ("empty", vec![]),
+        ("linux-md5", cat(&[nop2, &m])),
+        ("linux-md5-mss-ws-sackp", cat(&[nop2, &m, mss, ws, sackp, nop2])),
+        ("typical-syn", cat(&[mss, sackp, ts, ws])),
+        ("md5-at-0", m.clone()),
+        ("md5-len-17", cat(&[&[19, 17], &[0; 15], nop2])),
+        ("md5-len-19", cat(&[&[19, 19], &[0; 17], nop2])),
+        ("md5-twice", cat(&[nop2, &m, nop2, &md5(0xbb)])),
+        ("md5-then-ao", cat(&[nop2, &m, ao])),
+        ("ao-alone", ao.to_vec()),
+        ("ao-len-4", cat(&[&[29, 4, 1, 2], &[1; 16]])),
+        ("eol-first", cat(&[&[0], &m, &[0]])),
+        ("md5-after-eol", cat(&[nop2, &[0, 0], &m])),
+        ("len-0", cat(&[&[8, 0], &[0; 18]])),
+        ("len-1", cat(&[&[8, 1], &[0; 18]])),
+        ("len-past-end", cat(&[&[8, 30], &[0; 18]])),
+        ("nop17-kind", cat(&[&[1; 17], &[7]])),
+        ("short-tail-md5", cat(&[&[1; 23], &m[..17]])),
+        ("md5-in-last-18", cat(&[&[1; 22], &m])),
+        ("unknown-kind-then-md5", cat(&[&[99, 4, 1, 2], &m, nop2])),
+        ("all-nop-40", vec![1; 40]),
+        ("all-eol-40", vec![0; 40]),
+        ("kind-19-len-2", cat(&[&[19, 2], &[1; 18]])),
+        ("tcp-ao-short-tail", cat(&[&[1; 14], &[29, 6, 1, 2, 3, 4]])),
+    ];
+    for (name, area) in &layouts {
+        seeds.options(name, area);
+    }
+    // Oddly long areas for the scan alone.
+    seeds.put("auth_scan", "long-nops-md5", &cat(&[&[1; 300], &m]));
+    seeds.put("auth_scan", "one-byte", &[19]);
+
+    // Signed SYNs, v4 and v6, with and without payload.
+    for is_v6 in [false, true] {
+        for payload in [&b""[..], b"hello, bgp"] {
+            let p = ip_packet(is_v6, &cat(&[mss, sackp, ts, ws]), payload, None);
+            let name = format!("signed-syn-{}-{}", if is_v6 { "v6" } else { "v4" }, payload.len());
+            if let Some(s) = sign(&p) {
+                seeds.packet(&name, &s);
+            }
+            seeds.packet(&format!("unsigned-{name}"), &p);
+        }
+    }
+    // IPv6 with a hop-by-hop header, and one with a fragment header.
+    let hbh: &[u8] = &[6, 0, 1, 4, 0, 0, 0, 0];
+    let p = ip_packet(true, &cat(&[mss]), b"x", Some(hbh));
+    seeds.packet("v6-hop-by-hop", &sign(&p).unwrap_or(p));
+    let frag: &[u8] = &[6, 0, 0, 0, 0, 0, 0, 1];
+    seeds.packet("v6-atomic-fragment", &ip_packet(true, &[], b"", Some(frag)));
+    // Truncated and odd packets.
+    let full = sign(&ip_packet(false, &[], b"abc", None)).unwrap_or_default();
+    for cut in [0, 1, 19, 20, 39, 40, 59] {
+        seeds.put("parse_packet", &format!("cut-{cut}"), &full[..cut.min(full.len())]);
+    }
+    let mut bad_doff = full.clone();
+    if let Some(b) = bad_doff.get_mut(32) {
+        *b = 0xf0;
+    }
+    seeds.packet("bad-doff", &bad_doff);
+
+    // Key table: a few operation streams (any bytes decode as one).
+    for (i, s) in [&[0u8; 32][..], &[0xff; 64], &(0..=255).collect::<Vec<u8>>()].iter().enumerate() {
+        seeds.put("key_table", &format!("bytes-{i}"), s);
+        seeds.put("sign_verify", &format!("bytes-{i}"), s);
+    }
+}
+
+fn hex_decode(s: &str) -> Option<Vec<u8>> {
+    let digits: Vec<u8> = s
+        .trim_start_matches("0x")
+        .bytes()
+        .filter(|b| !b" :_-\n\t".contains(b))
+        .collect();
+    if digits.len() % 2 != 0 {
+        return None;
+    }
+    digits
+        .chunks(2)
+        .map(|p| u8::from_str_radix(std::str::from_utf8(p).ok()?, 16).ok())
+        .collect()
+}
+
+/// Every string value of a `"field": "..."` pair in a JSON text, wherever it
+/// is nested. Not a JSON parser: enough for hex strings.
+fn string_fields<'a>(text: &'a str, field: &str) -> Vec<&'a str> {
+    let needle = format!("\"{field}\"");
+    let mut found = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find(&needle) {
+        rest = &rest[i + needle.len()..];
+        let after = rest.trim_start();
+        let Some(after) = after.strip_prefix(':') else { continue };
+        let after = after.trim_start();
+        let Some(after) = after.strip_prefix('"') else { continue };
+        if let Some(end) = after.find('"') {
+            found.push(&after[..end]);
+        }
+    }
+    found
+}
+
+fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            json_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "json") {
+            out.push(path);
+        }
+    }
+}
+
+fn vectors(seeds: &mut Seeds, root: &Path) -> usize {
+    let mut files = Vec::new();
+    json_files(&root.join("vectors"), &mut files);
+    let mut n = 0;
+    for file in &files {
+        let Ok(text) = fs::read_to_string(file) else { continue };
+        let stem = file.file_stem().map_or("vector".into(), |s| s.to_string_lossy().into_owned());
+        for hex in string_fields(&text, "packet_hex") {
+            if let Some(bytes) = hex_decode(hex) {
+                seeds.packet(&format!("vec-{stem}"), &bytes);
+                n += 1;
+            }
+        }
+        for hex in string_fields(&text, "options_hex") {
+            if let Some(bytes) = hex_decode(hex) {
+                seeds.options(&format!("vec-{stem}"), &bytes);
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
+fn main() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = env::args_os().nth(1).map_or_else(|| root.join("fuzz/seeds"), PathBuf::from);
+    let mut seeds = Seeds { out, written: 0, rotate: 0 };
+    let vectors_only = env::args().any(|a| a == "--vectors-only");
+    if !vectors_only {
+        crafted(&mut seeds);
+    }
+    let from_vectors = vectors(&mut seeds, &root);
+    println!(
+        "seedgen: {} new seed files in {} ({from_vectors} hex strings from vectors/)",
+        seeds.written,
+        seeds.out.display()
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_nested_hex_fields() {
+        let text = r#"{"cases": [{"packet_hex": "4500 00ff"}, {"x": {"options_hex" : "0101"}}]}"#;
+        assert_eq!(string_fields(text, "packet_hex"), vec!["4500 00ff"]);
+        assert_eq!(string_fields(text, "options_hex"), vec!["0101"]);
+        assert_eq!(hex_decode("4500 00ff"), Some(vec![0x45, 0, 0, 0xff]));
+    }
+}
