@@ -1,0 +1,259 @@
+//! Per-packet cost of the RFC 2385 digest, the receive path and signing,
+//! side by side with raw MD5 over the same bytes (md-5 crate, and OpenSSL's
+//! legacy `MD5_Init/Update/Final` with `--features openssl`).
+//!
+//! Benchmark ids are `<run>.<op>.<family>.k<keylen>.p<payload>` / `<impl>`,
+//! where `<run>` is `soft` or `asm` (`--features asm`: md-5's assembly
+//! compression function), so both runs can live in one `target/criterion`.
+//! `ci/bench.sh` runs both and turns the estimates into one table.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    missing_docs,
+    unsafe_code
+)]
+
+use std::hint::black_box;
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::time::Duration;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use md5::{Digest as _, Md5};
+use tcpmd5::sign::{sign_packet_into, sign_segment_in_place};
+use tcpmd5::{AddrPair, Family, Key, KeyTable, Md5SigRequest, Semantics, packet_verdict};
+
+const PAYLOADS: [usize; 6] = [0, 64, 536, 1460, 9000, 65495];
+const KEY_LENS: [usize; 2] = [16, 80];
+const RUN: &str = if cfg!(feature = "asm") { "asm" } else { "soft" };
+/// TCP header with the Linux-layout MD5 option.
+const SIGNED_HEADER_LEN: usize = 40;
+
+#[cfg(feature = "openssl")]
+mod openssl {
+    use core::ffi::{c_int, c_void};
+
+    /// `MD5_CTX` is 92 bytes in OpenSSL 1.x and 3.x; keep slack.
+    #[repr(C, align(8))]
+    struct Md5Ctx([u8; 128]);
+
+    #[link(name = "crypto")]
+    unsafe extern "C" {
+        fn MD5_Init(c: *mut Md5Ctx) -> c_int;
+        fn MD5_Update(c: *mut Md5Ctx, data: *const c_void, len: usize) -> c_int;
+        fn MD5_Final(md: *mut u8, c: *mut Md5Ctx) -> c_int;
+    }
+
+    /// MD5 of `data` with the deprecated-but-present low-level API: no
+    /// provider fetch, just OpenSSL's assembly block function.
+    pub fn md5(data: &[u8]) -> [u8; 16] {
+        let mut ctx = Md5Ctx([0; 128]);
+        let mut out = [0u8; 16];
+        // SAFETY: ctx is larger than MD5_CTX and aligned; data and out are
+        // valid for the lengths given.
+        unsafe {
+            MD5_Init(&mut ctx);
+            MD5_Update(&mut ctx, data.as_ptr().cast(), data.len());
+            MD5_Final(out.as_mut_ptr(), &mut ctx);
+        }
+        out
+    }
+}
+
+fn addrs(family: Family) -> AddrPair {
+    match family {
+        Family::V4 => AddrPair::V4 {
+            src: Ipv4Addr::new(192, 0, 2, 1),
+            dst: Ipv4Addr::new(192, 0, 2, 2),
+        },
+        Family::V6 => AddrPair::V6 {
+            src: Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1),
+            dst: Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 2),
+        },
+    }
+}
+
+fn family_name(family: Family) -> &'static str {
+    match family {
+        Family::V4 => "v4",
+        Family::V6 => "v6",
+    }
+}
+
+fn payload(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 7 % 251) as u8).collect()
+}
+
+fn key(len: usize) -> Key {
+    let bytes: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+    Key::new(&bytes).unwrap()
+}
+
+/// A TCP header of `header_len` bytes (20, or 40 with NOP NOP MD5).
+fn tcp_header(header_len: usize) -> Vec<u8> {
+    let mut h = vec![0u8; header_len];
+    h[0..2].copy_from_slice(&179u16.to_be_bytes());
+    h[2..4].copy_from_slice(&40000u16.to_be_bytes());
+    h[4..8].copy_from_slice(&0x0102_0304u32.to_be_bytes());
+    h[8..12].copy_from_slice(&0x0a0b_0c0du32.to_be_bytes());
+    h[12] = ((header_len / 4) as u8) << 4;
+    h[13] = 0x18; // PSH ACK
+    h[14..16].copy_from_slice(&502u16.to_be_bytes());
+    if header_len == SIGNED_HEADER_LEN {
+        h[20..24].copy_from_slice(&[1, 1, 19, 18]);
+    }
+    h
+}
+
+/// A signed segment, and the digest input laid out contiguously
+/// (pseudo-header, fixed header with zero checksum, payload, key).
+fn signed_segment(addrs: &AddrPair, payload_len: usize, key: &Key) -> (Vec<u8>, Vec<u8>) {
+    let mut segment = tcp_header(SIGNED_HEADER_LEN);
+    segment.extend(payload(payload_len));
+    sign_segment_in_place(addrs, &mut segment, key).unwrap();
+    let mut flat = Vec::new();
+    match addrs {
+        AddrPair::V4 { src, dst } => {
+            flat.extend(src.octets());
+            flat.extend(dst.octets());
+            flat.extend([0, 6]);
+            flat.extend((segment.len() as u16).to_be_bytes());
+        }
+        AddrPair::V6 { src, dst } => {
+            flat.extend(src.octets());
+            flat.extend(dst.octets());
+            flat.extend((segment.len() as u32).to_be_bytes());
+            flat.extend([0, 0, 0, 6]);
+        }
+    }
+    flat.extend(&segment[..16]);
+    flat.extend([0, 0]);
+    flat.extend(&segment[18..20]);
+    flat.extend(&segment[SIGNED_HEADER_LEN..]);
+    flat.extend(key.as_bytes());
+    (segment, flat)
+}
+
+/// An unsigned IP packet carrying `payload_len` bytes.
+fn unsigned_packet(addrs: &AddrPair, payload_len: usize) -> Vec<u8> {
+    let mut segment = tcp_header(20);
+    segment.extend(payload(payload_len));
+    let mut packet = Vec::new();
+    match addrs {
+        AddrPair::V4 { src, dst } => {
+            let total = (20 + segment.len()) as u16;
+            packet.extend([0x45, 0]);
+            packet.extend(total.to_be_bytes());
+            packet.extend([0, 0, 0x40, 0, 64, 6, 0, 0]);
+            packet.extend(src.octets());
+            packet.extend(dst.octets());
+        }
+        AddrPair::V6 { src, dst } => {
+            packet.extend([0x60, 0, 0, 0]);
+            packet.extend((segment.len() as u16).to_be_bytes());
+            packet.extend([6, 64]);
+            packet.extend(src.octets());
+            packet.extend(dst.octets());
+        }
+    }
+    packet.extend(segment);
+    packet
+}
+
+/// The largest payload a signed packet of this family can carry: IPv4's
+/// 16-bit total length includes the IP header, IPv6's payload length not.
+fn max_packet_payload(family: Family) -> usize {
+    match family {
+        Family::V4 => 65535 - 20 - SIGNED_HEADER_LEN,
+        Family::V6 => 65535 - SIGNED_HEADER_LEN,
+    }
+}
+
+fn bench_digest(c: &mut Criterion) {
+    for family in [Family::V4, Family::V6] {
+        let addrs = addrs(family);
+        for key_len in KEY_LENS {
+            let key = key(key_len);
+            for payload_len in PAYLOADS {
+                let (segment, flat) = signed_segment(&addrs, payload_len, &key);
+                let ours = tcpmd5::segment_digest(&addrs, &segment, &key).unwrap();
+                assert_eq!(ours, <[u8; 16]>::from(Md5::digest(&flat)));
+                #[cfg(feature = "openssl")]
+                assert_eq!(ours, openssl::md5(&flat));
+                let name = format!(
+                    "{RUN}.digest.{}.k{key_len}.p{payload_len}",
+                    family_name(family)
+                );
+                let mut g = c.benchmark_group(name);
+                g.throughput(Throughput::Bytes(flat.len() as u64));
+                g.bench_function("tcpmd5", |b| {
+                    b.iter(|| tcpmd5::segment_digest(&addrs, black_box(&segment), &key))
+                });
+                g.bench_function("md5_raw", |b| b.iter(|| Md5::digest(black_box(&flat))));
+                #[cfg(feature = "openssl")]
+                g.bench_function("openssl", |b| b.iter(|| openssl::md5(black_box(&flat))));
+                g.finish();
+            }
+        }
+    }
+}
+
+fn bench_packet(c: &mut Criterion) {
+    let semantics = Semantics::Linux { tcp_ao: false };
+    for family in [Family::V4, Family::V6] {
+        let addrs = addrs(family);
+        let key_len = 16;
+        let key = key(key_len);
+        let mut table = KeyTable::new();
+        let devices: &[(i32, bool)] = &[];
+        table
+            .apply(family, &Md5SigRequest::add(addrs.src(), &key), devices)
+            .unwrap();
+        for requested in PAYLOADS {
+            let payload_len = requested.min(max_packet_payload(family));
+            let unsigned = unsigned_packet(&addrs, payload_len);
+            let mut out = vec![0u8; unsigned.len() + 64];
+            let len = sign_packet_into(&unsigned, &key, &mut out).unwrap();
+            let signed = out[..len].to_vec();
+            let verdict = packet_verdict(&signed, &table, 0, semantics).unwrap();
+            assert!(verdict.is_accept(), "{verdict}");
+            let name = format!(
+                "{RUN}.packet.{}.k{key_len}.p{payload_len}",
+                family_name(family)
+            );
+            let mut g = c.benchmark_group(name);
+            // Same byte count as the digest case (pseudo-header + 20 + payload + key).
+            let pseudo = if matches!(family, Family::V4) { 12 } else { 40 };
+            g.throughput(Throughput::Bytes(
+                (pseudo + 20 + payload_len + key_len) as u64,
+            ));
+            g.bench_function("packet_verdict", |b| {
+                b.iter(|| packet_verdict(black_box(&signed), &table, 0, semantics))
+            });
+            g.bench_function("sign_packet_into", |b| {
+                b.iter(|| sign_packet_into(black_box(&unsigned), &key, &mut out))
+            });
+            g.finish();
+        }
+    }
+}
+
+fn criterion() -> Criterion {
+    let secs = |var: &str, default: f64| {
+        std::env::var(var)
+            .ok()
+            .and_then(|v| v.parse::<f64>().ok())
+            .map_or(Duration::from_secs_f64(default), Duration::from_secs_f64)
+    };
+    Criterion::default()
+        .warm_up_time(secs("BENCH_WARMUP_SECS", 0.3))
+        .measurement_time(secs("BENCH_MEASURE_SECS", 1.0))
+        .sample_size(20)
+}
+
+criterion_group! {
+    name = benches;
+    config = criterion();
+    targets = bench_digest, bench_packet
+}
+criterion_main!(benches);
