@@ -52,6 +52,22 @@ impl Key {
         Ok(key)
     }
 
+    /// A key from a fixed-size array, its length checked at compile time
+    /// (a length outside 1..=80 does not build).
+    pub const fn from_array<const N: usize>(bytes: &[u8; N]) -> Key {
+        const { assert!(N >= 1 && N <= MAX_KEY_LEN, "a key is 1 to 80 bytes") };
+        let mut key = Key {
+            bytes: [0; MAX_KEY_LEN],
+            len: N as u8,
+        };
+        let mut i = 0;
+        while i < N {
+            key.bytes[i] = bytes[i];
+            i += 1;
+        }
+        key
+    }
+
     /// The key bytes.
     pub fn as_bytes(&self) -> &[u8] {
         self.bytes.get(..usize::from(self.len)).unwrap_or(&[])
@@ -86,6 +102,12 @@ mod tests {
         assert_eq!(Key::new(&[0; 80]).unwrap().len(), 80);
         assert_eq!(Key::new(&[0; 81]), Err(KeyLenError { actual_len: 81 }));
         assert_eq!(Key::new(b"a\0b").unwrap().as_bytes(), b"a\0b");
+    }
+
+    #[test]
+    fn from_array_equals_new() {
+        assert_eq!(Key::from_array(b"abc"), Key::new(b"abc").unwrap());
+        assert_eq!(Key::from_array(&[7u8; 80]).len(), 80);
     }
 
     #[test]

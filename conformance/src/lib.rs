@@ -1,3 +1,20 @@
 //! Conformance suite: the tcpmd5 reference model against the live Linux kernel.
+//!
+//! Every case runs in a fresh network namespace with a veth pair: the kernel
+//! on one end, raw frames built by the reference library on the other. The
+//! kernel's verdict is read from its replies, its `TcpExt` counters and,
+//! where available, the `tcp:tcp_hash_*` tracepoints; the expected verdict
+//! always comes from the model.
 
+pub mod case;
+pub mod cases;
+pub mod environment;
+pub mod exchange;
+pub mod expected;
 pub mod harness;
+pub mod judge;
+pub mod listener;
+pub mod outcome;
+pub mod report;
+pub mod runner;
+pub mod segment;

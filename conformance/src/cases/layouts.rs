@@ -1,0 +1,42 @@
+//! Every option-layout corner case, signed, to a listener with and without a
+//! key. The expected verdict is the model's under the probed semantics.
+
+use tcpmd5::Family;
+use tcpmd5::layouts::corner_cases;
+
+use super::common::{key, keyed_listener, keyless_listener, syn};
+use crate::case::Case;
+use crate::outcome::Finding;
+use crate::segment::Signing;
+
+/// Cases of this area.
+pub fn cases() -> Vec<Case> {
+    let mut cases = Vec::new();
+    for (with_key, area) in [(true, "layouts-key"), (false, "layouts-nokey")] {
+        for layout in corner_cases() {
+            let summary = format!("SYN with {}", layout.summary);
+            let area_bytes = layout.area.clone();
+            cases.extend(Case::per_family(
+                area,
+                layout.name,
+                &summary,
+                move |ctx, family: Family| {
+                    let listener = if with_key {
+                        keyed_listener(ctx, family)
+                    } else {
+                        keyless_listener(ctx, family)
+                    };
+                    let listener = match listener {
+                        Ok(l) => l,
+                        Err(e) => return Finding::error(e),
+                    };
+                    let mut probe = syn(ctx, family, 11);
+                    probe.options = area_bytes.clone();
+                    probe.signing = Signing::Key(key());
+                    listener.probe(ctx, &probe)
+                },
+            ));
+        }
+    }
+    cases
+}

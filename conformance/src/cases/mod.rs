@@ -1,0 +1,19 @@
+//! Every conformance case, by area.
+
+mod common;
+mod layouts;
+mod listener;
+mod selfcheck;
+mod sockapi;
+
+use crate::case::Case;
+
+/// All cases, in report order.
+pub fn all() -> Vec<Case> {
+    let mut cases = Vec::new();
+    cases.extend(selfcheck::cases());
+    cases.extend(listener::cases());
+    cases.extend(layouts::cases());
+    cases.extend(sockapi::cases());
+    cases
+}

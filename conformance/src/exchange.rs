@@ -1,0 +1,179 @@
+//! One probe: inject a segment, then a barrier, and collect what the kernel
+//! did: replies on the probe's 4-tuple, counter deltas, tracepoint events.
+//!
+//! "No reply" is decided without sleeping. After the probe the peer sends a
+//! barrier: an unsigned SYN to a keyless listener, whose SYN-ACK is certain.
+//! The injecting thread is pinned to one CPU, so both frames go through the
+//! same per-CPU backlog in order; once the barrier's SYN-ACK is here, the
+//! probe has been processed and any reply to it has been sent. The
+//! `harness/barrier-ordering` case checks this on the running kernel.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use tcpmd5::wire::{IpSegment, TcpFlags};
+use tcpmd5::{AddrPair, Family};
+
+use crate::harness::counters::auth_delta;
+use crate::harness::{Lab, sockopt};
+use crate::segment::SegmentSpec;
+
+/// The port of the keyless barrier listener.
+pub const BARRIER_PORT: u16 = 9;
+/// How long to wait for a barrier (or an expected reply) before calling the
+/// exchange lost.
+pub const BARRIER_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Keyless listeners on the barrier port for both families.
+#[derive(Debug)]
+pub struct Barrier {
+    _v4: socket2::Socket,
+    _v6: socket2::Socket,
+    next_port: u16,
+}
+
+impl Barrier {
+    /// Opens the barrier listeners in the lab's namespace.
+    pub fn open(lab: &Lab) -> std::io::Result<Barrier> {
+        let v4 = sockopt::listener(
+            SocketAddr::new(lab.kernel_addr(Family::V4), BARRIER_PORT),
+            None,
+        )?;
+        let v6 = sockopt::listener(
+            SocketAddr::new(lab.kernel_addr(Family::V6), BARRIER_PORT),
+            Some(true),
+        )?;
+        Ok(Barrier {
+            _v4: v4,
+            _v6: v6,
+            next_port: 61000,
+        })
+    }
+}
+
+/// A reply the kernel sent on the probe's 4-tuple.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// The IP packet.
+    pub packet: Vec<u8>,
+    /// Its addresses.
+    pub addrs: AddrPair,
+    /// The TCP segment.
+    pub segment: Vec<u8>,
+    /// TCP flags.
+    pub flags: TcpFlags,
+    /// Acknowledgement number.
+    pub ack: u32,
+    /// Sequence number.
+    pub seq: u32,
+}
+
+/// Everything observed about one probe.
+#[derive(Debug, Clone, Default)]
+pub struct Observation {
+    /// Replies on the probe's 4-tuple, in arrival order.
+    pub replies: Vec<Reply>,
+    /// Changes of the `TCPMD5*`/`TCPAO*` counters.
+    pub auth_counters: BTreeMap<String, i64>,
+    /// Every `TcpExt` counter change, for the report.
+    pub all_counters: BTreeMap<String, i64>,
+    /// `tcp:tcp_hash_*` events, or `None` when tracing is unavailable.
+    pub trace: Option<Vec<String>>,
+    /// Whether the barrier came back (the probe is known to be processed).
+    pub barrier_seen: bool,
+    /// Time from injection to the barrier's reply.
+    pub elapsed: Duration,
+}
+
+fn reply_of(packet: &[u8], from: SocketAddr, to: SocketAddr) -> Option<Reply> {
+    let located = IpSegment::parse(packet).ok()?;
+    let tcp = located.tcp();
+    if located.addrs.src() != from.ip()
+        || located.addrs.dst() != to.ip()
+        || tcp.src_port() != from.port()
+        || tcp.dst_port() != to.port()
+    {
+        return None;
+    }
+    Some(Reply {
+        packet: packet.to_vec(),
+        addrs: located.addrs,
+        segment: located.segment.to_vec(),
+        flags: tcp.flags(),
+        ack: tcp.ack_number(),
+        seq: tcp.seq_number(),
+    })
+}
+
+/// Injects `probe`, then a barrier SYN, and waits for the barrier's SYN-ACK,
+/// collecting every reply to `probe` (matched on the full 4-tuple).
+pub fn exchange(
+    lab: &mut Lab,
+    barrier: &mut Barrier,
+    probe: &SegmentSpec,
+) -> Result<Observation, String> {
+    let before = lab.counters().map_err(|e| e.to_string())?;
+    let trace_before = match lab.trace() {
+        Some(t) => Some(t.events().map_err(|e| e.to_string())?.len()),
+        None => None,
+    };
+    let family = probe.addrs.family();
+    let peer = SocketAddr::new(probe.addrs.src(), probe.src_port);
+    let kernel = SocketAddr::new(probe.addrs.dst(), probe.dst_port);
+    barrier.next_port = barrier.next_port.wrapping_add(1).max(61000);
+    let barrier_isn = 0x0bad_0000 | u32::from(barrier.next_port);
+    let barrier_peer = SocketAddr::new(lab.peer_addr(family), barrier.next_port);
+    let barrier_kernel = SocketAddr::new(lab.kernel_addr(family), BARRIER_PORT);
+    let barrier_syn = SegmentSpec::syn(
+        barrier_peer.ip(),
+        barrier_kernel.ip(),
+        barrier_peer.port(),
+        BARRIER_PORT,
+        barrier_isn,
+    );
+
+    lab.drain().map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    lab.send_ip(&probe.packet()).map_err(|e| e.to_string())?;
+    lab.send_ip(&barrier_syn.packet())
+        .map_err(|e| e.to_string())?;
+
+    let mut obs = Observation::default();
+    let deadline = started + BARRIER_TIMEOUT;
+    while !obs.barrier_seen {
+        let mut keep = |p: &[u8]| {
+            reply_of(p, kernel, peer).is_some()
+                || reply_of(p, barrier_kernel, barrier_peer).is_some()
+        };
+        let Some(packet) = lab
+            .recv_ip(deadline, &mut keep)
+            .map_err(|e| e.to_string())?
+        else {
+            break;
+        };
+        if let Some(r) = reply_of(&packet, barrier_kernel, barrier_peer) {
+            if r.flags.contains(TcpFlags::SYN | TcpFlags::ACK)
+                && r.ack == barrier_isn.wrapping_add(1)
+            {
+                obs.barrier_seen = true;
+            }
+        } else if let Some(r) = reply_of(&packet, kernel, peer) {
+            obs.replies.push(r);
+        }
+    }
+    obs.elapsed = started.elapsed();
+    let after = lab.counters().map_err(|e| e.to_string())?;
+    obs.auth_counters = auth_delta(&before, &after);
+    obs.all_counters = crate::harness::counters::delta(&before, &after);
+    if let (Some(t), Some(n)) = (lab.trace(), trace_before) {
+        let events = t.events().map_err(|e| e.to_string())?;
+        obs.trace = Some(events.into_iter().skip(n).map(|e| e.name).collect());
+    }
+    Ok(obs)
+}
+
+/// The kernel-side address of a probe, for key lookups in replies.
+pub fn kernel_side(probe: &SegmentSpec) -> IpAddr {
+    probe.addrs.dst()
+}

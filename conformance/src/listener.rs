@@ -1,0 +1,139 @@
+//! A kernel listener and its key-table model, kept in step: every request is
+//! made to both with the same bytes.
+
+use std::net::{IpAddr, SocketAddr};
+use std::os::fd::AsFd;
+
+use tcpmd5::key_table::{KeyChange, KeyTable, KeyTableError, Md5SigRequest};
+use tcpmd5::{Family, Key, Semantics, Verdict, packet_verdict};
+
+use crate::exchange::{Barrier, exchange};
+use crate::harness::{Errno, Lab, sockopt};
+use crate::judge::judge;
+use crate::outcome::Finding;
+use crate::segment::SegmentSpec;
+
+/// A listening socket in the lab and the model of its keys.
+#[derive(Debug)]
+pub struct Listener {
+    sock: socket2::Socket,
+    /// Its local address.
+    pub addr: SocketAddr,
+    /// The socket's family (an IPv6 listener may accept IPv4 too).
+    pub family: Family,
+    /// The model of its key table.
+    pub model: KeyTable,
+    devices: Vec<(i32, bool)>,
+}
+
+impl Listener {
+    /// Listens on the kernel's address of `family` (or the wildcard, for a
+    /// dual-stack IPv6 listener) at `port`.
+    pub fn open(
+        lab: &Lab,
+        family: Family,
+        port: u16,
+        dual_stack: bool,
+    ) -> Result<Listener, String> {
+        let ip = if dual_stack {
+            IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED)
+        } else {
+            lab.kernel_addr(family)
+        };
+        let v6only = match family {
+            Family::V4 => None,
+            Family::V6 => Some(!dual_stack),
+        };
+        let addr = SocketAddr::new(ip, port);
+        let sock = sockopt::listener(addr, v6only).map_err(|e| format!("listen on {addr}: {e}"))?;
+        // lo is 1; vk and vp are plain veths: none is an L3 master (VRF).
+        let devices = vec![
+            (1, false),
+            (lab.kernel_ifindex() as i32, false),
+            (lab.peer_ifindex() as i32, false),
+        ];
+        Ok(Listener {
+            sock,
+            addr,
+            family,
+            model: KeyTable::new(),
+            devices,
+        })
+    }
+
+    /// Makes `request` to the kernel and to the model; returns both answers.
+    pub fn apply(
+        &mut self,
+        request: &Md5SigRequest,
+    ) -> (Result<(), Errno>, Result<KeyChange, KeyTableError>) {
+        let bytes = request.to_bytes();
+        let optval = bytes.get(..request.optlen.min(bytes.len())).unwrap_or(&[]);
+        let kernel = sockopt::set_md5sig_raw(self.sock.as_fd(), request.option.optname(), optval);
+        let model = self
+            .model
+            .apply(self.family, request, self.devices.as_slice());
+        (kernel, model)
+    }
+
+    /// Makes `request` and requires both to accept it.
+    pub fn must_apply(&mut self, request: &Md5SigRequest) -> Result<(), String> {
+        match self.apply(request) {
+            (Ok(()), Ok(_)) => Ok(()),
+            (kernel, model) => Err(format!(
+                "setting up {request:?}: kernel {:?}, model {:?}",
+                kernel.map_err(|e| e.name()),
+                model.map_err(|e| e.errno_name())
+            )),
+        }
+    }
+
+    /// Adds a key for one peer.
+    pub fn add_key(&mut self, peer: IpAddr, key: &Key) -> Result<(), String> {
+        self.must_apply(&Md5SigRequest::add(peer, key))
+    }
+
+    /// The model's key for a peer (what the kernel signs replies with).
+    pub fn key_for(&self, peer: IpAddr) -> Option<Key> {
+        self.model.lookup(peer, 0).map(|e| e.key.clone())
+    }
+
+    /// Sends `probe` (a SYN to this listener) and judges the kernel's
+    /// handling against the model under `semantics`.
+    pub fn probe_syn(
+        &self,
+        lab: &mut Lab,
+        barrier: &mut Barrier,
+        probe: &SegmentSpec,
+        semantics: Semantics,
+    ) -> Finding {
+        let packet = probe.packet();
+        let expected = match packet_verdict(&packet, &self.model, 0, semantics) {
+            Ok(v) => v,
+            Err(e) => return Finding::error(format!("the model cannot read the probe: {e}")),
+        };
+        self.probe_syn_expecting(lab, barrier, probe, expected)
+    }
+
+    /// [`Listener::probe_syn`] in a case's context.
+    pub fn probe(&self, ctx: &mut crate::case::Ctx<'_>, probe: &SegmentSpec) -> Finding {
+        self.probe_syn(&mut ctx.lab, &mut ctx.barrier, probe, ctx.env.semantics)
+    }
+
+    /// Like [`Listener::probe_syn`] with the expected verdict given (used by
+    /// the semantics probe, which tries several models).
+    pub fn probe_syn_expecting(
+        &self,
+        lab: &mut Lab,
+        barrier: &mut Barrier,
+        probe: &SegmentSpec,
+        expected: Verdict,
+    ) -> Finding {
+        match exchange(lab, barrier, probe) {
+            Ok(obs) => {
+                let key = self.key_for(probe.addrs.src());
+                judge(&obs, probe.seq.wrapping_add(1), expected, key.as_ref())
+            }
+            Err(e) => Finding::error(e),
+        }
+    }
+}

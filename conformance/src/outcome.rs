@@ -1,0 +1,163 @@
+//! The outcome of one case, and what a report says about it.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// Pass, fail, expected failure, skip or error.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", content = "reason", rename_all = "kebab-case")]
+pub enum Outcome {
+    /// The kernel did what the model predicts, and every witness agrees.
+    Pass,
+    /// The kernel and the model disagree (or the witnesses do).
+    Fail(String),
+    /// A known, documented kernel divergence (`expected-failures.json`).
+    ExpectedFail(String),
+    /// The case cannot run here; never counted as a pass.
+    Skip(String),
+    /// The harness could not decide (setup failed, barrier lost).
+    Error(String),
+}
+
+impl Outcome {
+    /// The short label (`pass`, `fail`, `xfail`, `skip`, `error`).
+    pub fn label(&self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Fail(_) => "fail",
+            Outcome::ExpectedFail(_) => "xfail",
+            Outcome::Skip(_) => "skip",
+            Outcome::Error(_) => "error",
+        }
+    }
+
+    /// Whether this outcome fails a run (fail or error).
+    pub fn is_failure(&self) -> bool {
+        matches!(self, Outcome::Fail(_) | Outcome::Error(_))
+    }
+
+    /// The reason, for non-pass outcomes.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Outcome::Pass => None,
+            Outcome::Fail(r) | Outcome::ExpectedFail(r) | Outcome::Skip(r) | Outcome::Error(r) => {
+                Some(r)
+            }
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.reason() {
+            None => f.write_str(self.label()),
+            Some(r) => write!(f, "{}: {r}", self.label()),
+        }
+    }
+}
+
+/// What a case body found: its verdict, and expected vs observed in words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// Pass, fail or error (skip and expected-fail are decided by the runner).
+    pub outcome: Outcome,
+    /// What the model predicts.
+    pub expected: String,
+    /// What the kernel did.
+    pub observed: String,
+    /// Supporting detail (counter deltas, trace events, digests checked).
+    pub notes: Vec<String>,
+}
+
+impl Finding {
+    /// A finding from a comparison: pass when `problems` is empty.
+    pub fn compare(
+        expected: String,
+        observed: String,
+        problems: Vec<String>,
+        notes: Vec<String>,
+    ) -> Finding {
+        let outcome = if problems.is_empty() {
+            Outcome::Pass
+        } else {
+            Outcome::Fail(problems.join("; "))
+        };
+        Finding {
+            outcome,
+            expected,
+            observed,
+            notes,
+        }
+    }
+
+    /// A harness error.
+    pub fn error(why: impl Into<String>) -> Finding {
+        Finding {
+            outcome: Outcome::Error(why.into()),
+            expected: String::new(),
+            observed: String::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// Merges several findings of one case (all must pass).
+    pub fn all(findings: Vec<Finding>) -> Finding {
+        let mut expected = Vec::new();
+        let mut observed = Vec::new();
+        let mut notes = Vec::new();
+        let mut problems = Vec::new();
+        let mut error = None;
+        for f in findings {
+            expected.push(f.expected);
+            observed.push(f.observed);
+            notes.extend(f.notes);
+            match f.outcome {
+                Outcome::Pass => {}
+                Outcome::Error(e) => error = Some(e),
+                other => problems.extend(other.reason().map(str::to_owned)),
+            }
+        }
+        let outcome = match (error, problems.is_empty()) {
+            (Some(e), _) => Outcome::Error(e),
+            (None, true) => Outcome::Pass,
+            (None, false) => Outcome::Fail(problems.join("; ")),
+        };
+        Finding {
+            outcome,
+            expected: expected.join(" | "),
+            observed: observed.join(" | "),
+            notes,
+        }
+    }
+}
+
+/// A case's result as reported.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseReport {
+    /// Case id.
+    pub id: String,
+    /// Area.
+    pub area: String,
+    /// Family, if the case is per family.
+    pub family: Option<String>,
+    /// What the case checks.
+    pub summary: String,
+    /// Outcome.
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    /// Expected (model).
+    pub expected: String,
+    /// Observed (kernel).
+    pub observed: String,
+    /// Details.
+    pub notes: Vec<String>,
+    /// Wall time of the case, namespace setup and teardown included.
+    #[serde(serialize_with = "millis")]
+    pub duration: Duration,
+}
+
+fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64() * 1000.0)
+}

@@ -1,0 +1,137 @@
+//! Running cases: each on a worker thread, in its own lab, with the
+//! outcome held against the expected-failures list.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use crate::case::{Case, Ctx};
+use crate::environment::{Environment, Unavailable};
+use crate::exchange::Barrier;
+use crate::expected::{self, ExpectedFailure};
+use crate::harness::{Lab, system};
+use crate::outcome::{CaseReport, Outcome};
+
+/// The cases whose id contains any of `filters` (all when empty).
+pub fn select(cases: Vec<Case>, filters: &[String]) -> Vec<Case> {
+    cases
+        .into_iter()
+        .filter(|c| filters.is_empty() || filters.iter().any(|f| c.id.contains(f.as_str())))
+        .collect()
+}
+
+/// Runs one case on the calling thread.
+pub fn run_case(
+    case: &Case,
+    env: &Result<Environment, Unavailable>,
+    xfails: &[ExpectedFailure],
+) -> CaseReport {
+    let started = Instant::now();
+    let (outcome, expected, observed, notes) = match env {
+        Err(Unavailable(why)) => (
+            Outcome::Skip(why.clone()),
+            String::new(),
+            String::new(),
+            vec![],
+        ),
+        Ok(env) => match case.unmet_need(env) {
+            Some(why) => (Outcome::Skip(why), String::new(), String::new(), vec![]),
+            None => {
+                let f = run_body(case, env);
+                let outcome = apply_expected(case, env, f.outcome, xfails);
+                (outcome, f.expected, f.observed, f.notes)
+            }
+        },
+    };
+    CaseReport {
+        id: case.id.clone(),
+        area: case.area.to_owned(),
+        family: case.family.map(|f| f.to_string()),
+        summary: case.summary.clone(),
+        outcome,
+        expected,
+        observed,
+        notes,
+        duration: started.elapsed(),
+    }
+}
+
+fn run_body(case: &Case, env: &Environment) -> crate::outcome::Finding {
+    let lab = match Lab::new() {
+        Ok(l) => l,
+        Err(e) => return crate::outcome::Finding::error(format!("lab setup: {e}")),
+    };
+    let barrier = match Barrier::open(&lab) {
+        Ok(b) => b,
+        Err(e) => return crate::outcome::Finding::error(format!("barrier listener: {e}")),
+    };
+    let mut ctx = Ctx { lab, barrier, env };
+    (case.body)(&mut ctx)
+}
+
+fn apply_expected(
+    case: &Case,
+    env: &Environment,
+    outcome: Outcome,
+    xfails: &[ExpectedFailure],
+) -> Outcome {
+    match (
+        expected::lookup(xfails, &case.id, env.kernel_version),
+        outcome,
+    ) {
+        (Some(x), Outcome::Fail(why)) => {
+            Outcome::ExpectedFail(format!("{} (observed: {why})", x.reason))
+        }
+        (Some(x), Outcome::Pass) => Outcome::Fail(format!(
+            "listed as an expected failure ({}) but passed: the entry is stale",
+            x.reason
+        )),
+        (_, other) => other,
+    }
+}
+
+/// Runs `cases` on `jobs` worker threads (each pinned to a CPU so its
+/// injected frames stay in one backlog), calling `progress` after each.
+/// Reports come back in the order of `cases`.
+pub fn run_all(
+    cases: &[Case],
+    env: &Result<Environment, Unavailable>,
+    jobs: usize,
+    progress: &(dyn Fn(&CaseReport, usize, usize) + Sync),
+) -> Result<Vec<CaseReport>, String> {
+    let xfails = expected::load()?;
+    let queue: Mutex<VecDeque<usize>> = Mutex::new((0..cases.len()).collect());
+    let results: Mutex<Vec<Option<CaseReport>>> = Mutex::new(vec![None; cases.len()]);
+    let done = Mutex::new(0usize);
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    std::thread::scope(|scope| {
+        for worker in 0..jobs.max(1) {
+            let (queue, results, done, xfails) = (&queue, &results, &done, &xfails);
+            scope.spawn(move || {
+                // Best effort: unpinned, the barrier may rarely be reordered,
+                // which the barrier-ordering case would report.
+                let _ = system::pin_current_thread(worker % cpus);
+                loop {
+                    let next = queue.lock().ok().and_then(|mut q| q.pop_front());
+                    let Some(i) = next else { break };
+                    let Some(case) = cases.get(i) else { break };
+                    let report = run_case(case, env, xfails);
+                    let finished = done.lock().map(|mut d| {
+                        *d += 1;
+                        *d
+                    });
+                    progress(&report, finished.unwrap_or(0), cases.len());
+                    if let Ok(mut r) = results.lock()
+                        && let Some(slot) = r.get_mut(i)
+                    {
+                        *slot = Some(report);
+                    }
+                }
+            });
+        }
+    });
+    let results = results
+        .into_inner()
+        .map_err(|_| "a worker panicked".to_owned())?;
+    Ok(results.into_iter().flatten().collect())
+}

@@ -1,0 +1,151 @@
+//! Building the segments the peer injects: a TCP segment from a description,
+//! optionally signed (possibly over the wrong addresses), optionally
+//! corrupted after signing, wrapped in an IPv4 or IPv6 header.
+
+use std::net::IpAddr;
+
+use tcpmd5::sign::{refresh_checksum, sign_segment_in_place};
+use tcpmd5::wire::{Ipv4Repr, Ipv6Repr, TcpFlags, TcpRepr};
+use tcpmd5::{AddrPair, Key};
+
+/// The option area Linux puts in a SYN with a key: NOP NOP MD5, then MSS.
+pub const SIGNED_SYN_OPTIONS: [u8; 24] = [
+    1, 1, 19, 18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 4, 0x05, 0xb4,
+];
+/// An unsigned SYN's options: MSS alone.
+pub const UNSIGNED_SYN_OPTIONS: [u8; 4] = [2, 4, 0x05, 0xb4];
+
+/// How to sign a segment.
+#[derive(Debug, Clone)]
+pub enum Signing {
+    /// Leave the MD5 option (if any) as it is (zero digest placeholder).
+    None,
+    /// Sign with `key` over the real addresses.
+    Key(Key),
+    /// Sign with `key` over other pseudo-header addresses.
+    KeyOver(Key, AddrPair),
+}
+
+/// A segment the peer sends.
+#[derive(Debug, Clone)]
+pub struct SegmentSpec {
+    /// Real source and destination (the IP header).
+    pub addrs: AddrPair,
+    /// Source port.
+    pub src_port: u16,
+    /// Destination port.
+    pub dst_port: u16,
+    /// Sequence number.
+    pub seq: u32,
+    /// Acknowledgement number.
+    pub ack: u32,
+    /// Flags.
+    pub flags: TcpFlags,
+    /// Window.
+    pub window: u16,
+    /// Urgent pointer.
+    pub urgent: u16,
+    /// Option area (a multiple of 4).
+    pub options: Vec<u8>,
+    /// Payload.
+    pub payload: Vec<u8>,
+    /// Signing.
+    pub signing: Signing,
+    /// Bits to flip in the TCP segment after signing: (byte offset, bit).
+    pub flips: Vec<(usize, u8)>,
+}
+
+impl SegmentSpec {
+    /// A SYN from `src:src_port` to `dst:dst_port` with sequence `isn`.
+    pub fn syn(src: IpAddr, dst: IpAddr, src_port: u16, dst_port: u16, isn: u32) -> SegmentSpec {
+        SegmentSpec {
+            addrs: AddrPair::new(src, dst).unwrap_or(AddrPair::V4 {
+                src: std::net::Ipv4Addr::UNSPECIFIED,
+                dst: std::net::Ipv4Addr::UNSPECIFIED,
+            }),
+            src_port,
+            dst_port,
+            seq: isn,
+            ack: 0,
+            flags: TcpFlags::SYN,
+            window: 64240,
+            urgent: 0,
+            options: UNSIGNED_SYN_OPTIONS.to_vec(),
+            payload: Vec::new(),
+            signing: Signing::None,
+            flips: Vec::new(),
+        }
+    }
+
+    /// The TCP segment bytes (signed, corrupted, checksum correct for the
+    /// real addresses).
+    pub fn segment(&self) -> Vec<u8> {
+        let repr = TcpRepr {
+            src_port: self.src_port,
+            dst_port: self.dst_port,
+            seq: self.seq,
+            ack: self.ack,
+            flags: self.flags,
+            window: self.window,
+            urgent: self.urgent,
+            options: &self.options,
+            payload: &self.payload,
+        };
+        let mut seg = vec![0u8; repr.segment_len()];
+        // Options are built by the suite: a multiple of 4 and at most 40.
+        let _ = repr.emit(&self.addrs, &mut seg);
+        let sign_over = match &self.signing {
+            Signing::None => None,
+            Signing::Key(k) => Some((k, self.addrs)),
+            Signing::KeyOver(k, over) => Some((k, *over)),
+        };
+        if let Some((key, over)) = sign_over {
+            // A layout without a fillable MD5 option stays unsigned.
+            let _ = sign_segment_in_place(&over, &mut seg, key);
+        }
+        for &(offset, bit) in &self.flips {
+            if let Some(b) = seg.get_mut(offset) {
+                *b ^= 1 << (bit % 8);
+            }
+        }
+        refresh_checksum(&self.addrs, &mut seg);
+        seg
+    }
+
+    /// The whole IP packet.
+    pub fn packet(&self) -> Vec<u8> {
+        ip_packet(&self.addrs, &self.segment())
+    }
+}
+
+/// Wraps a TCP segment in an IPv4 (DF, TTL 64) or IPv6 (hop limit 64) header.
+pub fn ip_packet(addrs: &AddrPair, segment: &[u8]) -> Vec<u8> {
+    let mut out = vec![0u8; 40];
+    let header_len = match *addrs {
+        AddrPair::V4 { src, dst } => Ipv4Repr {
+            src,
+            dst,
+            protocol: 6,
+            dscp_ecn: 0,
+            ident: 0,
+            flags_frag: 0x4000,
+            ttl: 64,
+            options: &[],
+            payload_len: segment.len(),
+        }
+        .emit(&mut out),
+        AddrPair::V6 { src, dst } => Ipv6Repr {
+            src,
+            dst,
+            next_header: 6,
+            traffic_class: 0,
+            flow_label: 0,
+            hop_limit: 64,
+            payload_len: segment.len(),
+        }
+        .emit(&mut out),
+    };
+    out.truncate(header_len.unwrap_or(0));
+    out.extend_from_slice(segment);
+    out
+}

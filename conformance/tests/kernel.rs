@@ -1,0 +1,76 @@
+//! The conformance cases under `cargo test`: one test per case, run in
+//! parallel by libtest-mimic, each in its own network namespace.
+//!
+//! A case that cannot run here is reported as ignored with its reason
+//! printed, never as passed. Expected failures pass with a printed note.
+
+#![allow(clippy::print_stderr)]
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use tcpmd5_conformance::harness::{leftovers, privilege};
+use tcpmd5_conformance::outcome::Outcome;
+use tcpmd5_conformance::{cases, environment, expected, runner};
+
+fn main() -> std::process::ExitCode {
+    // Before any thread: rootless mode needs a single-threaded process.
+    if let Err(e) = privilege::init() {
+        eprintln!("tcpmd5 conformance: no namespaces here: {e}");
+    }
+    let args = Arguments::from_args();
+    let env = environment::get();
+    let xfails = match expected::load() {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("{e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let mut trials = Vec::new();
+    for case in cases::all() {
+        let skip = match env {
+            Err(u) => Some(u.0.clone()),
+            Ok(e) => case.unmet_need(e),
+        };
+        let name = case.id.clone();
+        let id = case.id.clone();
+        let xf = xfails.clone();
+        let trial = Trial::test(name.clone(), move || {
+            let report = runner::run_case(&case, env, &xf);
+            match report.outcome {
+                Outcome::Pass => Ok(()),
+                Outcome::ExpectedFail(why) => {
+                    eprintln!("XFAIL {name}: {why}");
+                    Ok(())
+                }
+                Outcome::Skip(why) => {
+                    Err(Failed::from(format!("skip reached a running trial: {why}")))
+                }
+                Outcome::Fail(why) | Outcome::Error(why) => Err(Failed::from(format!(
+                    "{why}\n  expected {}\n  observed {}\n  notes {:?}",
+                    report.expected, report.observed, report.notes
+                ))),
+            }
+        });
+        if let Some(why) = skip {
+            eprintln!("SKIP {id}: {why}");
+            trials.push(trial.with_ignored_flag(true));
+        } else {
+            trials.push(trial);
+        }
+    }
+    // The suite must leave nothing behind: checked after all trials ran.
+    let before = leftovers::Snapshot::take();
+    let conclusion = libtest_mimic::run(&args, trials);
+    if args.list || args.filter.is_some() || conclusion.has_failed() {
+        return conclusion.exit_code();
+    }
+    let leaked = leftovers::compare(&before, &leftovers::Snapshot::take());
+    if !leaked.is_empty() {
+        for l in &leaked {
+            eprintln!("leftover after the conformance run: {l}");
+        }
+        return std::process::ExitCode::FAILURE;
+    }
+    eprintln!("no leftovers: no namespace, fd, thread or trace instance of the suite remains");
+    conclusion.exit_code()
+}
