@@ -1,0 +1,398 @@
+//! The published RFC 2385 test vectors (`vectors/`): every vector passes the
+//! reference library, every file validates against `vectors/schema.json`,
+//! the crafted files are what the generator makes, and tcpdump agrees with
+//! the digest vectors it can check.
+//!
+//! Regenerate the crafted files: `cargo test --test vectors -- --ignored regenerate`.
+//! Kernel vectors come from the conformance binary (`capture-vectors`).
+
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
+
+#[path = "vectors/generate.rs"]
+mod generate;
+#[path = "vectors/pcap.rs"]
+mod pcap;
+#[path = "vectors/support.rs"]
+mod support;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use tcpmd5::key_table::{KeyChange, Md5SigOption, Md5SigRequest};
+use tcpmd5::wire::IpSegment;
+use tcpmd5::{Family, Key, Semantics, packet_verdict, segment_digest};
+
+use support::*;
+
+/// Every vector file (`vectors/**/*.json` but the schema), sorted.
+fn vector_files() -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "json")
+                && p.file_name().is_some_and(|n| n != "schema.json")
+            {
+                out.push(p);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&vectors_dir(), &mut out);
+    out.sort();
+    out
+}
+
+fn load(p: &Path) -> Value {
+    serde_json::from_str(&fs::read_to_string(p).unwrap())
+        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// `(file, vector)` of every vector of `group`.
+fn vectors(group: &str) -> Vec<(PathBuf, Value)> {
+    let mut out = Vec::new();
+    for f in vector_files() {
+        let v = load(&f);
+        if v["group"] == group {
+            for x in v["vectors"].as_array().unwrap() {
+                out.push((f.clone(), x.clone()));
+            }
+        }
+    }
+    out
+}
+
+fn s(v: &Value) -> &str {
+    v.as_str().unwrap_or_else(|| panic!("not a string: {v}"))
+}
+
+#[test]
+fn digest_vectors_pass_the_library() {
+    let all = vectors("digest");
+    assert!(!all.is_empty());
+    for (file, v) in &all {
+        let id = s(&v["id"]);
+        let packet = unhex(s(&v["packet"]));
+        let key = Key::new(&unhex(s(&v["key"]))).unwrap();
+        let seg = IpSegment::parse(&packet).unwrap_or_else(|e| panic!("{id}: {e}"));
+        assert_eq!(s(&v["family"]), family_id(&seg.addrs), "{id}");
+        let digest = segment_digest(&seg.addrs, seg.segment, &key).unwrap();
+        assert_eq!(hex(&digest), s(&v["digest"]), "{id} ({})", file.display());
+        let table = generate::table_for(&packet, Some(&key));
+        for sem in Semantics::ALL {
+            let got = packet_verdict(&packet, &table, 0, sem).unwrap();
+            assert_eq!(
+                verdict_id(got),
+                s(&v["verdict"][sem.id()]),
+                "{id} under {sem}"
+            );
+            if verdict_id(got) == "accept:signed" {
+                let carried = sem.scan(seg.tcp().options()).md5_digest().copied();
+                assert_eq!(carried, Some(digest), "{id}");
+            }
+        }
+        if let Some(input) = v.get("digest_input") {
+            // External known-answer input: pseudo-header + fixed header.
+            use md5::{Digest as _, Md5};
+            let mut m = Md5::new();
+            m.update(unhex(s(input)));
+            m.update(key.as_bytes());
+            let kat: [u8; 16] = m.finalize().into();
+            assert_eq!(hex(&kat), s(&v["digest"]), "{id}");
+        }
+    }
+}
+
+/// The pinned table of `tests/scan_corner_cases.rs`, read from its source:
+/// `name -> [rfc2385, linux-legacy, linux, linux-ao]` as `M(n)`/`A(n)`/`Ab`/`X`.
+fn pinned_corner_cases() -> BTreeMap<String, Vec<String>> {
+    let src = fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scan_corner_cases.rs"),
+    )
+    .unwrap();
+    let body = src.split("corner_cases! {").nth(1).unwrap();
+    let mut out = BTreeMap::new();
+    for line in body.lines() {
+        let line = line.trim();
+        let Some((name, rest)) = line.split_once(':') else {
+            continue;
+        };
+        if name.starts_with("//") || !rest.trim_end().ends_with(';') {
+            continue;
+        }
+        let cells: Vec<String> = rest
+            .trim()
+            .trim_end_matches(';')
+            .split(',')
+            .map(|c| c.trim().to_owned())
+            .collect();
+        assert_eq!(cells.len(), 4, "{line}");
+        out.insert(name.trim().to_owned(), cells);
+    }
+    out
+}
+
+fn pinned_form(class: &str, offset: &Value) -> String {
+    match class {
+        "md5" => format!("M({})", offset),
+        "ao" => format!("A({})", offset),
+        "absent" => "Ab".to_owned(),
+        "malformed" => "X".to_owned(),
+        other => panic!("scan class {other}"),
+    }
+}
+
+#[test]
+fn option_vectors_pass_the_library_and_the_pinned_table() {
+    let pinned = pinned_corner_cases();
+    assert!(pinned.len() >= 37, "pinned table: {} rows", pinned.len());
+    let all = vectors("options");
+    let mut layouts_seen = std::collections::BTreeSet::new();
+    for (_, v) in &all {
+        let id = s(&v["id"]);
+        let area = unhex(s(&v["area"]));
+        let name = s(&v["layout"]);
+        layouts_seen.insert(name.to_owned());
+        let lib = tcpmd5::layouts::layout(name).unwrap_or_else(|| panic!("{id}: no layout {name}"));
+        assert_eq!(lib.area, area, "{id}: area differs from tcpmd5::layouts");
+        let packet = unhex(s(&v["packet"]));
+        let seg = IpSegment::parse(&packet).unwrap();
+        // The packet carries the layout, with a digest where a sender writes one.
+        let mut carried = seg.tcp().options().to_vec();
+        if let Some(at) = tcpmd5::sign::locate_md5_option(&carried) {
+            carried[at + 2..at + 18].fill(0);
+        }
+        assert_eq!(carried, area, "{id}: packet's option area");
+        let key = v["receiver_key"]
+            .as_str()
+            .map(|k| Key::new(&unhex(k)).unwrap());
+        let table = generate::table_for(&packet, key.as_ref());
+        let row = pinned
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} not pinned"));
+        for (i, sem) in Semantics::ALL.into_iter().enumerate() {
+            let e = &v["expected"][sem.id()];
+            let (class, offset) = scan_class(sem.scan(&area));
+            assert_eq!(class, s(&e["scan"]), "{id} under {sem}");
+            assert_eq!(
+                offset.map(Value::from).unwrap_or(Value::Null),
+                e["offset"],
+                "{id} under {sem}"
+            );
+            assert_eq!(
+                pinned_form(class, &e["offset"]),
+                row[i],
+                "{id} under {sem}: pinned table"
+            );
+            let got = packet_verdict(&packet, &table, 0, sem).unwrap();
+            assert_eq!(verdict_id(got), s(&e["verdict"]), "{id} under {sem}");
+        }
+    }
+    for l in tcpmd5::layouts::corner_cases() {
+        assert!(
+            layouts_seen.contains(l.name),
+            "no vector for layout {}",
+            l.name
+        );
+    }
+}
+
+/// A request as written in a key vector.
+fn request_from(v: &Value) -> Md5SigRequest {
+    let addr: IpAddr = s(&v["addr"]).parse().unwrap();
+    let key_bytes = unhex(s(&v["key"]));
+    let mut key = [0u8; 80];
+    key[..key_bytes.len()].copy_from_slice(&key_bytes);
+    let mut r = Md5SigRequest::delete(addr);
+    r.option = match s(&v["option"]) {
+        "TCP_MD5SIG" => Md5SigOption::Md5Sig,
+        "TCP_MD5SIG_EXT" => Md5SigOption::Md5SigExt,
+        o => panic!("option {o}"),
+    };
+    r.sa_family = v["sa_family"].as_u64().unwrap() as u16;
+    r.flags = v["flags"].as_u64().unwrap() as u8;
+    r.prefixlen = v["prefixlen"].as_u64().unwrap() as u8;
+    r.keylen = v["keylen"].as_u64().unwrap() as u16;
+    r.ifindex = v["ifindex"].as_i64().unwrap() as i32;
+    r.key = key;
+    r.optlen = v["optlen"].as_u64().unwrap() as usize;
+    r
+}
+
+#[test]
+fn key_vectors_pass_the_library() {
+    let all = vectors("keys");
+    assert!(!all.is_empty());
+    for (_, v) in &all {
+        let id = s(&v["id"]);
+        let socket = match s(&v["socket_family"]) {
+            "ipv4" => Family::V4,
+            _ => Family::V6,
+        };
+        let devices: Vec<(i32, bool)> = v["l3_devices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["ifindex"].as_i64().unwrap() as i32,
+                    d["l3_master"].as_bool().unwrap(),
+                )
+            })
+            .collect();
+        let mut table = tcpmd5::KeyTable::new();
+        for (i, r) in v["requests"].as_array().unwrap().iter().enumerate() {
+            let req = request_from(r);
+            // The request round-trips through the vector format.
+            assert_eq!(
+                generate::request_json(&req, s(&r["expected"])),
+                *r,
+                "{id} request {i}"
+            );
+            let got = match table.apply(socket, &req, devices.as_slice()) {
+                Ok(KeyChange::Added) => "added",
+                Ok(KeyChange::Replaced) => "replaced",
+                Ok(KeyChange::Deleted) => "deleted",
+                Err(e) => e.errno_name(),
+            };
+            assert_eq!(got, s(&r["expected"]), "{id} request {i}");
+        }
+        for l in v["lookups"].as_array().unwrap() {
+            let peer: IpAddr = s(&l["peer"]).parse().unwrap();
+            let got = table
+                .lookup(peer, l["l3index"].as_i64().unwrap() as i32)
+                .map(|e| Value::String(hex(e.key.as_bytes())))
+                .unwrap_or(Value::Null);
+            assert_eq!(got, l["expected_key"], "{id} lookup {peer}");
+        }
+    }
+}
+
+#[test]
+fn schema_validates_every_file() {
+    let schema = load(&vectors_dir().join("schema.json"));
+    let validator = jsonschema::draft202012::new(&schema).expect("schema compiles");
+    let files = vector_files();
+    assert!(files.len() >= 4);
+    for f in &files {
+        let v = load(f);
+        let errors: Vec<String> = validator
+            .iter_errors(&v)
+            .take(5)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{}: {errors:#?}", f.display());
+    }
+    // The schema's verdict names are the library's.
+    let names: Vec<String> = schema["$defs"]["verdict"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| s(v).to_owned())
+        .collect();
+    assert_eq!(names, all_verdict_ids());
+    let sems: Vec<&str> = schema["$defs"]["per_semantics_verdict"]["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(s)
+        .collect();
+    assert_eq!(sems, Semantics::ALL.map(Semantics::id));
+    // And the schema rejects what it should.
+    let bad = serde_json::json!({"group": "digest", "description": "x", "vectors": [{"id": "x"}]});
+    assert!(!validator.is_valid(&bad));
+}
+
+#[test]
+fn ids_are_unique_and_counts_met() {
+    let mut ids = std::collections::BTreeSet::new();
+    let mut counts: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for f in vector_files() {
+        let v = load(&f);
+        for x in v["vectors"].as_array().unwrap() {
+            assert!(
+                ids.insert(s(&x["id"]).to_owned()),
+                "duplicate id {}",
+                x["id"]
+            );
+            *counts
+                .entry((
+                    s(&v["group"]).to_owned(),
+                    s(&x["provenance"]["kind"]).to_owned(),
+                ))
+                .or_default() += 1;
+        }
+    }
+    println!("vector counts (group, provenance): {counts:?}");
+    let group = |g: &str| {
+        counts
+            .iter()
+            .filter(|((gg, _), _)| gg == g)
+            .map(|(_, n)| n)
+            .sum::<usize>()
+    };
+    assert!(
+        group("digest") >= 200,
+        "digest vectors: {}",
+        group("digest")
+    );
+    assert!(
+        group("options") >= 100,
+        "option vectors: {}",
+        group("options")
+    );
+    assert!(group("keys") >= 10, "key vectors: {}", group("keys"));
+    assert!(counts.contains_key(&("digest".to_owned(), "external".to_owned())));
+}
+
+#[test]
+fn crafted_files_match_the_generator() {
+    for (path, v) in generate::files() {
+        let on_disk = fs::read_to_string(vectors_dir().join(path)).unwrap_or_default();
+        assert!(
+            on_disk == generate::render(&v),
+            "vectors/{path} is stale: cargo test --test vectors -- --ignored regenerate"
+        );
+    }
+}
+
+#[test]
+#[ignore = "writes vectors/: run to regenerate the crafted files"]
+fn regenerate() {
+    for (path, v) in generate::files() {
+        let p = vectors_dir().join(path);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(&p, generate::render(&v)).unwrap();
+        println!("wrote {}", p.display());
+    }
+}
+
+#[test]
+fn tcpdump_agrees() {
+    let all: Vec<Value> = vectors("digest").into_iter().map(|(_, v)| v).collect();
+    match pcap::check_with_tcpdump(&all) {
+        None => println!("SKIP tcpdump_agrees: tcpdump not found (apt-get install tcpdump)"),
+        Some(report) => {
+            println!("{}", report.render());
+            assert!(
+                report.disagreements.is_empty(),
+                "tcpdump disagrees: {:#?}",
+                report.disagreements
+            );
+            assert!(
+                report.checked >= 100,
+                "only {} vectors checked by tcpdump",
+                report.checked
+            );
+        }
+    }
+}
