@@ -18,3 +18,4 @@ pub mod outcome;
 pub mod report;
 pub mod runner;
 pub mod segment;
+pub mod vector_capture;

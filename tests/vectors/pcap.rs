@@ -141,6 +141,9 @@ fn not_checkable(v: &Value, packet: &[u8], key: &[u8]) -> Option<&'static str> {
     None
 }
 
+/// A vector, its packet, and why tcpdump cannot check it (if so).
+type Pending<'a> = (&'a Value, Vec<u8>, Option<&'static str>);
+
 #[derive(Debug, Default)]
 pub struct Report {
     pub total: usize,
@@ -200,8 +203,7 @@ pub fn check_with_tcpdump(vectors: &[Value]) -> Option<Report> {
         ..Report::default()
     };
     // Group by key.
-    let mut by_key: BTreeMap<Vec<u8>, Vec<(&Value, Vec<u8>, Option<&'static str>)>> =
-        BTreeMap::new();
+    let mut by_key: BTreeMap<Vec<u8>, Vec<Pending<'_>>> = BTreeMap::new();
     for v in vectors {
         let packet = unhex(v["packet"].as_str().unwrap_or(""));
         let key = unhex(v["key"].as_str().unwrap_or(""));

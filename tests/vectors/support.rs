@@ -8,7 +8,7 @@ use tcpmd5::scan::AuthScan;
 use tcpmd5::verdict::Acceptance;
 use tcpmd5::wire::checksum;
 use tcpmd5::wire::tcp::{TcpFlags, TcpRepr};
-use tcpmd5::{AddrPair, DropReason, Semantics, Verdict};
+use tcpmd5::{AddrPair, DropReason, Verdict};
 
 /// `vectors/` at the root of the package.
 pub fn vectors_dir() -> PathBuf {

@@ -1,0 +1,762 @@
+//! Captures RFC 2385 test vectors from the live kernel: segments the kernel
+//! signs itself (SYN, SYN-ACK, handshake ACK, data, FIN, the ACK entering
+//! TIME-WAIT, the TIME-WAIT socket's ACK, RST), on IPv4 and IPv6, under keys
+//! of 1, 16, 79 and 80 bytes and binary keys with NUL bytes.
+//!
+//! The peer end of the lab completes each handshake with segments signed by
+//! the reference library. Every captured packet becomes a digest vector
+//! (`vectors/digest/kernel-<uname -r>.json`, schema `vectors/schema.json`)
+//! with provenance `{"kind": "kernel", "kernel": "<uname -r>"}`; its expected
+//! digest and verdicts come from the library, and a kernel segment that the
+//! library does not verify is reported in [`CaptureSummary::disagreements`]
+//! (and still written, with the library's verdict).
+//!
+//! Big payloads (beyond one 1500-byte MTU segment) are covered by crafted
+//! vectors: the harness has no MTU setter.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::io::Write as _;
+use std::net::{IpAddr, Shutdown, SocketAddr};
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use socket2::{Domain, Protocol, Socket, Type};
+use tcpmd5::sign::sign_packet_in_place;
+use tcpmd5::wire::IpSegment;
+use tcpmd5::wire::checksum;
+use tcpmd5::wire::tcp::{TcpFlags, TcpRepr};
+use tcpmd5::{AddrPair, Family, Key, KeyTable, Md5SigRequest, Semantics, packet_verdict};
+
+use crate::harness::sockopt::{self, Md5SigOption, TcpMd5Sig};
+use crate::harness::{HarnessError, Lab, privilege, system};
+
+/// What [`capture`] wrote.
+#[derive(Debug, Clone, Default)]
+pub struct CaptureSummary {
+    /// `uname -r` of the kernel the vectors came from.
+    pub kernel: String,
+    /// The file written.
+    pub file: PathBuf,
+    /// Vectors written.
+    pub vectors: usize,
+    /// Vectors per segment kind (`syn`, `syn-ack`, `ack`, `data`, ...).
+    pub by_segment: BTreeMap<String, usize>,
+    /// Vectors per family and key name.
+    pub by_family_key: BTreeMap<String, usize>,
+    /// Segments the scenarios expected but the kernel did not send.
+    pub missing: Vec<String>,
+    /// Kernel-signed segments the library does not accept under RFC 2385
+    /// (should be empty).
+    pub disagreements: Vec<String>,
+}
+
+impl fmt::Display for CaptureSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "kernel {}: {} vectors -> {}",
+            self.kernel,
+            self.vectors,
+            self.file.display()
+        )?;
+        writeln!(f, "by segment: {:?}", self.by_segment)?;
+        writeln!(f, "by family/key: {:?}", self.by_family_key)?;
+        if !self.missing.is_empty() {
+            writeln!(f, "missing ({}): {:?}", self.missing.len(), self.missing)?;
+        }
+        write!(
+            f,
+            "library disagreements: {} {:?}",
+            self.disagreements.len(),
+            self.disagreements
+        )
+    }
+}
+
+/// Why a capture failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureError {
+    /// No privilege for network namespaces.
+    #[error("{0}")]
+    Privilege(#[from] privilege::Unsupported),
+    /// The lab or a raw socket failed.
+    #[error("harness: {0}")]
+    Harness(#[from] HarnessError),
+    /// A socket call or the output file failed.
+    #[error("{op}: {err}")]
+    Io {
+        /// What was being done.
+        op: String,
+        /// The error.
+        err: std::io::Error,
+    },
+    /// The kernel has no TCP_MD5SIG.
+    #[error("kernel without CONFIG_TCP_MD5SIG")]
+    NoMd5,
+}
+
+fn io(op: impl Into<String>) -> impl FnOnce(std::io::Error) -> CaptureError {
+    let op = op.into();
+    move |err| CaptureError::Io { op, err }
+}
+
+/// A key the scenarios use: name, bytes, description.
+struct NamedKey {
+    name: &'static str,
+    bytes: Vec<u8>,
+    what: &'static str,
+}
+
+fn keys() -> Vec<NamedKey> {
+    let alnum = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let printable = |n: usize| {
+        (0..n)
+            .map(|i| alnum.get(i % alnum.len()).copied().unwrap_or(b'x'))
+            .collect::<Vec<u8>>()
+    };
+    vec![
+        NamedKey {
+            name: "k1",
+            bytes: b"k".to_vec(),
+            what: "a 1-byte key",
+        },
+        NamedKey {
+            name: "k16",
+            bytes: b"tcpmd5-vector-16".to_vec(),
+            what: "a 16-byte ASCII key",
+        },
+        NamedKey {
+            name: "k79",
+            bytes: printable(79),
+            what: "a 79-byte ASCII key",
+        },
+        NamedKey {
+            name: "k80",
+            bytes: printable(80),
+            what: "an 80-byte ASCII key",
+        },
+        NamedKey {
+            name: "nul16",
+            bytes: vec![
+                0x00, 0x01, 0x02, 0x00, 0xff, 0x7f, 0x80, 0x00, 0x10, 0x20, 0x00, 0x00, 0xaa, 0x55,
+                0x00, 0x01,
+            ],
+            what: "a 16-byte binary key with NUL bytes",
+        },
+        NamedKey {
+            name: "bin80",
+            bytes: (0..80u32).map(|i| (i * 37 % 256) as u8).collect(),
+            what: "an 80-byte binary key",
+        },
+    ]
+}
+
+const RECV_TIMEOUT: Duration = Duration::from_secs(2);
+const PEER_WINDOW: u16 = 65535;
+const MSS_OPTION: [u8; 4] = [2, 4, 0x05, 0xb4];
+const MD5_PLACEHOLDER: [u8; 20] = [1, 1, 19, 18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+
+/// A kernel release as it may appear in ids and file names
+/// (`[a-z0-9._-]`, anything else becomes `-`).
+fn id_safe(release: &str) -> String {
+    release
+        .chars()
+        .map(|c| {
+            let c = c.to_ascii_lowercase();
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Builds an IP packet carrying `repr` from `addrs.src()` (IPv4 with DF).
+fn ip_packet(addrs: &AddrPair, repr: &TcpRepr<'_>) -> Result<Vec<u8>, CaptureError> {
+    let mut tcp = vec![0u8; repr.segment_len()];
+    repr.emit(addrs, &mut tcp)
+        .map_err(|e| HarnessError::Unsupported(format!("emit: {e}")))?;
+    let mut ip = Vec::with_capacity(60 + tcp.len());
+    match addrs {
+        AddrPair::V4 { src, dst } => {
+            let total = u16::try_from(20 + tcp.len()).unwrap_or(u16::MAX);
+            ip.extend([0x45, 0]);
+            ip.extend(total.to_be_bytes());
+            ip.extend([0, 0, 0x40, 0, 64, 6, 0, 0]);
+            ip.extend(src.octets());
+            ip.extend(dst.octets());
+            let sum = checksum::checksum(&ip);
+            if let Some(slot) = ip.get_mut(10..12) {
+                slot.copy_from_slice(&sum.to_be_bytes());
+            }
+        }
+        AddrPair::V6 { src, dst } => {
+            let plen = u16::try_from(tcp.len()).unwrap_or(u16::MAX);
+            ip.extend([0x60, 0, 0, 0]);
+            ip.extend(plen.to_be_bytes());
+            ip.extend([6, 64]);
+            ip.extend(src.octets());
+            ip.extend(dst.octets());
+        }
+    }
+    ip.extend(tcp);
+    Ok(ip)
+}
+
+/// One captured kernel segment.
+struct Captured {
+    packet: Vec<u8>,
+    seq: u32,
+    ack: u32,
+    flags: TcpFlags,
+    payload_len: usize,
+}
+
+fn parse_captured(packet: Vec<u8>) -> Option<Captured> {
+    let seg = IpSegment::parse(&packet).ok()?;
+    let tcp = seg.tcp();
+    let (seq, ack, flags, payload_len) = (
+        tcp.seq_number(),
+        tcp.ack_number(),
+        tcp.flags(),
+        tcp.payload().len(),
+    );
+    Some(Captured {
+        packet,
+        seq,
+        ack,
+        flags,
+        payload_len,
+    })
+}
+
+/// The peer's end of one connection.
+struct Conn<'a> {
+    lab: &'a mut Lab,
+    /// Peer -> kernel addresses.
+    addrs: AddrPair,
+    peer_port: u16,
+    kernel_port: u16,
+    key: Key,
+    /// Next sequence number the peer sends.
+    snd_nxt: u32,
+    /// Next sequence number expected from the kernel.
+    rcv_nxt: u32,
+    seen: BTreeSet<(u32, u32, u16, usize)>,
+}
+
+impl Conn<'_> {
+    fn send(&mut self, flags: TcpFlags, options: &[u8], seq: u32) -> Result<(), CaptureError> {
+        let repr = TcpRepr {
+            src_port: self.peer_port,
+            dst_port: self.kernel_port,
+            seq,
+            ack: if flags.contains(TcpFlags::ACK) {
+                self.rcv_nxt
+            } else {
+                0
+            },
+            flags,
+            window: PEER_WINDOW,
+            urgent: 0,
+            options,
+            payload: &[],
+        };
+        let mut p = ip_packet(&self.addrs, &repr)?;
+        sign_packet_in_place(&mut p, &self.key)
+            .map_err(|e| HarnessError::Unsupported(format!("sign: {e}")))?;
+        self.lab.send_ip(&p)?;
+        Ok(())
+    }
+
+    fn send_ack(&mut self) -> Result<(), CaptureError> {
+        self.send(TcpFlags::ACK, &MD5_PLACEHOLDER, self.snd_nxt)
+    }
+
+    /// The next new segment of this connection from the kernel whose flags
+    /// satisfy `want`, or `None` at the timeout. Retransmissions are skipped.
+    fn recv(&mut self, want: &dyn Fn(TcpFlags) -> bool) -> Result<Option<Captured>, CaptureError> {
+        let deadline = Instant::now() + RECV_TIMEOUT;
+        let (kernel, peer) = (self.addrs.dst(), self.addrs.src());
+        let (kport, pport) = (self.kernel_port, self.peer_port);
+        loop {
+            let got = self.lab.recv_ip(deadline, &mut |ip| {
+                IpSegment::parse(ip).is_ok_and(|s| {
+                    let t = s.tcp();
+                    s.addrs.src() == kernel
+                        && s.addrs.dst() == peer
+                        && t.src_port() == kport
+                        && t.dst_port() == pport
+                })
+            })?;
+            let Some(packet) = got else { return Ok(None) };
+            let Some(c) = parse_captured(packet) else {
+                continue;
+            };
+            if !want(c.flags) {
+                continue;
+            }
+            if !self.seen.insert((c.seq, c.ack, c.flags.0, c.payload_len)) {
+                continue;
+            }
+            return Ok(Some(c));
+        }
+    }
+}
+
+/// Accumulates vectors.
+struct Sink {
+    kernel: String,
+    vectors: Vec<Value>,
+    summary: CaptureSummary,
+}
+
+impl Sink {
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &mut self,
+        family: Family,
+        role: &str,
+        key: &NamedKey,
+        step: usize,
+        segment: &str,
+        comment: &str,
+        packet: &[u8],
+    ) {
+        let fam = match family {
+            Family::V4 => "v4",
+            Family::V6 => "v6",
+        };
+        let payload = IpSegment::parse(packet).map_or(0, |s| s.tcp().payload().len());
+        let id = format!(
+            "kernel-{}/{fam}-{role}-{}-{step:02}-{segment}-p{payload}",
+            id_safe(&self.kernel),
+            key.name
+        );
+        let Ok(k) = Key::new(&key.bytes) else { return };
+        let Ok(seg) = IpSegment::parse(packet) else {
+            self.summary
+                .disagreements
+                .push(format!("{id}: does not parse"));
+            return;
+        };
+        let digest = tcpmd5::segment_digest(&seg.addrs, seg.segment, &k)
+            .map(|d| hex(&d))
+            .unwrap_or_default();
+        let mut table = KeyTable::new();
+        let src = seg.addrs.src();
+        let _ = table.apply(
+            Family::of(&src),
+            &Md5SigRequest::add(src, &k),
+            &[] as &[(i32, bool)],
+        );
+        let mut verdicts = serde_json::Map::new();
+        for s in Semantics::ALL {
+            let v = match packet_verdict(packet, &table, 0, s) {
+                Ok(tcpmd5::Verdict::Accept(tcpmd5::Acceptance::Unsigned)) => {
+                    "accept:unsigned".to_owned()
+                }
+                Ok(tcpmd5::Verdict::Accept(tcpmd5::Acceptance::Signed)) => {
+                    "accept:signed".to_owned()
+                }
+                Ok(tcpmd5::Verdict::Accept(tcpmd5::Acceptance::AoNotChecked)) => {
+                    "accept:ao-not-checked".to_owned()
+                }
+                Ok(tcpmd5::Verdict::Drop(r)) => format!("drop:{}", r.kernel_name()),
+                Err(e) => {
+                    self.summary.disagreements.push(format!("{id}: {e}"));
+                    return;
+                }
+            };
+            if s == Semantics::Rfc2385 && v != "accept:signed" {
+                self.summary
+                    .disagreements
+                    .push(format!("{id}: library says {v}"));
+            }
+            verdicts.insert(s.id().to_owned(), Value::String(v));
+        }
+        self.vectors.push(json!({
+            "id": id,
+            "comment": format!("{comment}; {} ({})", key.what, if family == Family::V4 { "IPv4" } else { "IPv6" }),
+            "provenance": {
+                "kind": "kernel",
+                "kernel": self.kernel,
+                "generator": "conformance/src/vector_capture.rs",
+                "scenario": role,
+            },
+            "family": if family == Family::V4 { "ipv4" } else { "ipv6" },
+            "segment": segment,
+            "packet": hex(packet),
+            "key": hex(&key.bytes),
+            "digest": digest,
+            "verdict": Value::Object(verdicts),
+        }));
+        *self
+            .summary
+            .by_segment
+            .entry(segment.to_owned())
+            .or_default() += 1;
+        *self
+            .summary
+            .by_family_key
+            .entry(format!("{fam}/{}", key.name))
+            .or_default() += 1;
+    }
+}
+
+fn set_key(sock: &Socket, peer: IpAddr, key: &[u8]) -> Result<(), CaptureError> {
+    sockopt::set_md5sig(
+        sock.as_fd(),
+        Md5SigOption::Md5Sig,
+        &TcpMd5Sig::new(peer, key),
+        sockopt::TCP_MD5SIG_LEN,
+    )
+    .map_err(|e| CaptureError::Io {
+        op: "setsockopt(TCP_MD5SIG)".to_owned(),
+        err: std::io::Error::from_raw_os_error(e.0),
+    })
+}
+
+/// Kernel as client: SYN, handshake ACK, data (1 and 1460 bytes, the latter
+/// split by the MSS), FIN, the ACK of the peer's FIN (entering TIME-WAIT)
+/// and the TIME-WAIT socket's ACK of a retransmitted FIN.
+fn client(
+    lab: &mut Lab,
+    sink: &mut Sink,
+    family: Family,
+    key: &NamedKey,
+    peer_port: u16,
+) -> Result<(), CaptureError> {
+    let (kernel, peer) = (lab.kernel_addr(family), lab.peer_addr(family));
+    let sock = Socket::new(
+        Domain::for_address(SocketAddr::new(kernel, 0)),
+        Type::STREAM,
+        Some(Protocol::TCP),
+    )
+    .map_err(io("socket"))?;
+    set_key(&sock, peer, &key.bytes)?;
+    sock.set_tcp_nodelay(true).map_err(io("TCP_NODELAY"))?;
+    sock.bind(&SocketAddr::new(kernel, 0).into())
+        .map_err(io("bind"))?;
+    let kernel_port = sock
+        .local_addr()
+        .ok()
+        .and_then(|a| a.as_socket())
+        .map_or(0, |a| a.port());
+    sock.set_nonblocking(true).map_err(io("nonblocking"))?;
+    lab.drain()?;
+    match sock.connect(&SocketAddr::new(peer, peer_port).into()) {
+        Ok(()) => {}
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) => return Err(io("connect")(e)),
+    }
+    let addrs =
+        AddrPair::new(peer, kernel).map_err(|_| HarnessError::Unsupported("families".into()))?;
+    let k = Key::new(&key.bytes).map_err(|_| HarnessError::Unsupported("key".into()))?;
+    let mut c = Conn {
+        lab,
+        addrs,
+        peer_port,
+        kernel_port,
+        key: k,
+        snd_nxt: 0x5eed_0000,
+        rcv_nxt: 0,
+        seen: BTreeSet::new(),
+    };
+    let tag = |what: &str| format!("{family}/client/{}/{what}", key.name);
+    let mut step = 0;
+    let Some(syn) = c.recv(&|f| f.contains(TcpFlags::SYN) && !f.contains(TcpFlags::ACK))? else {
+        sink.summary.missing.push(tag("syn"));
+        return Ok(());
+    };
+    sink.push(
+        family,
+        "client",
+        key,
+        step,
+        "syn",
+        "the kernel's SYN from connect() on a socket with a key",
+        &syn.packet,
+    );
+    step += 1;
+    c.rcv_nxt = syn.seq.wrapping_add(1);
+    let mut opts = MSS_OPTION.to_vec();
+    opts.extend(MD5_PLACEHOLDER);
+    let isn = c.snd_nxt;
+    c.send(TcpFlags(TcpFlags::SYN.0 | TcpFlags::ACK.0), &opts, isn)?;
+    c.snd_nxt = isn.wrapping_add(1);
+    let Some(ack) = c.recv(&|f| f == TcpFlags::ACK)? else {
+        sink.summary.missing.push(tag("ack"));
+        return Ok(());
+    };
+    sink.push(
+        family,
+        "client",
+        key,
+        step,
+        "ack",
+        "the kernel's handshake ACK (answering the peer's signed SYN-ACK)",
+        &ack.packet,
+    );
+    step += 1;
+    for size in [1usize, 1460] {
+        let data: Vec<u8> = (0..size)
+            .map(|i| (i as u8).wrapping_mul(7).wrapping_add(size as u8))
+            .collect();
+        (&sock).write_all(&data).map_err(io("write"))?;
+        let mut got = 0;
+        while got < size {
+            let Some(d) = c.recv(&|f| f.contains(TcpFlags::ACK) && !f.contains(TcpFlags::FIN))?
+            else {
+                sink.summary.missing.push(tag(&format!("data {size}")));
+                return Ok(());
+            };
+            if d.payload_len == 0 {
+                continue;
+            }
+            got += d.payload_len;
+            c.rcv_nxt = d.seq.wrapping_add(d.payload_len as u32);
+            sink.push(
+                family,
+                "client",
+                key,
+                step,
+                "data",
+                &format!("a data segment of the kernel's {size}-byte write"),
+                &d.packet,
+            );
+            step += 1;
+        }
+        c.send_ack()?;
+    }
+    sock.shutdown(Shutdown::Write).map_err(io("shutdown"))?;
+    let Some(fin) = c.recv(&|f| f.contains(TcpFlags::FIN))? else {
+        sink.summary.missing.push(tag("fin"));
+        return Ok(());
+    };
+    sink.push(
+        family,
+        "client",
+        key,
+        step,
+        "fin",
+        "the kernel's FIN after shutdown(SHUT_WR)",
+        &fin.packet,
+    );
+    step += 1;
+    c.rcv_nxt = fin.seq.wrapping_add(fin.payload_len as u32).wrapping_add(1);
+    let fin_seq = c.snd_nxt;
+    c.send(
+        TcpFlags(TcpFlags::FIN.0 | TcpFlags::ACK.0),
+        &MD5_PLACEHOLDER,
+        fin_seq,
+    )?;
+    c.snd_nxt = fin_seq.wrapping_add(1);
+    let Some(last) = c.recv(&|f| f == TcpFlags::ACK)? else {
+        sink.summary.missing.push(tag("ack of FIN"));
+        return Ok(());
+    };
+    sink.push(
+        family,
+        "client",
+        key,
+        step,
+        "ack",
+        "the kernel's ACK of the peer's FIN, entering TIME-WAIT",
+        &last.packet,
+    );
+    step += 1;
+    drop(sock);
+    // A retransmitted FIN reaches the TIME-WAIT socket, which ACKs it again
+    // (signed with the key copied into the timewait sock).
+    c.seen.clear();
+    c.send(
+        TcpFlags(TcpFlags::FIN.0 | TcpFlags::ACK.0),
+        &MD5_PLACEHOLDER,
+        fin_seq,
+    )?;
+    match c.recv(&|f| f == TcpFlags::ACK)? {
+        Some(tw) => sink.push(
+            family,
+            "client",
+            key,
+            step,
+            "time-wait-ack",
+            "the TIME-WAIT socket's ACK of a retransmitted FIN",
+            &tw.packet,
+        ),
+        None => sink.summary.missing.push(tag("time-wait ack")),
+    }
+    Ok(())
+}
+
+/// Kernel as server: SYN-ACK to a signed SYN, data (536 bytes), then RST
+/// from close() with SO_LINGER 0.
+fn server(
+    lab: &mut Lab,
+    sink: &mut Sink,
+    family: Family,
+    key: &NamedKey,
+    kernel_port: u16,
+    peer_port: u16,
+) -> Result<(), CaptureError> {
+    let (kernel, peer) = (lab.kernel_addr(family), lab.peer_addr(family));
+    let listener =
+        sockopt::listener(SocketAddr::new(kernel, kernel_port), None).map_err(io("listen"))?;
+    set_key(&listener, peer, &key.bytes)?;
+    lab.drain()?;
+    let addrs =
+        AddrPair::new(peer, kernel).map_err(|_| HarnessError::Unsupported("families".into()))?;
+    let k = Key::new(&key.bytes).map_err(|_| HarnessError::Unsupported("key".into()))?;
+    let mut c = Conn {
+        lab,
+        addrs,
+        peer_port,
+        kernel_port,
+        key: k,
+        snd_nxt: 0x0c1e_0000,
+        rcv_nxt: 0,
+        seen: BTreeSet::new(),
+    };
+    let tag = |what: &str| format!("{family}/server/{}/{what}", key.name);
+    let mut step = 0;
+    let mut opts = MSS_OPTION.to_vec();
+    opts.extend(MD5_PLACEHOLDER);
+    let isn = c.snd_nxt;
+    c.send(TcpFlags::SYN, &opts, isn)?;
+    c.snd_nxt = isn.wrapping_add(1);
+    let Some(synack) = c.recv(&|f| f.contains(TcpFlags::SYN) && f.contains(TcpFlags::ACK))? else {
+        sink.summary.missing.push(tag("syn-ack"));
+        return Ok(());
+    };
+    sink.push(
+        family,
+        "server",
+        key,
+        step,
+        "syn-ack",
+        "the listener's SYN-ACK to the peer's signed SYN",
+        &synack.packet,
+    );
+    step += 1;
+    c.rcv_nxt = synack.seq.wrapping_add(1);
+    c.send_ack()?;
+    let deadline = Instant::now() + RECV_TIMEOUT;
+    let conn = loop {
+        match listener.accept() {
+            Ok((s, _)) => break s,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => {
+                sink.summary.missing.push(tag(&format!("accept: {e}")));
+                return Ok(());
+            }
+        }
+    };
+    conn.set_tcp_nodelay(true).map_err(io("TCP_NODELAY"))?;
+    let data: Vec<u8> = (0..536u32).map(|i| (i % 251) as u8).collect();
+    (&conn).write_all(&data).map_err(io("write"))?;
+    let mut got = 0;
+    while got < data.len() {
+        let Some(d) = c.recv(&|f| f.contains(TcpFlags::ACK) && !f.contains(TcpFlags::FIN))? else {
+            sink.summary.missing.push(tag("data 536"));
+            return Ok(());
+        };
+        if d.payload_len == 0 {
+            continue;
+        }
+        got += d.payload_len;
+        c.rcv_nxt = d.seq.wrapping_add(d.payload_len as u32);
+        sink.push(
+            family,
+            "server",
+            key,
+            step,
+            "data",
+            "a data segment of the accepted socket's 536-byte write",
+            &d.packet,
+        );
+        step += 1;
+    }
+    c.send_ack()?;
+    std::thread::sleep(Duration::from_millis(20));
+    conn.set_linger(Some(Duration::ZERO))
+        .map_err(io("SO_LINGER"))?;
+    drop(conn);
+    match c.recv(&|f| f.contains(TcpFlags::RST))? {
+        Some(rst) => sink.push(
+            family,
+            "server",
+            key,
+            step,
+            "rst",
+            "the kernel's RST from close() with SO_LINGER 0",
+            &rst.packet,
+        ),
+        None => sink.summary.missing.push(tag("rst")),
+    }
+    drop(listener);
+    Ok(())
+}
+
+/// Runs every scenario in a fresh lab and writes
+/// `out_dir/digest/kernel-<uname -r>.json` (`out_dir` is the `vectors/`
+/// directory). Needs root or a user namespace ([`privilege::init`] is
+/// called; call it first thing in `main`, while single-threaded).
+pub fn capture(out_dir: &Path) -> Result<CaptureSummary, CaptureError> {
+    privilege::init()?;
+    if !sockopt::md5_supported().unwrap_or(false) {
+        return Err(CaptureError::NoMd5);
+    }
+    let kernel = system::kernel_release();
+    let mut sink = Sink {
+        kernel: kernel.clone(),
+        vectors: Vec::new(),
+        summary: CaptureSummary {
+            kernel: kernel.clone(),
+            ..CaptureSummary::default()
+        },
+    };
+    let mut lab = Lab::new()?;
+    let mut port = 41000u16;
+    for family in Family::ALL {
+        for key in keys() {
+            port += 1;
+            client(&mut lab, &mut sink, family, &key, port)?;
+            port += 1;
+            server(&mut lab, &mut sink, family, &key, port, port + 10000)?;
+        }
+    }
+    drop(lab);
+    let file = out_dir
+        .join("digest")
+        .join(format!("kernel-{}.json", id_safe(&kernel)));
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir).map_err(io(format!("mkdir {}", dir.display())))?;
+    }
+    let doc = json!({
+        "group": "digest",
+        "description": format!("Segments signed by the live Linux kernel {kernel}, captured by conformance/src/vector_capture.rs (kernel as client and as server, IPv4 and IPv6)."),
+        "vectors": sink.vectors,
+    });
+    let mut text =
+        serde_json::to_string_pretty(&doc).map_err(|e| io("json")(std::io::Error::other(e)))?;
+    text.push('\n');
+    std::fs::write(&file, text).map_err(io(format!("write {}", file.display())))?;
+    let mut summary = sink.summary;
+    summary.vectors = doc
+        .get("vectors")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    summary.file = file;
+    Ok(summary)
+}
