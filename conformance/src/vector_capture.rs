@@ -51,6 +51,12 @@ pub struct CaptureSummary {
     /// Kernel-signed segments the library does not accept under RFC 2385
     /// (should be empty).
     pub disagreements: Vec<String>,
+    /// Key-vector requests (`keys/*.json`) replayed on a live socket.
+    pub key_requests_checked: usize,
+    /// Key-vector requests skipped (VRF-bound: the lab has no VRF).
+    pub key_requests_skipped: usize,
+    /// Key-vector requests whose live result differs from the vector.
+    pub key_request_mismatches: Vec<String>,
 }
 
 impl fmt::Display for CaptureSummary {
@@ -67,11 +73,16 @@ impl fmt::Display for CaptureSummary {
         if !self.missing.is_empty() {
             writeln!(f, "missing ({}): {:?}", self.missing.len(), self.missing)?;
         }
-        write!(
+        writeln!(
             f,
             "library disagreements: {} {:?}",
             self.disagreements.len(),
             self.disagreements
+        )?;
+        write!(
+            f,
+            "key requests replayed live: {} checked, {} skipped (VRF), mismatches: {:?}",
+            self.key_requests_checked, self.key_requests_skipped, self.key_request_mismatches
         )
     }
 }
@@ -736,6 +747,7 @@ pub fn capture(out_dir: &Path) -> Result<CaptureSummary, CaptureError> {
             server(&mut lab, &mut sink, family, &key, port, port + 10000)?;
         }
     }
+    check_key_vectors(out_dir, &mut sink.summary)?;
     drop(lab);
     let file = out_dir
         .join("digest")
@@ -759,4 +771,97 @@ pub fn capture(out_dir: &Path) -> Result<CaptureSummary, CaptureError> {
         .map_or(0, Vec::len);
     summary.file = file;
     Ok(summary)
+}
+
+/// Replays the requests of every key vector (`out_dir/keys/*.json`) on a
+/// fresh socket of the vector's family and compares success / errno with the
+/// vector (`added`/`replaced`/`deleted` = 0). Requests binding a non-zero
+/// ifindex are skipped (the lab has no VRF), and so is the rest of their
+/// vector (later results depend on them).
+fn check_key_vectors(out_dir: &Path, summary: &mut CaptureSummary) -> Result<(), CaptureError> {
+    let dir = out_dir.join("keys");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let text =
+            std::fs::read_to_string(&path).map_err(io(format!("read {}", path.display())))?;
+        let doc: Value =
+            serde_json::from_str(&text).map_err(|e| io("json")(std::io::Error::other(e)))?;
+        for v in doc
+            .get("vectors")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let id = v.get("id").and_then(Value::as_str).unwrap_or("?");
+            let domain = match v.get("socket_family").and_then(Value::as_str) {
+                Some("ipv4") => Domain::IPV4,
+                _ => Domain::IPV6,
+            };
+            let sock =
+                Socket::new(domain, Type::STREAM, Some(Protocol::TCP)).map_err(io("socket"))?;
+            let requests = v
+                .get("requests")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let mut skipping = false;
+            for (i, r) in requests.iter().enumerate() {
+                let num = |k: &str| r.get(k).and_then(Value::as_i64).unwrap_or(0);
+                let ifindex = num("ifindex") as i32;
+                let flags = num("flags") as u8;
+                if skipping || (flags & sockopt::TCP_MD5SIG_FLAG_IFINDEX != 0 && ifindex != 0) {
+                    skipping = true;
+                    summary.key_requests_skipped += 1;
+                    continue;
+                }
+                let Some(addr) = r
+                    .get("addr")
+                    .and_then(Value::as_str)
+                    .and_then(|a| a.parse::<IpAddr>().ok())
+                else {
+                    continue;
+                };
+                let key_hex = r.get("key").and_then(Value::as_str).unwrap_or("");
+                let mut cmd = TcpMd5Sig::new(addr, &[]);
+                for (slot, i) in cmd.key.iter_mut().zip((0..key_hex.len()).step_by(2)) {
+                    *slot = key_hex
+                        .get(i..i + 2)
+                        .and_then(|h| u8::from_str_radix(h, 16).ok())
+                        .unwrap_or(0);
+                }
+                cmd.family = num("sa_family") as u16;
+                cmd.flags = flags;
+                cmd.prefixlen = num("prefixlen") as u8;
+                cmd.keylen = num("keylen") as u16;
+                cmd.ifindex = ifindex;
+                let option = match r.get("option").and_then(Value::as_str) {
+                    Some("TCP_MD5SIG_EXT") => Md5SigOption::Md5SigExt,
+                    _ => Md5SigOption::Md5Sig,
+                };
+                let got =
+                    match sockopt::set_md5sig(sock.as_fd(), option, &cmd, num("optlen") as usize) {
+                        Ok(()) => "0".to_owned(),
+                        Err(e) => e.name(),
+                    };
+                let want = match r.get("expected").and_then(Value::as_str) {
+                    Some("added" | "replaced" | "deleted") => "0",
+                    Some(other) => other,
+                    None => "?",
+                };
+                summary.key_requests_checked += 1;
+                if got != want {
+                    summary
+                        .key_request_mismatches
+                        .push(format!("{id} request {i}: vector {want}, kernel {got}"));
+                }
+            }
+        }
+    }
+    Ok(())
 }
