@@ -60,11 +60,9 @@ impl Key {
             bytes: [0; MAX_KEY_LEN],
             len: N as u8,
         };
-        let mut i = 0;
-        while i < N {
-            key.bytes[i] = bytes[i];
-            i += 1;
-        }
+        // N <= 80 is checked above, at compile time.
+        let (head, _) = key.bytes.split_at_mut(N);
+        head.copy_from_slice(bytes);
         key
     }
 

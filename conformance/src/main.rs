@@ -9,7 +9,7 @@ use tcpmd5_conformance::harness::{leftovers, privilege};
 use tcpmd5_conformance::report::Report;
 use tcpmd5_conformance::{cases, environment, runner};
 
-const USAGE: &str = "usage: tcpmd5-conformance [--format human|json|ktap] [--filter TEXT]... [--jobs N] [--list] [--check-leftovers]
+const USAGE: &str = "usage: tcpmd5-conformance [--format human|json|ktap] [--filter TEXT]... [--jobs N] [--list] [--semantics ID] [--check-leftovers]
        tcpmd5-conformance probe
 
 Runs the conformance cases of the TCP MD5 Signature Option (RFC 2385) against
@@ -20,6 +20,9 @@ case's expected (reference model) and observed (kernel) verdict.
   --filter TEXT      only cases whose id contains TEXT (repeatable)
   --jobs N           parallel cases (default: 2 per CPU)
   --list             list the case ids and exit
+  --semantics ID     hold the kernel to this model instead of the probed one
+                     (rfc2385, linux-legacy, linux, linux-ao): shows what
+                     differs between kernels, and that the suite can fail
   --check-leftovers  fail if namespaces, fds, threads or trace instances remain
   probe              print the probed environment (kernel, semantics) and exit";
 
@@ -38,6 +41,7 @@ struct Args {
     list: bool,
     probe_only: bool,
     check_leftovers: bool,
+    semantics: Option<tcpmd5::Semantics>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -49,6 +53,7 @@ fn parse_args() -> Result<Args, String> {
         list: false,
         probe_only: false,
         check_leftovers: false,
+        semantics: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -72,6 +77,12 @@ fn parse_args() -> Result<Args, String> {
                     .ok_or("--jobs needs a positive number")?
             }
             "--list" => args.list = true,
+            "--semantics" => {
+                let id = it.next().unwrap_or_default();
+                args.semantics = Some(
+                    tcpmd5::Semantics::from_id(&id).ok_or(format!("unknown semantics {id:?}"))?,
+                );
+            }
             "--check-leftovers" => args.check_leftovers = true,
             "probe" => args.probe_only = true,
             "-h" | "--help" => return Err(String::new()),
@@ -103,7 +114,19 @@ fn main() -> ExitCode {
     }
     let before = leftovers::Snapshot::take();
     let started = Instant::now();
-    let env = environment::get();
+    let env = match (environment::get(), args.semantics) {
+        (Ok(probed), Some(forced)) => {
+            let mut env = probed.clone();
+            env.semantics_evidence.push(format!(
+                "OVERRIDDEN by --semantics {}: the kernel is held to that model",
+                forced.id()
+            ));
+            env.semantics = forced;
+            Ok(env)
+        }
+        (other, _) => other.clone(),
+    };
+    let env = &env;
     if let Err(e) = &privilege {
         eprintln!("tcpmd5-conformance: no namespaces: {e}");
     }

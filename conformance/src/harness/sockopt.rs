@@ -167,6 +167,29 @@ pub fn md5_supported() -> Result<bool, Errno> {
     }
 }
 
+/// `setsockopt(IPPROTO_TCP, optname, optval)` with the raw bytes of a
+/// `struct tcp_md5sig` (as built by `tcpmd5::Md5SigRequest::to_bytes`, cut to
+/// the request's `optlen`), so the kernel and the key-table model read the
+/// very same bytes.
+pub fn set_md5sig_raw(
+    fd: BorrowedFd<'_>,
+    optname: libc::c_int,
+    optval: &[u8],
+) -> Result<(), Errno> {
+    // SAFETY: fd is a live descriptor for the borrow; the pointer and length
+    // describe `optval`, which outlives the call.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            optname,
+            optval.as_ptr().cast(),
+            optval.len() as libc::socklen_t,
+        )
+    };
+    if rc == 0 { Ok(()) } else { Err(Errno::last()) }
+}
+
 #[cfg(test)]
 #[allow(clippy::indexing_slicing, clippy::unwrap_used)]
 mod tests {
@@ -210,27 +233,4 @@ mod tests {
             SOCKADDR_STORAGE_LEN
         );
     }
-}
-
-/// `setsockopt(IPPROTO_TCP, optname, optval)` with the raw bytes of a
-/// `struct tcp_md5sig` (as built by `tcpmd5::Md5SigRequest::to_bytes`, cut to
-/// the request's `optlen`), so the kernel and the key-table model read the
-/// very same bytes.
-pub fn set_md5sig_raw(
-    fd: BorrowedFd<'_>,
-    optname: libc::c_int,
-    optval: &[u8],
-) -> Result<(), Errno> {
-    // SAFETY: fd is a live descriptor for the borrow; the pointer and length
-    // describe `optval`, which outlives the call.
-    let rc = unsafe {
-        libc::setsockopt(
-            fd.as_raw_fd(),
-            libc::IPPROTO_TCP,
-            optname,
-            optval.as_ptr().cast(),
-            optval.len() as libc::socklen_t,
-        )
-    };
-    if rc == 0 { Ok(()) } else { Err(Errno::last()) }
 }
