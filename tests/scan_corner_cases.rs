@@ -5,7 +5,12 @@
 //! found at n, `Ab` no option (segment counts as unsigned), `X` malformed
 //! (dropped with TCP_AUTH_HDR before any key is looked at).
 
-#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
 
 use tcpmd5::Semantics;
 use tcpmd5::layouts::layout;
