@@ -11,6 +11,7 @@ use tcpmd5_conformance::{cases, environment, runner};
 
 const USAGE: &str = "usage: tcpmd5-conformance [--format human|json|ktap] [--filter TEXT]... [--jobs N] [--list] [--semantics ID] [--check-leftovers]
        tcpmd5-conformance probe
+       tcpmd5-conformance capture-vectors [DIR]
 
 Runs the conformance cases of the TCP MD5 Signature Option (RFC 2385) against
 this machine's kernel, each in its own network namespace, and reports every
@@ -24,7 +25,10 @@ case's expected (reference model) and observed (kernel) verdict.
                      (rfc2385, linux-legacy, linux, linux-ao): shows what
                      differs between kernels, and that the suite can fail
   --check-leftovers  fail if namespaces, fds, threads or trace instances remain
-  probe              print the probed environment (kernel, semantics) and exit";
+  probe              print the probed environment (kernel, semantics) and exit
+  capture-vectors    capture kernel-signed digest vectors into DIR (default
+                     vectors/), verify them with the reference library, and
+                     replay the key-table vectors on live sockets";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Format {
@@ -42,6 +46,7 @@ struct Args {
     probe_only: bool,
     check_leftovers: bool,
     semantics: Option<tcpmd5::Semantics>,
+    capture_dir: Option<std::path::PathBuf>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -54,6 +59,7 @@ fn parse_args() -> Result<Args, String> {
         probe_only: false,
         check_leftovers: false,
         semantics: None,
+        capture_dir: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -85,6 +91,9 @@ fn parse_args() -> Result<Args, String> {
             }
             "--check-leftovers" => args.check_leftovers = true,
             "probe" => args.probe_only = true,
+            "capture-vectors" => {
+                args.capture_dir = Some(it.next().unwrap_or_else(|| "vectors".to_owned()).into());
+            }
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other:?}")),
         }
@@ -105,6 +114,25 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(dir) = &args.capture_dir {
+        return match tcpmd5_conformance::vector_capture::capture(dir) {
+            Ok(summary) => {
+                println!("{summary}");
+                let bad = !summary.missing.is_empty()
+                    || !summary.disagreements.is_empty()
+                    || !summary.key_request_mismatches.is_empty();
+                if bad {
+                    ExitCode::from(1)
+                } else {
+                    ExitCode::SUCCESS
+                }
+            }
+            Err(e) => {
+                eprintln!("tcpmd5-conformance: capture-vectors: {e}");
+                ExitCode::from(1)
+            }
+        };
+    }
     let selected = runner::select(cases::all(), &args.filters);
     if args.list {
         for c in &selected {
@@ -169,7 +197,7 @@ fn main() -> ExitCode {
     println!("{text}");
     let mut failed = report.failed();
     if args.check_leftovers {
-        let leaked = leftovers::compare(&before, &leftovers::Snapshot::take());
+        let leaked = leftovers::compare_settled(&before, std::time::Duration::from_secs(2));
         for l in &leaked {
             eprintln!("tcpmd5-conformance: leftover: {l}");
         }

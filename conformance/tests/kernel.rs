@@ -64,8 +64,16 @@ fn main() -> std::process::ExitCode {
     if args.list || args.filter.is_some() || conclusion.has_failed() {
         return conclusion.exit_code();
     }
-    let leaked = leftovers::compare(&before, &leftovers::Snapshot::take());
+    let leaked = leftovers::compare_settled(&before, std::time::Duration::from_secs(2));
     if !leaked.is_empty() {
+        for t in std::fs::read_dir("/proc/self/task")
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
+            eprintln!("thread {:?}: {}", t.file_name(), comm.trim());
+        }
         for l in &leaked {
             eprintln!("leftover after the conformance run: {l}");
         }

@@ -87,6 +87,19 @@ pub fn compare(before: &Snapshot, after: &Snapshot) -> Vec<String> {
     out
 }
 
+/// [`compare`] after letting exiting threads and closing namespaces finish:
+/// re-checks for up to `settle` and reports only what persists.
+pub fn compare_settled(before: &Snapshot, settle: std::time::Duration) -> Vec<String> {
+    let deadline = std::time::Instant::now() + settle;
+    loop {
+        let leaked = compare(before, &Snapshot::take());
+        if leaked.is_empty() || std::time::Instant::now() >= deadline {
+            return leaked;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
