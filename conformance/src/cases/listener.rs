@@ -2,7 +2,6 @@
 //! wrong key, and corrupted in every hashed field.
 
 use tcpmd5::Family;
-use tcpmd5::wire::TcpFlags;
 
 use super::common::{
     addrs_with_src, key, keyed_listener, keyless_listener, other_peer, signed_syn, syn, wrong_key,
@@ -11,224 +10,213 @@ use crate::case::{Case, Ctx};
 use crate::outcome::Finding;
 use crate::segment::{SIGNED_SYN_OPTIONS, SegmentSpec, Signing};
 
-/// A SYN-level corruption of a correctly signed SYN.
-#[derive(Debug, Clone, Copy)]
-enum Corruption {
-    /// None: a control.
-    None,
-    /// Flip a bit of the TCP segment at (offset, bit), after signing.
-    Flip(usize, u8),
-    /// Sign over another source address than the one sent from.
-    WrongSrc,
-    /// Sign over another destination address.
-    WrongDst,
-}
+/// Builds a case's SYN.
+type SynBuilder = fn(&Ctx<'_>, Family) -> SegmentSpec;
 
-fn corrupted(
+/// A case that sends one SYN to a listener with (or without) the key.
+fn syn_case(
+    area: &'static str,
     name: &str,
     summary: &str,
-    corruption: Corruption,
-    payload: &'static [u8],
+    with_key: bool,
+    build: SynBuilder,
 ) -> Vec<Case> {
     Case::per_family(
-        "listener-key",
+        area,
         name,
         summary,
         move |ctx: &mut Ctx<'_>, family: Family| {
-            let listener = match keyed_listener(ctx, family) {
-                Ok(l) => l,
-                Err(e) => return Finding::error(e),
+            let listener = if with_key {
+                keyed_listener(ctx, family)
+            } else {
+                keyless_listener(ctx, family)
             };
-            let mut probe = signed_syn(ctx, family, 1, &key());
-            probe.payload = payload.to_vec();
-            match corruption {
-                Corruption::None => {}
-                Corruption::Flip(offset, bit) => probe.flips.push((offset, bit)),
-                Corruption::WrongSrc => {
-                    let over = addrs_with_src(&probe, other_peer(family));
-                    probe.signing = Signing::KeyOver(key(), over);
+            match listener {
+                Ok(listener) => {
+                    let probe = build(ctx, family);
+                    listener.probe(ctx, &probe)
                 }
-                Corruption::WrongDst => {
-                    let over = tcpmd5::AddrPair::new(probe.addrs.src(), other_peer(family))
-                        .unwrap_or(probe.addrs);
-                    probe.signing = Signing::KeyOver(key(), over);
-                }
+                Err(e) => Finding::error(e),
             }
-            listener.probe(ctx, &probe)
         },
     )
 }
 
+/// A correctly signed SYN with `payload`, then one bit flipped at (TCP
+/// offset, bit) after signing.
+fn flipped(ctx: &Ctx<'_>, family: Family, offset: usize, bit: u8, payload: &[u8]) -> SegmentSpec {
+    let mut probe = signed_syn(ctx, family, 1, &key());
+    probe.payload = payload.to_vec();
+    probe.flips.push((offset, bit));
+    probe
+}
+
 /// Cases of this area.
 pub fn cases() -> Vec<Case> {
-    let mut cases = Vec::new();
-    cases.extend(Case::per_family(
-        "listener-key",
-        "syn-signed",
-        "a correctly signed SYN is answered by a SYN-ACK the reference library verifies",
-        |ctx, family| {
-            let listener = match keyed_listener(ctx, family) {
-                Ok(l) => l,
-                Err(e) => return Finding::error(e),
-            };
-            let probe = signed_syn(ctx, family, 0, &key());
-            listener.probe(ctx, &probe)
-        },
-    ));
-    cases.extend(Case::per_family(
-        "listener-key",
-        "syn-unsigned",
-        "an unsigned SYN to a listener that holds a key for the peer",
-        |ctx, family| {
-            let listener = match keyed_listener(ctx, family) {
-                Ok(l) => l,
-                Err(e) => return Finding::error(e),
-            };
-            let probe = syn(ctx, family, 2);
-            listener.probe(ctx, &probe)
-        },
-    ));
-    cases.extend(Case::per_family(
-        "listener-key",
-        "syn-wrong-key",
-        "a SYN signed with another key",
-        |ctx, family| {
-            let listener = match keyed_listener(ctx, family) {
-                Ok(l) => l,
-                Err(e) => return Finding::error(e),
-            };
-            let probe = signed_syn(ctx, family, 3, &wrong_key());
-            listener.probe(ctx, &probe)
-        },
-    ));
-    cases.extend(Case::per_family(
-        "listener-key",
-        "syn-zero-digest",
-        "a SYN whose MD5 option carries an all-zero digest",
-        |ctx, family| {
-            let listener = match keyed_listener(ctx, family) {
-                Ok(l) => l,
-                Err(e) => return Finding::error(e),
-            };
-            let mut probe = syn(ctx, family, 4);
-            probe.options = SIGNED_SYN_OPTIONS.to_vec();
-            listener.probe(ctx, &probe)
-        },
-    ));
-    // The digest sits at option offset 4 of the Linux layout: TCP byte 24.
-    cases.extend(corrupted(
-        "digest-bitflip",
-        "one bit of the digest flipped",
-        Corruption::Flip(24 + 7, 3),
-        b"",
-    ));
-    cases.extend(corrupted(
-        "bitflip-src-port",
-        "a bit of the source port flipped after signing",
-        Corruption::Flip(1, 0),
-        b"",
-    ));
-    cases.extend(corrupted(
-        "bitflip-seq",
-        "a bit of the sequence number flipped after signing",
-        Corruption::Flip(5, 2),
-        b"",
-    ));
-    cases.extend(corrupted(
-        "bitflip-ack",
-        "a bit of the (unused) acknowledgement number flipped",
-        Corruption::Flip(9, 1),
-        b"",
-    ));
-    cases.extend(corrupted(
-        "bitflip-reserved",
-        "a reserved header bit flipped (byte 12, hashed)",
-        Corruption::Flip(12, 1),
-        b"",
-    ));
-    cases.extend(corrupted(
-        "bitflip-flags",
-        "the PSH flag set after signing",
-        Corruption::Flip(13, 3),
-        b"",
-    ));
-    cases.extend(corrupted(
-        "bitflip-window",
-        "a bit of the window flipped",
-        Corruption::Flip(14, 5),
-        b"",
-    ));
-    cases.extend(corrupted(
-        "bitflip-urgent",
-        "a bit of the urgent pointer flipped",
-        Corruption::Flip(19, 0),
-        b"",
-    ));
-    cases.extend(corrupted(
-        "bitflip-payload",
-        "a bit of a SYN's payload flipped",
-        Corruption::Flip(44 + 3, 6),
-        b"BGP OPEN",
-    ));
-    cases.extend(corrupted(
-        "payload-intact",
-        "a signed SYN carrying 8 payload bytes (control)",
-        Corruption::None,
-        b"BGP OPEN",
-    ));
-    cases.extend(corrupted(
-        "wrong-src-in-pseudo-header",
-        "signed over another source address than sent from",
-        Corruption::WrongSrc,
-        b"",
-    ));
-    cases.extend(corrupted(
-        "wrong-dst-in-pseudo-header",
-        "signed over another destination address",
-        Corruption::WrongDst,
-        b"",
-    ));
-
-    cases.extend(Case::per_family(
-        "listener-nokey",
-        "syn-unsigned",
-        "an unsigned SYN to a listener without keys is answered",
-        |ctx, family| {
-            let listener = match keyless_listener(ctx, family) {
-                Ok(l) => l,
-                Err(e) => return Finding::error(e),
-            };
-            let probe = syn(ctx, family, 5);
-            listener.probe(ctx, &probe)
-        },
-    ));
-    cases.extend(Case::per_family(
-        "listener-nokey",
-        "syn-signed",
-        "a signed SYN to a listener without keys",
-        |ctx, family| {
-            let listener = match keyless_listener(ctx, family) {
-                Ok(l) => l,
-                Err(e) => return Finding::error(e),
-            };
-            let probe = signed_syn(ctx, family, 6, &key());
-            listener.probe(ctx, &probe)
-        },
-    ));
-    cases.extend(Case::per_family(
-        "listener-nokey",
-        "syn-zero-digest",
-        "a SYN with a zeroed MD5 digest to a listener without keys",
-        |ctx, family| {
-            let listener = match keyless_listener(ctx, family) {
-                Ok(l) => l,
-                Err(e) => return Finding::error(e),
-            };
-            let mut probe: SegmentSpec = syn(ctx, family, 7);
-            probe.options = SIGNED_SYN_OPTIONS.to_vec();
-            probe.flags = TcpFlags::SYN;
-            listener.probe(ctx, &probe)
-        },
-    ));
-    cases
+    const KEY: bool = true;
+    const NO_KEY: bool = false;
+    let k = "listener-key";
+    let n = "listener-nokey";
+    let zero_digest: SynBuilder = |ctx, f| {
+        let mut probe = syn(ctx, f, 4);
+        probe.options = SIGNED_SYN_OPTIONS.to_vec();
+        probe
+    };
+    // The digest sits at option offset 4 of the Linux layout: TCP byte 24;
+    // the payload starts at byte 44.
+    let table: [(&'static str, &str, &str, bool, SynBuilder); 19] = [
+        (
+            k,
+            "syn-signed",
+            "a correctly signed SYN is answered by a SYN-ACK the reference library verifies",
+            KEY,
+            |ctx, f| signed_syn(ctx, f, 0, &key()),
+        ),
+        (
+            k,
+            "syn-unsigned",
+            "an unsigned SYN to a listener that holds a key for the peer",
+            KEY,
+            |ctx, f| syn(ctx, f, 2),
+        ),
+        (
+            k,
+            "syn-wrong-key",
+            "a SYN signed with another key",
+            KEY,
+            |ctx, f| signed_syn(ctx, f, 3, &wrong_key()),
+        ),
+        (
+            k,
+            "syn-zero-digest",
+            "a SYN whose MD5 option carries an all-zero digest",
+            KEY,
+            zero_digest,
+        ),
+        (
+            k,
+            "digest-bitflip",
+            "one bit of the digest flipped",
+            KEY,
+            |ctx, f| flipped(ctx, f, 24 + 7, 3, b""),
+        ),
+        (
+            k,
+            "bitflip-src-port",
+            "a bit of the source port flipped after signing",
+            KEY,
+            |ctx, f| flipped(ctx, f, 1, 0, b""),
+        ),
+        (
+            k,
+            "bitflip-seq",
+            "a bit of the sequence number flipped after signing",
+            KEY,
+            |ctx, f| flipped(ctx, f, 5, 2, b""),
+        ),
+        (
+            k,
+            "bitflip-ack",
+            "a bit of the (unused) acknowledgement number flipped",
+            KEY,
+            |ctx, f| flipped(ctx, f, 9, 1, b""),
+        ),
+        (
+            k,
+            "bitflip-reserved",
+            "a reserved header bit flipped (byte 12, hashed)",
+            KEY,
+            |ctx, f| flipped(ctx, f, 12, 1, b""),
+        ),
+        (
+            k,
+            "bitflip-flags",
+            "the PSH flag set after signing",
+            KEY,
+            |ctx, f| flipped(ctx, f, 13, 3, b""),
+        ),
+        (
+            k,
+            "bitflip-window",
+            "a bit of the window flipped",
+            KEY,
+            |ctx, f| flipped(ctx, f, 14, 5, b""),
+        ),
+        (
+            k,
+            "bitflip-urgent",
+            "a bit of the urgent pointer flipped",
+            KEY,
+            |ctx, f| flipped(ctx, f, 19, 0, b""),
+        ),
+        (
+            k,
+            "bitflip-payload",
+            "a bit of a SYN's payload flipped",
+            KEY,
+            |ctx, f| flipped(ctx, f, 44 + 3, 6, b"BGP OPEN"),
+        ),
+        (
+            k,
+            "payload-intact",
+            "a signed SYN carrying 8 payload bytes (control)",
+            KEY,
+            |ctx, f| {
+                let mut probe = signed_syn(ctx, f, 1, &key());
+                probe.payload = b"BGP OPEN".to_vec();
+                probe
+            },
+        ),
+        (
+            k,
+            "wrong-src-in-pseudo-header",
+            "signed over another source address than sent from",
+            KEY,
+            |ctx, f| {
+                let mut probe = signed_syn(ctx, f, 1, &key());
+                probe.signing = Signing::KeyOver(key(), addrs_with_src(&probe, other_peer(f)));
+                probe
+            },
+        ),
+        (
+            k,
+            "wrong-dst-in-pseudo-header",
+            "signed over another destination address",
+            KEY,
+            |ctx, f| {
+                let mut probe = signed_syn(ctx, f, 1, &key());
+                let over =
+                    tcpmd5::AddrPair::new(probe.addrs.src(), other_peer(f)).unwrap_or(probe.addrs);
+                probe.signing = Signing::KeyOver(key(), over);
+                probe
+            },
+        ),
+        (
+            n,
+            "syn-unsigned",
+            "an unsigned SYN to a listener without keys is answered",
+            NO_KEY,
+            |ctx, f| syn(ctx, f, 5),
+        ),
+        (
+            n,
+            "syn-signed",
+            "a signed SYN to a listener without keys",
+            NO_KEY,
+            |ctx, f| signed_syn(ctx, f, 6, &key()),
+        ),
+        (
+            n,
+            "syn-zero-digest",
+            "a SYN with a zeroed MD5 digest to a listener without keys",
+            NO_KEY,
+            zero_digest,
+        ),
+    ];
+    table
+        .into_iter()
+        .flat_map(|(area, name, summary, with_key, build)| {
+            syn_case(area, name, summary, with_key, build)
+        })
+        .collect()
 }
