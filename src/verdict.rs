@@ -195,3 +195,33 @@ pub fn packet_verdict(
         .map(|entry| &entry.key);
     verify_segment(&located.addrs, located.segment, key, semantics)
 }
+
+/// The kind of socket a segment reaches, as far as the MD5 check cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Receiver {
+    /// A listener, a request socket (SYN-RECV) or a full socket: checked
+    /// (`tcp_inbound_hash` in `tcp_v4_rcv`/`tcp_v6_rcv`).
+    Socket,
+    /// A TIME-WAIT socket: `tcp_v4_rcv` jumps to `do_time_wait` before the
+    /// check, so the segment is never verified.
+    TimeWait,
+}
+
+/// The kernel's decision for a packet reaching `receiver`: `None` when the
+/// receiver does not check authentication at all (TIME-WAIT), otherwise
+/// [`packet_verdict`].
+pub fn receiver_verdict(
+    packet: &[u8],
+    table: &KeyTable,
+    l3index: i32,
+    semantics: Semantics,
+    receiver: Receiver,
+) -> Result<Option<Verdict>, WireError> {
+    match receiver {
+        Receiver::TimeWait => {
+            IpSegment::parse(packet)?;
+            Ok(None)
+        }
+        Receiver::Socket => packet_verdict(packet, table, l3index, semantics).map(Some),
+    }
+}

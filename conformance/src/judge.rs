@@ -145,7 +145,23 @@ pub fn judge(obs: &Observation, acked: u32, expected: Verdict, reply_key: Option
             expected.name()
         ));
     }
-    // Witnesses: counters exactly as the model says, the tracepoint too.
+    witnesses(obs, expected, &mut problems, &mut notes);
+    if observed == Observed::Accepted {
+        for reply in &obs.replies {
+            check_reply_signature(reply, reply_key, &mut problems, &mut notes);
+        }
+    }
+    Finding::compare(expected.name(), describe(&observed), problems, notes)
+}
+
+/// The witnesses of a verdict: the `TCPMD5*` counters moved exactly as the
+/// model says (one drop counter by 1, or none), and so did the tracepoints.
+pub fn witnesses(
+    obs: &Observation,
+    expected: Verdict,
+    problems: &mut Vec<String>,
+    notes: &mut Vec<String>,
+) {
     let want_counter = match expected {
         Verdict::Drop(r) => r.counter(),
         Verdict::Accept(_) => None,
@@ -181,10 +197,4 @@ pub fn judge(obs: &Observation, acked: u32, expected: Verdict, reply_key: Option
             }
         }
     }
-    if observed == Observed::Accepted {
-        for reply in &obs.replies {
-            check_reply_signature(reply, reply_key, &mut problems, &mut notes);
-        }
-    }
-    Finding::compare(expected.name(), describe(&observed), problems, notes)
 }

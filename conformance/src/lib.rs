@@ -15,6 +15,7 @@ pub mod harness;
 pub mod judge;
 pub mod listener;
 pub mod outcome;
+pub mod peer;
 pub mod report;
 pub mod runner;
 pub mod segment;

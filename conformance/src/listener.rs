@@ -87,6 +87,34 @@ impl Listener {
         }
     }
 
+    /// The connection waiting in the accept queue, if any (non-blocking).
+    pub fn accept(&self) -> Result<Option<socket2::Socket>, String> {
+        match self.sock.accept() {
+            Ok((s, _)) => Ok(Some(s)),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(None),
+            Err(e) => Err(format!("accept: {e}")),
+        }
+    }
+
+    /// The model of the key table a connection accepted from `peer`
+    /// inherits: the listener's matching key, copied as a /32 (/128) key.
+    pub fn child_model(&self, peer: IpAddr) -> KeyTable {
+        let mut t = KeyTable::new();
+        if let Some(k) = self.key_for(peer) {
+            let _ = t.apply(
+                Family::of(&peer),
+                &Md5SigRequest::add(peer, &k),
+                self.devices.as_slice(),
+            );
+        }
+        t
+    }
+
+    /// The devices the model knows (ifindex, is L3 master).
+    pub fn devices(&self) -> &[(i32, bool)] {
+        &self.devices
+    }
+
     /// Adds a key for one peer.
     pub fn add_key(&mut self, peer: IpAddr, key: &Key) -> Result<(), String> {
         self.must_apply(&Md5SigRequest::add(peer, key))

@@ -4,6 +4,7 @@ mod common;
 mod layouts;
 mod listener;
 mod selfcheck;
+mod session;
 mod sockapi;
 
 use crate::case::Case;
@@ -15,5 +16,6 @@ pub fn all() -> Vec<Case> {
     cases.extend(listener::cases());
     cases.extend(layouts::cases());
     cases.extend(sockapi::cases());
+    cases.extend(session::cases());
     cases
 }

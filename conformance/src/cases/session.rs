@@ -1,0 +1,832 @@
+//! Whole connections with a userspace peer ([`crate::peer`]): the third ACK
+//! of the handshake, data and resets on an established connection, closing
+//! in both directions and TIME-WAIT, and the kernel as a client.
+//!
+//! The verdict on every injected segment comes from the model
+//! (`packet_verdict` with the receiving socket's key table); its witnesses
+//! are the counters and tracepoints ([`crate::judge::witnesses`]); its
+//! effect is read from the application (accept, read, connect) after the
+//! barrier, and from the kernel's certain answer on the connection
+//! ([`Peer::certain_ack`]). Every segment the kernel sends is verified.
+
+use std::io::Read as _;
+use std::net::{IpAddr, SocketAddr};
+use std::os::fd::AsFd;
+
+use socket2::{Domain, Protocol, Socket, Type};
+use tcpmd5::key_table::{KeyChange, KeyTable, KeyTableError, Md5SigRequest};
+use tcpmd5::verdict::{Acceptance, Receiver, receiver_verdict};
+use tcpmd5::wire::TcpFlags;
+use tcpmd5::{Family, Key, Semantics, Verdict, packet_verdict};
+
+use super::common::{LISTEN_PORT, key, keyed_listener, keyless_listener, wrong_key};
+use crate::case::{Case, Ctx};
+use crate::exchange::Observation;
+use crate::harness::{Errno, sockopt};
+use crate::judge::witnesses;
+use crate::listener::Listener;
+use crate::outcome::Finding;
+use crate::peer::{Auth, Peer, option_kinds};
+use crate::segment::SegmentSpec;
+
+/// A kernel socket of a connection and the model of its keys.
+#[derive(Debug)]
+pub struct KernelConn {
+    /// The socket (non-blocking).
+    pub sock: Socket,
+    /// Its family.
+    pub family: Family,
+    /// The model of its key table.
+    pub model: KeyTable,
+    devices: Vec<(i32, bool)>,
+}
+
+impl KernelConn {
+    /// Makes `request` on the socket and the model; both must agree.
+    pub fn apply(&mut self, request: &Md5SigRequest) -> Result<KeyChange, String> {
+        let bytes = request.to_bytes();
+        let optval = bytes.get(..request.optlen.min(bytes.len())).unwrap_or(&[]);
+        let kernel = sockopt::set_md5sig_raw(self.sock.as_fd(), request.option.optname(), optval);
+        let model = self
+            .model
+            .apply(self.family, request, self.devices.as_slice());
+        match (kernel, model) {
+            (Ok(()), Ok(c)) => Ok(c),
+            (k, m) => Err(format!(
+                "{request:?} on a connected socket: kernel {:?}, model {:?}",
+                k.map_err(|e: Errno| e.name()),
+                m.map_err(|e: KeyTableError| e.errno_name())
+            )),
+        }
+    }
+
+    /// Bytes readable now (`Ok(None)`: would block; `Ok(Some(empty))`: EOF).
+    pub fn read_now(&self) -> Result<Option<Vec<u8>>, std::io::Error> {
+        let mut buf = [0u8; 4096];
+        match (&self.sock).read(&mut buf) {
+            Ok(n) => Ok(Some(buf.get(..n).unwrap_or(&[]).to_vec())),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// The model's verdict on `probe` at a socket whose keys are `table`.
+pub fn predict(
+    probe: &SegmentSpec,
+    table: &KeyTable,
+    semantics: Semantics,
+) -> Result<Verdict, String> {
+    packet_verdict(&probe.packet(), table, 0, semantics)
+        .map_err(|e| format!("the model cannot read the probe: {e}"))
+}
+
+/// What a case collects: problems (any fails it) and notes.
+#[derive(Debug, Default)]
+pub struct Tally {
+    /// Disagreements.
+    pub problems: Vec<String>,
+    /// Evidence.
+    pub notes: Vec<String>,
+    /// What the model predicted, step by step.
+    pub expected: Vec<String>,
+    /// What the kernel did, step by step.
+    pub observed: Vec<String>,
+}
+
+impl Tally {
+    /// Records a verdict's witnesses and whether the probe was silent when dropped.
+    pub fn verdict(&mut self, step: &str, obs: &Observation, expected: Verdict) {
+        let mut problems = Vec::new();
+        witnesses(obs, expected, &mut problems, &mut self.notes);
+        if !expected.is_accept() && !obs.replies.is_empty() {
+            problems.push(format!(
+                "{} replies to a segment the model drops",
+                obs.replies.len()
+            ));
+        }
+        self.expected.push(format!("{step}: {}", expected.name()));
+        self.observed.push(format!(
+            "{step}: counters {:?}, trace {:?}, {} replies",
+            obs.auth_counters,
+            obs.trace,
+            obs.replies.len()
+        ));
+        self.problems
+            .extend(problems.into_iter().map(|p| format!("{step}: {p}")));
+    }
+
+    /// Requires `ok`.
+    pub fn check(&mut self, ok: bool, what: impl Into<String>) {
+        if !ok {
+            self.problems.push(what.into());
+        }
+    }
+
+    /// The finding, with the peer's verification of every kernel segment.
+    pub fn finish(mut self, peers: &[&Peer]) -> Finding {
+        for p in peers {
+            self.problems.extend(p.checks.problems.iter().cloned());
+            self.notes.push(format!(
+                "{} kernel segments on {} verified by the reference library",
+                p.checks.verified,
+                p.peer()
+            ));
+        }
+        Finding::compare(
+            self.expected.join("; "),
+            self.observed.join("; "),
+            self.problems,
+            self.notes,
+        )
+    }
+}
+
+/// An ISN per case and step, so segments of different steps never match.
+fn isn(salt: u32) -> u32 {
+    0x1500_0000u32.wrapping_add(salt.wrapping_mul(0x0101_0101))
+}
+
+/// Established: a listener with `key()` for the peer, a signed handshake,
+/// the accepted socket (non-blocking) with the model it inherits.
+pub fn established(
+    ctx: &mut Ctx<'_>,
+    family: Family,
+    salt: u16,
+) -> Result<(Listener, Peer, KernelConn), String> {
+    let listener = keyed_listener(ctx, family)?;
+    let peer_addr = ctx.lab.peer_addr(family);
+    let mut peer = Peer::new(
+        &ctx.lab,
+        family,
+        41000 + salt,
+        LISTEN_PORT,
+        isn(u32::from(salt)),
+        listener.key_for(peer_addr),
+    )?;
+    let signed = Auth::with(peer.kernel_key.as_ref());
+    connect_peer(ctx, &listener, &mut peer, &signed).map(|c| (listener, peer, c))
+}
+
+/// Completes a handshake (SYN and third ACK with `auth`) and accepts.
+pub fn connect_peer(
+    ctx: &mut Ctx<'_>,
+    listener: &Listener,
+    peer: &mut Peer,
+    auth: &Auth,
+) -> Result<KernelConn, String> {
+    let obs = peer.handshake(&mut ctx.lab, &mut ctx.barrier, auth, auth)?;
+    if !obs.auth_counters.is_empty() {
+        return Err(format!("third ACK counted {:?}", obs.auth_counters));
+    }
+    let sock = listener
+        .accept()?
+        .ok_or("the handshake completed but accept() found nothing")?;
+    sock.set_nonblocking(true).map_err(|e| e.to_string())?;
+    Ok(KernelConn {
+        sock,
+        family: listener.family,
+        model: listener.child_model(peer.addrs.src()),
+        devices: listener.devices().to_vec(),
+    })
+}
+
+/// Sends `payload` with `auth` on an established connection and checks
+/// verdict, delivery and the kernel's acknowledgement.
+pub fn send_data(
+    ctx: &mut Ctx<'_>,
+    t: &mut Tally,
+    step: &str,
+    peer: &mut Peer,
+    conn: &KernelConn,
+    payload: &[u8],
+    auth: &Auth,
+) -> Result<bool, String> {
+    let probe = peer.data(payload, auth);
+    let expected = predict(&probe, &conn.model, ctx.env.semantics)?;
+    let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &probe)?;
+    t.verdict(step, &obs, expected);
+    let got = conn.read_now().map_err(|e| format!("{step}: read: {e}"))?;
+    let accepted = expected.is_accept();
+    if accepted {
+        peer.sent(payload.len());
+        t.check(
+            got.as_deref() == Some(payload),
+            format!("{step}: the application read {got:?}, not the data"),
+        );
+    } else {
+        t.check(
+            got.is_none(),
+            format!("{step}: the application read {got:?} from a dropped segment"),
+        );
+    }
+    let (ack, _) = peer.certain_ack(&mut ctx.lab, &mut ctx.barrier)?;
+    match ack {
+        Some(a) => t.check(
+            a.ack == peer.snd_nxt,
+            format!(
+                "{step}: the kernel acknowledges {:#x}, the peer has sent up to {:#x}",
+                a.ack, peer.snd_nxt
+            ),
+        ),
+        None => t
+            .problems
+            .push(format!("{step}: no ACK to the certain-answer probe")),
+    }
+    if accepted {
+        t.notes.push(format!(
+            "{step}: delivered and acknowledged by a verified ACK"
+        ));
+    }
+    Ok(accepted)
+}
+
+fn run(f: impl FnOnce() -> Result<Finding, String>) -> Finding {
+    f().unwrap_or_else(Finding::error)
+}
+
+/// Third ACK of the handshake signed with `third`.
+fn third_ack(name: &str, summary: &str, third: fn() -> Auth) -> Vec<Case> {
+    Case::per_family("session-handshake", name, summary, move |ctx, family| {
+        run(|| {
+            let listener = keyed_listener(ctx, family)?;
+            let mut peer = Peer::new(&ctx.lab, family, 41001, LISTEN_PORT, isn(1), Some(key()))?;
+            let mut t = Tally::default();
+            peer.syn_to_listener(&mut ctx.lab, &mut ctx.barrier, &Auth::Signed(key()))?;
+            let probe = peer.ack(&third());
+            let expected = predict(&probe, &listener.model, ctx.env.semantics)?;
+            let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &probe)?;
+            t.verdict("third ACK", &obs, expected);
+            let accepted = listener.accept()?;
+            t.check(
+                accepted.is_some() == expected.is_accept(),
+                format!(
+                    "accept() {} a connection, the model says {}",
+                    if accepted.is_some() {
+                        "returned"
+                    } else {
+                        "did not return"
+                    },
+                    expected.name()
+                ),
+            );
+            if !expected.is_accept() {
+                // Still in SYN-RECV: the signed third ACK completes it.
+                let ack = peer.ack(&Auth::Signed(key()));
+                let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &ack)?;
+                t.verdict(
+                    "signed third ACK after",
+                    &obs,
+                    predict(&ack, &listener.model, ctx.env.semantics)?,
+                );
+                t.check(
+                    listener.accept()?.is_some(),
+                    "the signed third ACK after the dropped one did not complete the handshake",
+                );
+            }
+            Ok(t.finish(&[&peer]))
+        })
+    })
+}
+
+fn data_case(name: &str, summary: &str, auth: fn() -> Auth) -> Vec<Case> {
+    Case::per_family("session-established", name, summary, move |ctx, family| {
+        run(|| {
+            let (_l, mut peer, conn) = established(ctx, family, 2)?;
+            let mut t = Tally::default();
+            send_data(
+                ctx,
+                &mut t,
+                "data",
+                &mut peer,
+                &conn,
+                b"BGP UPDATE 1",
+                &auth(),
+            )?;
+            // The connection still carries signed data.
+            send_data(
+                ctx,
+                &mut t,
+                "signed data after",
+                &mut peer,
+                &conn,
+                b"BGP KEEPALIVE",
+                &Auth::Signed(key()),
+            )?;
+            Ok(t.finish(&[&peer]))
+        })
+    })
+}
+
+/// An RST at `offset` from the kernel's `rcv_nxt` with `auth`.
+fn rst_case(name: &str, summary: &str, offset: u32, auth: fn() -> Auth) -> Vec<Case> {
+    Case::per_family("session-established", name, summary, move |ctx, family| {
+        run(|| {
+            let (_l, mut peer, conn) = established(ctx, family, 3)?;
+            let mut t = Tally::default();
+            let probe = peer.rst(offset, &auth());
+            let expected = predict(&probe, &conn.model, ctx.env.semantics)?;
+            let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &probe)?;
+            t.verdict("RST", &obs, expected);
+            let reset = expected.is_accept() && offset == 0;
+            let read = conn.read_now();
+            if reset {
+                let errno = read.as_ref().err().and_then(std::io::Error::raw_os_error);
+                t.check(
+                    errno == Some(libc::ECONNRESET),
+                    format!("the application sees {read:?}, not ECONNRESET"),
+                );
+                t.notes
+                    .push("the signed in-window RST reset the connection (ECONNRESET)".into());
+            } else {
+                t.check(
+                    matches!(read, Ok(None)),
+                    format!("the application sees {read:?} after an ignored RST"),
+                );
+                send_data(
+                    ctx,
+                    &mut t,
+                    "signed data after",
+                    &mut peer,
+                    &conn,
+                    b"still here",
+                    &Auth::Signed(key()),
+                )?;
+            }
+            Ok(t.finish(&[&peer]))
+        })
+    })
+}
+
+/// The peer closes first: its FIN with `auth`.
+fn peer_fin_case(name: &str, summary: &str, auth: fn() -> Auth) -> Vec<Case> {
+    Case::per_family("session-close", name, summary, move |ctx, family| {
+        run(|| {
+            let (_l, mut peer, conn) = established(ctx, family, 4)?;
+            let mut t = Tally::default();
+            let probe = peer.fin(&auth());
+            let expected = predict(&probe, &conn.model, ctx.env.semantics)?;
+            let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &probe)?;
+            t.verdict("peer FIN", &obs, expected);
+            let read = conn.read_now();
+            if expected.is_accept() {
+                peer.sent(1);
+                t.check(
+                    matches!(&read, Ok(Some(b)) if b.is_empty()),
+                    format!("the application sees {read:?}, not EOF"),
+                );
+            } else {
+                t.check(
+                    matches!(read, Ok(None)),
+                    format!("the application sees {read:?} after a dropped FIN"),
+                );
+            }
+            let (ack, _) = peer.certain_ack(&mut ctx.lab, &mut ctx.barrier)?;
+            t.check(
+                ack.as_ref().is_some_and(|a| a.ack == peer.snd_nxt),
+                format!(
+                    "certain ACK {:?}, peer snd_nxt {:#x}",
+                    ack.map(|a| a.ack),
+                    peer.snd_nxt
+                ),
+            );
+            if expected.is_accept() {
+                // CLOSE-WAIT -> LAST-ACK: the kernel's FIN, signed.
+                conn.sock
+                    .shutdown(std::net::Shutdown::Write)
+                    .map_err(|e| e.to_string())?;
+                let fin = peer.wait_for(&mut ctx.lab, &|f| f.contains(TcpFlags::FIN))?;
+                let Some(fin) = fin else {
+                    return Err("no FIN from the kernel after shutdown()".into());
+                };
+                peer.rcv_nxt = fin.seq.wrapping_add(1);
+                // An unsigned ACK of it is dropped; the kernel stays in LAST-ACK.
+                let bad = peer.ack(&Auth::Unsigned);
+                let e = predict(&bad, &conn.model, ctx.env.semantics)?;
+                let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &bad)?;
+                t.verdict("unsigned ACK in LAST-ACK", &obs, e);
+                let good = peer.ack(&Auth::Signed(key()));
+                let e = predict(&good, &conn.model, ctx.env.semantics)?;
+                let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &good)?;
+                t.verdict("signed ACK in LAST-ACK", &obs, e);
+                t.notes.push("kernel FIN in LAST-ACK verified".into());
+            }
+            Ok(t.finish(&[&peer]))
+        })
+    })
+}
+
+/// The kernel closes first and ends in TIME-WAIT; then `probe` (built from
+/// the peer) reaches the TIME-WAIT socket.
+fn time_wait(
+    ctx: &mut Ctx<'_>,
+    family: Family,
+    salt: u16,
+    t: &mut Tally,
+) -> Result<(Listener, Peer, u32), String> {
+    let (listener, mut peer, conn) = established(ctx, family, salt)?;
+    conn.sock
+        .shutdown(std::net::Shutdown::Write)
+        .map_err(|e| e.to_string())?;
+    let Some(fin) = peer.wait_for(&mut ctx.lab, &|f| f.contains(TcpFlags::FIN))? else {
+        return Err("no FIN from the kernel after shutdown()".into());
+    };
+    peer.rcv_nxt = fin.seq.wrapping_add(1);
+    // The peer's FIN acknowledging the kernel's: FIN-WAIT-1 -> TIME-WAIT.
+    let probe = peer.fin(&Auth::Signed(key()));
+    let expected = predict(&probe, &conn.model, ctx.env.semantics)?;
+    let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &probe)?;
+    t.verdict("peer FIN in FIN-WAIT", &obs, expected);
+    let fin_seq = peer.snd_nxt;
+    peer.sent(1);
+    t.check(
+        obs.replies
+            .iter()
+            .any(|r| r.flags == TcpFlags::ACK && r.ack == peer.snd_nxt),
+        "no ACK of the peer's FIN entering TIME-WAIT",
+    );
+    drop(conn);
+    Ok((listener, peer, fin_seq))
+}
+
+fn cases_time_wait() -> Vec<Case> {
+    let mut cases = Vec::new();
+    cases.extend(Case::per_family(
+        "session-close",
+        "time-wait-signed-fin",
+        "kernel closes first; a signed retransmitted FIN reaching TIME-WAIT is answered by a signed ACK that verifies",
+        |ctx, family| {
+            run(|| {
+                let mut t = Tally::default();
+                let (_l, mut peer, fin_seq) = time_wait(ctx, family, 5, &mut t)?;
+                let fin = peer.segment(TcpFlags::FIN | TcpFlags::ACK, fin_seq, peer.rcv_nxt, &[], &Auth::Signed(key()));
+                let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &fin)?;
+                t.check(
+                    obs.replies.iter().any(|r| r.flags == TcpFlags::ACK && r.ack == peer.snd_nxt),
+                    "the TIME-WAIT socket did not ACK the retransmitted FIN",
+                );
+                t.check(obs.auth_counters.is_empty(), format!("counters {:?}", obs.auth_counters));
+                t.notes.push("TIME-WAIT ACK verified".into());
+                Ok(t.finish(&[&peer]))
+            })
+        },
+    ));
+    for (name, summary, auth) in [
+        (
+            "time-wait-unsigned-fin",
+            "an unsigned retransmitted FIN reaching a TIME-WAIT socket whose connection had a key",
+            Auth::Unsigned,
+        ),
+        (
+            "time-wait-wrong-key-fin",
+            "a retransmitted FIN signed with the wrong key reaching TIME-WAIT",
+            Auth::Signed(wrong_key()),
+        ),
+    ] {
+        cases.extend(Case::per_family(
+            "session-close",
+            name,
+            summary,
+            move |ctx, family| {
+                let auth = auth.clone();
+                run(|| {
+                    let mut t = Tally::default();
+                    let (_l, mut peer, fin_seq) = time_wait(ctx, family, 6, &mut t)?;
+                    let fin = peer.segment(
+                        TcpFlags::FIN | TcpFlags::ACK,
+                        fin_seq,
+                        peer.rcv_nxt,
+                        &[],
+                        &auth,
+                    );
+                    let expected = time_wait_verdict(&fin, &peer, ctx.env.semantics)?;
+                    let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &fin)?;
+                    t.verdict("FIN to TIME-WAIT", &obs, expected);
+                    let acked = obs
+                        .replies
+                        .iter()
+                        .any(|r| r.flags == TcpFlags::ACK && r.ack == peer.snd_nxt);
+                    t.check(
+                        acked == expected.is_accept(),
+                        format!("TIME-WAIT ACKed: {acked}, model {}", expected.name()),
+                    );
+                    Ok(t.finish(&[&peer]))
+                })
+            },
+        ));
+    }
+    for (name, summary, auth) in [
+        (
+            "time-wait-unsigned-rst",
+            "an unsigned in-window RST reaching TIME-WAIT: does it kill the TIME-WAIT socket?",
+            Auth::Unsigned,
+        ),
+        (
+            "time-wait-signed-rst",
+            "a signed in-window RST reaching TIME-WAIT",
+            Auth::Signed(key()),
+        ),
+    ] {
+        cases.extend(Case::per_family(
+            "session-close",
+            name,
+            summary,
+            move |ctx, family| {
+                let auth = auth.clone();
+                run(|| {
+                    let mut t = Tally::default();
+                    let (_l, mut peer, fin_seq) = time_wait(ctx, family, 7, &mut t)?;
+                    let rst = peer.rst(0, &auth);
+                    let expected = time_wait_verdict(&rst, &peer, ctx.env.semantics)?;
+                    let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &rst)?;
+                    t.verdict("RST to TIME-WAIT", &obs, expected);
+                    // Certain answer: a signed retransmitted FIN. The TIME-WAIT
+                    // socket ACKs it; without it the keyed listener answers RST.
+                    let fin = peer.segment(
+                        TcpFlags::FIN | TcpFlags::ACK,
+                        fin_seq,
+                        peer.rcv_nxt,
+                        &[],
+                        &Auth::Signed(key()),
+                    );
+                    let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &fin)?;
+                    let alive = obs.replies.iter().any(|r| r.flags == TcpFlags::ACK);
+                    let gone = obs.replies.iter().any(|r| r.flags.contains(TcpFlags::RST));
+                    t.check(
+                        alive != gone,
+                        format!(
+                            "no certain answer after the RST ({} replies)",
+                            obs.replies.len()
+                        ),
+                    );
+                    // tcp_rfc1337 = 0: an accepted RST kills TIME-WAIT.
+                    t.check(
+                        gone == expected.is_accept(),
+                        format!("TIME-WAIT killed: {gone}, model {}", expected.name()),
+                    );
+                    t.notes.push(format!(
+                        "TIME-WAIT socket {} after the {} RST",
+                        if gone { "killed" } else { "survived" },
+                        auth.name()
+                    ));
+                    Ok(t.finish(&[&peer]))
+                })
+            },
+        ));
+    }
+    cases
+}
+
+/// The model's verdict for a segment reaching the peer's TIME-WAIT socket:
+/// not checked (`None`) counts as accepted without a counter.
+fn time_wait_verdict(
+    probe: &SegmentSpec,
+    peer: &Peer,
+    semantics: Semantics,
+) -> Result<Verdict, String> {
+    let v = receiver_verdict(
+        &probe.packet(),
+        &key_table_for(peer),
+        0,
+        semantics,
+        Receiver::TimeWait,
+    )
+    .map_err(|e| format!("the model cannot read the probe: {e}"))?;
+    Ok(v.unwrap_or(Verdict::Accept(Acceptance::Unsigned)))
+}
+
+/// The key table of a TIME-WAIT socket: the connection's key for the peer.
+fn key_table_for(peer: &Peer) -> KeyTable {
+    let mut t = KeyTable::new();
+    if let Some(k) = &peer.kernel_key {
+        let src = peer.addrs.src();
+        let _ = t.apply(
+            Family::of(&src),
+            &Md5SigRequest::add(src, k),
+            &[] as &[(i32, bool)],
+        );
+    }
+    t
+}
+
+/// A non-blocking client socket with `key` for the peer, connecting.
+fn client(
+    ctx: &mut Ctx<'_>,
+    family: Family,
+    peer_port: u16,
+    key: &Key,
+) -> Result<(Socket, KernelConn, Peer), String> {
+    let kernel = ctx.lab.kernel_addr(family);
+    let peer_ip = ctx.lab.peer_addr(family);
+    let sock = Socket::new(
+        Domain::for_address(SocketAddr::new(kernel, 0)),
+        Type::STREAM,
+        Some(Protocol::TCP),
+    )
+    .map_err(|e| e.to_string())?;
+    sock.bind(&SocketAddr::new(kernel, 0).into())
+        .map_err(|e| e.to_string())?;
+    let kport = sock
+        .local_addr()
+        .ok()
+        .and_then(|a| a.as_socket())
+        .map_or(0, |a| a.port());
+    let dup = sock.try_clone().map_err(|e| e.to_string())?;
+    let mut conn = KernelConn {
+        sock: dup,
+        family,
+        model: KeyTable::new(),
+        devices: vec![],
+    };
+    conn.apply(&Md5SigRequest::add(peer_ip, key))?;
+    sock.set_nonblocking(true).map_err(|e| e.to_string())?;
+    ctx.lab.drain().map_err(|e| e.to_string())?;
+    match sock.connect(&SocketAddr::new(peer_ip, peer_port).into()) {
+        Ok(()) => {}
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) => return Err(format!("connect: {e}")),
+    }
+    let peer = Peer::new(
+        &ctx.lab,
+        family,
+        peer_port,
+        kport,
+        isn(9),
+        Some(key.clone()),
+    )?;
+    Ok((sock, conn, peer))
+}
+
+fn client_case(name: &str, summary: &str, auth: fn() -> Auth) -> Vec<Case> {
+    Case::per_family("client", name, summary, move |ctx, family| {
+        run(|| {
+            let mut t = Tally::default();
+            let (sock, conn, mut peer) = client(ctx, family, 42179, &key())?;
+            let Some(syn) = peer.wait_for(&mut ctx.lab, &|f| f == TcpFlags::SYN)? else {
+                return Err("no SYN after connect()".into());
+            };
+            let kinds = option_kinds(&syn);
+            t.notes.push(format!("kernel SYN option kinds {kinds:?}"));
+            // Facts §5: no timestamps in a SYN with a key.
+            t.check(
+                !kinds.contains(&8),
+                format!("the kernel's SYN carries timestamps: {kinds:?}"),
+            );
+            peer.rcv_nxt = syn.seq.wrapping_add(1);
+            let probe = peer.syn_ack(&auth());
+            let expected = predict(&probe, &conn.model, ctx.env.semantics)?;
+            let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &probe)?;
+            t.verdict("SYN-ACK", &obs, expected);
+            let connected = sock.peer_addr().is_ok();
+            t.check(
+                connected == expected.is_accept(),
+                format!(
+                    "connect() {} complete; model {}",
+                    if connected { "did" } else { "did not" },
+                    expected.name()
+                ),
+            );
+            if connected {
+                t.check(
+                    obs.replies
+                        .iter()
+                        .any(|r| r.flags == TcpFlags::ACK && r.ack == peer.isn.wrapping_add(1)),
+                    "no ACK of the SYN-ACK",
+                );
+            } else {
+                // The signed SYN-ACK still completes it.
+                let good = peer.syn_ack(&Auth::Signed(key()));
+                let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &good)?;
+                t.verdict(
+                    "signed SYN-ACK after",
+                    &obs,
+                    predict(&good, &conn.model, ctx.env.semantics)?,
+                );
+                t.check(
+                    sock.peer_addr().is_ok(),
+                    "the signed SYN-ACK after did not complete connect()",
+                );
+            }
+            Ok(t.finish(&[&peer]))
+        })
+    })
+}
+
+/// Cases of the session areas.
+pub fn cases() -> Vec<Case> {
+    let mut cases = Vec::new();
+    cases.extend(third_ack(
+        "third-ack-signed",
+        "a signed third ACK completes the handshake: accept() returns the connection",
+        || Auth::Signed(key()),
+    ));
+    cases.extend(third_ack(
+        "third-ack-unsigned",
+        "an unsigned third ACK is dropped; accept() returns nothing",
+        || Auth::Unsigned,
+    ));
+    cases.extend(third_ack(
+        "third-ack-wrong-key",
+        "a third ACK signed with another key is dropped",
+        || Auth::Signed(wrong_key()),
+    ));
+    cases.extend(third_ack(
+        "third-ack-corrupted",
+        "a third ACK whose digest was corrupted is dropped",
+        || Auth::Corrupted(key()),
+    ));
+
+    cases.extend(data_case(
+        "data-signed",
+        "signed data is delivered and acknowledged by a signed ACK",
+        || Auth::Signed(key()),
+    ));
+    cases.extend(data_case(
+        "data-unsigned",
+        "unsigned data is not delivered",
+        || Auth::Unsigned,
+    ));
+    cases.extend(data_case(
+        "data-wrong-key",
+        "data signed with another key is not delivered",
+        || Auth::Signed(wrong_key()),
+    ));
+    cases.extend(data_case(
+        "data-corrupted",
+        "signed data with a payload bit flipped is not delivered",
+        || Auth::Corrupted(key()),
+    ));
+    cases.extend(rst_case(
+        "rst-signed-in-window",
+        "a signed RST at rcv_nxt resets the connection (ECONNRESET)",
+        0,
+        || Auth::Signed(key()),
+    ));
+    cases.extend(rst_case(
+        "rst-unsigned-in-window",
+        "an unsigned RST at rcv_nxt is ignored; the connection still carries data",
+        0,
+        || Auth::Unsigned,
+    ));
+    cases.extend(rst_case(
+        "rst-unsigned-out-of-window",
+        "an unsigned RST far out of window is ignored",
+        0x4000_0000,
+        || Auth::Unsigned,
+    ));
+    cases.extend(rst_case(
+        "rst-wrong-key-in-window",
+        "an in-window RST signed with another key is ignored",
+        0,
+        || Auth::Signed(wrong_key()),
+    ));
+    cases.extend(rst_case(
+        "rst-corrupted-in-window",
+        "an in-window RST with a corrupted digest is ignored",
+        0,
+        || Auth::Corrupted(key()),
+    ));
+    cases.extend(rst_case(
+        "rst-wrong-key-out-of-window",
+        "an out-of-window RST signed with another key is ignored",
+        0x4000_0000,
+        || Auth::Signed(wrong_key()),
+    ));
+
+    cases.extend(peer_fin_case("peer-fin-signed", "the peer's signed FIN: EOF, CLOSE-WAIT, the kernel's signed FIN, LAST-ACK closed by a signed ACK only", || Auth::Signed(key())));
+    cases.extend(peer_fin_case(
+        "peer-fin-unsigned",
+        "the peer's unsigned FIN is dropped: no EOF",
+        || Auth::Unsigned,
+    ));
+    cases.extend(peer_fin_case(
+        "peer-fin-corrupted",
+        "the peer's FIN with a corrupted digest is dropped",
+        || Auth::Corrupted(key()),
+    ));
+    cases.extend(cases_time_wait());
+
+    cases.extend(client_case(
+        "syn-ack-signed",
+        "connect() with a key: the SYN is signed (no timestamps); a signed SYN-ACK establishes",
+        || Auth::Signed(key()),
+    ));
+    cases.extend(client_case(
+        "syn-ack-unsigned",
+        "an unsigned SYN-ACK is dropped; connect() does not complete",
+        || Auth::Unsigned,
+    ));
+    cases.extend(client_case(
+        "syn-ack-wrong-key",
+        "a SYN-ACK signed with another key is dropped",
+        || Auth::Signed(wrong_key()),
+    ));
+    cases.extend(client_case(
+        "syn-ack-corrupted",
+        "a SYN-ACK with a corrupted digest is dropped",
+        || Auth::Corrupted(key()),
+    ));
+    let _ = keyless_listener;
+    let _: Option<IpAddr> = None;
+    cases
+}

@@ -1,0 +1,453 @@
+//! A minimal userspace TCP peer driven over the lab's raw channel.
+//!
+//! It tracks sequence and acknowledgement numbers, completes handshakes with
+//! a kernel listener or a kernel `connect()`, sends data, FIN and RST
+//! (signed with a key, unsigned, or signed and then corrupted) and verifies
+//! every segment the kernel sends it with the reference library
+//! ([`crate::judge::check_reply_signature`]: digest and `NOP NOP 19 18`).
+//!
+//! Every probe goes through [`crate::exchange::exchange`]: the probe, then
+//! the keyless barrier SYN from the same pinned thread; once the barrier's
+//! SYN-ACK is in, the probe has been processed. On an established
+//! connection, [`Peer::certain_ack`] adds a certain answer on the connection
+//! itself: a signed one-byte segment far below the receive window, which
+//! the kernel must answer at once with a duplicate ACK (`tcp_send_dupack`;
+//! a data-carrying segment is exempt from the out-of-window rate limit)
+//! carrying its current `rcv_nxt`.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
+
+use tcpmd5::wire::{IpSegment, TcpFlags, TcpPacket};
+use tcpmd5::{AddrPair, Family, Key};
+
+use crate::exchange::{BARRIER_TIMEOUT, Barrier, Observation, Reply, exchange};
+use crate::harness::Lab;
+use crate::judge::check_reply_signature;
+use crate::segment::{SegmentSpec, Signing};
+
+/// MSS 1460.
+pub const MSS_OPTION: [u8; 4] = [2, 4, 0x05, 0xb4];
+/// An MD5 option in the Linux layout with a zero digest, to be signed.
+pub const MD5_PLACEHOLDER: [u8; 20] =
+    [1, 1, 19, 18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+/// A TCP-AO option (kind 29, length 16, key ids 1 and 2, a 12-byte MAC).
+pub const AO_OPTION: [u8; 16] = [
+    29, 16, 1, 2, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf,
+];
+/// Offset in the TCP segment of a digest byte of [`MD5_PLACEHOLDER`] placed
+/// first in the option area (flipped by [`Auth::Corrupted`]).
+const DIGEST_BYTE: usize = 20 + 4 + 5;
+/// How far below the receive window [`Peer::keepalive`] sends.
+const KEEPALIVE_BACK: u32 = 0x0010_0000;
+
+/// How a segment the peer sends is authenticated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Auth {
+    /// No MD5 option.
+    Unsigned,
+    /// An MD5 option signed with the key.
+    Signed(Key),
+    /// Signed with the key, then one payload (or digest) bit flipped.
+    Corrupted(Key),
+    /// No MD5 option but a TCP-AO option (kind 29, 16 bytes, MAC garbage).
+    Ao,
+}
+
+impl Auth {
+    /// `Signed(key)` or `Unsigned`.
+    pub fn with(key: Option<&Key>) -> Auth {
+        key.map_or(Auth::Unsigned, |k| Auth::Signed(k.clone()))
+    }
+
+    /// A short name for reports.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Auth::Unsigned => "unsigned",
+            Auth::Signed(_) => "signed",
+            Auth::Corrupted(_) => "corrupted",
+            Auth::Ao => "AO-only",
+        }
+    }
+}
+
+/// What verifying the kernel's segments found.
+#[derive(Debug, Clone, Default)]
+pub struct Checks {
+    /// Segments that failed verification (any one fails the case).
+    pub problems: Vec<String>,
+    /// Kernel segments checked.
+    pub verified: usize,
+}
+
+/// The peer's end of one connection (addresses as the peer sends them).
+#[derive(Debug, Clone)]
+pub struct Peer {
+    /// Peer -> kernel.
+    pub addrs: AddrPair,
+    /// The peer's port.
+    pub peer_port: u16,
+    /// The kernel's port.
+    pub kernel_port: u16,
+    /// The peer's initial sequence number.
+    pub isn: u32,
+    /// Next sequence number the peer sends.
+    pub snd_nxt: u32,
+    /// Next sequence number expected from the kernel.
+    pub rcv_nxt: u32,
+    /// The key the kernel holds for the peer: every kernel segment must be
+    /// signed with it (or unsigned when `None`).
+    pub kernel_key: Option<Key>,
+    /// Verification of every kernel segment seen.
+    pub checks: Checks,
+}
+
+impl Peer {
+    /// A peer at the lab's default peer address of `family`.
+    pub fn new(
+        lab: &Lab,
+        family: Family,
+        peer_port: u16,
+        kernel_port: u16,
+        isn: u32,
+        kernel_key: Option<Key>,
+    ) -> Result<Peer, String> {
+        Peer::from_addr(
+            lab,
+            family,
+            lab.peer_addr(family),
+            peer_port,
+            kernel_port,
+            isn,
+            kernel_key,
+        )
+    }
+
+    /// A peer at `peer` (made reachable with [`Lab::add_peer`] if not the default).
+    pub fn from_addr(
+        lab: &Lab,
+        family: Family,
+        peer: IpAddr,
+        peer_port: u16,
+        kernel_port: u16,
+        isn: u32,
+        kernel_key: Option<Key>,
+    ) -> Result<Peer, String> {
+        let addrs = AddrPair::new(peer, lab.kernel_addr(family))
+            .map_err(|_| format!("{peer} is not a {family} address"))?;
+        Ok(Peer {
+            addrs,
+            peer_port,
+            kernel_port,
+            isn,
+            snd_nxt: isn,
+            rcv_nxt: 0,
+            kernel_key,
+            checks: Checks::default(),
+        })
+    }
+
+    /// The kernel's socket address.
+    pub fn kernel(&self) -> SocketAddr {
+        SocketAddr::new(self.addrs.dst(), self.kernel_port)
+    }
+
+    /// The peer's socket address.
+    pub fn peer(&self) -> SocketAddr {
+        SocketAddr::new(self.addrs.src(), self.peer_port)
+    }
+
+    /// A segment with explicit numbers.
+    pub fn segment(
+        &self,
+        flags: TcpFlags,
+        seq: u32,
+        ack: u32,
+        payload: &[u8],
+        auth: &Auth,
+    ) -> SegmentSpec {
+        let syn = flags.contains(TcpFlags::SYN);
+        let mut options = Vec::new();
+        let (signing, flips) = match auth {
+            Auth::Unsigned => (Signing::None, vec![]),
+            Auth::Ao => {
+                options.extend(AO_OPTION);
+                (Signing::None, vec![])
+            }
+            Auth::Signed(k) => {
+                options.extend(MD5_PLACEHOLDER);
+                (Signing::Key(k.clone()), vec![])
+            }
+            Auth::Corrupted(k) => {
+                options.extend(MD5_PLACEHOLDER);
+                // A payload bit when there is a payload, else a digest bit.
+                let at = if payload.is_empty() {
+                    DIGEST_BYTE
+                } else {
+                    20 + MD5_PLACEHOLDER.len() + if syn { MSS_OPTION.len() } else { 0 }
+                };
+                (Signing::Key(k.clone()), vec![(at, 2)])
+            }
+        };
+        if syn {
+            options.extend(MSS_OPTION);
+        }
+        SegmentSpec {
+            addrs: self.addrs,
+            src_port: self.peer_port,
+            dst_port: self.kernel_port,
+            seq,
+            ack,
+            flags,
+            window: 64240,
+            urgent: 0,
+            options,
+            payload: payload.to_vec(),
+            signing,
+            flips,
+        }
+    }
+
+    /// The peer's SYN (sequence `isn`).
+    pub fn syn(&self, auth: &Auth) -> SegmentSpec {
+        self.segment(TcpFlags::SYN, self.isn, 0, &[], auth)
+    }
+
+    /// A SYN-ACK answering the kernel's SYN (`rcv_nxt` must be set).
+    pub fn syn_ack(&self, auth: &Auth) -> SegmentSpec {
+        self.segment(
+            TcpFlags::SYN | TcpFlags::ACK,
+            self.isn,
+            self.rcv_nxt,
+            &[],
+            auth,
+        )
+    }
+
+    /// A pure ACK at `snd_nxt`.
+    pub fn ack(&self, auth: &Auth) -> SegmentSpec {
+        self.segment(TcpFlags::ACK, self.snd_nxt, self.rcv_nxt, &[], auth)
+    }
+
+    /// Data at `snd_nxt` (PSH ACK).
+    pub fn data(&self, payload: &[u8], auth: &Auth) -> SegmentSpec {
+        self.segment(
+            TcpFlags::PSH | TcpFlags::ACK,
+            self.snd_nxt,
+            self.rcv_nxt,
+            payload,
+            auth,
+        )
+    }
+
+    /// FIN ACK at `snd_nxt`.
+    pub fn fin(&self, auth: &Auth) -> SegmentSpec {
+        self.segment(
+            TcpFlags::FIN | TcpFlags::ACK,
+            self.snd_nxt,
+            self.rcv_nxt,
+            &[],
+            auth,
+        )
+    }
+
+    /// RST ACK at `snd_nxt + offset` (0: exactly `rcv_nxt` of the kernel, in
+    /// window; a large offset: out of window).
+    pub fn rst(&self, offset: u32, auth: &Auth) -> SegmentSpec {
+        self.segment(
+            TcpFlags::RST | TcpFlags::ACK,
+            self.snd_nxt.wrapping_add(offset),
+            self.rcv_nxt,
+            &[],
+            auth,
+        )
+    }
+
+    /// One byte far below the kernel's receive window, signed with the
+    /// kernel's key for the peer: answered at once by a duplicate ACK.
+    pub fn keepalive(&self) -> SegmentSpec {
+        self.segment(
+            TcpFlags::ACK,
+            self.snd_nxt.wrapping_sub(KEEPALIVE_BACK),
+            self.rcv_nxt,
+            b"k",
+            &Auth::with(self.kernel_key.as_ref()),
+        )
+    }
+
+    /// Verifies every kernel segment of `obs` against `kernel_key`.
+    pub fn verify(&mut self, replies: &[Reply]) {
+        let mut notes = Vec::new();
+        for r in replies {
+            check_reply_signature(
+                r,
+                self.kernel_key.as_ref(),
+                &mut self.checks.problems,
+                &mut notes,
+            );
+            self.checks.verified += 1;
+        }
+    }
+
+    /// Sends `probe` then the barrier; verifies every reply on the
+    /// connection's 4-tuple.
+    pub fn exchange(
+        &mut self,
+        lab: &mut Lab,
+        barrier: &mut Barrier,
+        probe: &SegmentSpec,
+    ) -> Result<Observation, String> {
+        let obs = exchange(lab, barrier, probe)?;
+        if !obs.barrier_seen {
+            return Err(format!(
+                "the barrier was not answered within {BARRIER_TIMEOUT:?} (replies {}, counters {:?})",
+                obs.replies.len(),
+                obs.auth_counters
+            ));
+        }
+        self.verify(&obs.replies);
+        Ok(obs)
+    }
+
+    /// The kernel's current `rcv_nxt` and `snd_nxt` for this connection, from
+    /// its certain answer to [`Peer::keepalive`]; `None` when the connection
+    /// does not exist any more (the answer is then an RST or nothing).
+    pub fn certain_ack(
+        &mut self,
+        lab: &mut Lab,
+        barrier: &mut Barrier,
+    ) -> Result<(Option<Reply>, Observation), String> {
+        let probe = self.keepalive();
+        let obs = self.exchange(lab, barrier, &probe)?;
+        let ack = obs
+            .replies
+            .iter()
+            .rev()
+            .find(|r| r.flags == TcpFlags::ACK)
+            .cloned();
+        Ok((ack, obs))
+    }
+
+    /// Waits (bounded) for the next kernel segment on this 4-tuple whose
+    /// flags satisfy `want`, and verifies it. For segments the kernel is
+    /// certain to send (a SYN after `connect()`, a FIN after `shutdown()`).
+    pub fn wait_for(
+        &mut self,
+        lab: &mut Lab,
+        want: &dyn Fn(TcpFlags) -> bool,
+    ) -> Result<Option<Reply>, String> {
+        let deadline = Instant::now() + BARRIER_TIMEOUT;
+        let (kernel, peer) = (self.kernel(), self.peer());
+        loop {
+            let got = lab
+                .recv_ip(deadline, &mut |ip| {
+                    IpSegment::parse(ip).is_ok_and(|s| {
+                        let t = s.tcp();
+                        s.addrs.src() == kernel.ip()
+                            && s.addrs.dst() == peer.ip()
+                            && t.src_port() == kernel.port()
+                            && t.dst_port() == peer.port()
+                    })
+                })
+                .map_err(|e| e.to_string())?;
+            let Some(packet) = got else { return Ok(None) };
+            let Some(reply) = reply_from(&packet) else {
+                continue;
+            };
+            self.verify(std::slice::from_ref(&reply));
+            if want(reply.flags) {
+                return Ok(Some(reply));
+            }
+        }
+    }
+
+    /// Completes a handshake with a kernel listener holding `kernel_key`
+    /// for the peer: SYN (signed with `auth`), the kernel's SYN-ACK, then the
+    /// third ACK signed with `third`. Returns the observation of the third ACK.
+    pub fn handshake(
+        &mut self,
+        lab: &mut Lab,
+        barrier: &mut Barrier,
+        auth: &Auth,
+        third: &Auth,
+    ) -> Result<Observation, String> {
+        self.syn_to_listener(lab, barrier, auth)?;
+        let ack = self.ack(third);
+        self.exchange(lab, barrier, &ack)
+    }
+
+    /// Sends the SYN and records the kernel's SYN-ACK.
+    pub fn syn_to_listener(
+        &mut self,
+        lab: &mut Lab,
+        barrier: &mut Barrier,
+        auth: &Auth,
+    ) -> Result<Reply, String> {
+        let syn = self.syn(auth);
+        let obs = self.exchange(lab, barrier, &syn)?;
+        let synack = obs
+            .replies
+            .iter()
+            .find(|r| {
+                r.flags.contains(TcpFlags::SYN | TcpFlags::ACK) && r.ack == self.isn.wrapping_add(1)
+            })
+            .cloned()
+            .ok_or_else(|| {
+                format!(
+                    "no SYN-ACK to the {} SYN (replies {}, counters {:?})",
+                    auth.name(),
+                    obs.replies.len(),
+                    obs.auth_counters
+                )
+            })?;
+        self.snd_nxt = self.isn.wrapping_add(1);
+        self.rcv_nxt = synack.seq.wrapping_add(1);
+        Ok(synack)
+    }
+
+    /// Records that `len` sequence numbers (data, or 1 for a FIN) were sent.
+    pub fn sent(&mut self, len: usize) {
+        self.snd_nxt = self.snd_nxt.wrapping_add(len as u32);
+    }
+}
+
+/// A kernel segment as a [`Reply`].
+pub fn reply_from(packet: &[u8]) -> Option<Reply> {
+    let located = IpSegment::parse(packet).ok()?;
+    let tcp = TcpPacket::new_checked(located.segment).ok()?;
+    Some(Reply {
+        packet: packet.to_vec(),
+        addrs: located.addrs,
+        segment: located.segment.to_vec(),
+        flags: tcp.flags(),
+        ack: tcp.ack_number(),
+        seq: tcp.seq_number(),
+    })
+}
+
+/// The payload length of a kernel segment.
+pub fn payload_len(reply: &Reply) -> usize {
+    TcpPacket::new_checked(&reply.segment[..]).map_or(0, |t| t.payload().len())
+}
+
+/// The option kinds of a kernel segment, in order (NOPs included).
+pub fn option_kinds(reply: &Reply) -> Vec<u8> {
+    let Ok(tcp) = TcpPacket::new_checked(&reply.segment[..]) else {
+        return vec![];
+    };
+    let area = tcp.options();
+    let mut kinds = Vec::new();
+    let mut i = 0;
+    while let Some(&kind) = area.get(i) {
+        kinds.push(kind);
+        match kind {
+            0 => break,
+            1 => i += 1,
+            _ => match area.get(i + 1) {
+                Some(&len) if len >= 2 => i += usize::from(len),
+                _ => break,
+            },
+        }
+    }
+    kinds
+}
