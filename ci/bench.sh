@@ -118,6 +118,7 @@ PY
 echo "$TABLE"
 
 if [ -z "${BENCH_NO_WRITE:-}" ]; then
+    mkdir -p docs
     {
         echo "# Benchmarks"
         echo
@@ -134,6 +135,7 @@ if [ -z "${BENCH_NO_WRITE:-}" ]; then
         echo "- **(asm)** columns: a second run with \`--features asm\` (md-5's \`asm\` feature, the md5-asm crate); their ratios are to the OpenSSL figure of that second run."
         echo "- **packet_verdict**: the whole receive path on an IPv4/IPv6 packet (view, option scan, key lookup in a one-entry \`KeyTable\`, digest, constant-time compare); 16-byte key only."
         echo "- **sign_packet_into**: copy an unsigned packet into a preallocated buffer, insert the option, digest, TCP and IPv4 checksums; 16-byte key only."
+        echo "- The machine is shared: each cell is the median of 20 samples, and cells of the same row measured moments apart can still differ by 10-20 %; read ratios across a row, or the geometric mean over rows, rather than one cell."
         echo "- An IPv4 packet cannot carry a 65495-byte payload with the option (total length 65555 > 65535): the packet cases use 65475 there; the segment digest still fits (TCP length 65535)."
         echo
         echo "$TABLE"
