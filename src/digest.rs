@@ -67,6 +67,41 @@ impl fmt::Display for DigestError {
 
 impl std::error::Error for DigestError {}
 
+/// The pseudo-header of a `tcp_len`-byte segment between `addrs`, and its
+/// length (12 bytes for IPv4, 40 for IPv6).
+fn pseudo_header(addrs: &AddrPair, tcp_len: usize) -> Result<([u8; 40], usize), DigestError> {
+    let too_long = DigestError::TooLong {
+        segment_len: tcp_len,
+    };
+    let mut out = [0u8; 40];
+    //= https://www.rfc-editor.org/rfc/rfc2385#section-2.0
+    //# 1. the TCP pseudo-header (in the order: source IP address,
+    //#    destination IP address, zero-padded protocol number, and
+    //#    segment length)
+    let len = match addrs {
+        AddrPair::V4 { src, dst } => {
+            let len = u16::try_from(tcp_len).map_err(|_| too_long)?;
+            let [l0, l1] = len.to_be_bytes();
+            let [s0, s1, s2, s3] = src.octets();
+            let [d0, d1, d2, d3] = dst.octets();
+            let bytes = [s0, s1, s2, s3, d0, d1, d2, d3, 0, 6, l0, l1];
+            out[..12].copy_from_slice(&bytes);
+            12
+        }
+        AddrPair::V6 { src, dst } => {
+            // RFC 8200 section 8.1: a 32-bit upper-layer length, three zero
+            // bytes and the next header.
+            let len = u32::try_from(tcp_len).map_err(|_| too_long)?;
+            out[..16].copy_from_slice(&src.octets());
+            out[16..32].copy_from_slice(&dst.octets());
+            out[32..36].copy_from_slice(&len.to_be_bytes());
+            out[39] = 6;
+            40
+        }
+    };
+    Ok((out, len))
+}
+
 /// The digest of one segment, fed in any number of chunks.
 ///
 /// Useful when a segment lives in scattered buffers (as in an skb with
@@ -85,33 +120,9 @@ impl SegmentHasher {
     /// Starts a digest of a segment of `tcp_len` bytes (header, options and
     /// payload) between `addrs`, hashing the pseudo-header.
     pub fn new(addrs: &AddrPair, tcp_len: usize) -> Result<SegmentHasher, DigestError> {
+        let (pseudo, len) = pseudo_header(addrs, tcp_len)?;
         let mut md5 = Md5::new();
-        //= https://www.rfc-editor.org/rfc/rfc2385#section-2.0
-        //# 1. the TCP pseudo-header (in the order: source IP address,
-        //#    destination IP address, zero-padded protocol number, and
-        //#    segment length)
-        match addrs {
-            AddrPair::V4 { src, dst } => {
-                let len = u16::try_from(tcp_len).map_err(|_| DigestError::TooLong {
-                    segment_len: tcp_len,
-                })?;
-                let [l0, l1] = len.to_be_bytes();
-                let [s0, s1, s2, s3] = src.octets();
-                let [d0, d1, d2, d3] = dst.octets();
-                md5.update([s0, s1, s2, s3, d0, d1, d2, d3, 0, 6, l0, l1]);
-            }
-            AddrPair::V6 { src, dst } => {
-                // RFC 2460 section 8.1: a 32-bit upper-layer length, three
-                // zero bytes and the next header.
-                let len = u32::try_from(tcp_len).map_err(|_| DigestError::TooLong {
-                    segment_len: tcp_len,
-                })?;
-                md5.update(src.octets());
-                md5.update(dst.octets());
-                let [l0, l1, l2, l3] = len.to_be_bytes();
-                md5.update([l0, l1, l2, l3, 0, 0, 0, 6]);
-            }
-        }
+        md5.update(pseudo.get(..len).unwrap_or(&pseudo));
         Ok(SegmentHasher {
             md5,
             tcp_len,
@@ -201,30 +212,8 @@ pub fn segment_digest(addrs: &AddrPair, segment: &[u8], key: &Key) -> Result<Dig
     let (fixed, rest) = segment.split_at(HEADER_LEN.min(segment.len()));
     let payload = rest.get(header_len - HEADER_LEN..).unwrap_or(&[]);
     let mut block = [0u8; 64];
-    let mut used = match addrs {
-        AddrPair::V4 { src, dst } => {
-            let len = u16::try_from(segment.len()).map_err(|_| DigestError::TooLong {
-                segment_len: segment.len(),
-            })?;
-            let [l0, l1] = len.to_be_bytes();
-            let [s0, s1, s2, s3] = src.octets();
-            let [d0, d1, d2, d3] = dst.octets();
-            put(
-                &mut block,
-                0,
-                &[s0, s1, s2, s3, d0, d1, d2, d3, 0, 6, l0, l1],
-            )
-        }
-        AddrPair::V6 { src, dst } => {
-            let len = u32::try_from(segment.len()).map_err(|_| DigestError::TooLong {
-                segment_len: segment.len(),
-            })?;
-            let [l0, l1, l2, l3] = len.to_be_bytes();
-            let at = put(&mut block, 0, &src.octets());
-            let at = put(&mut block, at, &dst.octets());
-            put(&mut block, at, &[l0, l1, l2, l3, 0, 0, 0, 6])
-        }
-    };
+    let (pseudo, len) = pseudo_header(addrs, segment.len())?;
+    let mut used = put(&mut block, 0, pseudo.get(..len).unwrap_or(&pseudo));
     let (before, after) = fixed.split_at(CHECKSUM_RANGE.start.min(fixed.len()));
     used = put(&mut block, used, before);
     used = put(&mut block, used, &ZERO_CHECKSUM);
