@@ -199,29 +199,203 @@ pub fn packet_verdict(
 /// The kind of socket a segment reaches, as far as the MD5 check cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Receiver {
-    /// A listener, a request socket (SYN-RECV) or a full socket: checked
-    /// (`tcp_inbound_hash` in `tcp_v4_rcv`/`tcp_v6_rcv`).
+    /// A listener or a full socket: checked (`tcp_inbound_hash`).
     Socket,
+    /// A request socket (SYN-RECV): checked like a socket, and then
+    /// `tcp_check_req` drops any segment whose use of TCP-AO differs from
+    /// the request's. Without `CONFIG_TCP_AO` no request uses AO, so a
+    /// segment with an AO option is dropped there (counter `TCPAOBad`, which
+    /// is not compiled out), although the same segment passes everywhere else.
+    RequestSock,
     /// A TIME-WAIT socket: `tcp_v4_rcv` jumps to `do_time_wait` before the
-    /// check, so the segment is never verified.
+    /// check, so the segment is never verified (seen live on 6.18: unsigned
+    /// and wrongly signed FINs are ACKed, an unsigned RST kills it).
     TimeWait,
 }
 
-/// The kernel's decision for a packet reaching `receiver`: `None` when the
-/// receiver does not check authentication at all (TIME-WAIT), otherwise
-/// [`packet_verdict`].
+/// The decision of a particular receiver (see [`Receiver`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReceiverVerdict {
+    /// The authentication check ran: its verdict.
+    Checked(Verdict),
+    /// No check at all (TIME-WAIT): the segment goes on to TCP.
+    NotChecked,
+    /// Passed the check but dropped by `tcp_check_req` for a TCP-AO option
+    /// the request did not negotiate (`TCPAOBad` +1, no reply).
+    AoRequestMismatch,
+}
+
+impl ReceiverVerdict {
+    /// Whether TCP goes on to process the segment.
+    pub fn is_accept(self) -> bool {
+        match self {
+            ReceiverVerdict::Checked(v) => v.is_accept(),
+            ReceiverVerdict::NotChecked => true,
+            ReceiverVerdict::AoRequestMismatch => false,
+        }
+    }
+}
+
+/// The kernel's decision for a packet reaching `receiver`.
 pub fn receiver_verdict(
     packet: &[u8],
     table: &KeyTable,
     l3index: i32,
     semantics: Semantics,
     receiver: Receiver,
-) -> Result<Option<Verdict>, WireError> {
+) -> Result<ReceiverVerdict, WireError> {
     match receiver {
         Receiver::TimeWait => {
             IpSegment::parse(packet)?;
-            Ok(None)
+            Ok(ReceiverVerdict::NotChecked)
         }
-        Receiver::Socket => packet_verdict(packet, table, l3index, semantics).map(Some),
+        Receiver::Socket => {
+            packet_verdict(packet, table, l3index, semantics).map(ReceiverVerdict::Checked)
+        }
+        Receiver::RequestSock => {
+            let v = packet_verdict(packet, table, l3index, semantics)?;
+            Ok(match v {
+                Verdict::Accept(Acceptance::AoNotChecked) => ReceiverVerdict::AoRequestMismatch,
+                other => ReceiverVerdict::Checked(other),
+            })
+        }
     }
+}
+
+#[cfg(test)]
+mod receiver_tests {
+    use super::*;
+    use crate::wire::{Ipv4Repr, TcpFlags, TcpRepr};
+    use core::net::Ipv4Addr;
+
+    fn packet(options: &[u8]) -> Vec<u8> {
+        let (src, dst) = (Ipv4Addr::new(10, 99, 0, 2), Ipv4Addr::new(10, 99, 0, 1));
+        let addrs = AddrPair::V4 { src, dst };
+        let repr = TcpRepr {
+            src_port: 1,
+            dst_port: 2,
+            seq: 3,
+            ack: 4,
+            flags: TcpFlags::ACK,
+            window: 5,
+            urgent: 0,
+            options,
+            payload: &[],
+        };
+        let mut seg = vec![0u8; repr.segment_len()];
+        let _ = repr.emit(&addrs, &mut seg);
+        let mut out = vec![0u8; 20];
+        let n = Ipv4Repr {
+            src,
+            dst,
+            protocol: 6,
+            dscp_ecn: 0,
+            ident: 0,
+            flags_frag: 0,
+            ttl: 64,
+            options: &[],
+            payload_len: seg.len(),
+        }
+        .emit(&mut out)
+        .unwrap_or(0);
+        out.truncate(n);
+        out.extend(seg);
+        out
+    }
+
+    // Regression (live, 6.18, CONFIG_TCP_AO=n): an AO option in a 20-byte
+    // area passes an MD5 socket, is dropped by a request socket (TCPAOBad),
+    // and TIME-WAIT checks nothing.
+    #[test]
+    fn ao_option_per_receiver() {
+        let mut ao = vec![29u8, 16, 1, 2];
+        ao.extend([0xa5; 12]);
+        ao.extend([1, 1, 1, 1]);
+        let p = packet(&ao);
+        let mut t = KeyTable::new();
+        let peer = core::net::IpAddr::V4(Ipv4Addr::new(10, 99, 0, 2));
+        let key = Key::new(b"k").unwrap_or_else(|_| Key::from_array(b"k"));
+        let _ = t.apply(
+            crate::Family::V4,
+            &crate::Md5SigRequest::add(peer, &key),
+            &[] as &[(i32, bool)],
+        );
+        let s = Semantics::Linux { tcp_ao: false };
+        assert_eq!(
+            receiver_verdict(&p, &t, 0, s, Receiver::Socket),
+            Ok(ReceiverVerdict::Checked(Verdict::Accept(
+                Acceptance::AoNotChecked
+            )))
+        );
+        assert_eq!(
+            receiver_verdict(&p, &t, 0, s, Receiver::RequestSock),
+            Ok(ReceiverVerdict::AoRequestMismatch)
+        );
+        assert_eq!(
+            receiver_verdict(&packet(&[]), &t, 0, s, Receiver::TimeWait),
+            Ok(ReceiverVerdict::NotChecked)
+        );
+    }
+}
+
+/// What the kernel sends back for a segment that no socket takes (a closed
+/// port): `tcp_v4_send_reset` / `tcp_v6_send_reset` without a socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResetReply {
+    /// Nothing (an incoming RST, or a signed segment that does not verify).
+    None,
+    /// An RST without an MD5 option.
+    Unsigned,
+    /// An RST signed with this key.
+    Signed(Key),
+}
+
+/// The reset the kernel sends for `packet` arriving at a closed port.
+///
+/// An unsigned segment gets an unsigned RST. For a segment carrying an MD5
+/// option the kernel looks up a listener and the key it holds for the
+/// segment's source, verifies the incoming digest with it, and signs the RST
+/// only if it verifies; otherwise it sends nothing. `listener` is the key
+/// table of the listener that lookup finds: `__inet_lookup_listener` is
+/// called with the segment's destination address and its **source** port
+/// (see [`reset_listener_port`]), `None` if there is none.
+pub fn closed_port_reset(
+    packet: &[u8],
+    listener: Option<&KeyTable>,
+    l3index: i32,
+    semantics: Semantics,
+) -> Result<ResetReply, WireError> {
+    let located = IpSegment::parse(packet)?;
+    let tcp = TcpPacket::new_checked(located.segment)?;
+    if tcp.flags().contains(crate::wire::TcpFlags::RST) {
+        return Ok(ResetReply::None);
+    }
+    Ok(match semantics.scan(tcp.options()) {
+        AuthScan::Md5 { .. } => {
+            let key = listener
+                .and_then(|t| t.lookup(located.addrs.src(), l3index))
+                .map(|e| e.key.clone());
+            match key {
+                Some(key)
+                    if verify_segment(&located.addrs, located.segment, Some(&key), semantics)
+                        == Ok(Verdict::Accept(Acceptance::Signed)) =>
+                {
+                    ResetReply::Signed(key)
+                }
+                _ => ResetReply::None,
+            }
+        }
+        AuthScan::Absent(_) => ResetReply::Unsigned,
+        // Not observed live: the kernel's handling of malformed or AO options
+        // here is not modelled beyond "no reset".
+        AuthScan::Malformed(_) | AuthScan::Ao { .. } => ResetReply::None,
+    })
+}
+
+/// The local port of the listener whose key signs a closed-port reset: the
+/// incoming segment's source port (the kernel passes `th->source` as the
+/// local port to `__inet_lookup_listener`).
+pub fn reset_listener_port(packet: &[u8]) -> Result<u16, WireError> {
+    let located = IpSegment::parse(packet)?;
+    Ok(located.tcp().src_port())
 }

@@ -50,8 +50,12 @@ pub enum Auth {
     Signed(Key),
     /// Signed with the key, then one payload (or digest) bit flipped.
     Corrupted(Key),
-    /// No MD5 option but a TCP-AO option (kind 29, 16 bytes, MAC garbage).
+    /// No MD5 option but a TCP-AO option (kind 29, 16 bytes, MAC garbage)
+    /// followed by four NOPs, so the option area is at least 18 bytes.
     Ao,
+    /// The AO option alone: a 16-byte area, shorter than the 18 bytes the
+    /// kernel's scan needs, so the option is never seen.
+    AoShort,
 }
 
 impl Auth {
@@ -67,6 +71,7 @@ impl Auth {
             Auth::Signed(_) => "signed",
             Auth::Corrupted(_) => "corrupted",
             Auth::Ao => "AO-only",
+            Auth::AoShort => "AO-only (16-byte area)",
         }
     }
 }
@@ -171,6 +176,11 @@ impl Peer {
         let (signing, flips) = match auth {
             Auth::Unsigned => (Signing::None, vec![]),
             Auth::Ao => {
+                options.extend(AO_OPTION);
+                options.extend([1, 1, 1, 1]);
+                (Signing::None, vec![])
+            }
+            Auth::AoShort => {
                 options.extend(AO_OPTION);
                 (Signing::None, vec![])
             }

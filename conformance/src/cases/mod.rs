@@ -1,6 +1,7 @@
 //! Every conformance case, by area.
 
 mod common;
+mod keys;
 mod layouts;
 mod listener;
 mod selfcheck;
@@ -17,5 +18,6 @@ pub fn all() -> Vec<Case> {
     cases.extend(layouts::cases());
     cases.extend(sockapi::cases());
     cases.extend(session::cases());
+    cases.extend(keys::cases());
     cases
 }
