@@ -73,7 +73,7 @@ fn probe_tcp_ao() -> bool {
         return false;
     };
     use std::os::fd::AsFd;
-    match sockopt::set_md5sig_raw(sock.as_fd(), TCP_AO_ADD_KEY, &[0u8; 8]) {
+    match sockopt::setsockopt_tcp(sock.as_fd(), TCP_AO_ADD_KEY, &[0u8; 8]) {
         Err(e) => e.0 != libc::ENOPROTOOPT,
         Ok(()) => true,
     }

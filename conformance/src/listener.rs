@@ -66,9 +66,7 @@ impl Listener {
         &mut self,
         request: &Md5SigRequest,
     ) -> (Result<(), Errno>, Result<KeyChange, KeyTableError>) {
-        let bytes = request.to_bytes();
-        let optval = bytes.get(..request.optlen.min(bytes.len())).unwrap_or(&[]);
-        let kernel = sockopt::set_md5sig_raw(self.sock.as_fd(), request.option.optname(), optval);
+        let kernel = sockopt::set_md5sig(self.sock.as_fd(), request);
         let model = self
             .model
             .apply(self.family, request, self.devices.as_slice());

@@ -183,7 +183,7 @@ impl Report {
         {
             let _ = writeln!(
                 out,
-                "  {area:<16} {:>5} {:>5} {:>5} {:>5} {:>5}",
+                "  {area:<20} {:>5} {:>5} {:>5} {:>5} {:>5}",
                 n.pass, n.fail, n.xfail, n.skip, n.error
             );
         }

@@ -30,8 +30,9 @@ use tcpmd5::wire::checksum;
 use tcpmd5::wire::tcp::{TcpFlags, TcpRepr};
 use tcpmd5::{AddrPair, Family, Key, KeyTable, Md5SigRequest, Semantics, packet_verdict};
 
-use crate::harness::sockopt::{self, Md5SigOption, TcpMd5Sig};
+use crate::harness::sockopt;
 use crate::harness::{HarnessError, Lab, privilege, system};
+use tcpmd5::key_table::{FLAG_IFINDEX, Md5SigOption};
 
 /// What [`capture`] wrote.
 #[derive(Debug, Clone, Default)]
@@ -424,13 +425,12 @@ impl Sink {
 }
 
 fn set_key(sock: &Socket, peer: IpAddr, key: &[u8]) -> Result<(), CaptureError> {
-    sockopt::set_md5sig(
-        sock.as_fd(),
-        Md5SigOption::Md5Sig,
-        &TcpMd5Sig::new(peer, key),
-        sockopt::TCP_MD5SIG_LEN,
-    )
-    .map_err(|e| CaptureError::Io {
+    let mut request = Md5SigRequest::delete(peer);
+    for (slot, b) in request.key.iter_mut().zip(key) {
+        *slot = *b;
+    }
+    request.keylen = key.len() as u16;
+    sockopt::set_md5sig(sock.as_fd(), &request).map_err(|e| CaptureError::Io {
         op: "setsockopt(TCP_MD5SIG)".to_owned(),
         err: std::io::Error::from_raw_os_error(e.0),
     })
@@ -815,7 +815,7 @@ fn check_key_vectors(out_dir: &Path, summary: &mut CaptureSummary) -> Result<(),
                 let num = |k: &str| r.get(k).and_then(Value::as_i64).unwrap_or(0);
                 let ifindex = num("ifindex") as i32;
                 let flags = num("flags") as u8;
-                if skipping || (flags & sockopt::TCP_MD5SIG_FLAG_IFINDEX != 0 && ifindex != 0) {
+                if skipping || (flags & FLAG_IFINDEX != 0 && ifindex != 0) {
                     skipping = true;
                     summary.key_requests_skipped += 1;
                     continue;
@@ -828,27 +828,27 @@ fn check_key_vectors(out_dir: &Path, summary: &mut CaptureSummary) -> Result<(),
                     continue;
                 };
                 let key_hex = r.get("key").and_then(Value::as_str).unwrap_or("");
-                let mut cmd = TcpMd5Sig::new(addr, &[]);
+                let mut cmd = Md5SigRequest::delete(addr);
                 for (slot, i) in cmd.key.iter_mut().zip((0..key_hex.len()).step_by(2)) {
                     *slot = key_hex
                         .get(i..i + 2)
                         .and_then(|h| u8::from_str_radix(h, 16).ok())
                         .unwrap_or(0);
                 }
-                cmd.family = num("sa_family") as u16;
+                cmd.sa_family = num("sa_family") as u16;
                 cmd.flags = flags;
                 cmd.prefixlen = num("prefixlen") as u8;
                 cmd.keylen = num("keylen") as u16;
                 cmd.ifindex = ifindex;
-                let option = match r.get("option").and_then(Value::as_str) {
+                cmd.option = match r.get("option").and_then(Value::as_str) {
                     Some("TCP_MD5SIG_EXT") => Md5SigOption::Md5SigExt,
                     _ => Md5SigOption::Md5Sig,
                 };
-                let got =
-                    match sockopt::set_md5sig(sock.as_fd(), option, &cmd, num("optlen") as usize) {
-                        Ok(()) => "0".to_owned(),
-                        Err(e) => e.name(),
-                    };
+                cmd.optlen = num("optlen") as usize;
+                let got = match sockopt::set_md5sig(sock.as_fd(), &cmd) {
+                    Ok(()) => "0".to_owned(),
+                    Err(e) => e.name(),
+                };
                 let want = match r.get("expected").and_then(Value::as_str) {
                     Some("added" | "replaced" | "deleted") => "0",
                     Some(other) => other,

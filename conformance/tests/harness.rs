@@ -15,10 +15,10 @@ use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
 use tcpmd5::Family;
+use tcpmd5::Key;
+use tcpmd5::key_table::{AF_INET, Md5SigOption, Md5SigRequest};
 use tcpmd5_conformance::harness::counters::auth_delta;
-use tcpmd5_conformance::harness::sockopt::{
-    self, Md5SigOption, TCP_MD5SIG_LEN, TcpMd5Sig, set_md5sig,
-};
+use tcpmd5_conformance::harness::sockopt::{self, set_md5sig};
 use tcpmd5_conformance::harness::{Errno, Lab, netns, sysctl};
 
 use common::{is_synack, lab_or_skip, ports_flags, syn, tcp_of};
@@ -71,8 +71,8 @@ fn sysctl_follows_the_thread_namespace() {
 fn unsigned_syn_to_keyed_listener(lab: &mut Lab, family: Family, sport: u16, count: usize) {
     let listener = TcpListener::bind(SocketAddr::new(lab.kernel_addr(family), 0)).unwrap();
     let port = listener.local_addr().unwrap().port();
-    let key = TcpMd5Sig::new(lab.peer_addr(family), b"secret");
-    set_md5sig(listener.as_fd(), Md5SigOption::Md5Sig, &key, TCP_MD5SIG_LEN).unwrap();
+    let key = Md5SigRequest::add(lab.peer_addr(family), &Key::from_array(b"secret"));
+    set_md5sig(listener.as_fd(), &key).unwrap();
     let before = lab.counters().unwrap();
     for i in 0..count {
         let pkt = syn(
@@ -134,26 +134,31 @@ fn setsockopt_errors() {
     let peer: IpAddr = "127.0.0.2".parse().unwrap();
     let fd = l.as_fd();
 
-    let mut too_long = TcpMd5Sig::new(peer, &[7; 80]);
+    let mut too_long = Md5SigRequest::add(peer, &Key::from_array(&[7; 80]));
     too_long.keylen = 81;
-    let e = set_md5sig(fd, Md5SigOption::Md5Sig, &too_long, TCP_MD5SIG_LEN).unwrap_err();
+    let e = set_md5sig(fd, &too_long).unwrap_err();
     assert_eq!(e.name(), "EINVAL");
 
-    let delete = TcpMd5Sig::new(peer, &[]);
-    let e = set_md5sig(fd, Md5SigOption::Md5Sig, &delete, TCP_MD5SIG_LEN).unwrap_err();
+    let delete = Md5SigRequest::delete(peer);
+    let e = set_md5sig(fd, &delete).unwrap_err();
     assert_eq!(e, Errno(libc::ENOENT));
 
-    let good = TcpMd5Sig::new(peer, b"key");
-    let e = set_md5sig(fd, Md5SigOption::Md5Sig, &good, TCP_MD5SIG_LEN - 1).unwrap_err();
+    let good = Md5SigRequest::add(peer, &Key::from_array(b"key"));
+    let mut short = good.clone();
+    short.optlen -= 1;
+    let e = set_md5sig(fd, &short).unwrap_err();
     assert_eq!(e.name(), "EINVAL");
 
-    set_md5sig(fd, Md5SigOption::Md5Sig, &good, TCP_MD5SIG_LEN).unwrap();
-    set_md5sig(fd, Md5SigOption::Md5SigExt, &good, TCP_MD5SIG_LEN).unwrap();
-    set_md5sig(fd, Md5SigOption::Md5Sig, &delete, TCP_MD5SIG_LEN).unwrap();
+    set_md5sig(fd, &good).unwrap();
+    let mut ext = good.clone();
+    ext.option = Md5SigOption::Md5SigExt;
+    set_md5sig(fd, &ext).unwrap();
+    set_md5sig(fd, &delete).unwrap();
 
     let mut wrong_family = good.clone();
-    wrong_family.family = libc::AF_INET6 as u16;
-    let e = set_md5sig(fd, Md5SigOption::Md5Sig, &wrong_family, TCP_MD5SIG_LEN).unwrap_err();
+    wrong_family.sa_family = libc::AF_INET6 as u16;
+    assert_ne!(wrong_family.sa_family, AF_INET);
+    let e = set_md5sig(fd, &wrong_family).unwrap_err();
     assert_eq!(e.name(), "EINVAL");
 }
 
@@ -174,8 +179,8 @@ fn concurrent_worker(index: u16, barrier: &Barrier) -> Option<Seen> {
     let family = Family::V4;
     let open = TcpListener::bind(SocketAddr::new(lab.kernel_addr(family), 5000)).unwrap();
     let keyed = TcpListener::bind(SocketAddr::new(lab.kernel_addr(family), 5001)).unwrap();
-    let key = TcpMd5Sig::new(lab.peer_addr(family), b"k");
-    set_md5sig(keyed.as_fd(), Md5SigOption::Md5Sig, &key, TCP_MD5SIG_LEN).unwrap();
+    let key = Md5SigRequest::add(lab.peer_addr(family), &Key::from_array(b"k"));
+    set_md5sig(keyed.as_fd(), &key).unwrap();
     let before = lab.counters().unwrap();
     barrier.wait();
     // Same addresses and ports in both labs; only the source ports differ.

@@ -44,9 +44,7 @@ pub struct KernelConn {
 impl KernelConn {
     /// Makes `request` on the socket and the model; both must agree.
     pub fn apply(&mut self, request: &Md5SigRequest) -> Result<KeyChange, String> {
-        let bytes = request.to_bytes();
-        let optval = bytes.get(..request.optlen.min(bytes.len())).unwrap_or(&[]);
-        let kernel = sockopt::set_md5sig_raw(self.sock.as_fd(), request.option.optname(), optval);
+        let kernel = sockopt::set_md5sig(self.sock.as_fd(), request);
         let model = self
             .model
             .apply(self.family, request, self.devices.as_slice());
