@@ -277,36 +277,7 @@ fn payload_start(segment: &[u8]) -> usize {
 
 /// Wraps a segment in a minimal IP header of its family.
 fn ip_packet(addrs: &AddrPair, segment: &[u8]) -> Vec<u8> {
-    let mut out = vec![0u8; 40 + segment.len()];
-    let n = match *addrs {
-        AddrPair::V4 { src, dst } => Ipv4Repr {
-            src,
-            dst,
-            protocol: 6,
-            dscp_ecn: 0,
-            ident: 1,
-            flags_frag: 0x4000,
-            ttl: 64,
-            options: &[],
-            payload_len: segment.len(),
-        }
-        .emit(&mut out)
-        .unwrap(),
-        AddrPair::V6 { src, dst } => Ipv6Repr {
-            src,
-            dst,
-            next_header: 6,
-            traffic_class: 0,
-            flow_label: 0,
-            hop_limit: 64,
-            payload_len: segment.len(),
-        }
-        .emit(&mut out)
-        .unwrap(),
-    };
-    out.truncate(n);
-    out.extend_from_slice(segment);
-    out
+    crate::wire::ip_packet(addrs, segment).unwrap()
 }
 
 #[test]

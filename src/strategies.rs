@@ -142,10 +142,8 @@ impl SegmentSpec {
             options: &self.options,
             payload: &self.payload,
         };
-        let mut buf = vec![0u8; repr.segment_len()];
-        // A spec built by these strategies always fits.
-        let _ = repr.emit(&self.addrs, &mut buf);
-        buf
+        // A spec built by these strategies always fits a TCP header.
+        repr.to_vec(&self.addrs).unwrap_or_default()
     }
 }
 

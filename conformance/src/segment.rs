@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 
 use tcpmd5::sign::{refresh_checksum, sign_segment_in_place};
-use tcpmd5::wire::{Ipv4Repr, Ipv6Repr, TcpFlags, TcpRepr};
+use tcpmd5::wire::{TcpFlags, TcpRepr};
 use tcpmd5::{AddrPair, Key};
 
 /// The option area Linux puts in a SYN with a key: NOP NOP MD5, then MSS.
@@ -91,9 +91,8 @@ impl SegmentSpec {
             options: &self.options,
             payload: &self.payload,
         };
-        let mut seg = vec![0u8; repr.segment_len()];
         // Options are built by the suite: a multiple of 4 and at most 40.
-        let _ = repr.emit(&self.addrs, &mut seg);
+        let mut seg = repr.to_vec(&self.addrs).unwrap_or_default();
         let sign_over = match &self.signing {
             Signing::None => None,
             Signing::Key(k) => Some((k, self.addrs)),
@@ -120,32 +119,6 @@ impl SegmentSpec {
 
 /// Wraps a TCP segment in an IPv4 (DF, TTL 64) or IPv6 (hop limit 64) header.
 pub fn ip_packet(addrs: &AddrPair, segment: &[u8]) -> Vec<u8> {
-    let mut out = vec![0u8; 40];
-    let header_len = match *addrs {
-        AddrPair::V4 { src, dst } => Ipv4Repr {
-            src,
-            dst,
-            protocol: 6,
-            dscp_ecn: 0,
-            ident: 0,
-            flags_frag: 0x4000,
-            ttl: 64,
-            options: &[],
-            payload_len: segment.len(),
-        }
-        .emit(&mut out),
-        AddrPair::V6 { src, dst } => Ipv6Repr {
-            src,
-            dst,
-            next_header: 6,
-            traffic_class: 0,
-            flow_label: 0,
-            hop_limit: 64,
-            payload_len: segment.len(),
-        }
-        .emit(&mut out),
-    };
-    out.truncate(header_len.unwrap_or(0));
-    out.extend_from_slice(segment);
-    out
+    // Segments the suite builds are at most a few kilobytes: they fit.
+    tcpmd5::wire::ip_packet(addrs, segment).unwrap_or_default()
 }

@@ -26,7 +26,6 @@ use serde_json::{Value, json};
 use socket2::{Domain, Protocol, Socket, Type};
 use tcpmd5::sign::sign_packet_in_place;
 use tcpmd5::wire::IpSegment;
-use tcpmd5::wire::checksum;
 use tcpmd5::wire::tcp::{TcpFlags, TcpRepr};
 use tcpmd5::{AddrPair, Family, Key, KeyTable, Md5SigRequest, Semantics, packet_verdict};
 
@@ -193,34 +192,9 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Builds an IP packet carrying `repr` from `addrs.src()` (IPv4 with DF).
 fn ip_packet(addrs: &AddrPair, repr: &TcpRepr<'_>) -> Result<Vec<u8>, CaptureError> {
-    let mut tcp = vec![0u8; repr.segment_len()];
-    repr.emit(addrs, &mut tcp)
-        .map_err(|e| HarnessError::Unsupported(format!("emit: {e}")))?;
-    let mut ip = Vec::with_capacity(60 + tcp.len());
-    match addrs {
-        AddrPair::V4 { src, dst } => {
-            let total = u16::try_from(20 + tcp.len()).unwrap_or(u16::MAX);
-            ip.extend([0x45, 0]);
-            ip.extend(total.to_be_bytes());
-            ip.extend([0, 0, 0x40, 0, 64, 6, 0, 0]);
-            ip.extend(src.octets());
-            ip.extend(dst.octets());
-            let sum = checksum::checksum(&ip);
-            if let Some(slot) = ip.get_mut(10..12) {
-                slot.copy_from_slice(&sum.to_be_bytes());
-            }
-        }
-        AddrPair::V6 { src, dst } => {
-            let plen = u16::try_from(tcp.len()).unwrap_or(u16::MAX);
-            ip.extend([0x60, 0, 0, 0]);
-            ip.extend(plen.to_be_bytes());
-            ip.extend([6, 64]);
-            ip.extend(src.octets());
-            ip.extend(dst.octets());
-        }
-    }
-    ip.extend(tcp);
-    Ok(ip)
+    repr.to_vec(addrs)
+        .and_then(|tcp| tcpmd5::wire::ip_packet(addrs, &tcp))
+        .map_err(|e| HarnessError::Unsupported(format!("emit: {e}")).into())
 }
 
 /// One captured kernel segment.

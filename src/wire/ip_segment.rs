@@ -2,6 +2,8 @@
 
 use super::error::WireError;
 use super::ipv4::Ipv4Packet;
+use super::ipv4::Ipv4Repr;
+use super::ipv6::Ipv6Repr;
 use super::ipv6::{self, Ipv6Packet};
 use super::tcp::TcpPacket;
 use crate::AddrPair;
@@ -77,4 +79,38 @@ impl<'a> IpSegment<'a> {
     pub fn tcp(&self) -> TcpPacket<&'a [u8]> {
         TcpPacket::new_unchecked(self.segment)
     }
+}
+
+/// Wraps a TCP segment in a minimal IP header of its addresses' family:
+/// IPv4 with DF and TTL 64 (checksum filled), or IPv6 with hop limit 64 and
+/// no extension headers. The segment is copied as is.
+pub fn ip_packet(addrs: &AddrPair, segment: &[u8]) -> Result<Vec<u8>, WireError> {
+    let mut out = vec![0u8; ipv6::HEADER_LEN];
+    let header_len = match *addrs {
+        AddrPair::V4 { src, dst } => Ipv4Repr {
+            src,
+            dst,
+            protocol: TCP,
+            dscp_ecn: 0,
+            ident: 0,
+            flags_frag: 0x4000,
+            ttl: 64,
+            options: &[],
+            payload_len: segment.len(),
+        }
+        .emit(&mut out)?,
+        AddrPair::V6 { src, dst } => Ipv6Repr {
+            src,
+            dst,
+            next_header: TCP,
+            traffic_class: 0,
+            flow_label: 0,
+            hop_limit: 64,
+            payload_len: segment.len(),
+        }
+        .emit(&mut out)?,
+    };
+    out.truncate(header_len);
+    out.extend_from_slice(segment);
+    Ok(out)
 }

@@ -11,7 +11,7 @@ pub mod tcp;
 pub mod tcp_option;
 
 pub use error::{Layer, WireError};
-pub use ip_segment::IpSegment;
+pub use ip_segment::{IpSegment, ip_packet};
 pub use ipv4::{Ipv4Packet, Ipv4Repr};
 pub use ipv6::{Ipv6Packet, Ipv6Repr};
 pub use tcp::{TcpFlags, TcpPacket, TcpRepr};

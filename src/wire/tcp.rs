@@ -374,6 +374,13 @@ impl<'a> TcpRepr<'a> {
         self.header_len() + self.payload.len()
     }
 
+    /// The segment with a correct checksum for `addrs`, in a new vector.
+    pub fn to_vec(&self, addrs: &AddrPair) -> Result<Vec<u8>, WireError> {
+        let mut buf = vec![0u8; self.segment_len()];
+        self.emit(addrs, &mut buf)?;
+        Ok(buf)
+    }
+
     /// Writes the segment with a correct checksum for `addrs` into the start
     /// of `buf`, returning its length.
     pub fn emit(&self, addrs: &AddrPair, buf: &mut [u8]) -> Result<usize, WireError> {
