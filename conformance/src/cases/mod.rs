@@ -7,6 +7,7 @@ mod listener;
 mod selfcheck;
 mod session;
 mod sockapi;
+mod states;
 
 use crate::case::Case;
 
@@ -18,6 +19,7 @@ pub fn all() -> Vec<Case> {
     cases.extend(layouts::cases());
     cases.extend(sockapi::cases());
     cases.extend(session::cases());
+    cases.extend(states::cases());
     cases.extend(keys::cases());
     cases
 }

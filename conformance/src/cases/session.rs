@@ -100,6 +100,9 @@ pub struct Tally {
     pub expected: Vec<String>,
     /// What the kernel did, step by step.
     pub observed: Vec<String>,
+    /// The sequence number of a FIN the kernel may retransmit while the
+    /// case runs (FIN-WAIT-1): such a retransmission is not a reply.
+    pub fin_retransmit: Option<u32>,
 }
 
 impl Tally {
@@ -107,11 +110,17 @@ impl Tally {
     pub fn verdict(&mut self, step: &str, obs: &Observation, expected: Verdict) {
         let mut problems = Vec::new();
         witnesses(obs, expected, &mut problems, &mut self.notes);
-        if !expected.is_accept() && !obs.replies.is_empty() {
-            problems.push(format!(
-                "{} replies to a segment the model drops",
-                obs.replies.len()
+        let retransmit = |r: &&crate::exchange::Reply| {
+            r.flags.contains(TcpFlags::FIN) && Some(r.seq) == self.fin_retransmit
+        };
+        let replies = obs.replies.iter().filter(|r| !retransmit(r)).count();
+        if replies < obs.replies.len() {
+            self.notes.push(format!(
+                "{step}: the kernel retransmitted its FIN (verified)"
             ));
+        }
+        if !expected.is_accept() && replies > 0 {
+            problems.push(format!("{replies} replies to a segment the model drops"));
         }
         self.expected.push(format!("{step}: {}", expected.name()));
         self.observed.push(format!(

@@ -68,6 +68,31 @@ pub fn md5_supported() -> Result<bool, Errno> {
     }
 }
 
+/// The socket's TCP state (`tcpi_state` of `TCP_INFO`: 1 ESTABLISHED,
+/// 4 FIN-WAIT-1, 5 FIN-WAIT-2, 7 CLOSE, ...).
+pub fn tcp_state(fd: BorrowedFd<'_>) -> Result<u8, Errno> {
+    let mut info = [0u8; 8];
+    let mut len = info.len() as libc::socklen_t;
+    // SAFETY: fd is a live descriptor for the borrow; the pointer and length
+    // describe `info`, which outlives the call, and the kernel writes at
+    // most `len` bytes.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_INFO,
+            info.as_mut_ptr().cast(),
+            &mut len,
+        )
+    };
+    let [state, ..] = info;
+    if rc == 0 {
+        Ok(state)
+    } else {
+        Err(Errno::last())
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::indexing_slicing, clippy::unwrap_used)]
 mod tests {
