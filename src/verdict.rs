@@ -352,7 +352,9 @@ pub enum ResetReply {
 
 /// The reset the kernel sends for `packet` arriving at a closed port.
 ///
-/// An unsigned segment gets an unsigned RST. For a segment carrying an MD5
+/// An unsigned segment gets an unsigned RST; malformed authentication
+/// options get none; a TCP-AO option on a kernel without `CONFIG_TCP_AO`
+/// gets none over IPv4 and an unsigned RST over IPv6. For a segment carrying an MD5
 /// option the kernel looks up a listener and the key it holds for the
 /// segment's source, verifies the incoming digest with it, and signs the RST
 /// only if it verifies; otherwise it sends nothing. `listener` is the key
@@ -386,9 +388,18 @@ pub fn closed_port_reset(
             }
         }
         AuthScan::Absent(_) => ResetReply::Unsigned,
-        // Not observed live: the kernel's handling of malformed or AO options
-        // here is not modelled beyond "no reset".
-        AuthScan::Malformed(_) | AuthScan::Ao { .. } => ResetReply::None,
+        // `tcp_v{4,6}_send_reset` parse the options first and return on an
+        // error: no reset (seen live on 6.18, both families).
+        AuthScan::Malformed(_) => ResetReply::None,
+        // An AO option without CONFIG_TCP_AO: IPv4 gives up
+        // (`tcp_v4_ao_sign_reset` is a stub that refuses), IPv6 ignores it
+        // and sends an unsigned RST (both seen live on 6.18). With
+        // CONFIG_TCP_AO `tcp_ao_prepare_reset` refuses without a socket
+        // (from the source, not seen live).
+        AuthScan::Ao { .. } => match (semantics, located.addrs.family()) {
+            (Semantics::Linux { tcp_ao: false }, crate::Family::V6) => ResetReply::Unsigned,
+            _ => ResetReply::None,
+        },
     })
 }
 
@@ -398,4 +409,96 @@ pub fn closed_port_reset(
 pub fn reset_listener_port(packet: &[u8]) -> Result<u16, WireError> {
     let located = IpSegment::parse(packet)?;
     Ok(located.tcp().src_port())
+}
+
+#[cfg(test)]
+mod closed_port_tests {
+    use super::*;
+    use crate::wire::{TcpFlags, TcpRepr};
+    use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+    fn packet(addrs: &AddrPair, options: &[u8]) -> Vec<u8> {
+        let repr = TcpRepr {
+            src_port: 179,
+            dst_port: 4444,
+            seq: 3,
+            ack: 4,
+            flags: TcpFlags::ACK,
+            window: 5,
+            urgent: 0,
+            options,
+            payload: &[],
+        };
+        repr.to_vec(addrs)
+            .and_then(|tcp| crate::wire::ip_packet(addrs, &tcp))
+            .unwrap_or_default()
+    }
+
+    fn pairs() -> [AddrPair; 2] {
+        [
+            AddrPair::V4 {
+                src: Ipv4Addr::new(10, 99, 0, 2),
+                dst: Ipv4Addr::new(10, 99, 0, 1),
+            },
+            AddrPair::V6 {
+                src: Ipv6Addr::new(0xfd00, 0x99, 0, 0, 0, 0, 0, 2),
+                dst: Ipv6Addr::new(0xfd00, 0x99, 0, 0, 0, 0, 0, 1),
+            },
+        ]
+    }
+
+    fn listener(addrs: &AddrPair, key: &Key) -> KeyTable {
+        let mut t = KeyTable::new();
+        let src: IpAddr = addrs.src();
+        let _ = t.apply(
+            crate::Family::of(&src),
+            &crate::Md5SigRequest::add(src, key),
+            &[] as &[(i32, bool)],
+        );
+        t
+    }
+
+    // Regression (live, 6.18, CONFIG_TCP_AO=n, conformance cases
+    // resets/closed-port-ao-only* and closed-port-duplicate-md5*): an
+    // AO-only ACK to a closed port gets no RST over IPv4 and an unsigned RST
+    // over IPv6; a signed ACK with a duplicate MD5 option gets none, with or
+    // without a listener key for the source. The model said "none" for both.
+    #[test]
+    fn malformed_and_ao_at_a_closed_port() {
+        let key = Key::from_array(b"tcpmd5-conformance");
+        let s = Semantics::Linux { tcp_ao: false };
+        let mut ao = vec![29u8, 16, 1, 2];
+        ao.extend([0xa5; 12]);
+        ao.extend([1, 1, 1, 1]);
+        let mut dup = vec![1u8, 1, 19, 18];
+        dup.extend([0; 16]);
+        dup.extend(dup.clone());
+        for addrs in pairs() {
+            let table = listener(&addrs, &key);
+            let mut signed_dup = packet(&addrs, &dup);
+            let _ = crate::sign::sign_packet_in_place(&mut signed_dup, &key);
+            for l in [None, Some(&table)] {
+                let ao_reply = closed_port_reset(&packet(&addrs, &ao), l, 0, s);
+                let want = match addrs.family() {
+                    crate::Family::V4 => ResetReply::None,
+                    crate::Family::V6 => ResetReply::Unsigned,
+                };
+                assert_eq!(ao_reply, Ok(want), "{addrs:?}");
+                assert_eq!(
+                    closed_port_reset(&signed_dup, l, 0, s),
+                    Ok(ResetReply::None),
+                    "{addrs:?}"
+                );
+                assert_eq!(
+                    closed_port_reset(
+                        &packet(&addrs, &ao),
+                        l,
+                        0,
+                        Semantics::Linux { tcp_ao: true }
+                    ),
+                    Ok(ResetReply::None)
+                );
+            }
+        }
+    }
 }

@@ -56,6 +56,9 @@ pub enum Auth {
     /// The AO option alone: a 16-byte area, shorter than the 18 bytes the
     /// kernel's scan needs, so the option is never seen.
     AoShort,
+    /// Signed with the key, then a second MD5 option (zero digest): a
+    /// duplicate, malformed for the >= 6.7 parser, ignored before 6.7.
+    Duplicate(Key),
 }
 
 impl Auth {
@@ -72,6 +75,7 @@ impl Auth {
             Auth::Corrupted(_) => "corrupted",
             Auth::Ao => "AO-only",
             Auth::AoShort => "AO-only (16-byte area)",
+            Auth::Duplicate(_) => "signed + duplicate MD5 option",
         }
     }
 }
@@ -188,6 +192,11 @@ impl Peer {
                 options.extend(MD5_PLACEHOLDER);
                 (Signing::Key(k.clone()), vec![])
             }
+            Auth::Duplicate(k) => {
+                options.extend(MD5_PLACEHOLDER);
+                options.extend(MD5_PLACEHOLDER);
+                (Signing::Key(k.clone()), vec![])
+            }
             Auth::Corrupted(k) => {
                 options.extend(MD5_PLACEHOLDER);
                 // A payload bit when there is a payload, else a digest bit.
@@ -199,7 +208,8 @@ impl Peer {
                 (Signing::Key(k.clone()), vec![(at, 2)])
             }
         };
-        if syn {
+        // At most 40 option bytes: no MSS after a duplicate.
+        if syn && options.len() + MSS_OPTION.len() <= 40 {
             options.extend(MSS_OPTION);
         }
         SegmentSpec {

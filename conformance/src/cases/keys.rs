@@ -27,12 +27,22 @@ fn run(f: impl FnOnce() -> Result<Finding, String>) -> Finding {
 /// A closed port on the kernel's address (nothing listens there).
 const CLOSED_PORT: u16 = 4444;
 
-/// A segment to a closed port from `src_port`, with `auth`; a listener with
-/// `key()` listens on LISTEN_PORT.
-fn closed_port_case(name: &str, summary: &str, src_port: u16, auth: fn() -> Auth) -> Vec<Case> {
+/// A segment to a closed port from `src_port`, with `auth`; a listener
+/// (with `key()` for the peer when `listener_key`) listens on LISTEN_PORT.
+fn closed_port_case(
+    name: &str,
+    summary: &str,
+    src_port: u16,
+    listener_key: bool,
+    auth: fn() -> Auth,
+) -> Vec<Case> {
     Case::per_family("resets", name, summary, move |ctx, family| {
         run(|| {
-            let listener = keyed_listener(ctx, family)?;
+            let listener = if listener_key {
+                keyed_listener(ctx, family)?
+            } else {
+                keyless_listener(ctx, family)?
+            };
             let mut t = Tally::default();
             let mut peer = Peer::new(&ctx.lab, family, src_port, CLOSED_PORT, 0x7e57_0000, None)?;
             peer.rcv_nxt = 0x1234_5678;
@@ -444,26 +454,51 @@ pub fn cases() -> Vec<Case> {
         "closed-port-signed-listener-on-src-port",
         "a signed ACK to a closed port from the port a keyed listener uses: a signed RST (the listener is found by the segment's source port)",
         LISTEN_PORT,
+        true,
         || Auth::Signed(key()),
     ));
     cases.extend(closed_port_case(
         "closed-port-signed-other-src-port",
         "a signed ACK to a closed port from a port no listener uses: no RST",
         40444,
+        true,
         || Auth::Signed(key()),
     ));
     cases.extend(closed_port_case(
         "closed-port-wrong-key",
         "an ACK signed with another key to a closed port: no RST",
         LISTEN_PORT,
+        true,
         || Auth::Signed(wrong_key()),
     ));
     cases.extend(closed_port_case(
         "closed-port-unsigned",
         "an unsigned ACK to a closed port: an unsigned RST, though a listener holds a key for the peer",
         LISTEN_PORT,
+        true,
         || Auth::Unsigned,
     ));
+    for (listener_key, with) in [(true, ""), (false, "-keyless-listener")] {
+        let listener = if listener_key {
+            "a listener with a key for the peer on the source port"
+        } else {
+            "a keyless listener on the source port"
+        };
+        cases.extend(closed_port_case(
+            &format!("closed-port-duplicate-md5{with}"),
+            &format!("a signed ACK with a second MD5 option to a closed port ({listener})"),
+            LISTEN_PORT,
+            listener_key,
+            || Auth::Duplicate(key()),
+        ));
+        cases.extend(closed_port_case(
+            &format!("closed-port-ao-only{with}"),
+            &format!("an ACK with only a TCP-AO option to a closed port ({listener})"),
+            LISTEN_PORT,
+            listener_key,
+            || Auth::Ao,
+        ));
+    }
     cases.extend(full_socket_rst());
     cases.extend(key_change_cases());
     cases.extend(key_selection_cases());
