@@ -89,21 +89,11 @@ pub struct Observation {
 fn reply_of(packet: &[u8], from: SocketAddr, to: SocketAddr) -> Option<Reply> {
     let located = IpSegment::parse(packet).ok()?;
     let tcp = located.tcp();
-    if located.addrs.src() != from.ip()
-        || located.addrs.dst() != to.ip()
-        || tcp.src_port() != from.port()
-        || tcp.dst_port() != to.port()
-    {
-        return None;
-    }
-    Some(Reply {
-        packet: packet.to_vec(),
-        addrs: located.addrs,
-        segment: located.segment.to_vec(),
-        flags: tcp.flags(),
-        ack: tcp.ack_number(),
-        seq: tcp.seq_number(),
-    })
+    let matches = located.addrs.src() == from.ip()
+        && located.addrs.dst() == to.ip()
+        && tcp.src_port() == from.port()
+        && tcp.dst_port() == to.port();
+    matches.then(|| crate::peer::reply_from(packet)).flatten()
 }
 
 /// Injects `probe`, then a barrier SYN, and waits for the barrier's SYN-ACK,

@@ -3,8 +3,10 @@
 //! TIME-WAIT, the TIME-WAIT socket's ACK, RST), on IPv4 and IPv6, under keys
 //! of 1, 16, 79 and 80 bytes and binary keys with NUL bytes.
 //!
-//! The peer end of the lab completes each handshake with segments signed by
-//! the reference library. Every captured packet becomes a digest vector
+//! The peer end of the lab is a [`crate::peer::Peer`]: it completes each
+//! handshake with segments signed by the reference library, orders every
+//! segment it sends with the barrier, and verifies every kernel segment it
+//! sees (a failure is reported as a disagreement). Every captured packet becomes a digest vector
 //! (`vectors/digest/kernel-<uname -r>.json`, schema `vectors/schema.json`)
 //! with provenance `{"kind": "kernel", "kernel": "<uname -r>"}`; its expected
 //! digest and verdicts come from the library, and a kernel segment that the
@@ -14,24 +16,27 @@
 //! Big payloads (beyond one 1500-byte MTU segment) are covered by crafted
 //! vectors: the harness has no MTU setter.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 use std::io::Write as _;
 use std::net::{IpAddr, Shutdown, SocketAddr};
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use socket2::{Domain, Protocol, Socket, Type};
-use tcpmd5::sign::sign_packet_in_place;
+use tcpmd5::key_table::{FLAG_IFINDEX, Md5SigOption};
 use tcpmd5::wire::IpSegment;
-use tcpmd5::wire::tcp::{TcpFlags, TcpRepr};
-use tcpmd5::{AddrPair, Family, Key, KeyTable, Md5SigRequest, Semantics, packet_verdict};
+use tcpmd5::wire::tcp::TcpFlags;
+use tcpmd5::{Family, Key, KeyTable, Md5SigRequest, Semantics, packet_verdict};
 
+use crate::exchange::{Barrier, Reply};
 use crate::harness::sockopt;
 use crate::harness::{HarnessError, Lab, privilege, system};
-use tcpmd5::key_table::{FLAG_IFINDEX, Md5SigOption};
+use crate::listener::Listener;
+use crate::peer::{Auth, Peer, payload_len};
+use crate::segment::SegmentSpec;
 
 /// What [`capture`] wrote.
 #[derive(Debug, Clone, Default)]
@@ -51,6 +56,9 @@ pub struct CaptureSummary {
     /// Kernel-signed segments the library does not accept under RFC 2385
     /// (should be empty).
     pub disagreements: Vec<String>,
+    /// Kernel segments the peer verified as it saw them (each captured
+    /// vector's segment among them).
+    pub peer_verified: usize,
     /// Key-vector requests (`keys/*.json`) replayed on a live socket.
     pub key_requests_checked: usize,
     /// Key-vector requests skipped (VRF-bound: the lab has no VRF).
@@ -79,6 +87,11 @@ impl fmt::Display for CaptureSummary {
             self.disagreements.len(),
             self.disagreements
         )?;
+        writeln!(
+            f,
+            "kernel segments verified by the peer: {}",
+            self.peer_verified
+        )?;
         write!(
             f,
             "key requests replayed live: {} checked, {} skipped (VRF), mismatches: {:?}",
@@ -104,6 +117,9 @@ pub enum CaptureError {
         /// The error.
         err: std::io::Error,
     },
+    /// The peer's exchange with the kernel failed.
+    #[error("peer: {0}")]
+    Peer(String),
     /// The kernel has no TCP_MD5SIG.
     #[error("kernel without CONFIG_TCP_MD5SIG")]
     NoMd5,
@@ -165,11 +181,6 @@ fn keys() -> Vec<NamedKey> {
     ]
 }
 
-const RECV_TIMEOUT: Duration = Duration::from_secs(2);
-const PEER_WINDOW: u16 = 65535;
-const MSS_OPTION: [u8; 4] = [2, 4, 0x05, 0xb4];
-const MD5_PLACEHOLDER: [u8; 20] = [1, 1, 19, 18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-
 /// A kernel release as it may appear in ids and file names
 /// (`[a-z0-9._-]`, anything else becomes `-`).
 fn id_safe(release: &str) -> String {
@@ -190,111 +201,134 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Builds an IP packet carrying `repr` from `addrs.src()` (IPv4 with DF).
-fn ip_packet(addrs: &AddrPair, repr: &TcpRepr<'_>) -> Result<Vec<u8>, CaptureError> {
-    repr.to_vec(addrs)
-        .and_then(|tcp| tcpmd5::wire::ip_packet(addrs, &tcp))
-        .map_err(|e| HarnessError::Unsupported(format!("emit: {e}")).into())
-}
-
-/// One captured kernel segment.
-struct Captured {
-    packet: Vec<u8>,
-    seq: u32,
-    ack: u32,
-    flags: TcpFlags,
-    payload_len: usize,
-}
-
-fn parse_captured(packet: Vec<u8>) -> Option<Captured> {
-    let seg = IpSegment::parse(&packet).ok()?;
-    let tcp = seg.tcp();
-    let (seq, ack, flags, payload_len) = (
-        tcp.seq_number(),
-        tcp.ack_number(),
-        tcp.flags(),
-        tcp.payload().len(),
-    );
-    Some(Captured {
-        packet,
-        seq,
-        ack,
-        flags,
-        payload_len,
-    })
-}
-
-/// The peer's end of one connection.
-struct Conn<'a> {
+/// The peer's end of one scenario: a [`Peer`] driven over the lab with the
+/// barrier, which verifies every kernel segment it sees with the reference
+/// library; [`Wire::recv`] hands out each new kernel segment once
+/// (retransmissions are skipped).
+struct Wire<'a> {
     lab: &'a mut Lab,
-    /// Peer -> kernel addresses.
-    addrs: AddrPair,
-    peer_port: u16,
-    kernel_port: u16,
-    key: Key,
-    /// Next sequence number the peer sends.
-    snd_nxt: u32,
-    /// Next sequence number expected from the kernel.
-    rcv_nxt: u32,
+    barrier: &'a mut Barrier,
+    peer: Peer,
+    /// The peer's authentication: signed with the scenario's key.
+    signed: Auth,
+    /// Kernel segments that came back during the last exchange.
+    pending: VecDeque<Reply>,
     seen: BTreeSet<(u32, u32, u16, usize)>,
 }
 
-impl Conn<'_> {
-    fn send(&mut self, flags: TcpFlags, options: &[u8], seq: u32) -> Result<(), CaptureError> {
-        let repr = TcpRepr {
-            src_port: self.peer_port,
-            dst_port: self.kernel_port,
-            seq,
-            ack: if flags.contains(TcpFlags::ACK) {
-                self.rcv_nxt
-            } else {
-                0
-            },
-            flags,
-            window: PEER_WINDOW,
-            urgent: 0,
-            options,
-            payload: &[],
-        };
-        let mut p = ip_packet(&self.addrs, &repr)?;
-        sign_packet_in_place(&mut p, &self.key)
-            .map_err(|e| HarnessError::Unsupported(format!("sign: {e}")))?;
-        self.lab.send_ip(&p)?;
+impl<'a> Wire<'a> {
+    fn new(lab: &'a mut Lab, barrier: &'a mut Barrier, peer: Peer) -> Wire<'a> {
+        let signed = Auth::with(peer.kernel_key.as_ref());
+        Wire {
+            lab,
+            barrier,
+            peer,
+            signed,
+            pending: VecDeque::new(),
+            seen: BTreeSet::new(),
+        }
+    }
+
+    /// Sends `probe` (then the barrier); keeps the kernel's replies.
+    fn send(&mut self, probe: &SegmentSpec) -> Result<(), CaptureError> {
+        let obs = self
+            .peer
+            .exchange(self.lab, self.barrier, probe)
+            .map_err(CaptureError::Peer)?;
+        self.pending.extend(obs.replies);
         Ok(())
     }
 
-    fn send_ack(&mut self) -> Result<(), CaptureError> {
-        self.send(TcpFlags::ACK, &MD5_PLACEHOLDER, self.snd_nxt)
+    /// The next new kernel segment whose flags satisfy `want`, or `None`
+    /// when none comes in time.
+    fn recv(&mut self, want: &dyn Fn(TcpFlags) -> bool) -> Result<Option<Reply>, CaptureError> {
+        while let Some(r) = self.pending.pop_front() {
+            if want(r.flags) && self.fresh(&r) {
+                return Ok(Some(r));
+            }
+        }
+        loop {
+            let got = self
+                .peer
+                .wait_for(self.lab, want)
+                .map_err(CaptureError::Peer)?;
+            match got {
+                None => return Ok(None),
+                Some(r) if self.fresh(&r) => return Ok(Some(r)),
+                Some(_) => {}
+            }
+        }
     }
 
-    /// The next new segment of this connection from the kernel whose flags
-    /// satisfy `want`, or `None` at the timeout. Retransmissions are skipped.
-    fn recv(&mut self, want: &dyn Fn(TcpFlags) -> bool) -> Result<Option<Captured>, CaptureError> {
-        let deadline = Instant::now() + RECV_TIMEOUT;
-        let (kernel, peer) = (self.addrs.dst(), self.addrs.src());
-        let (kport, pport) = (self.kernel_port, self.peer_port);
-        loop {
-            let got = self.lab.recv_ip(deadline, &mut |ip| {
-                IpSegment::parse(ip).is_ok_and(|s| {
-                    let t = s.tcp();
-                    s.addrs.src() == kernel
-                        && s.addrs.dst() == peer
-                        && t.src_port() == kport
-                        && t.dst_port() == pport
-                })
-            })?;
-            let Some(packet) = got else { return Ok(None) };
-            let Some(c) = parse_captured(packet) else {
-                continue;
+    fn fresh(&mut self, r: &Reply) -> bool {
+        self.seen.insert((r.seq, r.ack, r.flags.0, payload_len(r)))
+    }
+
+    /// Records the data segments of one write of `size` bytes.
+    fn data(
+        &mut self,
+        sink: &mut Sink,
+        at: &mut Step<'_>,
+        size: usize,
+        comment: &str,
+    ) -> Result<bool, CaptureError> {
+        let mut got = 0;
+        while got < size {
+            let want = |f: TcpFlags| f.contains(TcpFlags::ACK) && !f.contains(TcpFlags::FIN);
+            let Some(d) = self.recv(&want)? else {
+                sink.summary.missing.push(at.tag(&format!("data {size}")));
+                return Ok(false);
             };
-            if !want(c.flags) {
+            let len = payload_len(&d);
+            if len == 0 {
                 continue;
             }
-            if !self.seen.insert((c.seq, c.ack, c.flags.0, c.payload_len)) {
-                continue;
-            }
-            return Ok(Some(c));
+            got += len;
+            self.peer.rcv_nxt = d.seq.wrapping_add(len as u32);
+            at.push(sink, "data", comment, &d.packet);
         }
+        let ack = self.peer.ack(&self.signed);
+        self.send(&ack)?;
+        Ok(true)
+    }
+
+    /// Reports the kernel segments the peer could not verify.
+    fn report(&self, sink: &mut Sink, tag: &str) {
+        sink.summary.peer_verified += self.peer.checks.verified;
+        sink.summary.disagreements.extend(
+            self.peer
+                .checks
+                .problems
+                .iter()
+                .map(|p| format!("{tag}: peer verification: {p}")),
+        );
+    }
+}
+
+/// Where a scenario is: family, role, key and the next step number.
+struct Step<'k> {
+    family: Family,
+    role: &'static str,
+    key: &'k NamedKey,
+    n: usize,
+}
+
+impl Step<'_> {
+    fn tag(&self, what: &str) -> String {
+        format!("{}/{}/{}/{what}", self.family, self.role, self.key.name)
+    }
+
+    fn push(&mut self, sink: &mut Sink, segment: &str, comment: &str, packet: &[u8]) {
+        sink.push(
+            self.family,
+            self.role,
+            self.key,
+            self.n,
+            segment,
+            comment,
+            packet,
+        );
+        self.n += 1;
     }
 }
 
@@ -398,16 +432,8 @@ impl Sink {
     }
 }
 
-fn set_key(sock: &Socket, peer: IpAddr, key: &[u8]) -> Result<(), CaptureError> {
-    let mut request = Md5SigRequest::delete(peer);
-    for (slot, b) in request.key.iter_mut().zip(key) {
-        *slot = *b;
-    }
-    request.keylen = key.len() as u16;
-    sockopt::set_md5sig(sock.as_fd(), &request).map_err(|e| CaptureError::Io {
-        op: "setsockopt(TCP_MD5SIG)".to_owned(),
-        err: std::io::Error::from_raw_os_error(e.0),
-    })
+fn scenario_key(key: &NamedKey) -> Result<Key, CaptureError> {
+    Key::new(&key.bytes).map_err(|_| HarnessError::Unsupported(format!("key {}", key.name)).into())
 }
 
 /// Kernel as client: SYN, handshake ACK, data (1 and 1460 bytes, the latter
@@ -415,19 +441,22 @@ fn set_key(sock: &Socket, peer: IpAddr, key: &[u8]) -> Result<(), CaptureError> 
 /// and the TIME-WAIT socket's ACK of a retransmitted FIN.
 fn client(
     lab: &mut Lab,
+    barrier: &mut Barrier,
     sink: &mut Sink,
     family: Family,
     key: &NamedKey,
     peer_port: u16,
 ) -> Result<(), CaptureError> {
     let (kernel, peer) = (lab.kernel_addr(family), lab.peer_addr(family));
+    let k = scenario_key(key)?;
     let sock = Socket::new(
         Domain::for_address(SocketAddr::new(kernel, 0)),
         Type::STREAM,
         Some(Protocol::TCP),
     )
     .map_err(io("socket"))?;
-    set_key(&sock, peer, &key.bytes)?;
+    sockopt::set_md5sig(sock.as_fd(), &Md5SigRequest::add(peer, &k))
+        .map_err(|e| io("setsockopt(TCP_MD5SIG)")(std::io::Error::from_raw_os_error(e.0)))?;
     sock.set_tcp_nodelay(true).map_err(io("TCP_NODELAY"))?;
     sock.bind(&SocketAddr::new(kernel, 0).into())
         .map_err(io("bind"))?;
@@ -443,142 +472,101 @@ fn client(
         Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
         Err(e) => return Err(io("connect")(e)),
     }
-    let addrs =
-        AddrPair::new(peer, kernel).map_err(|_| HarnessError::Unsupported("families".into()))?;
-    let k = Key::new(&key.bytes).map_err(|_| HarnessError::Unsupported("key".into()))?;
-    let mut c = Conn {
-        lab,
-        addrs,
-        peer_port,
-        kernel_port,
-        key: k,
-        snd_nxt: 0x5eed_0000,
-        rcv_nxt: 0,
-        seen: BTreeSet::new(),
+    let peer = Peer::new(lab, family, peer_port, kernel_port, 0x5eed_0000, Some(k))
+        .map_err(CaptureError::Peer)?;
+    let mut w = Wire::new(lab, barrier, peer);
+    let mut at = Step {
+        family,
+        role: "client",
+        key,
+        n: 0,
     };
-    let tag = |what: &str| format!("{family}/client/{}/{what}", key.name);
-    let mut step = 0;
-    let Some(syn) = c.recv(&|f| f.contains(TcpFlags::SYN) && !f.contains(TcpFlags::ACK))? else {
-        sink.summary.missing.push(tag("syn"));
+    let done = client_steps(&mut w, sink, &mut at, sock);
+    w.report(sink, &at.tag("all"));
+    done
+}
+
+fn client_steps(
+    w: &mut Wire<'_>,
+    sink: &mut Sink,
+    at: &mut Step<'_>,
+    sock: Socket,
+) -> Result<(), CaptureError> {
+    let Some(syn) = w.recv(&|f| f.contains(TcpFlags::SYN) && !f.contains(TcpFlags::ACK))? else {
+        sink.summary.missing.push(at.tag("syn"));
         return Ok(());
     };
-    sink.push(
-        family,
-        "client",
-        key,
-        step,
+    at.push(
+        sink,
         "syn",
         "the kernel's SYN from connect() on a socket with a key",
         &syn.packet,
     );
-    step += 1;
-    c.rcv_nxt = syn.seq.wrapping_add(1);
-    let mut opts = MSS_OPTION.to_vec();
-    opts.extend(MD5_PLACEHOLDER);
-    let isn = c.snd_nxt;
-    c.send(TcpFlags(TcpFlags::SYN.0 | TcpFlags::ACK.0), &opts, isn)?;
-    c.snd_nxt = isn.wrapping_add(1);
-    let Some(ack) = c.recv(&|f| f == TcpFlags::ACK)? else {
-        sink.summary.missing.push(tag("ack"));
+    w.peer.rcv_nxt = syn.seq.wrapping_add(1);
+    let synack = w.peer.syn_ack(&w.signed);
+    w.send(&synack)?;
+    w.peer.snd_nxt = w.peer.isn.wrapping_add(1);
+    let Some(ack) = w.recv(&|f| f == TcpFlags::ACK)? else {
+        sink.summary.missing.push(at.tag("ack"));
         return Ok(());
     };
-    sink.push(
-        family,
-        "client",
-        key,
-        step,
+    at.push(
+        sink,
         "ack",
         "the kernel's handshake ACK (answering the peer's signed SYN-ACK)",
         &ack.packet,
     );
-    step += 1;
     for size in [1usize, 1460] {
         let data: Vec<u8> = (0..size)
             .map(|i| (i as u8).wrapping_mul(7).wrapping_add(size as u8))
             .collect();
         (&sock).write_all(&data).map_err(io("write"))?;
-        let mut got = 0;
-        while got < size {
-            let Some(d) = c.recv(&|f| f.contains(TcpFlags::ACK) && !f.contains(TcpFlags::FIN))?
-            else {
-                sink.summary.missing.push(tag(&format!("data {size}")));
-                return Ok(());
-            };
-            if d.payload_len == 0 {
-                continue;
-            }
-            got += d.payload_len;
-            c.rcv_nxt = d.seq.wrapping_add(d.payload_len as u32);
-            sink.push(
-                family,
-                "client",
-                key,
-                step,
-                "data",
-                &format!("a data segment of the kernel's {size}-byte write"),
-                &d.packet,
-            );
-            step += 1;
+        let comment = format!("a data segment of the kernel's {size}-byte write");
+        if !w.data(sink, at, size, &comment)? {
+            return Ok(());
         }
-        c.send_ack()?;
     }
     sock.shutdown(Shutdown::Write).map_err(io("shutdown"))?;
-    let Some(fin) = c.recv(&|f| f.contains(TcpFlags::FIN))? else {
-        sink.summary.missing.push(tag("fin"));
+    let Some(fin) = w.recv(&|f| f.contains(TcpFlags::FIN))? else {
+        sink.summary.missing.push(at.tag("fin"));
         return Ok(());
     };
-    sink.push(
-        family,
-        "client",
-        key,
-        step,
+    at.push(
+        sink,
         "fin",
         "the kernel's FIN after shutdown(SHUT_WR)",
         &fin.packet,
     );
-    step += 1;
-    c.rcv_nxt = fin.seq.wrapping_add(fin.payload_len as u32).wrapping_add(1);
-    let fin_seq = c.snd_nxt;
-    c.send(
-        TcpFlags(TcpFlags::FIN.0 | TcpFlags::ACK.0),
-        &MD5_PLACEHOLDER,
-        fin_seq,
-    )?;
-    c.snd_nxt = fin_seq.wrapping_add(1);
-    let Some(last) = c.recv(&|f| f == TcpFlags::ACK)? else {
-        sink.summary.missing.push(tag("ack of FIN"));
+    w.peer.rcv_nxt = fin
+        .seq
+        .wrapping_add(payload_len(&fin) as u32)
+        .wrapping_add(1);
+    let peer_fin = w.peer.fin(&w.signed);
+    w.send(&peer_fin)?;
+    w.peer.sent(1);
+    let Some(last) = w.recv(&|f| f == TcpFlags::ACK)? else {
+        sink.summary.missing.push(at.tag("ack of FIN"));
         return Ok(());
     };
-    sink.push(
-        family,
-        "client",
-        key,
-        step,
+    at.push(
+        sink,
         "ack",
         "the kernel's ACK of the peer's FIN, entering TIME-WAIT",
         &last.packet,
     );
-    step += 1;
     drop(sock);
     // A retransmitted FIN reaches the TIME-WAIT socket, which ACKs it again
     // (signed with the key copied into the timewait sock).
-    c.seen.clear();
-    c.send(
-        TcpFlags(TcpFlags::FIN.0 | TcpFlags::ACK.0),
-        &MD5_PLACEHOLDER,
-        fin_seq,
-    )?;
-    match c.recv(&|f| f == TcpFlags::ACK)? {
-        Some(tw) => sink.push(
-            family,
-            "client",
-            key,
-            step,
+    w.seen.clear();
+    w.send(&peer_fin)?;
+    match w.recv(&|f| f == TcpFlags::ACK)? {
+        Some(tw) => at.push(
+            sink,
             "time-wait-ack",
             "the TIME-WAIT socket's ACK of a retransmitted FIN",
             &tw.packet,
         ),
-        None => sink.summary.missing.push(tag("time-wait ack")),
+        None => sink.summary.missing.push(at.tag("time-wait ack")),
     }
     Ok(())
 }
@@ -587,109 +575,82 @@ fn client(
 /// from close() with SO_LINGER 0.
 fn server(
     lab: &mut Lab,
+    barrier: &mut Barrier,
     sink: &mut Sink,
     family: Family,
     key: &NamedKey,
     kernel_port: u16,
     peer_port: u16,
 ) -> Result<(), CaptureError> {
-    let (kernel, peer) = (lab.kernel_addr(family), lab.peer_addr(family));
-    let listener =
-        sockopt::listener(SocketAddr::new(kernel, kernel_port), None).map_err(io("listen"))?;
-    set_key(&listener, peer, &key.bytes)?;
+    let k = scenario_key(key)?;
+    let mut listener =
+        Listener::open(lab, family, kernel_port, false).map_err(CaptureError::Peer)?;
+    listener
+        .add_key(lab.peer_addr(family), &k)
+        .map_err(CaptureError::Peer)?;
     lab.drain()?;
-    let addrs =
-        AddrPair::new(peer, kernel).map_err(|_| HarnessError::Unsupported("families".into()))?;
-    let k = Key::new(&key.bytes).map_err(|_| HarnessError::Unsupported("key".into()))?;
-    let mut c = Conn {
-        lab,
-        addrs,
-        peer_port,
-        kernel_port,
-        key: k,
-        snd_nxt: 0x0c1e_0000,
-        rcv_nxt: 0,
-        seen: BTreeSet::new(),
-    };
-    let tag = |what: &str| format!("{family}/server/{}/{what}", key.name);
-    let mut step = 0;
-    let mut opts = MSS_OPTION.to_vec();
-    opts.extend(MD5_PLACEHOLDER);
-    let isn = c.snd_nxt;
-    c.send(TcpFlags::SYN, &opts, isn)?;
-    c.snd_nxt = isn.wrapping_add(1);
-    let Some(synack) = c.recv(&|f| f.contains(TcpFlags::SYN) && f.contains(TcpFlags::ACK))? else {
-        sink.summary.missing.push(tag("syn-ack"));
-        return Ok(());
-    };
-    sink.push(
+    let peer = Peer::new(lab, family, peer_port, kernel_port, 0x0c1e_0000, Some(k))
+        .map_err(CaptureError::Peer)?;
+    let mut w = Wire::new(lab, barrier, peer);
+    let mut at = Step {
         family,
-        "server",
+        role: "server",
         key,
-        step,
+        n: 0,
+    };
+    let done = server_steps(&mut w, sink, &mut at, &listener);
+    w.report(sink, &at.tag("all"));
+    done
+}
+
+fn server_steps(
+    w: &mut Wire<'_>,
+    sink: &mut Sink,
+    at: &mut Step<'_>,
+    listener: &Listener,
+) -> Result<(), CaptureError> {
+    let synack = match w.peer.syn_to_listener(w.lab, w.barrier, &w.signed) {
+        Ok(r) => r,
+        Err(e) => {
+            sink.summary.missing.push(at.tag(&format!("syn-ack: {e}")));
+            return Ok(());
+        }
+    };
+    w.fresh(&synack);
+    at.push(
+        sink,
         "syn-ack",
         "the listener's SYN-ACK to the peer's signed SYN",
         &synack.packet,
     );
-    step += 1;
-    c.rcv_nxt = synack.seq.wrapping_add(1);
-    c.send_ack()?;
-    let deadline = Instant::now() + RECV_TIMEOUT;
-    let conn = loop {
-        match listener.accept() {
-            Ok((s, _)) => break s,
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            Err(e) => {
-                sink.summary.missing.push(tag(&format!("accept: {e}")));
-                return Ok(());
-            }
-        }
+    let third = w.peer.ack(&w.signed);
+    w.send(&third)?;
+    // The barrier is back: the handshake is complete if it is going to be.
+    let Some(conn) = listener.accept().map_err(CaptureError::Peer)? else {
+        sink.summary.missing.push(at.tag("accept"));
+        return Ok(());
     };
     conn.set_tcp_nodelay(true).map_err(io("TCP_NODELAY"))?;
     let data: Vec<u8> = (0..536u32).map(|i| (i % 251) as u8).collect();
     (&conn).write_all(&data).map_err(io("write"))?;
-    let mut got = 0;
-    while got < data.len() {
-        let Some(d) = c.recv(&|f| f.contains(TcpFlags::ACK) && !f.contains(TcpFlags::FIN))? else {
-            sink.summary.missing.push(tag("data 536"));
-            return Ok(());
-        };
-        if d.payload_len == 0 {
-            continue;
-        }
-        got += d.payload_len;
-        c.rcv_nxt = d.seq.wrapping_add(d.payload_len as u32);
-        sink.push(
-            family,
-            "server",
-            key,
-            step,
-            "data",
-            "a data segment of the accepted socket's 536-byte write",
-            &d.packet,
-        );
-        step += 1;
+    let comment = "a data segment of the accepted socket's 536-byte write";
+    if !w.data(sink, at, data.len(), comment)? {
+        return Ok(());
     }
-    c.send_ack()?;
-    std::thread::sleep(Duration::from_millis(20));
+    // The ACK of the data has been processed (barrier): the RST's sequence
+    // is final.
     conn.set_linger(Some(Duration::ZERO))
         .map_err(io("SO_LINGER"))?;
     drop(conn);
-    match c.recv(&|f| f.contains(TcpFlags::RST))? {
-        Some(rst) => sink.push(
-            family,
-            "server",
-            key,
-            step,
+    match w.recv(&|f| f.contains(TcpFlags::RST))? {
+        Some(rst) => at.push(
+            sink,
             "rst",
             "the kernel's RST from close() with SO_LINGER 0",
             &rst.packet,
         ),
-        None => sink.summary.missing.push(tag("rst")),
+        None => sink.summary.missing.push(at.tag("rst")),
     }
-    drop(listener);
     Ok(())
 }
 
@@ -712,15 +673,25 @@ pub fn capture(out_dir: &Path) -> Result<CaptureSummary, CaptureError> {
         },
     };
     let mut lab = Lab::new()?;
+    let mut barrier = Barrier::open(&lab).map_err(io("barrier listeners"))?;
     let mut port = 41000u16;
     for family in Family::ALL {
         for key in keys() {
             port += 1;
-            client(&mut lab, &mut sink, family, &key, port)?;
+            client(&mut lab, &mut barrier, &mut sink, family, &key, port)?;
             port += 1;
-            server(&mut lab, &mut sink, family, &key, port, port + 10000)?;
+            server(
+                &mut lab,
+                &mut barrier,
+                &mut sink,
+                family,
+                &key,
+                port,
+                port + 10000,
+            )?;
         }
     }
+    drop(barrier);
     check_key_vectors(out_dir, &mut sink.summary)?;
     drop(lab);
     let file = out_dir
