@@ -265,15 +265,19 @@ pub fn receiver_verdict(
 #[cfg(test)]
 mod receiver_tests {
     use super::*;
-    use crate::wire::{Ipv4Repr, TcpFlags, TcpRepr};
+    use crate::wire::{TcpFlags, TcpRepr};
     use core::net::Ipv4Addr;
 
     fn packet(options: &[u8]) -> Vec<u8> {
         let (src, dst) = (Ipv4Addr::new(10, 99, 0, 2), Ipv4Addr::new(10, 99, 0, 1));
-        let addrs = AddrPair::V4 { src, dst };
+        packet_for(&AddrPair::V4 { src, dst }, options)
+    }
+
+    /// An ACK from `addrs.src()` port 179 to port 4444 with `options`.
+    pub(super) fn packet_for(addrs: &AddrPair, options: &[u8]) -> Vec<u8> {
         let repr = TcpRepr {
-            src_port: 1,
-            dst_port: 2,
+            src_port: 179,
+            dst_port: 4444,
             seq: 3,
             ack: 4,
             flags: TcpFlags::ACK,
@@ -282,25 +286,9 @@ mod receiver_tests {
             options,
             payload: &[],
         };
-        let mut seg = vec![0u8; repr.segment_len()];
-        let _ = repr.emit(&addrs, &mut seg);
-        let mut out = vec![0u8; 20];
-        let n = Ipv4Repr {
-            src,
-            dst,
-            protocol: 6,
-            dscp_ecn: 0,
-            ident: 0,
-            flags_frag: 0,
-            ttl: 64,
-            options: &[],
-            payload_len: seg.len(),
-        }
-        .emit(&mut out)
-        .unwrap_or(0);
-        out.truncate(n);
-        out.extend(seg);
-        out
+        repr.to_vec(addrs)
+            .and_then(|tcp| crate::wire::ip_packet(addrs, &tcp))
+            .unwrap_or_default()
     }
 
     // Regression (live, 6.18, CONFIG_TCP_AO=n): an AO option in a 20-byte
@@ -413,26 +401,9 @@ pub fn reset_listener_port(packet: &[u8]) -> Result<u16, WireError> {
 
 #[cfg(test)]
 mod closed_port_tests {
+    use super::receiver_tests::packet_for as packet;
     use super::*;
-    use crate::wire::{TcpFlags, TcpRepr};
     use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-
-    fn packet(addrs: &AddrPair, options: &[u8]) -> Vec<u8> {
-        let repr = TcpRepr {
-            src_port: 179,
-            dst_port: 4444,
-            seq: 3,
-            ack: 4,
-            flags: TcpFlags::ACK,
-            window: 5,
-            urgent: 0,
-            options,
-            payload: &[],
-        };
-        repr.to_vec(addrs)
-            .and_then(|tcp| crate::wire::ip_packet(addrs, &tcp))
-            .unwrap_or_default()
-    }
 
     fn pairs() -> [AddrPair; 2] {
         [

@@ -253,6 +253,46 @@ pub fn send_data(
     Ok(accepted)
 }
 
+/// Signed data after a probe: the connection still carries data.
+pub fn signed_data_after(
+    ctx: &mut Ctx<'_>,
+    t: &mut Tally,
+    peer: &mut Peer,
+    conn: &KernelConn,
+    payload: &[u8],
+) -> Result<bool, String> {
+    let signed = Auth::Signed(key());
+    send_data(ctx, t, "signed data after", peer, conn, payload, &signed)
+}
+
+/// The effect of an RST on the application: ECONNRESET when `reset`, else
+/// nothing to read and the connection still carries signed data.
+pub fn rst_effect(
+    ctx: &mut Ctx<'_>,
+    t: &mut Tally,
+    peer: &mut Peer,
+    conn: &KernelConn,
+    reset: bool,
+) -> Result<(), String> {
+    let read = conn.read_now();
+    if reset {
+        let errno = read.as_ref().err().and_then(std::io::Error::raw_os_error);
+        t.check(
+            errno == Some(libc::ECONNRESET),
+            format!("the application sees {read:?}, not ECONNRESET"),
+        );
+        t.notes
+            .push("the in-window RST reset the connection (ECONNRESET)".into());
+    } else {
+        t.check(
+            matches!(read, Ok(None)),
+            format!("the application sees {read:?} after an ignored RST"),
+        );
+        signed_data_after(ctx, t, peer, conn, b"still here")?;
+    }
+    Ok(())
+}
+
 fn run(f: impl FnOnce() -> Result<Finding, String>) -> Finding {
     f().unwrap_or_else(Finding::error)
 }
@@ -315,16 +355,7 @@ fn data_case(name: &str, summary: &str, auth: fn() -> Auth) -> Vec<Case> {
                 b"BGP UPDATE 1",
                 &auth(),
             )?;
-            // The connection still carries signed data.
-            send_data(
-                ctx,
-                &mut t,
-                "signed data after",
-                &mut peer,
-                &conn,
-                b"BGP KEEPALIVE",
-                &Auth::Signed(key()),
-            )?;
+            signed_data_after(ctx, &mut t, &mut peer, &conn, b"BGP KEEPALIVE")?;
             Ok(t.finish(&[&peer]))
         })
     })
@@ -341,30 +372,7 @@ fn rst_case(name: &str, summary: &str, offset: u32, auth: fn() -> Auth) -> Vec<C
             let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &probe)?;
             t.verdict("RST", &obs, expected);
             let reset = expected.is_accept() && offset == 0;
-            let read = conn.read_now();
-            if reset {
-                let errno = read.as_ref().err().and_then(std::io::Error::raw_os_error);
-                t.check(
-                    errno == Some(libc::ECONNRESET),
-                    format!("the application sees {read:?}, not ECONNRESET"),
-                );
-                t.notes
-                    .push("the signed in-window RST reset the connection (ECONNRESET)".into());
-            } else {
-                t.check(
-                    matches!(read, Ok(None)),
-                    format!("the application sees {read:?} after an ignored RST"),
-                );
-                send_data(
-                    ctx,
-                    &mut t,
-                    "signed data after",
-                    &mut peer,
-                    &conn,
-                    b"still here",
-                    &Auth::Signed(key()),
-                )?;
-            }
+            rst_effect(ctx, &mut t, &mut peer, &conn, reset)?;
             Ok(t.finish(&[&peer]))
         })
     })
@@ -404,13 +412,7 @@ fn peer_fin_case(name: &str, summary: &str, auth: fn() -> Auth) -> Vec<Case> {
             );
             if expected.is_accept() {
                 // CLOSE-WAIT -> LAST-ACK: the kernel's FIN, signed.
-                conn.sock
-                    .shutdown(std::net::Shutdown::Write)
-                    .map_err(|e| e.to_string())?;
-                let fin = peer.wait_for(&mut ctx.lab, &|f| f.contains(TcpFlags::FIN))?;
-                let Some(fin) = fin else {
-                    return Err("no FIN from the kernel after shutdown()".into());
-                };
+                let fin = kernel_fin(ctx, &mut peer, &conn)?;
                 peer.rcv_nxt = fin.seq.wrapping_add(1);
                 // An unsigned ACK of it is dropped; the kernel stays in LAST-ACK.
                 let bad = peer.ack(&Auth::Unsigned);
@@ -428,6 +430,19 @@ fn peer_fin_case(name: &str, summary: &str, auth: fn() -> Auth) -> Vec<Case> {
     })
 }
 
+/// `shutdown(SHUT_WR)` on the kernel socket: its FIN, verified by `peer`.
+pub fn kernel_fin(
+    ctx: &mut Ctx<'_>,
+    peer: &mut Peer,
+    conn: &KernelConn,
+) -> Result<crate::exchange::Reply, String> {
+    conn.sock
+        .shutdown(std::net::Shutdown::Write)
+        .map_err(|e| e.to_string())?;
+    peer.wait_for(&mut ctx.lab, &|f| f.contains(TcpFlags::FIN))?
+        .ok_or_else(|| "no FIN from the kernel after shutdown()".into())
+}
+
 /// The kernel closes first and ends in TIME-WAIT; then `probe` (built from
 /// the peer) reaches the TIME-WAIT socket.
 fn time_wait(
@@ -437,12 +452,7 @@ fn time_wait(
     t: &mut Tally,
 ) -> Result<(Listener, Peer, u32), String> {
     let (listener, mut peer, conn) = established(ctx, family, salt)?;
-    conn.sock
-        .shutdown(std::net::Shutdown::Write)
-        .map_err(|e| e.to_string())?;
-    let Some(fin) = peer.wait_for(&mut ctx.lab, &|f| f.contains(TcpFlags::FIN))? else {
-        return Err("no FIN from the kernel after shutdown()".into());
-    };
+    let fin = kernel_fin(ctx, &mut peer, &conn)?;
     peer.rcv_nxt = fin.seq.wrapping_add(1);
     // The peer's FIN acknowledging the kernel's: FIN-WAIT-1 -> TIME-WAIT.
     let probe = peer.fin(&Auth::Signed(key()));
