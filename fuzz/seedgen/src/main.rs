@@ -1,6 +1,6 @@
 //! Writes the seed corpora of the fuzz targets: crafted packets (signed SYN
 //! over IPv4 and IPv6, each option-layout corner case) and, when present,
-//! every `packet_hex` / `options_hex` string of `vectors/**/*.json`.
+//! every `packet` / `area` hex string of `vectors/**/*.json`.
 //!
 //! Usage: `cargo run --manifest-path fuzz/seedgen/Cargo.toml -- [OUT_DIR]`
 //! (default `fuzz/seeds`). Files are named by content, so reruns are
@@ -304,13 +304,17 @@ fn vectors(seeds: &mut Seeds, root: &Path) -> usize {
     for file in &files {
         let Ok(text) = fs::read_to_string(file) else { continue };
         let stem = file.file_stem().map_or("vector".into(), |s| s.to_string_lossy().into_owned());
-        for hex in string_fields(&text, "packet_hex") {
+        // Digest and option vectors carry whole packets in `packet`, option
+        // areas in `area` (vectors/README.md); `*_hex` names are accepted too.
+        let packets = ["packet", "packet_hex"].into_iter().flat_map(|f| string_fields(&text, f));
+        for hex in packets {
             if let Some(bytes) = hex_decode(hex) {
                 seeds.packet(&format!("vec-{stem}"), &bytes);
                 n += 1;
             }
         }
-        for hex in string_fields(&text, "options_hex") {
+        let areas = ["area", "options_hex"].into_iter().flat_map(|f| string_fields(&text, f));
+        for hex in areas {
             if let Some(bytes) = hex_decode(hex) {
                 seeds.options(&format!("vec-{stem}"), &bytes);
                 n += 1;
