@@ -95,7 +95,7 @@ fn v6() -> (Ipv6Addr, Ipv6Addr) {
 fn ip_packet(is_v6: bool, options: &[u8], payload: &[u8], ext: Option<&[u8]>) -> Vec<u8> {
     let mut opts = options.to_vec();
     opts.truncate(40);
-    while opts.len() % 4 != 0 {
+    while !opts.len().is_multiple_of(4) {
         opts.push(0);
     }
     let addrs = if is_v6 {
