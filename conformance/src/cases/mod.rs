@@ -4,6 +4,7 @@ mod common;
 mod keys;
 mod layouts;
 mod listener;
+mod orphan;
 mod selfcheck;
 mod session;
 mod sockapi;
@@ -20,6 +21,7 @@ pub fn all() -> Vec<Case> {
     cases.extend(sockapi::cases());
     cases.extend(session::cases());
     cases.extend(states::cases());
+    cases.extend(orphan::cases());
     cases.extend(keys::cases());
     cases
 }

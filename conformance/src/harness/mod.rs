@@ -11,6 +11,7 @@ pub mod link;
 pub mod netns;
 pub mod offload;
 pub mod privilege;
+pub mod proc_tcp;
 pub mod sockopt;
 pub mod sysctl;
 pub mod system;
