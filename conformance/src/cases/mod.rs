@@ -9,6 +9,7 @@ mod selfcheck;
 mod session;
 mod sockapi;
 mod states;
+mod timewait;
 
 use crate::case::Case;
 

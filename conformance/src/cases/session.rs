@@ -1,6 +1,7 @@
 //! Whole connections with a userspace peer ([`crate::peer`]): the third ACK
 //! of the handshake, data and resets on an established connection, closing
-//! in both directions and TIME-WAIT, and the kernel as a client.
+//! in both directions and TIME-WAIT (the cases of the timewait socket are
+//! rows of [`super::timewait`]), and the kernel as a client.
 //!
 //! The verdict on every injected segment comes from the model
 //! (`packet_verdict` with the receiving socket's key table); its witnesses
@@ -15,13 +16,14 @@ use std::os::fd::AsFd;
 
 use socket2::{Domain, Protocol, Socket, Type};
 use tcpmd5::key_table::{KeyChange, KeyTable, KeyTableError, Md5SigRequest};
-use tcpmd5::verdict::{Acceptance, Receiver, ReceiverVerdict, receiver_verdict};
+use tcpmd5::verdict::TimeWaitSubstate;
 use tcpmd5::wire::TcpFlags;
 use tcpmd5::{Family, Key, Semantics, Verdict, packet_verdict};
 
 use super::common::{LISTEN_PORT, key, keyed_listener, wrong_key};
+use super::timewait::{self, TwSock};
 use crate::case::{Case, Ctx};
-use crate::exchange::Observation;
+use crate::exchange::{Observation, Reply};
 use crate::harness::{Errno, sockopt};
 use crate::judge::witnesses;
 use crate::listener::Listener;
@@ -164,13 +166,12 @@ fn isn(salt: u32) -> u32 {
     0x1500_0000u32.wrapping_add(salt.wrapping_mul(0x0101_0101))
 }
 
+/// A keyed listener, the peer, and the accepted connection.
+pub type Established = (Listener, Peer, KernelConn);
+
 /// Established: a listener with `key()` for the peer, a signed handshake,
 /// the accepted socket (non-blocking) with the model it inherits.
-pub fn established(
-    ctx: &mut Ctx<'_>,
-    family: Family,
-    salt: u16,
-) -> Result<(Listener, Peer, KernelConn), String> {
+pub fn established(ctx: &mut Ctx<'_>, family: Family, salt: u16) -> Result<Established, String> {
     let listener = keyed_listener(ctx, family)?;
     let peer_addr = ctx.lab.peer_addr(family);
     let mut peer = Peer::new(
@@ -443,197 +444,49 @@ pub fn kernel_fin(
         .ok_or_else(|| "no FIN from the kernel after shutdown()".into())
 }
 
-/// The kernel closes first and ends in TIME-WAIT; then `probe` (built from
-/// the peer) reaches the TIME-WAIT socket.
-fn time_wait(
+/// Requires the kernel's FIN (sent after `after`) at the peer's `rcv_nxt`,
+/// and lets the tally recognise its retransmissions.
+pub fn expect_kernel_fin(t: &mut Tally, peer: &Peer, fin: &Reply, after: &str) {
+    t.check(
+        fin.seq == peer.rcv_nxt,
+        format!(
+            "the kernel's FIN at {:#x}, expected {:#x}",
+            fin.seq, peer.rcv_nxt
+        ),
+    );
+    t.fin_retransmit = Some(fin.seq);
+    t.notes
+        .push(format!("the kernel's FIN after {after} verified"));
+}
+
+/// The kernel closes first (`shutdown(SHUT_WR)`), the peer's signed FIN
+/// acknowledges its FIN, the descriptor is closed: a TIME-WAIT socket.
+pub(super) fn time_wait(
     ctx: &mut Ctx<'_>,
-    family: Family,
-    salt: u16,
     t: &mut Tally,
-) -> Result<(Listener, Peer, u32), String> {
-    let (listener, mut peer, conn) = established(ctx, family, salt)?;
+    conn: Established,
+) -> Result<TwSock, String> {
+    let (listener, mut peer, conn) = conn;
     let fin = kernel_fin(ctx, &mut peer, &conn)?;
+    expect_kernel_fin(t, &peer, &fin, "shutdown(SHUT_WR)");
     peer.rcv_nxt = fin.seq.wrapping_add(1);
     // The peer's FIN acknowledging the kernel's: FIN-WAIT-1 -> TIME-WAIT.
     let probe = peer.fin(&Auth::Signed(key()));
     let expected = predict(&probe, &conn.model, ctx.env.semantics)?;
     let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &probe)?;
     t.verdict("peer FIN in FIN-WAIT", &obs, expected);
-    let fin_seq = peer.snd_nxt;
-    peer.sent(1);
-    t.check(
-        obs.replies
-            .iter()
-            .any(|r| r.flags == TcpFlags::ACK && r.ack == peer.snd_nxt),
-        "no ACK of the peer's FIN entering TIME-WAIT",
-    );
+    if expected.is_accept() {
+        peer.sent(1);
+    }
+    let ack = obs
+        .replies
+        .iter()
+        .find(|r| r.flags == TcpFlags::ACK && r.ack == peer.snd_nxt)
+        .cloned()
+        .ok_or("no ACK of the peer's FIN entering TIME-WAIT")?;
+    let keys = conn.model.clone();
     drop(conn);
-    Ok((listener, peer, fin_seq))
-}
-
-fn cases_time_wait() -> Vec<Case> {
-    let mut cases = Vec::new();
-    cases.extend(Case::per_family(
-        "session-close",
-        "time-wait-signed-fin",
-        "kernel closes first; a signed retransmitted FIN reaching TIME-WAIT is answered by a signed ACK that verifies",
-        |ctx, family| {
-            run(|| {
-                let mut t = Tally::default();
-                let (_l, mut peer, fin_seq) = time_wait(ctx, family, 5, &mut t)?;
-                let fin = peer.segment(TcpFlags::FIN | TcpFlags::ACK, fin_seq, peer.rcv_nxt, &[], &Auth::Signed(key()));
-                let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &fin)?;
-                t.check(
-                    obs.replies.iter().any(|r| r.flags == TcpFlags::ACK && r.ack == peer.snd_nxt),
-                    "the TIME-WAIT socket did not ACK the retransmitted FIN",
-                );
-                t.check(obs.auth_counters.is_empty(), format!("counters {:?}", obs.auth_counters));
-                t.notes.push("TIME-WAIT ACK verified".into());
-                Ok(t.finish(&[&peer]))
-            })
-        },
-    ));
-    for (name, summary, auth) in [
-        (
-            "time-wait-unsigned-fin",
-            "an unsigned retransmitted FIN reaching a TIME-WAIT socket whose connection had a key",
-            Auth::Unsigned,
-        ),
-        (
-            "time-wait-wrong-key-fin",
-            "a retransmitted FIN signed with the wrong key reaching TIME-WAIT",
-            Auth::Signed(wrong_key()),
-        ),
-    ] {
-        cases.extend(Case::per_family(
-            "session-close",
-            name,
-            summary,
-            move |ctx, family| {
-                let auth = auth.clone();
-                run(|| {
-                    let mut t = Tally::default();
-                    let (_l, mut peer, fin_seq) = time_wait(ctx, family, 6, &mut t)?;
-                    let fin = peer.segment(
-                        TcpFlags::FIN | TcpFlags::ACK,
-                        fin_seq,
-                        peer.rcv_nxt,
-                        &[],
-                        &auth,
-                    );
-                    let expected = time_wait_verdict(&fin, &peer, ctx.env.semantics)?;
-                    let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &fin)?;
-                    t.verdict("FIN to TIME-WAIT", &obs, expected);
-                    let acked = obs
-                        .replies
-                        .iter()
-                        .any(|r| r.flags == TcpFlags::ACK && r.ack == peer.snd_nxt);
-                    t.check(
-                        acked == expected.is_accept(),
-                        format!("TIME-WAIT ACKed: {acked}, model {}", expected.name()),
-                    );
-                    Ok(t.finish(&[&peer]))
-                })
-            },
-        ));
-    }
-    for (name, summary, auth) in [
-        (
-            "time-wait-unsigned-rst",
-            "an unsigned in-window RST reaching TIME-WAIT: does it kill the TIME-WAIT socket?",
-            Auth::Unsigned,
-        ),
-        (
-            "time-wait-signed-rst",
-            "a signed in-window RST reaching TIME-WAIT",
-            Auth::Signed(key()),
-        ),
-    ] {
-        cases.extend(Case::per_family(
-            "session-close",
-            name,
-            summary,
-            move |ctx, family| {
-                let auth = auth.clone();
-                run(|| {
-                    let mut t = Tally::default();
-                    let (_l, mut peer, fin_seq) = time_wait(ctx, family, 7, &mut t)?;
-                    let rst = peer.rst(0, &auth);
-                    let expected = time_wait_verdict(&rst, &peer, ctx.env.semantics)?;
-                    let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &rst)?;
-                    t.verdict("RST to TIME-WAIT", &obs, expected);
-                    // Certain answer: a signed retransmitted FIN. The TIME-WAIT
-                    // socket ACKs it; without it the keyed listener answers RST.
-                    let fin = peer.segment(
-                        TcpFlags::FIN | TcpFlags::ACK,
-                        fin_seq,
-                        peer.rcv_nxt,
-                        &[],
-                        &Auth::Signed(key()),
-                    );
-                    let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &fin)?;
-                    let alive = obs.replies.iter().any(|r| r.flags == TcpFlags::ACK);
-                    let gone = obs.replies.iter().any(|r| r.flags.contains(TcpFlags::RST));
-                    t.check(
-                        alive != gone,
-                        format!(
-                            "no certain answer after the RST ({} replies)",
-                            obs.replies.len()
-                        ),
-                    );
-                    // tcp_rfc1337 = 0: an accepted RST kills TIME-WAIT.
-                    t.check(
-                        gone == expected.is_accept(),
-                        format!("TIME-WAIT killed: {gone}, model {}", expected.name()),
-                    );
-                    t.notes.push(format!(
-                        "TIME-WAIT socket {} after the {} RST",
-                        if gone { "killed" } else { "survived" },
-                        auth.name()
-                    ));
-                    Ok(t.finish(&[&peer]))
-                })
-            },
-        ));
-    }
-    cases
-}
-
-/// The model's verdict for a segment reaching the peer's TIME-WAIT socket:
-/// not checked (`None`) counts as accepted without a counter.
-fn time_wait_verdict(
-    probe: &SegmentSpec,
-    peer: &Peer,
-    semantics: Semantics,
-) -> Result<Verdict, String> {
-    let v = receiver_verdict(
-        &probe.packet(),
-        &key_table_for(peer),
-        0,
-        semantics,
-        Receiver::TimeWait,
-    )
-    .map_err(|e| format!("the model cannot read the probe: {e}"))?;
-    match v {
-        ReceiverVerdict::Checked(v) => Ok(v),
-        // No check: no counter, the segment goes on to TCP.
-        ReceiverVerdict::NotChecked => Ok(Verdict::Accept(Acceptance::Unsigned)),
-        ReceiverVerdict::AoRequestMismatch => Err("not a request socket".into()),
-    }
-}
-
-/// The key table of a TIME-WAIT socket: the connection's key for the peer.
-fn key_table_for(peer: &Peer) -> KeyTable {
-    let mut t = KeyTable::new();
-    if let Some(k) = &peer.kernel_key {
-        let src = peer.addrs.src();
-        let _ = t.apply(
-            Family::of(&src),
-            &Md5SigRequest::add(src, k),
-            &[] as &[(i32, bool)],
-        );
-    }
-    t
+    TwSock::new(listener, peer, keys, TimeWaitSubstate::TimeWait, &ack)
 }
 
 /// A non-blocking client socket with `key` for the peer, connecting.
@@ -831,7 +684,7 @@ pub fn cases() -> Vec<Case> {
         "the peer's FIN with a corrupted digest is dropped",
         || Auth::Corrupted(key()),
     ));
-    cases.extend(cases_time_wait());
+    cases.extend(timewait::cases(timewait::Setup::TimeWait));
 
     cases.extend(client_case(
         "syn-ack-signed",

@@ -14,7 +14,8 @@ use tcpmd5::{Family, Verdict};
 
 use super::common::{LISTEN_PORT, key, keyed_listener, wrong_key};
 use super::session::{
-    KernelConn, Tally, established, kernel_fin, predict, rst_effect, send_data, signed_data_after,
+    KernelConn, Tally, established, expect_kernel_fin, kernel_fin, predict, rst_effect, send_data,
+    signed_data_after,
 };
 use crate::case::{Case, Ctx};
 use crate::harness::sockopt;
@@ -79,16 +80,7 @@ fn fin_wait(
 ) -> Result<(Listener, Peer, KernelConn), String> {
     let (listener, mut peer, conn) = established(ctx, family, salt)?;
     let fin = kernel_fin(ctx, &mut peer, &conn)?;
-    t.check(
-        fin.seq == peer.rcv_nxt,
-        format!(
-            "the kernel's FIN at {:#x}, expected {:#x}",
-            fin.seq, peer.rcv_nxt
-        ),
-    );
-    t.fin_retransmit = Some(fin.seq);
-    t.notes
-        .push("the kernel's FIN after shutdown(SHUT_WR) verified".into());
+    expect_kernel_fin(t, &peer, &fin, "shutdown(SHUT_WR)");
     if state == FinWait::Two {
         peer.rcv_nxt = fin.seq.wrapping_add(1);
         let ack = peer.ack(&Auth::Signed(key()));

@@ -1,0 +1,509 @@
+//! The cases of a timewait-type socket (`inet_timewait_sock`), in either
+//! substate: TIME-WAIT proper ([`super::session`]: the kernel closes first)
+//! and the FIN-WAIT-2 of an orphaned socket ([`super::orphan`]). One
+//! table-driven builder runs them all: a setup brings a connection into the
+//! substate, one probe reaches the timewait socket, then a certain answer
+//! tells whether it survived.
+//!
+//! Segments to a timewait socket take the TIME-WAIT path, which checks no
+//! TCP-MD5 signature. The model gives the check (`Receiver::TimeWait`:
+//! none), what the timewait socket does (`timewait_action` for its
+//! [`TimeWaitState`]), the signer of its ACKs (the connection's key, copied
+//! into the timewait socket) and of its resets (`closed_port_reset`: the
+//! socket is not a full one). The certain answer is a signed segment far
+//! below the window: a live timewait socket ACKs it, a gone one leaves it to
+//! the keyed listener, which answers with an RST signed with its key. The
+//! socket's row in `/proc/net/tcp{,6}` (substate, timer code 3 of timewait
+//! sockets, inode 0) shows which kind of socket it is, before the probe and
+//! at the end: `TCP_INFO` needs a descriptor, and a timewait socket has
+//! none. Every kernel segment is verified by the reference library.
+
+use tcpmd5::key_table::KeyTable;
+use tcpmd5::verdict::{
+    Acceptance, Receiver, ReceiverVerdict, ResetReply, TimeWaitAction, TimeWaitState,
+    TimeWaitSubstate, closed_port_reset, receiver_verdict, reset_listener_port, timewait_action,
+};
+use tcpmd5::wire::{TcpFlags, TcpPacket};
+use tcpmd5::{Key, Verdict};
+
+use super::common::{key, wrong_key};
+use super::session::{Established, Tally, established};
+use crate::case::{Case, Ctx};
+use crate::exchange::{Observation, Reply};
+use crate::harness::{proc_tcp, sysctl};
+use crate::listener::Listener;
+use crate::outcome::Finding;
+use crate::peer::{Auth, Peer};
+use crate::segment::SegmentSpec;
+
+fn run(f: impl FnOnce() -> Result<Finding, String>) -> Finding {
+    f().unwrap_or_else(Finding::error)
+}
+
+/// The segment sent to the timewait socket.
+#[derive(Debug, Clone, Copy)]
+pub enum Probe {
+    /// FIN ACK at the peer's `snd_nxt` with the given authentication.
+    Fin(fn() -> Auth),
+    /// The peer's FIN again (FIN ACK at `snd_nxt - 1`), once acknowledged.
+    RetransmittedFin(fn() -> Auth),
+    /// Data at `snd_nxt`.
+    Data(fn() -> Auth),
+    /// RST ACK at `snd_nxt + offset`.
+    Rst(u32, fn() -> Auth),
+}
+
+impl Probe {
+    fn segment(self, peer: &Peer) -> SegmentSpec {
+        match self {
+            Probe::Fin(a) => peer.fin(&a()),
+            Probe::RetransmittedFin(a) => peer.segment(
+                TcpFlags::FIN | TcpFlags::ACK,
+                peer.snd_nxt.wrapping_sub(1),
+                peer.rcv_nxt,
+                &[],
+                &a(),
+            ),
+            Probe::Data(a) => peer.data(b"UPDATE", &a()),
+            Probe::Rst(offset, a) => peer.rst(offset, &a()),
+        }
+    }
+}
+
+/// A timewait-type socket a setup left behind.
+#[derive(Debug)]
+pub struct TwSock {
+    /// The keyed listener the connection was accepted from.
+    pub listener: Listener,
+    /// The peer of the connection.
+    pub peer: Peer,
+    /// The connection's key table, which the timewait socket keeps a copy of.
+    pub keys: KeyTable,
+    /// Its substate and receive state.
+    pub state: TimeWaitState,
+}
+
+impl TwSock {
+    /// The timewait socket of the connection `peer` (accepted from
+    /// `listener`, keys `keys`) in `substate`, expecting the peer's
+    /// `snd_nxt`; `last` is the kernel's last segment before it, whose window
+    /// (no window scaling: the peer's SYN offers none) is the receive window
+    /// the timewait socket keeps.
+    pub fn new(
+        listener: Listener,
+        peer: Peer,
+        keys: KeyTable,
+        substate: TimeWaitSubstate,
+        last: &Reply,
+    ) -> Result<TwSock, String> {
+        let rcv_wnd = TcpPacket::new_checked(&last.segment[..])
+            .map(|p| u32::from(p.window()))
+            .map_err(|e| format!("the kernel's segment before the timewait socket: {e}"))?;
+        let state = TimeWaitState {
+            substate,
+            rcv_nxt: peer.snd_nxt,
+            rcv_wnd,
+        };
+        Ok(TwSock {
+            listener,
+            peer,
+            keys,
+            state,
+        })
+    }
+}
+
+/// Which timewait socket a case sets up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setup {
+    /// TIME-WAIT after the kernel closed first ([`super::session`]).
+    TimeWait,
+    /// An orphaned FIN-WAIT-2 ([`super::orphan`]).
+    OrphanFinWait2,
+}
+
+impl Setup {
+    /// Brings an established connection into the timewait socket.
+    fn run(self, ctx: &mut Ctx<'_>, t: &mut Tally, conn: Established) -> Result<TwSock, String> {
+        match self {
+            Setup::TimeWait => super::session::time_wait(ctx, t, conn),
+            Setup::OrphanFinWait2 => super::orphan::orphan(ctx, t, conn),
+        }
+    }
+
+    /// The area, the prefix of the case names and of the summaries.
+    fn names(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Setup::TimeWait => ("session-close", "time-wait-", ""),
+            Setup::OrphanFinWait2 => (
+                "session-finwait",
+                "orphan-fin-wait-2-",
+                "orphaned FIN-WAIT-2 (timewait socket): ",
+            ),
+        }
+    }
+}
+
+/// How far into the window the off-path RST lands.
+const IN_WINDOW_OFFSET: u32 = 1000;
+
+/// One case of the table.
+#[derive(Debug, Clone, Copy)]
+struct Row {
+    /// The timewait socket.
+    setup: Setup,
+    /// The case name (after the setup's prefix).
+    name: &'static str,
+    /// Salt of ports and sequence numbers.
+    salt: u16,
+    /// The segment sent to the timewait socket.
+    probe: Probe,
+    /// What it checks (after the setup's prefix).
+    summary: &'static str,
+}
+
+/// Every case of a timewait socket.
+fn rows() -> Vec<Row> {
+    use Setup::{OrphanFinWait2 as Orphan, TimeWait};
+    let signed = || Auth::Signed(key());
+    let unsigned = || Auth::Unsigned;
+    let other_key = || Auth::Signed(wrong_key());
+    vec![
+        Row {
+            setup: TimeWait,
+            name: "signed-fin",
+            salt: 5,
+            probe: Probe::RetransmittedFin(signed),
+            summary: "kernel closes first; a signed retransmitted FIN reaching TIME-WAIT is answered by a signed ACK that verifies",
+        },
+        Row {
+            setup: TimeWait,
+            name: "unsigned-fin",
+            salt: 6,
+            probe: Probe::RetransmittedFin(unsigned),
+            summary: "an unsigned retransmitted FIN reaching a TIME-WAIT socket whose connection had a key",
+        },
+        Row {
+            setup: TimeWait,
+            name: "wrong-key-fin",
+            salt: 6,
+            probe: Probe::RetransmittedFin(other_key),
+            summary: "a retransmitted FIN signed with the wrong key reaching TIME-WAIT",
+        },
+        Row {
+            setup: TimeWait,
+            name: "unsigned-rst",
+            salt: 7,
+            probe: Probe::Rst(0, unsigned),
+            summary: "an unsigned in-window RST reaching TIME-WAIT: does it kill the TIME-WAIT socket?",
+        },
+        Row {
+            setup: TimeWait,
+            name: "signed-rst",
+            salt: 7,
+            probe: Probe::Rst(0, signed),
+            summary: "a signed in-window RST reaching TIME-WAIT",
+        },
+        Row {
+            setup: Orphan,
+            name: "signed-fin",
+            salt: 50,
+            probe: Probe::Fin(signed),
+            summary: "the peer's signed FIN is ACKed by a signed ACK that verifies; TIME-WAIT follows",
+        },
+        Row {
+            setup: Orphan,
+            name: "unsigned-fin",
+            salt: 51,
+            probe: Probe::Fin(unsigned),
+            summary: "the peer's unsigned FIN is not checked: ACKed (signed with the timewait key), TIME-WAIT follows",
+        },
+        Row {
+            setup: Orphan,
+            name: "wrong-key-fin",
+            salt: 52,
+            probe: Probe::Fin(other_key),
+            summary: "a FIN signed with another key is not checked: ACKed, TIME-WAIT follows",
+        },
+        Row {
+            setup: Orphan,
+            name: "unsigned-data",
+            salt: 53,
+            probe: Probe::Data(unsigned),
+            summary: "unsigned in-window data is not checked: new data after close() is answered by an unsigned RST and the socket is gone",
+        },
+        Row {
+            setup: Orphan,
+            name: "unsigned-rst",
+            salt: 54,
+            probe: Probe::Rst(0, unsigned),
+            summary: "an unsigned RST at rcv_nxt is not checked: it kills the socket silently",
+        },
+        Row {
+            setup: Orphan,
+            name: "unsigned-rst-in-window",
+            salt: 55,
+            probe: Probe::Rst(IN_WINDOW_OFFSET, unsigned),
+            summary: "an unsigned RST 1000 bytes into the window (an off-path guess, no RFC 5961 exact match) kills the socket",
+        },
+    ]
+}
+
+/// `st` in `/proc/net/tcp` of a timewait socket in `substate`.
+fn st(substate: TimeWaitSubstate) -> u8 {
+    match substate {
+        TimeWaitSubstate::FinWait2 => 5,
+        TimeWaitSubstate::TimeWait => 6,
+    }
+}
+
+/// The `/proc/net/tcp{,6}` row of the connection.
+fn row(peer: &Peer) -> Result<Option<proc_tcp::TcpRow>, String> {
+    proc_tcp::row(peer.kernel(), peer.peer()).map_err(|e| format!("/proc/net/tcp: {e}"))
+}
+
+/// Requires the row of a timewait-type socket in `substate`.
+fn check_timewait_row(
+    t: &mut Tally,
+    peer: &Peer,
+    substate: TimeWaitSubstate,
+    when: &str,
+) -> Result<(), String> {
+    let st = st(substate);
+    let r = row(peer)?;
+    t.check(
+        r.is_some_and(|r| r.is_timewait_sock() && r.state == st && r.inode == 0),
+        format!("{when}: /proc/net/tcp row {r:?}, want a timewait socket (timer 3, inode 0) in st {st:02X}"),
+    );
+    t.observed.push(format!("{when}: /proc/net/tcp row {r:?}"));
+    Ok(())
+}
+
+/// Sends `probe` with the replies verified against `signer` (the key the
+/// model says signs them, `None`: unsigned).
+fn exchange_signed_by(
+    ctx: &mut Ctx<'_>,
+    peer: &mut Peer,
+    probe: &SegmentSpec,
+    signer: Option<Key>,
+) -> Result<Observation, String> {
+    let kept = std::mem::replace(&mut peer.kernel_key, signer);
+    let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, probe);
+    peer.kernel_key = kept;
+    obs
+}
+
+/// The model's verdict on `probe` at the timewait socket (no check: an
+/// acceptance that moves no counter).
+fn tw_verdict(probe: &SegmentSpec, tw: &TwSock, ctx: &Ctx<'_>) -> Result<Verdict, String> {
+    match receiver_verdict(
+        &probe.packet(),
+        &tw.keys,
+        0,
+        ctx.env.semantics,
+        Receiver::TimeWait,
+    ) {
+        Ok(ReceiverVerdict::Checked(v)) => Ok(v),
+        Ok(ReceiverVerdict::NotChecked) => Ok(Verdict::Accept(Acceptance::Unsigned)),
+        other => Err(format!(
+            "the model's verdict at a timewait socket: {other:?}"
+        )),
+    }
+}
+
+/// What the model expects back: the flags, acknowledgement (ACK) or sequence
+/// (RST) number, and the signer; `None`: no reply.
+type Want = Option<(TcpFlags, u32, Option<Key>)>;
+
+/// The replies the model predicts for `action` on `probe`.
+fn want_for(
+    action: TimeWaitAction,
+    probe: &SegmentSpec,
+    tw: &TwSock,
+    ctx: &Ctx<'_>,
+) -> Result<Want, String> {
+    Ok(match action {
+        TimeWaitAction::Ack { enters_time_wait } => Some((
+            TcpFlags::ACK,
+            if enters_time_wait {
+                tw.state.rcv_nxt.wrapping_add(1)
+            } else {
+                tw.state.rcv_nxt
+            },
+            tw.keys
+                .lookup(tw.peer.addrs.src(), 0)
+                .map(|e| e.key.clone()),
+        )),
+        TimeWaitAction::ResetAndKill => {
+            let packet = probe.packet();
+            let port = reset_listener_port(&packet).map_err(|e| e.to_string())?;
+            let table = (port == tw.listener.addr.port()).then_some(&tw.listener.model);
+            match closed_port_reset(&packet, table, 0, ctx.env.semantics)
+                .map_err(|e| e.to_string())?
+            {
+                ResetReply::None => None,
+                ResetReply::Unsigned => Some((TcpFlags::RST, probe.ack, None)),
+                ResetReply::Signed(k) => Some((TcpFlags::RST, probe.ack, Some(k))),
+            }
+        }
+        TimeWaitAction::Kill | TimeWaitAction::Ignore | TimeWaitAction::Reopen => None,
+    })
+}
+
+/// Requires exactly the reply `want` (flags, number, and the signer, which
+/// [`exchange_signed_by`] verified).
+fn check_replies(t: &mut Tally, step: &str, obs: &Observation, want: &Want) {
+    let seen: Vec<String> = obs
+        .replies
+        .iter()
+        .map(|r| format!("{} seq {:#x} ack {:#x}", r.flags, r.seq, r.ack))
+        .collect();
+    t.observed.push(format!("{step}: replies {seen:?}"));
+    let ok = match want {
+        None => obs.replies.is_empty(),
+        Some((flags, number, _)) => {
+            obs.replies.len() == 1
+                && obs.replies.iter().all(|r| {
+                    r.flags.contains(*flags)
+                        && if flags.contains(TcpFlags::RST) {
+                            r.seq == *number
+                        } else {
+                            r.flags == TcpFlags::ACK && r.ack == *number
+                        }
+                })
+        }
+    };
+    let want_text = match want {
+        None => "no reply".to_owned(),
+        Some((f, n, k)) => format!(
+            "{f} {} {n:#x} {}",
+            if f.contains(TcpFlags::RST) {
+                "seq"
+            } else {
+                "ack"
+            },
+            if k.is_some() { "signed" } else { "unsigned" }
+        ),
+    };
+    t.expected.push(format!("{step}: {want_text}"));
+    t.check(ok, format!("{step}: replies {seen:?}, model: {want_text}"));
+}
+
+/// Sends `probe` to the timewait socket and checks verdict and replies
+/// against the model; returns the action the model predicts.
+fn probe_timewait(
+    ctx: &mut Ctx<'_>,
+    t: &mut Tally,
+    tw: &mut TwSock,
+    segment: &SegmentSpec,
+    rfc1337: bool,
+) -> Result<TimeWaitAction, String> {
+    let step = "probe";
+    let expected = tw_verdict(segment, tw, ctx)?;
+    let action = timewait_action(&segment.packet(), tw.state, rfc1337)
+        .map_err(|e| format!("the model cannot read the probe: {e}"))?;
+    let want = want_for(action, segment, tw, ctx)?;
+    let signer = want.as_ref().and_then(|(_, _, k)| k.clone());
+    let obs = exchange_signed_by(ctx, &mut tw.peer, segment, signer)?;
+    t.verdict(step, &obs, expected);
+    t.expected.push(format!("{step}: {action:?}"));
+    check_replies(t, step, &obs, &want);
+    if let TimeWaitAction::Ack {
+        enters_time_wait: true,
+    } = action
+    {
+        tw.peer.sent(1);
+        tw.state.substate = TimeWaitSubstate::TimeWait;
+        tw.state.rcv_nxt = tw.peer.snd_nxt;
+    }
+    Ok(action)
+}
+
+/// The certain answer after the probe: one signed byte far below the
+/// window, answered by the timewait socket if `alive`, else by the keyed
+/// listener; then the socket's row.
+fn certain_answer(
+    ctx: &mut Ctx<'_>,
+    t: &mut Tally,
+    tw: &mut TwSock,
+    alive: bool,
+    rfc1337: bool,
+) -> Result<(), String> {
+    let ka = tw.peer.keepalive();
+    let (want, after) = if alive {
+        let a = timewait_action(&ka.packet(), tw.state, rfc1337)
+            .map_err(|e| format!("the model cannot read the keepalive: {e}"))?;
+        (want_for(a, &ka, tw, ctx)?, "alive")
+    } else {
+        // The keyed listener takes it and resets, signed with its key.
+        let k = tw.listener.key_for(tw.peer.addrs.src());
+        (Some((TcpFlags::RST, ka.ack, k)), "gone")
+    };
+    let signer = want.as_ref().and_then(|(_, _, k)| k.clone());
+    let obs = exchange_signed_by(ctx, &mut tw.peer, &ka, signer)?;
+    check_replies(t, &format!("signed probe after ({after})"), &obs, &want);
+    if alive {
+        check_timewait_row(t, &tw.peer, tw.state.substate, "at the end")?;
+    } else {
+        let r = row(&tw.peer)?;
+        t.check(r.is_none(), format!("at the end: a socket is left: {r:?}"));
+        t.observed
+            .push(format!("at the end: /proc/net/tcp row {r:?}"));
+    }
+    Ok(())
+}
+
+/// The cases of the timewait socket that `setup` makes.
+pub fn cases(setup: Setup) -> Vec<Case> {
+    let (area, prefix, summary_prefix) = setup.names();
+    let mut cases = Vec::new();
+    for Row {
+        name,
+        salt,
+        probe,
+        summary,
+        ..
+    } in rows().into_iter().filter(|r| r.setup == setup)
+    {
+        let id = format!("{prefix}{name}");
+        let summary = format!("{summary_prefix}{summary}");
+        cases.extend(Case::per_family(area, &id, &summary, move |ctx, family| {
+            run(|| {
+                let mut t = Tally::default();
+                let conn = established(ctx, family, salt)?;
+                let mut tw = setup.run(ctx, &mut t, conn)?;
+                check_timewait_row(&mut t, &tw.peer, tw.state.substate, "after the setup")?;
+                let rfc1337 =
+                    sysctl::read("net/ipv4/tcp_rfc1337").map_err(|e| e.to_string())? != "0";
+                let segment = probe.segment(&tw.peer);
+                let action = probe_timewait(ctx, &mut t, &mut tw, &segment, rfc1337)?;
+                certain_answer(ctx, &mut t, &mut tw, action.survives(), rfc1337)?;
+                t.notes.push(format!(
+                    "{}: the timewait socket {} ({action:?}); tcp_rfc1337 {}",
+                    segment_name(&segment),
+                    if action.survives() {
+                        "survived"
+                    } else {
+                        "is gone"
+                    },
+                    u8::from(rfc1337)
+                ));
+                Ok(t.finish(&[&tw.peer]))
+            })
+        }));
+    }
+    cases
+}
+
+fn segment_name(s: &SegmentSpec) -> String {
+    format!(
+        "{} at seq {:#x}{}",
+        s.flags,
+        s.seq,
+        if s.options.is_empty() {
+            ", unsigned"
+        } else {
+            ", with an MD5 option"
+        }
+    )
+}
