@@ -173,7 +173,7 @@ impl Report {
         );
         let _ = writeln!(
             out,
-            "  {:<16} {:>5} {:>5} {:>5} {:>5} {:>5}",
+            "  {:<20} {:>5} {:>5} {:>5} {:>5} {:>5}",
             "area", "pass", "fail", "xfail", "skip", "error"
         );
         for (area, n) in self
