@@ -251,6 +251,28 @@ fn md5_at(area: &[u8], offset: usize) -> Option<&[u8; 16]> {
         .and_then(|d| <&[u8; 16]>::try_from(d).ok())
 }
 
+/// The length byte of the option whose kind byte is at `offset`, checked by
+/// the rule all three readings share: at least 2 and within the `remaining`
+/// bytes. A missing length byte (one byte left) fails it too.
+fn option_len(
+    area: &[u8],
+    opcode: u8,
+    offset: usize,
+    remaining: usize,
+) -> Result<(u8, usize), Malformation> {
+    let len = area.get(offset + 1).copied();
+    let size = usize::from(len.unwrap_or(0));
+    match len {
+        Some(len) if (2..=remaining).contains(&size) => Ok((len, size)),
+        _ => Err(Malformation::BadLength {
+            kind: opcode,
+            offset,
+            len,
+            remaining,
+        }),
+    }
+}
+
 /// Linux >= 6.7, `tcp_do_parse_auth_options`: scan while at least `minlen`
 /// bytes remain; EOL ends it (keeping what was found); errors drop.
 fn scan_linux(area: &[u8], minlen: usize) -> AuthScan<'_> {
@@ -286,17 +308,10 @@ fn scan_linux(area: &[u8], minlen: usize) -> AuthScan<'_> {
             _ => {}
         }
         // minlen >= 5 guarantees the length byte is inside the area.
-        let len = area.get(offset + 1).copied();
-        let size = usize::from(len.unwrap_or(0));
-        if size < 2 || size > remaining {
-            return AuthScan::Malformed(Malformation::BadLength {
-                kind: opcode,
-                offset,
-                len,
-                remaining,
-            });
-        }
-        let len = len.unwrap_or(0);
+        let (len, size) = match option_len(area, opcode, offset, remaining) {
+            Ok(l) => l,
+            Err(m) => return AuthScan::Malformed(m),
+        };
         if opcode == kind::MD5 || opcode == kind::AO {
             if opcode == kind::MD5 && size != MD5_OPTION_LEN {
                 return AuthScan::Malformed(Malformation::Md5Length { offset, len });
@@ -339,22 +354,16 @@ fn scan_linux_legacy(area: &[u8]) -> AuthScan<'_> {
         }
         // With one byte left the kernel reads the length from beyond the
         // option area; whatever it is, it exceeds what remains.
-        let len = area.get(offset + 1).copied();
-        let size = usize::from(len.unwrap_or(0));
-        if size < 2 || size > remaining {
-            return AuthScan::Absent(Absence::IgnoredMalformed(Malformation::BadLength {
-                kind: opcode,
-                offset,
-                len,
-                remaining,
-            }));
-        }
+        let (len, size) = match option_len(area, opcode, offset, remaining) {
+            Ok(l) => l,
+            Err(m) => return AuthScan::Absent(Absence::IgnoredMalformed(m)),
+        };
         if opcode == kind::MD5 {
             return match md5_at(area, offset) {
                 Some(digest) if size == MD5_OPTION_LEN => AuthScan::Md5 { digest, offset },
                 _ => AuthScan::Absent(Absence::IgnoredMalformed(Malformation::Md5Length {
                     offset,
-                    len: len.unwrap_or(0),
+                    len,
                 })),
             };
         }
@@ -387,24 +396,15 @@ fn scan_rfc2385(area: &[u8]) -> AuthScan<'_> {
             }
             _ => {}
         }
-        let len = area.get(offset + 1).copied();
-        let size = usize::from(len.unwrap_or(0));
-        if size < 2 || size > remaining {
-            return AuthScan::Malformed(Malformation::BadLength {
-                kind: opcode,
-                offset,
-                len,
-                remaining,
-            });
-        }
+        let (len, size) = match option_len(area, opcode, offset, remaining) {
+            Ok(l) => l,
+            Err(m) => return AuthScan::Malformed(m),
+        };
         if opcode == kind::MD5 {
             //= https://www.rfc-editor.org/rfc/rfc2385#section-3.0
             //# Kind=19 Length=18 bytes
             if size != MD5_OPTION_LEN {
-                return AuthScan::Malformed(Malformation::Md5Length {
-                    offset,
-                    len: len.unwrap_or(0),
-                });
+                return AuthScan::Malformed(Malformation::Md5Length { offset, len });
             }
             if found.is_some() {
                 return AuthScan::Malformed(Malformation::Duplicate {
