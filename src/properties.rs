@@ -121,8 +121,8 @@ proptest! {
     /// verify(sign(s)) accepts, under every semantics.
     #[test]
     fn verify_accepts_what_sign_produces(spec in segment_any(), key in key_any()) {
-        let signed = sign_segment_to_vec(&spec.addrs, &spec.to_bytes(), &key).unwrap();
-        prop_assert_eq!(signed.len(), spec.to_bytes().len() + LINUX_MD5_ALIGNED_LEN);
+        let signed = sign_segment_to_vec(&spec.addrs, &spec.to_bytes().unwrap(), &key).unwrap();
+        prop_assert_eq!(signed.len(), spec.to_bytes().unwrap().len() + LINUX_MD5_ALIGNED_LEN);
         prop_assert!(TcpPacket::new_checked(&signed[..]).unwrap().verify_checksum(&spec.addrs));
         for semantics in Semantics::ALL {
             prop_assert_eq!(verify_segment(&spec.addrs, &signed, Some(&key), semantics), Ok(SIGNED), "{}", semantics);
@@ -131,7 +131,7 @@ proptest! {
                 Ok(Verdict::Drop(DropReason::Md5Unexpected))
             );
             prop_assert_eq!(
-                verify_segment(&spec.addrs, &spec.to_bytes(), Some(&key), semantics),
+                verify_segment(&spec.addrs, &spec.to_bytes().unwrap(), Some(&key), semantics),
                 Ok(Verdict::Drop(DropReason::Md5NotFound))
             );
         }
@@ -142,7 +142,7 @@ proptest! {
     /// the digest fail.
     #[test]
     fn any_hashed_bit_flip_fails(spec in segment_any(), key in key_any(), pick in any::<usize>(), bit in 0u8..8) {
-        let signed = sign_segment_to_vec(&spec.addrs, &spec.to_bytes(), &key).unwrap();
+        let signed = sign_segment_to_vec(&spec.addrs, &spec.to_bytes().unwrap(), &key).unwrap();
         let payload_start = TcpPacket::new_checked(&signed[..]).unwrap().header_len();
         let semantics = Semantics::Linux { tcp_ao: false };
         let mut hashed: Vec<usize> = (0..20).filter(|&i| i != 16 && i != 17 && i != 12).collect();
@@ -172,7 +172,7 @@ proptest! {
     /// never verifies, and a data offset change is never accepted.
     #[test]
     fn length_and_offset_changes_never_accept(spec in segment_any(), key in key_any(), doff in 5u8..16) {
-        let signed = sign_segment_to_vec(&spec.addrs, &spec.to_bytes(), &key).unwrap();
+        let signed = sign_segment_to_vec(&spec.addrs, &spec.to_bytes().unwrap(), &key).unwrap();
         for semantics in Semantics::ALL {
             if signed.len() > payload_start(&signed) {
                 let shorter = &signed[..signed.len() - 1];
@@ -191,7 +191,7 @@ proptest! {
     /// the digest.
     #[test]
     fn other_option_bytes_do_not_change_the_digest(spec in segment_any(), key in key_any(), noise in any::<u8>(), pick in any::<usize>()) {
-        let signed = sign_segment_to_vec(&spec.addrs, &spec.to_bytes(), &key).unwrap();
+        let signed = sign_segment_to_vec(&spec.addrs, &spec.to_bytes().unwrap(), &key).unwrap();
         let base = segment_digest(&spec.addrs, &signed, &key).unwrap();
         // The Linux layout puts MD5 in option bytes 0..20; the rest are others'.
         let others: Vec<usize> = (20 + LINUX_MD5_ALIGNED_LEN..payload_start(&signed)).collect();
@@ -204,7 +204,7 @@ proptest! {
     /// Streaming the segment in arbitrary chunks equals the one-shot digest.
     #[test]
     fn chunked_digest_equals_one_shot(spec in segment_any(), key in key_any(), cuts in proptest::collection::vec(1usize..64, 1..40)) {
-        let bytes = spec.to_bytes();
+        let bytes = spec.to_bytes().unwrap();
         let one_shot = segment_digest(&spec.addrs, &bytes, &key).unwrap();
         let mut hasher = SegmentHasher::new(&spec.addrs, bytes.len()).unwrap();
         let mut rest = &bytes[..];
@@ -221,7 +221,7 @@ proptest! {
     /// checksums, and the verdict of the signed packet is Signed.
     #[test]
     fn signed_packets_verify(spec in segment_any(), key in key_any()) {
-        let segment = spec.to_bytes();
+        let segment = spec.to_bytes().unwrap();
         let packet = ip_packet(&spec.addrs, &segment);
         let signed = sign_packet_to_vec(&packet, &key).unwrap();
         let located = IpSegment::parse(&signed).unwrap();
@@ -239,7 +239,7 @@ proptest! {
     /// emit(parse(x)) == x for well-formed segments, IP headers and options.
     #[test]
     fn emit_parse_round_trips(spec in segment_any()) {
-        let bytes = spec.to_bytes();
+        let bytes = spec.to_bytes().unwrap();
         let view = TcpPacket::new_checked(&bytes[..]).unwrap();
         let repr = TcpRepr::parse(&view);
         let mut out = vec![0u8; bytes.len()];

@@ -8,7 +8,7 @@ use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use proptest::prelude::*;
 
-use crate::wire::{TcpFlags, TcpRepr};
+use crate::wire::{TcpFlags, TcpSegmentSpec};
 use crate::{AddrPair, Family, Key};
 
 /// Any address pair of the given family.
@@ -103,53 +103,9 @@ pub fn plain_options_with(max_len: usize) -> BoxedStrategy<Vec<u8>> {
         .boxed()
 }
 
-/// The fields of a TCP segment, owned; [`SegmentSpec::to_bytes`] emits it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SegmentSpec {
-    /// Source and destination.
-    pub addrs: AddrPair,
-    /// Source port.
-    pub src_port: u16,
-    /// Destination port.
-    pub dst_port: u16,
-    /// Sequence number.
-    pub seq: u32,
-    /// Acknowledgement number.
-    pub ack: u32,
-    /// Flags (reserved bits included).
-    pub flags: TcpFlags,
-    /// Window.
-    pub window: u16,
-    /// Urgent pointer.
-    pub urgent: u16,
-    /// The option area (a multiple of 4, at most 40 bytes).
-    pub options: Vec<u8>,
-    /// The payload.
-    pub payload: Vec<u8>,
-}
-
-impl SegmentSpec {
-    /// The segment's bytes with a correct TCP checksum.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let repr = TcpRepr {
-            src_port: self.src_port,
-            dst_port: self.dst_port,
-            seq: self.seq,
-            ack: self.ack,
-            flags: self.flags,
-            window: self.window,
-            urgent: self.urgent,
-            options: &self.options,
-            payload: &self.payload,
-        };
-        // A spec built by these strategies always fits a TCP header.
-        repr.to_vec(&self.addrs).unwrap_or_default()
-    }
-}
-
 /// Any unsigned segment of the given family whose options leave room for
 /// the 20 bytes of a Linux-layout MD5 option.
-pub fn segment_with(family: Family, max_payload: usize) -> BoxedStrategy<SegmentSpec> {
+pub fn segment_with(family: Family, max_payload: usize) -> BoxedStrategy<TcpSegmentSpec> {
     (
         addr_pair_with(family),
         any::<(u16, u16, u32, u32)>(),
@@ -160,7 +116,7 @@ pub fn segment_with(family: Family, max_payload: usize) -> BoxedStrategy<Segment
     )
         .prop_map(
             |(addrs, (src_port, dst_port, seq, ack), flags, (window, urgent), options, payload)| {
-                SegmentSpec {
+                TcpSegmentSpec {
                     addrs,
                     src_port,
                     dst_port,
@@ -178,7 +134,7 @@ pub fn segment_with(family: Family, max_payload: usize) -> BoxedStrategy<Segment
 }
 
 /// Any unsigned segment of either family (payload up to 1500 bytes).
-pub fn segment_any() -> BoxedStrategy<SegmentSpec> {
+pub fn segment_any() -> BoxedStrategy<TcpSegmentSpec> {
     prop_oneof![
         segment_with(Family::V4, 1500),
         segment_with(Family::V6, 1500)

@@ -159,7 +159,7 @@ fn probe() -> Result<Environment, Unavailable> {
             179,
             0x1000_0000 * (i as u32 + 1),
         );
-        spec.options = l.area.clone();
+        spec.tcp.options = l.area.clone();
         spec.signing = Signing::Key(key.clone());
         let obs = exchange(&mut lab, &mut barrier, &spec).map_err(Unavailable)?;
         if !obs.barrier_seen {
@@ -167,7 +167,7 @@ fn probe() -> Result<Environment, Unavailable> {
                 "probe barrier lost: cannot observe the kernel".to_owned(),
             ));
         }
-        let observed = observe(&obs, spec.seq.wrapping_add(1));
+        let observed = observe(&obs, spec.tcp.seq.wrapping_add(1));
         let packet = spec.packet();
         candidates.retain(|s| {
             let predicted = packet_verdict(&packet, &listener.model, 0, *s);

@@ -108,9 +108,9 @@ pub fn exchange(
         Some(t) => Some(t.events().map_err(|e| e.to_string())?.len()),
         None => None,
     };
-    let family = probe.addrs.family();
-    let peer = SocketAddr::new(probe.addrs.src(), probe.src_port);
-    let kernel = SocketAddr::new(probe.addrs.dst(), probe.dst_port);
+    let family = probe.tcp.addrs.family();
+    let peer = SocketAddr::new(probe.tcp.addrs.src(), probe.tcp.src_port);
+    let kernel = SocketAddr::new(probe.tcp.addrs.dst(), probe.tcp.dst_port);
     barrier.next_port = barrier.next_port.wrapping_add(1).max(61000);
     let barrier_isn = 0x0bad_0000 | u32::from(barrier.next_port);
     let barrier_peer = SocketAddr::new(lab.peer_addr(family), barrier.next_port);
@@ -165,5 +165,5 @@ pub fn exchange(
 
 /// The kernel-side address of a probe, for key lookups in replies.
 pub fn kernel_side(probe: &SegmentSpec) -> IpAddr {
-    probe.addrs.dst()
+    probe.tcp.addrs.dst()
 }

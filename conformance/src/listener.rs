@@ -156,8 +156,8 @@ impl Listener {
     ) -> Finding {
         match exchange(lab, barrier, probe) {
             Ok(obs) => {
-                let key = self.key_for(probe.addrs.src());
-                judge(&obs, probe.seq.wrapping_add(1), expected, key.as_ref())
+                let key = self.key_for(probe.tcp.addrs.src());
+                judge(&obs, probe.tcp.seq.wrapping_add(1), expected, key.as_ref())
             }
             Err(e) => Finding::error(e),
         }

@@ -18,7 +18,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
-use tcpmd5::wire::{IpSegment, TcpFlags, TcpPacket};
+use tcpmd5::wire::{IpSegment, TcpFlags, TcpPacket, TcpSegmentSpec};
 use tcpmd5::{AddrPair, Family, Key};
 
 use crate::exchange::{BARRIER_TIMEOUT, Barrier, Observation, Reply, exchange};
@@ -213,16 +213,18 @@ impl Peer {
             options.extend(MSS_OPTION);
         }
         SegmentSpec {
-            addrs: self.addrs,
-            src_port: self.peer_port,
-            dst_port: self.kernel_port,
-            seq,
-            ack,
-            flags,
-            window: 64240,
-            urgent: 0,
-            options,
-            payload: payload.to_vec(),
+            tcp: TcpSegmentSpec {
+                addrs: self.addrs,
+                src_port: self.peer_port,
+                dst_port: self.kernel_port,
+                seq,
+                ack,
+                flags,
+                window: 64240,
+                urgent: 0,
+                options,
+                payload: payload.to_vec(),
+            },
             signing,
             flips,
         }

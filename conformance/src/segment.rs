@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 
 use tcpmd5::sign::{refresh_checksum, sign_segment_in_place};
-use tcpmd5::wire::{TcpFlags, TcpRepr};
+use tcpmd5::wire::{TcpFlags, TcpSegmentSpec};
 use tcpmd5::{AddrPair, Key};
 
 /// The option area Linux puts in a SYN with a key: NOP NOP MD5, then MSS.
@@ -26,29 +26,12 @@ pub enum Signing {
     KeyOver(Key, AddrPair),
 }
 
-/// A segment the peer sends.
+/// A segment the peer sends: the segment itself, how it is signed, and
+/// what is corrupted after signing.
 #[derive(Debug, Clone)]
 pub struct SegmentSpec {
-    /// Real source and destination (the IP header).
-    pub addrs: AddrPair,
-    /// Source port.
-    pub src_port: u16,
-    /// Destination port.
-    pub dst_port: u16,
-    /// Sequence number.
-    pub seq: u32,
-    /// Acknowledgement number.
-    pub ack: u32,
-    /// Flags.
-    pub flags: TcpFlags,
-    /// Window.
-    pub window: u16,
-    /// Urgent pointer.
-    pub urgent: u16,
-    /// Option area (a multiple of 4).
-    pub options: Vec<u8>,
-    /// Payload.
-    pub payload: Vec<u8>,
+    /// The segment; its addresses are the real ones (the IP header).
+    pub tcp: TcpSegmentSpec,
     /// Signing.
     pub signing: Signing,
     /// Bits to flip in the TCP segment after signing: (byte offset, bit).
@@ -56,9 +39,18 @@ pub struct SegmentSpec {
 }
 
 impl SegmentSpec {
+    /// An unsigned, uncorrupted segment.
+    pub fn plain(tcp: TcpSegmentSpec) -> SegmentSpec {
+        SegmentSpec {
+            tcp,
+            signing: Signing::None,
+            flips: Vec::new(),
+        }
+    }
+
     /// A SYN from `src:src_port` to `dst:dst_port` with sequence `isn`.
     pub fn syn(src: IpAddr, dst: IpAddr, src_port: u16, dst_port: u16, isn: u32) -> SegmentSpec {
-        SegmentSpec {
+        SegmentSpec::plain(TcpSegmentSpec {
             addrs: AddrPair::new(src, dst).unwrap_or(AddrPair::V4 {
                 src: std::net::Ipv4Addr::UNSPECIFIED,
                 dst: std::net::Ipv4Addr::UNSPECIFIED,
@@ -72,30 +64,18 @@ impl SegmentSpec {
             urgent: 0,
             options: UNSIGNED_SYN_OPTIONS.to_vec(),
             payload: Vec::new(),
-            signing: Signing::None,
-            flips: Vec::new(),
-        }
+        })
     }
 
     /// The TCP segment bytes (signed, corrupted, checksum correct for the
     /// real addresses).
     pub fn segment(&self) -> Vec<u8> {
-        let repr = TcpRepr {
-            src_port: self.src_port,
-            dst_port: self.dst_port,
-            seq: self.seq,
-            ack: self.ack,
-            flags: self.flags,
-            window: self.window,
-            urgent: self.urgent,
-            options: &self.options,
-            payload: &self.payload,
-        };
+        let addrs = self.tcp.addrs;
         // Options are built by the suite: a multiple of 4 and at most 40.
-        let mut seg = repr.to_vec(&self.addrs).unwrap_or_default();
+        let mut seg = self.tcp.to_bytes().unwrap_or_default();
         let sign_over = match &self.signing {
             Signing::None => None,
-            Signing::Key(k) => Some((k, self.addrs)),
+            Signing::Key(k) => Some((k, addrs)),
             Signing::KeyOver(k, over) => Some((k, *over)),
         };
         if let Some((key, over)) = sign_over {
@@ -107,13 +87,13 @@ impl SegmentSpec {
                 *b ^= 1 << (bit % 8);
             }
         }
-        refresh_checksum(&self.addrs, &mut seg);
+        refresh_checksum(&addrs, &mut seg);
         seg
     }
 
     /// The whole IP packet.
     pub fn packet(&self) -> Vec<u8> {
-        ip_packet(&self.addrs, &self.segment())
+        ip_packet(&self.tcp.addrs, &self.segment())
     }
 }
 

@@ -23,7 +23,7 @@ use proptest::test_runner::{
 };
 use tcpmd5::key_table::Md5SigRequest;
 use tcpmd5::strategies::{key_any, plain_options_with, segment_with};
-use tcpmd5::wire::{TcpFlags, TcpPacket};
+use tcpmd5::wire::{TcpFlags, TcpPacket, TcpSegmentSpec};
 use tcpmd5::{Family, Key, packet_verdict};
 use tcpmd5_conformance::environment::{self, Environment};
 use tcpmd5_conformance::exchange::{Barrier, exchange};
@@ -63,7 +63,7 @@ enum Sign {
 
 #[derive(Debug, Clone)]
 struct Input {
-    seg: tcpmd5::strategies::SegmentSpec,
+    seg: TcpSegmentSpec,
     layout: Layout,
     receiver_key: Option<Key>,
     sign: Sign,
@@ -196,12 +196,15 @@ fn one(
         LISTEN_PORT,
         inp.seg.seq,
     );
-    spec.ack = inp.seg.ack;
-    spec.flags = TcpFlags(TcpFlags::SYN.0 | (inp.seg.flags.0 & 0x1e8));
-    spec.window = inp.seg.window;
-    spec.urgent = inp.seg.urgent;
-    spec.options = options;
-    spec.payload = inp.seg.payload.clone();
+    // The generated segment, made a SYN from the peer to the listener.
+    spec.tcp = TcpSegmentSpec {
+        addrs: spec.tcp.addrs,
+        src_port: st.port,
+        dst_port: LISTEN_PORT,
+        flags: TcpFlags(TcpFlags::SYN.0 | (inp.seg.flags.0 & 0x1e8)),
+        options,
+        ..inp.seg.clone()
+    };
     spec.signing = signing;
     if let Some((idx, _)) = &inp.flip {
         let choices = flippable(spec.segment().len());
@@ -215,7 +218,7 @@ fn one(
     }
     let packet = spec.packet();
     let seg = spec.segment();
-    let seq = TcpPacket::new_checked(&seg[..]).map_or(spec.seq, |t| t.seq_number());
+    let seq = TcpPacket::new_checked(&seg[..]).map_or(spec.tcp.seq, |t| t.seq_number());
     let expected = packet_verdict(&packet, &st.listener.model, 0, env.semantics)
         .map_err(|e| TestCaseError::reject(format!("model cannot read: {e}")))?;
     let obs = exchange(&mut st.lab, &mut st.barrier, &spec).map_err(TestCaseError::fail)?;
@@ -230,10 +233,10 @@ fn one(
             LISTEN_PORT,
             seq.wrapping_add(1),
         );
-        rst.flags = TcpFlags::RST;
-        rst.options = Vec::new();
+        rst.tcp.flags = TcpFlags::RST;
+        rst.tcp.options = Vec::new();
         if let Some(k) = key {
-            rst.options = MD5.to_vec();
+            rst.tcp.options = MD5.to_vec();
             rst.signing = Signing::Key(k);
         }
         st.lab

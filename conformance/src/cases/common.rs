@@ -43,7 +43,7 @@ pub fn syn_from(ctx: &Ctx<'_>, family: Family, peer: IpAddr, salt: u32) -> Segme
 /// A signed SYN in the Linux layout.
 pub fn signed_syn(ctx: &Ctx<'_>, family: Family, salt: u32, key: &Key) -> SegmentSpec {
     let mut s = syn(ctx, family, salt);
-    s.options = SIGNED_SYN_OPTIONS.to_vec();
+    s.tcp.options = SIGNED_SYN_OPTIONS.to_vec();
     s.signing = Signing::Key(key.clone());
     s
 }
@@ -72,5 +72,5 @@ pub fn other_peer(family: Family) -> IpAddr {
 /// The pseudo-header a sender would hash if it believed the packet came
 /// from `src` instead.
 pub fn addrs_with_src(spec: &SegmentSpec, src: IpAddr) -> AddrPair {
-    AddrPair::new(src, spec.addrs.dst()).unwrap_or(spec.addrs)
+    AddrPair::new(src, spec.tcp.addrs.dst()).unwrap_or(spec.tcp.addrs)
 }

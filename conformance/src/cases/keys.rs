@@ -80,7 +80,7 @@ fn closed_port_case(
                 ),
             );
             t.check(
-                rsts.iter().all(|r| r.seq == probe.ack),
+                rsts.iter().all(|r| r.seq == probe.tcp.ack),
                 "the RST's sequence is not the segment's ACK",
             );
             Ok(t.finish(&[&peer]))

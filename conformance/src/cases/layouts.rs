@@ -31,7 +31,7 @@ pub fn cases() -> Vec<Case> {
                         Err(e) => return Finding::error(e),
                     };
                     let mut probe = syn(ctx, family, 11);
-                    probe.options = area_bytes.clone();
+                    probe.tcp.options = area_bytes.clone();
                     probe.signing = Signing::Key(key());
                     listener.probe(ctx, &probe)
                 },

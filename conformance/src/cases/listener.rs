@@ -46,7 +46,7 @@ fn syn_case(
 /// offset, bit) after signing.
 fn flipped(ctx: &Ctx<'_>, family: Family, offset: usize, bit: u8, payload: &[u8]) -> SegmentSpec {
     let mut probe = signed_syn(ctx, family, 1, &key());
-    probe.payload = payload.to_vec();
+    probe.tcp.payload = payload.to_vec();
     probe.flips.push((offset, bit));
     probe
 }
@@ -59,7 +59,7 @@ pub fn cases() -> Vec<Case> {
     let n = "listener-nokey";
     let zero_digest: SynBuilder = |ctx, f| {
         let mut probe = syn(ctx, f, 4);
-        probe.options = SIGNED_SYN_OPTIONS.to_vec();
+        probe.tcp.options = SIGNED_SYN_OPTIONS.to_vec();
         probe
     };
     // The digest sits at option offset 4 of the Linux layout: TCP byte 24;
@@ -163,7 +163,7 @@ pub fn cases() -> Vec<Case> {
             KEY,
             |ctx, f| {
                 let mut probe = signed_syn(ctx, f, 1, &key());
-                probe.payload = b"BGP OPEN".to_vec();
+                probe.tcp.payload = b"BGP OPEN".to_vec();
                 probe
             },
         ),
@@ -185,8 +185,8 @@ pub fn cases() -> Vec<Case> {
             KEY,
             |ctx, f| {
                 let mut probe = signed_syn(ctx, f, 1, &key());
-                let over =
-                    tcpmd5::AddrPair::new(probe.addrs.src(), other_peer(f)).unwrap_or(probe.addrs);
+                let over = tcpmd5::AddrPair::new(probe.tcp.addrs.src(), other_peer(f))
+                    .unwrap_or(probe.tcp.addrs);
                 probe.signing = Signing::KeyOver(key(), over);
                 probe
             },

@@ -211,7 +211,7 @@ pub fn cases() -> Vec<Case> {
             let inside_signed = { let p = signed_syn(ctx, family, 30, &key()); l.probe(ctx, &p) };
             let inside_unsigned = { let p = syn(ctx, family, 31); l.probe(ctx, &p) };
             let mut outside_signed = syn_from(ctx, family, outsider, 32);
-            outside_signed.options = crate::segment::SIGNED_SYN_OPTIONS.to_vec();
+            outside_signed.tcp.options = crate::segment::SIGNED_SYN_OPTIONS.to_vec();
             outside_signed.signing = Signing::Key(key());
             let outside_signed = l.probe(ctx, &outside_signed);
             let outside_unsigned = { let p = syn_from(ctx, family, outsider, 33); l.probe(ctx, &p) };

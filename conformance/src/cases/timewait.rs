@@ -342,8 +342,8 @@ fn want_for(
                 .map_err(|e| e.to_string())?
             {
                 ResetReply::None => None,
-                ResetReply::Unsigned => Some((TcpFlags::RST, probe.ack, None)),
-                ResetReply::Signed(k) => Some((TcpFlags::RST, probe.ack, Some(k))),
+                ResetReply::Unsigned => Some((TcpFlags::RST, probe.tcp.ack, None)),
+                ResetReply::Signed(k) => Some((TcpFlags::RST, probe.tcp.ack, Some(k))),
             }
         }
         TimeWaitAction::Kill | TimeWaitAction::Ignore | TimeWaitAction::Reopen => None,
@@ -437,7 +437,7 @@ fn certain_answer(
     } else {
         // The keyed listener takes it and resets, signed with its key.
         let k = tw.listener.key_for(tw.peer.addrs.src());
-        (Some((TcpFlags::RST, ka.ack, k)), "gone")
+        (Some((TcpFlags::RST, ka.tcp.ack, k)), "gone")
     };
     let signer = want.as_ref().and_then(|(_, _, k)| k.clone());
     let obs = exchange_signed_by(ctx, &mut tw.peer, &ka, signer)?;
@@ -498,9 +498,9 @@ pub fn cases(setup: Setup) -> Vec<Case> {
 fn segment_name(s: &SegmentSpec) -> String {
     format!(
         "{} at seq {:#x}{}",
-        s.flags,
-        s.seq,
-        if s.options.is_empty() {
+        s.tcp.flags,
+        s.tcp.seq,
+        if s.tcp.options.is_empty() {
             ", unsigned"
         } else {
             ", with an MD5 option"

@@ -1,0 +1,55 @@
+//! An owned description of a TCP segment and its addresses, from which the
+//! segment's bytes are emitted: what test generators and packet builders
+//! hold before there are bytes to view.
+
+use super::error::WireError;
+use super::tcp::{TcpFlags, TcpRepr};
+use crate::AddrPair;
+
+/// The fields of a TCP segment, owned; [`TcpSegmentSpec::to_bytes`] emits it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TcpSegmentSpec {
+    /// Source and destination.
+    pub addrs: AddrPair,
+    /// Source port.
+    pub src_port: u16,
+    /// Destination port.
+    pub dst_port: u16,
+    /// Sequence number.
+    pub seq: u32,
+    /// Acknowledgement number.
+    pub ack: u32,
+    /// Flags (reserved bits included).
+    pub flags: TcpFlags,
+    /// Window.
+    pub window: u16,
+    /// Urgent pointer.
+    pub urgent: u16,
+    /// The option area (a multiple of 4, at most 40 bytes).
+    pub options: Vec<u8>,
+    /// The payload.
+    pub payload: Vec<u8>,
+}
+
+impl TcpSegmentSpec {
+    /// The borrowed representation.
+    pub fn repr(&self) -> TcpRepr<'_> {
+        TcpRepr {
+            src_port: self.src_port,
+            dst_port: self.dst_port,
+            seq: self.seq,
+            ack: self.ack,
+            flags: self.flags,
+            window: self.window,
+            urgent: self.urgent,
+            options: &self.options,
+            payload: &self.payload,
+        }
+    }
+
+    /// The segment's bytes with a correct TCP checksum; fails only if the
+    /// option area is not a multiple of 4 or longer than 40 bytes.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, WireError> {
+        self.repr().to_vec(&self.addrs)
+    }
+}
