@@ -25,6 +25,7 @@ pub mod scan;
 pub mod sign;
 #[cfg(any(test, feature = "proptest"))]
 pub mod strategies;
+pub mod vector_keys;
 pub mod verdict;
 pub mod wire;
 

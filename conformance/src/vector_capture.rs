@@ -27,9 +27,10 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use socket2::{Domain, Protocol, Socket, Type};
 use tcpmd5::key_table::{FLAG_IFINDEX, Md5SigOption};
+use tcpmd5::vector_keys::{VectorKey, vector_keys};
 use tcpmd5::wire::IpSegment;
 use tcpmd5::wire::tcp::TcpFlags;
-use tcpmd5::{Family, Key, KeyTable, Md5SigRequest, Semantics, packet_verdict};
+use tcpmd5::{Family, KeyTable, Md5SigRequest, Semantics, packet_verdict};
 
 use crate::exchange::{Barrier, Reply};
 use crate::harness::sockopt;
@@ -128,57 +129,6 @@ pub enum CaptureError {
 fn io(op: impl Into<String>) -> impl FnOnce(std::io::Error) -> CaptureError {
     let op = op.into();
     move |err| CaptureError::Io { op, err }
-}
-
-/// A key the scenarios use: name, bytes, description.
-struct NamedKey {
-    name: &'static str,
-    bytes: Vec<u8>,
-    what: &'static str,
-}
-
-fn keys() -> Vec<NamedKey> {
-    let alnum = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    let printable = |n: usize| {
-        (0..n)
-            .map(|i| alnum.get(i % alnum.len()).copied().unwrap_or(b'x'))
-            .collect::<Vec<u8>>()
-    };
-    vec![
-        NamedKey {
-            name: "k1",
-            bytes: b"k".to_vec(),
-            what: "a 1-byte key",
-        },
-        NamedKey {
-            name: "k16",
-            bytes: b"tcpmd5-vector-16".to_vec(),
-            what: "a 16-byte ASCII key",
-        },
-        NamedKey {
-            name: "k79",
-            bytes: printable(79),
-            what: "a 79-byte ASCII key",
-        },
-        NamedKey {
-            name: "k80",
-            bytes: printable(80),
-            what: "an 80-byte ASCII key",
-        },
-        NamedKey {
-            name: "nul16",
-            bytes: vec![
-                0x00, 0x01, 0x02, 0x00, 0xff, 0x7f, 0x80, 0x00, 0x10, 0x20, 0x00, 0x00, 0xaa, 0x55,
-                0x00, 0x01,
-            ],
-            what: "a 16-byte binary key with NUL bytes",
-        },
-        NamedKey {
-            name: "bin80",
-            bytes: (0..80u32).map(|i| (i * 37 % 256) as u8).collect(),
-            what: "an 80-byte binary key",
-        },
-    ]
 }
 
 /// A kernel release as it may appear in ids and file names
@@ -309,7 +259,7 @@ impl<'a> Wire<'a> {
 struct Step<'k> {
     family: Family,
     role: &'static str,
-    key: &'k NamedKey,
+    key: &'k VectorKey,
     n: usize,
 }
 
@@ -345,7 +295,7 @@ impl Sink {
         &mut self,
         family: Family,
         role: &str,
-        key: &NamedKey,
+        key: &VectorKey,
         step: usize,
         segment: &str,
         comment: &str,
@@ -361,7 +311,7 @@ impl Sink {
             id_safe(&self.kernel),
             key.name
         );
-        let Ok(k) = Key::new(&key.bytes) else { return };
+        let k = key.key.clone();
         let Ok(seg) = IpSegment::parse(packet) else {
             self.summary
                 .disagreements
@@ -415,7 +365,7 @@ impl Sink {
             "family": if family == Family::V4 { "ipv4" } else { "ipv6" },
             "segment": segment,
             "packet": hex(packet),
-            "key": hex(&key.bytes),
+            "key": hex(key.key.as_bytes()),
             "digest": digest,
             "verdict": Value::Object(verdicts),
         }));
@@ -432,10 +382,6 @@ impl Sink {
     }
 }
 
-fn scenario_key(key: &NamedKey) -> Result<Key, CaptureError> {
-    Key::new(&key.bytes).map_err(|_| HarnessError::Unsupported(format!("key {}", key.name)).into())
-}
-
 /// Kernel as client: SYN, handshake ACK, data (1 and 1460 bytes, the latter
 /// split by the MSS), FIN, the ACK of the peer's FIN (entering TIME-WAIT)
 /// and the TIME-WAIT socket's ACK of a retransmitted FIN.
@@ -444,11 +390,11 @@ fn client(
     barrier: &mut Barrier,
     sink: &mut Sink,
     family: Family,
-    key: &NamedKey,
+    key: &VectorKey,
     peer_port: u16,
 ) -> Result<(), CaptureError> {
     let (kernel, peer) = (lab.kernel_addr(family), lab.peer_addr(family));
-    let k = scenario_key(key)?;
+    let k = key.key.clone();
     let sock = Socket::new(
         Domain::for_address(SocketAddr::new(kernel, 0)),
         Type::STREAM,
@@ -578,11 +524,11 @@ fn server(
     barrier: &mut Barrier,
     sink: &mut Sink,
     family: Family,
-    key: &NamedKey,
+    key: &VectorKey,
     kernel_port: u16,
     peer_port: u16,
 ) -> Result<(), CaptureError> {
-    let k = scenario_key(key)?;
+    let k = key.key.clone();
     let mut listener =
         Listener::open(lab, family, kernel_port, false).map_err(CaptureError::Peer)?;
     listener
@@ -676,7 +622,7 @@ pub fn capture(out_dir: &Path) -> Result<CaptureSummary, CaptureError> {
     let mut barrier = Barrier::open(&lab).map_err(io("barrier listeners"))?;
     let mut port = 41000u16;
     for family in Family::ALL {
-        for key in keys() {
+        for key in vector_keys() {
             port += 1;
             client(&mut lab, &mut barrier, &mut sink, family, &key, port)?;
             port += 1;

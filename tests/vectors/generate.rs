@@ -10,6 +10,7 @@ use tcpmd5::key_table::{KeyChange, Md5SigOption, Md5SigRequest};
 use tcpmd5::layouts::corner_cases;
 use tcpmd5::scan::AuthScan;
 use tcpmd5::sign::sign_packet_in_place;
+use tcpmd5::vector_keys::vector_keys;
 use tcpmd5::wire::IpSegment;
 use tcpmd5::wire::tcp::TcpFlags;
 use tcpmd5::{AddrPair, Family, Key, KeyTable, Semantics, packet_verdict, segment_digest};
@@ -70,52 +71,6 @@ pub fn digest_vector(
         "digest": hex(&digest),
         "verdict": verdicts(packet, Some(&k)),
     })
-}
-
-pub struct NamedKey {
-    pub name: &'static str,
-    pub bytes: Vec<u8>,
-    pub what: &'static str,
-}
-
-pub fn keys() -> Vec<NamedKey> {
-    let alnum = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    let printable = |n: usize| (0..n).map(|i| alnum[i % alnum.len()]).collect::<Vec<u8>>();
-    vec![
-        NamedKey {
-            name: "k1",
-            bytes: b"k".to_vec(),
-            what: "a 1-byte key",
-        },
-        NamedKey {
-            name: "k16",
-            bytes: b"tcpmd5-vector-16".to_vec(),
-            what: "a 16-byte ASCII key",
-        },
-        NamedKey {
-            name: "k79",
-            bytes: printable(79),
-            what: "a 79-byte ASCII key",
-        },
-        NamedKey {
-            name: "k80",
-            bytes: printable(80),
-            what: "an 80-byte ASCII key (TCP_MD5SIG_MAXKEYLEN)",
-        },
-        NamedKey {
-            name: "nul16",
-            bytes: vec![
-                0x00, 0x01, 0x02, 0x00, 0xff, 0x7f, 0x80, 0x00, 0x10, 0x20, 0x00, 0x00, 0xaa, 0x55,
-                0x00, 0x01,
-            ],
-            what: "a 16-byte binary key with NUL bytes (first byte NUL)",
-        },
-        NamedKey {
-            name: "bin80",
-            bytes: (0..80u32).map(|i| (i * 37 % 256) as u8).collect(),
-            what: "an 80-byte binary key (starts with NUL)",
-        },
-    ]
 }
 
 fn payload(n: usize, salt: u8) -> Vec<u8> {
@@ -215,7 +170,7 @@ fn seg(sport: u16, dport: u16, seq: u32, ack: u32, flags: TcpFlags) -> Seg {
 /// The crafted digest vectors (positives and negatives).
 pub fn crafted_digest() -> Vec<Value> {
     let mut out = Vec::new();
-    let keys = keys();
+    let keys = vector_keys();
     let fam = |v6: bool| if v6 { "v6" } else { "v4" };
     // A: every segment kind x every key x both families.
     let data_sizes = [1usize, 536, 1460, 100, 1440, 9000];
@@ -247,7 +202,7 @@ pub fn crafted_digest() -> Vec<Value> {
                 if k.name == "data" {
                     s.payload = payload(data_sizes[i % data_sizes.len()], i as u8);
                 }
-                let p = signed(&a, &[], &s, &key.bytes);
+                let p = signed(&a, &[], &s, key.key.as_bytes());
                 let pl = s.payload.len();
                 out.push(digest_vector(
                     &format!("crafted/{}-{}-{}-p{pl}", fam(v6), k.name, key.name),
@@ -260,13 +215,13 @@ pub fn crafted_digest() -> Vec<Value> {
                     crafted(),
                     k.name,
                     &p,
-                    &key.bytes,
+                    key.key.as_bytes(),
                 ));
             }
         }
     }
     // B: payload sweep.
-    let k16 = &keys[1].bytes;
+    let k16 = keys[1].key.as_bytes();
     for v6 in [false, true] {
         for n in [
             0usize, 1, 2, 3, 63, 64, 65, 536, 1420, 1440, 1460, 4096, 8960, 9000, 9216, 16384,
@@ -286,7 +241,7 @@ pub fn crafted_digest() -> Vec<Value> {
         }
     }
     // C: every layout of the corner cases that all semantics accept as MD5.
-    let k79 = &keys[2].bytes;
+    let k79 = keys[2].key.as_bytes();
     for l in corner_cases() {
         let all_md5 = Semantics::ALL
             .iter()
