@@ -36,4 +36,4 @@ pub use key::{Key, KeyLenError, MAX_KEY_LEN};
 pub use key_table::{KeyTable, KeyTableError, Md5SigRequest};
 pub use scan::{AuthScan, Semantics};
 pub use sign::SignError;
-pub use verdict::{Acceptance, DropReason, Verdict, packet_verdict, verify_segment};
+pub use verdict::{Acceptance, DropReason, Verdict, VerdictId, packet_verdict, verify_segment};

@@ -27,6 +27,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use tcpmd5::key_table::{KeyChange, Md5SigOption, Md5SigRequest};
+use tcpmd5::verdict::{Acceptance, Verdict, VerdictId};
 use tcpmd5::wire::IpSegment;
 use tcpmd5::{Family, Key, Semantics, packet_verdict, segment_digest};
 
@@ -91,11 +92,11 @@ fn digest_vectors_pass_the_library() {
         for sem in Semantics::ALL {
             let got = packet_verdict(&packet, &table, 0, sem).unwrap();
             assert_eq!(
-                verdict_id(got),
-                s(&v["verdict"][sem.id()]),
+                got,
+                expected_verdict(&v["expected"][sem.id()]),
                 "{id} under {sem}"
             );
-            if verdict_id(got) == "accept:signed" {
+            if got == Verdict::Accept(Acceptance::Signed) {
                 let carried = sem.scan(seg.tcp().options()).md5_digest().copied();
                 assert_eq!(carried, Some(digest), "{id}");
             }
@@ -194,7 +195,7 @@ fn option_vectors_pass_the_library_and_the_pinned_table() {
                 "{id} under {sem}: pinned table"
             );
             let got = packet_verdict(&packet, &table, 0, sem).unwrap();
-            assert_eq!(verdict_id(got), s(&e["verdict"]), "{id} under {sem}");
+            assert_eq!(got, expected_verdict(e), "{id} under {sem}");
         }
     }
     for l in tcpmd5::layouts::corner_cases() {
@@ -292,14 +293,26 @@ fn schema_validates_every_file() {
             .collect();
         assert!(errors.is_empty(), "{}: {errors:#?}", f.display());
     }
-    // The schema's verdict names are the library's.
-    let names: Vec<String> = schema["$defs"]["verdict"]["enum"]
+    // The schema's verdict ids and acceptances are the library's.
+    let names: Vec<String> = schema["$defs"]["verdict_id"]["enum"]
         .as_array()
         .unwrap()
         .iter()
         .map(|v| s(v).to_owned())
         .collect();
-    assert_eq!(names, all_verdict_ids());
+    assert_eq!(
+        names,
+        VerdictId::all()
+            .map(|id| id.to_string())
+            .collect::<Vec<_>>()
+    );
+    let kinds: Vec<&str> = schema["$defs"]["acceptance"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(s)
+        .collect();
+    assert_eq!(kinds, Acceptance::ALL.map(Acceptance::id));
     let sems: Vec<&str> = schema["$defs"]["per_semantics_verdict"]["required"]
         .as_array()
         .unwrap()

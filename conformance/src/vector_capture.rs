@@ -331,27 +331,23 @@ impl Sink {
         let mut verdicts = serde_json::Map::new();
         for s in Semantics::ALL {
             let v = match packet_verdict(packet, &table, 0, s) {
-                Ok(tcpmd5::Verdict::Accept(tcpmd5::Acceptance::Unsigned)) => {
-                    "accept:unsigned".to_owned()
-                }
-                Ok(tcpmd5::Verdict::Accept(tcpmd5::Acceptance::Signed)) => {
-                    "accept:signed".to_owned()
-                }
-                Ok(tcpmd5::Verdict::Accept(tcpmd5::Acceptance::AoNotChecked)) => {
-                    "accept:ao-not-checked".to_owned()
-                }
-                Ok(tcpmd5::Verdict::Drop(r)) => format!("drop:{}", r.kernel_name()),
+                Ok(v) => v,
                 Err(e) => {
                     self.summary.disagreements.push(format!("{id}: {e}"));
                     return;
                 }
             };
-            if s == Semantics::Rfc2385 && v != "accept:signed" {
+            if s == Semantics::Rfc2385 && v != tcpmd5::Verdict::Accept(tcpmd5::Acceptance::Signed) {
                 self.summary
                     .disagreements
                     .push(format!("{id}: library says {v}"));
             }
-            verdicts.insert(s.id().to_owned(), Value::String(v));
+            let mut fields = serde_json::Map::new();
+            fields.insert("verdict".to_owned(), v.id().to_string().into());
+            if let Some(a) = v.acceptance() {
+                fields.insert("acceptance".to_owned(), a.id().into());
+            }
+            verdicts.insert(s.id().to_owned(), Value::Object(fields));
         }
         self.vectors.push(json!({
             "id": id,
@@ -367,7 +363,7 @@ impl Sink {
             "packet": hex(packet),
             "key": hex(key.key.as_bytes()),
             "digest": digest,
-            "verdict": Value::Object(verdicts),
+            "expected": Value::Object(verdicts),
         }));
         *self
             .summary

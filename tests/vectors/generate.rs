@@ -30,7 +30,7 @@ pub fn verdicts(packet: &[u8], key: Option<&Key>) -> Value {
     let mut m = serde_json::Map::new();
     for s in Semantics::ALL {
         let v = packet_verdict(packet, &table, 0, s).expect("packet parses");
-        m.insert(s.id().to_owned(), Value::String(verdict_id(v)));
+        m.insert(s.id().to_owned(), Value::Object(verdict_fields(v)));
     }
     Value::Object(m)
 }
@@ -69,7 +69,7 @@ pub fn digest_vector(
         "packet": hex(packet),
         "key": hex(key),
         "digest": hex(&digest),
-        "verdict": verdicts(packet, Some(&k)),
+        "expected": verdicts(packet, Some(&k)),
     })
 }
 
@@ -631,10 +631,10 @@ pub fn crafted_options() -> Vec<Value> {
                 for sem in Semantics::ALL {
                     let (class, offset) = scan_class(sem.scan(&l.area));
                     let v = packet_verdict(&p, &table, 0, sem).expect("parse");
-                    expected.insert(
-                        sem.id().to_owned(),
-                        json!({"scan": class, "offset": offset, "verdict": verdict_id(v)}),
-                    );
+                    let mut e = verdict_fields(v);
+                    e.insert("scan".to_owned(), class.into());
+                    e.insert("offset".to_owned(), offset.into());
+                    expected.insert(sem.id().to_owned(), Value::Object(e));
                 }
                 out.push(json!({
                     "id": format!("options/{}-{}-{}", l.name, if v6 { "v6" } else { "v4" }, if with_key { "key" } else { "nokey" }),

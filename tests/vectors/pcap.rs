@@ -115,9 +115,13 @@ fn tcpdump_stops_before_md5(packet: &[u8]) -> bool {
 }
 
 fn expected(v: &Value) -> Tcpdump {
-    match v["verdict"]["rfc2385"].as_str().unwrap_or("") {
-        "accept:signed" => Tcpdump::Valid,
-        "drop:TCP_MD5FAILURE" => Tcpdump::Invalid,
+    let e = &v["expected"]["rfc2385"];
+    match (
+        e["verdict"].as_str().unwrap_or(""),
+        e["acceptance"].as_str(),
+    ) {
+        ("accept", Some("signed")) => Tcpdump::Valid,
+        ("drop:TCP_MD5FAILURE", _) => Tcpdump::Invalid,
         _ => Tcpdump::NoOption,
     }
 }
@@ -132,7 +136,7 @@ fn not_checkable(v: &Value, packet: &[u8], key: &[u8]) -> Option<&'static str> {
             "IPv6 extension headers (tcpdump hashes the IPv6 payload length as the TCP length)",
         );
     }
-    let signed = v["verdict"]["rfc2385"] != "drop:TCP_MD5NOTFOUND";
+    let signed = v["expected"]["rfc2385"]["verdict"] != "drop:TCP_MD5NOTFOUND";
     if signed && tcpdump_stops_before_md5(packet) {
         return Some(
             "an option before MD5 that tcpdump's option printer rejects (bad length for its kind), so MD5 is never reached",

@@ -5,10 +5,10 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use tcpmd5::scan::AuthScan;
-use tcpmd5::verdict::Acceptance;
+use tcpmd5::verdict::{Acceptance, VerdictId};
 use tcpmd5::wire::checksum;
 use tcpmd5::wire::tcp::{TcpFlags, TcpRepr};
-use tcpmd5::{AddrPair, DropReason, Verdict};
+use tcpmd5::{AddrPair, Verdict};
 
 /// `vectors/` at the root of the package.
 pub fn vectors_dir() -> PathBuf {
@@ -31,28 +31,33 @@ pub fn unhex(s: &str) -> Vec<u8> {
         .collect()
 }
 
-/// The verdict as the vector files spell it.
-pub fn verdict_id(v: Verdict) -> String {
-    match v {
-        Verdict::Accept(Acceptance::Unsigned) => "accept:unsigned".to_owned(),
-        Verdict::Accept(Acceptance::Signed) => "accept:signed".to_owned(),
-        Verdict::Accept(Acceptance::AoNotChecked) => "accept:ao-not-checked".to_owned(),
-        Verdict::Drop(r) => format!("drop:{}", r.kernel_name()),
+/// The verdict as the vector files spell it: `{"verdict": <id>}`, and for an
+/// accept its `"acceptance"`.
+pub fn verdict_fields(v: Verdict) -> serde_json::Map<String, serde_json::Value> {
+    let mut m = serde_json::Map::new();
+    m.insert("verdict".to_owned(), v.id().to_string().into());
+    if let Some(a) = v.acceptance() {
+        m.insert("acceptance".to_owned(), a.id().into());
     }
+    m
 }
 
-/// Every verdict id (for the schema).
-pub fn all_verdict_ids() -> Vec<String> {
-    let mut v: Vec<String> = [
-        Acceptance::Unsigned,
-        Acceptance::Signed,
-        Acceptance::AoNotChecked,
-    ]
-    .into_iter()
-    .map(|a| verdict_id(Verdict::Accept(a)))
-    .collect();
-    v.extend(DropReason::ALL.map(|r| verdict_id(Verdict::Drop(r))));
-    v
+/// The verdict a vector expects (`fields` holds `verdict` and, for an
+/// accept, `acceptance`).
+pub fn expected_verdict(fields: &serde_json::Value) -> Verdict {
+    let id: VerdictId = fields["verdict"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("bad verdict in {fields}"));
+    match id {
+        VerdictId::Drop(r) => Verdict::Drop(r),
+        VerdictId::Accept => Verdict::Accept(
+            fields["acceptance"]
+                .as_str()
+                .and_then(Acceptance::from_id)
+                .unwrap_or_else(|| panic!("bad acceptance in {fields}")),
+        ),
+    }
 }
 
 /// `(class, offset)` of a scan: md5/ao at an offset, absent, malformed.
