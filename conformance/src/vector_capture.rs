@@ -323,11 +323,16 @@ impl Sink {
             .unwrap_or_default();
         let mut table = KeyTable::new();
         let src = seg.addrs.src();
-        let _ = table.apply(
+        if let Err(e) = table.apply(
             Family::of(&src),
             &Md5SigRequest::add(src, &k),
             &[] as &[(i32, bool)],
-        );
+        ) {
+            self.summary
+                .disagreements
+                .push(format!("{id}: the library refuses the key: {e}"));
+            return;
+        }
         let mut verdicts = serde_json::Map::new();
         for s in Semantics::ALL {
             let v = match packet_verdict(packet, &table, 0, s) {

@@ -91,11 +91,12 @@ mod tests {
     fn listener(addrs: &AddrPair, key: &Key) -> KeyTable {
         let mut t = KeyTable::new();
         let src: IpAddr = addrs.src();
-        let _ = t.apply(
+        t.apply(
             crate::Family::of(&src),
             &crate::Md5SigRequest::add(src, key),
             &[] as &[(i32, bool)],
-        );
+        )
+        .expect("the listener key is added");
         t
     }
 
@@ -115,7 +116,9 @@ mod tests {
         for addrs in pairs() {
             let table = listener(&addrs, &key);
             let mut signed_dup = packet(&addrs, &dup);
-            let _ = crate::sign::sign_packet_in_place(&mut signed_dup, &key);
+            // The sender fills the first MD5 option; the receiver sees two.
+            crate::sign::sign_packet_in_place(&mut signed_dup, &key)
+                .expect("the first MD5 option is signed");
             for l in [None, Some(&table)] {
                 let ao_reply = closed_port_reset(&packet(&addrs, &ao), l, 0, s);
                 let want = match addrs.family() {

@@ -93,12 +93,13 @@ mod tests {
         let p = ack_with(&addrs, &ao_area());
         let mut t = KeyTable::new();
         let peer = addrs.src();
-        let key = Key::new(b"k").unwrap_or_else(|_| Key::from_array(b"k"));
-        let _ = t.apply(
+        let key = Key::from_array(b"k");
+        t.apply(
             crate::Family::V4,
             &Md5SigRequest::add(peer, &key),
             &[] as &[(i32, bool)],
-        );
+        )
+        .expect("the key is added");
         let s = Semantics::Linux { tcp_ao: false };
         assert_eq!(
             receiver_verdict(&p, &t, 0, s, Receiver::Socket),
