@@ -18,14 +18,8 @@ pub mod digest;
 mod family;
 mod key;
 pub mod key_table;
-pub mod layouts;
-#[cfg(test)]
-mod properties;
 pub mod scan;
 pub mod sign;
-#[cfg(any(test, feature = "proptest"))]
-pub mod strategies;
-pub mod vector_keys;
 pub mod verdict;
 pub mod wire;
 

@@ -13,6 +13,12 @@
     clippy::indexing_slicing
 )]
 
+#[path = "vectors/gen_digest.rs"]
+mod gen_digest;
+#[path = "vectors/gen_keys.rs"]
+mod gen_keys;
+#[path = "vectors/gen_options.rs"]
+mod gen_options;
 #[path = "vectors/generate.rs"]
 mod generate;
 #[path = "vectors/pcap.rs"]
@@ -32,6 +38,7 @@ use tcpmd5::wire::IpSegment;
 use tcpmd5::{Family, Key, Semantics, packet_verdict, segment_digest};
 
 use support::*;
+use tcpmd5_testkit::record::{receiver_table, render};
 
 /// Every vector file (`vectors/**/*.json` but the schema), sorted.
 fn vector_files() -> Vec<PathBuf> {
@@ -88,7 +95,7 @@ fn digest_vectors_pass_the_library() {
         assert_eq!(s(&v["family"]), family_id(&seg.addrs), "{id}");
         let digest = segment_digest(&seg.addrs, seg.segment, &key).unwrap();
         assert_eq!(hex(&digest), s(&v["digest"]), "{id} ({})", file.display());
-        let table = generate::table_for(&packet, Some(&key));
+        let table = receiver_table(&packet, Some(&key)).unwrap();
         for sem in Semantics::ALL {
             let got = packet_verdict(&packet, &table, 0, sem).unwrap();
             assert_eq!(
@@ -163,8 +170,12 @@ fn option_vectors_pass_the_library_and_the_pinned_table() {
         let area = unhex(s(&v["area"]));
         let name = s(&v["layout"]);
         layouts_seen.insert(name.to_owned());
-        let lib = tcpmd5::layouts::layout(name).unwrap_or_else(|| panic!("{id}: no layout {name}"));
-        assert_eq!(lib.area, area, "{id}: area differs from tcpmd5::layouts");
+        let lib = tcpmd5_testkit::layouts::layout(name)
+            .unwrap_or_else(|| panic!("{id}: no layout {name}"));
+        assert_eq!(
+            lib.area, area,
+            "{id}: area differs from tcpmd5_testkit::layouts"
+        );
         let packet = unhex(s(&v["packet"]));
         let seg = IpSegment::parse(&packet).unwrap();
         // The packet carries the layout, with a digest where a sender writes one.
@@ -176,7 +187,7 @@ fn option_vectors_pass_the_library_and_the_pinned_table() {
         let key = v["receiver_key"]
             .as_str()
             .map(|k| Key::new(&unhex(k)).unwrap());
-        let table = generate::table_for(&packet, key.as_ref());
+        let table = receiver_table(&packet, key.as_ref()).unwrap();
         let row = pinned
             .get(name)
             .unwrap_or_else(|| panic!("{name} not pinned"));
@@ -198,7 +209,7 @@ fn option_vectors_pass_the_library_and_the_pinned_table() {
             assert_eq!(got, expected_verdict(e), "{id} under {sem}");
         }
     }
-    for l in tcpmd5::layouts::corner_cases() {
+    for l in tcpmd5_testkit::layouts::corner_cases() {
         assert!(
             layouts_seen.contains(l.name),
             "no vector for layout {}",
@@ -255,7 +266,7 @@ fn key_vectors_pass_the_library() {
             let req = request_from(r);
             // The request round-trips through the vector format.
             assert_eq!(
-                generate::request_json(&req, s(&r["expected"])),
+                gen_keys::request_json(&req, s(&r["expected"])),
                 *r,
                 "{id} request {i}"
             );
@@ -372,7 +383,7 @@ fn crafted_files_match_the_generator() {
     for (path, v) in generate::files() {
         let on_disk = fs::read_to_string(vectors_dir().join(path)).unwrap_or_default();
         assert!(
-            on_disk == generate::render(&v),
+            on_disk == render(&v),
             "vectors/{path} is stale: cargo test --test vectors -- --ignored regenerate"
         );
     }
@@ -384,7 +395,7 @@ fn regenerate() {
     for (path, v) in generate::files() {
         let p = vectors_dir().join(path);
         fs::create_dir_all(p.parent().unwrap()).unwrap();
-        fs::write(&p, generate::render(&v)).unwrap();
+        fs::write(&p, render(&v)).unwrap();
         println!("wrote {}", p.display());
     }
 }

@@ -27,10 +27,11 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use socket2::{Domain, Protocol, Socket, Type};
 use tcpmd5::key_table::{FLAG_IFINDEX, Md5SigOption};
-use tcpmd5::vector_keys::{VectorKey, vector_keys};
 use tcpmd5::wire::IpSegment;
 use tcpmd5::wire::tcp::TcpFlags;
-use tcpmd5::{Family, KeyTable, Md5SigRequest, Semantics, packet_verdict};
+use tcpmd5::{Acceptance, Family, Md5SigRequest, Semantics, Verdict};
+use tcpmd5_testkit::record::{self, DigestVector};
+use tcpmd5_testkit::vector_keys::{VectorKey, vector_keys};
 
 use crate::exchange::{Barrier, Reply};
 use crate::harness::sockopt;
@@ -145,10 +146,6 @@ fn id_safe(release: &str) -> String {
             }
         })
         .collect()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The peer's end of one scenario: a [`Peer`] driven over the lab with the
@@ -311,65 +308,44 @@ impl Sink {
             id_safe(&self.kernel),
             key.name
         );
-        let k = key.key.clone();
-        let Ok(seg) = IpSegment::parse(packet) else {
-            self.summary
-                .disagreements
-                .push(format!("{id}: does not parse"));
-            return;
-        };
-        let digest = tcpmd5::segment_digest(&seg.addrs, seg.segment, &k)
-            .map(|d| hex(&d))
-            .unwrap_or_default();
-        let mut table = KeyTable::new();
-        let src = seg.addrs.src();
-        if let Err(e) = table.apply(
-            Family::of(&src),
-            &Md5SigRequest::add(src, &k),
-            &[] as &[(i32, bool)],
-        ) {
-            self.summary
-                .disagreements
-                .push(format!("{id}: the library refuses the key: {e}"));
-            return;
-        }
-        let mut verdicts = serde_json::Map::new();
-        for s in Semantics::ALL {
-            let v = match packet_verdict(packet, &table, 0, s) {
-                Ok(v) => v,
-                Err(e) => {
-                    self.summary.disagreements.push(format!("{id}: {e}"));
-                    return;
-                }
-            };
-            if s == Semantics::Rfc2385 && v != tcpmd5::Verdict::Accept(tcpmd5::Acceptance::Signed) {
-                self.summary
-                    .disagreements
-                    .push(format!("{id}: library says {v}"));
-            }
-            let mut fields = serde_json::Map::new();
-            fields.insert("verdict".to_owned(), v.id().to_string().into());
-            if let Some(a) = v.acceptance() {
-                fields.insert("acceptance".to_owned(), a.id().into());
-            }
-            verdicts.insert(s.id().to_owned(), Value::Object(fields));
-        }
-        self.vectors.push(json!({
-            "id": id,
-            "comment": format!("{comment}; {} ({})", key.what, if family == Family::V4 { "IPv4" } else { "IPv6" }),
-            "provenance": {
+        let comment = format!(
+            "{comment}; {} ({})",
+            key.what,
+            if family == Family::V4 { "IPv4" } else { "IPv6" }
+        );
+        let vector = DigestVector {
+            id: &id,
+            comment: &comment,
+            provenance: json!({
                 "kind": "kernel",
                 "kernel": self.kernel,
                 "generator": "conformance/src/vector_capture.rs",
                 "scenario": role,
-            },
-            "family": if family == Family::V4 { "ipv4" } else { "ipv6" },
-            "segment": segment,
-            "packet": hex(packet),
-            "key": hex(key.key.as_bytes()),
-            "digest": digest,
-            "expected": Value::Object(verdicts),
-        }));
+            }),
+            segment,
+            packet,
+            key: &key.key,
+        };
+        let record = match vector.record() {
+            Ok(record) => record,
+            Err(e) => {
+                self.summary.disagreements.push(format!("{id}: {e}"));
+                return;
+            }
+        };
+        match record::verdicts(packet, Some(&key.key)) {
+            Ok(v) => {
+                for (s, v) in v {
+                    if s == Semantics::Rfc2385 && v != Verdict::Accept(Acceptance::Signed) {
+                        self.summary
+                            .disagreements
+                            .push(format!("{id}: library says {v}"));
+                    }
+                }
+            }
+            Err(e) => self.summary.disagreements.push(format!("{id}: {e}")),
+        }
+        self.vectors.push(record);
         *self
             .summary
             .by_segment
@@ -652,10 +628,7 @@ pub fn capture(out_dir: &Path) -> Result<CaptureSummary, CaptureError> {
         "description": format!("Segments signed by the live Linux kernel {kernel}, captured by conformance/src/vector_capture.rs (kernel as client and as server, IPv4 and IPv6)."),
         "vectors": sink.vectors,
     });
-    let mut text =
-        serde_json::to_string_pretty(&doc).map_err(|e| io("json")(std::io::Error::other(e)))?;
-    text.push('\n');
-    std::fs::write(&file, text).map_err(io(format!("write {}", file.display())))?;
+    std::fs::write(&file, record::render(&doc)).map_err(io(format!("write {}", file.display())))?;
     let mut summary = sink.summary;
     summary.vectors = doc
         .get("vectors")

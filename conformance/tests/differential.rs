@@ -22,8 +22,7 @@ use proptest::test_runner::{
     Config, FileFailurePersistence, RngAlgorithm, TestCaseError, TestRng, TestRunner,
 };
 use tcpmd5::key_table::Md5SigRequest;
-use tcpmd5::strategies::{key_any, plain_options_with, segment_with};
-use tcpmd5::wire::{TcpFlags, TcpPacket, TcpSegmentSpec};
+use tcpmd5::wire::{TcpFlags, TcpPacket};
 use tcpmd5::{Family, Key, packet_verdict};
 use tcpmd5_conformance::environment::{self, Environment};
 use tcpmd5_conformance::exchange::{Barrier, exchange};
@@ -32,6 +31,8 @@ use tcpmd5_conformance::judge::judge;
 use tcpmd5_conformance::listener::Listener;
 use tcpmd5_conformance::outcome::Outcome;
 use tcpmd5_conformance::segment::{SegmentSpec, Signing};
+use tcpmd5_testkit::TcpSegmentSpec;
+use tcpmd5_testkit::strategies::{key_any, plain_options_with, segment_with};
 
 const DEFAULT_CASES: u32 = 1024;
 const LAB_REUSE: usize = 1000;

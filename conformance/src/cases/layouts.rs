@@ -2,7 +2,7 @@
 //! key. The expected verdict is the model's under the probed semantics.
 
 use tcpmd5::Family;
-use tcpmd5::layouts::corner_cases;
+use tcpmd5_testkit::layouts::corner_cases;
 
 use super::common::{key, keyed_listener, keyless_listener, syn};
 use crate::case::Case;

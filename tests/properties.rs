@@ -1,17 +1,23 @@
 //! Property tests of the whole library (run by `cargo test`).
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
 
 use proptest::prelude::*;
 
-use crate::digest::{SegmentHasher, segment_digest};
-use crate::key_table::{KeyTable, Md5SigRequest};
-use crate::scan::AuthScan;
-use crate::sign::{LINUX_MD5_ALIGNED_LEN, sign_packet_to_vec, sign_segment_to_vec};
-use crate::strategies::{addr_pair_any, key_any, segment_any};
-use crate::verdict::{Acceptance, DropReason, Verdict, packet_verdict, verify_segment};
-use crate::wire::{
+use tcpmd5::digest::{SegmentHasher, segment_digest};
+use tcpmd5::key_table::{KeyTable, Md5SigRequest};
+use tcpmd5::scan::AuthScan;
+use tcpmd5::sign::{LINUX_MD5_ALIGNED_LEN, sign_packet_to_vec, sign_segment_to_vec};
+use tcpmd5::verdict::{Acceptance, DropReason, Verdict, packet_verdict, verify_segment};
+use tcpmd5::wire::{
     IpSegment, Ipv4Packet, Ipv4Repr, Ipv6Packet, Ipv6Repr, TcpOption, TcpPacket, TcpRepr,
 };
-use crate::{AddrPair, Family, Key, Semantics};
+use tcpmd5::{AddrPair, Family, Key, Semantics};
+use tcpmd5_testkit::strategies::{addr_pair_any, key_any, segment_any};
 
 const SIGNED: Verdict = Verdict::Accept(Acceptance::Signed);
 const FAILURE: Verdict = Verdict::Drop(DropReason::Md5Failure);
@@ -277,7 +283,7 @@ fn payload_start(segment: &[u8]) -> usize {
 
 /// Wraps a segment in a minimal IP header of its family.
 fn ip_packet(addrs: &AddrPair, segment: &[u8]) -> Vec<u8> {
-    crate::wire::ip_packet(addrs, segment).unwrap()
+    tcpmd5::wire::ip_packet(addrs, segment).unwrap()
 }
 
 #[test]

@@ -2,9 +2,8 @@
 //! segment's bytes are emitted: what test generators and packet builders
 //! hold before there are bytes to view.
 
-use super::error::WireError;
-use super::tcp::{TcpFlags, TcpRepr};
-use crate::AddrPair;
+use tcpmd5::AddrPair;
+use tcpmd5::wire::{TcpFlags, TcpRepr, WireError};
 
 /// The fields of a TCP segment, owned; [`TcpSegmentSpec::to_bytes`] emits it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,8 +8,10 @@ use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use proptest::prelude::*;
 
-use crate::wire::{TcpFlags, TcpSegmentSpec};
-use crate::{AddrPair, Family, Key};
+use tcpmd5::wire::TcpFlags;
+use tcpmd5::{AddrPair, Family, Key};
+
+use crate::TcpSegmentSpec;
 
 /// Any address pair of the given family.
 pub fn addr_pair_with(family: Family) -> BoxedStrategy<AddrPair> {
