@@ -124,8 +124,6 @@ fn table_with(family: Family, peer: &AddrPair, key: &Key) -> KeyTable {
     table
 }
 
-//= type=test
-//= linux/md5-no-alloc
 #[test]
 fn sign_and_verify_do_not_allocate() {
     for semantics in Semantics::ALL {
@@ -185,8 +183,6 @@ fn sign_and_verify_do_not_allocate() {
 /// MD5, under every semantics, with and without a key at the receiver:
 /// signing in place, the verdict of every receiver kind, and the scan do
 /// not allocate, whatever the verdict.
-//= type=test
-//= linux/md5-no-alloc
 #[test]
 fn option_areas_do_not_allocate() {
     let key = Key::new(b"no-alloc").unwrap();

@@ -124,6 +124,8 @@ proptest! {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
+    //= type=test
+    //= 2.0/verify
     /// verify(sign(s)) accepts, under every semantics.
     #[test]
     fn verify_accepts_what_sign_produces(spec in segment_any(), key in key_any()) {
@@ -146,6 +148,9 @@ proptest! {
     /// Any single bit flip in the hashed pseudo-header addresses, the fixed
     /// header (checksum and data offset aside), the payload or the key makes
     /// the digest fail.
+    //= type=test
+    //= 2.0/digest-order
+    //= 2.0/silent-drop
     #[test]
     fn any_hashed_bit_flip_fails(spec in segment_any(), key in key_any(), pick in any::<usize>(), bit in 0u8..8) {
         let signed = sign_segment_to_vec(&spec.addrs, &spec.to_bytes().unwrap(), &key).unwrap();
@@ -195,6 +200,8 @@ proptest! {
 
     /// Bytes of other options are not hashed: changing them never changes
     /// the digest.
+    //= type=test
+    //= 2.0/options-not-hashed
     #[test]
     fn other_option_bytes_do_not_change_the_digest(spec in segment_any(), key in key_any(), noise in any::<u8>(), pick in any::<usize>()) {
         let signed = sign_segment_to_vec(&spec.addrs, &spec.to_bytes().unwrap(), &key).unwrap();

@@ -72,6 +72,11 @@ macro_rules! corner_cases {
 }
 
 #[rustfmt::skip]
+//= type=test
+//= 3.0/option-syntax
+//= 9293-3.1/option-list
+//= linux/parse-legacy
+//= linux/auth-hdr-drop
 corner_cases! {
     //                          Rfc2385 Legacy Linux Linux+AO
     md5_bare:                   M(0), M(0),  M(0),  M(0);

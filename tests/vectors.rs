@@ -83,6 +83,11 @@ fn s(v: &Value) -> &str {
     v.as_str().unwrap_or_else(|| panic!("not a string: {v}"))
 }
 
+//= type=test
+//= 2.0/digest-order
+//= 2.0/verify
+//= 2.0/silent-drop
+//= linux/md5-notfound
 #[test]
 fn digest_vectors_pass_the_library() {
     let all = vectors("digest");
@@ -159,6 +164,12 @@ fn pinned_form(class: &str, offset: &Value) -> String {
     }
 }
 
+//= type=test
+//= 3.0/option-syntax
+//= linux/md5-unexpected
+//= linux/md5-notfound
+//= linux/auth-hdr-drop
+//= linux/ao-unchecked
 #[test]
 fn option_vectors_pass_the_library_and_the_pinned_table() {
     let pinned = pinned_corner_cases();
@@ -240,6 +251,10 @@ fn request_from(v: &Value) -> Md5SigRequest {
     r
 }
 
+//= type=test
+//= 4.0/key-config
+//= linux/md5-keys-parse
+//= linux/md5-key-lookup
 #[test]
 fn key_vectors_pass_the_library() {
     let all = vectors("keys");

@@ -99,6 +99,8 @@ impl KeyTable {
 
     /// Applies a request given as `setsockopt` would receive it, on a socket
     /// of family `socket` (`tcp_v4_parse_md5_keys`, `tcp_v6_parse_md5_keys`).
+    //= linux/md5-keys-parse
+    //= 4.0/key-config
     pub fn apply_raw<D: L3Devices + ?Sized>(
         &mut self,
         socket: Family,
@@ -197,6 +199,7 @@ impl KeyTable {
     /// domain `l3index`: keys of the other family never match; a key bound to
     /// a domain beats one that is not; then the longest prefix; then the
     /// newest. A v4-mapped `peer` is looked up as IPv4.
+    //= linux/md5-key-lookup
     pub fn lookup(&self, peer: IpAddr, l3index: i32) -> Option<&KeyEntry> {
         let peer = match peer {
             IpAddr::V6(a) => a.to_ipv4_mapped().map_or(peer, IpAddr::V4),
@@ -310,6 +313,8 @@ mod tests {
         s.parse().unwrap()
     }
 
+    //= type=test
+    //= 4.0/key-config
     #[test]
     fn add_replace_delete() {
         let mut t = KeyTable::new();
@@ -333,6 +338,8 @@ mod tests {
         );
     }
 
+    //= type=test
+    //= linux/md5-keys-parse
     #[test]
     fn invalid_requests() {
         let mut t = KeyTable::new();
@@ -383,6 +390,8 @@ mod tests {
         assert!(t.entries().is_empty());
     }
 
+    //= type=test
+    //= linux/md5-key-lookup
     #[test]
     fn prefix_lookup_longest_then_newest() {
         let mut t = KeyTable::new();

@@ -108,23 +108,28 @@ pub fn decide(
     semantics: Semantics,
 ) -> Result<Verdict, DigestError> {
     let verdict = match scan {
+        //= linux/auth-hdr-drop
         AuthScan::Malformed(_) => Verdict::Drop(DropReason::AuthHeader),
+        //= linux/ao-unchecked
         AuthScan::Ao { .. } => match semantics {
             Semantics::Linux { tcp_ao: true } => Verdict::Drop(DropReason::AoUnexpected),
             _ => Verdict::Accept(Acceptance::AoNotChecked),
         },
-        //= https://www.rfc-editor.org/rfc/rfc2385#section-2.0
-        //# Upon receiving a signed segment, the receiver must validate it by
-        //# calculating its own digest from the same data (using its own key)
-        //# and comparing the two digest.  A failing comparison must result in
-        //# the segment being dropped and must not produce any response back
-        //# to the sender.
+        //= linux/md5-notfound
         AuthScan::Absent(_) => match key {
             Some(_) => Verdict::Drop(DropReason::Md5NotFound),
             None => Verdict::Accept(Acceptance::Unsigned),
         },
         AuthScan::Md5 { digest, .. } => match key {
+            //= linux/md5-unexpected
             None => Verdict::Drop(DropReason::Md5Unexpected),
+            //= 2.0/verify
+            //= 2.0/silent-drop
+            //# Upon receiving a signed segment, the receiver must validate it by
+            //# calculating its own digest from the same data (using its own key)
+            //# and comparing the two digest.  A failing comparison must result in
+            //# the segment being dropped and must not produce any response back
+            //# to the sender.
             Some(key) => {
                 let expected = segment_digest(addrs, segment, key)?;
                 if bool::from(expected.ct_eq(digest)) {
@@ -162,6 +167,7 @@ pub fn packet_verdict(
     semantics: Semantics,
 ) -> Result<Verdict, WireError> {
     let located = IpSegment::parse(packet)?;
+    //= 4.0/key-config
     let key = table
         .lookup(located.addrs.src(), l3index)
         .map(|entry| &entry.key);

@@ -29,6 +29,7 @@ pub enum ResetReply {
 /// table of the listener that lookup finds: `__inet_lookup_listener` is
 /// called with the segment's destination address and its **source** port
 /// (see [`reset_listener_port`]), `None` if there is none.
+//= linux/closed-port-reset
 pub fn closed_port_reset(
     packet: &[u8],
     listener: Option<&KeyTable>,
@@ -105,6 +106,8 @@ mod tests {
     // AO-only ACK to a closed port gets no RST over IPv4 and an unsigned RST
     // over IPv6; a signed ACK with a duplicate MD5 option gets none, with or
     // without a listener key for the source. The model said "none" for both.
+    //= type=test
+    //= linux/closed-port-reset
     #[test]
     fn malformed_and_ao_at_a_closed_port() {
         let key = Key::from_array(b"tcpmd5-conformance");

@@ -61,6 +61,7 @@ pub fn receiver_verdict(
     receiver: Receiver,
 ) -> Result<ReceiverVerdict, WireError> {
     match receiver {
+        //= linux/timewait-unchecked
         Receiver::TimeWait => {
             IpSegment::parse(packet)?;
             Ok(ReceiverVerdict::NotChecked)
@@ -68,6 +69,7 @@ pub fn receiver_verdict(
         Receiver::Socket => {
             packet_verdict(packet, table, l3index, semantics).map(ReceiverVerdict::Checked)
         }
+        //= linux/request-sock-ao
         Receiver::RequestSock => {
             let v = packet_verdict(packet, table, l3index, semantics)?;
             Ok(match v {
@@ -87,6 +89,10 @@ mod tests {
     // Regression (live, 6.18, CONFIG_TCP_AO=n): an AO option in a 20-byte
     // area passes an MD5 socket, is dropped by a request socket (TCPAOBad),
     // and TIME-WAIT checks nothing.
+    //= type=test
+    //= linux/ao-unchecked
+    //= linux/request-sock-ao
+    //= linux/timewait-unchecked
     #[test]
     fn ao_option_per_receiver() {
         let [addrs, _] = pairs();

@@ -83,6 +83,7 @@ fn tcp_in_window(seq: u32, end_seq: u32, s_win: u32, e_win: u32) -> bool {
 /// In FIN-WAIT-2 any RST whose sequence number is in the window kills the
 /// socket (no RFC 5961 exact-match check), and new data (not a FIN at
 /// `rcv_nxt`) is answered by a reset.
+//= linux/timewait-state
 pub fn timewait_action(
     packet: &[u8],
     state: TimeWaitState,
@@ -161,6 +162,8 @@ mod tests {
     // and signed FINs at rcv_nxt are ACKed and move it to TIME-WAIT;
     // unsigned in-window data is answered by an unsigned RST and kills it;
     // an unsigned RST anywhere in the window kills it silently.
+    //= type=test
+    //= linux/timewait-state
     #[test]
     fn orphan_fin_wait_2() {
         let state = TimeWaitState {

@@ -21,8 +21,10 @@ pub struct OptionLayout {
 
 use crate::options::{EOL, NOP, ao, cat, md5_placeholder as md5};
 
-/// Every corner case of the facts sheet, section 2, and the common layouts
-/// MD5 appears in next to MSS, window scale, SACK-permitted and timestamps.
+/// Every corner case of the kernel's option parsers
+/// (`tcp_parse_md5sig_option`, `tcp_do_parse_auth_options`) and of a strict
+/// RFC reading, and the common layouts MD5 appears in next to MSS, window
+/// scale, SACK-permitted and timestamps.
 pub fn corner_cases() -> Vec<OptionLayout> {
     let d = md5();
     let mut len17 = vec![19, 17];

@@ -10,6 +10,10 @@ use crate::outcome::Finding;
 use crate::segment::Signing;
 
 /// Cases of this area.
+//= type=test
+//= 3.0/option-syntax
+//= linux/parse-legacy
+//= linux/auth-hdr-drop
 pub fn cases() -> Vec<Case> {
     let mut cases = Vec::new();
     for (with_key, area) in [(true, "layouts-key"), (false, "layouts-nokey")] {
