@@ -94,16 +94,12 @@ fn key(len: usize) -> Key {
 /// A PSH ACK from port 179 carrying `payload_len` bytes after `options`.
 fn spec(addrs: &AddrPair, options: Vec<u8>, payload_len: usize) -> TcpSegmentSpec {
     TcpSegmentSpec {
-        addrs: *addrs,
-        src_port: 179,
-        dst_port: 40000,
         seq: 0x0102_0304,
         ack: 0x0a0b_0c0d,
-        flags: TcpFlags::PSH | TcpFlags::ACK,
         window: 502,
-        urgent: 0,
         options,
         payload: payload(payload_len),
+        ..TcpSegmentSpec::new(*addrs, (179, 40000), TcpFlags::PSH | TcpFlags::ACK)
     }
 }
 

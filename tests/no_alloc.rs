@@ -80,16 +80,12 @@ fn allocations_in<R>(f: impl FnOnce() -> R) -> (usize, R) {
 /// A PSH ACK from port 179 with `options` and `payload` bytes.
 fn spec(addrs: &AddrPair, options: Vec<u8>, payload: usize) -> TcpSegmentSpec {
     TcpSegmentSpec {
-        addrs: *addrs,
-        src_port: 179,
-        dst_port: 40000,
         seq: 1,
         ack: 2,
-        flags: TcpFlags::PSH | TcpFlags::ACK,
         window: 502,
-        urgent: 0,
         options,
         payload: (0..payload).map(|i| i as u8).collect(),
+        ..TcpSegmentSpec::new(*addrs, (179, 40000), TcpFlags::PSH | TcpFlags::ACK)
     }
 }
 

@@ -106,21 +106,12 @@ fn family_of(addr: &IpAddr) -> u16 {
 impl Md5SigRequest {
     /// Adds (or replaces) the key for one address with `TCP_MD5SIG`.
     pub fn add(addr: IpAddr, key: &Key) -> Md5SigRequest {
-        let mut bytes = [0u8; MAX_KEY_LEN];
-        if let Some(dst) = bytes.get_mut(..key.len()) {
+        let mut request = Md5SigRequest::delete(addr);
+        if let Some(dst) = request.key.get_mut(..key.len()) {
             dst.copy_from_slice(key.as_bytes());
         }
-        Md5SigRequest {
-            option: Md5SigOption::Md5Sig,
-            sa_family: family_of(&addr),
-            addr,
-            flags: 0,
-            prefixlen: 0,
-            keylen: key.len() as u16,
-            ifindex: 0,
-            key: bytes,
-            optlen: TCP_MD5SIG_LEN,
-        }
+        request.keylen = key.len() as u16;
+        request
     }
 
     /// Deletes the key for one address (`tcpm_keylen` 0).

@@ -28,7 +28,7 @@ pub enum ResetReply {
 /// only if it verifies; otherwise it sends nothing. `listener` is the key
 /// table of the listener that lookup finds: `__inet_lookup_listener` is
 /// called with the segment's destination address and its **source** port
-/// (see [`reset_listener_port`]), `None` if there is none.
+/// (see [`reset_listener_port`](super::reset_listener_port)), `None` if there is none.
 //= linux/closed-port-reset
 pub fn closed_port_reset(
     packet: &[u8],

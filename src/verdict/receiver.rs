@@ -18,14 +18,14 @@ pub enum Receiver {
     /// is not compiled out), although the same segment passes everywhere else.
     RequestSock,
     /// A timewait-type socket (`inet_timewait_sock`), in either substate
-    /// (see [`TimeWaitSubstate`]): TIME-WAIT proper, or the FIN-WAIT-2 of an
+    /// (see [`TimeWaitSubstate`](super::TimeWaitSubstate)): TIME-WAIT proper, or the FIN-WAIT-2 of an
     /// orphaned socket (`close()`d, its FIN acknowledged), which
     /// `tcp_rcv_state_process` replaces by a timewait socket whenever
     /// `tcp_fin_time` is at most 60 s (the default). `tcp_v{4,6}_rcv` jumps
     /// to `do_time_wait` before the check, so the segment is never verified
     /// (seen live on 6.18 in both substates: unsigned and wrongly signed
     /// FINs are ACKed, an unsigned RST kills it). What TCP then does is
-    /// [`timewait_action`].
+    /// [`timewait_action`](super::timewait_action).
     TimeWait,
 }
 

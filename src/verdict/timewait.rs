@@ -25,7 +25,7 @@ pub enum TimeWaitAction {
         enters_time_wait: bool,
     },
     /// `TCP_TW_RST`: a reset as for a closed port (`tcp_v{4,6}_send_reset`
-    /// with a socket that is not full: see [`closed_port_reset`]), and the
+    /// with a socket that is not full: see [`closed_port_reset`](super::closed_port_reset)), and the
     /// timewait socket is gone.
     ResetAndKill,
     /// Killed without a reply (an in-window RST; in TIME-WAIT only with

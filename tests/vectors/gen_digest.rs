@@ -91,6 +91,12 @@ pub fn crafted_digest() -> Vec<Value> {
     out
 }
 
+/// A crafted data-segment vector: `seg` signed with `key`, which the
+/// receiver holds.
+fn crafted_data(id: &str, comment: &str, seg: &TcpSegmentSpec, key: &[u8]) -> Value {
+    digest_vector(id, comment, crafted(), "data", &signed(seg, &[], key), key)
+}
+
 /// The 16-byte vector key every group but the first uses.
 fn k16() -> Vec<u8> {
     vector_keys()[1].key.as_bytes().to_vec()
@@ -160,12 +166,10 @@ fn payload_sweep(out: &mut Vec<Value>) {
                 TcpFlags(0x018),
             );
             s.payload = payload(n, 0x5a);
-            out.push(digest_vector(
+            out.push(crafted_data(
                 &format!("crafted/{}-payload-{n}", fam(v6)),
                 &format!("data segment with a {n}-byte payload (payload hashed in full)"),
-                crafted(),
-                "data",
-                &signed(&s, &[], &k16),
+                &s,
                 &k16,
             ));
         }
@@ -192,15 +196,13 @@ fn layouts(out: &mut Vec<Value>) {
             );
             s.options = l.area.clone();
             s.payload = payload(100, 3);
-            out.push(digest_vector(
+            out.push(crafted_data(
                 &format!("crafted/{}-layout-{}", fam(v6), l.name),
                 &format!(
                     "option layout '{}': {} (options are not hashed)",
                     l.name, l.summary
                 ),
-                crafted(),
-                "data",
-                &signed(&s, &[], &k79),
+                &s,
                 &k79,
             ));
         }
@@ -225,12 +227,10 @@ fn urgent_pointers(out: &mut Vec<Value>) {
             );
             s.urgent = urg;
             s.payload = payload(10, 9);
-            out.push(digest_vector(
+            out.push(crafted_data(
                 &format!("crafted/{}-{name}", fam(v6)),
                 &format!("non-zero urgent pointer {urg:#06x} (hashed as sent)"),
-                crafted(),
-                "data",
-                &signed(&s, &[], &k16),
+                &s,
                 &k16,
             ));
         }

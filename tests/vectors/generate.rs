@@ -71,22 +71,17 @@ pub fn fam(v6: bool) -> &'static str {
 /// A segment with the Linux MD5 placeholder and window 64240, no payload.
 pub fn seg(
     addrs: AddrPair,
-    (src_port, dst_port): (u16, u16),
+    ports: (u16, u16),
     seq: u32,
     ack: u32,
     flags: TcpFlags,
 ) -> TcpSegmentSpec {
     TcpSegmentSpec {
-        addrs,
-        src_port,
-        dst_port,
         seq,
         ack,
-        flags,
         window: 64240,
-        urgent: 0,
         options: tcpmd5_testkit::options::linux_md5_placeholder(),
-        payload: Vec::new(),
+        ..TcpSegmentSpec::new(addrs, ports, flags)
     }
 }
 

@@ -58,16 +58,10 @@ pub fn syn(src: IpAddr, dst: IpAddr, sport: u16, dport: u16) -> Vec<u8> {
         Family::V6 => 0x2000_0000,
     };
     let spec = TcpSegmentSpec {
-        addrs,
-        src_port: sport,
-        dst_port: dport,
         seq,
-        ack: 0,
-        flags: TcpFlags::SYN,
         window: 65535,
-        urgent: 0,
         options: options::mss_1460(),
-        payload: Vec::new(),
+        ..TcpSegmentSpec::new(addrs, (sport, dport), TcpFlags::SYN)
     };
     let headers = IpHeaders {
         ipv4_ident: 0x1234,
