@@ -4,6 +4,7 @@ use core::fmt;
 
 use subtle::ConstantTimeEq;
 
+use crate::checksum::Checksums;
 use crate::digest::{DigestError, segment_digest};
 use crate::key_table::KeyTable;
 use crate::scan::{AuthScan, Semantics};
@@ -35,16 +36,22 @@ pub enum DropReason {
     Md5Failure,
     /// A TCP-AO option reached a socket without AO keys (`CONFIG_TCP_AO=y`).
     AoUnexpected,
+    /// The IPv4 header checksum is wrong (`ip_rcv_core`, see [`crate::checksum`]).
+    IpChecksum,
+    /// The TCP checksum is wrong (`tcp_v{4,6}_rcv`, see [`crate::checksum`]).
+    TcpChecksum,
 }
 
 impl DropReason {
     /// Every reason.
-    pub const ALL: [DropReason; 5] = [
+    pub const ALL: [DropReason; 7] = [
         DropReason::AuthHeader,
         DropReason::Md5NotFound,
         DropReason::Md5Unexpected,
         DropReason::Md5Failure,
         DropReason::AoUnexpected,
+        DropReason::IpChecksum,
+        DropReason::TcpChecksum,
     ];
 
     /// The kernel's name (`SKB_DROP_REASON_` omitted).
@@ -55,10 +62,13 @@ impl DropReason {
             DropReason::Md5Unexpected => "TCP_MD5UNEXPECTED",
             DropReason::Md5Failure => "TCP_MD5FAILURE",
             DropReason::AoUnexpected => "TCP_AOUNEXPECTED",
+            DropReason::IpChecksum => "IP_CSUM",
+            DropReason::TcpChecksum => "TCP_CSUM",
         }
     }
 
-    /// The `TcpExt` counter in `/proc/net/netstat` the drop increments, if any.
+    /// The counter the drop increments, if any: a `TcpExt` counter of
+    /// `/proc/net/netstat` by its name, another group's as `Group:Name`.
     pub fn counter(self) -> Option<&'static str> {
         match self {
             DropReason::AuthHeader => None,
@@ -66,6 +76,8 @@ impl DropReason {
             DropReason::Md5Unexpected => Some("TCPMD5Unexpected"),
             DropReason::Md5Failure => Some("TCPMD5Failure"),
             DropReason::AoUnexpected => Some("TCPAOKeyNotFound"),
+            DropReason::IpChecksum => Some("IpExt:InCsumErrors"),
+            DropReason::TcpChecksum => Some("Tcp:InCsumErrors"),
         }
     }
 
@@ -76,7 +88,7 @@ impl DropReason {
             DropReason::Md5NotFound => Some("tcp_hash_md5_required"),
             DropReason::Md5Unexpected => Some("tcp_hash_md5_unexpected"),
             DropReason::Md5Failure => Some("tcp_hash_md5_mismatch"),
-            DropReason::AoUnexpected => None,
+            DropReason::AoUnexpected | DropReason::IpChecksum | DropReason::TcpChecksum => None,
         }
     }
 }
@@ -189,7 +201,21 @@ pub fn packet_verdict(
     l3index: i32,
     semantics: Semantics,
 ) -> Result<Verdict, WireError> {
+    packet_verdict_with(packet, table, l3index, semantics, Checksums::Verify)
+}
+
+/// [`packet_verdict`], with the checksum stage verified or skipped.
+pub fn packet_verdict_with(
+    packet: &[u8],
+    table: &KeyTable,
+    l3index: i32,
+    semantics: Semantics,
+    checksums: Checksums,
+) -> Result<Verdict, WireError> {
     let located = IpSegment::parse(packet)?;
+    if let Some(reason) = checksums.drop_reason(packet, &located) {
+        return Ok(Verdict::Drop(reason));
+    }
     let key = table
         .lookup(located.addrs.src(), l3index)
         .map(|entry| &entry.key);
@@ -252,8 +278,11 @@ pub fn receiver_verdict(
 ) -> Result<ReceiverVerdict, WireError> {
     match receiver {
         Receiver::TimeWait => {
-            IpSegment::parse(packet)?;
-            Ok(ReceiverVerdict::NotChecked)
+            let located = IpSegment::parse(packet)?;
+            Ok(match Checksums::Verify.drop_reason(packet, &located) {
+                Some(reason) => ReceiverVerdict::Checked(Verdict::Drop(reason)),
+                None => ReceiverVerdict::NotChecked,
+            })
         }
         Receiver::Socket => {
             packet_verdict(packet, table, l3index, semantics).map(ReceiverVerdict::Checked)
@@ -605,7 +634,8 @@ pub fn closed_port_reset(
 ) -> Result<ResetReply, WireError> {
     let located = IpSegment::parse(packet)?;
     let tcp = TcpPacket::new_checked(located.segment)?;
-    if tcp.flags().contains(crate::wire::TcpFlags::RST) {
+    let bad_checksum = Checksums::Verify.drop_reason(packet, &located).is_some();
+    if bad_checksum || tcp.flags().contains(crate::wire::TcpFlags::RST) {
         return Ok(ResetReply::None);
     }
     Ok(match semantics.scan(tcp.options()) {
