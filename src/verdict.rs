@@ -36,9 +36,13 @@ pub enum DropReason {
     Md5Failure,
     /// A TCP-AO option reached a socket without AO keys (`CONFIG_TCP_AO=y`).
     AoUnexpected,
-    /// The IPv4 header checksum is wrong (`ip_rcv_core`, see [`crate::checksum`]).
+    /// The IPv4 header checksum is wrong (`ip_rcv_core`, see
+    /// [`crate::checksum`]). Seen live on 6.18: `IpExt:InCsumErrors` and
+    /// `Ip:InHdrErrors` +1, no `TCPMD5*` counter.
     IpChecksum,
     /// The TCP checksum is wrong (`tcp_v{4,6}_rcv`, see [`crate::checksum`]).
+    /// Seen live on 6.18, both families: `Tcp:InCsumErrors` and `Tcp:InErrs`
+    /// +1, no `TCPMD5*` counter.
     TcpChecksum,
 }
 

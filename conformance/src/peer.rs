@@ -227,6 +227,7 @@ impl Peer {
             },
             signing,
             flips,
+            checksum_fault: None,
         }
     }
 
