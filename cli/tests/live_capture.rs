@@ -6,6 +6,8 @@
 //! segment tcpdump can check. Needs root, `ip`, `tcpdump` and `python3`:
 //! otherwise the test is reported as ignored, with the reason.
 
+#![allow(clippy::indexing_slicing)]
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
