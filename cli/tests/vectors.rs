@@ -19,7 +19,9 @@ use tcpmd5_cli::link::LinkType;
 use tcpmd5_cli::segment::{Located, locate};
 
 fn vectors(group: &str) -> Vec<(String, Value)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../vectors").join(group);
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../vectors")
+        .join(group);
     let mut out = Vec::new();
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
@@ -83,10 +85,27 @@ fn option_vectors() {
         let e = explain_packet(&packet, key_arg(&packet, v["receiver_key"].as_str()));
         for s in Semantics::ALL {
             let want = &v["expected"][s.id()];
-            assert_eq!(vector_id(&e, s), want["verdict"].as_str().unwrap(), "{file} {} {}", v["id"], s.id());
-            assert_eq!(e.verdicts[s.id()].scan, want["scan"].as_str().unwrap(), "{} {}", v["id"], s.id());
+            assert_eq!(
+                vector_id(&e, s),
+                want["verdict"].as_str().unwrap(),
+                "{file} {} {}",
+                v["id"],
+                s.id()
+            );
+            assert_eq!(
+                e.verdicts[s.id()].scan,
+                want["scan"].as_str().unwrap(),
+                "{} {}",
+                v["id"],
+                s.id()
+            );
             if let Some(off) = want["offset"].as_u64() {
-                assert_eq!(e.verdicts[s.id()].option_offset, Some(off as usize), "{}", v["id"]);
+                assert_eq!(
+                    e.verdicts[s.id()].option_offset,
+                    Some(off as usize),
+                    "{}",
+                    v["id"]
+                );
             }
         }
     }
@@ -127,7 +146,11 @@ fn binary_agrees_on_a_sample() {
             cmd.arg("--key").arg(k);
         }
         let out = cmd.output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let got: Value = serde_json::from_slice(&out.stdout).unwrap();
         for s in Semantics::ALL {
             let g = &got["verdicts"][s.id()];
@@ -135,7 +158,12 @@ fn binary_agrees_on_a_sample() {
                 Some(a) => format!("{}:{a}", g["verdict"].as_str().unwrap()),
                 None => g["verdict"].as_str().unwrap().to_owned(),
             };
-            assert_eq!(id, v["expected"][s.id()]["verdict"].as_str().unwrap(), "{}", v["id"]);
+            assert_eq!(
+                id,
+                v["expected"][s.id()]["verdict"].as_str().unwrap(),
+                "{}",
+                v["id"]
+            );
         }
     }
 }
