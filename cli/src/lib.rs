@@ -7,6 +7,7 @@ pub mod assess;
 pub mod capture;
 pub mod error;
 pub mod explain;
+pub mod fuzz;
 pub mod hex;
 pub mod keys;
 pub mod link;

@@ -275,6 +275,7 @@ fn capture(dir: &Path) -> Result<PathBuf, Failed> {
             .output()?;
         let said = String::from_utf8_lossy(&out.stdout);
         let connected = said.contains("BGP OPEN");
+        eprintln!("client {}: {}", c.addr, said.trim());
         if connected != (c.expect == "valid") {
             return Err(format!("client {}: {said}", c.addr).into());
         }
@@ -370,8 +371,8 @@ fn live() -> Result<(), Failed> {
     for c in clients() {
         let n = seen.get(c.addr).copied().unwrap_or(0);
         // A good session: handshake, data both ways, FINs (at least 6);
-        // a rejected client: its SYN and at least one retransmission.
-        let min = if c.expect == "valid" { 6 } else { 2 };
+        // a rejected client: its SYN (retransmissions depend on timing).
+        let min = if c.expect == "valid" { 6 } else { 1 };
         if n < min {
             return Err(format!("client {}: {n} segments, expected at least {min}", c.addr).into());
         }

@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """BGP-like peers with TCP MD5 keys, for the tcpmd5 CLI's live capture test.
 
-  peers.py server KEYSPEC...   listen on port 179 (IPv4 and IPv6) with keys,
-                               echo one message per connection, for 8 seconds
-  peers.py client SRC DST KEY  connect from SRC to DST:179 with KEY (or '-'
-                               for none), send a message, read the echo
+  peers.py server KEYSPEC...   listen on port 179 (IPv4 and IPv6) with keys and
+                               echo what each connection sends until it closes,
+                               for $PEERS_SECONDS seconds (default 8)
+  peers.py client SRC DST KEY [COUNT]
+                               connect from SRC to DST:179 with KEY (or '-'
+                               for none), send COUNT messages (default 1) and
+                               read each echo
 
 KEYSPEC is ADDR[/PREFIX]=HEX. Keys are hex so binary and NUL bytes pass.
 """
+import os
 import socket
 import struct
 import sys
@@ -52,7 +56,7 @@ def server(specs):
         s.settimeout(0.2)
         socks.append(s)
     print("ready", flush=True)
-    deadline = time.time() + 8
+    deadline = time.time() + float(os.environ.get("PEERS_SECONDS", "15"))
     while time.time() < deadline:
         for s in socks:
             try:
@@ -61,25 +65,30 @@ def server(specs):
                 continue
             conn.settimeout(2)
             try:
-                data = conn.recv(100)
-                conn.sendall(data)
-                conn.recv(100)  # the client's FIN
+                while True:
+                    data = conn.recv(4096)
+                    if not data:
+                        break
+                    conn.sendall(data)
             except OSError:
                 pass
             conn.close()
 
 
-def client(src, dst, key):
+def client(src, dst, key, count="1"):
     family = socket.AF_INET6 if ":" in dst else socket.AF_INET
     s = socket.socket(family, socket.SOCK_STREAM)
     if key != "-":
         add_key(s, dst, bytes.fromhex(key))
     s.bind((src, 0))
-    s.settimeout(1.5)
+    s.settimeout(3)
     try:
         s.connect((dst, 179))
-        s.sendall(b"BGP OPEN")
-        print(s.recv(100).decode(), flush=True)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for _ in range(int(count)):
+            s.sendall(b"BGP OPEN")
+            echo = s.recv(100)
+        print(echo.decode(), flush=True)
     except OSError as e:
         print("failed:", e, flush=True)
     s.close()
@@ -89,4 +98,4 @@ if __name__ == "__main__":
     if sys.argv[1] == "server":
         server(sys.argv[2:])
     else:
-        client(*sys.argv[2:5])
+        client(*sys.argv[2:6])
