@@ -72,6 +72,9 @@ pub struct Assessment {
     pub key: Option<String>,
     /// Remarks (checksums, another key that would verify, …).
     pub notes: Vec<String>,
+    /// The TCP checksum is a partial one left by TX offload (noted once in
+    /// the human summary rather than on every segment).
+    pub partial_checksum: bool,
 }
 
 impl Assessment {
@@ -131,6 +134,7 @@ pub fn assess(
                 reason: format!("malformed packet: {e}"),
                 key: None,
                 notes,
+                partial_checksum: report.partial,
             };
         }
     };
@@ -161,6 +165,7 @@ pub fn assess(
                         .to_owned(),
                 key: None,
                 notes,
+                partial_checksum: report.partial,
             };
         }
         Verdict::Drop(r) => (Status::Invalid, drop_sentence(r)),
@@ -185,6 +190,7 @@ pub fn assess(
         reason,
         key,
         notes,
+        partial_checksum: report.partial,
     }
 }
 

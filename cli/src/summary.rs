@@ -85,6 +85,8 @@ pub struct Summary {
     pub frames: u64,
     /// Frames without a TCP segment.
     pub other_frames: u64,
+    /// Segments whose TCP checksum is a partial (offloaded) one.
+    pub partial_checksums: u64,
 }
 
 impl Summary {

@@ -134,6 +134,7 @@ impl Run<'_> {
             .iter()
             .any(|s| matches!(s.scan(tcp.options()), AuthScan::Md5 { .. }));
         self.summary.totals.add(a.status, signed);
+        self.summary.partial_checksums += u64::from(a.partial_checksum);
         let conn = self
             .summary
             .connections
@@ -194,6 +195,10 @@ impl Run<'_> {
             a.reason
         ));
         for note in &a.notes {
+            // A partial checksum is counted in the summary instead.
+            if a.partial_checksum && note.starts_with("TCP checksum") {
+                continue;
+            }
             if next == Next::Continue {
                 next = self.emit(format_args!("        note: {note}\n"));
             }
@@ -223,6 +228,7 @@ impl Run<'_> {
                     "semantics": self.args.semantics.id(),
                     "checksum": self.args.checksum,
                     "frames": s.frames,
+                    "partial_checksums": s.partial_checksums,
                     "other_frames": s.other_frames,
                     "totals": t,
                     "connections": connections,
@@ -265,6 +271,12 @@ impl Run<'_> {
                     t.unchecked,
                     if s.failed() { " — FAILED" } else { "" }
                 ));
+                if s.partial_checksums > 0 {
+                    text.push_str(&format!(
+                        "note: {} segments carry partial TCP checksums (TX offload: captured on the sending host); checked as if right (--checksum strict drops them)\n",
+                        s.partial_checksums
+                    ));
+                }
                 text
             }
         };
