@@ -42,7 +42,7 @@ lab_listen() {  # lab_listen SCOPE=HEX...: the keyed listener on port 179
     local fifo
     fifo="$(mktemp -u)"
     mkfifo "$fifo"
-    PEERS_SECONDS=600 ip netns exec "$LAB_S" python3 "$PEERS" server "$@" >"$fifo" &
+    ip netns exec "$LAB_S" python3 "$PEERS" server "$@" >"$fifo" &
     LAB_SERVER=$!
     read -r _ <"$fifo"
     rm -f "$fifo"

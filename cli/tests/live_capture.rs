@@ -225,9 +225,10 @@ fn wait_for(stream: impl std::io::Read, word: &str) -> Result<(), Failed> {
     }
 }
 
-fn stop(mut child: Child) {
+/// Stops a child with `signal` (tcpdump flushes on INT).
+fn stop(mut child: Child, signal: &str) {
     let _ = Command::new("kill")
-        .arg("-INT")
+        .arg(signal)
         .arg(child.id().to_string())
         .status();
     let _ = child.wait();
@@ -281,8 +282,8 @@ fn capture(dir: &Path) -> Result<PathBuf, Failed> {
         }
     }
     std::thread::sleep(std::time::Duration::from_millis(300));
-    stop(tcpdump);
-    stop(server);
+    stop(tcpdump, "-INT");
+    stop(server, "-TERM");
     Ok(pcap)
 }
 

@@ -2,8 +2,8 @@
 """BGP-like peers with TCP MD5 keys, for the tcpmd5 CLI's live capture test.
 
   peers.py server KEYSPEC...   listen on port 179 (IPv4 and IPv6) with keys and
-                               echo what each connection sends until it closes,
-                               for $PEERS_SECONDS seconds (default 8)
+                               echo what each connection sends until it
+                               closes; runs until killed
   peers.py client SRC DST KEY [COUNT]
                                connect from SRC to DST:179 with KEY (or '-'
                                for none), send COUNT messages (default 1) and
@@ -11,11 +11,9 @@
 
 KEYSPEC is ADDR[/PREFIX]=HEX. Keys are hex so binary and NUL bytes pass.
 """
-import os
 import socket
 import struct
 import sys
-import time
 
 TCP_MD5SIG = 14
 TCP_MD5SIG_EXT = 32
@@ -56,8 +54,7 @@ def server(specs):
         s.settimeout(0.2)
         socks.append(s)
     print("ready", flush=True)
-    deadline = time.time() + float(os.environ.get("PEERS_SECONDS", "15"))
-    while time.time() < deadline:
+    while True:
         for s in socks:
             try:
                 conn, _ = s.accept()
