@@ -759,3 +759,33 @@ fn human_output_reads_well() {
     }
     let _ = std::io::stdout().flush();
 }
+
+#[test]
+fn explain_a_frame_of_a_capture() {
+    let dir = TempDir::new("frame");
+    let frames: Vec<(Vec<u8>, u32)> = [packet(&v4(), &[], b""), signed(&v6(), b"other")]
+        .into_iter()
+        .map(|p| {
+            let n = p.len() as u32;
+            (p, n)
+        })
+        .collect();
+    let path = dir.path("f.pcap");
+    write_pcap(&path, LinkType::Raw, &frames);
+    let mut args = vec![
+        "explain".to_owned(),
+        "--capture".into(),
+        path.display().to_string(),
+        "--frame".into(),
+        "2".into(),
+        "--format".into(),
+        "json".into(),
+    ];
+    args.extend(key_args());
+    let out = Command::new(BIN).args(&args).output().unwrap();
+    let e: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(e["packet"]["family"], "ipv6");
+    assert_eq!(e["verdicts"]["linux"]["verdict"], "drop:TCP_MD5FAILURE");
+    assert_eq!(e["key"]["chosen"], "[2001:db8::/64]:179 (--key #2)");
+    assert_eq!(e["verdicts"]["linux"]["digest"]["matches"], false);
+}
