@@ -106,22 +106,16 @@ pub fn assess(
     {
         notes.push(problem);
     }
-    let choice = keys
-        .choose(addrs.src(), addrs.dst(), sport, dport)
-        .map(|c| {
-            let candidates: Vec<(String, tcpmd5::Key)> = c
-                .candidates
-                .iter()
-                .map(|s| (s.label(), s.key().clone()))
-                .collect();
-            (c.spec.label(), c.lookup, c.index, candidates)
-        });
-    let table = match &choice {
-        Some((label, Lookup::Destination, index, _)) => {
+    let choice = keys.choose(addrs.src(), addrs.dst(), sport, dport);
+    let key = choice
+        .and_then(|c| keys.spec(c.index))
+        .map(|s| s.label().to_owned());
+    let table = match (choice, &key) {
+        (Some(c), Some(label)) if c.lookup == Lookup::Destination => {
             notes.push(format!(
                 "no key covers the sender: checked with the key for the destination, {label}"
             ));
-            keys.sender_table(addrs.src(), *index)
+            keys.sender_table(addrs.src(), c.index)
         }
         _ => keys.table(sport, dport),
     };
@@ -139,7 +133,6 @@ pub fn assess(
         }
     };
     let scan = semantics.scan(tcp.options());
-    let key = choice.as_ref().map(|(l, _, _, _)| l.clone());
     let (status, reason) = match verdict {
         Verdict::Accept(Acceptance::Signed) => (Status::Valid, "digest verified".to_owned()),
         Verdict::Accept(Acceptance::Unsigned) => {
@@ -171,11 +164,12 @@ pub fn assess(
         Verdict::Drop(r) => (Status::Invalid, drop_sentence(r)),
     };
     if verdict == Verdict::Drop(DropReason::Md5Failure)
-        && let Some((_, _, _, candidates)) = &choice
+        && let Some(c) = choice
     {
-        for (label, k) in candidates {
-            if Some(label) != key.as_ref()
-                && verify_segment(&addrs, seg.ip.segment, Some(k), semantics)
+        for spec in keys.candidates(c.peer, sport, dport) {
+            let label = spec.label();
+            if Some(label) != key.as_deref()
+                && verify_segment(&addrs, seg.ip.segment, Some(spec.key()), semantics)
                     == Ok(Verdict::Accept(Acceptance::Signed))
             {
                 notes.push(format!(

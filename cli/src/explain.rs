@@ -315,23 +315,25 @@ pub fn explain(req: &Request<'_>, keys: &mut KeyRing) -> Explanation {
     let area = tcp.options();
 
     // The key step.
-    let choice = keys.choose(addrs.src(), addrs.dst(), sport, dport).map(|c| {
-        let same_len = c
-            .candidates
+    let choice = keys.choose(addrs.src(), addrs.dst(), sport, dport);
+    let choice = choice.and_then(|c| {
+        let spec = keys.spec(c.index)?;
+        let candidates = keys.candidates(c.peer, sport, dport);
+        let same_len = candidates
             .iter()
-            .filter(|s| s.scope.prefixlen == c.spec.scope.prefixlen)
+            .filter(|s| s.scope.prefixlen == spec.scope.prefixlen)
             .count();
         let mut why = format!(
             "{} of {} key(s) covering {}: the longest prefix (/{})",
-            c.spec.label(),
-            c.candidates.len(),
+            spec.label(),
+            candidates.len(),
             c.peer,
-            c.spec.scope.prefixlen
+            spec.scope.prefixlen
         );
         if same_len > 1 {
             why.push_str(&format!(", the newest of {same_len} with that length"));
         }
-        if let Some(p) = c.spec.scope.port {
+        if let Some(p) = spec.scope.port {
             why.push_str(&format!(", port {p} in use"));
         }
         why.push_str("; no VRF: l3index 0");
@@ -341,14 +343,17 @@ pub fn explain(req: &Request<'_>, keys: &mut KeyRing) -> Explanation {
                 addrs.src()
             ));
         }
-        (
-            c.spec.label(),
+        Some((
+            spec.label().to_owned(),
             c.lookup,
             c.index,
-            c.spec.key().clone(),
+            spec.key().clone(),
             why,
-            c.candidates.iter().map(|s| s.label()).collect::<Vec<_>>(),
-        )
+            candidates
+                .iter()
+                .map(|s| s.label().to_owned())
+                .collect::<Vec<_>>(),
+        ))
     });
     let key_info = match &choice {
         Some((label, _, _, _, why, candidates)) => KeyInfo {

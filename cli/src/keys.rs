@@ -145,6 +145,7 @@ pub struct KeySpec {
     pub scope: KeyScope,
     /// Where it was given (`--key #2`, `keys.txt:7`).
     pub origin: String,
+    label: String,
     key: Key,
 }
 
@@ -155,8 +156,8 @@ impl KeySpec {
     }
 
     /// How output names the key: its scope and where it was given.
-    pub fn label(&self) -> String {
-        format!("{} ({})", self.scope, self.origin)
+    pub fn label(&self) -> &str {
+        &self.label
     }
 }
 
@@ -176,8 +177,10 @@ pub fn parse_key(text: &str, origin: String) -> Result<KeySpec, String> {
     let (scope, secret) = text
         .split_once('=')
         .ok_or_else(|| "expected SCOPE=SECRET (e.g. 10.0.0.0/24=secret)".to_owned())?;
+    let scope = parse_scope(scope.trim())?;
     Ok(KeySpec {
-        scope: parse_scope(scope.trim())?,
+        label: format!("{scope} ({origin})"),
+        scope,
         origin,
         key: parse_secret(secret)?,
     })
@@ -193,20 +196,16 @@ pub enum Lookup {
     Destination,
 }
 
-/// The key chosen for a segment, with the competition it won.
-#[derive(Debug, Clone)]
-pub struct Choice<'a> {
-    /// The key.
-    pub spec: &'a KeySpec,
+/// The key chosen for a segment (see [`KeyRing::spec`] and
+/// [`KeyRing::candidates`] for it and the competition it won).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Choice {
     /// Its position among the keys given.
     pub index: usize,
     /// How it was looked up.
     pub lookup: Lookup,
     /// The address it was looked up for.
     pub peer: IpAddr,
-    /// Every key whose scope covers that address and the ports, in the
-    /// order given (the last is the newest).
-    pub candidates: Vec<&'a KeySpec>,
 }
 
 /// Every key given, in order (later = newer), and the lookup.
@@ -252,6 +251,11 @@ impl KeyRing {
     /// The keys, in order.
     pub fn specs(&self) -> &[KeySpec] {
         &self.specs
+    }
+
+    /// Key `index`.
+    pub fn spec(&self, index: usize) -> Option<&KeySpec> {
+        self.specs.get(index)
     }
 
     /// Whether no key was given.
@@ -317,13 +321,7 @@ impl KeyRing {
     /// The key for a segment from `src` to `dst` between ports `sport` and
     /// `dport`: the receiver's lookup for the sender, else the sender's for
     /// the destination.
-    pub fn choose(
-        &mut self,
-        src: IpAddr,
-        dst: IpAddr,
-        sport: u16,
-        dport: u16,
-    ) -> Option<Choice<'_>> {
+    pub fn choose(&mut self, src: IpAddr, dst: IpAddr, sport: u16, dport: u16) -> Option<Choice> {
         let (by_src, by_dst) = {
             let table = self.table(sport, dport);
             (table.lookup(src, 0).cloned(), table.lookup(dst, 0).cloned())
@@ -334,14 +332,10 @@ impl KeyRing {
             (None, None) => return None,
         };
         let index = self.spec_of(&entry, sport, dport)?;
-        let spec = self.specs.get(index)?;
-        let candidates = self.candidates(peer, sport, dport);
         Some(Choice {
-            spec,
             index,
             lookup,
             peer,
-            candidates,
         })
     }
 
@@ -453,23 +447,21 @@ mod tests {
             k("10.2.0.1:179=bgp", "d"),
         ]);
         let ip = |s: &str| s.parse::<IpAddr>().unwrap();
-        let c = ring.choose(ip("10.1.2.3"), ip("192.0.2.1"), 1, 2).unwrap();
-        assert_eq!(c.spec.origin, "c");
-        assert_eq!(c.lookup, Lookup::Sender);
-        assert_eq!(c.candidates.len(), 3);
-        let c = ring
-            .choose(ip("10.2.0.1"), ip("192.0.2.1"), 179, 2)
-            .unwrap();
-        assert_eq!(c.spec.origin, "d");
-        let c = ring
-            .choose(ip("10.2.0.1"), ip("192.0.2.1"), 178, 2)
-            .unwrap();
-        assert_eq!(c.spec.origin, "a");
-        let c = ring.choose(ip("192.0.2.1"), ip("10.1.0.9"), 1, 2).unwrap();
+        let mut origin = |s: &str, d: &str, sp: u16| {
+            let c = ring.choose(ip(s), ip(d), sp, 2).unwrap();
+            (ring.spec(c.index).unwrap().origin.clone(), c.lookup)
+        };
         assert_eq!(
-            (c.spec.origin.as_str(), c.lookup),
-            ("c", Lookup::Destination)
+            origin("10.1.2.3", "192.0.2.1", 1),
+            ("c".into(), Lookup::Sender)
         );
+        assert_eq!(origin("10.2.0.1", "192.0.2.1", 179).0, "d");
+        assert_eq!(origin("10.2.0.1", "192.0.2.1", 178).0, "a");
+        assert_eq!(
+            origin("192.0.2.1", "10.1.0.9", 1),
+            ("c".into(), Lookup::Destination)
+        );
+        assert_eq!(ring.candidates(ip("10.1.2.3"), 1, 2).len(), 3);
         assert!(
             ring.choose(ip("192.0.2.1"), ip("192.0.2.2"), 1, 2)
                 .is_none()

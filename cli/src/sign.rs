@@ -37,7 +37,9 @@ pub fn sign_frame(link: LinkType, data: &[u8], orig_len: u32, keys: &mut KeyRing
     let Some(choice) = keys.choose(addrs.src(), addrs.dst(), tcp.src_port(), tcp.dst_port()) else {
         return Signed::Unchanged("no key");
     };
-    let key = choice.spec.key().clone();
+    let Some(key) = keys.spec(choice.index).map(|s| s.key().clone()) else {
+        return Signed::Unchanged("no key");
+    };
     match sign_packet_to_vec(seg.packet, &key) {
         Ok(mut packet) => {
             if let Ok(mut ip) = tcpmd5::wire::Ipv4Packet::new_checked(&mut packet[..]) {
