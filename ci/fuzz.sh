@@ -12,7 +12,7 @@ set -euo pipefail
 
 CARGO_FUZZ_VERSION=0.13.2
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
-ALL_TARGETS="parse_packet auth_scan sign_verify key_table verdict"
+ALL_TARGETS="parse_packet auth_scan sign_verify key_table verdict cli_capture cli_explain_input"
 FUZZ_TARGETS=${FUZZ_TARGETS:-$ALL_TARGETS}
 FUZZ_ARGS=${FUZZ_ARGS:-}
 

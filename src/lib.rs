@@ -6,6 +6,7 @@
 //!   Linux before 6.7, Linux 6.7 and later).
 //! - [`digest`]: the RFC 2385 digest, streamed, allocation-free.
 //! - [`sign`]: put the option in a segment or packet, Linux layout.
+//! - [`checksum`]: the IPv4 and TCP checksum stage that precedes the MD5 check.
 //! - [`verdict`]: accept or drop, with the kernel's drop reason, counter and
 //!   tracepoint.
 //! - [`key_table`]: the `TCP_MD5SIG` / `TCP_MD5SIG_EXT` key table and lookup.
@@ -14,6 +15,7 @@
 #![forbid(unsafe_code)]
 
 mod addr_pair;
+pub mod checksum;
 pub mod digest;
 mod family;
 mod key;
@@ -24,10 +26,13 @@ pub mod verdict;
 pub mod wire;
 
 pub use addr_pair::{AddrPair, MixedFamilies};
+pub use checksum::Checksums;
 pub use digest::{Digest, DigestError, SegmentHasher, segment_digest};
 pub use family::Family;
 pub use key::{Key, KeyLenError, MAX_KEY_LEN};
 pub use key_table::{KeyTable, KeyTableError, Md5SigRequest};
 pub use scan::{AuthScan, Semantics};
 pub use sign::SignError;
-pub use verdict::{Acceptance, DropReason, Verdict, VerdictId, packet_verdict, verify_segment};
+pub use verdict::{
+    Acceptance, DropReason, Verdict, VerdictId, packet_verdict, packet_verdict_with, verify_segment,
+};

@@ -228,6 +228,7 @@ impl Peer {
             },
             signing,
             flips,
+            checksum_fault: None,
         }
     }
 

@@ -27,6 +27,16 @@ pub enum Signing {
     KeyOver(Key, AddrPair),
 }
 
+/// A checksum left wrong on purpose: the kernel drops the segment before
+/// any MD5 logic (see `tcpmd5::checksum`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChecksumFault {
+    /// The TCP checksum.
+    Tcp,
+    /// The IPv4 header checksum.
+    Ipv4Header,
+}
+
 /// A segment the peer sends: the segment itself, how it is signed, and
 /// what is corrupted after signing.
 #[derive(Debug, Clone)]
@@ -37,6 +47,8 @@ pub struct SegmentSpec {
     pub signing: Signing,
     /// Bits to flip in the TCP segment after signing: (byte offset, bit).
     pub flips: Vec<(usize, u8)>,
+    /// A checksum to leave wrong, after everything else.
+    pub checksum_fault: Option<ChecksumFault>,
 }
 
 impl SegmentSpec {
@@ -46,6 +58,7 @@ impl SegmentSpec {
             tcp,
             signing: Signing::None,
             flips: Vec::new(),
+            checksum_fault: None,
         }
     }
 
@@ -89,12 +102,23 @@ impl SegmentSpec {
             }
         }
         refresh_checksum(&addrs, &mut seg);
+        if self.checksum_fault == Some(ChecksumFault::Tcp)
+            && let Some(b) = seg.get_mut(16)
+        {
+            *b ^= 0x5a;
+        }
         seg
     }
 
     /// The whole IP packet.
     pub fn packet(&self) -> Vec<u8> {
-        ip_packet(&self.tcp.addrs, &self.segment())
+        let mut packet = ip_packet(&self.tcp.addrs, &self.segment());
+        if self.checksum_fault == Some(ChecksumFault::Ipv4Header)
+            && let Some(b) = packet.get_mut(10)
+        {
+            *b ^= 0x5a;
+        }
+        packet
     }
 }
 

@@ -5,6 +5,7 @@ use core::fmt;
 use subtle::ConstantTimeEq;
 
 use super::{DropReason, VerdictId};
+use crate::checksum::Checksums;
 use crate::digest::{DigestError, segment_digest};
 use crate::key_table::KeyTable;
 use crate::scan::{AuthScan, Semantics};
@@ -166,7 +167,21 @@ pub fn packet_verdict(
     l3index: i32,
     semantics: Semantics,
 ) -> Result<Verdict, WireError> {
+    packet_verdict_with(packet, table, l3index, semantics, Checksums::Verify)
+}
+
+/// [`packet_verdict`], with the checksum stage verified or skipped.
+pub fn packet_verdict_with(
+    packet: &[u8],
+    table: &KeyTable,
+    l3index: i32,
+    semantics: Semantics,
+    checksums: Checksums,
+) -> Result<Verdict, WireError> {
     let located = IpSegment::parse(packet)?;
+    if let Some(reason) = checksums.drop_reason(packet, &located) {
+        return Ok(Verdict::Drop(reason));
+    }
     //= 4.0/key-config
     let key = table
         .lookup(located.addrs.src(), l3index)

@@ -2,6 +2,7 @@
 
 use super::{Acceptance, Verdict, verify_segment};
 use crate::Key;
+use crate::checksum::Checksums;
 use crate::key_table::KeyTable;
 use crate::scan::{AuthScan, Semantics};
 use crate::wire::{IpSegment, TcpPacket, WireError};
@@ -38,7 +39,8 @@ pub fn closed_port_reset(
 ) -> Result<ResetReply, WireError> {
     let located = IpSegment::parse(packet)?;
     let tcp = TcpPacket::new_checked(located.segment)?;
-    if tcp.flags().contains(crate::wire::TcpFlags::RST) {
+    let bad_checksum = Checksums::Verify.drop_reason(packet, &located).is_some();
+    if bad_checksum || tcp.flags().contains(crate::wire::TcpFlags::RST) {
         return Ok(ResetReply::None);
     }
     Ok(match semantics.scan(tcp.options()) {

@@ -19,7 +19,9 @@ mod timewait;
 #[cfg(test)]
 mod test_packet;
 
-pub use checked::{Acceptance, Verdict, decide, packet_verdict, verify_segment};
+pub use checked::{
+    Acceptance, Verdict, decide, packet_verdict, packet_verdict_with, verify_segment,
+};
 pub use closed_port::{ResetReply, closed_port_reset, reset_listener_port};
 pub use id::{ParseVerdictIdError, VerdictId};
 pub use reason::DropReason;

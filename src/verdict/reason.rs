@@ -16,16 +16,26 @@ pub enum DropReason {
     Md5Failure,
     /// A TCP-AO option reached a socket without AO keys (`CONFIG_TCP_AO=y`).
     AoUnexpected,
+    /// The IPv4 header checksum is wrong (`ip_rcv_core`, see
+    /// [`crate::checksum`]). Seen live on 6.18: `IpExt:InCsumErrors` and
+    /// `Ip:InHdrErrors` +1, no `TCPMD5*` counter.
+    IpChecksum,
+    /// The TCP checksum is wrong (`tcp_v{4,6}_rcv`, see [`crate::checksum`]).
+    /// Seen live on 6.18, both families: `Tcp:InCsumErrors` and `Tcp:InErrs`
+    /// +1, no `TCPMD5*` counter.
+    TcpChecksum,
 }
 
 impl DropReason {
     /// Every reason.
-    pub const ALL: [DropReason; 5] = [
+    pub const ALL: [DropReason; 7] = [
         DropReason::AuthHeader,
         DropReason::Md5NotFound,
         DropReason::Md5Unexpected,
         DropReason::Md5Failure,
         DropReason::AoUnexpected,
+        DropReason::IpChecksum,
+        DropReason::TcpChecksum,
     ];
 
     /// The kernel's name (`SKB_DROP_REASON_` omitted).
@@ -36,10 +46,13 @@ impl DropReason {
             DropReason::Md5Unexpected => "TCP_MD5UNEXPECTED",
             DropReason::Md5Failure => "TCP_MD5FAILURE",
             DropReason::AoUnexpected => "TCP_AOUNEXPECTED",
+            DropReason::IpChecksum => "IP_CSUM",
+            DropReason::TcpChecksum => "TCP_CSUM",
         }
     }
 
-    /// The `TcpExt` counter in `/proc/net/netstat` the drop increments, if any.
+    /// The counter the drop increments, if any: a `TcpExt` counter of
+    /// `/proc/net/netstat` by its name, another group's as `Group:Name`.
     pub fn counter(self) -> Option<&'static str> {
         match self {
             DropReason::AuthHeader => None,
@@ -47,6 +60,8 @@ impl DropReason {
             DropReason::Md5Unexpected => Some("TCPMD5Unexpected"),
             DropReason::Md5Failure => Some("TCPMD5Failure"),
             DropReason::AoUnexpected => Some("TCPAOKeyNotFound"),
+            DropReason::IpChecksum => Some("IpExt:InCsumErrors"),
+            DropReason::TcpChecksum => Some("Tcp:InCsumErrors"),
         }
     }
 
@@ -57,7 +72,7 @@ impl DropReason {
             DropReason::Md5NotFound => Some("tcp_hash_md5_required"),
             DropReason::Md5Unexpected => Some("tcp_hash_md5_unexpected"),
             DropReason::Md5Failure => Some("tcp_hash_md5_mismatch"),
-            DropReason::AoUnexpected => None,
+            DropReason::AoUnexpected | DropReason::IpChecksum | DropReason::TcpChecksum => None,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! adds to it.
 
 use super::{Acceptance, Verdict, packet_verdict};
+use crate::checksum::Checksums;
 use crate::key_table::KeyTable;
 use crate::scan::Semantics;
 use crate::wire::{IpSegment, WireError};
@@ -63,8 +64,11 @@ pub fn receiver_verdict(
     match receiver {
         //= linux/timewait-unchecked
         Receiver::TimeWait => {
-            IpSegment::parse(packet)?;
-            Ok(ReceiverVerdict::NotChecked)
+            let located = IpSegment::parse(packet)?;
+            Ok(match Checksums::Verify.drop_reason(packet, &located) {
+                Some(reason) => ReceiverVerdict::Checked(Verdict::Drop(reason)),
+                None => ReceiverVerdict::NotChecked,
+            })
         }
         Receiver::Socket => {
             packet_verdict(packet, table, l3index, semantics).map(ReceiverVerdict::Checked)

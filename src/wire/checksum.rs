@@ -43,7 +43,8 @@ pub fn tcp_checksum(addrs: &AddrPair, segment: &[u8]) -> u16 {
     finish(acc)
 }
 
-fn pseudo_header_sum(addrs: &AddrPair, tcp_len: usize) -> u32 {
+/// The unfolded sum of the TCP pseudo-header for a segment of `tcp_len` bytes.
+pub fn pseudo_header_sum(addrs: &AddrPair, tcp_len: usize) -> u32 {
     let len = tcp_len as u32;
     let mut acc = match addrs {
         AddrPair::V4 { src, dst } => {

@@ -1,5 +1,6 @@
 //! Every conformance case, by area.
 
+mod checksum;
 mod common;
 mod keys;
 mod layouts;
@@ -24,5 +25,6 @@ pub fn all() -> Vec<Case> {
     cases.extend(states::cases());
     cases.extend(orphan::cases());
     cases.extend(keys::cases());
+    cases.extend(checksum::cases());
     cases
 }

@@ -1,6 +1,8 @@
-//! TcpExt MIB counters of the calling thread's network namespace.
+//! TcpExt MIB counters of the calling thread's network namespace, and the
+//! checksum counters the kernel keeps elsewhere (`Tcp:` in `snmp`, `IpExt:`
+//! in `netstat`), named `Group:Name`.
 //!
-//! Read from `/proc/thread-self/net/netstat`: `/proc/net` follows the
+//! Read from `/proc/thread-self/net/{netstat,snmp}`: `/proc/net` follows the
 //! thread-group leader, which is not in the lab's namespace.
 
 use std::collections::BTreeMap;
@@ -12,6 +14,9 @@ use super::error::HarnessError;
 pub const MD5_COUNTERS: [&str; 3] = ["TCPMD5NotFound", "TCPMD5Unexpected", "TCPMD5Failure"];
 
 const NETSTAT: &str = "/proc/thread-self/net/netstat";
+const SNMP: &str = "/proc/thread-self/net/snmp";
+/// The counters of the checksum stage, outside `TcpExt`.
+pub const CHECKSUM_COUNTERS: [&str; 2] = ["Tcp:InCsumErrors", "IpExt:InCsumErrors"];
 
 /// A snapshot of the `TcpExt:` counters.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -22,41 +27,66 @@ impl TcpExtCounters {
     pub fn read() -> Result<TcpExtCounters, HarnessError> {
         let text = fs::read_to_string(NETSTAT)
             .map_err(|e| HarnessError::io(format!("read {NETSTAT}"), &e))?;
-        Self::parse(&text).map_err(|detail| HarnessError::Parse {
+        let mut counters = Self::parse(&text).map_err(|detail| HarnessError::Parse {
             path: NETSTAT.to_owned(),
             detail,
-        })
+        })?;
+        let snmp =
+            fs::read_to_string(SNMP).map_err(|e| HarnessError::io(format!("read {SNMP}"), &e))?;
+        for (group, text) in [("IpExt", &text), ("Tcp", &snmp)] {
+            let other = parse_group(text, group).map_err(|detail| HarnessError::Parse {
+                path: if group == "Tcp" { SNMP } else { NETSTAT }.to_owned(),
+                detail,
+            })?;
+            for name in CHECKSUM_COUNTERS {
+                if let Some((g, n)) = name.split_once(':')
+                    && g == group
+                    && let Some(v) = other.get(n)
+                {
+                    counters.0.insert(name.to_owned(), *v);
+                }
+            }
+        }
+        Ok(counters)
     }
 
     /// Parses netstat text: a `TcpExt:` line of names followed by one of values.
     pub fn parse(text: &str) -> Result<TcpExtCounters, String> {
-        let mut lines = text.lines().filter(|l| l.starts_with("TcpExt:"));
-        let (Some(names), Some(values)) = (lines.next(), lines.next()) else {
-            return Err("no TcpExt header/value pair".to_owned());
-        };
-        let names: Vec<&str> = names.split_whitespace().skip(1).collect();
-        let values: Vec<&str> = values.split_whitespace().skip(1).collect();
-        if names.len() != values.len() {
-            return Err(format!(
-                "TcpExt has {} names but {} values",
-                names.len(),
-                values.len()
-            ));
-        }
-        let mut map = BTreeMap::new();
-        for (n, v) in names.into_iter().zip(values) {
-            let v = v
-                .parse::<u64>()
-                .map_err(|e| format!("TcpExt {n}={v}: {e}"))?;
-            map.insert(n.to_owned(), v);
-        }
-        Ok(TcpExtCounters(map))
+        parse_group(text, "TcpExt").map(TcpExtCounters)
     }
 
     /// One counter, if this kernel has it.
     pub fn get(&self, name: &str) -> Option<u64> {
         self.0.get(name).copied()
     }
+}
+
+/// Parses one group of netstat/snmp text: a `Group:` line of names followed
+/// by one of values.
+fn parse_group(text: &str, group: &str) -> Result<BTreeMap<String, u64>, String> {
+    let prefix = format!("{group}:");
+    let mut lines = text.lines().filter(|l| l.starts_with(&prefix));
+    let (Some(names), Some(values)) = (lines.next(), lines.next()) else {
+        return Err(format!("no {group} header/value pair"));
+    };
+    let names: Vec<&str> = names.split_whitespace().skip(1).collect();
+    let values: Vec<&str> = values.split_whitespace().skip(1).collect();
+    if names.len() != values.len() {
+        return Err(format!(
+            "{group} has {} names but {} values",
+            names.len(),
+            values.len()
+        ));
+    }
+    let mut map = BTreeMap::new();
+    for (n, v) in names.into_iter().zip(values) {
+        // Tcp: MaxConn is -1: a signed field the suite never compares.
+        let v = v
+            .parse::<i64>()
+            .map_err(|e| format!("{group} {n}={v}: {e}"))?;
+        map.insert(n.to_owned(), v.max(0).unsigned_abs());
+    }
+    Ok(map)
 }
 
 /// The non-zero changes from `before` to `after` (counters missing on one
@@ -75,11 +105,16 @@ pub fn delta(before: &TcpExtCounters, after: &TcpExtCounters) -> BTreeMap<String
     out
 }
 
-/// Just the authentication-related changes: `TCPMD5*` and `TCPAO*`.
+/// Just the changes a verdict is witnessed by: `TCPMD5*`, `TCPAO*` and the
+/// checksum counters.
 pub fn auth_delta(before: &TcpExtCounters, after: &TcpExtCounters) -> BTreeMap<String, i64> {
     delta(before, after)
         .into_iter()
-        .filter(|(k, _)| k.starts_with("TCPMD5") || k.starts_with("TCPAO"))
+        .filter(|(k, _)| {
+            k.starts_with("TCPMD5")
+                || k.starts_with("TCPAO")
+                || CHECKSUM_COUNTERS.contains(&k.as_str())
+        })
         .collect()
 }
 
@@ -117,7 +152,7 @@ mod tests {
         let c = TcpExtCounters::read();
         assert!(c.is_ok(), "{c:?}");
         if let Ok(c) = c {
-            for n in MD5_COUNTERS {
+            for n in MD5_COUNTERS.into_iter().chain(CHECKSUM_COUNTERS) {
                 assert!(c.get(n).is_some(), "{n} missing");
             }
         }

@@ -1,0 +1,154 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::assess::ChecksumMode;
+
+/// Explain, verify and sign TCP MD5 (RFC 2385) segments the way the Linux
+/// receive path decides: why won't my BGP session come up?
+#[derive(Debug, Parser)]
+#[command(name = "tcpmd5", version)]
+pub struct Cli {
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Explain the receiver's decision on one segment, step by step, under
+    /// every semantics.
+    Explain(ExplainArgs),
+    /// Verify every TCP segment of a pcap or pcapng capture.
+    Verify(VerifyArgs),
+    /// Re-sign the segments of a capture (or one hex packet) with the given
+    /// keys, fixing checksums; writes a pcap.
+    Sign(SignArgs),
+}
+
+/// Receiver keys (every subcommand).
+#[derive(Debug, Clone, Args)]
+pub struct KeyArgs {
+    /// A key: SCOPE=SECRET, where SCOPE is an address or prefix with an
+    /// optional port (10.0.0.0/24, 10.0.0.1:179, [2001:db8::1]:179) and
+    /// SECRET is text or hex:0011… (1 to 80 bytes, NUL allowed).
+    /// Repeatable; later keys are newer.
+    #[arg(long = "key", value_name = "SCOPE=SECRET")]
+    pub keys: Vec<String>,
+    /// A file of keys, one SCOPE=SECRET per line, `#` comment lines.
+    #[arg(long = "keys", value_name = "FILE")]
+    pub key_files: Vec<PathBuf>,
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For people.
+    Human,
+    /// JSON (explain: one object; verify: JSON lines).
+    Json,
+}
+
+/// The receiving socket's state (explain).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReceiverState {
+    /// A listener or an established (full) socket: checked.
+    Listener,
+    /// An established connection: checked.
+    Established,
+    /// A request socket (SYN-RECV): checked, and a TCP-AO option it did
+    /// not negotiate is dropped.
+    SynRecv,
+    /// TIME-WAIT (or an orphaned FIN-WAIT-2): nothing is checked.
+    TimeWait,
+}
+
+/// `tcpmd5 explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The packet: an IPv4/IPv6 packet or an Ethernet frame, in hex.
+    #[arg(
+        value_name = "HEX",
+        required_unless_present = "capture",
+        conflicts_with = "capture"
+    )]
+    pub hex: Option<String>,
+    /// Take the segment from this capture…
+    #[arg(long, value_name = "FILE", requires = "frame")]
+    pub capture: Option<PathBuf>,
+    /// …frame number N (from 1, as tcpdump and Wireshark count).
+    #[arg(long, value_name = "N", requires = "capture")]
+    pub frame: Option<u64>,
+    /// The receiver's keys.
+    #[command(flatten)]
+    pub keys: KeyArgs,
+    /// The receiving socket's state.
+    #[arg(long, value_enum, default_value = "listener")]
+    pub state: ReceiverState,
+    /// Checksum mismatches: strict (the receiver of exactly these bytes
+    /// drops them) or note (as if the checksums were right).
+    #[arg(long, value_enum, default_value = "strict")]
+    pub checksum: ChecksumMode,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+}
+
+/// `tcpmd5 verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The capture (pcap or pcapng).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The keys.
+    #[command(flatten)]
+    pub keys: KeyArgs,
+    /// The receiver's semantics: rfc2385, linux-legacy, linux, linux-ao.
+    #[arg(long, default_value = "linux", value_parser = parse_semantics)]
+    pub semantics: tcpmd5::Semantics,
+    /// Checksum mismatches: a note (default: captures on a sending host
+    /// carry offloaded checksums) or a drop (strict).
+    #[arg(long, value_enum, default_value = "note")]
+    pub checksum: ChecksumMode,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    /// Print only the failing and unchecked segments, and the summary.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// `tcpmd5 sign`.
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// The capture to re-sign (pcap or pcapng).
+    #[arg(
+        value_name = "FILE",
+        required_unless_present = "hex",
+        conflicts_with = "hex"
+    )]
+    pub file: Option<PathBuf>,
+    /// One packet (IPv4/IPv6 or Ethernet) in hex instead of a capture.
+    #[arg(long, value_name = "HEX")]
+    pub hex: Option<String>,
+    /// Write the pcap here (`-` for stdout). Required for a capture; for a
+    /// hex packet the signed packet is printed in hex unless given.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The keys.
+    #[command(flatten)]
+    pub keys: KeyArgs,
+}
+
+/// Parses a semantics id.
+pub fn parse_semantics(id: &str) -> Result<tcpmd5::Semantics, String> {
+    tcpmd5::Semantics::from_id(id).ok_or_else(|| {
+        format!(
+            "unknown semantics {id:?} (one of {})",
+            tcpmd5::Semantics::ALL.map(tcpmd5::Semantics::id).join(", ")
+        )
+    })
+}

@@ -1,0 +1,208 @@
+//! The verdict on one captured segment for `verify`: the library's verdict
+//! for the receiver the keys describe, and what an operator needs on top of
+//! it — a signed segment nobody has the key for is unchecked (not invalid),
+//! a TCP-AO option in an MD5 session is a bypass attempt (not "accepted"),
+//! and a checksum the sender's NIC had yet to fill in is a note.
+
+use serde::Serialize;
+use tcpmd5::scan::AuthScan;
+use tcpmd5::verdict::{Acceptance, DropReason, Verdict, verify_segment};
+use tcpmd5::{Checksums, Semantics, packet_verdict_with};
+
+use crate::keys::{KeyRing, Lookup};
+use crate::segment::Segment;
+use crate::verdict_id::verdict_id;
+
+/// What the checksum stage does with a mismatch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChecksumMode {
+    /// A mismatch is a note; the MD5 check runs as if it were right
+    /// (captures taken on the sending host carry offloaded checksums).
+    Note,
+    /// A mismatch drops the segment, as the receiving kernel does.
+    Strict,
+}
+
+/// The class of a segment's outcome (`status` in JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// Signed, and the digest verifies.
+    Valid,
+    /// Unsigned, and no key applies: accepted.
+    Unsigned,
+    /// Dropped by the receiver.
+    Invalid,
+    /// A TCP-AO option where an MD5 key applies, and the receiver skips the
+    /// MD5 check (Linux >= 6.7 without `CONFIG_TCP_AO`).
+    Bypass,
+    /// Cannot be checked (snap length, fragment, no key for a signed segment).
+    Unchecked,
+}
+
+impl Status {
+    /// Whether it makes the run fail.
+    pub fn fails(self) -> bool {
+        matches!(self, Status::Invalid | Status::Bypass)
+    }
+
+    /// The JSON spelling.
+    pub fn id(self) -> &'static str {
+        match self {
+            Status::Valid => "valid",
+            Status::Unsigned => "unsigned",
+            Status::Invalid => "invalid",
+            Status::Bypass => "bypass",
+            Status::Unchecked => "unchecked",
+        }
+    }
+}
+
+/// The outcome for one segment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assessment {
+    /// Its class.
+    pub status: Status,
+    /// The receiver's verdict (`None` when unchecked).
+    pub verdict: Option<Verdict>,
+    /// Why, in a sentence.
+    pub reason: String,
+    /// The key that verified, or the kernel's choice (label, never bytes).
+    pub key: Option<String>,
+    /// Remarks (checksums, another key that would verify, …).
+    pub notes: Vec<String>,
+    /// The TCP checksum is a partial one left by TX offload (noted once in
+    /// the human summary rather than on every segment).
+    pub partial_checksum: bool,
+}
+
+impl Assessment {
+    /// The stable verdict id, if checked.
+    pub fn verdict_id(&self) -> Option<String> {
+        self.verdict.map(verdict_id)
+    }
+}
+
+/// Assesses a segment under `semantics`.
+pub fn assess(
+    seg: &Segment<'_>,
+    keys: &mut KeyRing,
+    semantics: Semantics,
+    mode: ChecksumMode,
+) -> Assessment {
+    let addrs = seg.addrs();
+    let tcp = seg.tcp();
+    let (sport, dport) = (tcp.src_port(), tcp.dst_port());
+    let mut notes = Vec::new();
+    let checks = if mode == ChecksumMode::Note {
+        Checksums::Skip
+    } else {
+        Checksums::Verify
+    };
+    let report = seg.checksums();
+    if let Some(problem) = report.problem()
+        && mode == ChecksumMode::Note
+    {
+        notes.push(problem);
+    }
+    let choice = keys.choose(addrs.src(), addrs.dst(), sport, dport);
+    let key = choice
+        .and_then(|c| keys.spec(c.index))
+        .map(|s| s.label().to_owned());
+    let table = match (choice, &key) {
+        (Some(c), Some(label)) if c.lookup == Lookup::Destination => {
+            notes.push(format!(
+                "no key covers the sender: checked with the key for the destination, {label}"
+            ));
+            keys.sender_table(addrs.src(), c.index)
+        }
+        _ => keys.table(sport, dport),
+    };
+    let verdict = match packet_verdict_with(seg.packet, table, 0, semantics, checks) {
+        Ok(v) => v,
+        Err(e) => {
+            return Assessment {
+                status: Status::Unchecked,
+                verdict: None,
+                reason: format!("malformed packet: {e}"),
+                key: None,
+                notes,
+                partial_checksum: report.partial,
+            };
+        }
+    };
+    let scan = semantics.scan(tcp.options());
+    let (status, reason) = match verdict {
+        Verdict::Accept(Acceptance::Signed) => (Status::Valid, "digest verified".to_owned()),
+        Verdict::Accept(Acceptance::Unsigned) => {
+            (Status::Unsigned, "unsigned, and no key applies".to_owned())
+        }
+        Verdict::Accept(Acceptance::AoNotChecked) if choice.is_some() => (
+            Status::Bypass,
+            format!(
+                "TCP-AO option in an MD5 session: {} skips the MD5 check (AO is compiled out and lets it through) — a bypass attempt",
+                semantics.id()
+            ),
+        ),
+        Verdict::Accept(Acceptance::AoNotChecked) => (
+            Status::Unsigned,
+            "TCP-AO option, not checked, and no MD5 key applies".to_owned(),
+        ),
+        Verdict::Drop(DropReason::Md5Unexpected) if matches!(scan, AuthScan::Md5 { .. }) => {
+            return Assessment {
+                status: Status::Unchecked,
+                verdict: None,
+                reason:
+                    "signed, but no key given covers the sender or destination: give one with --key"
+                        .to_owned(),
+                key: None,
+                notes,
+                partial_checksum: report.partial,
+            };
+        }
+        Verdict::Drop(r) => (Status::Invalid, drop_sentence(r)),
+    };
+    if verdict == Verdict::Drop(DropReason::Md5Failure)
+        && let Some(c) = choice
+    {
+        for spec in keys.candidates(c.peer, sport, dport) {
+            let label = spec.label();
+            if Some(label) != key.as_deref()
+                && verify_segment(&addrs, seg.ip.segment, Some(spec.key()), semantics)
+                    == Ok(Verdict::Accept(Acceptance::Signed))
+            {
+                notes.push(format!(
+                    "it verifies with {label}, which the receiver does not pick (a longer prefix or a newer key wins)"
+                ));
+            }
+        }
+    }
+    Assessment {
+        status,
+        verdict: Some(verdict),
+        reason,
+        key,
+        notes,
+        partial_checksum: report.partial,
+    }
+}
+
+/// A drop, in a sentence an operator can act on.
+pub fn drop_sentence(reason: DropReason) -> String {
+    let what = match reason {
+        DropReason::AuthHeader => "malformed authentication options",
+        DropReason::Md5NotFound => "unsigned, but the receiver has a key for the sender",
+        DropReason::Md5Unexpected => "signed, but the receiver has no key for the sender",
+        DropReason::Md5Failure => {
+            "the digest does not verify (wrong key, or the segment was altered)"
+        }
+        DropReason::AoUnexpected => "TCP-AO option, and the receiver has no AO key",
+        DropReason::IpChecksum => "IPv4 header checksum wrong",
+        DropReason::TcpChecksum => "TCP checksum wrong",
+    };
+    match reason.counter() {
+        Some(c) => format!("{what} ({reason}, {c})"),
+        None => format!("{what} ({reason})"),
+    }
+}

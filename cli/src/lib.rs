@@ -1,0 +1,37 @@
+//! `tcpmd5`, the command-line tool: explain one segment, verify a capture,
+//! sign segments, the way the Linux receive path decides (see the
+//! `tcpmd5` library). The binary is a thin shell over [`run`].
+
+pub mod args;
+pub mod assess;
+pub mod capture;
+pub mod error;
+pub mod explain;
+pub mod fuzz;
+pub mod hex;
+pub mod keys;
+pub mod link;
+pub mod segment;
+pub mod sign;
+pub mod summary;
+pub mod verdict_id;
+pub mod verify;
+
+use std::io::Write;
+
+/// Runs a parsed command line, writing its output to `out`.
+pub fn run(cli: &args::Cli, out: &mut dyn Write) -> Result<error::Status, error::CliError> {
+    let status = match &cli.command {
+        args::Command::Verify(a) => verify::run(a, out)?,
+        args::Command::Explain(a) => explain::run(a, out)?,
+        args::Command::Sign(a) => sign::run(a, out)?,
+    };
+    // A closed stdout (`| head`) is not an error.
+    match out.flush() {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(error::CliError::File {
+            path: "stdout".to_owned(),
+            detail: e.to_string(),
+        }),
+        _ => Ok(status),
+    }
+}

@@ -1,0 +1,791 @@
+//! The `tcpmd5` binary end to end: every link type, IPv6 extension headers,
+//! what cannot be checked, the AO bypass, checksum modes, sign -> verify,
+//! bad input (one line, exit 2), secrets never printed, a closed stdout.
+
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+
+use std::io::Write;
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use pcap_parser::ToVec;
+use serde_json::Value;
+use tcpmd5::wire::{Ipv4Packet, TcpFlags, TcpRepr, ip_packet};
+use tcpmd5::{AddrPair, Key};
+use tcpmd5_cli::capture::PcapWriter;
+use tcpmd5_cli::link::LinkType;
+
+const BIN: &str = env!("CARGO_BIN_EXE_tcpmd5");
+const SECRET: &str = "S3cr3t-Zebra-Pass";
+
+fn v4() -> AddrPair {
+    AddrPair::V4 {
+        src: Ipv4Addr::new(192, 0, 2, 2),
+        dst: Ipv4Addr::new(192, 0, 2, 1),
+    }
+}
+
+fn v6() -> AddrPair {
+    AddrPair::V6 {
+        src: "2001:db8::2".parse::<Ipv6Addr>().unwrap(),
+        dst: "2001:db8::1".parse::<Ipv6Addr>().unwrap(),
+    }
+}
+
+/// An unsigned segment from `addrs.src()` port 40000 to port 179.
+fn packet(addrs: &AddrPair, options: &[u8], payload: &[u8]) -> Vec<u8> {
+    let repr = TcpRepr {
+        src_port: 40000,
+        dst_port: 179,
+        seq: 1000,
+        ack: 2000,
+        flags: TcpFlags::ACK | TcpFlags::PSH,
+        window: 512,
+        urgent: 0,
+        options,
+        payload,
+    };
+    ip_packet(addrs, &repr.to_vec(addrs).unwrap()).unwrap()
+}
+
+fn signed(addrs: &AddrPair, secret: &[u8]) -> Vec<u8> {
+    tcpmd5::sign::sign_packet_to_vec(&packet(addrs, &[], b"BGP OPEN"), &Key::new(secret).unwrap())
+        .unwrap()
+}
+
+/// Inserts an 8-byte Hop-by-Hop header into an IPv6 packet.
+fn with_hop_by_hop(p: &[u8]) -> Vec<u8> {
+    let mut out = p[..40].to_vec();
+    out[6] = 0;
+    let plen = u16::from_be_bytes([out[4], out[5]]) + 8;
+    out[4..6].copy_from_slice(&plen.to_be_bytes());
+    out.extend([6, 0, 1, 4, 0, 0, 0, 0]);
+    out.extend(&p[40..]);
+    out
+}
+
+fn link_header(link: LinkType, ip: &[u8]) -> Vec<u8> {
+    let v6 = ip[0] >> 4 == 6;
+    let ethertype: [u8; 2] = if v6 { [0x86, 0xdd] } else { [0x08, 0x00] };
+    match link {
+        LinkType::Ethernet => {
+            let mut h = vec![2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2];
+            h.extend(ethertype);
+            h
+        }
+        LinkType::LinuxSll => {
+            let mut h = vec![0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 2, 0, 0];
+            h.extend(ethertype);
+            h
+        }
+        LinkType::LinuxSll2 => {
+            let mut h = ethertype.to_vec();
+            h.extend([0, 0, 0, 0, 0, 2, 0, 1, 0, 0, 6, 2, 0, 0, 0, 0, 2, 0]);
+            h
+        }
+        LinkType::Null => (if v6 { 30u32 } else { 2 }).to_le_bytes().to_vec(),
+        LinkType::Loop => (if v6 { 24u32 } else { 2 }).to_be_bytes().to_vec(),
+        LinkType::Raw | LinkType::Ipv4 | LinkType::Ipv6 => Vec::new(),
+    }
+}
+
+fn vlan(tags: &[u16], ip: &[u8]) -> Vec<u8> {
+    let mut f = vec![2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2];
+    for (i, tpid) in tags.iter().enumerate() {
+        f.extend(tpid.to_be_bytes());
+        f.extend((i as u16 + 10).to_be_bytes());
+    }
+    f.extend(if ip[0] >> 4 == 6 {
+        [0x86, 0xdd]
+    } else {
+        [0x08, 0x00]
+    });
+    f.extend(ip);
+    f
+}
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let p = std::env::temp_dir().join(format!("tcpmd5-cli-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+    fn path(&self, f: &str) -> PathBuf {
+        self.0.join(f)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Writes a pcap of `frames` (data, length on the wire).
+fn write_pcap(path: &Path, link: LinkType, frames: &[(Vec<u8>, u32)]) {
+    let mut w = PcapWriter::new(Vec::new(), link).unwrap();
+    for (i, (f, orig)) in frames.iter().enumerate() {
+        w.write(f, *orig, (1_700_000_000, i as u32)).unwrap();
+    }
+    std::fs::write(path, w.finish().unwrap()).unwrap();
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).output().unwrap()
+}
+
+fn json_lines(out: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+fn key_args() -> Vec<String> {
+    vec![
+        "--key".into(),
+        format!("192.0.2.0/24={SECRET}"),
+        "--key".into(),
+        format!(
+            "[2001:db8::/64]:179=hex:{}",
+            tcpmd5_cli::hex::encode(SECRET.as_bytes())
+        ),
+    ]
+}
+
+fn verify(path: &Path, extra: &[&str]) -> (Vec<Value>, Output) {
+    let mut args = vec![
+        "verify".to_owned(),
+        path.display().to_string(),
+        "--format".into(),
+        "json".into(),
+    ];
+    args.extend(key_args());
+    args.extend(extra.iter().map(|s| (*s).to_owned()));
+    let out = Command::new(BIN).args(&args).output().unwrap();
+    (json_lines(&out), out)
+}
+
+#[test]
+fn every_link_type_both_families_and_extension_headers() {
+    let dir = TempDir::new("links");
+    let packets = [
+        signed(&v4(), SECRET.as_bytes()),
+        signed(&v6(), SECRET.as_bytes()),
+        tcpmd5::sign::sign_packet_to_vec(
+            &with_hop_by_hop(&packet(&v6(), &[], b"x")),
+            &Key::new(SECRET.as_bytes()).unwrap(),
+        )
+        .unwrap(),
+    ];
+    let links = [
+        LinkType::Ethernet,
+        LinkType::LinuxSll,
+        LinkType::LinuxSll2,
+        LinkType::Raw,
+        LinkType::Null,
+        LinkType::Loop,
+    ];
+    for link in links {
+        let frames: Vec<(Vec<u8>, u32)> = packets
+            .iter()
+            .map(|p| {
+                let mut f = link_header(link, p);
+                f.extend(p);
+                let n = f.len() as u32;
+                (f, n)
+            })
+            .collect();
+        let path = dir.path(&format!("{}.pcap", link.number()));
+        write_pcap(&path, link, &frames);
+        let (records, out) = verify(&path, &[]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{link}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(records.len(), 4, "{link}");
+        for r in &records[..3] {
+            assert_eq!(r["status"], "valid", "{link}: {r}");
+            assert_eq!(r["verdict"], "accept");
+        }
+        assert_eq!(records[3]["summary"]["totals"]["valid"], 3);
+    }
+    // 802.1Q and QinQ.
+    let frames: Vec<(Vec<u8>, u32)> = [
+        vlan(&[0x8100], &packets[0]),
+        vlan(&[0x88a8, 0x8100], &packets[1]),
+    ]
+    .into_iter()
+    .map(|f| {
+        let n = f.len() as u32;
+        (f, n)
+    })
+    .collect();
+    let path = dir.path("vlan.pcap");
+    write_pcap(&path, LinkType::Ethernet, &frames);
+    let (records, out) = verify(&path, &[]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        records[..2].iter().all(|r| r["status"] == "valid"),
+        "{records:?}"
+    );
+}
+
+#[test]
+fn pcapng_with_two_interfaces() {
+    use pcap_parser::pcapng::{EnhancedPacketBlock, InterfaceDescriptionBlock, SectionHeaderBlock};
+    let dir = TempDir::new("pcapng");
+    let mut file = Vec::new();
+    let mut shb = SectionHeaderBlock {
+        block_type: 0,
+        block_len1: 0,
+        bom: 0x1a2b_3c4d,
+        major_version: 1,
+        minor_version: 0,
+        section_len: -1,
+        options: vec![],
+        block_len2: 0,
+    };
+    file.extend(shb.to_vec().unwrap());
+    for link in [1, 101] {
+        let mut idb = InterfaceDescriptionBlock {
+            block_type: 0,
+            block_len1: 0,
+            linktype: pcap_parser::Linktype(link),
+            reserved: 0,
+            snaplen: 0,
+            options: vec![],
+            block_len2: 0,
+            if_tsresol: 6,
+            if_tsoffset: 0,
+        };
+        file.extend(idb.to_vec().unwrap());
+    }
+    let p4 = signed(&v4(), SECRET.as_bytes());
+    let mut eth = link_header(LinkType::Ethernet, &p4);
+    eth.extend(&p4);
+    let p6 = signed(&v6(), b"not the key");
+    for (if_id, data) in [(0u32, eth), (1, p6)] {
+        let mut epb = EnhancedPacketBlock {
+            block_type: 0,
+            block_len1: 0,
+            if_id,
+            ts_high: 0,
+            ts_low: 5,
+            caplen: data.len() as u32,
+            origlen: data.len() as u32,
+            data: &data,
+            options: vec![],
+            block_len2: 0,
+        };
+        file.extend(epb.to_vec().unwrap());
+    }
+    let path = dir.path("two.pcapng");
+    std::fs::write(&path, &file).unwrap();
+    let (records, out) = verify(&path, &[]);
+    assert_eq!(records[0]["status"], "valid", "{records:?}");
+    assert_eq!(records[1]["status"], "invalid");
+    assert_eq!(records[1]["verdict"], "drop:TCP_MD5FAILURE");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a failing segment fails the run"
+    );
+}
+
+#[test]
+fn what_cannot_be_checked_is_said() {
+    let dir = TempDir::new("unchecked");
+    let good = signed(&v4(), SECRET.as_bytes());
+    // Cut by the snap length.
+    let cut = (good[..30].to_vec(), good.len() as u32);
+    // An IP fragment (MF set).
+    let mut frag = good.clone();
+    frag[6] |= 0x20;
+    Ipv4Packet::new_unchecked(&mut frag[..]).fill_checksum();
+    // Signed, from an address no key covers.
+    let stranger = signed(
+        &AddrPair::V4 {
+            src: Ipv4Addr::new(198, 51, 100, 7),
+            dst: Ipv4Addr::new(198, 51, 100, 8),
+        },
+        b"whatever",
+    );
+    let frames: Vec<(Vec<u8>, u32)> = vec![
+        cut,
+        (frag.clone(), frag.len() as u32),
+        (stranger.clone(), stranger.len() as u32),
+    ];
+    let path = dir.path("u.pcap");
+    write_pcap(&path, LinkType::Raw, &frames);
+    let (records, out) = verify(&path, &[]);
+    let ids: Vec<_> = records[..3]
+        .iter()
+        .map(|r| (r["status"].clone(), r["unchecked"].clone()))
+        .collect();
+    assert_eq!(ids[0], (Value::from("unchecked"), Value::from("snaplen")));
+    assert_eq!(ids[1], (Value::from("unchecked"), Value::from("fragment")));
+    assert_eq!(records[2]["status"], "unchecked");
+    assert!(records[2]["reason"].as_str().unwrap().contains("no key"));
+    assert_eq!(out.status.code(), Some(0), "unchecked is not a failure");
+}
+
+#[test]
+fn ao_in_an_md5_session_is_a_bypass_attempt() {
+    let dir = TempDir::new("ao");
+    let mut ao = vec![29u8, 16, 1, 1];
+    ao.extend([0xa5; 12]);
+    ao.extend([1, 1, 1, 1]);
+    let p = packet(&v4(), &ao, b"UPDATE");
+    let path = dir.path("ao.pcap");
+    write_pcap(&path, LinkType::Raw, &[(p.clone(), p.len() as u32)]);
+    let (records, out) = verify(&path, &[]);
+    assert_eq!(records[0]["status"], "bypass", "{records:?}");
+    assert_eq!(records[0]["verdict"], "accept");
+    assert_eq!(out.status.code(), Some(1));
+    let (records, _) = verify(&path, &["--semantics", "linux-legacy"]);
+    assert_eq!(records[0]["verdict"], "drop:TCP_MD5NOTFOUND");
+    // explain says so for linux, and why.
+    let mut args = vec![
+        "explain".to_owned(),
+        tcpmd5_cli::hex::encode(&p),
+        "--format".into(),
+        "json".into(),
+    ];
+    args.extend(key_args());
+    let out = Command::new(BIN).args(&args).output().unwrap();
+    let e: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(e["verdicts"]["linux"]["md5_bypassed"], true);
+    assert!(
+        e["verdicts"]["linux"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("MD5 check is bypassed")
+    );
+    assert_eq!(
+        e["verdicts"]["linux-ao"]["verdict"],
+        "drop:TCP_AOUNEXPECTED"
+    );
+    assert_eq!(
+        e["verdicts"]["linux-legacy"]["verdict"],
+        "drop:TCP_MD5NOTFOUND"
+    );
+    assert!(
+        e["agreement"]
+            .as_str()
+            .unwrap()
+            .starts_with("they disagree")
+    );
+}
+
+#[test]
+fn checksum_mismatch_is_a_note_unless_strict() {
+    let dir = TempDir::new("csum");
+    let mut p = signed(&v6(), SECRET.as_bytes());
+    p[40 + 16] ^= 0xff;
+    let path = dir.path("c.pcap");
+    write_pcap(&path, LinkType::Raw, &[(p.clone(), p.len() as u32)]);
+    let (records, out) = verify(&path, &[]);
+    assert_eq!(records[0]["status"], "valid");
+    assert!(
+        records[0]["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("TCP checksum")
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let (records, out) = verify(&path, &["--checksum", "strict"]);
+    assert_eq!(records[0]["verdict"], "drop:TCP_CSUM");
+    assert_eq!(out.status.code(), Some(1));
+    // explain is strict by default.
+    let mut args = vec![
+        "explain".to_owned(),
+        tcpmd5_cli::hex::encode(&p),
+        "--format".into(),
+        "json".into(),
+    ];
+    args.extend(key_args());
+    let e: Value =
+        serde_json::from_slice(&Command::new(BIN).args(&args).output().unwrap().stdout).unwrap();
+    for s in ["rfc2385", "linux-legacy", "linux", "linux-ao"] {
+        assert_eq!(e["verdicts"][s]["verdict"], "drop:TCP_CSUM");
+        assert_eq!(e["verdicts"][s]["counter"], "Tcp:InCsumErrors");
+    }
+}
+
+#[test]
+fn sign_then_verify_and_tcpdump_reads_it() {
+    let dir = TempDir::new("sign");
+    let frames: Vec<(Vec<u8>, u32)> = [
+        packet(&v4(), &[], b"OPEN"),
+        packet(&v6(), &[2, 4, 5, 0xb4], b"KEEPALIVE"),
+    ]
+    .into_iter()
+    .map(|p| {
+        let mut f = link_header(LinkType::Ethernet, &p);
+        f.extend(&p);
+        let n = f.len() as u32;
+        (f, n)
+    })
+    .collect();
+    let input = dir.path("in.pcap");
+    let output = dir.path("out.pcap");
+    write_pcap(&input, LinkType::Ethernet, &frames);
+    let (records, _) = verify(&input, &[]);
+    assert!(
+        records[..2]
+            .iter()
+            .all(|r| r["verdict"] == "drop:TCP_MD5NOTFOUND")
+    );
+    let mut args = vec![
+        "sign".to_owned(),
+        input.display().to_string(),
+        "-o".into(),
+        output.display().to_string(),
+    ];
+    args.extend(key_args());
+    let out = Command::new(BIN).args(&args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (records, out) = verify(&output, &["--checksum", "strict"]);
+    assert!(
+        records[..2].iter().all(|r| r["status"] == "valid"),
+        "{records:?}"
+    );
+    assert_eq!(out.status.code(), Some(0));
+    // tcpdump opens it and, with the secret, finds both digests valid.
+    if let Ok(td) = Command::new("tcpdump")
+        .args(["-nn", "-v", "-M", SECRET, "-r"])
+        .arg(&output)
+        .output()
+    {
+        let text = String::from_utf8_lossy(&td.stdout);
+        assert!(
+            td.status.success(),
+            "{}",
+            String::from_utf8_lossy(&td.stderr)
+        );
+        assert_eq!(text.matches("md5 valid").count(), 2, "{text}");
+    } else {
+        eprintln!("tcpdump not installed: the pcap was checked by tcpmd5 only");
+    }
+    // One hex packet: printed back signed.
+    let hex = tcpmd5_cli::hex::encode(&packet(&v4(), &[], b""));
+    let mut args = vec!["sign".to_owned(), "--hex".into(), hex];
+    args.extend(key_args());
+    let out = Command::new(BIN).args(&args).output().unwrap();
+    let signed_hex = String::from_utf8(out.stdout).unwrap();
+    let mut args = vec![
+        "explain".to_owned(),
+        signed_hex.trim().to_owned(),
+        "--format".into(),
+        "json".into(),
+    ];
+    args.extend(key_args());
+    let e: Value =
+        serde_json::from_slice(&Command::new(BIN).args(&args).output().unwrap().stdout).unwrap();
+    assert_eq!(e["verdicts"]["linux"]["acceptance"], "signed");
+}
+
+/// One line on stderr, naming `what`, exit 2, no panic, nothing on stdout.
+fn bad_input(args: &[&str], what: &str) {
+    let out = run(args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+    assert!(err.contains(what), "{args:?}: {err:?} should name {what:?}");
+    assert!(!err.contains("panicked"));
+}
+
+#[test]
+fn bad_input_is_one_line_and_exit_2() {
+    let dir = TempDir::new("bad");
+    let good = signed(&v4(), SECRET.as_bytes());
+    let path = dir.path("t.pcap");
+    write_pcap(
+        &path,
+        LinkType::Raw,
+        &[
+            (good.clone(), good.len() as u32),
+            (good.clone(), good.len() as u32),
+        ],
+    );
+    let bytes = std::fs::read(&path).unwrap();
+    let truncated = dir.path("truncated.pcap");
+    std::fs::write(&truncated, &bytes[..bytes.len() - 7]).unwrap();
+    let second_record = 24 + 16 + good.len();
+    bad_input(
+        &["verify", truncated.to_str().unwrap()],
+        &format!("truncated.pcap: byte {second_record}: truncated"),
+    );
+    let mut unknown = bytes.clone();
+    unknown[20..24].copy_from_slice(&147u32.to_le_bytes());
+    let unknown_path = dir.path("unknown.pcap");
+    std::fs::write(&unknown_path, &unknown).unwrap();
+    bad_input(
+        &["verify", unknown_path.to_str().unwrap()],
+        "unknown.pcap: byte 0: unsupported link type 147",
+    );
+    let garbage = dir.path("garbage.pcap");
+    std::fs::write(&garbage, b"this is not a capture at all, really").unwrap();
+    bad_input(
+        &["verify", garbage.to_str().unwrap()],
+        "garbage.pcap: byte 0: not a pcap",
+    );
+    let empty = dir.path("empty.pcap");
+    std::fs::write(&empty, b"").unwrap();
+    bad_input(&["verify", empty.to_str().unwrap()], "empty.pcap");
+    bad_input(&["verify", "/nonexistent/x.pcap"], "/nonexistent/x.pcap");
+    bad_input(&["explain", "450"], "odd number of hex digits");
+    bad_input(&["explain", "zz"], "not a hex digit");
+    bad_input(&["explain", "4500", "--key", "10.0.0.1/40=x"], "--key #1");
+    bad_input(&["explain", "4500", "--key", "10.0.0.1"], "SCOPE=SECRET");
+    bad_input(
+        &["explain", "4500", "--key", "10.0.0.1=hex:abc"],
+        "odd number",
+    );
+    bad_input(&["explain", "4500", "--key", "10.0.0.1="], "1 to 80");
+    let keys = dir.path("keys.txt");
+    std::fs::write(&keys, "# peers\n10.0.0.1=ok\n\nnot-an-address=x\n").unwrap();
+    bad_input(
+        &["explain", "4500", "--keys", keys.to_str().unwrap()],
+        "keys.txt:4",
+    );
+    bad_input(
+        &[
+            "explain",
+            "--capture",
+            path.to_str().unwrap(),
+            "--frame",
+            "9",
+        ],
+        "has 2 frames",
+    );
+}
+
+#[test]
+fn secrets_never_appear() {
+    let dir = TempDir::new("secret");
+    let good = signed(&v4(), SECRET.as_bytes());
+    let path = dir.path("s.pcap");
+    write_pcap(&path, LinkType::Raw, &[(good.clone(), good.len() as u32)]);
+    let keys = dir.path("keys.txt");
+    std::fs::write(
+        &keys,
+        format!(
+            "192.0.2.2={SECRET}\n10.0.0.0/8=hex:{}\n",
+            tcpmd5_cli::hex::encode(SECRET.as_bytes())
+        ),
+    )
+    .unwrap();
+    let long = "L".repeat(70) + SECRET;
+    let hexs = tcpmd5_cli::hex::encode(SECRET.as_bytes());
+    let runs: Vec<Vec<String>> = vec![
+        vec![
+            "verify".into(),
+            path.display().to_string(),
+            "--keys".into(),
+            keys.display().to_string(),
+        ],
+        vec![
+            "verify".into(),
+            path.display().to_string(),
+            "--format".into(),
+            "json".into(),
+            "--key".into(),
+            format!("192.0.2.0/24={SECRET}"),
+        ],
+        vec![
+            "explain".into(),
+            tcpmd5_cli::hex::encode(&good),
+            "--key".into(),
+            format!("192.0.2.2={SECRET}"),
+        ],
+        vec![
+            "explain".into(),
+            tcpmd5_cli::hex::encode(&good),
+            "--format".into(),
+            "json".into(),
+            "--keys".into(),
+            keys.display().to_string(),
+        ],
+        vec![
+            "explain".into(),
+            "45".into(),
+            "--key".into(),
+            format!("192.0.2.2={long}"),
+        ],
+        vec![
+            "explain".into(),
+            "45".into(),
+            "--key".into(),
+            format!("300.0.0.1={SECRET}"),
+        ],
+        vec![
+            "sign".into(),
+            "--hex".into(),
+            tcpmd5_cli::hex::encode(&good),
+            "--key".into(),
+            format!("192.0.2.2={SECRET}"),
+        ],
+    ];
+    for args in runs {
+        let out = Command::new(BIN).args(&args).output().unwrap();
+        for stream in [&out.stdout, &out.stderr] {
+            let text = String::from_utf8_lossy(stream);
+            assert!(
+                !text.contains(SECRET) && !text.contains(&hexs),
+                "{args:?} printed the secret: {text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    let dir = TempDir::new("pipe");
+    let good = signed(&v4(), SECRET.as_bytes());
+    let frames: Vec<(Vec<u8>, u32)> = (0..20_000)
+        .map(|_| (good.clone(), good.len() as u32))
+        .collect();
+    let path = dir.path("big.pcap");
+    write_pcap(&path, LinkType::Raw, &frames);
+    let mut child = Command::new(BIN)
+        .args([
+            "verify",
+            path.to_str().unwrap(),
+            "--key",
+            &format!("192.0.2.2={SECRET}"),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(out.status.code(), Some(0), "{err}");
+}
+
+#[test]
+fn explain_json_follows_its_schema() {
+    let schema: Value = serde_json::from_slice(
+        &std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/explain.schema.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let mut ao = vec![29u8, 16, 1, 1];
+    ao.extend([0xa5; 12]);
+    ao.extend([1, 1, 1, 1]);
+    let packets = [
+        signed(&v4(), SECRET.as_bytes()),
+        signed(&v6(), b"wrong"),
+        packet(&v4(), &ao, b""),
+        packet(
+            &v6(),
+            &[19, 17, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            b"",
+        ),
+        packet(&v4(), &[], b""),
+    ];
+    for p in packets {
+        for state in ["listener", "syn-recv", "time-wait"] {
+            let mut args = vec![
+                "explain".to_owned(),
+                tcpmd5_cli::hex::encode(&p),
+                "--format".into(),
+                "json".into(),
+                "--state".into(),
+                state.into(),
+            ];
+            args.extend(key_args());
+            let out = Command::new(BIN).args(&args).output().unwrap();
+            let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+            let errors: Vec<String> = validator
+                .iter_errors(&v)
+                .map(|e| format!("{e} at {}", e.instance_path()))
+                .collect();
+            assert!(errors.is_empty(), "{errors:?}\n{v}");
+        }
+    }
+    // The schema's verdict ids are exactly the tool's.
+    let ids: Vec<&str> = schema["$defs"]["verdict_id"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let mut want: Vec<String> = vec!["accept".into()];
+    want.extend(
+        tcpmd5::DropReason::ALL
+            .map(|r| tcpmd5_cli::verdict_id::verdict_id(tcpmd5::Verdict::Drop(r))),
+    );
+    want.push(tcpmd5_cli::verdict_id::receiver_verdict_id(
+        tcpmd5::verdict::ReceiverVerdict::AoRequestMismatch,
+    ));
+    assert_eq!(ids, want);
+}
+
+#[test]
+fn human_output_reads_well() {
+    let p = signed(&v4(), b"peer-uses-this");
+    let mut args = vec!["explain".to_owned(), tcpmd5_cli::hex::encode(&p)];
+    args.extend(key_args());
+    let out = Command::new(BIN).args(&args).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    for want in [
+        "1 checksum",
+        "2 options",
+        "kind  19 MD5 signature len 18",
+        "3 key",
+        "192.0.2.0/24 (--key #1)",
+        "MISMATCH",
+        "drop:TCP_MD5FAILURE",
+        "tcp:tcp_hash_md5_mismatch",
+        "TCPMD5Failure",
+        "=> all four semantics agree",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in\n{text}");
+    }
+    let _ = std::io::stdout().flush();
+}
+
+#[test]
+fn explain_a_frame_of_a_capture() {
+    let dir = TempDir::new("frame");
+    let frames: Vec<(Vec<u8>, u32)> = [packet(&v4(), &[], b""), signed(&v6(), b"other")]
+        .into_iter()
+        .map(|p| {
+            let n = p.len() as u32;
+            (p, n)
+        })
+        .collect();
+    let path = dir.path("f.pcap");
+    write_pcap(&path, LinkType::Raw, &frames);
+    let mut args = vec![
+        "explain".to_owned(),
+        "--capture".into(),
+        path.display().to_string(),
+        "--frame".into(),
+        "2".into(),
+        "--format".into(),
+        "json".into(),
+    ];
+    args.extend(key_args());
+    let out = Command::new(BIN).args(&args).output().unwrap();
+    let e: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(e["packet"]["family"], "ipv6");
+    assert_eq!(e["verdicts"]["linux"]["verdict"], "drop:TCP_MD5FAILURE");
+    assert_eq!(e["key"]["chosen"], "[2001:db8::/64]:179 (--key #2)");
+    assert_eq!(e["verdicts"]["linux"]["digest"]["matches"], false);
+}
