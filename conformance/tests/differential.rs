@@ -319,8 +319,12 @@ fn main() -> std::process::ExitCode {
             eprintln!("SKIP differential: {e}");
             None
         }
+        (_, Err(e @ environment::Unavailable::ProbeFailed(_))) => {
+            eprintln!("differential: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
         (_, Err(u)) => {
-            eprintln!("SKIP differential: {}", u.0);
+            eprintln!("SKIP differential: {u}");
             None
         }
     };
