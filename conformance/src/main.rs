@@ -15,7 +15,7 @@ use tcpmd5_conformance::cli::{
 use tcpmd5_conformance::environment::{self, Environment, Unavailable};
 use tcpmd5_conformance::harness::{leftovers, privilege, trace};
 use tcpmd5_conformance::outcome::CaseReport;
-use tcpmd5_conformance::report::{Report, RunResult};
+use tcpmd5_conformance::report::{self, Report, RunResult};
 use tcpmd5_conformance::{cases, runner, stdout};
 
 const NAME: &str = "tcpmd5-conformance";
@@ -36,12 +36,17 @@ fn main() -> ExitCode {
     }
 }
 
-/// The environment, held to `--semantics` if given. Namespaces are set up
-/// first, while the process is single-threaded.
-fn environment(forced: Option<tcpmd5::Semantics>) -> Result<Environment, Unavailable> {
+/// Sets up namespaces (root, or a user namespace of our own), which must
+/// happen while the process is single-threaded; the environment probe
+/// reports a failure as the reason every case is skipped.
+fn init_privilege() {
     if let Err(e) = privilege::init() {
         eprintln!("{NAME}: {e}");
     }
+}
+
+/// The environment, held to `--semantics` if given.
+fn environment(forced: Option<tcpmd5::Semantics>) -> Result<Environment, Unavailable> {
     let mut env = environment::get().clone()?;
     if let Some(s) = forced {
         env.hold_to(s);
@@ -50,19 +55,17 @@ fn environment(forced: Option<tcpmd5::Semantics>) -> Result<Environment, Unavail
 }
 
 fn probe(args: &ProbeArgs) -> ExitCode {
+    init_privilege();
     let env = environment(args.semantics);
-    let text = match (args.format, &env) {
-        (ProbeFormat::Human, _) => Report::header(&env),
-        (ProbeFormat::Json, Ok(env)) => match serde_json::to_string_pretty(env) {
+    let text = match args.format {
+        ProbeFormat::Human => Report::header(&env),
+        ProbeFormat::Json => match report::environment_json(&env) {
             Ok(t) => t,
             Err(e) => {
                 eprintln!("{NAME}: {e}");
                 return ExitCode::from(1);
             }
         },
-        (ProbeFormat::Json, Err(e)) => {
-            serde_json::json!({ "unavailable": e.to_string() }).to_string()
-        }
     };
     trace::close();
     if let Err(e) = stdout::line(text.trim_end()) {
@@ -175,6 +178,8 @@ fn run(args: &RunArgs) -> ExitCode {
             Err(e) => stdout::failed(NAME, &e),
         };
     }
+    init_privilege();
+    // After init: a rootless run's home namespace is part of the baseline.
     let before = if args.check_leftovers {
         match leftovers::Snapshot::take() {
             Ok(s) => Some(s),

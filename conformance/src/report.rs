@@ -97,6 +97,23 @@ enum EnvironmentJson<'a> {
     ProbeFailed { reason: &'a str },
 }
 
+impl<'a> EnvironmentJson<'a> {
+    fn of(env: &'a Result<Environment, Unavailable>) -> EnvironmentJson<'a> {
+        match env {
+            Ok(env) => EnvironmentJson::Available(env),
+            Err(Unavailable::Unsupported(reason)) => EnvironmentJson::Unsupported { reason },
+            Err(Unavailable::ProbeFailed(reason)) => EnvironmentJson::ProbeFailed { reason },
+        }
+    }
+}
+
+/// The report's `environment` object alone, as `probe --format json` prints it.
+pub fn environment_json(
+    env: &Result<Environment, Unavailable>,
+) -> Result<String, serde_json::Error> {
+    serde_json::to_string_pretty(&EnvironmentJson::of(env))
+}
+
 /// The JSON report (its shape is `conformance/report.schema.json`).
 #[derive(Serialize)]
 struct ReportJson<'a> {
@@ -340,11 +357,7 @@ impl Report {
 
     /// Pretty JSON (`conformance/report.schema.json`).
     pub fn json(&self) -> Result<String, serde_json::Error> {
-        let environment = match &self.environment {
-            Ok(env) => EnvironmentJson::Available(env),
-            Err(Unavailable::Unsupported(reason)) => EnvironmentJson::Unsupported { reason },
-            Err(Unavailable::ProbeFailed(reason)) => EnvironmentJson::ProbeFailed { reason },
-        };
+        let environment = EnvironmentJson::of(&self.environment);
         let result = self.result();
         serde_json::to_string_pretty(&ReportJson {
             schema_version: JSON_SCHEMA_VERSION,

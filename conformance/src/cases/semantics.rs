@@ -6,6 +6,7 @@
 use tcpmd5::Family;
 
 use crate::case::Case;
+use crate::environment::SemanticsSource;
 use crate::outcome::Finding;
 
 /// Cases of this area.
@@ -28,10 +29,13 @@ pub fn cases() -> Vec<Case> {
                 vec![]
             } else {
                 vec![format!(
-                    "the kernel does not behave as {} ({}): {}",
+                    "{observed}, not {} (chosen by {})",
                     env.semantics.id(),
-                    env.semantics_reason,
-                    env.semantics_probes.join("; ")
+                    match env.semantics_source {
+                        SemanticsSource::CommandLine => "--semantics",
+                        SemanticsSource::KernelVersion => "the kernel's version",
+                        SemanticsSource::AssumedCurrent => "default: the version is unknown",
+                    }
                 )]
             };
             Finding::compare(
