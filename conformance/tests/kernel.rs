@@ -68,7 +68,12 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    let conclusion = libtest_mimic::run(&args, trials);
+    // libtest-mimic panics on a closed or full stdout; end that quietly.
+    let conclusion =
+        match tcpmd5_conformance::stdout::guard_printer(|| libtest_mimic::run(&args, trials)) {
+            Ok(c) => c,
+            Err(status) => return status,
+        };
     if args.list || args.filter.is_some() || conclusion.has_failed() {
         return conclusion.exit_code();
     }
