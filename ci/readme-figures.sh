@@ -2,6 +2,7 @@
 # Regenerates the README's generated regions (between
 # `<!-- generated:NAME -->` and `<!-- end:NAME -->`) from the built binary:
 #   usage   the output of `tcpmd5-conformance -h`
+#   vectors how many vectors each group of vectors/ holds
 #   legacy  how many cases fail, by area, when this kernel is held to the
 #           pre-6.7 parser (`--semantics linux-legacy`); needs root or
 #           unprivileged user namespaces, and names the kernel it ran on
@@ -33,7 +34,16 @@ env = report["environment"]
 failed = [c for c in report["cases"] if c["status"] == "fail"]
 by_area = collections.Counter(c["area"] for c in failed)
 areas = ", ".join(f"{a} {n}" for a, n in sorted(by_area.items(), key=lambda x: (-x[1], x[0])))
+def count(pattern):
+    return sum(len(json.loads(p.read_text())["vectors"]) for p in sorted(pathlib.Path("vectors").glob(pattern)))
+
+digest, kernel = count("digest/*.json"), count("digest/kernel-*.json")
 regions = {
+    "vectors": (
+        f"`vectors/` holds {digest} digest vectors ({kernel} signed by the live kernel, captured\n"
+        f"with `tcpmd5-conformance capture-vectors`), {count('options/*.json')} option-layout vectors, "
+        f"{count('keys/*.json')}\nkey-table vectors and a JSON Schema."
+    ),
     "usage": f"```\n$ cargo run --release -p tcpmd5-conformance -- -h\n{usage}\n```",
     "legacy": (
         f"Held to the pre-6.7 parser (`--semantics linux-legacy`), this kernel "

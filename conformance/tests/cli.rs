@@ -384,3 +384,32 @@ fn probe_honours_format() {
     let human = run(&["probe"]);
     assert!(!String::from_utf8(human.stdout).unwrap().starts_with('{'));
 }
+
+/// Issue: a failed environment probe was a green run. Starved of file
+/// descriptors, the probe cannot build its lab: that is a harness error
+/// (status 1, every case an error with the cause), never a skip.
+#[test]
+fn broken_probe_is_an_error() {
+    let o = Command::new("prlimit")
+        .args(["--nofile=6:6", BIN])
+        .args(FEW)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_no_panic(&o);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", stderr(&o)));
+    assert!(schema_validator().is_valid(&doc));
+    if doc["environment"]["status"] == "unsupported" {
+        assert!(std::env::var("CI").is_err(), "CI must run the suite: {doc}");
+        eprintln!("SKIP broken_probe_is_an_error: {}", doc["environment"]);
+        return;
+    }
+    assert_eq!(doc["environment"]["status"], "probe-failed", "{doc}");
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(doc["result"], "fail");
+    for c in doc["cases"].as_array().unwrap() {
+        assert_eq!(c["status"], "error", "{c}");
+        assert!(c["reason"].as_str().unwrap().contains("Too many open files"), "{c}");
+    }
+}
