@@ -12,7 +12,7 @@ use tcpmd5::layouts::layout;
 use tcpmd5::{Family, Key, Semantics, Verdict, packet_verdict};
 
 use crate::exchange::{Barrier, exchange};
-use crate::harness::privilege::{self, Privilege};
+use crate::harness::privilege::{self, Privilege, UnsupportedKind};
 use crate::harness::{Lab, sockopt, system};
 use crate::judge::{Observed, observe};
 use crate::listener::Listener;
@@ -204,7 +204,10 @@ fn probe() -> Result<Environment, Unavailable> {
         None => {
             return Err(match privilege::init() {
                 Ok(_) => failed("privilege::init ran after threads were started"),
-                Err(e) => Unavailable::Unsupported(e.to_string()),
+                Err(e) if e.kind == UnsupportedKind::Refused => {
+                    Unavailable::Unsupported(e.to_string())
+                }
+                Err(e) => failed(e),
             });
         }
     };

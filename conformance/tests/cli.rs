@@ -397,8 +397,8 @@ fn broken_probe_is_an_error() {
         .output()
         .unwrap();
     assert_no_panic(&o);
-    let doc: serde_json::Value = serde_json::from_slice(&o.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", stderr(&o)));
+    let doc: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&o)));
     assert!(schema_validator().is_valid(&doc));
     if doc["environment"]["status"] == "unsupported" {
         assert!(std::env::var("CI").is_err(), "CI must run the suite: {doc}");
@@ -410,6 +410,85 @@ fn broken_probe_is_an_error() {
     assert_eq!(doc["result"], "fail");
     for c in doc["cases"].as_array().unwrap() {
         assert_eq!(c["status"], "error", "{c}");
-        assert!(c["reason"].as_str().unwrap().contains("Too many open files"), "{c}");
+        assert!(
+            c["reason"]
+                .as_str()
+                .unwrap()
+                .contains("Too many open files"),
+            "{c}"
+        );
     }
+}
+
+/// Issue: a root run left tracefs mounted for good. Where no tracefs is
+/// mounted (here: a private mount namespace with every tracefs unmounted),
+/// the suite mounts its own, detached at once: the tracepoint witness works
+/// and nothing is mounted afterwards (`--check-leftovers` checks it too).
+#[test]
+fn private_tracefs_leaves_nothing_mounted() {
+    let script = r#"umount -a -t tracefs 2>/dev/null
+"$0" "$@"; rc=$?
+echo "tracefs mounts after: $(grep -c ' - tracefs ' /proc/self/mountinfo)" >&2
+exit $rc"#;
+    let o = Command::new("unshare")
+        .args([
+            "--mount",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            script,
+            BIN,
+        ])
+        .args(FEW)
+        .args(["--format", "json", "--check-leftovers"])
+        .output()
+        .unwrap();
+    if stderr(&o).starts_with("unshare:") {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI runs as root: {}",
+            stderr(&o)
+        );
+        eprintln!(
+            "SKIP private_tracefs_leaves_nothing_mounted: {}",
+            stderr(&o)
+        );
+        return;
+    }
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("tracefs mounts after: 0"),
+        "{}",
+        stderr(&o)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["environment"]["privilege"], "root");
+    assert!(doc["environment"]["tracing_unavailable"].is_null(), "{doc}");
+}
+
+/// Issue: root inside `unshare -Ur` was taken for real root (and could not
+/// `setns` back). Privilege comes from capabilities in the initial user
+/// namespace: there it is rootless, runs, and leaves nothing behind.
+#[test]
+fn root_in_a_user_namespace_is_rootless() {
+    let o = Command::new("unshare")
+        .args(["--user", "--map-root-user", BIN])
+        .args(FEW)
+        .args(["--format", "json", "--check-leftovers"])
+        .output()
+        .unwrap();
+    if stderr(&o).starts_with("unshare:") {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI runs as root: {}",
+            stderr(&o)
+        );
+        eprintln!("SKIP root_in_a_user_namespace_is_rootless: {}", stderr(&o));
+        return;
+    }
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("leftover"), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["environment"]["privilege"], "rootless");
 }

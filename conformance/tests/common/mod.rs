@@ -39,9 +39,13 @@ pub fn trials(
                 test();
                 Ok(())
             }),
-            Err(e) => {
+            Err(e) if e.kind == privilege::UnsupportedKind::Refused => {
                 eprintln!("SKIP {name}: {e}");
                 libtest_mimic::Trial::test(name, || Ok(())).with_ignored_flag(true)
+            }
+            Err(e) => {
+                let why = e.to_string();
+                libtest_mimic::Trial::test(name, move || Err(why.into()))
             }
         })
         .collect()
