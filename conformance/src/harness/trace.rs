@@ -229,7 +229,7 @@ impl TraceSession {
         let mut guard = shared();
         let state = guard.get_or_insert_with(Shared::create);
         let shared = state.as_mut().map_err(|e| e.clone())?;
-        // Events of an earlier namespace with a reused cookie are not ours.
+        // Events already in the pipe predate this session: not ours.
         shared.drain()?;
         shared.by_cookie.insert(net_cookie, Vec::new());
         Ok(TraceSession {
