@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::fs::{self, File};
-use std::io::Read;
+use std::io::{Read, Write as _};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, Once};
@@ -177,7 +177,12 @@ fn remove_instance(dir: &Path, events: &[&str]) {
         let _ = fs::write(dir.join("events/tcp").join(name).join("enable"), "0");
     }
     if let Err(e) = fs::remove_dir(dir) {
-        eprintln!("tcpmd5 harness: rmdir {}: {e}", dir.display());
+        // Not eprintln!: this also runs at exit, where a panic would abort.
+        let _ = writeln!(
+            std::io::stderr(),
+            "tcpmd5 harness: rmdir {}: {e}",
+            dir.display()
+        );
     }
 }
 
