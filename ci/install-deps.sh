@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
-# System packages the project needs beyond Rust and gcc: tcpdump (the
-# independent digest check of vectors/). Installed only when missing.
+# System packages the project needs beyond Rust and gcc, installed only when
+# missing: tcpdump (the independent digest check of vectors/), and the
+# util-linux/passwd tools the conformance tests and ci/rootless.sh use
+# (unshare, prlimit, setpriv, runuser, useradd).
 set -euo pipefail
-if ! command -v tcpdump >/dev/null 2>&1; then
+missing=()
+command -v tcpdump >/dev/null 2>&1 || missing+=(tcpdump)
+for tool in unshare prlimit setpriv runuser; do
+    command -v "$tool" >/dev/null 2>&1 || missing+=(util-linux)
+done
+command -v useradd >/dev/null 2>&1 || missing+=(passwd)
+if [ ${#missing[@]} -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq tcpdump >/dev/null
+    apt-get install -y -qq $(printf '%s\n' "${missing[@]}" | sort -u) >/dev/null
 fi
 tcpdump --version 2>&1 | head -n 1
