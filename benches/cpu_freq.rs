@@ -46,7 +46,7 @@ fn proc_mhz() -> Option<f64> {
     line.split(':').nth(1)?.trim().parse().ok()
 }
 
-fn main() {
+fn main() -> std::process::ExitCode {
     // Criterion passes --bench and filters; ignore them.
     let iters = 50_000_000u64;
     add_chain(iters / 10); // warm up, let the clock ramp
@@ -60,8 +60,19 @@ fn main() {
     }
     // The fastest run is the least disturbed by other tenants.
     let mhz = (iters * 10) as f64 / best / 1e6;
-    println!("cpu_mhz_measured {mhz:.0}");
+    let mut text = format!("cpu_mhz_measured {mhz:.0}\n");
     if let Some(p) = proc_mhz() {
-        println!("cpu_mhz_proc {p:.0}");
+        text.push_str(&format!("cpu_mhz_proc {p:.0}\n"));
+    }
+    // A closed stdout (`| head -1`) ends quietly with 141 (128 + SIGPIPE), a
+    // full one with a message and 1; `println!` would panic.
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::ExitCode::from(141),
+        Err(e) => {
+            eprintln!("cpu_freq: write error: {e}");
+            std::process::ExitCode::FAILURE
+        }
     }
 }

@@ -18,7 +18,7 @@ use std::hint::black_box;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group};
 use md5::{Digest as _, Md5};
 use tcpmd5::sign::{sign_packet_into, sign_segment_in_place};
 use tcpmd5::wire::TcpFlags;
@@ -234,4 +234,91 @@ criterion_group! {
     config = criterion();
     targets = bench_digest, bench_packet
 }
-criterion_main!(benches);
+/// `criterion_main!`, except that criterion's output reaches stdout through
+/// a pipe: criterion prints with `println!`, which panics on a closed or full
+/// stdout (`--list | head -1`, `> /dev/full`) and then aborts in a
+/// destructor. A relay thread copies the pipe to the real stdout and, once
+/// that fails, only drains it; the program then ends like any failed write
+/// (quietly with 141 on a closed pipe, one line and 1 otherwise).
+fn main() -> std::process::ExitCode {
+    let relay = match stdout_relay::start() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("digest: cannot relay stdout: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    match relay.finish() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::ExitCode::from(141),
+        Err(e) => {
+            eprintln!("digest: write error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+#[allow(unsafe_code)]
+mod stdout_relay {
+    use std::fs::File;
+    use std::io::{self, Read, Write};
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::thread::JoinHandle;
+
+    /// The relay thread; [`Relay::finish`] ends it.
+    pub(super) struct Relay(JoinHandle<io::Result<()>>);
+
+    fn dup2(from: &impl AsRawFd, to: i32) -> io::Result<()> {
+        // SAFETY: both are open descriptors; dup2 only replaces `to`.
+        if unsafe { libc::dup2(from.as_raw_fd(), to) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// Points fd 1 at a pipe and starts copying it to the real stdout.
+    pub(super) fn start() -> io::Result<Relay> {
+        // SAFETY: dup has no preconditions; a non-negative result is a new
+        // descriptor that nothing else owns.
+        let real = unsafe { libc::dup(1) };
+        if real < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `real` was just returned by dup and is owned here only.
+        let mut real = File::from(unsafe { OwnedFd::from_raw_fd(real) });
+        let (mut reader, writer) = io::pipe()?;
+        dup2(&writer, 1)?;
+        drop(writer);
+        Ok(Relay(std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            let mut failed = None;
+            loop {
+                let n = match reader.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                };
+                if failed.is_none()
+                    && let Err(e) = real.write_all(buf.get(..n).unwrap_or_default())
+                {
+                    failed = Some(e);
+                }
+            }
+            failed.map_or(Ok(()), Err)
+        })))
+    }
+
+    impl Relay {
+        /// Closes the pipe (fd 1 becomes /dev/null) and waits for the copy.
+        pub(super) fn finish(self) -> io::Result<()> {
+            io::stdout().flush()?;
+            dup2(&File::options().write(true).open("/dev/null")?, 1)?;
+            self.0
+                .join()
+                .map_err(|_| io::Error::other("the stdout relay panicked"))?
+        }
+    }
+}

@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
-# System packages the project needs beyond Rust and gcc: tcpdump (the
-# independent digest check of vectors/ and of the tcpmd5 tool's captures) and
-# iproute2 (the tool's live capture test). Installed only when missing.
+# System packages the project needs beyond Rust and gcc, installed only when
+# missing: tcpdump (the independent digest check of vectors/ and of the
+# tcpmd5 tool's captures), iproute2 (the tool's live capture test), and the
+# util-linux/passwd tools the conformance tests and ci/rootless.sh use
+# (unshare, prlimit, setpriv, runuser, useradd).
 set -euo pipefail
-if ! command -v tcpdump >/dev/null 2>&1 || ! command -v ip >/dev/null 2>&1; then
+missing=()
+command -v tcpdump >/dev/null 2>&1 || missing+=(tcpdump)
+command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+for tool in unshare prlimit setpriv runuser; do
+    command -v "$tool" >/dev/null 2>&1 || missing+=(util-linux)
+done
+command -v useradd >/dev/null 2>&1 || missing+=(passwd)
+if [ ${#missing[@]} -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq tcpdump iproute2 >/dev/null
+    apt-get install -y -qq $(printf '%s\n' "${missing[@]}" | sort -u) >/dev/null
 fi
 tcpdump --version 2>&1 | head -n 1

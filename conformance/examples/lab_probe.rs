@@ -1,6 +1,7 @@
 //! Probes the environment: privilege, MD5 support, lab set-up time, tracing.
 //! Single-threaded, so it also exercises the rootless (user namespace) path.
 
+use std::fmt::Write as _;
 use std::net::{SocketAddr, TcpListener};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -20,9 +21,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!("kernel {}", system::kernel_release());
-    println!("privilege {privilege:?}");
-    println!("md5 supported: {:?}", sockopt::md5_supported());
+    let mut out = String::new();
+    let _ = writeln!(out, "kernel {}", system::kernel_release());
+    let _ = writeln!(out, "privilege {privilege:?}");
+    let _ = writeln!(out, "md5 supported: {:?}", sockopt::md5_supported());
     let labs = 20;
     let mut times = Vec::new();
     let mut drops = Vec::new();
@@ -31,12 +33,14 @@ fn main() -> ExitCode {
             Ok(mut lab) => {
                 times.push(lab.setup_time());
                 if times.len() == 1 {
-                    println!(
+                    let _ = writeln!(
+                        out,
                         "trace: {}",
                         lab.trace_unavailable_reason().unwrap_or("available")
                     );
                     for family in Family::ALL {
-                        println!("{family} handshake: {:?}", handshake(&mut lab, family));
+                        let _ =
+                            writeln!(out, "{family} handshake: {:?}", handshake(&mut lab, family));
                     }
                 }
                 let t = std::time::Instant::now();
@@ -49,16 +53,20 @@ fn main() -> ExitCode {
             }
         }
     }
-    summary("Lab::new", &mut times);
-    summary("drop(Lab)", &mut drops);
-    ExitCode::SUCCESS
+    summary(&mut out, "Lab::new", &mut times);
+    summary(&mut out, "drop(Lab)", &mut drops);
+    match tcpmd5_conformance::stdout::write(&out) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => tcpmd5_conformance::stdout::failed("lab_probe", &e),
+    }
 }
 
-fn summary(what: &str, times: &mut [std::time::Duration]) {
+fn summary(out: &mut String, what: &str, times: &mut [std::time::Duration]) {
     times.sort();
     if let (Some(min), Some(max)) = (times.first(), times.last()) {
         let median = times.get(times.len() / 2).copied().unwrap_or_default();
-        println!(
+        let _ = writeln!(
+            out,
             "{what} x{}: min {min:?} median {median:?} max {max:?}",
             times.len()
         );

@@ -1,6 +1,9 @@
 //! What the running kernel is and can do, and which `Semantics` of the
-//! reference model applies to it: decided from its behaviour on probe
-//! segments, cross-checked against its version.
+//! reference model it is held to: the one its version and `CONFIG_TCP_AO`
+//! imply (or `--semantics`). The semantics its behaviour on probe segments
+//! fits is recorded as evidence, and the `semantics/probes` case fails when
+//! the two disagree: a kernel that regressed to another parser never passes
+//! by being judged against its own behaviour.
 
 use std::sync::OnceLock;
 
@@ -9,7 +12,7 @@ use tcpmd5::{Family, Key, Semantics, Verdict, packet_verdict};
 use tcpmd5_testkit::layouts::layout;
 
 use crate::exchange::{Barrier, exchange};
-use crate::harness::privilege::{self, Privilege};
+use crate::harness::privilege::{self, Privilege, UnsupportedKind};
 use crate::harness::{Lab, sockopt, system};
 use crate::judge::{Observed, observe};
 use crate::listener::Listener;
@@ -21,6 +24,7 @@ pub struct Environment {
     /// `uname -r`.
     pub kernel_release: String,
     /// (major, minor) parsed from the release.
+    #[serde(skip)]
     pub kernel_version: Option<(u32, u32)>,
     /// How the suite gets its namespaces (`root` or `rootless`).
     pub privilege: String,
@@ -28,27 +32,74 @@ pub struct Environment {
     pub ipv6: bool,
     /// Whether the kernel was built with `CONFIG_TCP_AO` (TCP_AO_ADD_KEY exists).
     pub tcp_ao: bool,
-    /// Whether VRF devices can exist (`CONFIG_NET_VRF`), as far as known.
+    /// Whether VRF devices can exist (`CONFIG_NET_VRF`); `None` when unknown.
     pub vrf: Option<bool>,
     /// `None` when the tcp:tcp_hash_* tracepoints can be read; else why not.
     pub tracing_unavailable: Option<String>,
-    /// The semantics the kernel's behaviour matches.
+    /// The semantics every case is judged against.
     #[serde(serialize_with = "semantics_id")]
     pub semantics: Semantics,
-    /// The semantics its version implies.
+    /// Where [`Environment::semantics`] comes from.
+    pub semantics_source: SemanticsSource,
+    /// Why that semantics, in a sentence.
+    pub semantics_reason: String,
+    /// The semantics the kernel's version and configuration imply.
     #[serde(serialize_with = "semantics_id")]
-    pub semantics_by_version: Semantics,
-    /// How the semantics was decided.
-    pub semantics_evidence: Vec<String>,
+    pub implied_semantics: Semantics,
+    /// The semantics whose predictions match what the kernel did with the
+    /// probe segments (the `semantics/probes` case holds this against
+    /// [`Environment::semantics`]).
+    #[serde(serialize_with = "semantics_ids")]
+    pub observed_semantics: Vec<Semantics>,
+    /// Each probe segment and what the kernel did with it.
+    pub semantics_probes: Vec<String>,
+}
+
+/// Where the semantics a run holds the kernel to comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SemanticsSource {
+    /// The kernel's version and `CONFIG_TCP_AO`.
+    KernelVersion,
+    /// The release could not be parsed: the current parser is assumed.
+    AssumedCurrent,
+    /// `--semantics` on the command line.
+    CommandLine,
+}
+
+impl Environment {
+    /// Holds the kernel to `semantics` instead of the implied one (`--semantics`).
+    pub fn hold_to(&mut self, semantics: Semantics) {
+        self.semantics_reason = format!(
+            "--semantics {}: the kernel is held to that model instead of {}, which its version implies",
+            semantics.id(),
+            self.implied_semantics.id()
+        );
+        self.semantics = semantics;
+        self.semantics_source = SemanticsSource::CommandLine;
+    }
 }
 
 fn semantics_id<S: serde::Serializer>(s: &Semantics, ser: S) -> Result<S::Ok, S::Error> {
     ser.serialize_str(s.id())
 }
 
-/// Why no case can run here (every case is then skipped with this reason).
-#[derive(Debug, Clone)]
-pub struct Unavailable(pub String);
+fn semantics_ids<S: serde::Serializer>(s: &[Semantics], ser: S) -> Result<S::Ok, S::Error> {
+    ser.collect_seq(s.iter().map(|s| s.id()))
+}
+
+/// Why no case can run here.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unavailable {
+    /// A real absence of support (no `CONFIG_TCP_MD5SIG`, no privilege for
+    /// namespaces at all): every case is skipped with this reason.
+    #[error("{0}")]
+    Unsupported(String),
+    /// The harness failed while probing (no lab namespace, barrier lost,
+    /// listener not created): every case is an error with this cause.
+    #[error("environment probe failed: {0}")]
+    ProbeFailed(String),
+}
 
 static ENVIRONMENT: OnceLock<Result<Environment, Unavailable>> = OnceLock::new();
 
@@ -109,15 +160,55 @@ const PROBE_LAYOUTS: [&str; 3] = [
     "md5_len17_leading_nops",
 ];
 
+fn failed(why: impl std::fmt::Display) -> Unavailable {
+    Unavailable::ProbeFailed(why.to_string())
+}
+
+/// The semantics the kernel's version and configuration imply, and why.
+fn implied(
+    release: &str,
+    version: Option<(u32, u32)>,
+    tcp_ao: bool,
+) -> (Semantics, SemanticsSource, String) {
+    let ao = if tcp_ao {
+        "CONFIG_TCP_AO=y (TCP_AO_ADD_KEY exists)"
+    } else {
+        "CONFIG_TCP_AO not set (TCP_AO_ADD_KEY: ENOPROTOOPT)"
+    };
+    match version {
+        Some((major, minor)) => {
+            let s = Semantics::for_linux_version(major, minor, tcp_ao);
+            let parser = if (major, minor) >= (6, 7) {
+                "6.7 and later parse with tcp_do_parse_auth_options"
+            } else {
+                "before 6.7 the kernel parses with tcp_parse_md5sig_option"
+            };
+            (
+                s,
+                SemanticsSource::KernelVersion,
+                format!("kernel {major}.{minor}: {parser}; {ao}"),
+            )
+        }
+        None => (
+            Semantics::Linux { tcp_ao },
+            SemanticsSource::AssumedCurrent,
+            format!("release {release:?} has no major.minor: the current parser is assumed; {ao}"),
+        ),
+    }
+}
+
 fn probe() -> Result<Environment, Unavailable> {
     let privilege = match privilege::current() {
         Some(Privilege::Root) => "root",
         Some(Privilege::Rootless) => "rootless",
         None => {
-            return Err(Unavailable(match privilege::init() {
-                Ok(_) => "privilege::init ran late".to_owned(),
-                Err(e) => e.to_string(),
-            }));
+            return Err(match privilege::init() {
+                Ok(_) => failed("privilege::init ran after threads were started"),
+                Err(e) if e.kind == UnsupportedKind::Refused => {
+                    Unavailable::Unsupported(e.to_string())
+                }
+                Err(e) => failed(e),
+            });
         }
     };
     let kernel_release = system::kernel_release();
@@ -125,33 +216,32 @@ fn probe() -> Result<Environment, Unavailable> {
     match sockopt::md5_supported() {
         Ok(true) => {}
         Ok(false) => {
-            return Err(Unavailable(
+            return Err(Unavailable::Unsupported(
                 "the kernel lacks CONFIG_TCP_MD5SIG (TCP_MD5SIG: ENOPROTOOPT)".to_owned(),
             ));
         }
-        Err(e) => return Err(Unavailable(format!("TCP_MD5SIG probe failed: {e}"))),
+        Err(e) => return Err(failed(format!("TCP_MD5SIG probe: {e}"))),
     }
     let tcp_ao = probe_tcp_ao();
-    let semantics_by_version = match kernel_version {
-        Some((major, minor)) => Semantics::for_linux_version(major, minor, tcp_ao),
-        None => Semantics::Linux { tcp_ao },
-    };
+    let (implied_semantics, semantics_source, semantics_reason) =
+        implied(&kernel_release, kernel_version, tcp_ao);
     let ipv6 = std::path::Path::new("/proc/sys/net/ipv6").exists();
-    let mut lab =
-        Lab::new().map_err(|e| Unavailable(format!("cannot build a lab namespace: {e}")))?;
+    let mut lab = Lab::new().map_err(|e| failed(format!("cannot build a lab namespace: {e}")))?;
     let tracing_unavailable = lab.trace_unavailable_reason().map(str::to_owned);
-    let mut barrier =
-        Barrier::open(&lab).map_err(|e| Unavailable(format!("barrier listener: {e}")))?;
-    let mut listener = Listener::open(&lab, Family::V4, 179, false).map_err(Unavailable)?;
+    let mut barrier = Barrier::open(&lab).map_err(|e| failed(format!("barrier listener: {e}")))?;
+    let mut listener = Listener::open(&lab, Family::V4, 179, false)
+        .map_err(|e| failed(format!("probe listener: {e}")))?;
     let key = Key::from_array(b"tcpmd5-probe");
     let peer = lab.peer_addr(Family::V4);
-    listener.add_key(peer, &key).map_err(Unavailable)?;
+    listener
+        .add_key(peer, &key)
+        .map_err(|e| failed(format!("probe listener key: {e}")))?;
 
     // Which semantics predict every probe's observed verdict?
-    let mut candidates: Vec<Semantics> = Semantics::ALL.to_vec();
-    let mut evidence = Vec::new();
+    let mut observed_semantics: Vec<Semantics> = Semantics::ALL.to_vec();
+    let mut semantics_probes = Vec::new();
     for (i, name) in PROBE_LAYOUTS.iter().enumerate() {
-        let l = layout(name).ok_or_else(|| Unavailable(format!("no layout {name}")))?;
+        let l = layout(name).ok_or_else(|| failed(format!("no layout {name}")))?;
         let mut spec = SegmentSpec::syn(
             peer,
             lab.kernel_addr(Family::V4),
@@ -161,23 +251,24 @@ fn probe() -> Result<Environment, Unavailable> {
         );
         spec.tcp.options = l.area.clone();
         spec.signing = Signing::Key(key.clone());
-        let obs = exchange(&mut lab, &mut barrier, &spec).map_err(Unavailable)?;
+        let obs = exchange(&mut lab, &mut barrier, &spec)
+            .map_err(|e| failed(format!("probe {name}: {e}")))?;
         if !obs.barrier_seen {
-            return Err(Unavailable(
-                "probe barrier lost: cannot observe the kernel".to_owned(),
-            ));
+            return Err(failed(format!(
+                "probe {name}: barrier lost, the kernel's verdict cannot be observed"
+            )));
         }
         let observed = observe(&obs, spec.tcp.seq.wrapping_add(1));
         let packet = spec.packet();
-        candidates.retain(|s| {
+        observed_semantics.retain(|s| {
             let predicted = packet_verdict(&packet, &listener.model, 0, *s);
             matches!(
                 (predicted, &observed),
                 (Ok(Verdict::Accept(_)), Observed::Accepted)
             ) || matches!((predicted, &observed), (Ok(Verdict::Drop(r)), Observed::Dropped(o)) if r == *o)
         });
-        evidence.push(format!(
-            "signed SYN with layout {name}: kernel {}",
+        semantics_probes.push(format!(
+            "signed SYN with layout {name}: the kernel {}",
             match observed {
                 Observed::Accepted => "accepted it".to_owned(),
                 Observed::Dropped(r) => format!("dropped it ({r})"),
@@ -185,47 +276,6 @@ fn probe() -> Result<Environment, Unavailable> {
             }
         ));
     }
-    let semantics = match candidates.as_slice() {
-        [one] => {
-            evidence.push(format!(
-                "only {} predicts all {} probes",
-                one.id(),
-                PROBE_LAYOUTS.len()
-            ));
-            *one
-        }
-        [] => {
-            evidence.push(format!(
-                "no semantics predicts every probe: using {} from the version",
-                semantics_by_version.id()
-            ));
-            semantics_by_version
-        }
-        many => {
-            let pick = if many.contains(&semantics_by_version) {
-                semantics_by_version
-            } else {
-                many.first().copied().unwrap_or(semantics_by_version)
-            };
-            evidence.push(format!(
-                "probes fit {:?}; the version picks {}",
-                many.iter().map(|s| s.id()).collect::<Vec<_>>(),
-                pick.id()
-            ));
-            pick
-        }
-    };
-    evidence.push(if semantics == semantics_by_version {
-        format!(
-            "agrees with kernel {kernel_release} (CONFIG_TCP_AO {})",
-            if tcp_ao { "y" } else { "n" }
-        )
-    } else {
-        format!(
-            "DISAGREES with kernel {kernel_release}, which by version would be {}",
-            semantics_by_version.id()
-        )
-    });
     drop(listener);
     drop(barrier);
     drop(lab);
@@ -237,8 +287,11 @@ fn probe() -> Result<Environment, Unavailable> {
         tcp_ao,
         vrf: probe_vrf(),
         tracing_unavailable,
-        semantics,
-        semantics_by_version,
-        semantics_evidence: evidence,
+        semantics: implied_semantics,
+        semantics_source,
+        semantics_reason,
+        implied_semantics,
+        observed_semantics,
+        semantics_probes,
     })
 }

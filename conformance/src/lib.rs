@@ -8,6 +8,7 @@
 
 pub mod case;
 pub mod cases;
+pub mod cli;
 pub mod environment;
 pub mod exchange;
 pub mod expected;
@@ -19,4 +20,5 @@ pub mod peer;
 pub mod report;
 pub mod runner;
 pub mod segment;
+pub mod stdout;
 pub mod vector_capture;

@@ -1,174 +1,127 @@
 //! `tcpmd5-conformance`: runs every case against the running kernel and
-//! prints a report. Exit status 1 on any failure or error, 2 on bad usage.
+//! prints a report. Exit status as kselftest: 0 pass, 1 failure or error,
+//! 2 usage error, 4 nothing ran (see `--help`).
 
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
-use std::time::Instant;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
-use tcpmd5_conformance::harness::{leftovers, privilege};
-use tcpmd5_conformance::report::Report;
-use tcpmd5_conformance::{cases, environment, runner};
+use clap::Parser;
+use tcpmd5_conformance::cli::{
+    CaptureArgs, Cli, Command, Format, ProbeArgs, ProbeFormat, RunArgs, USAGE_ERROR,
+};
+use tcpmd5_conformance::environment::{self, Environment, Unavailable};
+use tcpmd5_conformance::harness::{leftovers, privilege, trace};
+use tcpmd5_conformance::outcome::CaseReport;
+use tcpmd5_conformance::report::{self, Report, RunResult};
+use tcpmd5_conformance::{cases, runner, stdout};
 
-const USAGE: &str = "usage: tcpmd5-conformance [--format human|json|ktap] [--filter TEXT]... [--jobs N] [--list] [--semantics ID] [--check-leftovers]
-       tcpmd5-conformance probe
-       tcpmd5-conformance capture-vectors [DIR]
-
-Runs the conformance cases of the TCP MD5 Signature Option (RFC 2385) against
-this machine's kernel, each in its own network namespace, and reports every
-case's expected (reference model) and observed (kernel) verdict.
-
-  --format F         human (default), json or ktap
-  --filter TEXT      only cases whose id contains TEXT (repeatable)
-  --jobs N           parallel cases (default: 2 per CPU)
-  --list             list the case ids and exit
-  --semantics ID     hold the kernel to this model instead of the probed one
-                     (rfc2385, linux-legacy, linux, linux-ao): shows what
-                     differs between kernels, and that the suite can fail
-  --check-leftovers  fail if namespaces, fds, threads or trace instances remain
-  probe              print the probed environment (kernel, semantics) and exit
-  capture-vectors    capture kernel-signed digest vectors into DIR (default
-                     vectors/), verify them with the reference library, and
-                     replay the key-table vectors on live sockets";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
-    Human,
-    Json,
-    Ktap,
-}
-
-#[derive(Debug)]
-struct Args {
-    format: Format,
-    filters: Vec<String>,
-    jobs: usize,
-    list: bool,
-    probe_only: bool,
-    check_leftovers: bool,
-    semantics: Option<tcpmd5::Semantics>,
-    capture_dir: Option<std::path::PathBuf>,
-}
-
-fn parse_args() -> Result<Args, String> {
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut args = Args {
-        format: Format::Human,
-        filters: Vec::new(),
-        jobs: cpus * 2,
-        list: false,
-        probe_only: false,
-        check_leftovers: false,
-        semantics: None,
-        capture_dir: None,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--format" => {
-                args.format = match it.next().as_deref() {
-                    Some("human") => Format::Human,
-                    Some("json") => Format::Json,
-                    Some("ktap") => Format::Ktap,
-                    other => return Err(format!("unknown format {other:?}")),
-                }
-            }
-            "--filter" => args
-                .filters
-                .push(it.next().ok_or("--filter needs a value")?),
-            "--jobs" => {
-                args.jobs = it
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .filter(|n| *n > 0)
-                    .ok_or("--jobs needs a positive number")?
-            }
-            "--list" => args.list = true,
-            "--semantics" => {
-                let id = it.next().unwrap_or_default();
-                args.semantics = Some(
-                    tcpmd5::Semantics::from_id(&id).ok_or(format!("unknown semantics {id:?}"))?,
-                );
-            }
-            "--check-leftovers" => args.check_leftovers = true,
-            "probe" => args.probe_only = true,
-            "capture-vectors" => {
-                args.capture_dir = Some(it.next().unwrap_or_else(|| "vectors".to_owned()).into());
-            }
-            "-h" | "--help" => return Err(String::new()),
-            other => return Err(format!("unknown argument {other:?}")),
-        }
-    }
-    Ok(args)
-}
+const NAME: &str = "tcpmd5-conformance";
 
 fn main() -> ExitCode {
-    // Namespaces first, while the process has one thread.
-    let privilege = privilege::init();
-    let args = match parse_args() {
-        Ok(a) => a,
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
         Err(e) => {
-            if !e.is_empty() {
-                eprintln!("tcpmd5-conformance: {e}");
-            }
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
+            // Help and version go to stdout with status 0, errors to stderr with 2.
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(USAGE_ERROR));
         }
     };
-    if let Some(dir) = &args.capture_dir {
-        return match tcpmd5_conformance::vector_capture::capture(dir) {
-            Ok(summary) => {
-                println!("{summary}");
-                let bad = !summary.missing.is_empty()
-                    || !summary.disagreements.is_empty()
-                    || !summary.key_request_mismatches.is_empty();
-                if bad {
-                    ExitCode::from(1)
-                } else {
-                    ExitCode::SUCCESS
-                }
-            }
+    match cli.command {
+        Some(Command::Probe(args)) => probe(&args),
+        Some(Command::CaptureVectors(args)) => capture(&args),
+        None => run(&cli.run),
+    }
+}
+
+/// Sets up namespaces (root, or a user namespace of our own), which must
+/// happen while the process is single-threaded; the environment probe
+/// reports a failure as the reason every case is skipped.
+fn init_privilege() {
+    if let Err(e) = privilege::init() {
+        eprintln!("{NAME}: {e}");
+    }
+}
+
+/// The environment, held to `--semantics` if given.
+fn environment(forced: Option<tcpmd5::Semantics>) -> Result<Environment, Unavailable> {
+    let mut env = environment::get().clone()?;
+    if let Some(s) = forced {
+        env.hold_to(s);
+    }
+    Ok(env)
+}
+
+fn probe(args: &ProbeArgs) -> ExitCode {
+    init_privilege();
+    let env = environment(args.semantics);
+    let text = match args.format {
+        ProbeFormat::Human => Report::header(&env),
+        ProbeFormat::Json => match report::environment_json(&env) {
+            Ok(t) => t,
             Err(e) => {
-                eprintln!("tcpmd5-conformance: capture-vectors: {e}");
-                ExitCode::from(1)
+                eprintln!("{NAME}: {e}");
+                return ExitCode::from(1);
             }
-        };
-    }
-    let selected = runner::select(cases::all(), &args.filters);
-    if args.list {
-        for c in &selected {
-            println!("{}  {}", c.id, c.summary);
-        }
-        return ExitCode::SUCCESS;
-    }
-    let before = leftovers::Snapshot::take();
-    let started = Instant::now();
-    let env = match (environment::get(), args.semantics) {
-        (Ok(probed), Some(forced)) => {
-            let mut env = probed.clone();
-            env.semantics_evidence.push(format!(
-                "OVERRIDDEN by --semantics {}: the kernel is held to that model",
-                forced.id()
-            ));
-            env.semantics = forced;
-            Ok(env)
-        }
-        (other, _) => other.clone(),
+        },
     };
-    let env = &env;
-    if let Err(e) = &privilege {
-        eprintln!("tcpmd5-conformance: no namespaces: {e}");
+    trace::close();
+    if let Err(e) = stdout::line(text.trim_end()) {
+        return stdout::failed(NAME, &e);
     }
-    if args.probe_only {
-        match env {
-            Ok(env) => println!("{}", serde_json::to_string_pretty(env).unwrap_or_default()),
-            Err(e) => println!("unavailable: {}", e.0),
+    match env {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(Unavailable::Unsupported(_)) => ExitCode::from(RunResult::NothingRan.exit_status()),
+        Err(Unavailable::ProbeFailed(_)) => ExitCode::from(RunResult::Fail.exit_status()),
+    }
+}
+
+fn capture(args: &CaptureArgs) -> ExitCode {
+    let result = tcpmd5_conformance::vector_capture::capture(&args.dir);
+    trace::close();
+    match result {
+        Ok(summary) => {
+            if let Err(e) = stdout::line(&summary.to_string()) {
+                return stdout::failed(NAME, &e);
+            }
+            let bad = !summary.missing.is_empty()
+                || !summary.disagreements.is_empty()
+                || !summary.key_request_mismatches.is_empty();
+            ExitCode::from(u8::from(bad))
         }
-        return ExitCode::SUCCESS;
+        Err(e) => {
+            eprintln!("{NAME}: capture-vectors: {e}");
+            ExitCode::from(1)
+        }
     }
-    let tty = std::io::stderr().is_terminal() && args.format == Format::Human;
-    let progress = |report: &tcpmd5_conformance::outcome::CaseReport, done: usize, total: usize| {
-        if tty {
-            let mut err = std::io::stderr().lock();
+}
+
+/// Progress on stderr: a live line on a terminal, else a line per finished area.
+struct Progress {
+    tty: bool,
+    started: Instant,
+    /// Per area: (cases left, failures and errors so far).
+    left: Mutex<BTreeMap<String, (usize, usize)>>,
+}
+
+impl Progress {
+    fn new(cases: &[tcpmd5_conformance::case::Case], human: bool) -> Progress {
+        let mut left: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+        for c in cases {
+            left.entry(c.area.to_owned()).or_default().0 += 1;
+        }
+        Progress {
+            tty: std::io::stderr().is_terminal() && human,
+            started: Instant::now(),
+            left: Mutex::new(left),
+        }
+    }
+
+    fn case_done(&self, report: &CaseReport, done: usize, total: usize) {
+        let mut err = std::io::stderr().lock();
+        if self.tty {
             let _ = write!(
                 err,
                 "\r\x1b[2K[{done}/{total}] {} {}",
@@ -176,36 +129,118 @@ fn main() -> ExitCode {
                 report.id
             );
             let _ = err.flush();
+            return;
+        }
+        let Ok(mut left) = self.left.lock() else {
+            return;
+        };
+        if let Some((n, bad)) = left.get_mut(&report.area) {
+            *n -= 1;
+            *bad += usize::from(report.outcome.is_failure());
+            if *n == 0 {
+                let _ = writeln!(
+                    err,
+                    "{NAME}: [{done}/{total}, {:.1} s] area {} done{}",
+                    self.started.elapsed().as_secs_f64(),
+                    report.area,
+                    if *bad > 0 {
+                        format!(", {bad} failed")
+                    } else {
+                        String::new()
+                    }
+                );
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if self.tty {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
+
+fn run(args: &RunArgs) -> ExitCode {
+    let selected = match runner::select(cases::all(), &args.suite.filter) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{NAME}: {e} (--list shows the ids)");
+            return ExitCode::from(USAGE_ERROR);
         }
     };
-    let reports = match runner::run_all(&selected, env, args.jobs, &progress) {
+    if args.list {
+        let text: String = selected
+            .iter()
+            .map(|c| format!("{}  {}\n", c.id, c.summary))
+            .collect();
+        return match stdout::write(&text) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => stdout::failed(NAME, &e),
+        };
+    }
+    init_privilege();
+    // After init: a rootless run's home namespace is part of the baseline.
+    let before = if args.check_leftovers {
+        match leftovers::Snapshot::take() {
+            Ok(s) => Some(s),
+            Err(e) => {
+                eprintln!("{NAME}: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    } else {
+        None
+    };
+    let started = Instant::now();
+    let env = environment(args.suite.semantics);
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let jobs = args.suite.jobs.map_or(cpus * 2, usize::from);
+    let progress = Progress::new(&selected, args.suite.format == Format::Human);
+    let reports = runner::run_all(&selected, &env, jobs, &|r, done, total| {
+        progress.case_done(r, done, total)
+    });
+    progress.finish();
+    let reports = match reports {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("tcpmd5-conformance: {e}");
+            eprintln!("{NAME}: {e}");
             return ExitCode::from(1);
         }
     };
-    if tty {
-        eprint!("\r\x1b[2K");
-    }
-    let report = Report::new(env.clone().map_err(|u| u.0), reports, started.elapsed());
-    let text = match args.format {
-        Format::Human => report.human(),
-        Format::Json => report.json(),
-        Format::Ktap => report.ktap(),
+    let report = Report::new(env, reports, started.elapsed());
+    let text = match args.suite.format {
+        Format::Human => Ok(report.human(args.verbose)),
+        Format::Json => report.json().map_err(|e| e.to_string()),
+        Format::Ktap => Ok(report.ktap()),
+        Format::Junit => report.junit().map_err(|e| e.to_string()),
     };
-    println!("{text}");
-    let mut failed = report.failed();
-    if args.check_leftovers {
-        let leaked = leftovers::compare_settled(&before, std::time::Duration::from_secs(2));
-        for l in &leaked {
-            eprintln!("tcpmd5-conformance: leftover: {l}");
+    let text = match text {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("{NAME}: {e}");
+            return ExitCode::from(1);
         }
-        failed |= !leaked.is_empty();
+    };
+    if let Err(e) = stdout::line(text.trim_end()) {
+        return stdout::failed(NAME, &e);
     }
-    if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
+    let mut status = report.result().exit_status();
+    trace::close();
+    if let Some(before) = before {
+        match leftovers::compare_settled(&before, Duration::from_secs(2)) {
+            Ok(leaked) => {
+                for l in &leaked {
+                    eprintln!("{NAME}: leftover: {l}");
+                }
+                if !leaked.is_empty() {
+                    status = 1;
+                }
+            }
+            Err(e) => {
+                eprintln!("{NAME}: {e}");
+                status = 1;
+            }
+        }
     }
+    ExitCode::from(status)
 }

@@ -14,6 +14,7 @@ pub enum Outcome {
     /// The kernel and the model disagree (or the witnesses do).
     Fail(String),
     /// A known, documented kernel divergence (`expected-failures.json`).
+    #[serde(rename = "xfail")]
     ExpectedFail(String),
     /// The case cannot run here; never counted as a pass.
     Skip(String),
@@ -133,31 +134,33 @@ impl Finding {
     }
 }
 
-/// A case's result as reported.
+/// A case's result as reported (one entry of the JSON report's `cases`).
 #[derive(Debug, Clone, Serialize)]
 pub struct CaseReport {
     /// Case id.
     pub id: String,
     /// Area.
     pub area: String,
-    /// Family, if the case is per family.
-    pub family: Option<String>,
+    /// Family: `ipv4` or `ipv6` (the socket's family for mixed cases).
+    pub family: String,
     /// What the case checks.
     pub summary: String,
-    /// Outcome.
+    /// Outcome (`status`, and `reason` unless it passed).
     #[serde(flatten)]
     pub outcome: Outcome,
     /// Expected (model).
     pub expected: String,
     /// Observed (kernel).
     pub observed: String,
-    /// Details.
+    /// The evidence behind the observed verdict (counters, tracepoints,
+    /// replies, digests checked), one item per line.
     pub notes: Vec<String>,
     /// Wall time of the case, namespace setup and teardown included.
-    #[serde(serialize_with = "millis")]
+    #[serde(rename = "duration_ms", serialize_with = "millis")]
     pub duration: Duration,
 }
 
-fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+/// A duration as fractional milliseconds.
+pub fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(d.as_secs_f64() * 1000.0)
 }

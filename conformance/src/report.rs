@@ -1,4 +1,5 @@
-//! The run's report: human text, JSON, or KTAP for kernel CI systems.
+//! The run's report: human text, JSON (`conformance/report.schema.json`),
+//! KTAP for kernel CI systems, or JUnit XML.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -6,8 +7,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::environment::Environment;
-use crate::outcome::{CaseReport, Outcome};
+use crate::environment::{Environment, Unavailable};
+use crate::outcome::{CaseReport, Outcome, millis};
 
 /// Counts of outcomes.
 #[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
@@ -25,7 +26,8 @@ pub struct Counts {
 }
 
 impl Counts {
-    fn add(&mut self, o: &Outcome) {
+    /// Counts `o`.
+    pub fn add(&mut self, o: &Outcome) {
         match o {
             Outcome::Pass => self.pass += 1,
             Outcome::Fail(_) => self.fail += 1,
@@ -35,16 +37,45 @@ impl Counts {
         }
     }
 
-    fn total(&self) -> usize {
+    /// Every case counted.
+    pub fn total(&self) -> usize {
         self.pass + self.fail + self.xfail + self.skip + self.error
+    }
+
+    /// Cases that ran (everything but skips).
+    pub fn ran(&self) -> usize {
+        self.total() - self.skip
+    }
+}
+
+/// What a run amounts to, and its exit status (kselftest's numbers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunResult {
+    /// Every case that ran passed (or failed as expected), and one did run.
+    Pass,
+    /// A case failed, or the harness could not decide one.
+    Fail,
+    /// No case ran: every one was skipped.
+    NothingRan,
+}
+
+impl RunResult {
+    /// The process exit status: 0, 1, or 4 (`KSFT_SKIP`).
+    pub fn exit_status(self) -> u8 {
+        match self {
+            RunResult::Pass => 0,
+            RunResult::Fail => 1,
+            RunResult::NothingRan => 4,
+        }
     }
 }
 
 /// A whole run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Report {
     /// The probed environment, or why there is none.
-    pub environment: Result<Environment, String>,
+    pub environment: Result<Environment, Unavailable>,
     /// Every case.
     pub cases: Vec<CaseReport>,
     /// Counts per area.
@@ -54,18 +85,64 @@ pub struct Report {
     /// Overall counts.
     pub total: Counts,
     /// Wall time.
-    #[serde(serialize_with = "secs")]
     pub duration: Duration,
 }
 
-fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_f64(d.as_secs_f64())
+/// The environment in the JSON report: tagged by `status`, never a Rust `Result`.
+#[derive(Serialize)]
+#[serde(tag = "status", rename_all = "kebab-case")]
+enum EnvironmentJson<'a> {
+    Available(&'a Environment),
+    Unsupported { reason: &'a str },
+    ProbeFailed { reason: &'a str },
+}
+
+impl<'a> EnvironmentJson<'a> {
+    fn of(env: &'a Result<Environment, Unavailable>) -> EnvironmentJson<'a> {
+        match env {
+            Ok(env) => EnvironmentJson::Available(env),
+            Err(Unavailable::Unsupported(reason)) => EnvironmentJson::Unsupported { reason },
+            Err(Unavailable::ProbeFailed(reason)) => EnvironmentJson::ProbeFailed { reason },
+        }
+    }
+}
+
+/// The report's `environment` object alone, as `probe --format json` prints it.
+pub fn environment_json(
+    env: &Result<Environment, Unavailable>,
+) -> Result<String, serde_json::Error> {
+    serde_json::to_string_pretty(&EnvironmentJson::of(env))
+}
+
+/// The JSON report (its shape is `conformance/report.schema.json`).
+#[derive(Serialize)]
+struct ReportJson<'a> {
+    schema_version: u32,
+    tool: &'static str,
+    version: &'static str,
+    environment: EnvironmentJson<'a>,
+    result: RunResult,
+    exit_status: u8,
+    #[serde(serialize_with = "millis")]
+    duration_ms: Duration,
+    total: Counts,
+    areas: &'a BTreeMap<String, Counts>,
+    families: &'a BTreeMap<String, Counts>,
+    cases: &'a [CaseReport],
+}
+
+/// Version of the JSON report's shape (bumped on incompatible changes).
+pub const JSON_SCHEMA_VERSION: u32 = 1;
+
+/// One line: KTAP and JUnit names and messages stay on a line each.
+fn one_line(s: &str) -> String {
+    s.replace(['\n', '\r'], " ")
 }
 
 impl Report {
     /// Assembles a report.
     pub fn new(
-        environment: Result<Environment, String>,
+        environment: Result<Environment, Unavailable>,
         cases: Vec<CaseReport>,
         duration: Duration,
     ) -> Report {
@@ -75,7 +152,7 @@ impl Report {
         for c in &cases {
             areas.entry(c.area.clone()).or_default().add(&c.outcome);
             families
-                .entry(c.family.clone().unwrap_or_else(|| "-".to_owned()))
+                .entry(c.family.clone())
                 .or_default()
                 .add(&c.outcome);
             total.add(&c.outcome);
@@ -90,19 +167,21 @@ impl Report {
         }
     }
 
-    /// Whether the run failed (any failure or error).
-    pub fn failed(&self) -> bool {
-        self.total.fail + self.total.error > 0
+    /// What the run amounts to.
+    pub fn result(&self) -> RunResult {
+        if self.total.fail + self.total.error > 0 {
+            RunResult::Fail
+        } else if self.total.ran() == 0 {
+            RunResult::NothingRan
+        } else {
+            RunResult::Pass
+        }
     }
 
-    /// Human-readable text.
-    pub fn human(&self) -> String {
+    /// The report's header: kernel, semantics and why, witnesses.
+    pub fn header(environment: &Result<Environment, Unavailable>) -> String {
         let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "tcpmd5 conformance: the RFC 2385 reference model against this kernel\n"
-        );
-        match &self.environment {
+        match environment {
             Ok(env) => {
                 let _ = writeln!(out, "kernel      {}", env.kernel_release);
                 let _ = writeln!(
@@ -111,7 +190,18 @@ impl Report {
                     env.semantics.id(),
                     env.semantics
                 );
-                for e in &env.semantics_evidence {
+                let _ = writeln!(out, "            - why: {}", env.semantics_reason);
+                let fits: Vec<&str> = env.observed_semantics.iter().map(|s| s.id()).collect();
+                let _ = writeln!(
+                    out,
+                    "            - observed: the probes fit {}",
+                    if fits.is_empty() {
+                        "no semantics".to_owned()
+                    } else {
+                        fits.join(", ")
+                    }
+                );
+                for e in &env.semantics_probes {
                     let _ = writeln!(out, "            - {e}");
                 }
                 let _ = writeln!(out, "privilege   {}", env.privilege);
@@ -144,16 +234,31 @@ impl Report {
                         ))
                 );
             }
-            Err(why) => {
-                let _ = writeln!(out, "NO CASE CAN RUN: {why}");
+            Err(Unavailable::Unsupported(why)) => {
+                let _ = writeln!(out, "NO CASE CAN RUN HERE: {why}");
+            }
+            Err(e @ Unavailable::ProbeFailed(_)) => {
+                let _ = writeln!(out, "HARNESS ERROR: {e}");
             }
         }
+        out
+    }
+
+    /// Human-readable text; `verbose` adds every case's evidence (failures
+    /// always show theirs).
+    pub fn human(&self, verbose: bool) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "tcpmd5 conformance: the RFC 2385 reference model against this kernel\n"
+        );
+        out.push_str(&Self::header(&self.environment));
         let _ = writeln!(out);
         let width = self.cases.iter().map(|c| c.id.len()).max().unwrap_or(10);
         for c in &self.cases {
             let label = c.outcome.label().to_uppercase();
             match &c.outcome {
-                Outcome::Skip(why) => {
+                Outcome::Skip(why) | Outcome::Error(why) if c.expected.is_empty() => {
                     let _ = writeln!(out, "{label:<5} {:<width$}  {why}", c.id);
                 }
                 _ => {
@@ -164,16 +269,29 @@ impl Report {
                     );
                 }
             }
+            if verbose || c.outcome.is_failure() {
+                for n in &c.notes {
+                    let _ = writeln!(out, "{:<5} {:<width$}    {n}", "", "");
+                }
+            }
         }
+        let area_width = self
+            .areas
+            .keys()
+            .map(String::len)
+            .chain([5])
+            .max()
+            .unwrap_or(5);
         let _ = writeln!(
             out,
-            "\nsummary by area ({} cases, {:.1} s)",
+            "\nsummary by area ({} cases, {} ran, {:.1} s)",
             self.total.total(),
+            self.total.ran(),
             self.duration.as_secs_f64()
         );
         let _ = writeln!(
             out,
-            "  {:<20} {:>5} {:>5} {:>5} {:>5} {:>5}",
+            "  {:<area_width$} {:>5} {:>5} {:>5} {:>5} {:>5}",
             "area", "pass", "fail", "xfail", "skip", "error"
         );
         for (area, n) in self
@@ -183,16 +301,16 @@ impl Report {
         {
             let _ = writeln!(
                 out,
-                "  {area:<20} {:>5} {:>5} {:>5} {:>5} {:>5}",
+                "  {area:<area_width$} {:>5} {:>5} {:>5} {:>5} {:>5}",
                 n.pass, n.fail, n.xfail, n.skip, n.error
             );
         }
         let _ = writeln!(
             out,
-            "  by family: {}",
+            "  passed by family: {}",
             self.families
                 .iter()
-                .map(|(f, n)| format!("{f} {}/{}", n.pass, n.total()))
+                .map(|(f, n)| format!("{f} {} of {}", n.pass, n.total()))
                 .collect::<Vec<_>>()
                 .join(", ")
         );
@@ -206,56 +324,108 @@ impl Report {
                 )
             })
             .collect();
-        if divergent.is_empty() {
-            let _ = writeln!(
-                out,
-                "\nno divergence: the kernel behaved as the model predicts in every case that ran"
-            );
-        } else {
+        if !divergent.is_empty() {
             let _ = writeln!(out, "\ndivergences");
             for c in divergent {
                 let _ = writeln!(out, "  {} — {}", c.id, c.summary);
                 let _ = writeln!(out, "    {}", c.outcome);
-                for n in &c.notes {
-                    let _ = writeln!(out, "    note: {n}");
-                }
             }
         }
+        let _ = writeln!(
+            out,
+            "\n{}",
+            match self.result() {
+                RunResult::Pass => format!(
+                    "no divergence: the kernel behaved as the model predicts in all {} cases that ran ({} skipped)",
+                    self.total.ran(),
+                    self.total.skip
+                ),
+                RunResult::Fail => format!(
+                    "FAILED: {} failed, {} errors, of {} cases that ran",
+                    self.total.fail,
+                    self.total.error,
+                    self.total.ran()
+                ),
+                RunResult::NothingRan => format!(
+                    "NOTHING RAN: all {} cases were skipped; nothing was checked",
+                    self.total.total()
+                ),
+            }
+        );
         out
     }
 
-    /// Pretty JSON.
-    pub fn json(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    /// Pretty JSON (`conformance/report.schema.json`).
+    pub fn json(&self) -> Result<String, serde_json::Error> {
+        let environment = EnvironmentJson::of(&self.environment);
+        let result = self.result();
+        serde_json::to_string_pretty(&ReportJson {
+            schema_version: JSON_SCHEMA_VERSION,
+            tool: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+            environment,
+            result,
+            exit_status: result.exit_status(),
+            duration_ms: self.duration,
+            total: self.total,
+            areas: &self.areas,
+            families: &self.families,
+            cases: &self.cases,
+        })
     }
 
-    /// KTAP version 1 (one test per case; kselftest's XFAIL/SKIP directives).
+    /// KTAP version 1 (Documentation/dev-tools/ktap.rst): one test per case,
+    /// its diagnostics before its result line, kselftest's SKIP/XFAIL
+    /// directives and closing totals.
     pub fn ktap(&self) -> String {
         let mut out = String::from("KTAP version 1\n");
-        if let Ok(env) = &self.environment {
-            let _ = writeln!(
-                out,
-                "# tcpmd5 conformance on {} (semantics {})",
-                env.kernel_release,
-                env.semantics.id()
-            );
+        match &self.environment {
+            Ok(env) => {
+                let _ = writeln!(
+                    out,
+                    "# tcpmd5 conformance on {}, semantics {} ({})",
+                    env.kernel_release,
+                    env.semantics.id(),
+                    one_line(&env.semantics_reason)
+                );
+            }
+            Err(e) => {
+                let _ = writeln!(out, "# {}", one_line(&e.to_string()));
+            }
         }
         let _ = writeln!(out, "1..{}", self.cases.len());
         for (i, c) in self.cases.iter().enumerate() {
             let n = i + 1;
             let name = c.id.replace([' ', '#'], "_");
-            let line = match &c.outcome {
-                Outcome::Pass => format!("ok {n} {name}"),
-                Outcome::Fail(why) => format!("not ok {n} {name}\n# {}", why.replace('\n', " ")),
+            let diagnose = |out: &mut String, what: &str, why: &str| {
+                if !c.expected.is_empty() {
+                    let _ = writeln!(out, "# {name}: expected {}", one_line(&c.expected));
+                    let _ = writeln!(out, "# {name}: observed {}", one_line(&c.observed));
+                }
+                let _ = writeln!(out, "# {name}: {what}{}", one_line(why));
+                for note in &c.notes {
+                    let _ = writeln!(out, "# {name}: {}", one_line(note));
+                }
+            };
+            match &c.outcome {
+                Outcome::Pass => {
+                    let _ = writeln!(out, "ok {n} {name}");
+                }
+                Outcome::Fail(why) => {
+                    diagnose(&mut out, "", why);
+                    let _ = writeln!(out, "not ok {n} {name}");
+                }
                 Outcome::Error(why) => {
-                    format!("not ok {n} {name}\n# error: {}", why.replace('\n', " "))
+                    diagnose(&mut out, "error: ", why);
+                    let _ = writeln!(out, "not ok {n} {name}");
                 }
                 Outcome::ExpectedFail(why) => {
-                    format!("ok {n} {name} # XFAIL {}", why.replace('\n', " "))
+                    let _ = writeln!(out, "ok {n} {name} # XFAIL {}", one_line(why));
                 }
-                Outcome::Skip(why) => format!("ok {n} {name} # SKIP {}", why.replace('\n', " ")),
-            };
-            let _ = writeln!(out, "{line}");
+                Outcome::Skip(why) => {
+                    let _ = writeln!(out, "ok {n} {name} # SKIP {}", one_line(why));
+                }
+            }
         }
         let t = self.total;
         let _ = writeln!(
@@ -264,5 +434,141 @@ impl Report {
             t.pass, t.fail, t.xfail, t.skip, t.error
         );
         out
+    }
+
+    /// JUnit XML: one test suite per area, one test case per case; failures,
+    /// errors and skips carry their message, failures their evidence.
+    pub fn junit(&self) -> Result<String, quick_junit::SerializeError> {
+        use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
+        let mut report = quick_junit::Report::new("tcpmd5-conformance");
+        report.set_time(self.duration);
+        let mut suites: BTreeMap<&str, TestSuite> = BTreeMap::new();
+        for c in &self.cases {
+            let status = match &c.outcome {
+                Outcome::Pass => TestCaseStatus::success(),
+                Outcome::ExpectedFail(_) => TestCaseStatus::success(),
+                Outcome::Skip(why) => {
+                    let mut s = TestCaseStatus::skipped();
+                    s.set_message(one_line(why));
+                    s
+                }
+                Outcome::Fail(why) | Outcome::Error(why) => {
+                    let kind = if matches!(c.outcome, Outcome::Fail(_)) {
+                        NonSuccessKind::Failure
+                    } else {
+                        NonSuccessKind::Error
+                    };
+                    let mut s = TestCaseStatus::non_success(kind);
+                    s.set_message(one_line(why));
+                    let mut text = format!("expected {}\nobserved {}\n", c.expected, c.observed);
+                    for n in &c.notes {
+                        let _ = writeln!(text, "{n}");
+                    }
+                    s.set_description(text);
+                    s
+                }
+            };
+            let mut case = TestCase::new(c.id.as_str(), status);
+            case.set_classname(format!("tcpmd5-conformance.{}", c.area));
+            case.set_time(c.duration);
+            if let Outcome::ExpectedFail(why) = &c.outcome {
+                case.set_system_out(format!("expected failure: {why}"));
+            }
+            suites
+                .entry(c.area.as_str())
+                .or_insert_with(|| TestSuite::new(c.area.as_str()))
+                .add_test_case(case);
+        }
+        report.add_test_suites(suites.into_values());
+        report.to_string()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    fn case(id: &str, outcome: Outcome) -> CaseReport {
+        CaseReport {
+            id: id.to_owned(),
+            area: id.split('/').next().unwrap().to_owned(),
+            family: "ipv4".to_owned(),
+            summary: "s".to_owned(),
+            outcome,
+            expected: "drop TCP_MD5FAILURE".to_owned(),
+            observed: "no reply".to_owned(),
+            notes: vec!["TCPMD5Failure +1".to_owned()],
+            duration: Duration::from_millis(3),
+        }
+    }
+
+    fn sample() -> Report {
+        Report::new(
+            Err(Unavailable::Unsupported("no privilege".to_owned())),
+            vec![
+                case("a/one/ipv4", Outcome::Pass),
+                case("a/two/ipv4", Outcome::Fail("wrong".to_owned())),
+                case("b/three/ipv4", Outcome::Skip("no ipv6".to_owned())),
+                case("b/four/ipv4", Outcome::Error("lab".to_owned())),
+                case("b/five/ipv4", Outcome::ExpectedFail("known".to_owned())),
+            ],
+            Duration::from_millis(1500),
+        )
+    }
+
+    #[test]
+    fn results_and_exit_statuses() {
+        assert_eq!(sample().result(), RunResult::Fail);
+        let skipped = Report::new(
+            Err(Unavailable::Unsupported("x".to_owned())),
+            vec![case("a/x/ipv4", Outcome::Skip("x".to_owned()))],
+            Duration::ZERO,
+        );
+        assert_eq!(skipped.result(), RunResult::NothingRan);
+        assert_eq!(skipped.result().exit_status(), 4);
+        assert!(skipped.human(false).contains("NOTHING RAN"));
+        assert!(!skipped.human(false).contains("no divergence"));
+        let passed = Report::new(
+            Err(Unavailable::Unsupported("x".to_owned())),
+            vec![case("a/x/ipv4", Outcome::Pass)],
+            Duration::ZERO,
+        );
+        assert_eq!(passed.result().exit_status(), 0);
+    }
+
+    #[test]
+    fn ktap_diagnostics_precede_their_result() {
+        let text = sample().ktap();
+        let lines: Vec<&str> = text.lines().collect();
+        let not_ok = lines
+            .iter()
+            .position(|l| *l == "not ok 2 a/two/ipv4")
+            .unwrap();
+        assert_eq!(lines[not_ok - 1], "# a/two/ipv4: TCPMD5Failure +1");
+        assert!(lines[..not_ok].contains(&"# a/two/ipv4: wrong"));
+        assert!(lines.contains(&"ok 3 b/three/ipv4 # SKIP no ipv6"));
+    }
+
+    #[test]
+    fn json_matches_its_schema() {
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../report.schema.json")).unwrap();
+        let validator = jsonschema::validator_for(&schema).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&sample().json().unwrap()).unwrap();
+        let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(doc["environment"]["status"], "unsupported");
+        assert_eq!(doc["cases"][1]["status"], "fail");
+        assert_eq!(doc["duration_ms"], 1500.0);
+    }
+
+    #[test]
+    fn junit_round_trips() {
+        let xml = sample().junit().unwrap();
+        let parsed = quick_junit::Report::deserialize_from_str(&xml).unwrap();
+        let cases: usize = parsed.test_suites.iter().map(|s| s.test_cases.len()).sum();
+        assert_eq!(cases, 5);
+        assert_eq!(parsed.test_suites.len(), 2);
     }
 }

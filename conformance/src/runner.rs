@@ -12,12 +12,22 @@ use crate::expected::{self, ExpectedFailure};
 use crate::harness::{Lab, system};
 use crate::outcome::{CaseReport, Outcome};
 
+/// A filter that selects no case (a usage error: a run of nothing is never a pass).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no case id contains {}", .0.join(" or "))]
+pub struct NothingSelected(pub Vec<String>);
+
 /// The cases whose id contains any of `filters` (all when empty).
-pub fn select(cases: Vec<Case>, filters: &[String]) -> Vec<Case> {
-    cases
+pub fn select(cases: Vec<Case>, filters: &[String]) -> Result<Vec<Case>, NothingSelected> {
+    let selected: Vec<Case> = cases
         .into_iter()
         .filter(|c| filters.is_empty() || filters.iter().any(|f| c.id.contains(f.as_str())))
-        .collect()
+        .collect();
+    if selected.is_empty() {
+        Err(NothingSelected(filters.to_vec()))
+    } else {
+        Ok(selected)
+    }
 }
 
 /// Runs one case on the calling thread.
@@ -28,8 +38,14 @@ pub fn run_case(
 ) -> CaseReport {
     let started = Instant::now();
     let (outcome, expected, observed, notes) = match env {
-        Err(Unavailable(why)) => (
+        Err(Unavailable::Unsupported(why)) => (
             Outcome::Skip(why.clone()),
+            String::new(),
+            String::new(),
+            vec![],
+        ),
+        Err(e @ Unavailable::ProbeFailed(_)) => (
+            Outcome::Error(e.to_string()),
             String::new(),
             String::new(),
             vec![],
@@ -46,7 +62,9 @@ pub fn run_case(
     CaseReport {
         id: case.id.clone(),
         area: case.area.to_owned(),
-        family: case.family.map(|f| f.to_string()),
+        family: case
+            .family
+            .map_or_else(|| "ipv4+ipv6".to_owned(), |f| f.to_string()),
         summary: case.summary.clone(),
         outcome,
         expected,

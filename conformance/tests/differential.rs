@@ -320,8 +320,12 @@ fn main() -> std::process::ExitCode {
             eprintln!("SKIP differential: {e}");
             None
         }
+        (_, Err(e @ environment::Unavailable::ProbeFailed(_))) => {
+            eprintln!("differential: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
         (_, Err(u)) => {
-            eprintln!("SKIP differential: {}", u.0);
+            eprintln!("SKIP differential: {u}");
             None
         }
     };
@@ -337,5 +341,7 @@ fn main() -> std::process::ExitCode {
             }
         })
         .collect();
-    libtest_mimic::run(&args, trials).exit_code()
+    // libtest-mimic panics on a closed or full stdout; end that quietly.
+    tcpmd5_conformance::stdout::guard_printer(|| libtest_mimic::run(&args, trials).exit_code())
+        .unwrap_or_else(|status| status)
 }

@@ -1,5 +1,7 @@
-//! Live tests of the harness against the running kernel. Tests that need
-//! namespaces print `SKIP <name>: <reason>` and return when not privileged.
+//! Live tests of the harness against the running kernel, as root or rootless:
+//! `main` sets up the user namespace before any thread exists (the kernel
+//! refuses `CLONE_NEWUSER` to a multi-threaded process). Where no namespace
+//! can be had at all, the tests that need one are ignored with the reason.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -21,7 +23,8 @@ use tcpmd5_conformance::harness::counters::auth_delta;
 use tcpmd5_conformance::harness::sockopt::{self, set_md5sig};
 use tcpmd5_conformance::harness::{Errno, Lab, netns, sysctl};
 
-use common::{is_synack, lab_or_skip, ports_flags, syn, tcp_of};
+use common::{is_synack, lab, ports_flags, syn, tcp_of};
+use tcpmd5_conformance::harness::privilege;
 
 const WAIT: Duration = Duration::from_millis(300);
 
@@ -44,21 +47,15 @@ fn handshake(lab: &mut Lab, family: Family, sport: u16) {
     eprintln!("{family}: SYN-ACK after {:?}", t0.elapsed());
 }
 
-#[test]
 fn handshake_v4_and_v6() {
-    let Some(mut lab) = lab_or_skip("handshake_v4_and_v6") else {
-        return;
-    };
+    let mut lab = lab("handshake_v4_and_v6");
     eprintln!("Lab::new took {:?}", lab.setup_time());
     handshake(&mut lab, Family::V4, 40000);
     handshake(&mut lab, Family::V6, 40001);
 }
 
-#[test]
 fn sysctl_follows_the_thread_namespace() {
-    let Some(lab) = lab_or_skip("sysctl_follows_the_thread_namespace") else {
-        return;
-    };
+    let lab = lab("sysctl_follows_the_thread_namespace");
     // vp exists only inside the lab, and its IPv6 was disabled by Lab::new.
     assert_eq!(sysctl::read("net/ipv6/conf/vp/disable_ipv6").unwrap(), "1");
     let inside = netns::current_inode().unwrap();
@@ -104,11 +101,8 @@ fn unsigned_syn_to_keyed_listener(lab: &mut Lab, family: Family, sport: u16, cou
     );
 }
 
-#[test]
 fn md5_key_silences_unsigned_syn() {
-    let Some(mut lab) = lab_or_skip("md5_key_silences_unsigned_syn") else {
-        return;
-    };
+    let mut lab = lab("md5_key_silences_unsigned_syn");
     unsigned_syn_to_keyed_listener(&mut lab, Family::V4, 41000, 1);
     unsigned_syn_to_keyed_listener(&mut lab, Family::V6, 41100, 1);
     match lab.trace() {
@@ -127,7 +121,6 @@ fn md5_key_silences_unsigned_syn() {
     }
 }
 
-#[test]
 fn setsockopt_errors() {
     assert!(sockopt::md5_supported().unwrap());
     let l = sockopt::listener("127.0.0.1:0".parse().unwrap(), None).unwrap();
@@ -171,11 +164,9 @@ struct Seen {
     trace_events: Option<usize>,
 }
 
-fn concurrent_worker(index: u16, barrier: &Barrier) -> Option<Seen> {
-    let lab = lab_or_skip("two_labs_are_isolated");
-    // Both threads must pass the barriers even when one skips.
+fn concurrent_worker(index: u16, barrier: &Barrier) -> Seen {
+    let mut lab = lab("two_labs_are_isolated");
     barrier.wait();
-    let mut lab = lab?;
     let family = Family::V4;
     let open = TcpListener::bind(SocketAddr::new(lab.kernel_addr(family), 5000)).unwrap();
     let keyed = TcpListener::bind(SocketAddr::new(lab.kernel_addr(family), 5001)).unwrap();
@@ -218,24 +209,22 @@ fn concurrent_worker(index: u16, barrier: &Barrier) -> Option<Seen> {
     let after = lab.counters().unwrap();
     let trace_events = lab.trace().map(|t| t.events().unwrap().len());
     drop((open, keyed));
-    Some(Seen {
+    Seen {
         own_synack: own,
         foreign_tcp: foreign,
         not_found: auth_delta(&before, &after).get("TCPMD5NotFound").copied(),
         trace_events,
-    })
+    }
 }
 
-#[test]
 fn two_labs_are_isolated() {
     let barrier = Barrier::new(2);
-    let seen: Vec<Option<Seen>> = std::thread::scope(|s| {
+    let seen: Vec<Seen> = std::thread::scope(|s| {
         let a = s.spawn(|| concurrent_worker(0, &barrier));
         let b = s.spawn(|| concurrent_worker(1, &barrier));
         vec![a.join().unwrap(), b.join().unwrap()]
     });
     for (i, s) in seen.into_iter().enumerate() {
-        let Some(s) = s else { return };
         eprintln!("lab {i}: {s:?}");
         assert!(s.own_synack, "lab {i} missed its SYN-ACK");
         assert_eq!(s.foreign_tcp, 0, "lab {i} saw the other lab's TCP");
@@ -244,4 +233,32 @@ fn two_labs_are_isolated() {
             assert_eq!(n, i + 1, "lab {i} trace events");
         }
     }
+}
+
+fn main() -> std::process::ExitCode {
+    // Before any thread: rootless needs a single-threaded process.
+    let privilege = privilege::init();
+    let args = libtest_mimic::Arguments::from_args();
+    let mut trials = common::trials(
+        &privilege,
+        vec![
+            ("handshake_v4_and_v6", handshake_v4_and_v6 as fn()),
+            (
+                "sysctl_follows_the_thread_namespace",
+                sysctl_follows_the_thread_namespace,
+            ),
+            (
+                "md5_key_silences_unsigned_syn",
+                md5_key_silences_unsigned_syn,
+            ),
+            ("two_labs_are_isolated", two_labs_are_isolated),
+        ],
+    );
+    trials.push(libtest_mimic::Trial::test("setsockopt_errors", || {
+        setsockopt_errors();
+        Ok(())
+    }));
+    // libtest-mimic panics on a closed or full stdout; end that quietly.
+    tcpmd5_conformance::stdout::guard_printer(|| libtest_mimic::run(&args, trials).exit_code())
+        .unwrap_or_else(|status| status)
 }

@@ -27,8 +27,10 @@ fn main() -> std::process::ExitCode {
     };
     let mut trials = Vec::new();
     for case in cases::all() {
+        // A harness failure in the probe is no skip: the trial runs and errors.
         let skip = match env {
-            Err(u) => Some(u.0.clone()),
+            Err(environment::Unavailable::Unsupported(why)) => Some(why.clone()),
+            Err(environment::Unavailable::ProbeFailed(_)) => None,
             Ok(e) => case.unmet_need(e),
         };
         let name = case.id.clone();
@@ -59,12 +61,31 @@ fn main() -> std::process::ExitCode {
         }
     }
     // The suite must leave nothing behind: checked after all trials ran.
-    let before = leftovers::Snapshot::take();
-    let conclusion = libtest_mimic::run(&args, trials);
+    let before = match leftovers::Snapshot::take() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    // libtest-mimic panics on a closed or full stdout; end that quietly.
+    let conclusion =
+        match tcpmd5_conformance::stdout::guard_printer(|| libtest_mimic::run(&args, trials)) {
+            Ok(c) => c,
+            Err(status) => return status,
+        };
     if args.list || args.filter.is_some() || conclusion.has_failed() {
         return conclusion.exit_code();
     }
-    let leaked = leftovers::compare_settled(&before, std::time::Duration::from_secs(2));
+    // The suite's trace instance is part of the run: removed before the check.
+    tcpmd5_conformance::harness::trace::close();
+    let leaked = match leftovers::compare_settled(&before, std::time::Duration::from_secs(2)) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("{e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     if !leaked.is_empty() {
         for t in std::fs::read_dir("/proc/self/task")
             .into_iter()

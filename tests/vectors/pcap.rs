@@ -189,18 +189,21 @@ impl Report {
 }
 
 /// Runs tcpdump over the digest vectors; `None` when tcpdump is absent.
-pub fn check_with_tcpdump(vectors: &[Value]) -> Option<Report> {
-    let ok = Command::new("tcpdump")
-        .arg("--version")
-        .output()
-        .ok()?
-        .status
-        .success();
-    if !ok {
-        return None;
+pub fn check_with_tcpdump(vectors: &[Value]) -> Result<Report, TcpdumpError> {
+    match Command::new("tcpdump").arg("--version").output() {
+        Ok(o) if o.status.success() => {}
+        Ok(o) => {
+            return Err(TcpdumpError::Broken(format!(
+                "tcpdump --version: {}",
+                o.status
+            )));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(TcpdumpError::Missing),
+        Err(e) => return Err(TcpdumpError::Broken(format!("tcpdump --version: {e}"))),
     }
     let dir = std::env::temp_dir().join(format!("tcpmd5-vectors-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).ok()?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| TcpdumpError::Broken(format!("mkdir {}: {e}", dir.display())))?;
     let mut report = Report {
         total: vectors.len(),
         ..Report::default()
@@ -216,7 +219,8 @@ pub fn check_with_tcpdump(vectors: &[Value]) -> Option<Report> {
     for (n, (key, group)) in by_key.iter().enumerate() {
         let path = dir.join(format!("key{n}.pcap"));
         let packets: Vec<Vec<u8>> = group.iter().map(|(_, p, _)| p.clone()).collect();
-        std::fs::write(&path, pcap_bytes(&packets)).ok()?;
+        std::fs::write(&path, pcap_bytes(&packets))
+            .map_err(|e| TcpdumpError::Broken(format!("write {}: {e}", path.display())))?;
         // A key with a NUL byte cannot be passed to tcpdump at all.
         let said = if key.contains(&0) {
             vec![Tcpdump::CantCheck; packets.len()]
@@ -248,7 +252,16 @@ pub fn check_with_tcpdump(vectors: &[Value]) -> Option<Report> {
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
-    Some(report)
+    Ok(report)
+}
+
+/// Why the tcpdump cross-check did not run.
+#[derive(Debug)]
+pub enum TcpdumpError {
+    /// tcpdump is not installed: a skip, except under CI.
+    Missing,
+    /// tcpdump or the temporary files failed: always a failure.
+    Broken(String),
 }
 
 /// tcpdump's classification of each of the `n` packets of `path`.

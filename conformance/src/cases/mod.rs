@@ -7,6 +7,7 @@ mod layouts;
 mod listener;
 mod orphan;
 mod selfcheck;
+mod semantics;
 mod session;
 mod sockapi;
 mod states;
@@ -18,6 +19,7 @@ use crate::case::Case;
 pub fn all() -> Vec<Case> {
     let mut cases = Vec::new();
     cases.extend(selfcheck::cases());
+    cases.extend(semantics::cases());
     cases.extend(listener::cases());
     cases.extend(layouts::cases());
     cases.extend(sockapi::cases());

@@ -9,7 +9,8 @@ use std::sync::OnceLock;
 /// The privilege the process runs with after [`init`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Privilege {
-    /// Effective uid 0 in the initial user namespace.
+    /// `CAP_SYS_ADMIN`, `CAP_NET_ADMIN` and `CAP_NET_RAW` in the initial
+    /// user namespace (real root, not root inside `unshare -Ur`).
     Root,
     /// Root inside a private user namespace (and a private home net namespace,
     /// so threads may `setns` back to it after a lab).
@@ -19,13 +20,32 @@ pub enum Privilege {
 /// Why the suite cannot get the privilege it needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unsupported {
+    /// Whether the system refused, or the process could not even look.
+    pub kind: UnsupportedKind,
     /// Human-readable cause, for the skip message.
     pub reason: String,
 }
 
+/// A real absence of privilege (a skip) or a failure to find out (an error).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnsupportedKind {
+    /// Not root, and the kernel refuses a user namespace.
+    Refused,
+    /// The harness failed to find out (/proc unreadable) or asked too late
+    /// (threads exist): an error, never a skip.
+    Harness,
+}
+
 impl fmt::Display for Unsupported {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "no privilege for network namespaces: {}", self.reason)
+        match self.kind {
+            UnsupportedKind::Refused => {
+                write!(f, "no privilege for network namespaces: {}", self.reason)
+            }
+            UnsupportedKind::Harness => {
+                write!(f, "cannot tell the privilege: {}", self.reason)
+            }
+        }
     }
 }
 
@@ -47,30 +67,66 @@ pub fn init() -> Result<Privilege, Unsupported> {
     }
     // SAFETY: geteuid has no preconditions and cannot fail.
     let euid = unsafe { libc::geteuid() };
-    let p = if euid == 0 {
+    let p = if in_initial_user_namespace()? && has_capabilities(ROOT_CAPABILITIES)? {
         Privilege::Root
     } else {
+        // Root inside someone else's user namespace (`unshare -Ur`) cannot
+        // `setns` back to the initial net namespace: it needs a namespace
+        // pair of its own like any user.
         enter_user_namespace(euid)?;
         Privilege::Rootless
     };
     Ok(*CURRENT.get_or_init(|| p))
 }
 
+/// `CAP_NET_ADMIN` (12), `CAP_NET_RAW` (13), `CAP_SYS_ADMIN` (21): links,
+/// raw frames, namespaces and tracefs.
+const ROOT_CAPABILITIES: [u32; 3] = [12, 13, 21];
+
+/// The initial user namespace maps every uid to itself.
+fn in_initial_user_namespace() -> Result<bool, Unsupported> {
+    let map = fs::read_to_string("/proc/self/uid_map")
+        .map_err(|e| harness_failure(format!("read /proc/self/uid_map: {e}")))?;
+    Ok(map.split_whitespace().collect::<Vec<_>>() == ["0", "0", "4294967295"])
+}
+
+/// Whether every capability in `caps` is effective (`CapEff` in /proc/self/status).
+fn has_capabilities(caps: [u32; 3]) -> Result<bool, Unsupported> {
+    let status = fs::read_to_string("/proc/self/status")
+        .map_err(|e| harness_failure(format!("read /proc/self/status: {e}")))?;
+    let effective = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))
+        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+        .ok_or_else(|| harness_failure("no CapEff line in /proc/self/status"))?;
+    Ok(caps.iter().all(|c| effective & (1u64 << c) != 0))
+}
+
 fn unsupported(reason: impl Into<String>) -> Unsupported {
     Unsupported {
+        kind: UnsupportedKind::Refused,
         reason: reason.into(),
     }
 }
 
-fn thread_count() -> usize {
-    fs::read_dir("/proc/self/task").map_or(0, |d| d.count())
+fn harness_failure(reason: impl Into<String>) -> Unsupported {
+    Unsupported {
+        kind: UnsupportedKind::Harness,
+        reason: reason.into(),
+    }
+}
+
+fn thread_count() -> Result<usize, Unsupported> {
+    fs::read_dir("/proc/self/task")
+        .map(|d| d.count())
+        .map_err(|e| harness_failure(format!("read /proc/self/task: {e}")))
 }
 
 fn enter_user_namespace(euid: libc::uid_t) -> Result<(), Unsupported> {
-    let threads = thread_count();
+    let threads = thread_count()?;
     if threads > 1 {
-        return Err(unsupported(format!(
-            "not root and the process already has {threads} threads; \
+        return Err(harness_failure(format!(
+            "without root's capabilities, and the process already has {threads} threads; \
              unshare(CLONE_NEWUSER) needs a single-threaded process"
         )));
     }

@@ -1,10 +1,19 @@
-//! The third witness: `tcp_hash_*` tracepoints in a private tracefs instance,
-//! filtered on one namespace's cookie so parallel labs never see each other.
+//! The third witness: `tcp_hash_*` tracepoints, recorded by one tracefs
+//! instance per process for every lab. Each lab's [`TraceSession`] sees only
+//! the events whose `net=` cookie is its namespace's: the instance's
+//! `trace_pipe` is drained (non-blocking) by whichever session reads, and the
+//! events are handed out by cookie. Creating and removing an instance per lab
+//! cost ~30 ms each (the rmdir waits for an RCU grace period); this costs a
+//! read.
+#![allow(unsafe_code)]
 
+use std::collections::HashMap;
 use std::fmt;
-use std::fs;
+use std::fs::{self, File};
+use std::io::{Read, Write as _};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, Once};
 
 use super::tracefs;
 
@@ -17,12 +26,10 @@ pub const HASH_EVENTS: [&str; 5] = [
     "tcp_hash_ao_required",
 ];
 
-/// Prefix of every instance this process creates: `tcpmd5-<pid>-<n>`.
+/// Prefix of the instance this process creates: `tcpmd5-<pid>-`.
 pub fn instance_prefix() -> String {
     format!("tcpmd5-{}-", std::process::id())
 }
-
-static NEXT: AtomicU64 = AtomicU64::new(0);
 
 /// Why tracing cannot be used; the session goes on with two witnesses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,73 +57,230 @@ fn unavailable(reason: impl Into<String>) -> TraceUnavailable {
 pub struct TraceEvent {
     /// The tracepoint, e.g. `tcp_hash_md5_mismatch`.
     pub name: String,
-    /// The whole line from the `trace` file.
+    /// The namespace cookie (`net=`).
+    pub net_cookie: u64,
+    /// The whole line from `trace_pipe`.
     pub line: String,
 }
 
-/// A tracefs instance recording the hash events of one network namespace.
+/// The process's instance, and the events read from it so far, by cookie.
 #[derive(Debug)]
-pub struct TraceSession {
+struct Shared {
+    // Field order is drop order: the root that holds a private mount last.
+    /// `trace_pipe`, closed first on drop (the instance is busy while open).
+    pipe: Option<File>,
     dir: PathBuf,
     events: Vec<&'static str>,
+    /// Events of the namespaces with a live session.
+    by_cookie: HashMap<u64, Vec<TraceEvent>>,
+    /// The end of a line split across reads.
+    partial: String,
+    /// Held for its drop: a private mount lives as long as this.
+    _root: tracefs::Root,
 }
+
+static SHARED: Mutex<Option<Result<Shared, TraceUnavailable>>> = Mutex::new(None);
+static AT_EXIT: Once = Once::new();
 
 fn write(path: &Path, value: &str) -> Result<(), TraceUnavailable> {
     fs::write(path, value).map_err(|e| unavailable(format!("write {}: {e}", path.display())))
 }
 
-impl TraceSession {
-    /// Creates an instance, filters the hash events on `net_cookie` and enables them.
-    pub fn start(net_cookie: u64) -> Result<TraceSession, TraceUnavailable> {
-        let root = tracefs::root().map_err(unavailable)?;
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+impl Shared {
+    fn create() -> Result<Shared, TraceUnavailable> {
+        let root = tracefs::open().map_err(unavailable)?;
         let dir = root
+            .path()
             .join("instances")
-            .join(format!("{}{n}", instance_prefix()));
+            .join(format!("{}0", instance_prefix()));
         fs::create_dir(&dir).map_err(|e| unavailable(format!("mkdir {}: {e}", dir.display())))?;
-        // From here on Drop removes the instance, whatever fails next.
-        let mut session = TraceSession {
-            dir,
-            events: Vec::new(),
-        };
-        // The default buffer size is kept: resizing costs 5-12 ms per instance.
-        for name in HASH_EVENTS {
-            let ev = session.dir.join("events/tcp").join(name);
-            if !ev.is_dir() {
-                continue;
+        let mut events = Vec::new();
+        let setup = (|| {
+            for name in HASH_EVENTS {
+                let ev = dir.join("events/tcp").join(name);
+                if ev.is_dir() {
+                    write(&ev.join("enable"), "1")?;
+                    events.push(name);
+                }
             }
-            write(&ev.join("filter"), &format!("net_cookie == {net_cookie}"))?;
-            write(&ev.join("enable"), "1")?;
-            session.events.push(name);
+            if events.is_empty() {
+                return Err(unavailable("this kernel has no tcp_hash_* tracepoints"));
+            }
+            write(&dir.join("tracing_on"), "1")?;
+            let path = dir.join("trace_pipe");
+            fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(&path)
+                .map_err(|e| unavailable(format!("open {}: {e}", path.display())))
+        })();
+        match setup {
+            Ok(pipe) => {
+                AT_EXIT.call_once(|| {
+                    // SAFETY: remove_at_exit is an extern "C" fn without
+                    // arguments that never unwinds.
+                    unsafe { libc::atexit(remove_at_exit) };
+                });
+                Ok(Shared {
+                    pipe: Some(pipe),
+                    dir,
+                    events,
+                    by_cookie: HashMap::new(),
+                    partial: String::new(),
+                    _root: root,
+                })
+            }
+            Err(e) => {
+                remove_instance(&dir, &events);
+                Err(e)
+            }
         }
-        if session.events.is_empty() {
-            return Err(unavailable("this kernel has no tcp_hash_* tracepoints"));
-        }
-        write(&session.dir.join("tracing_on"), "1")?;
-        Ok(session)
     }
 
-    /// The tracepoints this session enabled (those the kernel has).
+    /// Moves everything in `trace_pipe` into `by_cookie`.
+    fn drain(&mut self) -> Result<(), TraceUnavailable> {
+        let mut buf = [0u8; 16384];
+        let Some(pipe) = self.pipe.as_mut() else {
+            return Ok(());
+        };
+        loop {
+            match pipe.read(&mut buf) {
+                Ok(0) => return Ok(()),
+                Ok(n) => {
+                    self.partial
+                        .push_str(&String::from_utf8_lossy(buf.get(..n).unwrap_or_default()));
+                    let Some(end) = self.partial.rfind('\n') else {
+                        continue;
+                    };
+                    let complete: String = self.partial.drain(..=end).collect();
+                    for ev in parse(&complete, &self.events) {
+                        if let Some(v) = self.by_cookie.get_mut(&ev.net_cookie) {
+                            v.push(ev);
+                        }
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    return Err(unavailable(format!(
+                        "read {}/trace_pipe: {e}",
+                        self.dir.display()
+                    )));
+                }
+            }
+        }
+    }
+}
+
+fn remove_instance(dir: &Path, events: &[&str]) {
+    for name in events {
+        let _ = fs::write(dir.join("events/tcp").join(name).join("enable"), "0");
+    }
+    if let Err(e) = fs::remove_dir(dir) {
+        // Not eprintln!: this also runs at exit, where a panic would abort.
+        let _ = writeln!(
+            std::io::stderr(),
+            "tcpmd5 harness: rmdir {}: {e}",
+            dir.display()
+        );
+    }
+}
+
+impl Drop for Shared {
+    /// Disables the events and removes the instance (the rmdir takes ~30 ms:
+    /// the kernel waits for an RCU grace period).
+    fn drop(&mut self) {
+        drop(self.pipe.take());
+        remove_instance(&self.dir, &self.events);
+    }
+}
+
+extern "C" fn remove_at_exit() {
+    // Never wait at exit: a thread may hold the lock forever.
+    let taken = match SHARED.try_lock() {
+        Ok(mut g) => g.take(),
+        Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner().take(),
+        Err(std::sync::TryLockError::WouldBlock) => None,
+    };
+    drop(taken);
+}
+
+fn shared() -> MutexGuard<'static, Option<Result<Shared, TraceUnavailable>>> {
+    SHARED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Removes the process's instance (and a private tracefs mount) now, e.g.
+/// before a leftovers check; the next session creates them again. Also runs
+/// at exit.
+pub fn close() {
+    let taken = shared().take();
+    drop(taken);
+}
+
+/// The tcp_hash_* events of one network namespace.
+#[derive(Debug)]
+pub struct TraceSession {
+    cookie: u64,
+    events: Vec<&'static str>,
+    dir: PathBuf,
+}
+
+impl TraceSession {
+    /// Starts recording the hash events of the namespace with `net_cookie`
+    /// (creating the process's instance on first use).
+    pub fn start(net_cookie: u64) -> Result<TraceSession, TraceUnavailable> {
+        let mut guard = shared();
+        let state = guard.get_or_insert_with(Shared::create);
+        let shared = state.as_mut().map_err(|e| e.clone())?;
+        // Events already in the pipe predate this session: not ours.
+        shared.drain()?;
+        shared.by_cookie.insert(net_cookie, Vec::new());
+        Ok(TraceSession {
+            cookie: net_cookie,
+            events: shared.events.clone(),
+            dir: shared.dir.clone(),
+        })
+    }
+
+    /// The tracepoints this session records (those the kernel has).
     pub fn enabled(&self) -> &[&'static str] {
         &self.events
     }
 
-    /// The instance directory.
+    /// The instance directory (shared by every session of the process).
     pub fn dir(&self) -> &Path {
         &self.dir
     }
 
-    /// All events recorded so far (reading `trace` does not consume them).
+    fn with<T>(&self, f: impl FnOnce(&mut Vec<TraceEvent>) -> T) -> Result<T, TraceUnavailable> {
+        let mut guard = shared();
+        let shared = match guard.as_mut() {
+            Some(Ok(s)) => s,
+            _ => return Err(unavailable("the trace instance was closed")),
+        };
+        shared.drain()?;
+        let mine = shared.by_cookie.entry(self.cookie).or_default();
+        Ok(f(mine))
+    }
+
+    /// All events of this namespace recorded so far.
     pub fn events(&self) -> Result<Vec<TraceEvent>, TraceUnavailable> {
-        let path = self.dir.join("trace");
-        let text = fs::read_to_string(&path)
-            .map_err(|e| unavailable(format!("read {}: {e}", path.display())))?;
-        Ok(parse(&text, &self.events))
+        self.with(|v| v.clone())
     }
 
     /// Forgets the events recorded so far.
     pub fn clear(&self) -> Result<(), TraceUnavailable> {
-        write(&self.dir.join("trace"), "")
+        self.with(Vec::clear)
+    }
+}
+
+impl Drop for TraceSession {
+    fn drop(&mut self) {
+        if let Some(Ok(s)) = shared().as_mut() {
+            s.by_cookie.remove(&self.cookie);
+        }
     }
 }
 
@@ -126,25 +290,20 @@ pub fn parse(text: &str, names: &[&str]) -> Vec<TraceEvent> {
         .filter(|l| !l.starts_with('#'))
         .filter_map(|line| {
             let name = names.iter().find(|n| line.contains(&format!(" {n}: ")))?;
+            let net_cookie = line
+                .split_once(" net=")?
+                .1
+                .split(' ')
+                .next()?
+                .parse()
+                .ok()?;
             Some(TraceEvent {
                 name: (*name).to_owned(),
+                net_cookie,
                 line: line.to_owned(),
             })
         })
         .collect()
-}
-
-impl Drop for TraceSession {
-    /// Disables the events and removes the instance (the rmdir takes ~30 ms:
-    /// the kernel waits for an RCU grace period).
-    fn drop(&mut self) {
-        for name in &self.events {
-            let _ = fs::write(self.dir.join("events/tcp").join(name).join("enable"), "0");
-        }
-        if let Err(e) = fs::remove_dir(&self.dir) {
-            eprintln!("tcpmd5 harness: rmdir {}: {e}", self.dir.display());
-        }
-    }
 }
 
 #[cfg(test)]
@@ -160,5 +319,6 @@ mod tests {
         let ev = parse(text, &HASH_EVENTS);
         assert_eq!(ev.len(), 1);
         assert_eq!(ev[0].name, "tcp_hash_md5_required");
+        assert_eq!(ev[0].net_cookie, 4097);
     }
 }

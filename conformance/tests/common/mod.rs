@@ -18,16 +18,42 @@ use tcpmd5_testkit::{IpHeaders, TcpSegmentSpec, options};
 use tcpmd5_conformance::harness::Lab;
 use tcpmd5_conformance::harness::privilege;
 
-/// A lab, or `None` after printing why the test is skipped.
-pub fn lab_or_skip(test: &str) -> Option<Lab> {
-    if let Err(e) = privilege::init() {
-        eprintln!("SKIP {test}: {e}");
-        return None;
-    }
+/// A lab. The test binary's `main` established the privilege before any
+/// thread existed (see [`trials`]), so a failure here is a harness failure.
+pub fn lab(test: &str) -> Lab {
     match Lab::new() {
-        Ok(lab) => Some(lab),
-        Err(e) => panic!("{test}: Lab::new failed with privilege: {e}"),
+        Ok(lab) => lab,
+        Err(e) => panic!(
+            "{test}: Lab::new failed with privilege {:?}: {e}",
+            privilege::current()
+        ),
     }
+}
+
+/// Trials for tests that need namespaces: run when `privilege` was
+/// established (as root, or rootless in a user namespace of the test
+/// binary's own), else ignored with the reason printed.
+pub fn trials(
+    privilege: &Result<privilege::Privilege, privilege::Unsupported>,
+    tests: Vec<(&'static str, fn())>,
+) -> Vec<libtest_mimic::Trial> {
+    tests
+        .into_iter()
+        .map(|(name, test)| match privilege {
+            Ok(_) => libtest_mimic::Trial::test(name, move || {
+                test();
+                Ok(())
+            }),
+            Err(e) if e.kind == privilege::UnsupportedKind::Refused => {
+                eprintln!("SKIP {name}: {e}");
+                libtest_mimic::Trial::test(name, || Ok(())).with_ignored_flag(true)
+            }
+            Err(e) => {
+                let why = e.to_string();
+                libtest_mimic::Trial::test(name, move || Err(why.into()))
+            }
+        })
+        .collect()
 }
 
 fn fold(mut sum: u32) -> u16 {
