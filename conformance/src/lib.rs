@@ -8,6 +8,7 @@
 
 pub mod case;
 pub mod cases;
+pub mod differential;
 pub mod environment;
 pub mod exchange;
 pub mod expected;

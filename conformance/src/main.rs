@@ -12,6 +12,7 @@ use tcpmd5_conformance::{cases, environment, runner};
 const USAGE: &str = "usage: tcpmd5-conformance [--format human|json|ktap] [--filter TEXT]... [--jobs N] [--list] [--semantics ID] [--check-leftovers]
        tcpmd5-conformance probe
        tcpmd5-conformance capture-vectors [DIR]
+       tcpmd5-conformance differential [--cases N] [--seed HEX] [--format human|json] [--semantics ID]
 
 Runs the conformance cases of the TCP MD5 Signature Option (RFC 2385) against
 this machine's kernel, each in its own network namespace, and reports every
@@ -104,6 +105,10 @@ fn parse_args() -> Result<Args, String> {
 fn main() -> ExitCode {
     // Namespaces first, while the process has one thread.
     let privilege = privilege::init();
+    if std::env::args().nth(1).as_deref() == Some("differential") {
+        let ok = privilege.as_ref().map(|_| ()).map_err(|e| e.to_string());
+        return tcpmd5_conformance::differential::cli::main_with(std::env::args().skip(2), ok);
+    }
     let args = match parse_args() {
         Ok(a) => a,
         Err(e) => {

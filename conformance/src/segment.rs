@@ -5,6 +5,7 @@
 use std::net::IpAddr;
 
 use tcpmd5::sign::{refresh_checksum, sign_segment_in_place};
+use tcpmd5::wire::tcp::CHECKSUM_RANGE;
 use tcpmd5::wire::{TcpFlags, TcpSegmentSpec};
 use tcpmd5::{AddrPair, Key};
 
@@ -35,6 +36,8 @@ pub struct SegmentSpec {
     /// Signing.
     pub signing: Signing,
     /// Bits to flip in the TCP segment after signing: (byte offset, bit).
+    /// Flips in the checksum field are applied after the checksum is
+    /// computed, so they corrupt it.
     pub flips: Vec<(usize, u8)>,
 }
 
@@ -82,12 +85,20 @@ impl SegmentSpec {
             // A layout without a fillable MD5 option stays unsigned.
             let _ = sign_segment_in_place(&over, &mut seg, key);
         }
-        for &(offset, bit) in &self.flips {
+        let in_checksum = |offset: usize| CHECKSUM_RANGE.contains(&offset);
+        let flip = |seg: &mut Vec<u8>, offset: usize, bit: u8| {
             if let Some(b) = seg.get_mut(offset) {
                 *b ^= 1 << (bit % 8);
             }
+        };
+        for &(offset, bit) in self.flips.iter().filter(|(o, _)| !in_checksum(*o)) {
+            flip(&mut seg, offset, bit);
         }
         refresh_checksum(&addrs, &mut seg);
+        // A flip in the checksum field corrupts the final checksum.
+        for &(offset, bit) in self.flips.iter().filter(|(o, _)| in_checksum(*o)) {
+            flip(&mut seg, offset, bit);
+        }
         seg
     }
 

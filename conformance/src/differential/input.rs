@@ -1,0 +1,226 @@
+//! One generated differential case: where the segment goes, what it is,
+//! its option area, the receiver's key, how it is signed and corrupted.
+//!
+//! Built on [`tcpmd5::strategies`]: the base segment (sequence number,
+//! window, urgent pointer, flag bits, payload up to the MSS, its option
+//! area) comes from `segment_with`, keys from `key_any` (1 to 80 bytes,
+//! NULs included).
+
+use std::fmt;
+
+use proptest::prelude::*;
+use proptest::sample::Index;
+use tcpmd5::strategies::{key_any, segment_with};
+use tcpmd5::wire::TcpSegmentSpec;
+use tcpmd5::{Family, Key};
+
+use super::options::{OptionArea, option_area_any};
+
+/// The largest payload generated: the MSS of a 1500-byte IPv4 link. Each
+/// case trims it so the packet fits the lab's 1500-byte MTU.
+pub const MAX_PAYLOAD: usize = 1460;
+
+/// What an established-connection segment is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SegmentKind {
+    /// Data (ACK, maybe PSH).
+    Data,
+    /// A pure ACK.
+    Ack,
+    /// RST (with or without ACK).
+    Rst,
+    /// FIN ACK, maybe with data.
+    Fin,
+}
+
+/// Where the segment's sequence number lies relative to the kernel's
+/// `rcv_nxt` and receive window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Place {
+    /// Exactly `rcv_nxt`.
+    Exact,
+    /// Inside the window but not `rcv_nxt` (generated for RSTs only: data
+    /// there would wait in the out-of-order queue and shift later cases).
+    Ahead(u16),
+    /// A gigabyte below `rcv_nxt`: out of window.
+    Below,
+    /// A gigabyte above `rcv_nxt`: out of window.
+    Above,
+}
+
+impl Place {
+    /// The sequence number for a kernel expecting `rcv_nxt`.
+    pub fn seq(self, rcv_nxt: u32) -> u32 {
+        const FAR: u32 = 0x4000_0000;
+        match self {
+            Place::Exact => rcv_nxt,
+            Place::Ahead(n) => rcv_nxt.wrapping_add(1 + u32::from(n % 4096)),
+            Place::Below => rcv_nxt.wrapping_sub(FAR),
+            Place::Above => rcv_nxt.wrapping_add(FAR),
+        }
+    }
+
+    /// `exact`, `in-window` or `out-of-window`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Place::Exact => "exact",
+            Place::Ahead(_) => "in-window",
+            Place::Below | Place::Above => "out-of-window",
+        }
+    }
+}
+
+/// Which socket the segment is sent to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// A SYN to a listener.
+    Listener,
+    /// A segment on an established connection.
+    Established(SegmentKind, Place),
+}
+
+impl Target {
+    /// The kind, for the summary (`listener syn`, `established rst exact`).
+    pub fn kind(self) -> String {
+        match self {
+            Target::Listener => "listener syn".to_owned(),
+            Target::Established(k, p) => {
+                let k = match k {
+                    SegmentKind::Data => "data",
+                    SegmentKind::Ack => "ack",
+                    SegmentKind::Rst => "rst",
+                    SegmentKind::Fin => "fin",
+                };
+                format!("established {k} {}", p.name())
+            }
+        }
+    }
+}
+
+/// How the segment is signed.
+#[derive(Clone)]
+pub enum Sign {
+    /// Not at all (an MD5 option keeps its zero digest).
+    None,
+    /// With the key the receiver holds (unsigned if it holds none).
+    ReceiverKey,
+    /// With another key.
+    Other(Key),
+}
+
+impl fmt::Debug for Sign {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Sign::None => f.write_str("None"),
+            Sign::ReceiverKey => f.write_str("ReceiverKey"),
+            Sign::Other(k) => write!(f, "Other({k:?})"),
+        }
+    }
+}
+
+/// One generated case (keys appear only as their length in `Debug`).
+#[derive(Debug, Clone)]
+pub struct Input {
+    /// Where it goes.
+    pub target: Target,
+    /// The shared generator's segment: its sequence number, window, urgent
+    /// pointer, flag bits, payload and option area are used; addresses,
+    /// ports and the rest are set by the case.
+    pub base: TcpSegmentSpec,
+    /// Whether a SYN, ACK or RST keeps the payload (data and FIN always do).
+    pub keep_payload: bool,
+    /// The option area.
+    pub area: OptionArea,
+    /// The key the receiving socket holds for the peer, if any.
+    pub receiver_key: Option<Key>,
+    /// How the segment is signed.
+    pub sign: Sign,
+    /// One bit flipped after signing, chosen among the bits that do not
+    /// change what the segment is (see `flippable`).
+    pub flip: Option<Index>,
+    /// Whether the TCP checksum is corrupted after signing (only generated
+    /// when [`Generator::bad_checksums`] is on).
+    pub bad_checksum: bool,
+}
+
+/// What the generator produces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Generator {
+    /// Weight of established-connection cases against listener SYNs (of 8).
+    pub established_weight: u32,
+    /// Also corrupt TCP checksums (1 case in 8). Off: the model has no
+    /// checksum stage to predict the kernel's `TCP_CSUM` drop yet, so turn
+    /// it on together with that stage.
+    pub bad_checksums: bool,
+}
+
+impl Default for Generator {
+    fn default() -> Generator {
+        Generator {
+            established_weight: 5,
+            bad_checksums: false,
+        }
+    }
+}
+
+fn target_any(established_weight: u32) -> BoxedStrategy<Target> {
+    let place = prop_oneof![
+        3 => Just(Place::Exact),
+        1 => Just(Place::Below),
+        1 => Just(Place::Above),
+    ];
+    let rst_place = prop_oneof![
+        2 => Just(Place::Exact),
+        1 => any::<u16>().prop_map(Place::Ahead),
+        1 => Just(Place::Below),
+        1 => Just(Place::Above),
+    ];
+    let established = prop_oneof![
+        4 => place.clone().prop_map(|p| Target::Established(SegmentKind::Data, p)),
+        2 => place.clone().prop_map(|p| Target::Established(SegmentKind::Ack, p)),
+        2 => rst_place.prop_map(|p| Target::Established(SegmentKind::Rst, p)),
+        1 => place.prop_map(|p| Target::Established(SegmentKind::Fin, p)),
+    ];
+    prop_oneof![
+        8u32.saturating_sub(established_weight) => Just(Target::Listener),
+        established_weight => established,
+    ]
+    .boxed()
+}
+
+/// Any case of `family`.
+pub fn input_with(family: Family, generator: Generator) -> BoxedStrategy<Input> {
+    let sign = prop_oneof![
+        1 => Just(Sign::None),
+        4 => Just(Sign::ReceiverKey),
+        1 => key_any().prop_map(Sign::Other),
+    ];
+    let bad_checksum = if generator.bad_checksums {
+        proptest::bool::weighted(0.125).boxed()
+    } else {
+        Just(false).boxed()
+    };
+    (
+        target_any(generator.established_weight),
+        segment_with(family, MAX_PAYLOAD),
+        proptest::bool::weighted(0.3),
+        option_area_any(),
+        proptest::option::weighted(0.75, key_any()),
+        sign,
+        proptest::option::weighted(0.4, any::<Index>()),
+        bad_checksum,
+    )
+        .prop_map(
+            |(target, base, keep_payload, area, receiver_key, sign, flip, bad_checksum)| Input {
+                target,
+                base,
+                keep_payload,
+                area,
+                receiver_key,
+                sign,
+                flip,
+                bad_checksum,
+            },
+        )
+        .boxed()
+}

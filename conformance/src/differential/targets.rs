@@ -1,0 +1,213 @@
+//! The kernel sockets the differential sends to, in one lab reused for many
+//! cases: a listener for SYNs, and an established connection (accepted from
+//! a second listener, driven by the suite's [`Peer`]) that is kept while
+//! it stays ESTABLISHED and replaced when a case closes or resets it.
+
+use std::io::Read as _;
+use std::net::IpAddr;
+use std::os::fd::AsFd;
+
+use socket2::Socket;
+use tcpmd5::key_table::{KeyTable, Md5SigRequest};
+use tcpmd5::{Family, Key};
+
+use crate::exchange::Barrier;
+use crate::harness::{Lab, sockopt};
+use crate::listener::Listener;
+use crate::peer::{Auth, Peer};
+
+/// The port of the listener that receives the generated SYNs.
+pub const SYN_PORT: u16 = 179;
+/// The port of the listener the established connections come from.
+pub const CONN_PORT: u16 = 180;
+/// Cases per lab before it is rebuilt (bounds what accumulates in it).
+const LAB_REUSE: usize = 1000;
+/// The peer ports used for probes and connections, in turn.
+const PORTS: std::ops::RangeInclusive<u16> = 20000..=59000;
+
+/// An established connection: the kernel's socket, the model of its keys,
+/// and the peer's end.
+#[derive(Debug)]
+pub struct Connection {
+    /// The accepted socket (non-blocking).
+    pub sock: Socket,
+    /// The model of its key table.
+    pub model: KeyTable,
+    /// The peer's end: numbers, the kernel's key, verification.
+    pub peer: Peer,
+    devices: Vec<(i32, bool)>,
+}
+
+impl Connection {
+    /// Makes the socket hold `key` for the peer (or none), in the kernel
+    /// and in the model; both must accept the request.
+    fn hold(&mut self, family: Family, key: Option<&Key>) -> Result<(), String> {
+        let peer = self.peer.addrs.src();
+        let held = self.model.lookup(peer, 0).map(|e| e.key.clone());
+        if held.as_ref() == key {
+            return Ok(());
+        }
+        let request = match key {
+            Some(k) => Md5SigRequest::add(peer, k),
+            None => Md5SigRequest::delete(peer),
+        };
+        let kernel = sockopt::set_md5sig(self.sock.as_fd(), &request);
+        let model = self.model.apply(family, &request, self.devices.as_slice());
+        match (kernel, model) {
+            (Ok(()), Ok(_)) => {
+                self.peer.kernel_key = key.cloned();
+                Ok(())
+            }
+            (k, m) => Err(format!(
+                "changing the key of an established socket: kernel {:?}, model {:?}",
+                k.map_err(|e| e.name()),
+                m.map_err(|e| e.errno_name())
+            )),
+        }
+    }
+
+    /// Bytes readable now (`Ok(None)`: would block; empty: EOF).
+    pub fn read_now(&self) -> std::io::Result<Option<Vec<u8>>> {
+        let mut buf = [0u8; 4096];
+        match (&self.sock).read(&mut buf) {
+            Ok(n) => Ok(Some(buf.get(..n).unwrap_or(&[]).to_vec())),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// The lab and its sockets for one family.
+#[derive(Debug)]
+pub struct Targets {
+    /// The lab (its namespace is the calling thread's while it lives).
+    pub lab: Lab,
+    /// The ordering barrier.
+    pub barrier: Barrier,
+    /// The listener SYN cases go to.
+    pub listener: Listener,
+    conn_listener: Listener,
+    conn: Option<Connection>,
+    family: Family,
+    used: usize,
+    port: u16,
+}
+
+impl Targets {
+    /// A fresh lab with both listeners.
+    pub fn new(family: Family) -> Result<Targets, String> {
+        let lab = Lab::new().map_err(|e| e.to_string())?;
+        let barrier = Barrier::open(&lab).map_err(|e| e.to_string())?;
+        let listener = Listener::open(&lab, family, SYN_PORT, false)?;
+        let conn_listener = Listener::open(&lab, family, CONN_PORT, false)?;
+        Ok(Targets {
+            lab,
+            barrier,
+            listener,
+            conn_listener,
+            conn: None,
+            family,
+            used: 0,
+            port: *PORTS.start(),
+        })
+    }
+
+    /// Whether this lab has served its share of cases.
+    pub fn worn_out(&self) -> bool {
+        self.used >= LAB_REUSE
+    }
+
+    /// Counts one case.
+    pub fn used(&mut self) {
+        self.used += 1;
+    }
+
+    /// The family.
+    pub fn family(&self) -> Family {
+        self.family
+    }
+
+    /// The peer's address.
+    pub fn peer_addr(&self) -> IpAddr {
+        self.lab.peer_addr(self.family)
+    }
+
+    /// A peer port not used recently.
+    pub fn next_port(&mut self) -> u16 {
+        self.port = if self.port >= *PORTS.end() {
+            *PORTS.start()
+        } else {
+            self.port + 1
+        };
+        self.port
+    }
+
+    /// Makes the SYN listener hold `key` for the peer (or none).
+    pub fn listener_holds(&mut self, key: Option<&Key>) -> Result<(), String> {
+        hold(&mut self.listener, self.lab.peer_addr(self.family), key)
+    }
+
+    /// The established connection, holding `key` for the peer: the current
+    /// one (its key changed if needed), or a new one whose handshake is
+    /// signed with `key` and whose socket inherits it from the listener.
+    pub fn connection(&mut self, key: Option<&Key>) -> Result<(), String> {
+        let family = self.family;
+        match &mut self.conn {
+            Some(conn) => conn.hold(family, key),
+            None => {
+                self.conn = Some(self.connect(key)?);
+                Ok(())
+            }
+        }
+    }
+
+    /// The lab, the barrier and the connection, borrowed together.
+    pub fn with_connection(&mut self) -> Result<(&mut Lab, &mut Barrier, &mut Connection), String> {
+        match &mut self.conn {
+            Some(conn) => Ok((&mut self.lab, &mut self.barrier, conn)),
+            None => Err("no established connection".to_owned()),
+        }
+    }
+
+    /// Forgets the connection (after a FIN or RST ended it, or when its
+    /// state is no longer known).
+    pub fn drop_connection(&mut self) {
+        self.conn = None;
+    }
+
+    fn connect(&mut self, key: Option<&Key>) -> Result<Connection, String> {
+        let peer_addr = self.peer_addr();
+        hold(&mut self.conn_listener, peer_addr, key)?;
+        let port = self.next_port();
+        let isn = 0x1d1f_0000u32 ^ u32::from(port).wrapping_mul(0x0001_0003);
+        let mut peer = Peer::new(&self.lab, self.family, port, CONN_PORT, isn, key.cloned())?;
+        let auth = Auth::with(key);
+        let obs = peer.handshake(&mut self.lab, &mut self.barrier, &auth, &auth)?;
+        if !obs.auth_counters.is_empty() {
+            return Err(format!(
+                "the handshake's third ACK moved {:?}",
+                obs.auth_counters
+            ));
+        }
+        let sock = self
+            .conn_listener
+            .accept()?
+            .ok_or("the handshake completed but accept() found nothing")?;
+        sock.set_nonblocking(true).map_err(|e| e.to_string())?;
+        Ok(Connection {
+            sock,
+            model: self.conn_listener.child_model(peer_addr),
+            peer,
+            devices: self.conn_listener.devices().to_vec(),
+        })
+    }
+}
+
+fn hold(listener: &mut Listener, peer: IpAddr, key: Option<&Key>) -> Result<(), String> {
+    match (key, listener.key_for(peer)) {
+        (Some(k), Some(held)) if held == *k => Ok(()),
+        (Some(k), _) => listener.must_apply(&Md5SigRequest::add(peer, k)),
+        (None, Some(_)) => listener.must_apply(&Md5SigRequest::delete(peer)),
+        (None, None) => Ok(()),
+    }
+}
