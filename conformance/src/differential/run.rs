@@ -34,6 +34,8 @@ pub struct Settings {
     pub regressions: Option<&'static str>,
     /// Progress lines per family (0: none).
     pub progress_steps: u32,
+    /// Kernel exchanges proptest may spend shrinking a disagreement.
+    pub max_shrink_iters: u32,
 }
 
 impl Settings {
@@ -47,6 +49,7 @@ impl Settings {
             generator: Generator::default(),
             regressions: None,
             progress_steps: 10,
+            max_shrink_iters: 256,
         }
     }
 }
@@ -56,10 +59,7 @@ pub fn run(settings: &Settings, env: &Environment, progress: &(dyn Fn(&str) + Sy
     let families = std::thread::scope(|scope| {
         let handles: Vec<_> = Family::ALL
             .into_iter()
-            .enumerate()
-            .map(|(cpu, family)| {
-                scope.spawn(move || run_family_on(family, cpu, settings, env, progress))
-            })
+            .map(|family| scope.spawn(move || run_family(family, settings, env, progress)))
             .collect();
         handles
             .into_iter()
@@ -90,23 +90,6 @@ fn semantics(settings: &Settings, env: &Environment) -> Semantics {
     settings.semantics.unwrap_or(env.semantics)
 }
 
-fn run_family_on(
-    family: Family,
-    slot: usize,
-    settings: &Settings,
-    env: &Environment,
-    progress: &(dyn Fn(&str) + Sync),
-) -> FamilyReport {
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if let Err(e) = system::pin_current_thread(slot % cpus) {
-        return FamilyReport {
-            error: Some(format!("cannot pin the injecting thread: {e}")),
-            ..FamilyReport::new(family)
-        };
-    }
-    run_family(family, settings, env, progress)
-}
-
 /// Everything one family's runner keeps between cases.
 struct Tally {
     report: FamilyReport,
@@ -114,13 +97,22 @@ struct Tally {
     failed: bool,
 }
 
-/// Runs one family on the calling thread (which must be pinned to one CPU).
+/// Runs one family on the calling thread, which it pins to one CPU (IPv4
+/// and IPv6 to different ones where there are two).
 pub fn run_family(
     family: Family,
     settings: &Settings,
     env: &Environment,
     progress: &(dyn Fn(&str) + Sync),
 ) -> FamilyReport {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let slot = Family::ALL.iter().position(|f| *f == family).unwrap_or(0);
+    if let Err(e) = system::pin_current_thread(slot % cpus) {
+        return FamilyReport {
+            error: Some(format!("cannot pin the injecting thread: {e}")),
+            ..FamilyReport::new(family)
+        };
+    }
     if family == Family::V6 && !env.ipv6 {
         return FamilyReport {
             skipped: Some("the kernel has no IPv6".to_owned()),
@@ -136,7 +128,7 @@ pub fn run_family(
     ));
     let config = Config {
         cases: settings.cases,
-        max_shrink_iters: 256,
+        max_shrink_iters: settings.max_shrink_iters,
         failure_persistence: settings
             .regressions
             .map(|p| Box::new(FileFailurePersistence::Direct(p)) as _),

@@ -104,11 +104,15 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// Cases run over every family.
+    pub fn ran(&self) -> u64 {
+        self.families.iter().map(FamilyReport::cases).sum()
+    }
+
     /// Whether the run failed: any disagreement or harness error, or no
     /// case run at all.
     pub fn failed(&self) -> bool {
-        let ran: u64 = self.families.iter().map(FamilyReport::cases).sum();
-        ran == 0
+        self.ran() == 0
             || self
                 .families
                 .iter()

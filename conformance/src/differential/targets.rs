@@ -21,7 +21,7 @@ pub const SYN_PORT: u16 = 179;
 /// The port of the listener the established connections come from.
 pub const CONN_PORT: u16 = 180;
 /// Cases per lab before it is rebuilt (bounds what accumulates in it).
-const LAB_REUSE: usize = 1000;
+const LAB_REUSE: usize = 250;
 /// The peer ports used for probes and connections, in turn.
 const PORTS: std::ops::RangeInclusive<u16> = 20000..=59000;
 
