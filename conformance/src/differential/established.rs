@@ -110,7 +110,11 @@ fn run_on(
         seq: place.seq(rcv_nxt),
         ack: conn.peer.rcv_nxt,
         flags: flags_for(kind, input.base.flags),
-        payload: matches!(kind, SegmentKind::Data | SegmentKind::Fin),
+        payload: match kind {
+            SegmentKind::Data | SegmentKind::Fin => true,
+            SegmentKind::Rst => input.keep_payload,
+            SegmentKind::Ack => false,
+        },
     };
     let key = conn.peer.kernel_key.clone();
     let spec = build(input, header, key.as_ref(), Flippable::Established);

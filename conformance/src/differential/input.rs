@@ -127,7 +127,8 @@ pub struct Input {
     /// pointer, flag bits, payload and option area are used; addresses,
     /// ports and the rest are set by the case.
     pub base: TcpSegmentSpec,
-    /// Whether a SYN, ACK or RST keeps the payload (data and FIN always do).
+    /// Whether a SYN or an RST carries the payload (data and FIN always
+    /// do, a pure ACK never).
     pub keep_payload: bool,
     /// The option area.
     pub area: OptionArea,

@@ -19,7 +19,7 @@ mod established;
 pub mod input;
 mod judged;
 pub mod options;
-mod probe;
+pub(crate) mod probe;
 pub mod reach;
 mod run;
 mod seed;

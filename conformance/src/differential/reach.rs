@@ -130,3 +130,80 @@ mod tests {
         assert_eq!(kinds_before_eol(&[2, 4, 5, 0xb4, 29, 4, 1, 2]), vec![2, 29]);
     }
 }
+
+/// The generator's reach, measured without a kernel: the segments it
+/// builds must carry every kind of option area the check distinguishes.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod generator_reach {
+    use std::net::Ipv4Addr;
+
+    use proptest::strategy::{Strategy, ValueTree};
+    use proptest::test_runner::TestRunner;
+    use tcpmd5::key_table::{KeyTable, Md5SigRequest};
+    use tcpmd5::wire::TcpFlags;
+    use tcpmd5::{AddrPair, Family, packet_verdict};
+
+    use super::Reach;
+    use crate::differential::input::{Generator, Target, input_with};
+    use crate::differential::probe::{Flippable, Header, build};
+
+    #[test]
+    fn segments_reach_every_area_kind_and_verdict() {
+        let addrs = AddrPair::V4 {
+            src: Ipv4Addr::new(10, 99, 0, 2),
+            dst: Ipv4Addr::new(10, 99, 0, 1),
+        };
+        let strategy = input_with(Family::V4, Generator::default());
+        let mut runner = TestRunner::deterministic();
+        let mut reach = Reach::default();
+        let n = 1000u64;
+        for _ in 0..n {
+            let input = strategy.new_tree(&mut runner).unwrap().current();
+            let mut table = KeyTable::new();
+            if let Some(k) = &input.receiver_key {
+                table
+                    .apply(
+                        Family::V4,
+                        &Md5SigRequest::add(addrs.src(), k),
+                        &[] as &[(i32, bool)],
+                    )
+                    .unwrap();
+            }
+            let established = matches!(input.target, Target::Established(..));
+            let header = Header {
+                addrs,
+                src_port: 40000,
+                dst_port: 179,
+                seq: input.base.seq,
+                ack: 1,
+                flags: if established {
+                    TcpFlags::ACK
+                } else {
+                    TcpFlags::SYN
+                },
+                payload: true,
+            };
+            let spec = build(&input, header, input.receiver_key.as_ref(), Flippable::Syn);
+            let packet = spec.packet();
+            let verdict = packet_verdict(
+                &packet,
+                &table,
+                0,
+                tcpmd5::Semantics::Linux { tcp_ao: false },
+            )
+            .unwrap();
+            reach.count(
+                &spec.segment(),
+                established,
+                input.receiver_key.is_some(),
+                verdict,
+            );
+        }
+        for (what, count) in reach.lines() {
+            assert!(count * 20 >= n, "{what}: {count} of {n} (under 5%)");
+        }
+        // Every verdict of a kernel without CONFIG_TCP_AO is reached.
+        assert_eq!(reach.verdicts.len(), 7, "{:?}", reach.verdicts);
+    }
+}
