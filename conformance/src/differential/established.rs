@@ -245,7 +245,15 @@ fn run_on(
         after.state,
         obs.replies.len()
     ));
-    let in_step = alive && problems.is_empty();
+    // Data or a FIN accepted ahead of rcv_nxt waits in the out-of-order
+    // queue, where later cases would meet it: start afresh after it.
+    let queued = verdict.is_accept()
+        && matches!(place, Place::Ahead(_))
+        && (!payload.is_empty() || tcp.flags().contains(TcpFlags::FIN));
+    if queued {
+        notes.push("accepted ahead of rcv_nxt: out-of-order queue".to_owned());
+    }
+    let in_step = alive && !queued && problems.is_empty();
     Ok((
         Judged {
             verdict,

@@ -30,3 +30,4 @@ pub mod tcp_effect;
 
 pub use run::{Settings, run, run_family, summary};
 pub use seed::{Seed, SeedError};
+pub use targets::ConnectionEvents;

@@ -196,6 +196,10 @@ fn one(
             established::run(targets, semantics, input, kind, place)
         }
     };
+    let events = targets.take_events();
+    if !tally.failed {
+        tally.report.connections.add(events);
+    }
     let judged = match result {
         Ok(j) => j,
         Err(e) => {

@@ -9,6 +9,7 @@ use serde::Serialize;
 use tcpmd5::Family;
 
 use super::reach::Reach;
+use super::targets::ConnectionEvents;
 
 /// Cases of one kind in one family.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -67,6 +68,8 @@ pub struct FamilyReport {
     pub reach: Reach,
     /// Disagreements (the first found, and the shrunk one).
     pub disagreements: Vec<Disagreement>,
+    /// How the established connections came about.
+    pub connections: ConnectionEvents,
     /// Kernel exchanges spent shrinking a disagreement.
     pub shrink_steps: u64,
     /// Wall time, seconds.
@@ -169,6 +172,11 @@ impl Summary {
                     k.rate()
                 );
             }
+            let _ = writeln!(
+                s,
+                "  established connections: {} handshakes, {} key changes on a live connection",
+                f.connections.handshakes, f.connections.key_changes
+            );
             if let Some(e) = &f.error {
                 let _ = writeln!(s, "  ERROR: {e}");
             }

@@ -40,12 +40,12 @@ pub struct Connection {
 
 impl Connection {
     /// Makes the socket hold `key` for the peer (or none), in the kernel
-    /// and in the model; both must accept the request.
-    fn hold(&mut self, family: Family, key: Option<&Key>) -> Result<(), String> {
+    /// and in the model; both must accept the request. Whether it changed.
+    fn hold(&mut self, family: Family, key: Option<&Key>) -> Result<bool, String> {
         let peer = self.peer.addrs.src();
         let held = self.model.lookup(peer, 0).map(|e| e.key.clone());
         if held.as_ref() == key {
-            return Ok(());
+            return Ok(false);
         }
         let request = match key {
             Some(k) => Md5SigRequest::add(peer, k),
@@ -56,7 +56,7 @@ impl Connection {
         match (kernel, model) {
             (Ok(()), Ok(_)) => {
                 self.peer.kernel_key = key.cloned();
-                Ok(())
+                Ok(true)
             }
             (k, m) => Err(format!(
                 "changing the key of an established socket: kernel {:?}, model {:?}",
@@ -91,6 +91,24 @@ pub struct Targets {
     family: Family,
     used: usize,
     port: u16,
+    events: ConnectionEvents,
+}
+
+/// How the established connections came about.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ConnectionEvents {
+    /// Handshakes completed (signed with the key the listener held).
+    pub handshakes: u64,
+    /// Keys added, replaced or deleted on a live connection.
+    pub key_changes: u64,
+}
+
+impl ConnectionEvents {
+    /// Adds `other`.
+    pub fn add(&mut self, other: ConnectionEvents) {
+        self.handshakes += other.handshakes;
+        self.key_changes += other.key_changes;
+    }
 }
 
 impl Targets {
@@ -109,6 +127,7 @@ impl Targets {
             family,
             used: 0,
             port: *PORTS.start(),
+            events: ConnectionEvents::default(),
         })
     }
 
@@ -153,9 +172,15 @@ impl Targets {
     pub fn connection(&mut self, key: Option<&Key>) -> Result<(), String> {
         let family = self.family;
         match &mut self.conn {
-            Some(conn) => conn.hold(family, key),
+            Some(conn) => {
+                if conn.hold(family, key)? {
+                    self.events.key_changes += 1;
+                }
+                Ok(())
+            }
             None => {
                 self.conn = Some(self.connect(key)?);
+                self.events.handshakes += 1;
                 Ok(())
             }
         }
@@ -167,6 +192,11 @@ impl Targets {
             Some(conn) => Ok((&mut self.lab, &mut self.barrier, conn)),
             None => Err("no established connection".to_owned()),
         }
+    }
+
+    /// The connection events since the last call.
+    pub fn take_events(&mut self) -> ConnectionEvents {
+        std::mem::take(&mut self.events)
     }
 
     /// Forgets the connection (after a FIN or RST ended it, or when its
