@@ -140,8 +140,9 @@ pub struct Input {
     /// One bit flipped after signing, chosen among the bits that do not
     /// change what the segment is (see `flippable`).
     pub flip: Option<Index>,
-    /// Whether the TCP checksum is corrupted after signing (only generated
-    /// when [`Generator::bad_checksums`] is on).
+    /// Whether the TCP checksum is corrupted after signing (a flip in the
+    /// checksum field; only generated when [`Generator::bad_checksums`] is
+    /// on).
     pub bad_checksum: bool,
 }
 
@@ -152,7 +153,10 @@ pub struct Generator {
     pub established_weight: u32,
     /// Also corrupt TCP checksums (1 case in 8). Off: the model has no
     /// checksum stage to predict the kernel's `TCP_CSUM` drop yet, so turn
-    /// it on together with that stage.
+    /// it on together with that stage, and with a witness for it (`Tcp:
+    /// InCsumErrors` in /proc/net/snmp). Live, the kernel checks the
+    /// checksum first only in TCP segments of at most 76 bytes; longer ones
+    /// meet the MD5 check first (`examples/checksum_order.rs`).
     pub bad_checksums: bool,
 }
 
