@@ -15,7 +15,7 @@ use tcpmd5::wire::{TcpFlags, TcpPacket};
 use tcpmd5::{DropReason, Semantics, Verdict, packet_verdict};
 
 use super::input::{Input, Place, SegmentKind};
-use super::judged::Judged;
+use super::judged::{Judged, inferred};
 use super::probe::{Flippable, Header, build};
 use super::targets::{Connection, Targets};
 use super::tcp_effect::{self, Effect};
@@ -262,6 +262,7 @@ fn run_on(
             problems,
             notes,
             packet,
+            inferred: inferred(&obs, verdict),
         },
         in_step,
     ))

@@ -1,7 +1,9 @@
 //! The judgement of one case: the model's verdict, the kernel's, and every
 //! disagreement between them or among the witnesses.
 
-use tcpmd5::Verdict;
+use tcpmd5::{DropReason, Verdict};
+
+use crate::exchange::Observation;
 
 /// One case, judged.
 #[derive(Debug, Clone)]
@@ -18,6 +20,10 @@ pub struct Judged {
     pub notes: Vec<String>,
     /// The IP packet injected.
     pub packet: Vec<u8>,
+    /// Whether the kernel's verdict rests on inference: a drop seen only as
+    /// silence with no counter (`TCP_AUTH_HDR`) while no tracepoint could
+    /// be read to confirm it.
+    pub inferred: bool,
 }
 
 impl Judged {
@@ -25,4 +31,9 @@ impl Judged {
     pub fn agrees(&self) -> bool {
         self.problems.is_empty()
     }
+}
+
+/// Whether a `TCP_AUTH_HDR` verdict in `obs` could only be inferred.
+pub fn inferred(obs: &Observation, verdict: Verdict) -> bool {
+    obs.trace.is_none() && verdict == Verdict::Drop(DropReason::AuthHeader)
 }

@@ -215,6 +215,7 @@ fn one(
         let stats = tally.report.kinds.entry(kind.clone()).or_default();
         stats.cases += 1;
         stats.seconds += started.elapsed().as_secs_f64();
+        tally.report.inferred += u64::from(judged.inferred);
         if judged.agrees() {
             stats.agreements += 1;
         } else {

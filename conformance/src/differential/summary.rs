@@ -68,6 +68,9 @@ pub struct FamilyReport {
     pub reach: Reach,
     /// Disagreements (the first found, and the shrunk one).
     pub disagreements: Vec<Disagreement>,
+    /// Cases whose kernel verdict rests on inference (see
+    /// `Judged::inferred`): without tracepoints, a `TCP_AUTH_HDR` drop.
+    pub inferred: u64,
     /// How the established connections came about.
     pub connections: ConnectionEvents,
     /// Kernel exchanges spent shrinking a disagreement.
@@ -177,6 +180,13 @@ impl Summary {
                 "  established connections: {} handshakes, {} key changes on a live connection",
                 f.connections.handshakes, f.connections.key_changes
             );
+            if f.inferred > 0 {
+                let _ = writeln!(
+                    s,
+                    "  {} verdicts inferred from silence (no tracepoints to confirm TCP_AUTH_HDR)",
+                    f.inferred
+                );
+            }
             if let Some(e) = &f.error {
                 let _ = writeln!(s, "  ERROR: {e}");
             }

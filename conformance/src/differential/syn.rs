@@ -6,7 +6,7 @@ use tcpmd5::wire::{TcpFlags, TcpPacket};
 use tcpmd5::{AddrPair, Semantics, packet_verdict};
 
 use super::input::Input;
-use super::judged::Judged;
+use super::judged::{Judged, inferred};
 use super::options::LINUX_MD5;
 use super::probe::{Flippable, Header, build};
 use super::targets::{SYN_PORT, Targets};
@@ -66,5 +66,6 @@ pub fn run(t: &mut Targets, semantics: Semantics, input: &Input) -> Result<Judge
         problems,
         notes: finding.notes,
         packet,
+        inferred: inferred(&obs, verdict),
     })
 }
