@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use tcpmd5::wire::TcpPacket;
 use tcpmd5::wire::tcp_option::kind;
-use tcpmd5::{AuthScan, Semantics, Verdict};
+use tcpmd5::{AuthScan, Key, MAX_KEY_LEN, Semantics, Verdict};
 
 use super::options::MAX_AREA;
 
@@ -35,20 +35,34 @@ pub struct Reach {
     pub payload: u64,
     /// Where the receiver held a key for the peer.
     pub receiver_key: u64,
+    /// Of those, keys with a NUL byte.
+    pub key_with_nul: u64,
+    /// Of those, keys of the maximum length (80 bytes).
+    pub key_max_len: u64,
     /// The model's verdicts (`accept (digest verified)`, `drop TCP_AUTH_HDR`, ...).
     pub verdicts: BTreeMap<String, u64>,
 }
 
 impl Reach {
     /// Counts one TCP segment.
-    pub fn count(&mut self, segment: &[u8], established: bool, keyed: bool, verdict: Verdict) {
+    pub fn count(
+        &mut self,
+        segment: &[u8],
+        established: bool,
+        key: Option<&Key>,
+        verdict: Verdict,
+    ) {
         self.segments += 1;
         if established {
             self.established += 1;
         } else {
             self.listener += 1;
         }
-        self.receiver_key += u64::from(keyed);
+        if let Some(k) = key {
+            self.receiver_key += 1;
+            self.key_with_nul += u64::from(k.as_bytes().contains(&0));
+            self.key_max_len += u64::from(k.len() == MAX_KEY_LEN);
+        }
         *self.verdicts.entry(verdict.to_string()).or_default() += 1;
         let Ok(tcp) = TcpPacket::new_checked(segment) else {
             return;
@@ -78,6 +92,8 @@ impl Reach {
         self.eol += other.eol;
         self.payload += other.payload;
         self.receiver_key += other.receiver_key;
+        self.key_with_nul += other.key_with_nul;
+        self.key_max_len += other.key_max_len;
         for (k, v) in &other.verdicts {
             *self.verdicts.entry(k.clone()).or_default() += v;
         }
@@ -95,6 +111,8 @@ impl Reach {
             ("EOL reached by the scan", self.eol),
             ("payload", self.payload),
             ("receiver holds a key for the peer", self.receiver_key),
+            ("  the key has a NUL byte", self.key_with_nul),
+            ("  the key is 80 bytes long", self.key_max_len),
         ]
     }
 }
@@ -196,12 +214,14 @@ mod generator_reach {
             reach.count(
                 &spec.segment(),
                 established,
-                input.receiver_key.is_some(),
+                input.receiver_key.as_ref(),
                 verdict,
             );
         }
         for (what, count) in reach.lines() {
-            assert!(count * 20 >= n, "{what}: {count} of {n} (under 5%)");
+            // Keys are 1 to 80 bytes long, uniformly: 80 is rarer.
+            let share = if what.contains("80 bytes") { 200 } else { 20 };
+            assert!(count * share >= n, "{what}: {count} of {n}");
         }
         // Every verdict of a kernel without CONFIG_TCP_AO is reached.
         assert_eq!(reach.verdicts.len(), 7, "{:?}", reach.verdicts);

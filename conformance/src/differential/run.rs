@@ -227,7 +227,7 @@ fn one(
         tally.report.reach.count(
             &segment,
             matches!(input.target, Target::Established(..)),
-            input.receiver_key.is_some(),
+            input.receiver_key.as_ref(),
             judged.verdict,
         );
     }
