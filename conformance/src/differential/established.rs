@@ -100,7 +100,7 @@ fn run_on(
     kind: SegmentKind,
     place: Place,
 ) -> Result<(Judged, bool), String> {
-    t.connection(input.receiver_key.as_ref())?;
+    t.connection(input.receiver_key.as_ref(), input.key_scope)?;
     let (lab, barrier, conn) = t.with_connection()?;
     let rcv_nxt = conn.peer.snd_nxt;
     let header = Header {

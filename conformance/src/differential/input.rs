@@ -7,9 +7,11 @@
 //! NULs included).
 
 use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use proptest::prelude::*;
 use proptest::sample::Index;
+use tcpmd5::key_table::Md5SigRequest;
 use tcpmd5::strategies::{key_any, segment_with};
 use tcpmd5::wire::TcpSegmentSpec;
 use tcpmd5::{Family, Key};
@@ -98,6 +100,68 @@ impl Target {
     }
 }
 
+/// Which addresses the receiver's key is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyScope {
+    /// The peer's address (`TCP_MD5SIG`).
+    Peer,
+    /// A prefix holding the peer's address (`TCP_MD5SIG_EXT` with
+    /// `FLAG_PREFIX`): /8 to /31 over IPv4, /64 to /127 over IPv6, chosen
+    /// by this number.
+    Prefix(u8),
+    /// Another address only: the peer itself has no key.
+    Elsewhere,
+}
+
+impl KeyScope {
+    /// The `(add, delete)` requests of `key` in this scope for `peer`.
+    pub fn requests(self, peer: IpAddr, key: &Key) -> (Md5SigRequest, Md5SigRequest) {
+        match self {
+            KeyScope::Peer => (Md5SigRequest::add(peer, key), Md5SigRequest::delete(peer)),
+            KeyScope::Prefix(n) => {
+                let len = match peer {
+                    IpAddr::V4(_) => 8 + n % 24,
+                    IpAddr::V6(_) => 64 + n % 64,
+                };
+                (
+                    Md5SigRequest::add(peer, key).with_prefix(len),
+                    Md5SigRequest::delete(peer).with_prefix(len),
+                )
+            }
+            KeyScope::Elsewhere => {
+                let other = elsewhere(peer);
+                (Md5SigRequest::add(other, key), Md5SigRequest::delete(other))
+            }
+        }
+    }
+
+    /// `peer`, `prefix` or `elsewhere`.
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyScope::Peer => "peer",
+            KeyScope::Prefix(_) => "prefix",
+            KeyScope::Elsewhere => "elsewhere",
+        }
+    }
+}
+
+/// An address in no prefix of at least /8 (IPv4) or /64 (IPv6) with `peer`.
+fn elsewhere(peer: IpAddr) -> IpAddr {
+    match peer {
+        IpAddr::V4(a) => {
+            let [x, ..] = a.octets();
+            IpAddr::V4(Ipv4Addr::new(x ^ 0x80, 0, 2, 7))
+        }
+        IpAddr::V6(a) => {
+            let mut o = a.octets();
+            if let Some(b) = o.get_mut(7) {
+                *b ^= 0x80;
+            }
+            IpAddr::V6(Ipv6Addr::from(o))
+        }
+    }
+}
+
 /// How the segment is signed.
 #[derive(Clone)]
 pub enum Sign {
@@ -133,8 +197,10 @@ pub struct Input {
     pub keep_payload: bool,
     /// The option area.
     pub area: OptionArea,
-    /// The key the receiving socket holds for the peer, if any.
+    /// The key the receiving socket holds, if any.
     pub receiver_key: Option<Key>,
+    /// Which addresses it is for.
+    pub key_scope: KeyScope,
     /// How the segment is signed.
     pub sign: Sign,
     /// One bit flipped after signing, chosen among the bits that do not
@@ -207,17 +273,33 @@ pub fn input_with(family: Family, generator: Generator) -> BoxedStrategy<Input> 
         proptest::bool::weighted(0.3),
         option_area_any(),
         proptest::option::weighted(0.75, key_any()),
+        prop_oneof![
+            6 => Just(KeyScope::Peer),
+            2 => any::<u8>().prop_map(KeyScope::Prefix),
+            1 => Just(KeyScope::Elsewhere),
+        ],
         sign,
         proptest::option::weighted(0.4, any::<Index>()),
         bad_checksum,
     )
         .prop_map(
-            |(target, base, keep_payload, area, receiver_key, sign, flip, bad_checksum)| Input {
+            |(
                 target,
                 base,
                 keep_payload,
                 area,
                 receiver_key,
+                key_scope,
+                sign,
+                flip,
+                bad_checksum,
+            )| Input {
+                target,
+                base,
+                keep_payload,
+                area,
+                receiver_key,
+                key_scope,
                 sign,
                 flip,
                 bad_checksum,

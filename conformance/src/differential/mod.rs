@@ -4,9 +4,12 @@
 //! Each case is a SYN to a listener or a data, ACK, RST or FIN segment on
 //! an established connection (at `rcv_nxt`, elsewhere in the window, or
 //! outside it), IPv4 or IPv6, with an option area drawn from the option
-//! grammar ([`options`]), a key of 1 to 80 bytes at the receiver or none,
-//! signed with it, with another key or not at all, and possibly one bit
-//! flipped after signing. The expected verdict always comes from the model
+//! grammar ([`options`]), a key of 1 to 80 bytes at the receiver (for the
+//! peer, for a prefix holding it, or for another address) or none, signed
+//! with it, with another key or not at all, and possibly one bit flipped
+//! after signing. Established connections keep their socket while they
+//! stay ESTABLISHED; their keys are changed on the live socket as the cases
+//! ask. The expected verdict always comes from the model
 //! (`packet_verdict` with the receiving socket's key table); the kernel's
 //! from its replies, counters, tracepoints, and on established connections
 //! `TCP_INFO` and what the application reads.

@@ -9,6 +9,7 @@ use tcpmd5::wire::TcpPacket;
 use tcpmd5::wire::tcp_option::kind;
 use tcpmd5::{AuthScan, Key, MAX_KEY_LEN, Semantics, Verdict};
 
+use super::input::KeyScope;
 use super::options::MAX_AREA;
 
 /// Counts over the segments of a run.
@@ -33,8 +34,12 @@ pub struct Reach {
     pub eol: u64,
     /// With a payload.
     pub payload: u64,
-    /// Where the receiver held a key for the peer.
+    /// Where the receiver held a key (for any address).
     pub receiver_key: u64,
+    /// Of those, keys for a prefix holding the peer.
+    pub key_prefix: u64,
+    /// Of those, keys for another address only.
+    pub key_elsewhere: u64,
     /// Of those, keys with a NUL byte.
     pub key_with_nul: u64,
     /// Of those, keys of the maximum length (80 bytes).
@@ -49,7 +54,7 @@ impl Reach {
         &mut self,
         segment: &[u8],
         established: bool,
-        key: Option<&Key>,
+        key: Option<(&Key, KeyScope)>,
         verdict: Verdict,
     ) {
         self.segments += 1;
@@ -58,8 +63,10 @@ impl Reach {
         } else {
             self.listener += 1;
         }
-        if let Some(k) = key {
+        if let Some((k, scope)) = key {
             self.receiver_key += 1;
+            self.key_prefix += u64::from(matches!(scope, KeyScope::Prefix(_)));
+            self.key_elsewhere += u64::from(scope == KeyScope::Elsewhere);
             self.key_with_nul += u64::from(k.as_bytes().contains(&0));
             self.key_max_len += u64::from(k.len() == MAX_KEY_LEN);
         }
@@ -92,6 +99,8 @@ impl Reach {
         self.eol += other.eol;
         self.payload += other.payload;
         self.receiver_key += other.receiver_key;
+        self.key_prefix += other.key_prefix;
+        self.key_elsewhere += other.key_elsewhere;
         self.key_with_nul += other.key_with_nul;
         self.key_max_len += other.key_max_len;
         for (k, v) in &other.verdicts {
@@ -110,7 +119,9 @@ impl Reach {
             ("full 40-byte option area", self.full_area),
             ("EOL reached by the scan", self.eol),
             ("payload", self.payload),
-            ("receiver holds a key for the peer", self.receiver_key),
+            ("receiver holds a key", self.receiver_key),
+            ("  for a prefix holding the peer", self.key_prefix),
+            ("  for another address only", self.key_elsewhere),
             ("  the key has a NUL byte", self.key_with_nul),
             ("  the key is 80 bytes long", self.key_max_len),
         ]
@@ -158,7 +169,7 @@ mod generator_reach {
 
     use proptest::strategy::{Strategy, ValueTree};
     use proptest::test_runner::TestRunner;
-    use tcpmd5::key_table::{KeyTable, Md5SigRequest};
+    use tcpmd5::key_table::KeyTable;
     use tcpmd5::wire::TcpFlags;
     use tcpmd5::{AddrPair, Family, packet_verdict};
 
@@ -180,14 +191,12 @@ mod generator_reach {
             let input = strategy.new_tree(&mut runner).unwrap().current();
             let mut table = KeyTable::new();
             if let Some(k) = &input.receiver_key {
+                let (add, _) = input.key_scope.requests(addrs.src(), k);
                 table
-                    .apply(
-                        Family::V4,
-                        &Md5SigRequest::add(addrs.src(), k),
-                        &[] as &[(i32, bool)],
-                    )
+                    .apply(Family::V4, &add, &[] as &[(i32, bool)])
                     .unwrap();
             }
+            let key = table.lookup(addrs.src(), 0).map(|e| e.key.clone());
             let established = matches!(input.target, Target::Established(..));
             let header = Header {
                 addrs,
@@ -202,7 +211,7 @@ mod generator_reach {
                 },
                 payload: true,
             };
-            let spec = build(&input, header, input.receiver_key.as_ref(), Flippable::Syn);
+            let spec = build(&input, header, key.as_ref(), Flippable::Syn);
             let packet = spec.packet();
             let verdict = packet_verdict(
                 &packet,
@@ -214,7 +223,7 @@ mod generator_reach {
             reach.count(
                 &spec.segment(),
                 established,
-                input.receiver_key.as_ref(),
+                input.receiver_key.as_ref().map(|k| (k, input.key_scope)),
                 verdict,
             );
         }

@@ -227,7 +227,7 @@ fn one(
         tally.report.reach.count(
             &segment,
             matches!(input.target, Target::Established(..)),
-            input.receiver_key.as_ref(),
+            input.receiver_key.as_ref().map(|k| (k, input.key_scope)),
             judged.verdict,
         );
     }

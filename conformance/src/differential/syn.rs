@@ -22,7 +22,7 @@ const SYN_EXTRA_FLAGS: u16 = 0x1e8;
 pub fn run(t: &mut Targets, semantics: Semantics, input: &Input) -> Result<Judged, String> {
     let family = t.family();
     let peer = t.peer_addr();
-    t.listener_holds(input.receiver_key.as_ref())?;
+    t.listener_holds(input.receiver_key.as_ref(), input.key_scope)?;
     let port = t.next_port();
     let addrs = AddrPair::new(peer, t.lab.kernel_addr(family)).map_err(|e| e.to_string())?;
     let header = Header {

@@ -11,6 +11,7 @@ use socket2::Socket;
 use tcpmd5::key_table::{KeyTable, Md5SigRequest};
 use tcpmd5::{Family, Key};
 
+use super::input::KeyScope;
 use crate::exchange::Barrier;
 use crate::harness::{Lab, sockopt};
 use crate::listener::Listener;
@@ -36,34 +37,50 @@ pub struct Connection {
     /// The peer's end: numbers, the kernel's key, verification.
     pub peer: Peer,
     devices: Vec<(i32, bool)>,
+    installed: Option<Installed>,
+}
+
+/// A key as installed: the request that added it and the one that deletes it.
+#[derive(Debug, Clone)]
+struct Installed {
+    add: Md5SigRequest,
+    delete: Md5SigRequest,
+}
+
+impl Installed {
+    fn new(peer: IpAddr, key: Option<&Key>, scope: KeyScope) -> Option<Installed> {
+        key.map(|k| {
+            let (add, delete) = scope.requests(peer, k);
+            Installed { add, delete }
+        })
+    }
 }
 
 impl Connection {
-    /// Makes the socket hold `key` for the peer (or none), in the kernel
-    /// and in the model; both must accept the request. Whether it changed.
-    fn hold(&mut self, family: Family, key: Option<&Key>) -> Result<bool, String> {
-        let peer = self.peer.addrs.src();
-        let held = self.model.lookup(peer, 0).map(|e| e.key.clone());
-        if held.as_ref() == key {
+    /// Makes the socket hold `wanted` (or no key), in the kernel and in the
+    /// model; both must accept every request. Whether anything changed.
+    fn hold(&mut self, family: Family, wanted: Option<Installed>) -> Result<bool, String> {
+        if self.installed.as_ref().map(|i| &i.add) == wanted.as_ref().map(|w| &w.add) {
             return Ok(false);
         }
-        let request = match key {
-            Some(k) => Md5SigRequest::add(peer, k),
-            None => Md5SigRequest::delete(peer),
-        };
-        let kernel = sockopt::set_md5sig(self.sock.as_fd(), &request);
-        let model = self.model.apply(family, &request, self.devices.as_slice());
-        match (kernel, model) {
-            (Ok(()), Ok(_)) => {
-                self.peer.kernel_key = key.cloned();
-                Ok(true)
+        let mut requests = Vec::new();
+        requests.extend(self.installed.take().map(|i| i.delete));
+        requests.extend(wanted.as_ref().map(|w| w.add.clone()));
+        for request in &requests {
+            let kernel = sockopt::set_md5sig(self.sock.as_fd(), request);
+            let model = self.model.apply(family, request, self.devices.as_slice());
+            if kernel.is_err() || model.is_err() {
+                return Err(format!(
+                    "{request:?} on an established socket: kernel {:?}, model {:?}",
+                    kernel.map_err(|e| e.name()),
+                    model.map_err(|e| e.errno_name())
+                ));
             }
-            (k, m) => Err(format!(
-                "changing the key of an established socket: kernel {:?}, model {:?}",
-                k.map_err(|e| e.name()),
-                m.map_err(|e| e.errno_name())
-            )),
         }
+        self.installed = wanted;
+        let peer = self.peer.addrs.src();
+        self.peer.kernel_key = self.model.lookup(peer, 0).map(|e| e.key.clone());
+        Ok(true)
     }
 
     /// Bytes readable now (`Ok(None)`: would block; empty: EOF).
@@ -86,7 +103,9 @@ pub struct Targets {
     pub barrier: Barrier,
     /// The listener SYN cases go to.
     pub listener: Listener,
+    listener_key: Option<Installed>,
     conn_listener: Listener,
+    conn_listener_key: Option<Installed>,
     conn: Option<Connection>,
     family: Family,
     used: usize,
@@ -122,7 +141,9 @@ impl Targets {
             lab,
             barrier,
             listener,
+            listener_key: None,
             conn_listener,
+            conn_listener_key: None,
             conn: None,
             family,
             used: 0,
@@ -161,25 +182,28 @@ impl Targets {
         self.port
     }
 
-    /// Makes the SYN listener hold `key` for the peer (or none).
-    pub fn listener_holds(&mut self, key: Option<&Key>) -> Result<(), String> {
-        hold(&mut self.listener, self.lab.peer_addr(self.family), key)
+    /// Makes the SYN listener hold `key` in `scope` (or no key).
+    pub fn listener_holds(&mut self, key: Option<&Key>, scope: KeyScope) -> Result<(), String> {
+        let wanted = Installed::new(self.peer_addr(), key, scope);
+        hold(&mut self.listener, &mut self.listener_key, wanted)
     }
 
-    /// The established connection, holding `key` for the peer: the current
-    /// one (its key changed if needed), or a new one whose handshake is
-    /// signed with `key` and whose socket inherits it from the listener.
-    pub fn connection(&mut self, key: Option<&Key>) -> Result<(), String> {
+    /// The established connection, holding `key` in `scope`: the current
+    /// one (its keys changed if needed), or a new one from a listener
+    /// holding them, whose handshake is signed with the key the listener
+    /// holds for the peer and whose socket inherits that key.
+    pub fn connection(&mut self, key: Option<&Key>, scope: KeyScope) -> Result<(), String> {
         let family = self.family;
+        let wanted = Installed::new(self.peer_addr(), key, scope);
         match &mut self.conn {
             Some(conn) => {
-                if conn.hold(family, key)? {
+                if conn.hold(family, wanted)? {
                     self.events.key_changes += 1;
                 }
                 Ok(())
             }
             None => {
-                self.conn = Some(self.connect(key)?);
+                self.conn = Some(self.connect(wanted)?);
                 self.events.handshakes += 1;
                 Ok(())
             }
@@ -205,9 +229,11 @@ impl Targets {
         self.conn = None;
     }
 
-    fn connect(&mut self, key: Option<&Key>) -> Result<Connection, String> {
+    fn connect(&mut self, wanted: Option<Installed>) -> Result<Connection, String> {
         let peer_addr = self.peer_addr();
-        hold(&mut self.conn_listener, peer_addr, key)?;
+        hold(&mut self.conn_listener, &mut self.conn_listener_key, wanted)?;
+        let key = self.conn_listener.key_for(peer_addr);
+        let key = key.as_ref();
         let port = self.next_port();
         let isn = 0x1d1f_0000u32 ^ u32::from(port).wrapping_mul(0x0001_0003);
         let mut peer = Peer::new(&self.lab, self.family, port, CONN_PORT, isn, key.cloned())?;
@@ -224,20 +250,33 @@ impl Targets {
             .accept()?
             .ok_or("the handshake completed but accept() found nothing")?;
         sock.set_nonblocking(true).map_err(|e| e.to_string())?;
+        // The child copies the key the listener holds for the peer, as a
+        // key for the peer's address alone.
         Ok(Connection {
             sock,
             model: self.conn_listener.child_model(peer_addr),
             peer,
             devices: self.conn_listener.devices().to_vec(),
+            installed: Installed::new(peer_addr, key, KeyScope::Peer),
         })
     }
 }
 
-fn hold(listener: &mut Listener, peer: IpAddr, key: Option<&Key>) -> Result<(), String> {
-    match (key, listener.key_for(peer)) {
-        (Some(k), Some(held)) if held == *k => Ok(()),
-        (Some(k), _) => listener.must_apply(&Md5SigRequest::add(peer, k)),
-        (None, Some(_)) => listener.must_apply(&Md5SigRequest::delete(peer)),
-        (None, None) => Ok(()),
+/// Makes `listener` hold `wanted` instead of `installed`.
+fn hold(
+    listener: &mut Listener,
+    installed: &mut Option<Installed>,
+    wanted: Option<Installed>,
+) -> Result<(), String> {
+    if installed.as_ref().map(|i| &i.add) == wanted.as_ref().map(|w| &w.add) {
+        return Ok(());
     }
+    if let Some(old) = installed.take() {
+        listener.must_apply(&old.delete)?;
+    }
+    if let Some(new) = &wanted {
+        listener.must_apply(&new.add)?;
+    }
+    *installed = wanted;
+    Ok(())
 }
