@@ -20,7 +20,9 @@ use super::probe::{Flippable, Header, build};
 use super::targets::{Connection, Targets};
 use super::tcp_effect::{self, Effect};
 use crate::exchange::Observation;
-use crate::harness::tcp_info::{STATE_CLOSE, STATE_CLOSE_WAIT, STATE_ESTABLISHED, tcp_info};
+use crate::harness::tcp_info::{
+    STATE_CLOSE, STATE_CLOSE_WAIT, STATE_ESTABLISHED, TcpInfo, tcp_info,
+};
 use crate::judge::witnesses;
 
 /// Flag bits carried over from the generated segment: PSH, ECE, CWR.
@@ -158,69 +160,12 @@ fn run_on(
     let effect = if verdict.is_accept() {
         tcp_effect::established(tcp.flags(), tcp.seq_number(), tcp.payload().len(), rcv_nxt)
     } else {
-        Effect {
-            delivered: 0,
-            fin: false,
-            reset: false,
-        }
+        Effect::NONE
     };
     let new_rcv_nxt = rcv_nxt.wrapping_add(effect.rcv_advance());
-    let want_state = if effect.reset {
-        STATE_CLOSE
-    } else if effect.fin {
-        STATE_CLOSE_WAIT
-    } else {
-        STATE_ESTABLISHED
-    };
-    if after.state != want_state {
-        problems.push(format!(
-            "tcpi_state {}, want {want_state} ({})",
-            after.state,
-            describe(effect)
-        ));
-    }
-    // tcpi_bytes_received follows rcv_nxt (tcp_rcv_nxt_update): a FIN counts.
-    let received = after.bytes_received.wrapping_sub(before.bytes_received);
-    if received != u64::from(effect.rcv_advance()) {
-        problems.push(format!(
-            "tcpi_bytes_received +{received}, want +{}",
-            effect.rcv_advance()
-        ));
-    }
     let payload = tcp.payload();
-    let read_ok = match &read {
-        Err(e) => effect.reset && e.raw_os_error() == Some(libc::ECONNRESET),
-        Ok(None) => effect.delivered == 0 && !effect.fin && !effect.reset,
-        Ok(Some(bytes)) if effect.delivered > 0 => bytes.as_slice() == payload,
-        Ok(Some(bytes)) => bytes.is_empty() && effect.fin,
-    };
-    if !read_ok {
-        let got = match &read {
-            Ok(Some(b)) => format!("{} bytes", b.len()),
-            Ok(None) => "nothing".to_owned(),
-            Err(e) => e.to_string(),
-        };
-        problems.push(format!(
-            "the application read {got}, want {}",
-            describe(effect)
-        ));
-    }
-    for r in &obs.replies {
-        let plain_ack = r.flags.contains(TcpFlags::ACK)
-            && !r.flags.contains(TcpFlags::RST)
-            && !r.flags.contains(TcpFlags::SYN);
-        if !verdict.is_accept() {
-            problems.push(format!(
-                "the kernel answered a dropped segment ({})",
-                r.flags
-            ));
-        } else if !plain_ack || (r.ack != rcv_nxt && r.ack != new_rcv_nxt) {
-            problems.push(format!(
-                "reply {} ack {:#x}, want an ACK of {rcv_nxt:#x} or {new_rcv_nxt:#x}",
-                r.flags, r.ack
-            ));
-        }
-    }
+    check_effect(effect, (&before, &after), &read, payload, &mut problems);
+    check_replies(&obs, verdict, [rcv_nxt, new_rcv_nxt], &mut problems);
     conn.peer.sent(effect.rcv_advance() as usize);
     // Data or a FIN taken in order may leave a delayed ACK pending: the
     // certain answer flushes it and shows the kernel's rcv_nxt.
@@ -266,6 +211,77 @@ fn run_on(
         },
         in_step,
     ))
+}
+
+/// Holds the socket's state, its byte count and what the application
+/// read against the effect.
+fn check_effect(
+    effect: Effect,
+    (before, after): (&TcpInfo, &TcpInfo),
+    read: &std::io::Result<Option<Vec<u8>>>,
+    payload: &[u8],
+    problems: &mut Vec<String>,
+) {
+    let want_state = if effect.reset {
+        STATE_CLOSE
+    } else if effect.fin {
+        STATE_CLOSE_WAIT
+    } else {
+        STATE_ESTABLISHED
+    };
+    if after.state != want_state {
+        problems.push(format!(
+            "tcpi_state {}, want {want_state} ({})",
+            after.state,
+            describe(effect)
+        ));
+    }
+    // tcpi_bytes_received follows rcv_nxt (tcp_rcv_nxt_update): a FIN counts.
+    let received = after.bytes_received.wrapping_sub(before.bytes_received);
+    if received != u64::from(effect.rcv_advance()) {
+        problems.push(format!(
+            "tcpi_bytes_received +{received}, want +{}",
+            effect.rcv_advance()
+        ));
+    }
+    let read_ok = match read {
+        Err(e) => effect.reset && e.raw_os_error() == Some(libc::ECONNRESET),
+        Ok(None) => effect.delivered == 0 && !effect.fin && !effect.reset,
+        Ok(Some(bytes)) if effect.delivered > 0 => bytes.as_slice() == payload,
+        Ok(Some(bytes)) => bytes.is_empty() && effect.fin,
+    };
+    if !read_ok {
+        let got = match read {
+            Ok(Some(b)) => format!("{} bytes", b.len()),
+            Ok(None) => "nothing".to_owned(),
+            Err(e) => e.to_string(),
+        };
+        problems.push(format!(
+            "the application read {got}, want {}",
+            describe(effect)
+        ));
+    }
+}
+
+/// A dropped segment gets no reply; an accepted one at most ACKs of the
+/// kernel's `rcv_nxt` before or after it.
+fn check_replies(obs: &Observation, verdict: Verdict, acks: [u32; 2], problems: &mut Vec<String>) {
+    for r in &obs.replies {
+        let plain_ack = r.flags.contains(TcpFlags::ACK)
+            && !r.flags.contains(TcpFlags::RST)
+            && !r.flags.contains(TcpFlags::SYN);
+        if !verdict.is_accept() {
+            problems.push(format!(
+                "the kernel answered a dropped segment ({})",
+                r.flags
+            ));
+        } else if !plain_ack || !acks.contains(&r.ack) {
+            problems.push(format!(
+                "reply {} ack {:#x}, want an ACK of {:#x} or {:#x}",
+                r.flags, r.ack, acks[0], acks[1]
+            ));
+        }
+    }
 }
 
 fn describe(effect: Effect) -> String {

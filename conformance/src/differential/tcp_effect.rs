@@ -19,6 +19,13 @@ pub struct Effect {
 }
 
 impl Effect {
+    /// Nothing happens (a dropped segment, or one TCP ignores).
+    pub const NONE: Effect = Effect {
+        delivered: 0,
+        fin: false,
+        reset: false,
+    };
+
     /// How far the kernel's `rcv_nxt` moves.
     pub fn rcv_advance(self) -> u32 {
         self.delivered as u32 + u32::from(self.fin)
