@@ -21,7 +21,9 @@ use std::time::Duration;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use md5::{Digest as _, Md5};
 use tcpmd5::sign::{sign_packet_into, sign_segment_in_place};
+use tcpmd5::wire::TcpFlags;
 use tcpmd5::{AddrPair, Family, Key, KeyTable, Md5SigRequest, Semantics, packet_verdict};
+use tcpmd5_testkit::{TcpSegmentSpec, options};
 
 const PAYLOADS: [usize; 6] = [0, 64, 536, 1460, 9000, 65495];
 const KEY_LENS: [usize; 2] = [16, 80];
@@ -89,27 +91,24 @@ fn key(len: usize) -> Key {
     Key::new(&bytes).unwrap()
 }
 
-/// A TCP header of `header_len` bytes (20, or 40 with NOP NOP MD5).
-fn tcp_header(header_len: usize) -> Vec<u8> {
-    let mut h = vec![0u8; header_len];
-    h[0..2].copy_from_slice(&179u16.to_be_bytes());
-    h[2..4].copy_from_slice(&40000u16.to_be_bytes());
-    h[4..8].copy_from_slice(&0x0102_0304u32.to_be_bytes());
-    h[8..12].copy_from_slice(&0x0a0b_0c0du32.to_be_bytes());
-    h[12] = ((header_len / 4) as u8) << 4;
-    h[13] = 0x18; // PSH ACK
-    h[14..16].copy_from_slice(&502u16.to_be_bytes());
-    if header_len == SIGNED_HEADER_LEN {
-        h[20..24].copy_from_slice(&[1, 1, 19, 18]);
+/// A PSH ACK from port 179 carrying `payload_len` bytes after `options`.
+fn spec(addrs: &AddrPair, options: Vec<u8>, payload_len: usize) -> TcpSegmentSpec {
+    TcpSegmentSpec {
+        seq: 0x0102_0304,
+        ack: 0x0a0b_0c0d,
+        window: 502,
+        options,
+        payload: payload(payload_len),
+        ..TcpSegmentSpec::new(*addrs, (179, 40000), TcpFlags::PSH | TcpFlags::ACK)
     }
-    h
 }
 
 /// A signed segment, and the digest input laid out contiguously
 /// (pseudo-header, fixed header with zero checksum, payload, key).
 fn signed_segment(addrs: &AddrPair, payload_len: usize, key: &Key) -> (Vec<u8>, Vec<u8>) {
-    let mut segment = tcp_header(SIGNED_HEADER_LEN);
-    segment.extend(payload(payload_len));
+    let mut segment = spec(addrs, options::linux_md5_placeholder(), payload_len)
+        .to_bytes()
+        .unwrap();
     sign_segment_in_place(addrs, &mut segment, key).unwrap();
     let mut flat = Vec::new();
     match addrs {
@@ -136,28 +135,7 @@ fn signed_segment(addrs: &AddrPair, payload_len: usize, key: &Key) -> (Vec<u8>, 
 
 /// An unsigned IP packet carrying `payload_len` bytes.
 fn unsigned_packet(addrs: &AddrPair, payload_len: usize) -> Vec<u8> {
-    let mut segment = tcp_header(20);
-    segment.extend(payload(payload_len));
-    let mut packet = Vec::new();
-    match addrs {
-        AddrPair::V4 { src, dst } => {
-            let total = (20 + segment.len()) as u16;
-            packet.extend([0x45, 0]);
-            packet.extend(total.to_be_bytes());
-            packet.extend([0, 0, 0x40, 0, 64, 6, 0, 0]);
-            packet.extend(src.octets());
-            packet.extend(dst.octets());
-        }
-        AddrPair::V6 { src, dst } => {
-            packet.extend([0x60, 0, 0, 0]);
-            packet.extend((segment.len() as u16).to_be_bytes());
-            packet.extend([6, 64]);
-            packet.extend(src.octets());
-            packet.extend(dst.octets());
-        }
-    }
-    packet.extend(segment);
-    packet
+    spec(addrs, Vec::new(), payload_len).to_packet().unwrap()
 }
 
 /// The largest payload a signed packet of this family can carry: IPv4's

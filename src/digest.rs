@@ -74,7 +74,7 @@ fn pseudo_header(addrs: &AddrPair, tcp_len: usize) -> Result<([u8; 40], usize), 
         segment_len: tcp_len,
     };
     let mut out = [0u8; 40];
-    //= https://www.rfc-editor.org/rfc/rfc2385#section-2.0
+    //= 2.0/digest-order
     //# 1. the TCP pseudo-header (in the order: source IP address,
     //#    destination IP address, zero-padded protocol number, and
     //#    segment length)
@@ -154,7 +154,8 @@ impl SegmentHasher {
                 let doff = now.get(DATA_OFFSET_BYTE - pos).map_or(0, |b| b >> 4);
                 self.header_len = Some(usize::from(doff) * 4);
             }
-            //= https://www.rfc-editor.org/rfc/rfc2385#section-2.0
+            //= 2.0/digest-order
+            //= 2.0/options-not-hashed
             //# 2. the TCP header, excluding options, and assuming a checksum
             //#    of zero
             //# 3. the TCP segment data (if any)
@@ -185,7 +186,7 @@ impl SegmentHasher {
                 segment_len: self.tcp_len,
             });
         }
-        //= https://www.rfc-editor.org/rfc/rfc2385#section-2.0
+        //= 2.0/digest-order
         //# 4. an independently-specified key or password, known to both TCPs
         //#    and presumably connection-specific
         self.md5.update(key.as_bytes());
@@ -252,8 +253,10 @@ mod tests {
             .collect()
     }
 
-    /// The known-answer pair of the facts sheet (section 8): the digest input
-    /// of a segment without payload, from an independent implementation.
+    /// A known-answer pair from an independent implementation: the digest
+    /// input of a segment without payload (also `vectors/digest/external.json`).
+    //= type=test
+    //= 2.0/digest-order
     #[test]
     fn known_answer_pair() {
         let input = hex("c0a83814c0a838280006002800b3d10515f72762291b6878a010007300000000");
@@ -305,6 +308,8 @@ mod tests {
         }
     }
 
+    //= type=test
+    //= 2.0/options-not-hashed
     #[test]
     fn checksum_and_options_do_not_count() {
         let addrs = AddrPair::V4 {

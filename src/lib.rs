@@ -18,14 +18,8 @@ pub mod digest;
 mod family;
 mod key;
 pub mod key_table;
-pub mod layouts;
-#[cfg(test)]
-mod properties;
 pub mod scan;
 pub mod sign;
-#[cfg(any(test, feature = "proptest"))]
-pub mod strategies;
-pub mod vector_keys;
 pub mod verdict;
 pub mod wire;
 
@@ -36,4 +30,4 @@ pub use key::{Key, KeyLenError, MAX_KEY_LEN};
 pub use key_table::{KeyTable, KeyTableError, Md5SigRequest};
 pub use scan::{AuthScan, Semantics};
 pub use sign::SignError;
-pub use verdict::{Acceptance, DropReason, Verdict, packet_verdict, verify_segment};
+pub use verdict::{Acceptance, DropReason, Verdict, VerdictId, packet_verdict, verify_segment};

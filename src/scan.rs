@@ -275,6 +275,7 @@ fn option_len(
 
 /// Linux >= 6.7, `tcp_do_parse_auth_options`: scan while at least `minlen`
 /// bytes remain; EOL ends it (keeping what was found); errors drop.
+//= linux/auth-hdr-drop
 fn scan_linux(area: &[u8], minlen: usize) -> AuthScan<'_> {
     let mut offset = 0usize;
     let mut found: Option<(u8, usize, u8)> = None; // (kind, offset, len)
@@ -334,6 +335,7 @@ fn scan_linux(area: &[u8], minlen: usize) -> AuthScan<'_> {
 
 /// Linux < 6.7, `tcp_parse_md5sig_option`: nothing under 18 bytes; the first
 /// MD5 option of length 18 wins; any error means "no option".
+//= linux/parse-legacy
 fn scan_linux_legacy(area: &[u8]) -> AuthScan<'_> {
     if area.len() < MD5_OPTION_LEN {
         return AuthScan::Absent(Absence::ShortTail {
@@ -387,7 +389,7 @@ fn scan_rfc2385(area: &[u8]) -> AuthScan<'_> {
     while let Some(&opcode) = area.get(offset) {
         let remaining = area.len() - offset;
         match opcode {
-            //= https://www.rfc-editor.org/rfc/rfc9293#section-3.1
+            //= 9293-3.1/option-list
             //# This option code indicates the end of the option list.
             kind::EOL => return done(found, Absence::EndOfList { offset }),
             kind::NOP => {
@@ -401,7 +403,7 @@ fn scan_rfc2385(area: &[u8]) -> AuthScan<'_> {
             Err(m) => return AuthScan::Malformed(m),
         };
         if opcode == kind::MD5 {
-            //= https://www.rfc-editor.org/rfc/rfc2385#section-3.0
+            //= 3.0/option-syntax
             //# Kind=19 Length=18 bytes
             if size != MD5_OPTION_LEN {
                 return AuthScan::Malformed(Malformation::Md5Length { offset, len });

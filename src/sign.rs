@@ -141,6 +141,7 @@ pub fn sign_segment_in_place(
 /// Copies `segment` into `out` with an MD5 option (digest zeroed) in the
 /// Linux layout at the front of the option area, unless it already has one.
 /// Returns the new segment length. The checksum is not updated.
+//= linux/md5-option-layout
 pub fn insert_md5_option(segment: &[u8], out: &mut [u8]) -> Result<usize, SignError> {
     let packet = TcpPacket::new_checked(segment)?;
     let out_len = out.len();
@@ -280,5 +281,43 @@ pub fn refresh_checksum(addrs: &AddrPair, segment: &mut [u8]) {
     let sum = checksum::tcp_checksum(addrs, segment);
     if let Some(slot) = segment.get_mut(tcp::CHECKSUM_RANGE) {
         slot.copy_from_slice(&sum.to_be_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{TcpFlags, TcpRepr};
+
+    //= type=test
+    //= linux/md5-option-layout
+    #[test]
+    fn the_option_goes_first_after_two_nops() {
+        let addrs = AddrPair::V4 {
+            src: core::net::Ipv4Addr::new(192, 0, 2, 1),
+            dst: core::net::Ipv4Addr::new(192, 0, 2, 2),
+        };
+        let mss = [2, 4, 0x05, 0xb4];
+        let repr = TcpRepr {
+            src_port: 1,
+            dst_port: 2,
+            seq: 3,
+            ack: 4,
+            flags: TcpFlags::SYN,
+            window: 5,
+            urgent: 0,
+            options: &mss,
+            payload: b"",
+        };
+        let segment = repr.to_vec(&addrs).unwrap();
+        let key = Key::from_array(b"layout");
+        let signed = sign_segment_to_vec(&addrs, &segment, &key).unwrap();
+        let options = TcpPacket::new_checked(&signed[..])
+            .unwrap()
+            .options()
+            .to_vec();
+        assert_eq!(options[..4], [1, 1, 19, 18]);
+        assert_eq!(options[20..], mss);
+        assert_eq!(locate_md5_option(&options), Some(2));
     }
 }

@@ -1,4 +1,4 @@
-//! Every option-layout corner case (`tcpmd5::layouts`) under every
+//! Every option-layout corner case (`tcpmd5_testkit::layouts`) under every
 //! `Semantics`: one named test per case and semantics.
 //!
 //! Expectations: `M(n)` MD5 found with its kind byte at offset n, `A(n)` AO
@@ -13,8 +13,8 @@
 )]
 
 use tcpmd5::Semantics;
-use tcpmd5::layouts::layout;
 use tcpmd5::scan::AuthScan;
+use tcpmd5_testkit::layouts::layout;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum E {
@@ -64,7 +64,7 @@ macro_rules! corner_cases {
         #[test]
         fn every_layout_has_expectations() {
             let named = [$(stringify!($name)),*];
-            for l in tcpmd5::layouts::corner_cases() {
+            for l in tcpmd5_testkit::layouts::corner_cases() {
                 assert!(named.contains(&l.name), "layout {} has no row here", l.name);
             }
         }
@@ -72,6 +72,11 @@ macro_rules! corner_cases {
 }
 
 #[rustfmt::skip]
+//= type=test
+//= 3.0/option-syntax
+//= 9293-3.1/option-list
+//= linux/parse-legacy
+//= linux/auth-hdr-drop
 corner_cases! {
     //                          Rfc2385 Legacy Linux Linux+AO
     md5_bare:                   M(0), M(0),  M(0),  M(0);

@@ -13,6 +13,12 @@
     clippy::indexing_slicing
 )]
 
+#[path = "vectors/gen_digest.rs"]
+mod gen_digest;
+#[path = "vectors/gen_keys.rs"]
+mod gen_keys;
+#[path = "vectors/gen_options.rs"]
+mod gen_options;
 #[path = "vectors/generate.rs"]
 mod generate;
 #[path = "vectors/pcap.rs"]
@@ -27,10 +33,12 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use tcpmd5::key_table::{KeyChange, Md5SigOption, Md5SigRequest};
+use tcpmd5::verdict::{Acceptance, Verdict, VerdictId};
 use tcpmd5::wire::IpSegment;
 use tcpmd5::{Family, Key, Semantics, packet_verdict, segment_digest};
 
 use support::*;
+use tcpmd5_testkit::record::{receiver_table, render};
 
 /// Every vector file (`vectors/**/*.json` but the schema), sorted.
 fn vector_files() -> Vec<PathBuf> {
@@ -75,6 +83,11 @@ fn s(v: &Value) -> &str {
     v.as_str().unwrap_or_else(|| panic!("not a string: {v}"))
 }
 
+//= type=test
+//= 2.0/digest-order
+//= 2.0/verify
+//= 2.0/silent-drop
+//= linux/md5-notfound
 #[test]
 fn digest_vectors_pass_the_library() {
     let all = vectors("digest");
@@ -87,15 +100,15 @@ fn digest_vectors_pass_the_library() {
         assert_eq!(s(&v["family"]), family_id(&seg.addrs), "{id}");
         let digest = segment_digest(&seg.addrs, seg.segment, &key).unwrap();
         assert_eq!(hex(&digest), s(&v["digest"]), "{id} ({})", file.display());
-        let table = generate::table_for(&packet, Some(&key));
+        let table = receiver_table(&packet, Some(&key)).unwrap();
         for sem in Semantics::ALL {
             let got = packet_verdict(&packet, &table, 0, sem).unwrap();
             assert_eq!(
-                verdict_id(got),
-                s(&v["verdict"][sem.id()]),
+                got,
+                expected_verdict(&v["expected"][sem.id()]),
                 "{id} under {sem}"
             );
-            if verdict_id(got) == "accept:signed" {
+            if got == Verdict::Accept(Acceptance::Signed) {
                 let carried = sem.scan(seg.tcp().options()).md5_digest().copied();
                 assert_eq!(carried, Some(digest), "{id}");
             }
@@ -151,6 +164,12 @@ fn pinned_form(class: &str, offset: &Value) -> String {
     }
 }
 
+//= type=test
+//= 3.0/option-syntax
+//= linux/md5-unexpected
+//= linux/md5-notfound
+//= linux/auth-hdr-drop
+//= linux/ao-unchecked
 #[test]
 fn option_vectors_pass_the_library_and_the_pinned_table() {
     let pinned = pinned_corner_cases();
@@ -162,8 +181,12 @@ fn option_vectors_pass_the_library_and_the_pinned_table() {
         let area = unhex(s(&v["area"]));
         let name = s(&v["layout"]);
         layouts_seen.insert(name.to_owned());
-        let lib = tcpmd5::layouts::layout(name).unwrap_or_else(|| panic!("{id}: no layout {name}"));
-        assert_eq!(lib.area, area, "{id}: area differs from tcpmd5::layouts");
+        let lib = tcpmd5_testkit::layouts::layout(name)
+            .unwrap_or_else(|| panic!("{id}: no layout {name}"));
+        assert_eq!(
+            lib.area, area,
+            "{id}: area differs from tcpmd5_testkit::layouts"
+        );
         let packet = unhex(s(&v["packet"]));
         let seg = IpSegment::parse(&packet).unwrap();
         // The packet carries the layout, with a digest where a sender writes one.
@@ -175,7 +198,7 @@ fn option_vectors_pass_the_library_and_the_pinned_table() {
         let key = v["receiver_key"]
             .as_str()
             .map(|k| Key::new(&unhex(k)).unwrap());
-        let table = generate::table_for(&packet, key.as_ref());
+        let table = receiver_table(&packet, key.as_ref()).unwrap();
         let row = pinned
             .get(name)
             .unwrap_or_else(|| panic!("{name} not pinned"));
@@ -194,10 +217,10 @@ fn option_vectors_pass_the_library_and_the_pinned_table() {
                 "{id} under {sem}: pinned table"
             );
             let got = packet_verdict(&packet, &table, 0, sem).unwrap();
-            assert_eq!(verdict_id(got), s(&e["verdict"]), "{id} under {sem}");
+            assert_eq!(got, expected_verdict(e), "{id} under {sem}");
         }
     }
-    for l in tcpmd5::layouts::corner_cases() {
+    for l in tcpmd5_testkit::layouts::corner_cases() {
         assert!(
             layouts_seen.contains(l.name),
             "no vector for layout {}",
@@ -228,6 +251,10 @@ fn request_from(v: &Value) -> Md5SigRequest {
     r
 }
 
+//= type=test
+//= 4.0/key-config
+//= linux/md5-keys-parse
+//= linux/md5-key-lookup
 #[test]
 fn key_vectors_pass_the_library() {
     let all = vectors("keys");
@@ -254,7 +281,7 @@ fn key_vectors_pass_the_library() {
             let req = request_from(r);
             // The request round-trips through the vector format.
             assert_eq!(
-                generate::request_json(&req, s(&r["expected"])),
+                gen_keys::request_json(&req, s(&r["expected"])),
                 *r,
                 "{id} request {i}"
             );
@@ -292,14 +319,26 @@ fn schema_validates_every_file() {
             .collect();
         assert!(errors.is_empty(), "{}: {errors:#?}", f.display());
     }
-    // The schema's verdict names are the library's.
-    let names: Vec<String> = schema["$defs"]["verdict"]["enum"]
+    // The schema's verdict ids and acceptances are the library's.
+    let names: Vec<String> = schema["$defs"]["verdict_id"]["enum"]
         .as_array()
         .unwrap()
         .iter()
         .map(|v| s(v).to_owned())
         .collect();
-    assert_eq!(names, all_verdict_ids());
+    assert_eq!(
+        names,
+        VerdictId::all()
+            .map(|id| id.to_string())
+            .collect::<Vec<_>>()
+    );
+    let kinds: Vec<&str> = schema["$defs"]["acceptance"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(s)
+        .collect();
+    assert_eq!(kinds, Acceptance::ALL.map(Acceptance::id));
     let sems: Vec<&str> = schema["$defs"]["per_semantics_verdict"]["required"]
         .as_array()
         .unwrap()
@@ -359,7 +398,7 @@ fn crafted_files_match_the_generator() {
     for (path, v) in generate::files() {
         let on_disk = fs::read_to_string(vectors_dir().join(path)).unwrap_or_default();
         assert!(
-            on_disk == generate::render(&v),
+            on_disk == render(&v),
             "vectors/{path} is stale: cargo test --test vectors -- --ignored regenerate"
         );
     }
@@ -371,7 +410,7 @@ fn regenerate() {
     for (path, v) in generate::files() {
         let p = vectors_dir().join(path);
         fs::create_dir_all(p.parent().unwrap()).unwrap();
-        fs::write(&p, generate::render(&v)).unwrap();
+        fs::write(&p, render(&v)).unwrap();
         println!("wrote {}", p.display());
     }
 }

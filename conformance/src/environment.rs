@@ -5,8 +5,8 @@
 use std::sync::OnceLock;
 
 use serde::Serialize;
-use tcpmd5::layouts::layout;
 use tcpmd5::{Family, Key, Semantics, Verdict, packet_verdict};
+use tcpmd5_testkit::layouts::layout;
 
 use crate::exchange::{Barrier, exchange};
 use crate::harness::privilege::{self, Privilege};

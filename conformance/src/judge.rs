@@ -3,7 +3,7 @@
 
 use tcpmd5::scan::AuthScan;
 use tcpmd5::sign::LINUX_MD5_PREFIX;
-use tcpmd5::verdict::{Acceptance, DropReason, Verdict, verify_segment};
+use tcpmd5::verdict::{Acceptance, DropReason, Verdict, VerdictId, verify_segment};
 use tcpmd5::wire::{TcpFlags, TcpPacket};
 use tcpmd5::{Key, Semantics};
 
@@ -61,8 +61,8 @@ pub fn observe(obs: &Observation, acked: u32) -> Observed {
 
 fn describe(observed: &Observed) -> String {
     match observed {
-        Observed::Accepted => "accept".to_owned(),
-        Observed::Dropped(r) => format!("drop:{}", r.kernel_name()),
+        Observed::Accepted => VerdictId::Accept.to_string(),
+        Observed::Dropped(r) => VerdictId::Drop(*r).to_string(),
         Observed::Other(s) => format!("other: {s}"),
     }
 }
@@ -142,7 +142,7 @@ pub fn judge(obs: &Observation, acked: u32, expected: Verdict, reply_key: Option
         problems.push(format!(
             "kernel: {}, model: {}",
             describe(&observed),
-            expected.name()
+            expected.id()
         ));
     }
     witnesses(obs, expected, &mut problems, &mut notes);
@@ -151,7 +151,12 @@ pub fn judge(obs: &Observation, acked: u32, expected: Verdict, reply_key: Option
             check_reply_signature(reply, reply_key, &mut problems, &mut notes);
         }
     }
-    Finding::compare(expected.name(), describe(&observed), problems, notes)
+    Finding::compare(
+        expected.id().to_string(),
+        describe(&observed),
+        problems,
+        notes,
+    )
 }
 
 /// The witnesses of a verdict: the `TCPMD5*` counters moved exactly as the

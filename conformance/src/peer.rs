@@ -18,8 +18,9 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
-use tcpmd5::wire::{IpSegment, TcpFlags, TcpPacket, TcpSegmentSpec};
+use tcpmd5::wire::{IpSegment, TcpFlags, TcpPacket};
 use tcpmd5::{AddrPair, Family, Key};
+use tcpmd5_testkit::TcpSegmentSpec;
 
 use crate::exchange::{BARRIER_TIMEOUT, Barrier, Observation, Reply, exchange};
 use crate::harness::Lab;

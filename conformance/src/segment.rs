@@ -5,9 +5,10 @@
 use std::net::IpAddr;
 
 use tcpmd5::sign::{refresh_checksum, sign_segment_in_place};
+use tcpmd5::wire::TcpFlags;
 use tcpmd5::wire::tcp::CHECKSUM_RANGE;
-use tcpmd5::wire::{TcpFlags, TcpSegmentSpec};
 use tcpmd5::{AddrPair, Key};
+use tcpmd5_testkit::TcpSegmentSpec;
 
 /// The option area Linux puts in a SYN with a key: NOP NOP MD5, then MSS.
 pub const SIGNED_SYN_OPTIONS: [u8; 24] = [

@@ -9,7 +9,6 @@ pub mod ipv4;
 pub mod ipv6;
 pub mod tcp;
 pub mod tcp_option;
-mod tcp_segment;
 
 pub use error::{Layer, WireError};
 pub use ip_segment::{IpSegment, ip_packet};
@@ -17,4 +16,3 @@ pub use ipv4::{Ipv4Packet, Ipv4Repr};
 pub use ipv6::{Ipv6Packet, Ipv6Repr};
 pub use tcp::{TcpFlags, TcpPacket, TcpRepr};
 pub use tcp_option::{OptionError, TcpOption, TcpOptions};
-pub use tcp_segment::TcpSegmentSpec;

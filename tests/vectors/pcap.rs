@@ -12,6 +12,8 @@ use std::process::Command;
 use serde_json::Value;
 
 use super::support::unhex;
+use tcpmd5::{Acceptance, DropReason, Verdict};
+use tcpmd5_testkit::record::read_verdict;
 
 /// LINKTYPE_RAW: packets start with the IPv4 or IPv6 header.
 pub const LINKTYPE_RAW: u32 = 101;
@@ -115,9 +117,9 @@ fn tcpdump_stops_before_md5(packet: &[u8]) -> bool {
 }
 
 fn expected(v: &Value) -> Tcpdump {
-    match v["verdict"]["rfc2385"].as_str().unwrap_or("") {
-        "accept:signed" => Tcpdump::Valid,
-        "drop:TCP_MD5FAILURE" => Tcpdump::Invalid,
+    match read_verdict(&v["expected"]["rfc2385"]) {
+        Some(Verdict::Accept(Acceptance::Signed)) => Tcpdump::Valid,
+        Some(Verdict::Drop(DropReason::Md5Failure)) => Tcpdump::Invalid,
         _ => Tcpdump::NoOption,
     }
 }
@@ -132,7 +134,8 @@ fn not_checkable(v: &Value, packet: &[u8], key: &[u8]) -> Option<&'static str> {
             "IPv6 extension headers (tcpdump hashes the IPv6 payload length as the TCP length)",
         );
     }
-    let signed = v["verdict"]["rfc2385"] != "drop:TCP_MD5NOTFOUND";
+    let signed =
+        read_verdict(&v["expected"]["rfc2385"]) != Some(Verdict::Drop(DropReason::Md5NotFound));
     if signed && tcpdump_stops_before_md5(packet) {
         return Some(
             "an option before MD5 that tcpdump's option printer rejects (bad length for its kind), so MD5 is never reached",

@@ -226,6 +226,9 @@ fn k(name: &'static [u8]) -> Key {
     Key::new(name).unwrap_or_else(|_| key())
 }
 
+//= type=test
+//= 4.0/key-config
+//= linux/md5-key-lookup
 fn key_selection_cases() -> Vec<Case> {
     let mut cases = Vec::new();
     cases.extend(selection_case(
@@ -320,6 +323,9 @@ fn key_selection_cases() -> Vec<Case> {
 
 /// Segments carrying a TCP-AO option and no MD5 option, to sockets holding
 /// an MD5 key for the peer, on a kernel without CONFIG_TCP_AO.
+//= type=test
+//= linux/ao-unchecked
+//= linux/request-sock-ao
 fn ao_cases() -> Vec<Case> {
     let mut cases = Vec::new();
     cases.extend(Case::per_family(
@@ -448,6 +454,8 @@ fn ao_cases() -> Vec<Case> {
 }
 
 /// Cases of these areas.
+//= type=test
+//= linux/closed-port-reset
 pub fn cases() -> Vec<Case> {
     let mut cases = Vec::new();
     cases.extend(closed_port_case(

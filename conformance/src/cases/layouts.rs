@@ -2,7 +2,7 @@
 //! key. The expected verdict is the model's under the probed semantics.
 
 use tcpmd5::Family;
-use tcpmd5::layouts::corner_cases;
+use tcpmd5_testkit::layouts::corner_cases;
 
 use super::common::{key, keyed_listener, keyless_listener, syn};
 use crate::case::Case;
@@ -10,6 +10,10 @@ use crate::outcome::Finding;
 use crate::segment::Signing;
 
 /// Cases of this area.
+//= type=test
+//= 3.0/option-syntax
+//= linux/parse-legacy
+//= linux/auth-hdr-drop
 pub fn cases() -> Vec<Case> {
     let mut cases = Vec::new();
     for (with_key, area) in [(true, "layouts-key"), (false, "layouts-nokey")] {

@@ -52,6 +52,11 @@ fn flipped(ctx: &Ctx<'_>, family: Family, offset: usize, bit: u8, payload: &[u8]
 }
 
 /// Cases of this area.
+//= type=test
+//= 2.0/verify
+//= 2.0/silent-drop
+//= linux/md5-notfound
+//= linux/md5-unexpected
 pub fn cases() -> Vec<Case> {
     const KEY: bool = true;
     const NO_KEY: bool = false;

@@ -124,7 +124,7 @@ impl Tally {
         if !expected.is_accept() && replies > 0 {
             problems.push(format!("{replies} replies to a segment the model drops"));
         }
-        self.expected.push(format!("{step}: {}", expected.name()));
+        self.expected.push(format!("{step}: {}", expected.id()));
         self.observed.push(format!(
             "{step}: counters {:?}, trace {:?}, {} replies",
             obs.auth_counters,
@@ -320,7 +320,7 @@ fn third_ack(name: &str, summary: &str, third: fn() -> Auth) -> Vec<Case> {
                     } else {
                         "did not return"
                     },
-                    expected.name()
+                    expected.id()
                 ),
             );
             if !expected.is_accept() {
@@ -563,7 +563,7 @@ fn client_case(name: &str, summary: &str, auth: fn() -> Auth) -> Vec<Case> {
                 format!(
                     "connect() {} complete; model {}",
                     if connected { "did" } else { "did not" },
-                    expected.name()
+                    expected.id()
                 ),
             );
             if connected {

@@ -65,6 +65,8 @@ fn mapped(ctx: &Ctx<'_>) -> IpAddr {
 }
 
 /// Cases of this area.
+//= type=test
+//= linux/md5-keys-parse
 pub fn cases() -> Vec<Case> {
     let mut cases = Vec::new();
     cases.extend(errno_case(

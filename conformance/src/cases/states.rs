@@ -178,7 +178,7 @@ fn syn_recv_rst(name: &str, summary: &str, auth: fn() -> Auth) -> Vec<Case> {
                 format!(
                     "the request {} the RST; the model says {}",
                     if completed { "survived" } else { "died of" },
-                    expected.name()
+                    expected.id()
                 ),
             );
             t.expected.push(format!(

@@ -454,6 +454,9 @@ fn certain_answer(
 }
 
 /// The cases of the timewait socket that `setup` makes.
+//= type=test
+//= linux/timewait-unchecked
+//= linux/timewait-state
 pub fn cases(setup: Setup) -> Vec<Case> {
     let (area, prefix, summary_prefix) = setup.names();
     let mut cases = Vec::new();

@@ -12,7 +12,7 @@
 use std::os::fd::AsFd;
 
 use tcpmd5::wire::{TcpFlags, TcpPacket};
-use tcpmd5::{DropReason, Semantics, Verdict, packet_verdict};
+use tcpmd5::{DropReason, Semantics, Verdict, VerdictId, packet_verdict};
 
 use super::input::{Input, Place, SegmentKind};
 use super::judged::{Judged, inferred};
@@ -28,19 +28,17 @@ use crate::judge::witnesses;
 /// Flag bits carried over from the generated segment: PSH, ECE, CWR.
 const EXTRA_FLAGS: u16 = 0x0c8;
 
-/// What the kernel was seen to do.
+/// What the kernel was seen to do: a verdict, or something else.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Seen {
-    Accepted,
-    Dropped(DropReason),
+    Verdict(VerdictId),
     Other(String),
 }
 
 impl Seen {
     fn name(&self) -> String {
         match self {
-            Seen::Accepted => "accept".to_owned(),
-            Seen::Dropped(r) => format!("drop:{}", r.kernel_name()),
+            Seen::Verdict(id) => id.to_string(),
             Seen::Other(s) => format!("other: {s}"),
         }
     }
@@ -50,14 +48,17 @@ impl Seen {
 fn seen(passed: u32, obs: &Observation) -> Seen {
     let moved: Vec<(&String, &i64)> = obs.auth_counters.iter().collect();
     match (passed, moved.as_slice()) {
-        (1, []) => Seen::Accepted,
+        (1, []) => Seen::Verdict(VerdictId::Accept),
         (0, [(name, 1)]) => DropReason::ALL
             .into_iter()
             .find(|r| r.counter() == Some(name.as_str()))
-            .map_or_else(|| Seen::Other(format!("{name} +1")), Seen::Dropped),
+            .map_or_else(
+                || Seen::Other(format!("{name} +1")),
+                |r| Seen::Verdict(VerdictId::Drop(r)),
+            ),
         // Not counted: on >= 6.7 the TCP_AUTH_HDR drop (its tracepoint is
         // checked by the witnesses where tracing works).
-        (0, []) => Seen::Dropped(DropReason::AuthHeader),
+        (0, []) => Seen::Verdict(VerdictId::Drop(DropReason::AuthHeader)),
         _ => Seen::Other(format!(
             "tcpi_segs_in +{passed}, counters {:?}",
             obs.auth_counters
@@ -143,16 +144,8 @@ fn run_on(
     let mut problems = std::mem::take(&mut conn.peer.checks.problems);
     let mut notes = Vec::new();
     let seen = seen(after.segs_in.wrapping_sub(before.segs_in), &obs);
-    let expected_seen = match verdict {
-        Verdict::Accept(_) => Seen::Accepted,
-        Verdict::Drop(r) => Seen::Dropped(r),
-    };
-    if seen != expected_seen {
-        problems.push(format!(
-            "kernel: {}, model: {}",
-            seen.name(),
-            verdict.name()
-        ));
+    if seen != Seen::Verdict(verdict.id()) {
+        problems.push(format!("kernel: {}, model: {}", seen.name(), verdict.id()));
     }
     witnesses(&obs, verdict, &mut problems, &mut notes);
 
@@ -202,7 +195,7 @@ fn run_on(
     Ok((
         Judged {
             verdict,
-            expected: verdict.name(),
+            expected: verdict.id().to_string(),
             observed: seen.name(),
             problems,
             notes,

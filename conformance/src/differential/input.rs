@@ -1,10 +1,11 @@
 //! One generated differential case: where the segment goes, what it is,
 //! its option area, the receiver's key, how it is signed and corrupted.
 //!
-//! Built on [`tcpmd5::strategies`]: the base segment (sequence number,
-//! window, urgent pointer, flag bits, payload up to the MSS, its option
-//! area) comes from `segment_with`, keys from `key_any` (1 to 80 bytes,
-//! NULs included).
+//! Built on [`tcpmd5_testkit::strategies`]: the base segment (sequence
+//! number, window, urgent pointer, flag bits, payload up to the MSS) comes
+//! from `segment_with`, option areas from its option grammar
+//! ([`super::options`]), keys from `key_any` (1 to 80 bytes, NULs
+//! included).
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -12,15 +13,15 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use tcpmd5::key_table::Md5SigRequest;
-use tcpmd5::strategies::{key_any, segment_with};
-use tcpmd5::wire::TcpSegmentSpec;
 use tcpmd5::{Family, Key};
+use tcpmd5_testkit::TcpSegmentSpec;
+use tcpmd5_testkit::strategies::{MSS_PAYLOAD, key_any, segment_with};
 
-use super::options::{OptionArea, option_area_any};
+use super::options::{OptionArea, option_area_layout_any};
 
 /// The largest payload generated: the MSS of a 1500-byte IPv4 link. Each
 /// case trims it so the packet fits the lab's 1500-byte MTU.
-pub const MAX_PAYLOAD: usize = 1460;
+pub const MAX_PAYLOAD: usize = MSS_PAYLOAD;
 
 /// What an established-connection segment is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -189,8 +190,8 @@ pub struct Input {
     /// Where it goes.
     pub target: Target,
     /// The shared generator's segment: its sequence number, window, urgent
-    /// pointer, flag bits, payload and option area are used; addresses,
-    /// ports and the rest are set by the case.
+    /// pointer, flag bits and payload are used; addresses, ports, options
+    /// and the rest are set by the case.
     pub base: TcpSegmentSpec,
     /// Whether a SYN or an RST carries the payload (data and FIN always
     /// do, a pure ACK never).
@@ -271,7 +272,7 @@ pub fn input_with(family: Family, generator: Generator) -> BoxedStrategy<Input> 
         target_any(generator.established_weight),
         segment_with(family, MAX_PAYLOAD),
         proptest::bool::weighted(0.3),
-        option_area_any(),
+        option_area_layout_any(),
         proptest::option::weighted(0.75, key_any()),
         prop_oneof![
             6 => Just(KeyScope::Peer),

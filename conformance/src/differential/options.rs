@@ -1,192 +1,78 @@
-//! Option areas for the differential, generated from the option grammar
-//! (RFC 9293 §3.1: EOL, NOP, kind-length-value) with every kind the
-//! authentication check cares about, lengths right and wrong, up to the
-//! 40 bytes a TCP header can hold, NOP and EOL anywhere.
-//!
-//! The well-formed options that are neither MD5 nor AO come from
-//! [`tcpmd5::strategies`], and one layout is the option area of
-//! [`tcpmd5::strategies::segment_with`] taken as it is, so improvements to
-//! the shared generators reach the differential without a change here.
+//! Option areas for the differential. The option grammar itself (MD5, AO,
+//! the plain kinds, lengths right and wrong, NOP and EOL anywhere, areas up
+//! to 40 bytes) is [`tcpmd5_testkit::strategies`]'s, so improvements there
+//! reach the differential unchanged. What is added here is the layout Linux
+//! sends, `NOP NOP MD5` first (or last) around grammar options, so that
+//! enough segments carry a digest the receiver can verify.
 
 use proptest::prelude::*;
-use tcpmd5::strategies::plain_option_any;
-use tcpmd5::wire::tcp_option::{MD5_OPTION_LEN, kind};
+use tcpmd5_testkit::options::{NOP, linux_md5_placeholder};
+use tcpmd5_testkit::strategies::{MAX_OPTION_AREA, option_any, option_area_any, plain_option_any};
 
 /// The most option bytes a TCP header holds (data offset 15).
-pub const MAX_AREA: usize = 40;
-/// `NOP NOP` and an MD5 option with a zero digest (filled in by signing):
-/// the layout Linux sends.
-pub const LINUX_MD5: [u8; 20] = [1, 1, 19, 18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-
-/// One element of an option area.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Token {
-    /// End of option list (kind 0).
-    Eol,
-    /// No-operation (kind 1).
-    Nop,
-    /// An MD5 option (kind 19) with this length byte; 18 is the only right
-    /// one. The value is zero (the digest slot, filled by signing when the
-    /// length is right) and as long as the length says, so wrong lengths
-    /// overrun or underrun the option.
-    Md5(u8),
-    /// A TCP-AO option (kind 29) with this length byte (right: 4 + MAC
-    /// length, at least 4) and value bytes.
-    Ao(u8, Vec<u8>),
-    /// A well-formed option from the shared generators (MSS, window scale,
-    /// SACK, timestamps, unknown kinds).
-    Plain(Vec<u8>),
-    /// Any other kind with a length byte that is wrong: 0, 1, or past the
-    /// end of the area.
-    BadLength(u8, u8),
-    /// Raw bytes.
-    Raw(Vec<u8>),
-}
-
-impl Token {
-    fn bytes(&self) -> Vec<u8> {
-        match self {
-            Token::Eol => vec![kind::EOL],
-            Token::Nop => vec![kind::NOP],
-            Token::Md5(len) => {
-                let mut o = vec![kind::MD5, *len];
-                o.resize(usize::from(*len).max(2), 0);
-                o
-            }
-            Token::Ao(len, value) => {
-                let mut o = vec![kind::AO, *len];
-                o.extend(value);
-                o
-            }
-            Token::Plain(o) | Token::Raw(o) => o.clone(),
-            Token::BadLength(k, len) => vec![*k, *len],
-        }
-    }
-}
+pub const MAX_AREA: usize = MAX_OPTION_AREA;
 
 /// How the area is laid out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Layout {
-    /// `NOP NOP MD5` first, then the tokens (what Linux sends).
-    Md5First(Vec<Token>),
-    /// The tokens, then `NOP NOP MD5`.
-    Md5Last(Vec<Token>),
-    /// Tokens only (MD5, AO, malformed options as the grammar draws them).
-    Grammar(Vec<Token>),
-    /// The option area [`tcpmd5::strategies::segment_with`] generated.
-    Shared,
+    /// `NOP NOP MD5` (zero digest, filled by signing) first, then these
+    /// options: what Linux sends.
+    Md5First(Vec<Vec<u8>>),
+    /// These options, then `NOP NOP MD5` (kept whole: the options give way).
+    Md5Last(Vec<Vec<u8>>),
+    /// An area from the grammar as it is.
+    Grammar(Vec<u8>),
 }
 
-/// How the end of the area is filled up to a multiple of 4.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fill {
-    /// NOPs to the next multiple of 4.
-    Nop,
-    /// EOL then zeros to the next multiple of 4.
-    Eol,
-    /// NOPs up to the full 40 bytes.
-    Full,
-}
-
-/// An option area description: layout and fill.
+/// An option area description.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OptionArea {
     /// The layout.
     pub layout: Layout,
-    /// The fill.
-    pub fill: Fill,
+    /// For the MD5 layouts: pad with NOPs to the full 40 bytes rather than
+    /// to the next multiple of 4.
+    pub full: bool,
 }
 
 impl OptionArea {
-    /// The area's bytes: at most [`MAX_AREA`], a multiple of 4. `shared` is
-    /// the area of the shared segment generator, used by [`Layout::Shared`].
-    pub fn bytes(&self, shared: &[u8]) -> Vec<u8> {
-        let cat = |tokens: &[Token]| tokens.iter().flat_map(Token::bytes).collect::<Vec<u8>>();
+    /// The area's bytes: at most [`MAX_AREA`], a multiple of 4.
+    pub fn bytes(&self) -> Vec<u8> {
+        let md5 = linux_md5_placeholder();
         let mut area = match &self.layout {
-            Layout::Md5First(t) => [&LINUX_MD5[..], &cat(t)].concat(),
-            Layout::Md5Last(t) => {
-                // Keep the MD5 option whole: the tokens give way.
-                let mut head = cat(t);
-                head.truncate(MAX_AREA - LINUX_MD5.len());
-                [&head[..], &LINUX_MD5].concat()
+            Layout::Grammar(area) => area.clone(),
+            Layout::Md5First(options) => [md5, options.concat()].concat(),
+            Layout::Md5Last(options) => {
+                let mut head = options.concat();
+                head.truncate(MAX_AREA - md5.len());
+                [head, md5].concat()
             }
-            Layout::Grammar(t) => cat(t),
-            Layout::Shared => shared.to_vec(),
         };
         area.truncate(MAX_AREA);
-        match self.fill {
-            Fill::Nop => pad(&mut area, kind::NOP),
-            Fill::Eol => {
-                if area.len() < MAX_AREA {
-                    area.push(kind::EOL);
-                }
-                pad(&mut area, 0);
-            }
-            Fill::Full => area.resize(MAX_AREA, kind::NOP),
-        }
+        let len = if self.full && !matches!(self.layout, Layout::Grammar(_)) {
+            MAX_AREA
+        } else {
+            area.len().next_multiple_of(4).min(MAX_AREA)
+        };
+        area.resize(len, NOP);
+        area.truncate(area.len() / 4 * 4);
         area
     }
 }
 
-fn pad(area: &mut Vec<u8>, with: u8) {
-    while !area.len().is_multiple_of(4) {
-        area.push(with);
-    }
-}
-
-/// Any token, weighted towards the kinds the authentication check reads.
-pub fn token_any() -> BoxedStrategy<Token> {
-    let md5_len = prop_oneof![
-        6 => Just(MD5_OPTION_LEN as u8),
-        1 => Just(0u8),
-        1 => Just(1u8),
-        2 => 2u8..18,
-        2 => 19u8..=22,
-        1 => any::<u8>(),
-    ];
-    let ao = prop_oneof![
-        4 => (4u8..=24).prop_flat_map(|len| {
-            proptest::collection::vec(any::<u8>(), usize::from(len) - 2)
-                .prop_map(move |v| Token::Ao(len, v))
-        }),
-        1 => (0u8..4).prop_map(|len| Token::Ao(len, vec![])),
-        1 => (25u8..=255).prop_map(|len| Token::Ao(len, vec![1, 2])),
-    ];
-    let bad = (
-        prop_oneof![Just(2u8), Just(3), Just(4), Just(5), Just(8), 30u8..=255],
-        prop_oneof![Just(0u8), Just(1), 41u8..=255],
-    )
-        .prop_map(|(k, len)| Token::BadLength(k, len));
-    prop_oneof![
-        3 => Just(Token::Nop),
-        1 => Just(Token::Eol),
-        3 => md5_len.prop_map(Token::Md5),
-        2 => ao,
-        4 => plain_option_any().prop_map(Token::Plain),
-        1 => bad,
-        1 => proptest::collection::vec(any::<u8>(), 1..=8).prop_map(Token::Raw),
-    ]
-    .boxed()
-}
-
-/// Any option area.
-pub fn option_area_any() -> BoxedStrategy<OptionArea> {
-    let tokens = || proptest::collection::vec(token_any(), 0..8);
-    let plain = || proptest::collection::vec(plain_option_any().prop_map(Token::Plain), 0..4);
+/// Any option area: the Linux layout around well-formed or grammar
+/// options, or a grammar area.
+pub fn option_area_layout_any() -> BoxedStrategy<OptionArea> {
+    let plain = || proptest::collection::vec(plain_option_any(), 0..4);
+    let grammar = || proptest::collection::vec(option_any(), 0..6);
     let layout = prop_oneof![
         4 => plain().prop_map(Layout::Md5First),
         1 => plain().prop_map(Layout::Md5Last),
-        1 => tokens().prop_map(Layout::Md5First),
-        5 => tokens().prop_map(Layout::Grammar),
-        2 => Just(Layout::Shared),
+        2 => grammar().prop_map(Layout::Md5First),
+        1 => grammar().prop_map(Layout::Md5Last),
+        6 => option_area_any().prop_map(Layout::Grammar),
     ];
-    let fill = prop_oneof![
-        5 => Just(Fill::Nop),
-        1 => Just(Fill::Eol),
-        2 => Just(Fill::Full),
-    ];
-    (layout, fill)
-        .prop_map(|(layout, fill)| OptionArea { layout, fill })
+    (layout, proptest::bool::weighted(0.25))
+        .prop_map(|(layout, full)| OptionArea { layout, full })
         .boxed()
 }
 
@@ -199,13 +85,12 @@ mod tests {
     #[test]
     fn areas_fit_a_tcp_header() {
         let mut runner = TestRunner::deterministic();
-        let shared = vec![2, 4, 5, 0xb4, 1, 1, 1];
         for _ in 0..2000 {
-            let area = option_area_any()
+            let area = option_area_layout_any()
                 .new_tree(&mut runner)
                 .unwrap()
                 .current()
-                .bytes(&shared);
+                .bytes();
             assert!(area.len() <= MAX_AREA, "{area:?}");
             assert!(area.len().is_multiple_of(4), "{area:?}");
         }
@@ -214,11 +99,11 @@ mod tests {
     #[test]
     fn md5_last_keeps_the_option_whole() {
         let area = OptionArea {
-            layout: Layout::Md5Last(vec![Token::Raw(vec![1; 30])]),
-            fill: Fill::Nop,
+            layout: Layout::Md5Last(vec![vec![1; 30]]),
+            full: false,
         };
-        let b = area.bytes(&[]);
+        let b = area.bytes();
         assert_eq!(b.len(), 40);
-        assert_eq!(&b[20..], &LINUX_MD5);
+        assert_eq!(b[20..].to_vec(), linux_md5_placeholder());
     }
 }

@@ -4,9 +4,10 @@
 
 use std::ops::Range;
 
+use tcpmd5::wire::TcpFlags;
 use tcpmd5::wire::tcp::CHECKSUM_RANGE;
-use tcpmd5::wire::{TcpFlags, TcpSegmentSpec};
 use tcpmd5::{AddrPair, Family, Key};
+use tcpmd5_testkit::TcpSegmentSpec;
 
 use super::input::{Input, Sign};
 use crate::segment::{SegmentSpec, Signing};
@@ -81,7 +82,7 @@ pub fn build(
     receiver_key: Option<&Key>,
     flippable: Flippable,
 ) -> SegmentSpec {
-    let options = input.area.bytes(&input.base.options);
+    let options = input.area.bytes();
     let mut payload = if header.payload {
         input.base.payload.clone()
     } else {

@@ -7,13 +7,13 @@ use tcpmd5::{AddrPair, Semantics, packet_verdict};
 
 use super::input::Input;
 use super::judged::{Judged, inferred};
-use super::options::LINUX_MD5;
 use super::probe::{Flippable, Header, build};
 use super::targets::{SYN_PORT, Targets};
 use crate::exchange::exchange;
 use crate::judge::judge;
 use crate::outcome::Outcome;
 use crate::segment::{SegmentSpec, Signing};
+use tcpmd5_testkit::options::linux_md5_placeholder;
 
 /// Flag bits a generated SYN may carry besides SYN: PSH, URG, ECE, CWR, AE.
 const SYN_EXTRA_FLAGS: u16 = 0x1e8;
@@ -49,7 +49,7 @@ pub fn run(t: &mut Targets, semantics: Semantics, input: &Input) -> Result<Judge
         rst.tcp.flags = TcpFlags::RST;
         rst.tcp.options = Vec::new();
         if let Some(k) = key {
-            rst.tcp.options = LINUX_MD5.to_vec();
+            rst.tcp.options = linux_md5_placeholder();
             rst.signing = Signing::Key(k);
         }
         t.lab.send_ip(&rst.packet()).map_err(|e| e.to_string())?;

@@ -1,5 +1,6 @@
-//! Minimal hand-built packets for the harness tests (the root crate's packet
-//! builder is not used here on purpose: these tests check the harness alone).
+//! Packets for the harness tests: built with the shared test kit, read back
+//! with minimal hand-written parsers (so a library bug cannot hide a
+//! harness bug on the receive side).
 #![allow(
     dead_code,
     clippy::indexing_slicing,
@@ -8,7 +9,11 @@
     clippy::panic
 )]
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
+
+use tcpmd5::wire::TcpFlags;
+use tcpmd5::{AddrPair, Family};
+use tcpmd5_testkit::{IpHeaders, TcpSegmentSpec, options};
 
 use tcpmd5_conformance::harness::Lab;
 use tcpmd5_conformance::harness::privilege;
@@ -44,71 +49,25 @@ fn add_bytes(mut sum: u32, data: &[u8]) -> u32 {
     sum
 }
 
-/// A TCP SYN header with an MSS option; checksum left zero.
-fn tcp_syn(sport: u16, dport: u16, seq: u32) -> Vec<u8> {
-    let mut t = Vec::with_capacity(24);
-    t.extend_from_slice(&sport.to_be_bytes());
-    t.extend_from_slice(&dport.to_be_bytes());
-    t.extend_from_slice(&seq.to_be_bytes());
-    t.extend_from_slice(&0u32.to_be_bytes());
-    t.push(6 << 4); // doff 6 words
-    t.push(0x02); // SYN
-    t.extend_from_slice(&65535u16.to_be_bytes());
-    t.extend_from_slice(&[0, 0, 0, 0]); // checksum, urgent
-    t.extend_from_slice(&[2, 4, 0x05, 0xb4]); // MSS 1460
-    t
-}
-
-/// A complete IPv4 packet carrying a SYN, checksums correct.
-pub fn syn_v4(src: Ipv4Addr, dst: Ipv4Addr, sport: u16, dport: u16) -> Vec<u8> {
-    let mut tcp = tcp_syn(sport, dport, 0x1000_0000);
-    let mut pseudo = Vec::new();
-    pseudo.extend_from_slice(&src.octets());
-    pseudo.extend_from_slice(&dst.octets());
-    pseudo.extend_from_slice(&[0, 6]);
-    pseudo.extend_from_slice(&(tcp.len() as u16).to_be_bytes());
-    let csum = fold(add_bytes(add_bytes(0, &pseudo), &tcp));
-    tcp[16..18].copy_from_slice(&csum.to_be_bytes());
-
-    let total = 20 + tcp.len();
-    let mut ip = vec![0x45, 0];
-    ip.extend_from_slice(&(total as u16).to_be_bytes());
-    ip.extend_from_slice(&[0x12, 0x34, 0x40, 0x00, 64, 6, 0, 0]);
-    ip.extend_from_slice(&src.octets());
-    ip.extend_from_slice(&dst.octets());
-    let hsum = fold(add_bytes(0, &ip));
-    ip[10..12].copy_from_slice(&hsum.to_be_bytes());
-    ip.extend_from_slice(&tcp);
-    ip
-}
-
-/// A complete IPv6 packet carrying a SYN, checksum correct.
-pub fn syn_v6(src: Ipv6Addr, dst: Ipv6Addr, sport: u16, dport: u16) -> Vec<u8> {
-    let mut tcp = tcp_syn(sport, dport, 0x2000_0000);
-    let mut pseudo = Vec::new();
-    pseudo.extend_from_slice(&src.octets());
-    pseudo.extend_from_slice(&dst.octets());
-    pseudo.extend_from_slice(&(tcp.len() as u32).to_be_bytes());
-    pseudo.extend_from_slice(&[0, 0, 0, 6]);
-    let csum = fold(add_bytes(add_bytes(0, &pseudo), &tcp));
-    tcp[16..18].copy_from_slice(&csum.to_be_bytes());
-
-    let mut ip = vec![0x60, 0, 0, 0];
-    ip.extend_from_slice(&(tcp.len() as u16).to_be_bytes());
-    ip.extend_from_slice(&[6, 64]);
-    ip.extend_from_slice(&src.octets());
-    ip.extend_from_slice(&dst.octets());
-    ip.extend_from_slice(&tcp);
-    ip
-}
-
-/// A SYN from `src` to `dst` of whichever family.
+/// A complete IP packet carrying a SYN with an MSS option from `src` to
+/// `dst` of whichever family, checksums correct.
 pub fn syn(src: IpAddr, dst: IpAddr, sport: u16, dport: u16) -> Vec<u8> {
-    match (src, dst) {
-        (IpAddr::V4(s), IpAddr::V4(d)) => syn_v4(s, d, sport, dport),
-        (IpAddr::V6(s), IpAddr::V6(d)) => syn_v6(s, d, sport, dport),
-        _ => panic!("mixed families"),
-    }
+    let addrs = AddrPair::new(src, dst).expect("one family");
+    let seq = match addrs.family() {
+        Family::V4 => 0x1000_0000,
+        Family::V6 => 0x2000_0000,
+    };
+    let spec = TcpSegmentSpec {
+        seq,
+        window: 65535,
+        options: options::mss_1460(),
+        ..TcpSegmentSpec::new(addrs, (sport, dport), TcpFlags::SYN)
+    };
+    let headers = IpHeaders {
+        ipv4_ident: 0x1234,
+        ..IpHeaders::default()
+    };
+    spec.to_packet_with(&headers).expect("SYN builds")
 }
 
 /// The TCP segment inside an IPv4 or IPv6 packet (no extension headers).

@@ -1,17 +1,28 @@
 //! Property tests of the whole library (run by `cargo test`).
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
 
 use proptest::prelude::*;
 
-use crate::digest::{SegmentHasher, segment_digest};
-use crate::key_table::{KeyTable, Md5SigRequest};
-use crate::scan::AuthScan;
-use crate::sign::{LINUX_MD5_ALIGNED_LEN, sign_packet_to_vec, sign_segment_to_vec};
-use crate::strategies::{addr_pair_any, key_any, segment_any};
-use crate::verdict::{Acceptance, DropReason, Verdict, packet_verdict, verify_segment};
-use crate::wire::{
+use tcpmd5::digest::{SegmentHasher, segment_digest};
+use tcpmd5::key_table::{KeyTable, Md5SigRequest};
+use tcpmd5::scan::AuthScan;
+use tcpmd5::sign::{
+    LINUX_MD5_ALIGNED_LEN, SignError, locate_md5_option, sign_packet_to_vec, sign_segment_to_vec,
+};
+use tcpmd5::verdict::{Acceptance, DropReason, Verdict, packet_verdict, verify_segment};
+use tcpmd5::wire::{
     IpSegment, Ipv4Packet, Ipv4Repr, Ipv6Packet, Ipv6Repr, TcpOption, TcpPacket, TcpRepr,
 };
-use crate::{AddrPair, Family, Key, Semantics};
+use tcpmd5::{AddrPair, Family, Key, Semantics};
+use tcpmd5_testkit::TcpSegmentSpec;
+use tcpmd5_testkit::strategies::{
+    MAX_OPTION_AREA, addr_pair_any, key_any, segment_any, segment_from_grammar_any,
+};
 
 const SIGNED: Verdict = Verdict::Accept(Acceptance::Signed);
 const FAILURE: Verdict = Verdict::Drop(DropReason::Md5Failure);
@@ -118,6 +129,8 @@ proptest! {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
+    //= type=test
+    //= 2.0/verify
     /// verify(sign(s)) accepts, under every semantics.
     #[test]
     fn verify_accepts_what_sign_produces(spec in segment_any(), key in key_any()) {
@@ -137,34 +150,72 @@ proptest! {
         }
     }
 
+    /// Signing meets option areas from the grammar (existing MD5 options,
+    /// AO, malformed options, full 40-byte areas): it fills the first MD5
+    /// option a sender would fill, inserts one where there is room, and
+    /// refuses only when there is none; under every semantics the result
+    /// verifies exactly when the receiver finds the option that was filled.
+    //= type=test
+    //= 2.0/verify
+    //= linux/md5-option-layout
+    #[test]
+    fn signing_meets_every_option_area(spec in segment_from_grammar_any(), key in key_any()) {
+        let segment = spec.to_bytes().unwrap();
+        let Some((signed, filled)) = signed_and_filled(&spec, &key) else {
+            prop_assert!(locate_md5_option(&spec.options).is_none());
+            prop_assert!(spec.options.len() + LINUX_MD5_ALIGNED_LEN > MAX_OPTION_AREA);
+            return Ok(());
+        };
+        prop_assert!(signed.len() == segment.len() || signed.len() == segment.len() + LINUX_MD5_ALIGNED_LEN);
+        for semantics in Semantics::ALL {
+            let found = finds(semantics, &signed, filled);
+            let verdict = verify_segment(&spec.addrs, &signed, Some(&key), semantics);
+            prop_assert_eq!(verdict == Ok(SIGNED), found, "{} {:?}", semantics, verdict);
+            if found {
+                prop_assert_eq!(
+                    verify_segment(&spec.addrs, &signed, None, semantics),
+                    Ok(Verdict::Drop(DropReason::Md5Unexpected))
+                );
+            }
+        }
+    }
+
     /// Any single bit flip in the hashed pseudo-header addresses, the fixed
     /// header (checksum and data offset aside), the payload or the key makes
-    /// the digest fail.
+    /// the digest fail, under every semantics that finds the option, for
+    /// segments with any option area.
+    //= type=test
+    //= 2.0/digest-order
+    //= 2.0/silent-drop
     #[test]
-    fn any_hashed_bit_flip_fails(spec in segment_any(), key in key_any(), pick in any::<usize>(), bit in 0u8..8) {
-        let signed = sign_segment_to_vec(&spec.addrs, &spec.to_bytes().unwrap(), &key).unwrap();
+    fn any_hashed_bit_flip_fails(spec in segment_from_grammar_any(), key in key_any(), pick in any::<usize>(), bit in 0u8..8) {
+        let Some((signed, filled)) = signed_and_filled(&spec, &key) else {
+            return Ok(());
+        };
         let payload_start = TcpPacket::new_checked(&signed[..]).unwrap().header_len();
-        let semantics = Semantics::Linux { tcp_ao: false };
         let mut hashed: Vec<usize> = (0..20).filter(|&i| i != 16 && i != 17 && i != 12).collect();
         hashed.extend(payload_start..signed.len());
         let choice = pick % (hashed.len() + 3);
-        if choice < hashed.len() {
+        let (addrs, corrupt, key) = if choice < hashed.len() {
             let mut corrupt = signed.clone();
             corrupt[hashed[choice]] ^= 1 << bit;
-            prop_assert_eq!(verify_segment(&spec.addrs, &corrupt, Some(&key), semantics), Ok(FAILURE));
+            (spec.addrs, corrupt, key)
         } else if choice == hashed.len() {
             let mut corrupt = signed.clone();
             corrupt[12] ^= 1 << (bit % 4); // reserved bits of byte 12 are hashed
-            prop_assert_eq!(verify_segment(&spec.addrs, &corrupt, Some(&key), semantics), Ok(FAILURE));
+            (spec.addrs, corrupt, key)
         } else if choice == hashed.len() + 1 {
-            let other = flip_addr_bit(&spec.addrs, pick / 7);
-            prop_assert_eq!(verify_segment(&other, &signed, Some(&key), semantics), Ok(FAILURE));
+            (flip_addr_bit(&spec.addrs, pick / 7), signed.clone(), key)
         } else {
             let mut k = key.as_bytes().to_vec();
             let i = pick / 7 % k.len();
             k[i] ^= 1 << bit;
-            let wrong = Key::new(&k).unwrap();
-            prop_assert_eq!(verify_segment(&spec.addrs, &signed, Some(&wrong), semantics), Ok(FAILURE));
+            (spec.addrs, signed.clone(), Key::new(&k).unwrap())
+        };
+        for semantics in Semantics::ALL {
+            if finds(semantics, &signed, filled) {
+                prop_assert_eq!(verify_segment(&addrs, &corrupt, Some(&key), semantics), Ok(FAILURE), "{}", semantics);
+            }
         }
     }
 
@@ -189,6 +240,8 @@ proptest! {
 
     /// Bytes of other options are not hashed: changing them never changes
     /// the digest.
+    //= type=test
+    //= 2.0/options-not-hashed
     #[test]
     fn other_option_bytes_do_not_change_the_digest(spec in segment_any(), key in key_any(), noise in any::<u8>(), pick in any::<usize>()) {
         let signed = sign_segment_to_vec(&spec.addrs, &spec.to_bytes().unwrap(), &key).unwrap();
@@ -271,13 +324,36 @@ proptest! {
     }
 }
 
+/// `spec` signed with `key`, and the offset of the MD5 option the signer
+/// filled; `None` when there is no room to insert one.
+fn signed_and_filled(spec: &TcpSegmentSpec, key: &Key) -> Option<(Vec<u8>, usize)> {
+    match sign_segment_to_vec(&spec.addrs, &spec.to_bytes().unwrap(), key) {
+        Ok(signed) => {
+            let options = TcpPacket::new_checked(&signed[..])
+                .unwrap()
+                .options()
+                .to_vec();
+            let filled = locate_md5_option(&options).expect("a signed segment has an MD5 option");
+            Some((signed, filled))
+        }
+        Err(SignError::OptionSpace { .. }) => None,
+        Err(e) => panic!("signing {spec:?}: {e}"),
+    }
+}
+
+/// Whether a receiver with `semantics` finds the MD5 option at `filled`.
+fn finds(semantics: Semantics, segment: &[u8], filled: usize) -> bool {
+    let options = TcpPacket::new_checked(segment).unwrap().options().to_vec();
+    matches!(semantics.scan(&options), AuthScan::Md5 { offset, .. } if offset == filled)
+}
+
 fn payload_start(segment: &[u8]) -> usize {
     TcpPacket::new_checked(segment).unwrap().header_len()
 }
 
 /// Wraps a segment in a minimal IP header of its family.
 fn ip_packet(addrs: &AddrPair, segment: &[u8]) -> Vec<u8> {
-    crate::wire::ip_packet(addrs, segment).unwrap()
+    tcpmd5::wire::ip_packet(addrs, segment).unwrap()
 }
 
 #[test]

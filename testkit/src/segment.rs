@@ -2,9 +2,8 @@
 //! segment's bytes are emitted: what test generators and packet builders
 //! hold before there are bytes to view.
 
-use super::error::WireError;
-use super::tcp::{TcpFlags, TcpRepr};
-use crate::AddrPair;
+use tcpmd5::AddrPair;
+use tcpmd5::wire::{TcpFlags, TcpRepr, WireError};
 
 /// The fields of a TCP segment, owned; [`TcpSegmentSpec::to_bytes`] emits it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +31,28 @@ pub struct TcpSegmentSpec {
 }
 
 impl TcpSegmentSpec {
+    /// A segment `ports.0 -> ports.1` with these flags: sequence and
+    /// acknowledgement numbers, window and urgent pointer zero, no options,
+    /// no payload (set the fields that matter with struct update syntax).
+    pub fn new(
+        addrs: AddrPair,
+        (src_port, dst_port): (u16, u16),
+        flags: TcpFlags,
+    ) -> TcpSegmentSpec {
+        TcpSegmentSpec {
+            addrs,
+            src_port,
+            dst_port,
+            seq: 0,
+            ack: 0,
+            flags,
+            window: 0,
+            urgent: 0,
+            options: Vec::new(),
+            payload: Vec::new(),
+        }
+    }
+
     /// The borrowed representation.
     pub fn repr(&self) -> TcpRepr<'_> {
         TcpRepr {

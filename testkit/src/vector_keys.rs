@@ -3,7 +3,7 @@
 //! kernel capture (`tcpmd5-conformance capture-vectors`) both use this list,
 //! so the two sets cover the same keys under the same names.
 
-use crate::Key;
+use tcpmd5::Key;
 
 /// A key of the vectors, with the name used in vector ids.
 #[derive(Debug, Clone, PartialEq, Eq)]

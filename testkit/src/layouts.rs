@@ -2,10 +2,10 @@
 //!
 //! Each layout is an option area (a multiple of 4 bytes, at most 40) whose
 //! MD5 digest bytes are zero placeholders: a sender fills them with
-//! [`crate::sign::sign_segment_in_place`], which writes into the first
+//! `tcpmd5::sign::sign_segment_in_place`, which writes into the first
 //! well-formed MD5 option even where a receiver would never look (after an
 //! EOL, after a malformed option). The unit tests pin each layout's scan
-//! result under every [`crate::Semantics`]; the conformance suite sends each
+//! result under every `tcpmd5::Semantics`; the conformance suite sends each
 //! to the live kernel; the vectors publish them.
 
 /// One option-area layout.
@@ -19,27 +19,12 @@ pub struct OptionLayout {
     pub area: Vec<u8>,
 }
 
-const NOP: u8 = 1;
-const EOL: u8 = 0;
+use crate::options::{EOL, NOP, ao, cat, md5_placeholder as md5};
 
-fn md5() -> Vec<u8> {
-    let mut v = vec![19, 18];
-    v.extend([0u8; 16]);
-    v
-}
-
-fn ao(len: u8) -> Vec<u8> {
-    let mut v = vec![29, len, 1, 2];
-    v.extend((4..len).map(|i| 0xa0 | i));
-    v
-}
-
-fn cat(parts: &[&[u8]]) -> Vec<u8> {
-    parts.iter().flat_map(|p| p.iter().copied()).collect()
-}
-
-/// Every corner case of the facts sheet, section 2, and the common layouts
-/// MD5 appears in next to MSS, window scale, SACK-permitted and timestamps.
+/// Every corner case of the kernel's option parsers
+/// (`tcp_parse_md5sig_option`, `tcp_do_parse_auth_options`) and of a strict
+/// RFC reading, and the common layouts MD5 appears in next to MSS, window
+/// scale, SACK-permitted and timestamps.
 pub fn corner_cases() -> Vec<OptionLayout> {
     let d = md5();
     let mut len17 = vec![19, 17];
@@ -48,7 +33,7 @@ pub fn corner_cases() -> Vec<OptionLayout> {
     len19.extend([0u8; 17]);
     let ts: &[u8] = &[8, 10, 0, 0, 0, 1, 0, 0, 0, 0];
     let sack: &[u8] = &[5, 10, 0, 0, 0, 1, 0, 0, 0, 2];
-    let mss: &[u8] = &[2, 4, 0x05, 0xb4];
+    let mss: &[u8] = &crate::options::mss_1460();
     let l = |name, summary, area: Vec<u8>| OptionLayout {
         name,
         summary,

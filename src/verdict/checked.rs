@@ -1,0 +1,175 @@
+//! The authentication check: `tcp_inbound_hash` on one segment.
+
+use core::fmt;
+
+use subtle::ConstantTimeEq;
+
+use super::{DropReason, VerdictId};
+use crate::digest::{DigestError, segment_digest};
+use crate::key_table::KeyTable;
+use crate::scan::{AuthScan, Semantics};
+use crate::wire::{IpSegment, TcpPacket, WireError};
+use crate::{AddrPair, Key};
+
+/// Why an accepted segment was accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Acceptance {
+    /// No key for the peer and no MD5 option.
+    Unsigned,
+    /// A key for the peer and a digest that verifies.
+    Signed,
+    /// A TCP-AO option on a kernel without `CONFIG_TCP_AO`: the AO check is
+    /// compiled out and the MD5 check is never reached.
+    AoNotChecked,
+}
+
+impl Acceptance {
+    /// Every kind of acceptance.
+    pub const ALL: [Acceptance; 3] = [
+        Acceptance::Unsigned,
+        Acceptance::Signed,
+        Acceptance::AoNotChecked,
+    ];
+
+    /// The stable id (`unsigned`, `signed`, `ao-not-checked`).
+    pub fn id(self) -> &'static str {
+        match self {
+            Acceptance::Unsigned => "unsigned",
+            Acceptance::Signed => "signed",
+            Acceptance::AoNotChecked => "ao-not-checked",
+        }
+    }
+
+    /// The acceptance named by [`Acceptance::id`].
+    pub fn from_id(id: &str) -> Option<Acceptance> {
+        Acceptance::ALL.into_iter().find(|a| a.id() == id)
+    }
+}
+
+impl fmt::Display for Acceptance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// The receiver's decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Verdict {
+    /// Passed on to TCP.
+    Accept(Acceptance),
+    /// Dropped silently: no RST, no ACK.
+    Drop(DropReason),
+}
+
+impl Verdict {
+    /// Whether the segment is accepted.
+    pub fn is_accept(self) -> bool {
+        matches!(self, Verdict::Accept(_))
+    }
+
+    /// The verdict's stable id (`accept`, `drop:TCP_MD5FAILURE`); an accept's
+    /// kind is [`Verdict::acceptance`].
+    pub fn id(self) -> VerdictId {
+        match self {
+            Verdict::Accept(_) => VerdictId::Accept,
+            Verdict::Drop(r) => VerdictId::Drop(r),
+        }
+    }
+
+    /// Why the segment was accepted, if it was.
+    pub fn acceptance(self) -> Option<Acceptance> {
+        match self {
+            Verdict::Accept(a) => Some(a),
+            Verdict::Drop(_) => None,
+        }
+    }
+}
+
+/// The id, and for an accept its kind: `accept (signed)`,
+/// `drop:TCP_MD5FAILURE`.
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Verdict::Accept(a) => write!(f, "{} ({a})", self.id()),
+            Verdict::Drop(_) => write!(f, "{}", self.id()),
+        }
+    }
+}
+
+/// The decision for a scanned segment, given the receiver's key for its
+/// source (if any). `segment` is the whole TCP segment, for the digest.
+///
+/// This is `tcp_inbound_hash` (>= 6.7) and `tcp_inbound_md5_hash` (< 6.7).
+pub fn decide(
+    addrs: &AddrPair,
+    segment: &[u8],
+    scan: AuthScan<'_>,
+    key: Option<&Key>,
+    semantics: Semantics,
+) -> Result<Verdict, DigestError> {
+    let verdict = match scan {
+        //= linux/auth-hdr-drop
+        AuthScan::Malformed(_) => Verdict::Drop(DropReason::AuthHeader),
+        //= linux/ao-unchecked
+        AuthScan::Ao { .. } => match semantics {
+            Semantics::Linux { tcp_ao: true } => Verdict::Drop(DropReason::AoUnexpected),
+            _ => Verdict::Accept(Acceptance::AoNotChecked),
+        },
+        //= linux/md5-notfound
+        AuthScan::Absent(_) => match key {
+            Some(_) => Verdict::Drop(DropReason::Md5NotFound),
+            None => Verdict::Accept(Acceptance::Unsigned),
+        },
+        AuthScan::Md5 { digest, .. } => match key {
+            //= linux/md5-unexpected
+            None => Verdict::Drop(DropReason::Md5Unexpected),
+            //= 2.0/verify
+            //= 2.0/silent-drop
+            //# Upon receiving a signed segment, the receiver must validate it by
+            //# calculating its own digest from the same data (using its own key)
+            //# and comparing the two digest.  A failing comparison must result in
+            //# the segment being dropped and must not produce any response back
+            //# to the sender.
+            Some(key) => {
+                let expected = segment_digest(addrs, segment, key)?;
+                if bool::from(expected.ct_eq(digest)) {
+                    Verdict::Accept(Acceptance::Signed)
+                } else {
+                    Verdict::Drop(DropReason::Md5Failure)
+                }
+            }
+        },
+    };
+    Ok(verdict)
+}
+
+/// Verifies one TCP segment against the receiver's key for its source.
+pub fn verify_segment(
+    addrs: &AddrPair,
+    segment: &[u8],
+    key: Option<&Key>,
+    semantics: Semantics,
+) -> Result<Verdict, WireError> {
+    let packet = TcpPacket::new_checked(segment)?;
+    let scan = semantics.scan(packet.options());
+    // The header was checked above, so the digest cannot fail on it; a
+    // segment too long for an IPv4 pseudo-header cannot verify.
+    Ok(decide(addrs, segment, scan, key, semantics)
+        .unwrap_or(Verdict::Drop(DropReason::Md5Failure)))
+}
+
+/// The kernel's decision for a whole IP packet arriving at a socket whose
+/// keys are `table`, on an interface in L3 domain `l3index` (0 outside VRFs).
+pub fn packet_verdict(
+    packet: &[u8],
+    table: &KeyTable,
+    l3index: i32,
+    semantics: Semantics,
+) -> Result<Verdict, WireError> {
+    let located = IpSegment::parse(packet)?;
+    //= 4.0/key-config
+    let key = table
+        .lookup(located.addrs.src(), l3index)
+        .map(|entry| &entry.key);
+    verify_segment(&located.addrs, located.segment, key, semantics)
+}

@@ -1,0 +1,125 @@
+//! Which sockets run the authentication check, and what the request socket
+//! adds to it.
+
+use super::{Acceptance, Verdict, packet_verdict};
+use crate::key_table::KeyTable;
+use crate::scan::Semantics;
+use crate::wire::{IpSegment, WireError};
+
+/// The kind of socket a segment reaches, as far as the MD5 check cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Receiver {
+    /// A listener or a full socket: checked (`tcp_inbound_hash`).
+    Socket,
+    /// A request socket (SYN-RECV): checked like a socket, and then
+    /// `tcp_check_req` drops any segment whose use of TCP-AO differs from
+    /// the request's. Without `CONFIG_TCP_AO` no request uses AO, so a
+    /// segment with an AO option is dropped there (counter `TCPAOBad`, which
+    /// is not compiled out), although the same segment passes everywhere else.
+    RequestSock,
+    /// A timewait-type socket (`inet_timewait_sock`), in either substate
+    /// (see [`TimeWaitSubstate`](super::TimeWaitSubstate)): TIME-WAIT proper, or the FIN-WAIT-2 of an
+    /// orphaned socket (`close()`d, its FIN acknowledged), which
+    /// `tcp_rcv_state_process` replaces by a timewait socket whenever
+    /// `tcp_fin_time` is at most 60 s (the default). `tcp_v{4,6}_rcv` jumps
+    /// to `do_time_wait` before the check, so the segment is never verified
+    /// (seen live on 6.18 in both substates: unsigned and wrongly signed
+    /// FINs are ACKed, an unsigned RST kills it). What TCP then does is
+    /// [`timewait_action`](super::timewait_action).
+    TimeWait,
+}
+
+/// The decision of a particular receiver (see [`Receiver`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReceiverVerdict {
+    /// The authentication check ran: its verdict.
+    Checked(Verdict),
+    /// No check at all (TIME-WAIT): the segment goes on to TCP.
+    NotChecked,
+    /// Passed the check but dropped by `tcp_check_req` for a TCP-AO option
+    /// the request did not negotiate (`TCPAOBad` +1, no reply).
+    AoRequestMismatch,
+}
+
+impl ReceiverVerdict {
+    /// Whether TCP goes on to process the segment.
+    pub fn is_accept(self) -> bool {
+        match self {
+            ReceiverVerdict::Checked(v) => v.is_accept(),
+            ReceiverVerdict::NotChecked => true,
+            ReceiverVerdict::AoRequestMismatch => false,
+        }
+    }
+}
+
+/// The kernel's decision for a packet reaching `receiver`.
+pub fn receiver_verdict(
+    packet: &[u8],
+    table: &KeyTable,
+    l3index: i32,
+    semantics: Semantics,
+    receiver: Receiver,
+) -> Result<ReceiverVerdict, WireError> {
+    match receiver {
+        //= linux/timewait-unchecked
+        Receiver::TimeWait => {
+            IpSegment::parse(packet)?;
+            Ok(ReceiverVerdict::NotChecked)
+        }
+        Receiver::Socket => {
+            packet_verdict(packet, table, l3index, semantics).map(ReceiverVerdict::Checked)
+        }
+        //= linux/request-sock-ao
+        Receiver::RequestSock => {
+            let v = packet_verdict(packet, table, l3index, semantics)?;
+            Ok(match v {
+                Verdict::Accept(Acceptance::AoNotChecked) => ReceiverVerdict::AoRequestMismatch,
+                other => ReceiverVerdict::Checked(other),
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verdict::test_packet::{ack_with, ao_area, pairs};
+    use crate::{Key, Md5SigRequest};
+
+    // Regression (live, 6.18, CONFIG_TCP_AO=n): an AO option in a 20-byte
+    // area passes an MD5 socket, is dropped by a request socket (TCPAOBad),
+    // and TIME-WAIT checks nothing.
+    //= type=test
+    //= linux/ao-unchecked
+    //= linux/request-sock-ao
+    //= linux/timewait-unchecked
+    #[test]
+    fn ao_option_per_receiver() {
+        let [addrs, _] = pairs();
+        let p = ack_with(&addrs, &ao_area());
+        let mut t = KeyTable::new();
+        let peer = addrs.src();
+        let key = Key::from_array(b"k");
+        t.apply(
+            crate::Family::V4,
+            &Md5SigRequest::add(peer, &key),
+            &[] as &[(i32, bool)],
+        )
+        .expect("the key is added");
+        let s = Semantics::Linux { tcp_ao: false };
+        assert_eq!(
+            receiver_verdict(&p, &t, 0, s, Receiver::Socket),
+            Ok(ReceiverVerdict::Checked(Verdict::Accept(
+                Acceptance::AoNotChecked
+            )))
+        );
+        assert_eq!(
+            receiver_verdict(&p, &t, 0, s, Receiver::RequestSock),
+            Ok(ReceiverVerdict::AoRequestMismatch)
+        );
+        assert_eq!(
+            receiver_verdict(&ack_with(&addrs, &[]), &t, 0, s, Receiver::TimeWait),
+            Ok(ReceiverVerdict::NotChecked)
+        );
+    }
+}

@@ -1,0 +1,231 @@
+//! A timewait-type socket: no authentication check, then
+//! `tcp_timewait_state_process`.
+
+use crate::wire::{IpSegment, TcpFlags, TcpPacket, WireError};
+
+/// The substate of a timewait-type socket (`tw_substate`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TimeWaitSubstate {
+    /// An orphaned FIN-WAIT-2: the local FIN is acknowledged, the peer's is
+    /// still to come.
+    FinWait2,
+    /// TIME-WAIT proper: both FINs exchanged.
+    TimeWait,
+}
+
+/// What a timewait-type socket does with a segment that reached it
+/// (`tcp_timewait_state_process`, no MD5 check before it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TimeWaitAction {
+    /// `TCP_TW_ACK`: an ACK of `tw_rcv_nxt` (signed with the key the
+    /// timewait socket copied from the connection). `enters_time_wait`:
+    /// the peer's FIN moved FIN-WAIT-2 to TIME-WAIT.
+    Ack {
+        /// FIN-WAIT-2 -> TIME-WAIT.
+        enters_time_wait: bool,
+    },
+    /// `TCP_TW_RST`: a reset as for a closed port (`tcp_v{4,6}_send_reset`
+    /// with a socket that is not full: see [`closed_port_reset`](super::closed_port_reset)), and the
+    /// timewait socket is gone.
+    ResetAndKill,
+    /// Killed without a reply (an in-window RST; in TIME-WAIT only with
+    /// `tcp_rfc1337 = 0`).
+    Kill,
+    /// `TCP_TW_SYN`: a new SYN in TIME-WAIT, handed to a listener.
+    Reopen,
+    /// Nothing: a duplicate ACK, or an RST TIME-WAIT ignores.
+    Ignore,
+}
+
+impl TimeWaitAction {
+    /// Whether the timewait socket still exists afterwards.
+    pub fn survives(self) -> bool {
+        !matches!(
+            self,
+            TimeWaitAction::ResetAndKill | TimeWaitAction::Kill | TimeWaitAction::Reopen
+        )
+    }
+}
+
+/// The timewait socket's receive state: `tw_rcv_nxt`, `tw_rcv_wnd`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TimeWaitState {
+    /// The substate.
+    pub substate: TimeWaitSubstate,
+    /// Next sequence number expected from the peer.
+    pub rcv_nxt: u32,
+    /// The receive window when the socket became a timewait socket.
+    pub rcv_wnd: u32,
+}
+
+fn seq_before(a: u32, b: u32) -> bool {
+    (a.wrapping_sub(b) as i32) < 0
+}
+
+/// `tcp_in_window`: whether `[seq, end_seq)` touches `[s_win, e_win]`.
+fn tcp_in_window(seq: u32, end_seq: u32, s_win: u32, e_win: u32) -> bool {
+    if seq == s_win {
+        return true;
+    }
+    if seq_before(s_win, end_seq) && seq_before(seq, e_win) {
+        return true;
+    }
+    seq == e_win && seq == end_seq
+}
+
+/// What a timewait-type socket in `state` does with `packet`
+/// (`tcp_timewait_state_process` on Linux 6.x, without timestamps: a
+/// connection with an MD5 key negotiates none with a Linux peer, so PAWS
+/// never rejects). `rfc1337` is `net.ipv4.tcp_rfc1337`. An out-of-window
+/// segment is answered by an ACK; the kernel may rate-limit that ACK for a
+/// segment without data (`tcp_oow_rate_limited`), which this model ignores.
+///
+/// In FIN-WAIT-2 any RST whose sequence number is in the window kills the
+/// socket (no RFC 5961 exact-match check), and new data (not a FIN at
+/// `rcv_nxt`) is answered by a reset.
+//= linux/timewait-state
+pub fn timewait_action(
+    packet: &[u8],
+    state: TimeWaitState,
+    rfc1337: bool,
+) -> Result<TimeWaitAction, WireError> {
+    let located = IpSegment::parse(packet)?;
+    let tcp = TcpPacket::new_checked(located.segment)?;
+    let flags = tcp.flags();
+    let (syn, fin, rst, ack) = (
+        flags.contains(TcpFlags::SYN),
+        flags.contains(TcpFlags::FIN),
+        flags.contains(TcpFlags::RST),
+        flags.contains(TcpFlags::ACK),
+    );
+    let seq = tcp.seq_number();
+    let len = u32::try_from(tcp.payload().len()).unwrap_or(u32::MAX);
+    let end_seq = seq
+        .wrapping_add(len)
+        .wrapping_add(u32::from(syn))
+        .wrapping_add(u32::from(fin));
+    let rcv_nxt = state.rcv_nxt;
+    Ok(match state.substate {
+        TimeWaitSubstate::FinWait2 => {
+            if !tcp_in_window(seq, end_seq, rcv_nxt, rcv_nxt.wrapping_add(state.rcv_wnd)) {
+                // tcp_timewait_check_oow_rate_limit, for an RST too.
+                TimeWaitAction::Ack {
+                    enters_time_wait: false,
+                }
+            } else if rst {
+                TimeWaitAction::Kill
+            } else if syn && !seq_before(seq, rcv_nxt) {
+                TimeWaitAction::ResetAndKill
+            } else if !ack || !seq_before(rcv_nxt, end_seq) || end_seq == seq {
+                TimeWaitAction::Ignore
+            } else if !fin || end_seq != rcv_nxt.wrapping_add(1) {
+                TimeWaitAction::ResetAndKill
+            } else {
+                TimeWaitAction::Ack {
+                    enters_time_wait: true,
+                }
+            }
+        }
+        TimeWaitSubstate::TimeWait => {
+            if seq == rcv_nxt && (seq == end_seq || rst) {
+                match (rst, rfc1337) {
+                    (true, false) => TimeWaitAction::Kill,
+                    _ => TimeWaitAction::Ignore,
+                }
+            } else if syn && !rst && !ack && seq_before(rcv_nxt, seq) {
+                TimeWaitAction::Reopen
+            } else if rst {
+                TimeWaitAction::Ignore
+            } else {
+                TimeWaitAction::Ack {
+                    enters_time_wait: false,
+                }
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verdict::test_packet::{pairs, segment};
+    use crate::wire::TcpFlags;
+
+    fn seg(flags: TcpFlags, seq: u32, payload: &[u8]) -> Vec<u8> {
+        let [addrs, _] = pairs();
+        segment(&addrs, flags, seq, &[], payload)
+    }
+
+    // Regression (live, 6.18, conformance cases
+    // session-finwait/orphan-fin-wait-2-*): an orphaned FIN-WAIT-2 socket is
+    // a timewait socket that checks no signature. Unsigned, wrongly signed
+    // and signed FINs at rcv_nxt are ACKed and move it to TIME-WAIT;
+    // unsigned in-window data is answered by an unsigned RST and kills it;
+    // an unsigned RST anywhere in the window kills it silently.
+    //= type=test
+    //= linux/timewait-state
+    #[test]
+    fn orphan_fin_wait_2() {
+        let state = TimeWaitState {
+            substate: TimeWaitSubstate::FinWait2,
+            rcv_nxt: 1000,
+            rcv_wnd: 65535,
+        };
+        let a = |p: Vec<u8>| timewait_action(&p, state, false);
+        let fin_ack = TcpFlags::FIN | TcpFlags::ACK;
+        let rst_ack = TcpFlags::RST | TcpFlags::ACK;
+        assert_eq!(
+            a(seg(fin_ack, 1000, &[])),
+            Ok(TimeWaitAction::Ack {
+                enters_time_wait: true
+            })
+        );
+        assert_eq!(
+            a(seg(TcpFlags::PSH | TcpFlags::ACK, 1000, b"x")),
+            Ok(TimeWaitAction::ResetAndKill)
+        );
+        assert_eq!(a(seg(rst_ack, 1000, &[])), Ok(TimeWaitAction::Kill));
+        assert_eq!(a(seg(rst_ack, 1000 + 4096, &[])), Ok(TimeWaitAction::Kill));
+        assert_eq!(
+            a(seg(rst_ack, 1000u32.wrapping_sub(1), &[])),
+            Ok(TimeWaitAction::Ack {
+                enters_time_wait: false
+            })
+        );
+        assert_eq!(a(seg(TcpFlags::ACK, 1000, &[])), Ok(TimeWaitAction::Ignore));
+        // One byte far below the window: an ACK (the peer's certain answer).
+        assert_eq!(
+            a(seg(TcpFlags::ACK, 1000u32.wrapping_sub(0x10_0000), b"k")),
+            Ok(TimeWaitAction::Ack {
+                enters_time_wait: false
+            })
+        );
+        let tw = TimeWaitState {
+            substate: TimeWaitSubstate::TimeWait,
+            rcv_nxt: 1001,
+            ..state
+        };
+        // The session-close/time-wait-* cases: a retransmitted FIN is
+        // ACKed, an RST at rcv_nxt kills (rfc1337 = 0) or is ignored.
+        assert_eq!(
+            timewait_action(&seg(fin_ack, 1000, &[]), tw, false),
+            Ok(TimeWaitAction::Ack {
+                enters_time_wait: false
+            })
+        );
+        assert_eq!(
+            timewait_action(&seg(rst_ack, 1001, &[]), tw, false),
+            Ok(TimeWaitAction::Kill)
+        );
+        assert_eq!(
+            timewait_action(&seg(rst_ack, 1001, &[]), tw, true),
+            Ok(TimeWaitAction::Ignore)
+        );
+        assert_eq!(
+            timewait_action(&seg(TcpFlags::SYN, 5000, &[]), tw, false),
+            Ok(TimeWaitAction::Reopen)
+        );
+        assert!(!TimeWaitAction::Kill.survives());
+        assert!(TimeWaitAction::Ignore.survives());
+    }
+}
