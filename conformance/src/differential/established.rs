@@ -78,6 +78,15 @@ fn flags_for(kind: SegmentKind, generated: TcpFlags) -> TcpFlags {
 }
 
 /// Runs one case on the established connection. `Err` is a harness failure.
+//= type=test
+//= 2.0/verify
+//= 2.0/silent-drop
+//= 4.0/key-config
+//= linux/md5-notfound
+//= linux/md5-unexpected
+//= linux/auth-hdr-drop
+//= linux/ao-unchecked
+//= linux/md5-keys-parse
 pub fn run(
     t: &mut Targets,
     semantics: Semantics,

@@ -19,6 +19,15 @@ use tcpmd5_testkit::options::linux_md5_placeholder;
 const SYN_EXTRA_FLAGS: u16 = 0x1e8;
 
 /// Runs one SYN case. `Err` is a harness failure, not a disagreement.
+//= type=test
+//= 2.0/verify
+//= 2.0/silent-drop
+//= 9293-3.1/option-list
+//= linux/md5-notfound
+//= linux/md5-unexpected
+//= linux/auth-hdr-drop
+//= linux/ao-unchecked
+//= linux/md5-key-lookup
 pub fn run(t: &mut Targets, semantics: Semantics, input: &Input) -> Result<Judged, String> {
     let family = t.family();
     let peer = t.peer_addr();
