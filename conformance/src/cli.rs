@@ -43,6 +43,10 @@ pub enum Command {
     /// Capture kernel-signed digest vectors into DIR/digest, verify them with
     /// the reference library, and replay DIR/keys on live sockets.
     CaptureVectors(CaptureArgs),
+    /// Run the model-vs-kernel differential property test: generated
+    /// segments injected into the running kernel, whose verdict must equal
+    /// the model's (exit 1 on any disagreement, 4 when nothing could run).
+    Differential(crate::differential::cli::DifferentialArgs),
 }
 
 /// How a run's report is written.

@@ -9,6 +9,7 @@
 pub mod case;
 pub mod cases;
 pub mod cli;
+pub mod differential;
 pub mod environment;
 pub mod exchange;
 pub mod expected;

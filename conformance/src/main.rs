@@ -32,6 +32,10 @@ fn main() -> ExitCode {
     match cli.command {
         Some(Command::Probe(args)) => probe(&args),
         Some(Command::CaptureVectors(args)) => capture(&args),
+        Some(Command::Differential(args)) => {
+            init_privilege();
+            tcpmd5_conformance::differential::cli::execute(&args)
+        }
         None => run(&cli.run),
     }
 }

@@ -6,6 +6,7 @@ use std::net::IpAddr;
 
 use tcpmd5::sign::{refresh_checksum, sign_segment_in_place};
 use tcpmd5::wire::TcpFlags;
+use tcpmd5::wire::tcp::CHECKSUM_RANGE;
 use tcpmd5::{AddrPair, Key};
 use tcpmd5_testkit::TcpSegmentSpec;
 
@@ -46,6 +47,8 @@ pub struct SegmentSpec {
     /// Signing.
     pub signing: Signing,
     /// Bits to flip in the TCP segment after signing: (byte offset, bit).
+    /// Flips in the checksum field are applied after the checksum is
+    /// computed, so they corrupt it.
     pub flips: Vec<(usize, u8)>,
     /// A checksum to leave wrong, after everything else.
     pub checksum_fault: Option<ChecksumFault>,
@@ -96,16 +99,24 @@ impl SegmentSpec {
             // A layout without a fillable MD5 option stays unsigned.
             let _ = sign_segment_in_place(&over, &mut seg, key);
         }
-        for &(offset, bit) in &self.flips {
+        let in_checksum = |offset: usize| CHECKSUM_RANGE.contains(&offset);
+        let flip = |seg: &mut Vec<u8>, offset: usize, bit: u8| {
             if let Some(b) = seg.get_mut(offset) {
                 *b ^= 1 << (bit % 8);
             }
+        };
+        for &(offset, bit) in self.flips.iter().filter(|(o, _)| !in_checksum(*o)) {
+            flip(&mut seg, offset, bit);
         }
         refresh_checksum(&addrs, &mut seg);
         if self.checksum_fault == Some(ChecksumFault::Tcp)
             && let Some(b) = seg.get_mut(16)
         {
             *b ^= 0x5a;
+        }
+        // A flip in the checksum field corrupts the final checksum.
+        for &(offset, bit) in self.flips.iter().filter(|(o, _)| in_checksum(*o)) {
+            flip(&mut seg, offset, bit);
         }
         seg
     }

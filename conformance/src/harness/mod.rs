@@ -15,6 +15,7 @@ pub mod proc_tcp;
 pub mod sockopt;
 pub mod sysctl;
 pub mod system;
+pub mod tcp_info;
 pub mod trace;
 pub mod tracefs;
 

@@ -1,0 +1,39 @@
+//! The judgement of one case: the model's verdict, the kernel's, and every
+//! disagreement between them or among the witnesses.
+
+use tcpmd5::{DropReason, Verdict};
+
+use crate::exchange::Observation;
+
+/// One case, judged.
+#[derive(Debug, Clone)]
+pub struct Judged {
+    /// The model's verdict.
+    pub verdict: Verdict,
+    /// The model's verdict as reported (`accept`, `drop:TCP_MD5FAILURE`).
+    pub expected: String,
+    /// What the kernel did, in the same words.
+    pub observed: String,
+    /// Disagreements (any one makes the case a disagreement).
+    pub problems: Vec<String>,
+    /// Evidence.
+    pub notes: Vec<String>,
+    /// The IP packet injected.
+    pub packet: Vec<u8>,
+    /// Whether the kernel's verdict rests on inference: a drop seen only as
+    /// silence with no counter (`TCP_AUTH_HDR`) while no tracepoint could
+    /// be read to confirm it.
+    pub inferred: bool,
+}
+
+impl Judged {
+    /// Whether the kernel agreed with the model on everything.
+    pub fn agrees(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// Whether a `TCP_AUTH_HDR` verdict in `obs` could only be inferred.
+pub fn inferred(obs: &Observation, verdict: Verdict) -> bool {
+    obs.trace.is_none() && verdict == Verdict::Drop(DropReason::AuthHeader)
+}

@@ -1,0 +1,36 @@
+//! The differential property test: generated segments are injected into
+//! the live kernel and its verdict must equal the reference model's.
+//!
+//! Each case is a SYN to a listener or a data, ACK, RST or FIN segment on
+//! an established connection (at `rcv_nxt`, elsewhere in the window, or
+//! outside it), IPv4 or IPv6, with an option area drawn from the option
+//! grammar ([`options`]), a key of 1 to 80 bytes at the receiver (for the
+//! peer, for a prefix holding it, or for another address) or none, signed
+//! with it, with another key or not at all, and possibly one bit flipped
+//! after signing. Established connections keep their socket while they
+//! stay ESTABLISHED; their keys are changed on the live socket as the cases
+//! ask. The expected verdict always comes from the model
+//! (`packet_verdict` with the receiving socket's key table); the kernel's
+//! from its replies, counters, tracepoints, and on established connections
+//! `TCP_INFO` and what the application reads.
+//!
+//! `tcpmd5-conformance differential` and the `differential` test of
+//! `cargo test` run the same code ([`run`], [`run_family`]).
+
+pub mod cli;
+mod established;
+pub mod input;
+mod judged;
+pub mod options;
+pub(crate) mod probe;
+pub mod reach;
+mod run;
+mod seed;
+pub mod summary;
+mod syn;
+mod targets;
+pub mod tcp_effect;
+
+pub use run::{Settings, run, run_family, summary};
+pub use seed::{Seed, SeedError};
+pub use targets::ConnectionEvents;

@@ -1,0 +1,274 @@
+//! Running the differential: one proptest runner per family, each on its
+//! own thread pinned to one CPU (the barrier needs that) with its own lab.
+
+use std::cell::RefCell;
+use std::time::Instant;
+
+use proptest::test_runner::{
+    Config, FileFailurePersistence, RngAlgorithm, TestCaseError, TestRng, TestRunner,
+};
+use tcpmd5::{Family, Semantics};
+
+use super::input::{Generator, Input, Target, input_with};
+use super::judged::Judged;
+use super::seed::Seed;
+use super::summary::{Disagreement, FamilyReport, Summary};
+use super::targets::Targets;
+use super::{established, syn};
+use crate::environment::Environment;
+use crate::harness::system;
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Cases per family.
+    pub cases: u32,
+    /// The seed.
+    pub seed: Seed,
+    /// The semantics the kernel is held to (default: the environment's).
+    pub semantics: Option<Semantics>,
+    /// What the generator produces.
+    pub generator: Generator,
+    /// Where shrunk failures are saved and replayed from first (proptest's
+    /// file persistence), if anywhere.
+    pub regressions: Option<&'static str>,
+    /// Progress lines per family (0: none).
+    pub progress_steps: u32,
+    /// Kernel exchanges proptest may spend shrinking a disagreement.
+    pub max_shrink_iters: u32,
+}
+
+impl Settings {
+    /// `cases` per family with `seed`, the environment's semantics, the
+    /// default generator, no persistence, ten progress lines.
+    pub fn new(cases: u32, seed: Seed) -> Settings {
+        Settings {
+            cases,
+            seed,
+            semantics: None,
+            generator: Generator::default(),
+            regressions: None,
+            progress_steps: 10,
+            max_shrink_iters: 256,
+        }
+    }
+}
+
+/// Runs every family the kernel has, in parallel, and summarises.
+pub fn run(settings: &Settings, env: &Environment, progress: &(dyn Fn(&str) + Sync)) -> Summary {
+    let families = std::thread::scope(|scope| {
+        let handles: Vec<_> = Family::ALL
+            .into_iter()
+            .map(|family| scope.spawn(move || run_family(family, settings, env, progress)))
+            .collect();
+        handles
+            .into_iter()
+            .zip(Family::ALL)
+            .map(|(h, family)| {
+                h.join().unwrap_or_else(|_| FamilyReport {
+                    error: Some("the family's thread panicked".to_owned()),
+                    ..FamilyReport::new(family)
+                })
+            })
+            .collect()
+    });
+    summary(settings, env, families)
+}
+
+/// The summary of `families` run under `settings`.
+pub fn summary(settings: &Settings, env: &Environment, families: Vec<FamilyReport>) -> Summary {
+    Summary {
+        seed: settings.seed.to_string(),
+        semantics: semantics(settings, env).id().to_owned(),
+        kernel: env.kernel_release.clone(),
+        cases_per_family: settings.cases,
+        families,
+    }
+}
+
+fn semantics(settings: &Settings, env: &Environment) -> Semantics {
+    settings.semantics.unwrap_or(env.semantics)
+}
+
+/// Everything one family's runner keeps between cases.
+struct Tally {
+    report: FamilyReport,
+    targets: Option<Targets>,
+    failed: bool,
+}
+
+/// Runs one family on the calling thread, which it pins to one CPU (IPv4
+/// and IPv6 to different ones where there are two).
+pub fn run_family(
+    family: Family,
+    settings: &Settings,
+    env: &Environment,
+    progress: &(dyn Fn(&str) + Sync),
+) -> FamilyReport {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let slot = Family::ALL.iter().position(|f| *f == family).unwrap_or(0);
+    if let Err(e) = system::pin_current_thread(slot % cpus) {
+        return FamilyReport {
+            error: Some(format!("cannot pin the injecting thread: {e}")),
+            ..FamilyReport::new(family)
+        };
+    }
+    if family == Family::V6 && !env.ipv6 {
+        return FamilyReport {
+            skipped: Some("the kernel has no IPv6".to_owned()),
+            ..FamilyReport::new(family)
+        };
+    }
+    let semantics = semantics(settings, env);
+    progress(&format!(
+        "differential {family}: {} cases, semantics {}, seed {}",
+        settings.cases,
+        semantics.id(),
+        settings.seed
+    ));
+    let config = Config {
+        cases: settings.cases,
+        max_shrink_iters: settings.max_shrink_iters,
+        failure_persistence: settings
+            .regressions
+            .map(|p| Box::new(FileFailurePersistence::Direct(p)) as _),
+        ..Config::default()
+    };
+    let mut runner = TestRunner::new_with_rng(
+        config,
+        TestRng::from_seed(RngAlgorithm::ChaCha, &settings.seed.0),
+    );
+    let tally = RefCell::new(Tally {
+        report: FamilyReport::new(family),
+        targets: None,
+        failed: false,
+    });
+    let every = match settings.progress_steps {
+        0 => u64::MAX,
+        n => (u64::from(settings.cases) / u64::from(n)).max(1),
+    };
+    let started = Instant::now();
+    let strategy = input_with(family, settings.generator);
+    let _ = runner.run(&strategy, |input| {
+        let mut tally = tally.borrow_mut();
+        let result = one(&mut tally, family, semantics, &input);
+        let cases = tally.report.cases();
+        if !tally.failed && cases.is_multiple_of(every) {
+            let r = &tally.report;
+            progress(&format!(
+                "differential {family}: {cases}/{} cases, {} disagreements, {:.0}/s",
+                settings.cases,
+                r.kinds.values().map(|k| k.disagreements).sum::<u64>(),
+                cases as f64 / started.elapsed().as_secs_f64().max(1e-9)
+            ));
+        }
+        result
+    });
+    let mut tally = tally.into_inner();
+    // The lab goes before the report leaves the thread.
+    tally.targets = None;
+    tally.report.seconds = started.elapsed().as_secs_f64();
+    tally.report
+}
+
+/// One case: set up what it needs, run it, count it.
+fn one(
+    tally: &mut Tally,
+    family: Family,
+    semantics: Semantics,
+    input: &Input,
+) -> Result<(), TestCaseError> {
+    if tally.targets.as_ref().is_none_or(Targets::worn_out) {
+        tally.targets = None;
+        match Targets::new(family) {
+            Ok(t) => tally.targets = Some(t),
+            Err(e) => return harness_error(tally, e),
+        }
+    }
+    let Some(targets) = tally.targets.as_mut() else {
+        return harness_error(tally, "no lab".to_owned());
+    };
+    targets.used();
+    let started = Instant::now();
+    let result = match input.target {
+        Target::Listener => syn::run(targets, semantics, input),
+        Target::Established(kind, place) => {
+            established::run(targets, semantics, input, kind, place)
+        }
+    };
+    let events = targets.take_events();
+    if !tally.failed {
+        tally.report.connections.add(events);
+    }
+    let judged = match result {
+        Ok(j) => j,
+        Err(e) => {
+            // Start the next case in a fresh lab.
+            tally.targets = None;
+            return harness_error(tally, e);
+        }
+    };
+    let kind = input.target.kind();
+    if tally.failed {
+        tally.report.shrink_steps += 1;
+    } else {
+        let stats = tally.report.kinds.entry(kind.clone()).or_default();
+        stats.cases += 1;
+        stats.seconds += started.elapsed().as_secs_f64();
+        tally.report.inferred += u64::from(judged.inferred);
+        if judged.agrees() {
+            stats.agreements += 1;
+        } else {
+            stats.disagreements += 1;
+        }
+        let segment = tcpmd5::wire::IpSegment::parse(&judged.packet)
+            .map(|s| s.segment.to_vec())
+            .unwrap_or_default();
+        tally.report.reach.count(
+            &segment,
+            matches!(input.target, Target::Established(..)),
+            input.receiver_key.as_ref().map(|k| (k, input.key_scope)),
+            judged.verdict,
+        );
+    }
+    if judged.agrees() {
+        return Ok(());
+    }
+    let message = format!(
+        "model {}, kernel {}: {}",
+        judged.expected,
+        judged.observed,
+        judged.problems.join("; ")
+    );
+    record(tally, family, kind, judged);
+    Err(TestCaseError::fail(message))
+}
+
+/// Keeps the first disagreement and the latest one found while shrinking
+/// (the minimal case proptest reports).
+fn record(tally: &mut Tally, family: Family, kind: String, judged: Judged) {
+    let shrunk = tally.failed;
+    tally.failed = true;
+    let d = Disagreement {
+        family: family.to_string(),
+        kind,
+        shrunk,
+        packet_hex: judged.packet.iter().map(|b| format!("{b:02x}")).collect(),
+        expected: judged.expected,
+        observed: judged.observed,
+        problems: judged.problems,
+        notes: judged.notes,
+    };
+    let list = &mut tally.report.disagreements;
+    if shrunk && list.len() > 1 {
+        list.pop();
+    }
+    list.push(d);
+}
+
+fn harness_error(tally: &mut Tally, e: String) -> Result<(), TestCaseError> {
+    tally.failed = true;
+    let message = format!("harness: {e}");
+    tally.report.error.get_or_insert(message.clone());
+    Err(TestCaseError::fail(message))
+}
