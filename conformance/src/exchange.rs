@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use tcpmd5::wire::{IpSegment, TcpFlags};
+use tcpmd5::wire::{IpSegment, TcpFlags, TcpPacket};
 use tcpmd5::{AddrPair, Family};
 
 use crate::harness::counters::auth_delta;
@@ -93,7 +93,7 @@ fn reply_of(packet: &[u8], from: SocketAddr, to: SocketAddr) -> Option<Reply> {
         && located.addrs.dst() == to.ip()
         && tcp.src_port() == from.port()
         && tcp.dst_port() == to.port();
-    matches.then(|| crate::peer::reply_from(packet)).flatten()
+    matches.then(|| reply_from(packet)).flatten()
 }
 
 /// Injects `probe`, then a barrier SYN, and waits for the barrier's SYN-ACK,
@@ -166,4 +166,45 @@ pub fn exchange(
 /// The kernel-side address of a probe, for key lookups in replies.
 pub fn kernel_side(probe: &SegmentSpec) -> IpAddr {
     probe.tcp.addrs.dst()
+}
+
+/// A kernel segment as a [`Reply`].
+pub fn reply_from(packet: &[u8]) -> Option<Reply> {
+    let located = IpSegment::parse(packet).ok()?;
+    let tcp = TcpPacket::new_checked(located.segment).ok()?;
+    Some(Reply {
+        packet: packet.to_vec(),
+        addrs: located.addrs,
+        segment: located.segment.to_vec(),
+        flags: tcp.flags(),
+        ack: tcp.ack_number(),
+        seq: tcp.seq_number(),
+    })
+}
+
+/// The payload length of a kernel segment.
+pub fn payload_len(reply: &Reply) -> usize {
+    TcpPacket::new_checked(&reply.segment[..]).map_or(0, |t| t.payload().len())
+}
+
+/// The option kinds of a kernel segment, in order (NOPs included).
+pub fn option_kinds(reply: &Reply) -> Vec<u8> {
+    let Ok(tcp) = TcpPacket::new_checked(&reply.segment[..]) else {
+        return vec![];
+    };
+    let area = tcp.options();
+    let mut kinds = Vec::new();
+    let mut i = 0;
+    while let Some(&kind) = area.get(i) {
+        kinds.push(kind);
+        match kind {
+            0 => break,
+            1 => i += 1,
+            _ => match area.get(i + 1) {
+                Some(&len) if len >= 2 => i += usize::from(len),
+                _ => break,
+            },
+        }
+    }
+    kinds
 }

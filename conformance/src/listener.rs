@@ -140,11 +140,6 @@ impl Listener {
         self.probe_syn_expecting(lab, barrier, probe, expected)
     }
 
-    /// [`Listener::probe_syn`] in a case's context.
-    pub fn probe(&self, ctx: &mut crate::case::Ctx<'_>, probe: &SegmentSpec) -> Finding {
-        self.probe_syn(&mut ctx.lab, &mut ctx.barrier, probe, ctx.env.semantics)
-    }
-
     /// Like [`Listener::probe_syn`] with the expected verdict given (used by
     /// the semantics probe, which tries several models).
     pub fn probe_syn_expecting(

@@ -18,10 +18,10 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
-use tcpmd5::wire::{IpSegment, TcpFlags, TcpPacket, TcpSegmentSpec};
+use tcpmd5::wire::{IpSegment, TcpFlags, TcpSegmentSpec};
 use tcpmd5::{AddrPair, Family, Key};
 
-use crate::exchange::{BARRIER_TIMEOUT, Barrier, Observation, Reply, exchange};
+use crate::exchange::{BARRIER_TIMEOUT, Barrier, Observation, Reply, exchange, reply_from};
 use crate::harness::Lab;
 use crate::judge::check_reply_signature;
 use crate::segment::{SegmentSpec, Signing};
@@ -431,45 +431,4 @@ impl Peer {
     pub fn sent(&mut self, len: usize) {
         self.snd_nxt = self.snd_nxt.wrapping_add(len as u32);
     }
-}
-
-/// A kernel segment as a [`Reply`].
-pub fn reply_from(packet: &[u8]) -> Option<Reply> {
-    let located = IpSegment::parse(packet).ok()?;
-    let tcp = TcpPacket::new_checked(located.segment).ok()?;
-    Some(Reply {
-        packet: packet.to_vec(),
-        addrs: located.addrs,
-        segment: located.segment.to_vec(),
-        flags: tcp.flags(),
-        ack: tcp.ack_number(),
-        seq: tcp.seq_number(),
-    })
-}
-
-/// The payload length of a kernel segment.
-pub fn payload_len(reply: &Reply) -> usize {
-    TcpPacket::new_checked(&reply.segment[..]).map_or(0, |t| t.payload().len())
-}
-
-/// The option kinds of a kernel segment, in order (NOPs included).
-pub fn option_kinds(reply: &Reply) -> Vec<u8> {
-    let Ok(tcp) = TcpPacket::new_checked(&reply.segment[..]) else {
-        return vec![];
-    };
-    let area = tcp.options();
-    let mut kinds = Vec::new();
-    let mut i = 0;
-    while let Some(&kind) = area.get(i) {
-        kinds.push(kind);
-        match kind {
-            0 => break,
-            1 => i += 1,
-            _ => match area.get(i + 1) {
-                Some(&len) if len >= 2 => i += usize::from(len),
-                _ => break,
-            },
-        }
-    }
-    kinds
 }

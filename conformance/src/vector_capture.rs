@@ -32,11 +32,12 @@ use tcpmd5::wire::IpSegment;
 use tcpmd5::wire::tcp::TcpFlags;
 use tcpmd5::{Family, KeyTable, Md5SigRequest, Semantics, packet_verdict};
 
+use crate::exchange::payload_len;
 use crate::exchange::{Barrier, Reply};
 use crate::harness::sockopt;
 use crate::harness::{HarnessError, Lab, privilege, system};
 use crate::listener::Listener;
-use crate::peer::{Auth, Peer, payload_len};
+use crate::peer::{Auth, Peer};
 use crate::segment::SegmentSpec;
 
 /// What [`capture`] wrote.

@@ -6,6 +6,7 @@ use tcpmd5::{AddrPair, Family, Key};
 
 use crate::case::Ctx;
 use crate::listener::Listener;
+use crate::outcome::Finding;
 use crate::segment::{SIGNED_SYN_OPTIONS, SegmentSpec, Signing};
 
 /// The port listeners use (BGP's).
@@ -73,4 +74,10 @@ pub fn other_peer(family: Family) -> IpAddr {
 /// from `src` instead.
 pub fn addrs_with_src(spec: &SegmentSpec, src: IpAddr) -> AddrPair {
     AddrPair::new(src, spec.tcp.addrs.dst()).unwrap_or(spec.tcp.addrs)
+}
+
+/// Sends `spec` (a SYN to `listener`) and judges the kernel's handling
+/// against the model under the run's semantics.
+pub fn probe(ctx: &mut Ctx<'_>, listener: &Listener, spec: &SegmentSpec) -> Finding {
+    listener.probe_syn(&mut ctx.lab, &mut ctx.barrier, spec, ctx.env.semantics)
 }

@@ -13,16 +13,12 @@ use tcpmd5::wire::TcpFlags;
 use tcpmd5::{Family, Key};
 
 use super::common::{LISTEN_PORT, key, keyed_listener, keyless_listener, wrong_key};
-use super::session::{Tally, connect_peer, established, predict, send_data};
+use super::conn::{KernelConn, Tally, connect_peer, established, predict, run, send_data};
 use crate::case::{Case, Need};
 use crate::listener::Listener;
 use crate::outcome::Finding;
 use crate::peer::{Auth, Peer};
 use crate::segment::Signing;
-
-fn run(f: impl FnOnce() -> Result<Finding, String>) -> Finding {
-    f().unwrap_or_else(Finding::error)
-}
 
 /// A closed port on the kernel's address (nothing listens there).
 const CLOSED_PORT: u16 = 4444;
@@ -215,7 +211,7 @@ fn selection_case(
             for (i, k) in tries().into_iter().enumerate() {
                 let mut probe = super::common::signed_syn(ctx, family, 20 + i as u32, &k);
                 probe.signing = Signing::Key(k);
-                findings.push(listener.probe(ctx, &probe));
+                findings.push(super::common::probe(ctx, &listener, &probe));
             }
             Ok(Finding::all(findings))
         })
@@ -371,7 +367,7 @@ fn ao_cases() -> Vec<Case> {
                     return Ok(t.finish(&[&peer]));
                 };
                 sock.set_nonblocking(true).map_err(|e| e.to_string())?;
-                let conn = super::session::KernelConn::from_accepted(sock, &listener, peer.addrs.src());
+                let conn = KernelConn::from_accepted(sock, &listener, peer.addrs.src());
                 send_data(ctx, &mut t, "AO data", &mut peer, &conn, b"FORGED UPDATE", &Auth::Ao)?;
                 t.notes.push(
                     "MD5 BYPASS: a connection to an MD5 listener was established and carried data with TCP-AO options instead of MD5".into(),

@@ -33,7 +33,7 @@ pub fn cases() -> Vec<Case> {
                     let mut probe = syn(ctx, family, 11);
                     probe.tcp.options = area_bytes.clone();
                     probe.signing = Signing::Key(key());
-                    listener.probe(ctx, &probe)
+                    super::common::probe(ctx, &listener, &probe)
                 },
             ));
         }

@@ -34,7 +34,7 @@ fn syn_case(
             match listener {
                 Ok(listener) => {
                     let probe = build(ctx, family);
-                    listener.probe(ctx, &probe)
+                    super::common::probe(ctx, &listener, &probe)
                 }
                 Err(e) => Finding::error(e),
             }

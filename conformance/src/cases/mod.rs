@@ -1,10 +1,11 @@
 //! Every conformance case, by area.
 
+mod closing;
 mod common;
+mod conn;
 mod keys;
 mod layouts;
 mod listener;
-mod orphan;
 mod selfcheck;
 mod session;
 mod sockapi;
@@ -22,7 +23,7 @@ pub fn all() -> Vec<Case> {
     cases.extend(sockapi::cases());
     cases.extend(session::cases());
     cases.extend(states::cases());
-    cases.extend(orphan::cases());
+    cases.extend(timewait::cases(timewait::Setup::OrphanFinWait2));
     cases.extend(keys::cases());
     cases
 }

@@ -159,11 +159,11 @@ pub fn cases() -> Vec<Case> {
             let again = compare_request(&mut l, &Md5SigRequest::add(peer, &key()));
             let new = {
                 let p = signed_syn(ctx, family, 20, &key());
-                l.probe(ctx, &p)
+                super::common::probe(ctx, &l, &p)
             };
             let old = {
                 let p = signed_syn(ctx, family, 21, &wrong_key());
-                l.probe(ctx, &p)
+                super::common::probe(ctx, &l, &p)
             };
             Finding::all(vec![first, again, new, old])
         },
@@ -182,11 +182,11 @@ pub fn cases() -> Vec<Case> {
             let del = compare_request(&mut l, &Md5SigRequest::delete(peer));
             let unsigned = {
                 let p = syn(ctx, family, 22);
-                l.probe(ctx, &p)
+                super::common::probe(ctx, &l, &p)
             };
             let signed = {
                 let p = signed_syn(ctx, family, 23, &key());
-                l.probe(ctx, &p)
+                super::common::probe(ctx, &l, &p)
             };
             Finding::all(vec![add, del, unsigned, signed])
         },
@@ -208,13 +208,13 @@ pub fn cases() -> Vec<Case> {
             if let Err(e) = ctx.lab.add_peer(outsider) {
                 return Finding::error(e.to_string());
             }
-            let inside_signed = { let p = signed_syn(ctx, family, 30, &key()); l.probe(ctx, &p) };
-            let inside_unsigned = { let p = syn(ctx, family, 31); l.probe(ctx, &p) };
+            let inside_signed = { let p = signed_syn(ctx, family, 30, &key()); super::common::probe(ctx, &l, &p) };
+            let inside_unsigned = { let p = syn(ctx, family, 31); super::common::probe(ctx, &l, &p) };
             let mut outside_signed = syn_from(ctx, family, outsider, 32);
             outside_signed.tcp.options = crate::segment::SIGNED_SYN_OPTIONS.to_vec();
             outside_signed.signing = Signing::Key(key());
-            let outside_signed = l.probe(ctx, &outside_signed);
-            let outside_unsigned = { let p = syn_from(ctx, family, outsider, 33); l.probe(ctx, &p) };
+            let outside_signed = super::common::probe(ctx, &l, &outside_signed);
+            let outside_unsigned = { let p = syn_from(ctx, family, outsider, 33); super::common::probe(ctx, &l, &p) };
             Finding::all(vec![add, inside_signed, inside_unsigned, outside_signed, outside_unsigned])
         },
     ));
@@ -244,11 +244,11 @@ pub fn cases() -> Vec<Case> {
             );
             let good = {
                 let p = signed_syn(ctx, family, 40, &key());
-                l.probe(ctx, &p)
+                super::common::probe(ctx, &l, &p)
             };
             let bad = {
                 let p = signed_syn(ctx, family, 41, &wrong_key());
-                l.probe(ctx, &p)
+                super::common::probe(ctx, &l, &p)
             };
             Finding::all(vec![a, b, good, bad])
         },
@@ -265,7 +265,7 @@ pub fn cases() -> Vec<Case> {
             let mut req = Md5SigRequest::add(net(family), &key()).with_prefix(16);
             req.option = tcpmd5::key_table::Md5SigOption::Md5Sig;
             let add = compare_request(&mut l, &req);
-            let signed = { let p = signed_syn(ctx, family, 50, &key()); l.probe(ctx, &p) };
+            let signed = { let p = signed_syn(ctx, family, 50, &key()); super::common::probe(ctx, &l, &p) };
             Finding::all(vec![add, signed])
         },
     ));
@@ -279,8 +279,8 @@ pub fn cases() -> Vec<Case> {
                 Err(e) => return Finding::error(e),
             };
             let add = compare_request(&mut l, &Md5SigRequest::add(mapped(ctx), &key()));
-            let signed = { let p = signed_syn(ctx, family, 60, &key()); l.probe(ctx, &p) };
-            let unsigned = { let p = syn(ctx, family, 61); l.probe(ctx, &p) };
+            let signed = { let p = signed_syn(ctx, family, 60, &key()); super::common::probe(ctx, &l, &p) };
+            let unsigned = { let p = syn(ctx, family, 61); super::common::probe(ctx, &l, &p) };
             Finding::all(vec![add, signed, unsigned])
         },
     ));

@@ -13,19 +13,14 @@ use tcpmd5::wire::TcpFlags;
 use tcpmd5::{Family, Verdict};
 
 use super::common::{LISTEN_PORT, key, keyed_listener, wrong_key};
-use super::session::{
-    KernelConn, Tally, established, expect_kernel_fin, kernel_fin, predict, rst_effect, send_data,
-    signed_data_after,
+use super::conn::{
+    KernelConn, Tally, established, expect_kernel_fin, kernel_fin, predict, rst_effect, run,
+    send_data, signed_data_after,
 };
 use crate::case::{Case, Ctx};
 use crate::harness::sockopt;
 use crate::listener::Listener;
-use crate::outcome::Finding;
 use crate::peer::{Auth, Peer};
-
-fn run(f: impl FnOnce() -> Result<Finding, String>) -> Finding {
-    f().unwrap_or_else(Finding::error)
-}
 
 /// `tcpi_state` of FIN-WAIT-1.
 const TCP_FIN_WAIT1: u8 = 4;

@@ -18,27 +18,21 @@
 //! at the end: `TCP_INFO` needs a descriptor, and a timewait socket has
 //! none. Every kernel segment is verified by the reference library.
 
-use tcpmd5::key_table::KeyTable;
 use tcpmd5::verdict::{
-    Acceptance, Receiver, ReceiverVerdict, ResetReply, TimeWaitAction, TimeWaitState,
-    TimeWaitSubstate, closed_port_reset, receiver_verdict, reset_listener_port, timewait_action,
+    Acceptance, Receiver, ReceiverVerdict, ResetReply, TimeWaitAction, TimeWaitSubstate,
+    closed_port_reset, receiver_verdict, reset_listener_port, timewait_action,
 };
-use tcpmd5::wire::{TcpFlags, TcpPacket};
+use tcpmd5::wire::TcpFlags;
 use tcpmd5::{Key, Verdict};
 
+use super::closing::{self, TwSock};
 use super::common::{key, wrong_key};
-use super::session::{Established, Tally, established};
+use super::conn::{Established, Tally, established, run};
 use crate::case::{Case, Ctx};
-use crate::exchange::{Observation, Reply};
+use crate::exchange::Observation;
 use crate::harness::{proc_tcp, sysctl};
-use crate::listener::Listener;
-use crate::outcome::Finding;
 use crate::peer::{Auth, Peer};
 use crate::segment::SegmentSpec;
-
-fn run(f: impl FnOnce() -> Result<Finding, String>) -> Finding {
-    f().unwrap_or_else(Finding::error)
-}
 
 /// The segment sent to the timewait socket.
 #[derive(Debug, Clone, Copy)]
@@ -70,49 +64,6 @@ impl Probe {
     }
 }
 
-/// A timewait-type socket a setup left behind.
-#[derive(Debug)]
-pub struct TwSock {
-    /// The keyed listener the connection was accepted from.
-    pub listener: Listener,
-    /// The peer of the connection.
-    pub peer: Peer,
-    /// The connection's key table, which the timewait socket keeps a copy of.
-    pub keys: KeyTable,
-    /// Its substate and receive state.
-    pub state: TimeWaitState,
-}
-
-impl TwSock {
-    /// The timewait socket of the connection `peer` (accepted from
-    /// `listener`, keys `keys`) in `substate`, expecting the peer's
-    /// `snd_nxt`; `last` is the kernel's last segment before it, whose window
-    /// (no window scaling: the peer's SYN offers none) is the receive window
-    /// the timewait socket keeps.
-    pub fn new(
-        listener: Listener,
-        peer: Peer,
-        keys: KeyTable,
-        substate: TimeWaitSubstate,
-        last: &Reply,
-    ) -> Result<TwSock, String> {
-        let rcv_wnd = TcpPacket::new_checked(&last.segment[..])
-            .map(|p| u32::from(p.window()))
-            .map_err(|e| format!("the kernel's segment before the timewait socket: {e}"))?;
-        let state = TimeWaitState {
-            substate,
-            rcv_nxt: peer.snd_nxt,
-            rcv_wnd,
-        };
-        Ok(TwSock {
-            listener,
-            peer,
-            keys,
-            state,
-        })
-    }
-}
-
 /// Which timewait socket a case sets up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Setup {
@@ -126,8 +77,8 @@ impl Setup {
     /// Brings an established connection into the timewait socket.
     fn run(self, ctx: &mut Ctx<'_>, t: &mut Tally, conn: Established) -> Result<TwSock, String> {
         match self {
-            Setup::TimeWait => super::session::time_wait(ctx, t, conn),
-            Setup::OrphanFinWait2 => super::orphan::orphan(ctx, t, conn),
+            Setup::TimeWait => closing::time_wait(ctx, t, conn),
+            Setup::OrphanFinWait2 => closing::orphan(ctx, t, conn),
         }
     }
 
