@@ -142,10 +142,10 @@ fn probe() -> Result<Environment, Unavailable> {
     let tracing_unavailable = lab.trace_unavailable_reason().map(str::to_owned);
     let mut barrier =
         Barrier::open(&lab).map_err(|e| Unavailable(format!("barrier listener: {e}")))?;
-    let mut listener = Listener::open(&lab, Family::V4, 179, false).map_err(Unavailable)?;
+    let mut listener = Listener::open(&lab, Family::V4, 179, false).map_err(Unavailable::from)?;
     let key = Key::from_array(b"tcpmd5-probe");
     let peer = lab.peer_addr(Family::V4);
-    listener.add_key(peer, &key).map_err(Unavailable)?;
+    listener.add_key(peer, &key).map_err(Unavailable::from)?;
 
     // Which semantics predict every probe's observed verdict?
     let mut candidates: Vec<Semantics> = Semantics::ALL.to_vec();
@@ -161,7 +161,7 @@ fn probe() -> Result<Environment, Unavailable> {
         );
         spec.tcp.options = l.area.clone();
         spec.signing = Signing::Key(key.clone());
-        let obs = exchange(&mut lab, &mut barrier, &spec).map_err(Unavailable)?;
+        let obs = exchange(&mut lab, &mut barrier, &spec).map_err(Unavailable::from)?;
         if !obs.barrier_seen {
             return Err(Unavailable(
                 "probe barrier lost: cannot observe the kernel".to_owned(),

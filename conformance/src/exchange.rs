@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use tcpmd5::wire::{IpSegment, TcpFlags, TcpPacket};
 use tcpmd5::{AddrPair, Family};
 
+use crate::error::Error;
 use crate::harness::counters::auth_delta;
 use crate::harness::{Lab, sockopt};
 use crate::segment::SegmentSpec;
@@ -102,10 +103,12 @@ pub fn exchange(
     lab: &mut Lab,
     barrier: &mut Barrier,
     probe: &SegmentSpec,
-) -> Result<Observation, String> {
-    let before = lab.counters().map_err(|e| e.to_string())?;
+) -> Result<Observation, Error> {
+    let before = lab
+        .counters()
+        .map_err(Error::harness("reading TcpExt counters"))?;
     let trace_before = match lab.trace() {
-        Some(t) => Some(t.events().map_err(|e| e.to_string())?.len()),
+        Some(t) => Some(t.events().map_err(Error::Trace)?.len()),
         None => None,
     };
     let family = probe.tcp.addrs.family();
@@ -123,11 +126,13 @@ pub fn exchange(
         barrier_isn,
     );
 
-    lab.drain().map_err(|e| e.to_string())?;
+    lab.drain()
+        .map_err(Error::harness("draining the peer socket"))?;
     let started = Instant::now();
-    lab.send_ip(&probe.packet()).map_err(|e| e.to_string())?;
+    lab.send_ip(&probe.packet())
+        .map_err(Error::harness("injecting the probe"))?;
     lab.send_ip(&barrier_syn.packet())
-        .map_err(|e| e.to_string())?;
+        .map_err(Error::harness("injecting the barrier"))?;
 
     let mut obs = Observation::default();
     let deadline = started + BARRIER_TIMEOUT;
@@ -138,7 +143,7 @@ pub fn exchange(
         };
         let Some(packet) = lab
             .recv_ip(deadline, &mut keep)
-            .map_err(|e| e.to_string())?
+            .map_err(Error::harness("receiving replies"))?
         else {
             break;
         };
@@ -153,11 +158,13 @@ pub fn exchange(
         }
     }
     obs.elapsed = started.elapsed();
-    let after = lab.counters().map_err(|e| e.to_string())?;
+    let after = lab
+        .counters()
+        .map_err(Error::harness("reading TcpExt counters"))?;
     obs.auth_counters = auth_delta(&before, &after);
     obs.all_counters = crate::harness::counters::delta(&before, &after);
     if let (Some(t), Some(n)) = (lab.trace(), trace_before) {
-        let events = t.events().map_err(|e| e.to_string())?;
+        let events = t.events().map_err(Error::Trace)?;
         obs.trace = Some(events.into_iter().skip(n).map(|e| e.name).collect());
     }
     Ok(obs)

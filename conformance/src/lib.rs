@@ -9,6 +9,7 @@
 pub mod case;
 pub mod cases;
 pub mod environment;
+pub mod error;
 pub mod exchange;
 pub mod expected;
 pub mod harness;
@@ -16,7 +17,9 @@ pub mod judge;
 pub mod listener;
 pub mod outcome;
 pub mod peer;
+pub mod record;
 pub mod report;
 pub mod runner;
 pub mod segment;
 pub mod vector_capture;
+pub mod words;

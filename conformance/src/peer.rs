@@ -21,9 +21,11 @@ use std::time::Instant;
 use tcpmd5::wire::{IpSegment, TcpFlags, TcpSegmentSpec};
 use tcpmd5::{AddrPair, Family, Key};
 
+use crate::error::Error;
 use crate::exchange::{BARRIER_TIMEOUT, Barrier, Observation, Reply, exchange, reply_from};
 use crate::harness::Lab;
-use crate::judge::check_reply_signature;
+use crate::judge::{check_reply_signature, evidence};
+use crate::record::Record;
 use crate::segment::{SegmentSpec, Signing};
 
 /// MSS 1460.
@@ -80,15 +82,6 @@ impl Auth {
     }
 }
 
-/// What verifying the kernel's segments found.
-#[derive(Debug, Clone, Default)]
-pub struct Checks {
-    /// Segments that failed verification (any one fails the case).
-    pub problems: Vec<String>,
-    /// Kernel segments checked.
-    pub verified: usize,
-}
-
 /// The peer's end of one connection (addresses as the peer sends them).
 #[derive(Debug, Clone)]
 pub struct Peer {
@@ -107,8 +100,13 @@ pub struct Peer {
     /// The key the kernel holds for the peer: every kernel segment must be
     /// signed with it (or unsigned when `None`).
     pub kernel_key: Option<Key>,
-    /// Verification of every kernel segment seen.
-    pub checks: Checks,
+    /// What verifying every kernel segment found.
+    pub record: Record,
+    /// Kernel segments verified.
+    pub verified: usize,
+    /// The sequence number of a FIN the kernel may retransmit while a case
+    /// runs (FIN-WAIT-1): such a retransmission is not a reply.
+    pub kernel_fin_seq: Option<u32>,
 }
 
 impl Peer {
@@ -120,7 +118,7 @@ impl Peer {
         kernel_port: u16,
         isn: u32,
         kernel_key: Option<Key>,
-    ) -> Result<Peer, String> {
+    ) -> Result<Peer, Error> {
         Peer::from_addr(
             lab,
             family,
@@ -141,9 +139,9 @@ impl Peer {
         kernel_port: u16,
         isn: u32,
         kernel_key: Option<Key>,
-    ) -> Result<Peer, String> {
+    ) -> Result<Peer, Error> {
         let addrs = AddrPair::new(peer, lab.kernel_addr(family))
-            .map_err(|_| format!("{peer} is not a {family} address"))?;
+            .map_err(|_| Error::WrongFamily { addr: peer, family })?;
         Ok(Peer {
             addrs,
             peer_port,
@@ -152,7 +150,9 @@ impl Peer {
             snd_nxt: isn,
             rcv_nxt: 0,
             kernel_key,
-            checks: Checks::default(),
+            record: Record::new(),
+            verified: 0,
+            kernel_fin_seq: None,
         })
     }
 
@@ -299,15 +299,9 @@ impl Peer {
 
     /// Verifies every kernel segment of `obs` against `kernel_key`.
     pub fn verify(&mut self, replies: &[Reply]) {
-        let mut notes = Vec::new();
         for r in replies {
-            check_reply_signature(
-                r,
-                self.kernel_key.as_ref(),
-                &mut self.checks.problems,
-                &mut notes,
-            );
-            self.checks.verified += 1;
+            check_reply_signature(r, self.kernel_key.as_ref(), &mut self.record);
+            self.verified += 1;
         }
     }
 
@@ -318,14 +312,13 @@ impl Peer {
         lab: &mut Lab,
         barrier: &mut Barrier,
         probe: &SegmentSpec,
-    ) -> Result<Observation, String> {
+    ) -> Result<Observation, Error> {
         let obs = exchange(lab, barrier, probe)?;
         if !obs.barrier_seen {
-            return Err(format!(
-                "the barrier was not answered within {BARRIER_TIMEOUT:?} (replies {}, counters {:?})",
-                obs.replies.len(),
-                obs.auth_counters
-            ));
+            return Err(Error::BarrierLost {
+                timeout_ms: BARRIER_TIMEOUT.as_millis(),
+                evidence: evidence(&obs),
+            });
         }
         self.verify(&obs.replies);
         Ok(obs)
@@ -338,7 +331,7 @@ impl Peer {
         &mut self,
         lab: &mut Lab,
         barrier: &mut Barrier,
-    ) -> Result<(Option<Reply>, Observation), String> {
+    ) -> Result<(Option<Reply>, Observation), Error> {
         let probe = self.keepalive();
         let obs = self.exchange(lab, barrier, &probe)?;
         let ack = obs
@@ -357,7 +350,7 @@ impl Peer {
         &mut self,
         lab: &mut Lab,
         want: &dyn Fn(TcpFlags) -> bool,
-    ) -> Result<Option<Reply>, String> {
+    ) -> Result<Option<Reply>, Error> {
         let deadline = Instant::now() + BARRIER_TIMEOUT;
         let (kernel, peer) = (self.kernel(), self.peer());
         loop {
@@ -371,7 +364,7 @@ impl Peer {
                             && t.dst_port() == peer.port()
                     })
                 })
-                .map_err(|e| e.to_string())?;
+                .map_err(Error::harness("waiting for a kernel segment"))?;
             let Some(packet) = got else { return Ok(None) };
             let Some(reply) = reply_from(&packet) else {
                 continue;
@@ -392,7 +385,7 @@ impl Peer {
         barrier: &mut Barrier,
         auth: &Auth,
         third: &Auth,
-    ) -> Result<Observation, String> {
+    ) -> Result<Observation, Error> {
         self.syn_to_listener(lab, barrier, auth)?;
         let ack = self.ack(third);
         self.exchange(lab, barrier, &ack)
@@ -404,7 +397,7 @@ impl Peer {
         lab: &mut Lab,
         barrier: &mut Barrier,
         auth: &Auth,
-    ) -> Result<Reply, String> {
+    ) -> Result<Reply, Error> {
         let syn = self.syn(auth);
         let obs = self.exchange(lab, barrier, &syn)?;
         let synack = obs
@@ -415,12 +408,11 @@ impl Peer {
             })
             .cloned()
             .ok_or_else(|| {
-                format!(
-                    "no SYN-ACK to the {} SYN (replies {}, counters {:?})",
+                Error::NotSeen(format!(
+                    "no SYN-ACK to the {} SYN ({})",
                     auth.name(),
-                    obs.replies.len(),
-                    obs.auth_counters
-                )
+                    evidence(&obs)
+                ))
             })?;
         self.snd_nxt = self.isn.wrapping_add(1);
         self.rcv_nxt = synack.seq.wrapping_add(1);

@@ -120,8 +120,8 @@ pub enum CaptureError {
         err: std::io::Error,
     },
     /// The peer's exchange with the kernel failed.
-    #[error("peer: {0}")]
-    Peer(String),
+    #[error("peer")]
+    Peer(#[source] crate::error::Error),
     /// The kernel has no TCP_MD5SIG.
     #[error("kernel without CONFIG_TCP_MD5SIG")]
     NoMd5,
@@ -245,11 +245,11 @@ impl<'a> Wire<'a> {
 
     /// Reports the kernel segments the peer could not verify.
     fn report(&self, sink: &mut Sink, tag: &str) {
-        sink.summary.peer_verified += self.peer.checks.verified;
+        sink.summary.peer_verified += self.peer.verified;
         sink.summary.disagreements.extend(
             self.peer
-                .checks
-                .problems
+                .record
+                .problems()
                 .iter()
                 .map(|p| format!("{tag}: peer verification: {p}")),
         );

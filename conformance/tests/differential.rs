@@ -138,7 +138,7 @@ impl State {
     fn new(family: Family) -> Result<State, String> {
         let lab = Lab::new().map_err(|e| e.to_string())?;
         let barrier = Barrier::open(&lab).map_err(|e| e.to_string())?;
-        let listener = Listener::open(&lab, family, LISTEN_PORT, false)?;
+        let listener = Listener::open(&lab, family, LISTEN_PORT, false).map_err(|e| e.chain())?;
         Ok(State {
             lab,
             barrier,
@@ -173,7 +173,7 @@ fn one(
         (None, true) => st.listener.must_apply(&Md5SigRequest::delete(peer)),
         (None, false) => Ok(()),
     }
-    .map_err(TestCaseError::fail)?;
+    .map_err(|e| TestCaseError::fail(e.chain()))?;
     let plain = inp.seg.options.clone();
     let options = match &inp.layout {
         Layout::Md5First => [&MD5[..], &plain].concat(),
@@ -221,7 +221,8 @@ fn one(
     let seq = TcpPacket::new_checked(&seg[..]).map_or(spec.tcp.seq, |t| t.seq_number());
     let expected = packet_verdict(&packet, &st.listener.model, 0, env.semantics)
         .map_err(|e| TestCaseError::reject(format!("model cannot read: {e}")))?;
-    let obs = exchange(&mut st.lab, &mut st.barrier, &spec).map_err(TestCaseError::fail)?;
+    let obs = exchange(&mut st.lab, &mut st.barrier, &spec)
+        .map_err(|e| TestCaseError::fail(e.chain()))?;
     let key = st.listener.key_for(peer);
     let finding = judge(&obs, seq.wrapping_add(1), expected, key.as_ref());
     // Free the request socket so the listener's queue never fills.

@@ -14,12 +14,14 @@ use tcpmd5::verdict::{TimeWaitState, TimeWaitSubstate};
 use tcpmd5::wire::{TcpFlags, TcpPacket};
 
 use super::common::key;
-use super::conn::{Established, Tally, expect_kernel_fin, kernel_fin, predict};
+use super::conn::{Established, Step, expect_kernel_fin, kernel_fin, step};
 use crate::case::Ctx;
+use crate::error::Error;
 use crate::exchange::Reply;
 use crate::harness::sysctl;
 use crate::listener::Listener;
 use crate::peer::{Auth, Peer};
+use crate::record::Record;
 
 /// A timewait-type socket a setup left behind.
 #[derive(Debug)]
@@ -46,10 +48,12 @@ impl TwSock {
         keys: KeyTable,
         substate: TimeWaitSubstate,
         last: &Reply,
-    ) -> Result<TwSock, String> {
+    ) -> Result<TwSock, Error> {
         let rcv_wnd = TcpPacket::new_checked(&last.segment[..])
             .map(|p| u32::from(p.window()))
-            .map_err(|e| format!("the kernel's segment before the timewait socket: {e}"))?;
+            .map_err(Error::model(
+                "the kernel's segment before the timewait socket",
+            ))?;
         let state = TimeWaitState {
             substate,
             rcv_nxt: peer.snd_nxt,
@@ -63,18 +67,18 @@ impl TwSock {
         })
     }
 }
+
 /// The kernel closes first (`shutdown(SHUT_WR)`), the peer's signed FIN
 /// acknowledges its FIN, the descriptor is closed: a TIME-WAIT socket.
-pub fn time_wait(ctx: &mut Ctx<'_>, t: &mut Tally, conn: Established) -> Result<TwSock, String> {
+pub fn time_wait(ctx: &mut Ctx<'_>, rec: &mut Record, conn: Established) -> Result<TwSock, Error> {
     let (listener, mut peer, conn) = conn;
     let fin = kernel_fin(ctx, &mut peer, &conn)?;
-    expect_kernel_fin(t, &peer, &fin, "shutdown(SHUT_WR)");
+    expect_kernel_fin(rec, &mut peer, &fin, "shutdown(SHUT_WR)");
     peer.rcv_nxt = fin.seq.wrapping_add(1);
     // The peer's FIN acknowledging the kernel's: FIN-WAIT-1 -> TIME-WAIT.
     let probe = peer.fin(&Auth::Signed(key()));
-    let expected = predict(&probe, &conn.model, ctx.env.semantics)?;
-    let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &probe)?;
-    t.verdict("peer FIN in FIN-WAIT", &obs, expected);
+    let at = Step::setup("peer FIN in FIN-WAIT");
+    let (expected, obs) = step(ctx, rec, &mut peer, at, &probe, &conn.model)?;
     if expected.is_accept() {
         peer.sent(1);
     }
@@ -83,7 +87,7 @@ pub fn time_wait(ctx: &mut Ctx<'_>, t: &mut Tally, conn: Established) -> Result<
         .iter()
         .find(|r| r.flags == TcpFlags::ACK && r.ack == peer.snd_nxt)
         .cloned()
-        .ok_or("no ACK of the peer's FIN entering TIME-WAIT")?;
+        .ok_or_else(|| Error::NotSeen("no ACK of the peer's FIN entering TIME-WAIT".to_owned()))?;
     let keys = conn.model.clone();
     drop(conn);
     TwSock::new(listener, peer, keys, TimeWaitSubstate::TimeWait, &ack)
@@ -91,9 +95,10 @@ pub fn time_wait(ctx: &mut Ctx<'_>, t: &mut Tally, conn: Established) -> Result<
 
 /// A keyed accepted connection, `close()`d, its FIN ACKed by a signed ACK:
 /// an orphaned FIN-WAIT-2.
-pub fn orphan(ctx: &mut Ctx<'_>, t: &mut Tally, conn: Established) -> Result<TwSock, String> {
-    let fin_timeout = sysctl::read("net/ipv4/tcp_fin_timeout").map_err(|e| e.to_string())?;
-    t.check(
+pub fn orphan(ctx: &mut Ctx<'_>, rec: &mut Record, conn: Established) -> Result<TwSock, Error> {
+    let fin_timeout = sysctl::read("net/ipv4/tcp_fin_timeout")
+        .map_err(Error::harness("reading tcp_fin_timeout"))?;
+    rec.check(
         fin_timeout.parse::<u32>().is_ok_and(|s| s <= 60),
         format!("tcp_fin_timeout {fin_timeout}: above 60 s the orphan stays a full socket"),
     );
@@ -102,12 +107,11 @@ pub fn orphan(ctx: &mut Ctx<'_>, t: &mut Tally, conn: Established) -> Result<TwS
     drop(conn); // close(): no descriptor, no TCP_INFO from here on.
     let fin = peer
         .wait_for(&mut ctx.lab, &|f| f.contains(TcpFlags::FIN))?
-        .ok_or("no FIN from the kernel after close()")?;
-    expect_kernel_fin(t, &peer, &fin, "close()");
+        .ok_or_else(|| Error::NotSeen("no FIN from the kernel after close()".to_owned()))?;
+    expect_kernel_fin(rec, &mut peer, &fin, "close()");
     peer.rcv_nxt = fin.seq.wrapping_add(1);
     let ack = peer.ack(&Auth::Signed(key()));
-    let e = predict(&ack, &keys, ctx.env.semantics)?;
-    let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &ack)?;
-    t.verdict("signed ACK of the orphan's FIN", &obs, e);
+    let at = Step::setup("signed ACK of the orphan's FIN");
+    step(ctx, rec, &mut peer, at, &ack, &keys)?;
     TwSock::new(listener, peer, keys, TimeWaitSubstate::FinWait2, &fin)
 }

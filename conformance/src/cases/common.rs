@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use tcpmd5::{AddrPair, Family, Key};
 
 use crate::case::Ctx;
+use crate::error::Error;
 use crate::listener::Listener;
 use crate::outcome::Finding;
 use crate::segment::{SIGNED_SYN_OPTIONS, SegmentSpec, Signing};
@@ -51,14 +52,14 @@ pub fn signed_syn(ctx: &Ctx<'_>, family: Family, salt: u32, key: &Key) -> Segmen
 
 /// A listener on the kernel's address of `family` holding `key()` for the
 /// default peer.
-pub fn keyed_listener(ctx: &Ctx<'_>, family: Family) -> Result<Listener, String> {
+pub fn keyed_listener(ctx: &Ctx<'_>, family: Family) -> Result<Listener, Error> {
     let mut l = Listener::open(&ctx.lab, family, LISTEN_PORT, false)?;
     l.add_key(ctx.lab.peer_addr(family), &key())?;
     Ok(l)
 }
 
 /// A listener without keys.
-pub fn keyless_listener(ctx: &Ctx<'_>, family: Family) -> Result<Listener, String> {
+pub fn keyless_listener(ctx: &Ctx<'_>, family: Family) -> Result<Listener, Error> {
     Listener::open(&ctx.lab, family, LISTEN_PORT, false)
 }
 

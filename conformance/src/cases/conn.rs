@@ -1,26 +1,30 @@
 //! The connection kit of the cases: a kernel socket and the model of its
 //! keys, a connection established with a userspace peer, and the steps the
-//! session, state and key cases share (predict a verdict, send data, an
-//! RST's effect, the kernel's FIN). It uses nothing of the case files.
+//! session, state and key cases share: one [`step`] (predict the model's
+//! verdict, exchange, record it), sending data, an RST's effect, the
+//! kernel's FIN. It uses nothing of the case files.
 
 use std::io::Read as _;
 use std::net::IpAddr;
 use std::os::fd::AsFd;
 
 use socket2::Socket;
-use tcpmd5::key_table::{KeyChange, KeyTable, KeyTableError, Md5SigRequest};
+use tcpmd5::key_table::{KeyChange, KeyTable, Md5SigRequest};
 use tcpmd5::wire::TcpFlags;
 use tcpmd5::{Family, Semantics, Verdict, packet_verdict};
 
 use super::common::{LISTEN_PORT, key, keyed_listener};
 use crate::case::Ctx;
+use crate::error::Error;
 use crate::exchange::{Observation, Reply};
-use crate::harness::{Errno, sockopt};
-use crate::judge::witnesses;
-use crate::listener::Listener;
+use crate::harness::sockopt;
+use crate::judge::{evidence, observe_witnesses, witnesses};
+use crate::listener::{Listener, agreed};
 use crate::outcome::Finding;
 use crate::peer::{Auth, Peer};
+use crate::record::Record;
 use crate::segment::SegmentSpec;
+use crate::words;
 
 /// A kernel socket of a connection and the model of its keys.
 #[derive(Debug)]
@@ -37,19 +41,12 @@ pub struct KernelConn {
 
 impl KernelConn {
     /// Makes `request` on the socket and the model; both must agree.
-    pub fn apply(&mut self, request: &Md5SigRequest) -> Result<KeyChange, String> {
+    pub fn apply(&mut self, request: &Md5SigRequest) -> Result<KeyChange, Error> {
         let kernel = sockopt::set_md5sig(self.sock.as_fd(), request);
         let model = self
             .model
             .apply(self.family, request, self.devices.as_slice());
-        match (kernel, model) {
-            (Ok(()), Ok(c)) => Ok(c),
-            (k, m) => Err(format!(
-                "{request:?} on a connected socket: kernel {:?}, model {:?}",
-                k.map_err(|e: Errno| e.name()),
-                m.map_err(|e: KeyTableError| e.errno_name())
-            )),
-        }
+        agreed(request, kernel, model)
     }
 
     /// An accepted socket with the key table it inherits from `listener`.
@@ -71,6 +68,26 @@ impl KernelConn {
             Err(e) => Err(e),
         }
     }
+
+    /// The socket's TCP state (`tcpi_state` of `TCP_INFO`).
+    pub fn state(&self) -> Result<u8, Error> {
+        sockopt::tcp_state(self.sock.as_fd()).map_err(Error::errno("TCP_INFO"))
+    }
+
+    /// Requires the socket to be in `want`.
+    pub fn check_state(&self, rec: &mut Record, want: u8, when: &str) -> Result<(), Error> {
+        let got = self.state()?;
+        rec.check(
+            got == want,
+            format!(
+                "{when}: the socket is in {}, want {}",
+                words::tcp_state(got),
+                words::tcp_state(want)
+            ),
+        );
+        rec.note(format!("{when}: socket in {}", words::tcp_state(got)));
+        Ok(())
+    }
 }
 
 /// The model's verdict on `probe` at a socket whose keys are `table`.
@@ -78,79 +95,122 @@ pub fn predict(
     probe: &SegmentSpec,
     table: &KeyTable,
     semantics: Semantics,
-) -> Result<Verdict, String> {
-    packet_verdict(&probe.packet(), table, 0, semantics)
-        .map_err(|e| format!("the model cannot read the probe: {e}"))
+) -> Result<Verdict, Error> {
+    packet_verdict(&probe.packet(), table, 0, semantics).map_err(Error::model("the probe"))
 }
 
-/// What a case collects: problems (any fails it) and notes.
-#[derive(Debug, Default)]
-pub struct Tally {
-    /// Disagreements.
-    pub problems: Vec<String>,
-    /// Evidence.
-    pub notes: Vec<String>,
-    /// What the model predicted, step by step.
-    pub expected: Vec<String>,
-    /// What the kernel did, step by step.
-    pub observed: Vec<String>,
-    /// The sequence number of a FIN the kernel may retransmit while the
-    /// case runs (FIN-WAIT-1): such a retransmission is not a reply.
-    pub fin_retransmit: Option<u32>,
+/// Whether a step's verdict is what the case is about (on its line) or a
+/// setup or control around it (in its notes only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The case's subject.
+    Probe,
+    /// Setup or control.
+    Setup,
 }
 
-impl Tally {
-    /// Records a verdict's witnesses and whether the probe was silent when dropped.
-    pub fn verdict(&mut self, step: &str, obs: &Observation, expected: Verdict) {
-        let mut problems = Vec::new();
-        witnesses(obs, expected, &mut problems, &mut self.notes);
-        let retransmit = |r: &&crate::exchange::Reply| {
-            r.flags.contains(TcpFlags::FIN) && Some(r.seq) == self.fin_retransmit
-        };
-        let replies = obs.replies.iter().filter(|r| !retransmit(r)).count();
-        if replies < obs.replies.len() {
-            self.notes.push(format!(
-                "{step}: the kernel retransmitted its FIN (verified)"
-            ));
+/// One step of a case: its name in notes and problems, and its role.
+#[derive(Debug, Clone, Copy)]
+pub struct Step<'a> {
+    /// What the step sends (`third ACK`, `signed data after`).
+    pub name: &'a str,
+    /// On the case line or not.
+    pub role: Role,
+}
+
+impl Step<'_> {
+    /// A step the case is about.
+    pub fn probe(name: &str) -> Step<'_> {
+        Step {
+            name,
+            role: Role::Probe,
         }
-        if !expected.is_accept() && replies > 0 {
-            problems.push(format!("{replies} replies to a segment the model drops"));
+    }
+
+    /// A setup or control step.
+    pub fn setup(name: &str) -> Step<'_> {
+        Step {
+            name,
+            role: Role::Setup,
         }
-        self.expected.push(format!("{step}: {}", expected.name()));
-        self.observed.push(format!(
-            "{step}: counters {:?}, trace {:?}, {} replies",
-            obs.auth_counters,
-            obs.trace,
-            obs.replies.len()
+    }
+}
+
+/// Predicts the model's verdict on `probe` at a socket whose keys are
+/// `table`, sends it, and records the verdict.
+pub fn step(
+    ctx: &mut Ctx<'_>,
+    rec: &mut Record,
+    peer: &mut Peer,
+    step: Step<'_>,
+    probe: &SegmentSpec,
+    table: &KeyTable,
+) -> Result<(Verdict, Observation), Error> {
+    let expected = predict(probe, table, ctx.env.semantics)?;
+    let obs = step_expecting(ctx, rec, peer, step, probe, expected)?;
+    Ok((expected, obs))
+}
+
+/// Sends `probe` and records the verdict `expected` (from a receiver's own
+/// model: a request socket, a timewait socket).
+pub fn step_expecting(
+    ctx: &mut Ctx<'_>,
+    rec: &mut Record,
+    peer: &mut Peer,
+    step: Step<'_>,
+    probe: &SegmentSpec,
+    expected: Verdict,
+) -> Result<Observation, Error> {
+    let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, probe)?;
+    record_verdict(rec, peer, step, &obs, expected);
+    Ok(obs)
+}
+
+/// Records a step's verdict: its witnesses, silence when dropped (a
+/// retransmission of the kernel's own FIN is not a reply), and the observed
+/// verdict next to the expected one.
+pub fn record_verdict(
+    rec: &mut Record,
+    peer: &Peer,
+    step: Step<'_>,
+    obs: &Observation,
+    expected: Verdict,
+) {
+    let name = step.name;
+    let mut found = Record::new();
+    witnesses(obs, expected, &mut found);
+    let retransmit =
+        |r: &&Reply| r.flags.contains(TcpFlags::FIN) && Some(r.seq) == peer.kernel_fin_seq;
+    let replies = obs.replies.iter().filter(|r| !retransmit(r)).count();
+    if replies < obs.replies.len() {
+        found.note("the kernel retransmitted its FIN (verified)");
+    }
+    if !expected.is_accept() && replies > 0 {
+        found.problem(format!("{replies} replies to a segment the model drops"));
+    }
+    let observed = observe_witnesses(obs).words();
+    found.note(format!(
+        "model {}, kernel {observed}; {}",
+        words::verdict(expected),
+        evidence(obs)
+    ));
+    rec.absorb_step(name, &found);
+    if step.role == Role::Probe {
+        rec.step(words::verdict(expected), observed);
+    }
+}
+
+/// The finding, with each peer's verification of every kernel segment.
+pub fn finish(mut rec: Record, peers: &[&Peer]) -> Finding {
+    for p in peers {
+        rec.absorb(&p.record);
+        rec.note(format!(
+            "{} kernel segments on {} verified by the reference library",
+            p.verified,
+            p.peer()
         ));
-        self.problems
-            .extend(problems.into_iter().map(|p| format!("{step}: {p}")));
     }
-
-    /// Requires `ok`.
-    pub fn check(&mut self, ok: bool, what: impl Into<String>) {
-        if !ok {
-            self.problems.push(what.into());
-        }
-    }
-
-    /// The finding, with the peer's verification of every kernel segment.
-    pub fn finish(mut self, peers: &[&Peer]) -> Finding {
-        for p in peers {
-            self.problems.extend(p.checks.problems.iter().cloned());
-            self.notes.push(format!(
-                "{} kernel segments on {} verified by the reference library",
-                p.checks.verified,
-                p.peer()
-            ));
-        }
-        Finding::compare(
-            self.expected.join("; "),
-            self.observed.join("; "),
-            self.problems,
-            self.notes,
-        )
-    }
+    rec.finish()
 }
 
 /// An ISN per case and step, so segments of different steps never match.
@@ -163,7 +223,7 @@ pub type Established = (Listener, Peer, KernelConn);
 
 /// Established: a listener with `key()` for the peer, a signed handshake,
 /// the accepted socket (non-blocking) with the model it inherits.
-pub fn established(ctx: &mut Ctx<'_>, family: Family, salt: u16) -> Result<Established, String> {
+pub fn established(ctx: &mut Ctx<'_>, family: Family, salt: u16) -> Result<Established, Error> {
     let listener = keyed_listener(ctx, family)?;
     let peer_addr = ctx.lab.peer_addr(family);
     let mut peer = Peer::new(
@@ -184,136 +244,149 @@ pub fn connect_peer(
     listener: &Listener,
     peer: &mut Peer,
     auth: &Auth,
-) -> Result<KernelConn, String> {
+) -> Result<KernelConn, Error> {
     let obs = peer.handshake(&mut ctx.lab, &mut ctx.barrier, auth, auth)?;
     if !obs.auth_counters.is_empty() {
-        return Err(format!("third ACK counted {:?}", obs.auth_counters));
+        return Err(Error::NotSeen(format!(
+            "the third ACK of the setup was counted: {}",
+            words::counters(&obs.auth_counters)
+        )));
     }
-    let sock = listener
-        .accept()?
-        .ok_or("the handshake completed but accept() found nothing")?;
-    sock.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let sock = listener.accept()?.ok_or_else(|| {
+        Error::NotSeen("the handshake completed but accept() found nothing".to_owned())
+    })?;
+    sock.set_nonblocking(true)
+        .map_err(Error::io("O_NONBLOCK on the accepted socket"))?;
     Ok(KernelConn::from_accepted(sock, listener, peer.addrs.src()))
 }
 
 /// Sends `payload` with `auth` on an established connection and checks
-/// verdict, delivery and the kernel's acknowledgement.
+/// verdict, delivery and the kernel's acknowledgement. Returns whether the
+/// model accepts it.
 pub fn send_data(
     ctx: &mut Ctx<'_>,
-    t: &mut Tally,
-    step: &str,
+    rec: &mut Record,
+    at: Step<'_>,
     peer: &mut Peer,
     conn: &KernelConn,
     payload: &[u8],
     auth: &Auth,
-) -> Result<bool, String> {
+) -> Result<bool, Error> {
+    let name = at.name;
     let probe = peer.data(payload, auth);
-    let expected = predict(&probe, &conn.model, ctx.env.semantics)?;
-    let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &probe)?;
-    t.verdict(step, &obs, expected);
-    let got = conn.read_now().map_err(|e| format!("{step}: read: {e}"))?;
+    let (expected, _) = step(ctx, rec, peer, at, &probe, &conn.model)?;
+    let got = conn.read_now();
     let accepted = expected.is_accept();
     if accepted {
         peer.sent(payload.len());
-        t.check(
-            got.as_deref() == Some(payload),
-            format!("{step}: the application read {got:?}, not the data"),
+        rec.check(
+            matches!(&got, Ok(Some(b)) if b.as_slice() == payload),
+            format!(
+                "{name}: the application read {}, not the {} bytes sent",
+                words::read(&got),
+                payload.len()
+            ),
         );
     } else {
-        t.check(
-            got.is_none(),
-            format!("{step}: the application read {got:?} from a dropped segment"),
+        rec.check(
+            matches!(got, Ok(None)),
+            format!(
+                "{name}: the application read {} from a dropped segment",
+                words::read(&got)
+            ),
         );
     }
     let (ack, _) = peer.certain_ack(&mut ctx.lab, &mut ctx.barrier)?;
     match ack {
-        Some(a) => t.check(
+        Some(a) => rec.check(
             a.ack == peer.snd_nxt,
             format!(
-                "{step}: the kernel acknowledges {:#x}, the peer has sent up to {:#x}",
+                "{name}: the kernel acknowledges {:#x}, the peer has sent up to {:#x}",
                 a.ack, peer.snd_nxt
             ),
         ),
-        None => t
-            .problems
-            .push(format!("{step}: no ACK to the certain-answer probe")),
+        None => rec.problem(format!("{name}: no ACK to the certain-answer probe")),
     }
-    if accepted {
-        t.notes.push(format!(
-            "{step}: delivered and acknowledged by a verified ACK"
-        ));
-    }
+    rec.note(if accepted {
+        format!("{name}: delivered and acknowledged by a verified ACK")
+    } else {
+        format!("{name}: not delivered; rcv_nxt unchanged (certain ACK)")
+    });
     Ok(accepted)
 }
 
 /// Signed data after a probe: the connection still carries data.
 pub fn signed_data_after(
     ctx: &mut Ctx<'_>,
-    t: &mut Tally,
+    rec: &mut Record,
     peer: &mut Peer,
     conn: &KernelConn,
     payload: &[u8],
-) -> Result<bool, String> {
+) -> Result<bool, Error> {
     let signed = Auth::Signed(key());
-    send_data(ctx, t, "signed data after", peer, conn, payload, &signed)
+    send_data(
+        ctx,
+        rec,
+        Step::setup("signed data after"),
+        peer,
+        conn,
+        payload,
+        &signed,
+    )
 }
 
 /// The effect of an RST on the application: ECONNRESET when `reset`, else
 /// nothing to read and the connection still carries signed data.
 pub fn rst_effect(
     ctx: &mut Ctx<'_>,
-    t: &mut Tally,
+    rec: &mut Record,
     peer: &mut Peer,
     conn: &KernelConn,
     reset: bool,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     let read = conn.read_now();
     if reset {
         let errno = read.as_ref().err().and_then(std::io::Error::raw_os_error);
-        t.check(
+        rec.check(
             errno == Some(libc::ECONNRESET),
-            format!("the application sees {read:?}, not ECONNRESET"),
+            format!(
+                "the application sees {}, not ECONNRESET",
+                words::read(&read)
+            ),
         );
-        t.notes
-            .push("the in-window RST reset the connection (ECONNRESET)".into());
+        rec.note("the in-window RST reset the connection (ECONNRESET)");
     } else {
-        t.check(
+        rec.check(
             matches!(read, Ok(None)),
-            format!("the application sees {read:?} after an ignored RST"),
+            format!(
+                "the application sees {} after an ignored RST",
+                words::read(&read)
+            ),
         );
-        signed_data_after(ctx, t, peer, conn, b"still here")?;
+        signed_data_after(ctx, rec, peer, conn, b"still here")?;
     }
     Ok(())
 }
 
-/// A case body's result: a harness error becomes the finding.
-pub fn run(f: impl FnOnce() -> Result<Finding, String>) -> Finding {
-    f().unwrap_or_else(Finding::error)
-}
 /// `shutdown(SHUT_WR)` on the kernel socket: its FIN, verified by `peer`.
-pub fn kernel_fin(
-    ctx: &mut Ctx<'_>,
-    peer: &mut Peer,
-    conn: &KernelConn,
-) -> Result<crate::exchange::Reply, String> {
+pub fn kernel_fin(ctx: &mut Ctx<'_>, peer: &mut Peer, conn: &KernelConn) -> Result<Reply, Error> {
     conn.sock
         .shutdown(std::net::Shutdown::Write)
-        .map_err(|e| e.to_string())?;
+        .map_err(Error::io("shutdown(SHUT_WR)"))?;
     peer.wait_for(&mut ctx.lab, &|f| f.contains(TcpFlags::FIN))?
-        .ok_or_else(|| "no FIN from the kernel after shutdown()".into())
+        .ok_or_else(|| Error::NotSeen("no FIN from the kernel after shutdown()".to_owned()))
 }
 
 /// Requires the kernel's FIN (sent after `after`) at the peer's `rcv_nxt`,
-/// and lets the tally recognise its retransmissions.
-pub fn expect_kernel_fin(t: &mut Tally, peer: &Peer, fin: &Reply, after: &str) {
-    t.check(
+/// and lets later steps recognise its retransmissions.
+pub fn expect_kernel_fin(rec: &mut Record, peer: &mut Peer, fin: &Reply, after: &str) {
+    rec.check(
         fin.seq == peer.rcv_nxt,
         format!(
             "the kernel's FIN at {:#x}, expected {:#x}",
             fin.seq, peer.rcv_nxt
         ),
     );
-    t.fin_retransmit = Some(fin.seq);
-    t.notes
-        .push(format!("the kernel's FIN after {after} verified"));
+    peer.kernel_fin_seq = Some(fin.seq);
+    rec.note(format!("the kernel's FIN after {after} verified"));
 }

@@ -18,18 +18,15 @@ pub fn cases() -> Vec<Case> {
         "barrier-ordering",
         "the reply to a probe always arrives before the barrier's (64 rounds)",
         |ctx, family: Family| {
-            let _listener = match keyless_listener(ctx, family) {
-                Ok(l) => l,
-                Err(e) => return Finding::error(e),
-            };
+            let _listener = keyless_listener(ctx, family)?;
             let mut late = 0;
             for round in 0..ROUNDS {
                 let probe = syn(ctx, family, 100 + round);
                 match exchange(&mut ctx.lab, &mut ctx.barrier, &probe) {
-                    Ok(obs) if !obs.barrier_seen => return Finding::error("barrier lost"),
+                    Ok(obs) if !obs.barrier_seen => return Ok(Finding::error("barrier lost")),
                     Ok(obs) if obs.replies.is_empty() => late += 1,
                     Ok(_) => {}
-                    Err(e) => return Finding::error(e),
+                    Err(e) => return Err(e),
                 }
             }
             let problems = if late == 0 {
@@ -37,12 +34,12 @@ pub fn cases() -> Vec<Case> {
             } else {
                 vec![format!("{late} of {ROUNDS} replies came after the barrier")]
             };
-            Finding::compare(
+            Ok(Finding::compare(
                 format!("{ROUNDS}/{ROUNDS} in order"),
                 format!("{}/{ROUNDS} in order", ROUNDS - late),
                 problems,
                 vec![],
-            )
+            ))
         },
     ));
     cases.extend(Case::per_family(
@@ -50,18 +47,15 @@ pub fn cases() -> Vec<Case> {
         "barrier-counters",
         "a silent drop's counter has moved by the time the barrier returns (64 rounds)",
         |ctx, family: Family| {
-            let _listener = match keyed_listener(ctx, family) {
-                Ok(l) => l,
-                Err(e) => return Finding::error(e),
-            };
+            let _listener = keyed_listener(ctx, family)?;
             let mut missing = 0;
             for round in 0..ROUNDS {
                 let probe = syn(ctx, family, 200 + round);
                 match exchange(&mut ctx.lab, &mut ctx.barrier, &probe) {
-                    Ok(obs) if !obs.barrier_seen => return Finding::error("barrier lost"),
+                    Ok(obs) if !obs.barrier_seen => return Ok(Finding::error("barrier lost")),
                     Ok(obs) if obs.auth_counters.get("TCPMD5NotFound") != Some(&1) => missing += 1,
                     Ok(_) => {}
-                    Err(e) => return Finding::error(e),
+                    Err(e) => return Err(e),
                 }
             }
             let mut f = Finding::compare(
@@ -78,7 +72,7 @@ pub fn cases() -> Vec<Case> {
                 f.notes
                     .push("TCPMD5NotFound +1 seen at every barrier".to_owned());
             }
-            f
+            Ok(f)
         },
     ));
     cases

@@ -19,145 +19,189 @@ use tcpmd5::{Family, Key};
 
 use super::common::{LISTEN_PORT, key, keyed_listener, wrong_key};
 use super::conn::{
-    KernelConn, Tally, established, isn, kernel_fin, predict, rst_effect, run, send_data,
-    signed_data_after,
+    KernelConn, Step, established, finish, isn, kernel_fin, rst_effect, send_data,
+    signed_data_after, step,
 };
 use super::timewait;
 use crate::case::{Case, Ctx};
+use crate::error::Error;
 use crate::exchange::option_kinds;
 use crate::peer::{Auth, Peer};
+use crate::record::Record;
+use crate::words;
+
+/// `tcpi_state` of LAST-ACK (`include/net/tcp_states.h`).
+const TCP_LAST_ACK: u8 = 9;
+/// `tcpi_state` of CLOSE.
+const TCP_CLOSE: u8 = 7;
 
 /// Third ACK of the handshake signed with `third`.
 fn third_ack(name: &str, summary: &str, third: fn() -> Auth) -> Vec<Case> {
     Case::per_family("session-handshake", name, summary, move |ctx, family| {
-        run(|| {
-            let listener = keyed_listener(ctx, family)?;
-            let mut peer = Peer::new(&ctx.lab, family, 41001, LISTEN_PORT, isn(1), Some(key()))?;
-            let mut t = Tally::default();
-            peer.syn_to_listener(&mut ctx.lab, &mut ctx.barrier, &Auth::Signed(key()))?;
-            let probe = peer.ack(&third());
-            let expected = predict(&probe, &listener.model, ctx.env.semantics)?;
-            let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &probe)?;
-            t.verdict("third ACK", &obs, expected);
-            let accepted = listener.accept()?;
-            t.check(
-                accepted.is_some() == expected.is_accept(),
-                format!(
-                    "accept() {} a connection, the model says {}",
-                    if accepted.is_some() {
-                        "returned"
-                    } else {
-                        "did not return"
-                    },
-                    expected.name()
-                ),
+        let listener = keyed_listener(ctx, family)?;
+        let mut peer = Peer::new(&ctx.lab, family, 41001, LISTEN_PORT, isn(1), Some(key()))?;
+        let mut rec = Record::new();
+        peer.syn_to_listener(&mut ctx.lab, &mut ctx.barrier, &Auth::Signed(key()))?;
+        let probe = peer.ack(&third());
+        let table = &listener.model;
+        let (expected, _) = step(
+            ctx,
+            &mut rec,
+            &mut peer,
+            Step::probe("third ACK"),
+            &probe,
+            table,
+        )?;
+        let accepted = listener.accept()?;
+        rec.check(
+            accepted.is_some() == expected.is_accept(),
+            format!(
+                "accept() {} a connection, the model says {}",
+                if accepted.is_some() {
+                    "returned"
+                } else {
+                    "did not return"
+                },
+                words::verdict(expected)
+            ),
+        );
+        if !expected.is_accept() {
+            // Still in SYN-RECV: the signed third ACK completes it.
+            let ack = peer.ack(&Auth::Signed(key()));
+            let after = Step::setup("signed third ACK after");
+            step(ctx, &mut rec, &mut peer, after, &ack, &listener.model)?;
+            rec.check(
+                listener.accept()?.is_some(),
+                "the signed third ACK after the dropped one did not complete the handshake",
             );
-            if !expected.is_accept() {
-                // Still in SYN-RECV: the signed third ACK completes it.
-                let ack = peer.ack(&Auth::Signed(key()));
-                let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &ack)?;
-                t.verdict(
-                    "signed third ACK after",
-                    &obs,
-                    predict(&ack, &listener.model, ctx.env.semantics)?,
-                );
-                t.check(
-                    listener.accept()?.is_some(),
-                    "the signed third ACK after the dropped one did not complete the handshake",
-                );
-            }
-            Ok(t.finish(&[&peer]))
-        })
+        }
+        Ok(finish(rec, &[&peer]))
     })
 }
 
 fn data_case(name: &str, summary: &str, auth: fn() -> Auth) -> Vec<Case> {
     Case::per_family("session-established", name, summary, move |ctx, family| {
-        run(|| {
-            let (_l, mut peer, conn) = established(ctx, family, 2)?;
-            let mut t = Tally::default();
-            send_data(
-                ctx,
-                &mut t,
-                "data",
-                &mut peer,
-                &conn,
-                b"BGP UPDATE 1",
-                &auth(),
-            )?;
-            signed_data_after(ctx, &mut t, &mut peer, &conn, b"BGP KEEPALIVE")?;
-            Ok(t.finish(&[&peer]))
-        })
+        let (_l, mut peer, conn) = established(ctx, family, 2)?;
+        let mut rec = Record::new();
+        let data = Step::probe("data");
+        send_data(
+            ctx,
+            &mut rec,
+            data,
+            &mut peer,
+            &conn,
+            b"BGP UPDATE 1",
+            &auth(),
+        )?;
+        signed_data_after(ctx, &mut rec, &mut peer, &conn, b"BGP KEEPALIVE")?;
+        Ok(finish(rec, &[&peer]))
     })
 }
 
 /// An RST at `offset` from the kernel's `rcv_nxt` with `auth`.
 fn rst_case(name: &str, summary: &str, offset: u32, auth: fn() -> Auth) -> Vec<Case> {
     Case::per_family("session-established", name, summary, move |ctx, family| {
-        run(|| {
-            let (_l, mut peer, conn) = established(ctx, family, 3)?;
-            let mut t = Tally::default();
-            let probe = peer.rst(offset, &auth());
-            let expected = predict(&probe, &conn.model, ctx.env.semantics)?;
-            let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &probe)?;
-            t.verdict("RST", &obs, expected);
-            let reset = expected.is_accept() && offset == 0;
-            rst_effect(ctx, &mut t, &mut peer, &conn, reset)?;
-            Ok(t.finish(&[&peer]))
-        })
+        let (_l, mut peer, conn) = established(ctx, family, 3)?;
+        let mut rec = Record::new();
+        let probe = peer.rst(offset, &auth());
+        let (expected, _) = step(
+            ctx,
+            &mut rec,
+            &mut peer,
+            Step::probe("RST"),
+            &probe,
+            &conn.model,
+        )?;
+        let reset = expected.is_accept() && offset == 0;
+        rst_effect(ctx, &mut rec, &mut peer, &conn, reset)?;
+        Ok(finish(rec, &[&peer]))
     })
 }
 
 /// The peer closes first: its FIN with `auth`.
 fn peer_fin_case(name: &str, summary: &str, auth: fn() -> Auth) -> Vec<Case> {
     Case::per_family("session-close", name, summary, move |ctx, family| {
-        run(|| {
-            let (_l, mut peer, conn) = established(ctx, family, 4)?;
-            let mut t = Tally::default();
-            let probe = peer.fin(&auth());
-            let expected = predict(&probe, &conn.model, ctx.env.semantics)?;
-            let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &probe)?;
-            t.verdict("peer FIN", &obs, expected);
-            let read = conn.read_now();
-            if expected.is_accept() {
-                peer.sent(1);
-                t.check(
-                    matches!(&read, Ok(Some(b)) if b.is_empty()),
-                    format!("the application sees {read:?}, not EOF"),
-                );
-            } else {
-                t.check(
-                    matches!(read, Ok(None)),
-                    format!("the application sees {read:?} after a dropped FIN"),
-                );
-            }
-            let (ack, _) = peer.certain_ack(&mut ctx.lab, &mut ctx.barrier)?;
-            t.check(
-                ack.as_ref().is_some_and(|a| a.ack == peer.snd_nxt),
+        let (_l, mut peer, conn) = established(ctx, family, 4)?;
+        let mut rec = Record::new();
+        let probe = peer.fin(&auth());
+        let (expected, _) = step(
+            ctx,
+            &mut rec,
+            &mut peer,
+            Step::probe("peer FIN"),
+            &probe,
+            &conn.model,
+        )?;
+        let read = conn.read_now();
+        if expected.is_accept() {
+            peer.sent(1);
+            rec.check(
+                matches!(&read, Ok(Some(b)) if b.is_empty()),
+                format!("the application sees {}, not EOF", words::read(&read)),
+            );
+        } else {
+            rec.check(
+                matches!(read, Ok(None)),
                 format!(
-                    "certain ACK {:?}, peer snd_nxt {:#x}",
-                    ack.map(|a| a.ack),
-                    peer.snd_nxt
+                    "the application sees {} after a dropped FIN",
+                    words::read(&read)
                 ),
             );
-            if expected.is_accept() {
-                // CLOSE-WAIT -> LAST-ACK: the kernel's FIN, signed.
-                let fin = kernel_fin(ctx, &mut peer, &conn)?;
-                peer.rcv_nxt = fin.seq.wrapping_add(1);
-                // An unsigned ACK of it is dropped; the kernel stays in LAST-ACK.
-                let bad = peer.ack(&Auth::Unsigned);
-                let e = predict(&bad, &conn.model, ctx.env.semantics)?;
-                let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &bad)?;
-                t.verdict("unsigned ACK in LAST-ACK", &obs, e);
-                let good = peer.ack(&Auth::Signed(key()));
-                let e = predict(&good, &conn.model, ctx.env.semantics)?;
-                let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &good)?;
-                t.verdict("signed ACK in LAST-ACK", &obs, e);
-                t.notes.push("kernel FIN in LAST-ACK verified".into());
-            }
-            Ok(t.finish(&[&peer]))
-        })
+        }
+        let (ack, _) = peer.certain_ack(&mut ctx.lab, &mut ctx.barrier)?;
+        rec.check(
+            ack.as_ref().is_some_and(|a| a.ack == peer.snd_nxt),
+            match &ack {
+                Some(a) => format!(
+                    "the certain ACK acknowledges {:#x}, the peer has sent up to {:#x}",
+                    a.ack, peer.snd_nxt
+                ),
+                None => "no ACK to the certain-answer probe".to_owned(),
+            },
+        );
+        if expected.is_accept() {
+            last_ack(ctx, &mut rec, &mut peer, &conn)?;
+        }
+        Ok(finish(rec, &[&peer]))
     })
+}
+
+/// CLOSE-WAIT -> LAST-ACK: the kernel's FIN, signed; an unsigned ACK of it
+/// is dropped and leaves the socket in LAST-ACK (`TCP_INFO` after it), a
+/// signed one closes it (no socket left in `/proc/net/tcp`).
+fn last_ack(
+    ctx: &mut Ctx<'_>,
+    rec: &mut Record,
+    peer: &mut Peer,
+    conn: &KernelConn,
+) -> Result<(), Error> {
+    let fin = kernel_fin(ctx, peer, conn)?;
+    peer.rcv_nxt = fin.seq.wrapping_add(1);
+    conn.check_state(rec, TCP_LAST_ACK, "after the kernel's FIN")?;
+    let bad = peer.ack(&Auth::Unsigned);
+    step(
+        ctx,
+        rec,
+        peer,
+        Step::probe("unsigned ACK in LAST-ACK"),
+        &bad,
+        &conn.model,
+    )?;
+    conn.check_state(rec, TCP_LAST_ACK, "after the unsigned ACK")?;
+    let good = peer.ack(&Auth::Signed(key()));
+    let (e, _) = step(
+        ctx,
+        rec,
+        peer,
+        Step::probe("signed ACK in LAST-ACK"),
+        &good,
+        &conn.model,
+    )?;
+    if e.is_accept() {
+        conn.check_state(rec, TCP_CLOSE, "after the signed ACK")?;
+    }
+    rec.note("kernel FIN in LAST-ACK verified");
+    Ok(())
 }
 
 /// A non-blocking client socket with `key` for the peer, connecting.
@@ -166,7 +210,7 @@ fn client(
     family: Family,
     peer_port: u16,
     key: &Key,
-) -> Result<(Socket, KernelConn, Peer), String> {
+) -> Result<(Socket, KernelConn, Peer), Error> {
     let kernel = ctx.lab.kernel_addr(family);
     let peer_ip = ctx.lab.peer_addr(family);
     let sock = Socket::new(
@@ -174,15 +218,17 @@ fn client(
         Type::STREAM,
         Some(Protocol::TCP),
     )
-    .map_err(|e| e.to_string())?;
+    .map_err(Error::io("client socket"))?;
     sock.bind(&SocketAddr::new(kernel, 0).into())
-        .map_err(|e| e.to_string())?;
+        .map_err(Error::io("bind the client socket"))?;
     let kport = sock
         .local_addr()
         .ok()
         .and_then(|a| a.as_socket())
         .map_or(0, |a| a.port());
-    let dup = sock.try_clone().map_err(|e| e.to_string())?;
+    let dup = sock
+        .try_clone()
+        .map_err(Error::io("dup the client socket"))?;
     let mut conn = KernelConn {
         sock: dup,
         family,
@@ -190,12 +236,15 @@ fn client(
         devices: vec![],
     };
     conn.apply(&Md5SigRequest::add(peer_ip, key))?;
-    sock.set_nonblocking(true).map_err(|e| e.to_string())?;
-    ctx.lab.drain().map_err(|e| e.to_string())?;
+    sock.set_nonblocking(true)
+        .map_err(Error::io("O_NONBLOCK on the client socket"))?;
+    ctx.lab
+        .drain()
+        .map_err(Error::harness("draining the peer socket"))?;
     match sock.connect(&SocketAddr::new(peer_ip, peer_port).into()) {
         Ok(()) => {}
         Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
-        Err(e) => return Err(format!("connect: {e}")),
+        Err(e) => return Err(Error::io("connect")(e)),
     }
     let peer = Peer::new(
         &ctx.lab,
@@ -210,56 +259,61 @@ fn client(
 
 fn client_case(name: &str, summary: &str, auth: fn() -> Auth) -> Vec<Case> {
     Case::per_family("client", name, summary, move |ctx, family| {
-        run(|| {
-            let mut t = Tally::default();
-            let (sock, conn, mut peer) = client(ctx, family, 42179, &key())?;
-            let Some(syn) = peer.wait_for(&mut ctx.lab, &|f| f == TcpFlags::SYN)? else {
-                return Err("no SYN after connect()".into());
-            };
-            let kinds = option_kinds(&syn);
-            t.notes.push(format!("kernel SYN option kinds {kinds:?}"));
-            // Facts §5: no timestamps in a SYN with a key.
-            t.check(
-                !kinds.contains(&8),
-                format!("the kernel's SYN carries timestamps: {kinds:?}"),
+        let mut rec = Record::new();
+        let (sock, conn, mut peer) = client(ctx, family, 42179, &key())?;
+        let Some(syn) = peer.wait_for(&mut ctx.lab, &|f| f == TcpFlags::SYN)? else {
+            return Err(Error::NotSeen("no SYN after connect()".to_owned()));
+        };
+        let kinds = option_kinds(&syn);
+        rec.note(format!(
+            "kernel SYN options: {}",
+            words::option_kinds(&kinds)
+        ));
+        // tcp_syn_options: no timestamps in a SYN with an MD5 key.
+        rec.check(
+            !kinds.contains(&8),
+            format!(
+                "the kernel's SYN carries timestamps: {}",
+                words::option_kinds(&kinds)
+            ),
+        );
+        peer.rcv_nxt = syn.seq.wrapping_add(1);
+        let probe = peer.syn_ack(&auth());
+        let (expected, obs) = step(
+            ctx,
+            &mut rec,
+            &mut peer,
+            Step::probe("SYN-ACK"),
+            &probe,
+            &conn.model,
+        )?;
+        let connected = sock.peer_addr().is_ok();
+        rec.check(
+            connected == expected.is_accept(),
+            format!(
+                "connect() {} complete; the model says {}",
+                if connected { "did" } else { "did not" },
+                words::verdict(expected)
+            ),
+        );
+        if connected {
+            rec.check(
+                obs.replies
+                    .iter()
+                    .any(|r| r.flags == TcpFlags::ACK && r.ack == peer.isn.wrapping_add(1)),
+                "no ACK of the SYN-ACK",
             );
-            peer.rcv_nxt = syn.seq.wrapping_add(1);
-            let probe = peer.syn_ack(&auth());
-            let expected = predict(&probe, &conn.model, ctx.env.semantics)?;
-            let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &probe)?;
-            t.verdict("SYN-ACK", &obs, expected);
-            let connected = sock.peer_addr().is_ok();
-            t.check(
-                connected == expected.is_accept(),
-                format!(
-                    "connect() {} complete; model {}",
-                    if connected { "did" } else { "did not" },
-                    expected.name()
-                ),
+        } else {
+            // The signed SYN-ACK still completes it.
+            let good = peer.syn_ack(&Auth::Signed(key()));
+            let after = Step::setup("signed SYN-ACK after");
+            step(ctx, &mut rec, &mut peer, after, &good, &conn.model)?;
+            rec.check(
+                sock.peer_addr().is_ok(),
+                "the signed SYN-ACK after did not complete connect()",
             );
-            if connected {
-                t.check(
-                    obs.replies
-                        .iter()
-                        .any(|r| r.flags == TcpFlags::ACK && r.ack == peer.isn.wrapping_add(1)),
-                    "no ACK of the SYN-ACK",
-                );
-            } else {
-                // The signed SYN-ACK still completes it.
-                let good = peer.syn_ack(&Auth::Signed(key()));
-                let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &good)?;
-                t.verdict(
-                    "signed SYN-ACK after",
-                    &obs,
-                    predict(&good, &conn.model, ctx.env.semantics)?,
-                );
-                t.check(
-                    sock.peer_addr().is_ok(),
-                    "the signed SYN-ACK after did not complete connect()",
-                );
-            }
-            Ok(t.finish(&[&peer]))
-        })
+        }
+        Ok(finish(rec, &[&peer]))
     })
 }
 

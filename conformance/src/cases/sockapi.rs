@@ -8,12 +8,14 @@ use tcpmd5::Family;
 use tcpmd5::key_table::{AF_INET, AF_INET6, Md5SigRequest};
 
 use super::common::{
-    LISTEN_PORT, key, keyless_listener, other_peer, signed_syn, syn, syn_from, wrong_key,
+    LISTEN_PORT, key, keyless_listener, other_peer, probe, signed_syn, syn, syn_from, wrong_key,
 };
 use crate::case::{Case, Ctx};
+use crate::error::Error;
 use crate::listener::Listener;
 use crate::outcome::Finding;
 use crate::segment::Signing;
+use crate::words;
 
 /// Makes `request` on `listener` and compares the kernel's errno with the model's.
 fn compare_request(listener: &mut Listener, request: &Md5SigRequest) -> Finding {
@@ -23,7 +25,7 @@ fn compare_request(listener: &mut Listener, request: &Md5SigRequest) -> Finding 
         Err(e) => e.name(),
     };
     let (expected, why) = match &model {
-        Ok(change) => ("ok".to_owned(), format!("{change:?}")),
+        Ok(change) => ("ok".to_owned(), words::key_change(*change).to_owned()),
         Err(e) => (e.errno_name().to_owned(), e.to_string()),
     };
     let problems = if kernel == expected {
@@ -41,12 +43,9 @@ fn errno_case(
     request: fn(&Ctx<'_>, Family) -> Md5SigRequest,
 ) -> Vec<Case> {
     Case::per_family("sockapi", name, summary, move |ctx, family| {
-        let mut listener = match keyless_listener(ctx, family) {
-            Ok(l) => l,
-            Err(e) => return Finding::error(e),
-        };
+        let mut listener = keyless_listener(ctx, family)?;
         let req = request(ctx, family);
-        compare_request(&mut listener, &req)
+        Ok(compare_request(&mut listener, &req))
     })
 }
 
@@ -138,7 +137,7 @@ pub fn cases() -> Vec<Case> {
         body: std::sync::Arc::new(|ctx: &mut Ctx<'_>| {
             let mut l = match Listener::open(&ctx.lab, Family::V6, LISTEN_PORT, true) {
                 Ok(l) => l,
-                Err(e) => return Finding::error(e),
+                Err(e) => return e.into(),
             };
             let req = Md5SigRequest::add(mapped(ctx), &key()).with_prefix(33);
             compare_request(&mut l, &req)
@@ -150,22 +149,19 @@ pub fn cases() -> Vec<Case> {
         "replace-existing",
         "the same address again replaces the key: the new key verifies, the old one fails",
         |ctx, family| {
-            let mut l = match keyless_listener(ctx, family) {
-                Ok(l) => l,
-                Err(e) => return Finding::error(e),
-            };
+            let mut l = keyless_listener(ctx, family)?;
             let peer = ctx.lab.peer_addr(family);
             let first = compare_request(&mut l, &Md5SigRequest::add(peer, &wrong_key()));
             let again = compare_request(&mut l, &Md5SigRequest::add(peer, &key()));
             let new = {
                 let p = signed_syn(ctx, family, 20, &key());
-                super::common::probe(ctx, &l, &p)
+                probe(ctx, &l, &p)
             };
             let old = {
                 let p = signed_syn(ctx, family, 21, &wrong_key());
-                super::common::probe(ctx, &l, &p)
+                probe(ctx, &l, &p)
             };
-            Finding::all(vec![first, again, new, old])
+            Ok(Finding::all(vec![first, again, new, old]))
         },
     ));
     cases.extend(Case::per_family(
@@ -173,22 +169,19 @@ pub fn cases() -> Vec<Case> {
         "delete-then-unsigned",
         "after deleting the key, unsigned SYNs are answered and signed ones are unexpected",
         |ctx, family| {
-            let mut l = match keyless_listener(ctx, family) {
-                Ok(l) => l,
-                Err(e) => return Finding::error(e),
-            };
+            let mut l = keyless_listener(ctx, family)?;
             let peer = ctx.lab.peer_addr(family);
             let add = compare_request(&mut l, &Md5SigRequest::add(peer, &key()));
             let del = compare_request(&mut l, &Md5SigRequest::delete(peer));
             let unsigned = {
                 let p = syn(ctx, family, 22);
-                super::common::probe(ctx, &l, &p)
+                probe(ctx, &l, &p)
             };
             let signed = {
                 let p = signed_syn(ctx, family, 23, &key());
-                super::common::probe(ctx, &l, &p)
+                probe(ctx, &l, &p)
             };
-            Finding::all(vec![add, del, unsigned, signed])
+            Ok(Finding::all(vec![add, del, unsigned, signed]))
         },
     ));
     cases.extend(Case::per_family(
@@ -196,26 +189,23 @@ pub fn cases() -> Vec<Case> {
         "prefix-key",
         "a TCP_MD5SIG_EXT prefix key: SYNs from inside the prefix need it, SYNs from outside do not",
         |ctx, family| {
-            let mut l = match keyless_listener(ctx, family) {
-                Ok(l) => l,
-                Err(e) => return Finding::error(e),
-            };
+            let mut l = keyless_listener(ctx, family)?;
             // 10.99.0.0/25 or fd00:99::/121 hold the default peer (.2 / ::2)
             // but not the other peer (.200 / ::c8).
             let prefix = if family == Family::V4 { 25 } else { 121 };
             let add = compare_request(&mut l, &Md5SigRequest::add(net(family), &key()).with_prefix(prefix));
             let outsider = other_peer(family);
-            if let Err(e) = ctx.lab.add_peer(outsider) {
-                return Finding::error(e.to_string());
-            }
-            let inside_signed = { let p = signed_syn(ctx, family, 30, &key()); super::common::probe(ctx, &l, &p) };
-            let inside_unsigned = { let p = syn(ctx, family, 31); super::common::probe(ctx, &l, &p) };
+            ctx.lab
+                .add_peer(outsider)
+                .map_err(Error::harness("adding the outside peer"))?;
+            let inside_signed = { let p = signed_syn(ctx, family, 30, &key()); probe(ctx, &l, &p) };
+            let inside_unsigned = { let p = syn(ctx, family, 31); probe(ctx, &l, &p) };
             let mut outside_signed = syn_from(ctx, family, outsider, 32);
             outside_signed.tcp.options = crate::segment::SIGNED_SYN_OPTIONS.to_vec();
             outside_signed.signing = Signing::Key(key());
-            let outside_signed = super::common::probe(ctx, &l, &outside_signed);
-            let outside_unsigned = { let p = syn_from(ctx, family, outsider, 33); super::common::probe(ctx, &l, &p) };
-            Finding::all(vec![add, inside_signed, inside_unsigned, outside_signed, outside_unsigned])
+            let outside_signed = probe(ctx, &l, &outside_signed);
+            let outside_unsigned = { let p = syn_from(ctx, family, outsider, 33); probe(ctx, &l, &p) };
+            Ok(Finding::all(vec![add, inside_signed, inside_unsigned, outside_signed, outside_unsigned]))
         },
     ));
     cases.extend(Case::per_family(
@@ -223,10 +213,7 @@ pub fn cases() -> Vec<Case> {
         "longest-prefix-wins",
         "two prefix keys cover the peer: the longer prefix's key is the one that verifies",
         |ctx, family| {
-            let mut l = match keyless_listener(ctx, family) {
-                Ok(l) => l,
-                Err(e) => return Finding::error(e),
-            };
+            let mut l = keyless_listener(ctx, family)?;
             let (wide, narrow) = if family == Family::V4 {
                 (16, 24)
             } else {
@@ -244,13 +231,13 @@ pub fn cases() -> Vec<Case> {
             );
             let good = {
                 let p = signed_syn(ctx, family, 40, &key());
-                super::common::probe(ctx, &l, &p)
+                probe(ctx, &l, &p)
             };
             let bad = {
                 let p = signed_syn(ctx, family, 41, &wrong_key());
-                super::common::probe(ctx, &l, &p)
+                probe(ctx, &l, &p)
             };
-            Finding::all(vec![a, b, good, bad])
+            Ok(Finding::all(vec![a, b, good, bad]))
         },
     ));
     cases.extend(Case::per_family(
@@ -258,15 +245,12 @@ pub fn cases() -> Vec<Case> {
         "md5sig-ignores-prefix",
         "plain TCP_MD5SIG ignores FLAG_PREFIX: a 'prefix' request is a key for the network address alone",
         |ctx, family| {
-            let mut l = match keyless_listener(ctx, family) {
-                Ok(l) => l,
-                Err(e) => return Finding::error(e),
-            };
+            let mut l = keyless_listener(ctx, family)?;
             let mut req = Md5SigRequest::add(net(family), &key()).with_prefix(16);
             req.option = tcpmd5::key_table::Md5SigOption::Md5Sig;
             let add = compare_request(&mut l, &req);
-            let signed = { let p = signed_syn(ctx, family, 50, &key()); super::common::probe(ctx, &l, &p) };
-            Finding::all(vec![add, signed])
+            let signed = { let p = signed_syn(ctx, family, 50, &key()); probe(ctx, &l, &p) };
+            Ok(Finding::all(vec![add, signed]))
         },
     ));
     cases.extend(Case::per_family(
@@ -274,14 +258,11 @@ pub fn cases() -> Vec<Case> {
         "v4-mapped-key-dual-stack",
         "a dual-stack IPv6 listener with a v4-mapped key: IPv4 SYNs need it, IPv6 SYNs do not match it",
         |ctx, family| {
-            let mut l = match Listener::open(&ctx.lab, Family::V6, LISTEN_PORT, true) {
-                Ok(l) => l,
-                Err(e) => return Finding::error(e),
-            };
+            let mut l = Listener::open(&ctx.lab, Family::V6, LISTEN_PORT, true)?;
             let add = compare_request(&mut l, &Md5SigRequest::add(mapped(ctx), &key()));
-            let signed = { let p = signed_syn(ctx, family, 60, &key()); super::common::probe(ctx, &l, &p) };
-            let unsigned = { let p = syn(ctx, family, 61); super::common::probe(ctx, &l, &p) };
-            Finding::all(vec![add, signed, unsigned])
+            let signed = { let p = signed_syn(ctx, family, 60, &key()); probe(ctx, &l, &p) };
+            let unsigned = { let p = syn(ctx, family, 61); probe(ctx, &l, &p) };
+            Ok(Finding::all(vec![add, signed, unsigned]))
         },
     ));
     cases

@@ -27,12 +27,15 @@ use tcpmd5::{Key, Verdict};
 
 use super::closing::{self, TwSock};
 use super::common::{key, wrong_key};
-use super::conn::{Established, Tally, established, run};
+use super::conn::{Established, Step, established, finish, record_verdict};
 use crate::case::{Case, Ctx};
+use crate::error::Error;
 use crate::exchange::Observation;
 use crate::harness::{proc_tcp, sysctl};
 use crate::peer::{Auth, Peer};
+use crate::record::Record;
 use crate::segment::SegmentSpec;
+use crate::words;
 
 /// The segment sent to the timewait socket.
 #[derive(Debug, Clone, Copy)]
@@ -75,10 +78,10 @@ pub enum Setup {
 
 impl Setup {
     /// Brings an established connection into the timewait socket.
-    fn run(self, ctx: &mut Ctx<'_>, t: &mut Tally, conn: Established) -> Result<TwSock, String> {
+    fn run(self, ctx: &mut Ctx<'_>, rec: &mut Record, conn: Established) -> Result<TwSock, Error> {
         match self {
-            Setup::TimeWait => closing::time_wait(ctx, t, conn),
-            Setup::OrphanFinWait2 => closing::orphan(ctx, t, conn),
+            Setup::TimeWait => closing::time_wait(ctx, rec, conn),
+            Setup::OrphanFinWait2 => closing::orphan(ctx, rec, conn),
         }
     }
 
@@ -209,25 +212,41 @@ fn st(substate: TimeWaitSubstate) -> u8 {
 }
 
 /// The `/proc/net/tcp{,6}` row of the connection.
-fn row(peer: &Peer) -> Result<Option<proc_tcp::TcpRow>, String> {
-    proc_tcp::row(peer.kernel(), peer.peer()).map_err(|e| format!("/proc/net/tcp: {e}"))
+fn row(peer: &Peer) -> Result<Option<proc_tcp::TcpRow>, Error> {
+    proc_tcp::row(peer.kernel(), peer.peer()).map_err(Error::io("reading /proc/net/tcp"))
+}
+
+/// The end state on the case line: the timewait socket's substate, `no
+/// socket`, or a full socket.
+fn end_state(row: Option<proc_tcp::TcpRow>) -> String {
+    match row {
+        Some(r) if r.is_timewait_sock() && r.inode == 0 => words::tcp_state(r.state),
+        other => words::proc_row(other),
+    }
 }
 
 /// Requires the row of a timewait-type socket in `substate`.
 fn check_timewait_row(
-    t: &mut Tally,
+    rec: &mut Record,
     peer: &Peer,
     substate: TimeWaitSubstate,
     when: &str,
-) -> Result<(), String> {
+) -> Result<Option<proc_tcp::TcpRow>, Error> {
     let st = st(substate);
     let r = row(peer)?;
-    t.check(
+    rec.check(
         r.is_some_and(|r| r.is_timewait_sock() && r.state == st && r.inode == 0),
-        format!("{when}: /proc/net/tcp row {r:?}, want a timewait socket (timer 3, inode 0) in st {st:02X}"),
+        format!(
+            "{when}: /proc/net/tcp shows {}, want a timewait socket in {} (timer 3, inode 0)",
+            words::proc_row(r),
+            words::substate(substate)
+        ),
     );
-    t.observed.push(format!("{when}: /proc/net/tcp row {r:?}"));
-    Ok(())
+    rec.note(format!(
+        "{when}: /proc/net/tcp shows {}",
+        words::proc_row(r)
+    ));
+    Ok(r)
 }
 
 /// Sends `probe` with the replies verified against `signer` (the key the
@@ -237,7 +256,7 @@ fn exchange_signed_by(
     peer: &mut Peer,
     probe: &SegmentSpec,
     signer: Option<Key>,
-) -> Result<Observation, String> {
+) -> Result<Observation, Error> {
     let kept = std::mem::replace(&mut peer.kernel_key, signer);
     let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, probe);
     peer.kernel_key = kept;
@@ -246,19 +265,17 @@ fn exchange_signed_by(
 
 /// The model's verdict on `probe` at the timewait socket (no check: an
 /// acceptance that moves no counter).
-fn tw_verdict(probe: &SegmentSpec, tw: &TwSock, ctx: &Ctx<'_>) -> Result<Verdict, String> {
-    match receiver_verdict(
-        &probe.packet(),
-        &tw.keys,
-        0,
-        ctx.env.semantics,
-        Receiver::TimeWait,
-    ) {
+fn tw_verdict(probe: &SegmentSpec, tw: &TwSock, ctx: &Ctx<'_>) -> Result<Verdict, Error> {
+    let packet = probe.packet();
+    let semantics = ctx.env.semantics;
+    match receiver_verdict(&packet, &tw.keys, 0, semantics, Receiver::TimeWait) {
         Ok(ReceiverVerdict::Checked(v)) => Ok(v),
         Ok(ReceiverVerdict::NotChecked) => Ok(Verdict::Accept(Acceptance::Unsigned)),
-        other => Err(format!(
-            "the model's verdict at a timewait socket: {other:?}"
-        )),
+        Ok(other) => Err(Error::Unmodelled(format!(
+            "the model's verdict at a timewait socket: {}",
+            words::receiver_verdict(other)
+        ))),
+        Err(e) => Err(Error::model("the probe")(e)),
     }
 }
 
@@ -272,7 +289,7 @@ fn want_for(
     probe: &SegmentSpec,
     tw: &TwSock,
     ctx: &Ctx<'_>,
-) -> Result<Want, String> {
+) -> Result<Want, Error> {
     Ok(match action {
         TimeWaitAction::Ack { enters_time_wait } => Some((
             TcpFlags::ACK,
@@ -287,10 +304,10 @@ fn want_for(
         )),
         TimeWaitAction::ResetAndKill => {
             let packet = probe.packet();
-            let port = reset_listener_port(&packet).map_err(|e| e.to_string())?;
+            let port = reset_listener_port(&packet).map_err(Error::model("the probe"))?;
             let table = (port == tw.listener.addr.port()).then_some(&tw.listener.model);
             match closed_port_reset(&packet, table, 0, ctx.env.semantics)
-                .map_err(|e| e.to_string())?
+                .map_err(Error::model("the probe"))?
             {
                 ResetReply::None => None,
                 ResetReply::Unsigned => Some((TcpFlags::RST, probe.tcp.ack, None)),
@@ -301,15 +318,21 @@ fn want_for(
     })
 }
 
+/// `signed ACK`, `unsigned RST`, `no reply`: the words of a wanted reply.
+fn want_words(want: &Want) -> String {
+    match want {
+        None => "no reply".to_owned(),
+        Some((f, _, k)) => format!(
+            "{} {}",
+            if k.is_some() { "signed" } else { "unsigned" },
+            words::flags(*f)
+        ),
+    }
+}
+
 /// Requires exactly the reply `want` (flags, number, and the signer, which
-/// [`exchange_signed_by`] verified).
-fn check_replies(t: &mut Tally, step: &str, obs: &Observation, want: &Want) {
-    let seen: Vec<String> = obs
-        .replies
-        .iter()
-        .map(|r| format!("{} seq {:#x} ack {:#x}", r.flags, r.seq, r.ack))
-        .collect();
-    t.observed.push(format!("{step}: replies {seen:?}"));
+/// [`exchange_signed_by`] verified). Returns the replies in words.
+fn check_replies(rec: &mut Record, step: &str, obs: &Observation, want: &Want) -> String {
     let ok = match want {
         None => obs.replies.is_empty(),
         Some((flags, number, _)) => {
@@ -326,39 +349,45 @@ fn check_replies(t: &mut Tally, step: &str, obs: &Observation, want: &Want) {
     };
     let want_text = match want {
         None => "no reply".to_owned(),
-        Some((f, n, k)) => format!(
-            "{f} {} {n:#x} {}",
+        Some((f, n, _)) => format!(
+            "{} {} {n:#x}",
+            want_words(want),
             if f.contains(TcpFlags::RST) {
                 "seq"
             } else {
                 "ack"
             },
-            if k.is_some() { "signed" } else { "unsigned" }
         ),
     };
-    t.expected.push(format!("{step}: {want_text}"));
-    t.check(ok, format!("{step}: replies {seen:?}, model: {want_text}"));
+    let seen = words::replies_detail(&obs.replies);
+    rec.check(ok, format!("{step}: replies {seen}, model: {want_text}"));
+    rec.note(format!("{step}: replies {seen}; model {want_text}"));
+    words::replies(&obs.replies)
 }
 
 /// Sends `probe` to the timewait socket and checks verdict and replies
 /// against the model; returns the action the model predicts.
 fn probe_timewait(
     ctx: &mut Ctx<'_>,
-    t: &mut Tally,
+    rec: &mut Record,
     tw: &mut TwSock,
     segment: &SegmentSpec,
     rfc1337: bool,
-) -> Result<TimeWaitAction, String> {
-    let step = "probe";
+) -> Result<TimeWaitAction, Error> {
+    let name = "probe";
     let expected = tw_verdict(segment, tw, ctx)?;
-    let action = timewait_action(&segment.packet(), tw.state, rfc1337)
-        .map_err(|e| format!("the model cannot read the probe: {e}"))?;
+    let action =
+        timewait_action(&segment.packet(), tw.state, rfc1337).map_err(Error::model("the probe"))?;
     let want = want_for(action, segment, tw, ctx)?;
     let signer = want.as_ref().and_then(|(_, _, k)| k.clone());
     let obs = exchange_signed_by(ctx, &mut tw.peer, segment, signer)?;
-    t.verdict(step, &obs, expected);
-    t.expected.push(format!("{step}: {action:?}"));
-    check_replies(t, step, &obs, &want);
+    record_verdict(rec, &tw.peer, Step::probe(name), &obs, expected);
+    rec.note(format!(
+        "{name}: the model's action: {}",
+        words::timewait_action(action)
+    ));
+    let seen = check_replies(rec, name, &obs, &want);
+    rec.step(want_words(&want), seen);
     if let TimeWaitAction::Ack {
         enters_time_wait: true,
     } = action
@@ -375,15 +404,15 @@ fn probe_timewait(
 /// listener; then the socket's row.
 fn certain_answer(
     ctx: &mut Ctx<'_>,
-    t: &mut Tally,
+    rec: &mut Record,
     tw: &mut TwSock,
     alive: bool,
     rfc1337: bool,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     let ka = tw.peer.keepalive();
     let (want, after) = if alive {
         let a = timewait_action(&ka.packet(), tw.state, rfc1337)
-            .map_err(|e| format!("the model cannot read the keepalive: {e}"))?;
+            .map_err(Error::model("the keepalive"))?;
         (want_for(a, &ka, tw, ctx)?, "alive")
     } else {
         // The keyed listener takes it and resets, signed with its key.
@@ -392,14 +421,21 @@ fn certain_answer(
     };
     let signer = want.as_ref().and_then(|(_, _, k)| k.clone());
     let obs = exchange_signed_by(ctx, &mut tw.peer, &ka, signer)?;
-    check_replies(t, &format!("signed probe after ({after})"), &obs, &want);
+    check_replies(rec, &format!("signed probe after ({after})"), &obs, &want);
     if alive {
-        check_timewait_row(t, &tw.peer, tw.state.substate, "at the end")?;
+        let r = check_timewait_row(rec, &tw.peer, tw.state.substate, "at the end")?;
+        rec.step(words::substate(tw.state.substate), end_state(r));
     } else {
         let r = row(&tw.peer)?;
-        t.check(r.is_none(), format!("at the end: a socket is left: {r:?}"));
-        t.observed
-            .push(format!("at the end: /proc/net/tcp row {r:?}"));
+        rec.check(
+            r.is_none(),
+            format!("at the end: a socket is left: {}", words::proc_row(r)),
+        );
+        rec.note(format!(
+            "at the end: /proc/net/tcp shows {}",
+            words::proc_row(r)
+        ));
+        rec.step(words::proc_row(None), end_state(r));
     }
     Ok(())
 }
@@ -419,28 +455,28 @@ pub fn cases(setup: Setup) -> Vec<Case> {
         let id = format!("{prefix}{name}");
         let summary = format!("{summary_prefix}{summary}");
         cases.extend(Case::per_family(area, &id, &summary, move |ctx, family| {
-            run(|| {
-                let mut t = Tally::default();
-                let conn = established(ctx, family, salt)?;
-                let mut tw = setup.run(ctx, &mut t, conn)?;
-                check_timewait_row(&mut t, &tw.peer, tw.state.substate, "after the setup")?;
-                let rfc1337 =
-                    sysctl::read("net/ipv4/tcp_rfc1337").map_err(|e| e.to_string())? != "0";
-                let segment = probe.segment(&tw.peer);
-                let action = probe_timewait(ctx, &mut t, &mut tw, &segment, rfc1337)?;
-                certain_answer(ctx, &mut t, &mut tw, action.survives(), rfc1337)?;
-                t.notes.push(format!(
-                    "{}: the timewait socket {} ({action:?}); tcp_rfc1337 {}",
-                    segment_name(&segment),
-                    if action.survives() {
-                        "survived"
-                    } else {
-                        "is gone"
-                    },
-                    u8::from(rfc1337)
-                ));
-                Ok(t.finish(&[&tw.peer]))
-            })
+            let mut rec = Record::new();
+            let conn = established(ctx, family, salt)?;
+            let mut tw = setup.run(ctx, &mut rec, conn)?;
+            check_timewait_row(&mut rec, &tw.peer, tw.state.substate, "after the setup")?;
+            let rfc1337 = sysctl::read("net/ipv4/tcp_rfc1337")
+                .map_err(Error::harness("reading tcp_rfc1337"))?
+                != "0";
+            let segment = probe.segment(&tw.peer);
+            let action = probe_timewait(ctx, &mut rec, &mut tw, &segment, rfc1337)?;
+            certain_answer(ctx, &mut rec, &mut tw, action.survives(), rfc1337)?;
+            rec.note(format!(
+                "{}: the timewait socket {} ({}); tcp_rfc1337 {}",
+                segment_name(&segment),
+                if action.survives() {
+                    "survived"
+                } else {
+                    "is gone"
+                },
+                words::timewait_action(action),
+                u8::from(rfc1337)
+            ));
+            Ok(finish(rec, &[&tw.peer]))
         }));
     }
     cases
@@ -449,7 +485,7 @@ pub fn cases(setup: Setup) -> Vec<Case> {
 fn segment_name(s: &SegmentSpec) -> String {
     format!(
         "{} at seq {:#x}{}",
-        s.tcp.flags,
+        words::flags(s.tcp.flags),
         s.tcp.seq,
         if s.tcp.options.is_empty() {
             ", unsigned"
