@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use tcpmd5::wire::{IpSegment, TcpFlags, TcpPacket};
+use tcpmd5::wire::{IpSegment, SeqNumber, TcpFlags, TcpPacket};
 use tcpmd5::{AddrPair, Family};
 
 use crate::error::Error;
@@ -65,9 +65,9 @@ pub struct Reply {
     /// TCP flags.
     pub flags: TcpFlags,
     /// Acknowledgement number.
-    pub ack: u32,
+    pub ack: SeqNumber,
     /// Sequence number.
-    pub seq: u32,
+    pub seq: SeqNumber,
 }
 
 /// Everything observed about one probe.
@@ -149,7 +149,7 @@ pub fn exchange(
         };
         if let Some(r) = reply_of(&packet, barrier_kernel, barrier_peer) {
             if r.flags.contains(TcpFlags::SYN | TcpFlags::ACK)
-                && r.ack == barrier_isn.wrapping_add(1)
+                && r.ack == SeqNumber(barrier_isn) + 1
             {
                 obs.barrier_seen = true;
             }
@@ -184,8 +184,8 @@ pub fn reply_from(packet: &[u8]) -> Option<Reply> {
         addrs: located.addrs,
         segment: located.segment.to_vec(),
         flags: tcp.flags(),
-        ack: tcp.ack_number(),
-        seq: tcp.seq_number(),
+        ack: SeqNumber(tcp.ack_number()),
+        seq: SeqNumber(tcp.seq_number()),
     })
 }
 

@@ -4,7 +4,7 @@
 use tcpmd5::scan::AuthScan;
 use tcpmd5::sign::LINUX_MD5_PREFIX;
 use tcpmd5::verdict::{Acceptance, DropReason, Verdict, verify_segment};
-use tcpmd5::wire::{TcpFlags, TcpPacket};
+use tcpmd5::wire::{SeqNumber, TcpFlags, TcpPacket};
 use tcpmd5::{Key, Semantics};
 
 use crate::exchange::{Observation, Reply};
@@ -60,7 +60,8 @@ fn reason_of_tracepoint(name: &str) -> Option<DropReason> {
 
 /// Finds the verdict in an observation of a probe that, if accepted, is
 /// answered by a segment acknowledging `acked` (a SYN's ISN + 1).
-pub fn observe(obs: &Observation, acked: u32) -> Observed {
+pub fn observe(obs: &Observation, acked: impl Into<SeqNumber>) -> Observed {
+    let acked = acked.into();
     let answered = obs
         .replies
         .iter()
@@ -163,7 +164,12 @@ pub fn check_reply_signature(reply: &Reply, key: Option<&Key>, rec: &mut Record)
 
 /// Holds an observation against the model's verdict. `reply_key` is the key
 /// the kernel holds for the peer (its replies must be signed with it).
-pub fn judge(obs: &Observation, acked: u32, expected: Verdict, reply_key: Option<&Key>) -> Finding {
+pub fn judge(
+    obs: &Observation,
+    acked: impl Into<SeqNumber>,
+    expected: Verdict,
+    reply_key: Option<&Key>,
+) -> Finding {
     if !obs.barrier_seen {
         return Finding::error(format!(
             "the barrier was not answered within the timeout: cannot tell a drop from a loss ({})",

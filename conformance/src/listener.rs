@@ -5,6 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::os::fd::AsFd;
 
 use tcpmd5::key_table::{KeyChange, KeyTable, KeyTableError, Md5SigRequest};
+use tcpmd5::wire::SeqNumber;
 use tcpmd5::{Family, Key, Semantics, Verdict, packet_verdict};
 
 use crate::error::Error;
@@ -144,7 +145,7 @@ impl Listener {
         match exchange(lab, barrier, probe) {
             Ok(obs) => {
                 let key = self.key_for(probe.tcp.addrs.src());
-                judge(&obs, probe.tcp.seq.wrapping_add(1), expected, key.as_ref())
+                judge(&obs, SeqNumber(probe.tcp.seq) + 1, expected, key.as_ref())
             }
             Err(e) => e.into(),
         }

@@ -18,7 +18,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
-use tcpmd5::wire::{IpSegment, TcpFlags, TcpSegmentSpec};
+use tcpmd5::wire::{IpSegment, SeqNumber, TcpFlags, TcpSegmentSpec};
 use tcpmd5::{AddrPair, Family, Key};
 
 use crate::error::Error;
@@ -92,11 +92,11 @@ pub struct Peer {
     /// The kernel's port.
     pub kernel_port: u16,
     /// The peer's initial sequence number.
-    pub isn: u32,
+    pub isn: SeqNumber,
     /// Next sequence number the peer sends.
-    pub snd_nxt: u32,
+    pub snd_nxt: SeqNumber,
     /// Next sequence number expected from the kernel.
-    pub rcv_nxt: u32,
+    pub rcv_nxt: SeqNumber,
     /// The key the kernel holds for the peer: every kernel segment must be
     /// signed with it (or unsigned when `None`).
     pub kernel_key: Option<Key>,
@@ -106,7 +106,7 @@ pub struct Peer {
     pub verified: usize,
     /// The sequence number of a FIN the kernel may retransmit while a case
     /// runs (FIN-WAIT-1): such a retransmission is not a reply.
-    pub kernel_fin_seq: Option<u32>,
+    pub kernel_fin_seq: Option<SeqNumber>,
 }
 
 impl Peer {
@@ -116,7 +116,7 @@ impl Peer {
         family: Family,
         peer_port: u16,
         kernel_port: u16,
-        isn: u32,
+        isn: impl Into<SeqNumber>,
         kernel_key: Option<Key>,
     ) -> Result<Peer, Error> {
         Peer::from_addr(
@@ -137,9 +137,10 @@ impl Peer {
         peer: IpAddr,
         peer_port: u16,
         kernel_port: u16,
-        isn: u32,
+        isn: impl Into<SeqNumber>,
         kernel_key: Option<Key>,
     ) -> Result<Peer, Error> {
+        let isn = isn.into();
         let addrs = AddrPair::new(peer, lab.kernel_addr(family))
             .map_err(|_| Error::WrongFamily { addr: peer, family })?;
         Ok(Peer {
@@ -148,7 +149,7 @@ impl Peer {
             kernel_port,
             isn,
             snd_nxt: isn,
-            rcv_nxt: 0,
+            rcv_nxt: SeqNumber(0),
             kernel_key,
             record: Record::new(),
             verified: 0,
@@ -170,8 +171,8 @@ impl Peer {
     pub fn segment(
         &self,
         flags: TcpFlags,
-        seq: u32,
-        ack: u32,
+        seq: SeqNumber,
+        ack: SeqNumber,
         payload: &[u8],
         auth: &Auth,
     ) -> SegmentSpec {
@@ -217,8 +218,8 @@ impl Peer {
                 addrs: self.addrs,
                 src_port: self.peer_port,
                 dst_port: self.kernel_port,
-                seq,
-                ack,
+                seq: seq.0,
+                ack: ack.0,
                 flags,
                 window: 64240,
                 urgent: 0,
@@ -232,7 +233,7 @@ impl Peer {
 
     /// The peer's SYN (sequence `isn`).
     pub fn syn(&self, auth: &Auth) -> SegmentSpec {
-        self.segment(TcpFlags::SYN, self.isn, 0, &[], auth)
+        self.segment(TcpFlags::SYN, self.isn, SeqNumber(0), &[], auth)
     }
 
     /// A SYN-ACK answering the kernel's SYN (`rcv_nxt` must be set).
@@ -278,7 +279,7 @@ impl Peer {
     pub fn rst(&self, offset: u32, auth: &Auth) -> SegmentSpec {
         self.segment(
             TcpFlags::RST | TcpFlags::ACK,
-            self.snd_nxt.wrapping_add(offset),
+            self.snd_nxt + offset,
             self.rcv_nxt,
             &[],
             auth,
@@ -290,7 +291,7 @@ impl Peer {
     pub fn keepalive(&self) -> SegmentSpec {
         self.segment(
             TcpFlags::ACK,
-            self.snd_nxt.wrapping_sub(KEEPALIVE_BACK),
+            self.snd_nxt - KEEPALIVE_BACK,
             self.rcv_nxt,
             b"k",
             &Auth::with(self.kernel_key.as_ref()),
@@ -403,9 +404,7 @@ impl Peer {
         let synack = obs
             .replies
             .iter()
-            .find(|r| {
-                r.flags.contains(TcpFlags::SYN | TcpFlags::ACK) && r.ack == self.isn.wrapping_add(1)
-            })
+            .find(|r| r.flags.contains(TcpFlags::SYN | TcpFlags::ACK) && r.ack == self.isn + 1)
             .cloned()
             .ok_or_else(|| {
                 Error::NotSeen(format!(
@@ -414,13 +413,13 @@ impl Peer {
                     evidence(&obs)
                 ))
             })?;
-        self.snd_nxt = self.isn.wrapping_add(1);
-        self.rcv_nxt = synack.seq.wrapping_add(1);
+        self.snd_nxt = self.isn + 1;
+        self.rcv_nxt = synack.seq + 1;
         Ok(synack)
     }
 
     /// Records that `len` sequence numbers (data, or 1 for a FIN) were sent.
     pub fn sent(&mut self, len: usize) {
-        self.snd_nxt = self.snd_nxt.wrapping_add(len as u32);
+        self.snd_nxt = self.snd_nxt.add_len(len);
     }
 }

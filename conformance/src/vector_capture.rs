@@ -212,7 +212,8 @@ impl<'a> Wire<'a> {
     }
 
     fn fresh(&mut self, r: &Reply) -> bool {
-        self.seen.insert((r.seq, r.ack, r.flags.0, payload_len(r)))
+        self.seen
+            .insert((r.seq.0, r.ack.0, r.flags.0, payload_len(r)))
     }
 
     /// Records the data segments of one write of `size` bytes.
@@ -235,7 +236,7 @@ impl<'a> Wire<'a> {
                 continue;
             }
             got += len;
-            self.peer.rcv_nxt = d.seq.wrapping_add(len as u32);
+            self.peer.rcv_nxt = d.seq.add_len(len);
             at.push(sink, "data", comment, &d.packet);
         }
         let ack = self.peer.ack(&self.signed);
@@ -449,10 +450,10 @@ fn client_steps(
         "the kernel's SYN from connect() on a socket with a key",
         &syn.packet,
     );
-    w.peer.rcv_nxt = syn.seq.wrapping_add(1);
+    w.peer.rcv_nxt = syn.seq + 1;
     let synack = w.peer.syn_ack(&w.signed);
     w.send(&synack)?;
-    w.peer.snd_nxt = w.peer.isn.wrapping_add(1);
+    w.peer.snd_nxt = w.peer.isn + 1;
     let Some(ack) = w.recv(&|f| f == TcpFlags::ACK)? else {
         sink.summary.missing.push(at.tag("ack"));
         return Ok(());
@@ -484,10 +485,7 @@ fn client_steps(
         "the kernel's FIN after shutdown(SHUT_WR)",
         &fin.packet,
     );
-    w.peer.rcv_nxt = fin
-        .seq
-        .wrapping_add(payload_len(&fin) as u32)
-        .wrapping_add(1);
+    w.peer.rcv_nxt = fin.seq.add_len(payload_len(&fin)) + 1;
     let peer_fin = w.peer.fin(&w.signed);
     w.send(&peer_fin)?;
     w.peer.sent(1);

@@ -56,7 +56,7 @@ impl TwSock {
             ))?;
         let state = TimeWaitState {
             substate,
-            rcv_nxt: peer.snd_nxt,
+            rcv_nxt: peer.snd_nxt.0,
             rcv_wnd,
         };
         Ok(TwSock {
@@ -74,7 +74,7 @@ pub fn time_wait(ctx: &mut Ctx<'_>, rec: &mut Record, conn: Established) -> Resu
     let (listener, mut peer, conn) = conn;
     let fin = kernel_fin(ctx, &mut peer, &conn)?;
     expect_kernel_fin(rec, &mut peer, &fin, "shutdown(SHUT_WR)");
-    peer.rcv_nxt = fin.seq.wrapping_add(1);
+    peer.rcv_nxt = fin.seq + 1;
     // The peer's FIN acknowledging the kernel's: FIN-WAIT-1 -> TIME-WAIT.
     let probe = peer.fin(&Auth::Signed(key()));
     let at = Step::setup("peer FIN in FIN-WAIT");
@@ -109,7 +109,7 @@ pub fn orphan(ctx: &mut Ctx<'_>, rec: &mut Record, conn: Established) -> Result<
         .wait_for(&mut ctx.lab, &|f| f.contains(TcpFlags::FIN))?
         .ok_or_else(|| Error::NotSeen("no FIN from the kernel after close()".to_owned()))?;
     expect_kernel_fin(rec, &mut peer, &fin, "close()");
-    peer.rcv_nxt = fin.seq.wrapping_add(1);
+    peer.rcv_nxt = fin.seq + 1;
     let ack = peer.ack(&Auth::Signed(key()));
     let at = Step::setup("signed ACK of the orphan's FIN");
     step(ctx, rec, &mut peer, at, &ack, &keys)?;

@@ -10,7 +10,7 @@ use std::os::fd::AsFd;
 
 use socket2::Socket;
 use tcpmd5::key_table::{KeyChange, KeyTable, Md5SigRequest};
-use tcpmd5::wire::TcpFlags;
+use tcpmd5::wire::{SeqNumber, TcpFlags};
 use tcpmd5::{Family, Semantics, Verdict, packet_verdict};
 
 use super::common::{LISTEN_PORT, key, keyed_listener};
@@ -214,8 +214,8 @@ pub fn finish(mut rec: Record, peers: &[&Peer]) -> Finding {
 }
 
 /// An ISN per case and step, so segments of different steps never match.
-pub fn isn(salt: u32) -> u32 {
-    0x1500_0000u32.wrapping_add(salt.wrapping_mul(0x0101_0101))
+pub fn isn(salt: u32) -> SeqNumber {
+    SeqNumber(0x1500_0000) + salt.wrapping_mul(0x0101_0101)
 }
 
 /// A keyed listener, the peer, and the accepted connection.

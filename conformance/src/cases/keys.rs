@@ -9,7 +9,7 @@ use tcpmd5::key_table::Md5SigRequest;
 use tcpmd5::verdict::{
     Receiver, ReceiverVerdict, ResetReply, closed_port_reset, receiver_verdict, reset_listener_port,
 };
-use tcpmd5::wire::TcpFlags;
+use tcpmd5::wire::{SeqNumber, TcpFlags};
 use tcpmd5::{Family, Key};
 
 use super::common::{LISTEN_PORT, key, keyed_listener, keyless_listener, wrong_key};
@@ -46,7 +46,7 @@ fn closed_port_case(
         };
         let mut rec = Record::new();
         let mut peer = Peer::new(&ctx.lab, family, src_port, CLOSED_PORT, 0x7e57_0000, None)?;
-        peer.rcv_nxt = 0x1234_5678;
+        peer.rcv_nxt = SeqNumber(0x1234_5678);
         let probe = peer.ack(&auth());
         let packet = probe.packet();
         let port = reset_listener_port(&packet).map_err(Error::model("the probe"))?;
@@ -76,7 +76,7 @@ fn closed_port_case(
             ),
         );
         rec.check(
-            rsts.iter().all(|r| r.seq == probe.tcp.ack),
+            rsts.iter().all(|r| r.seq == SeqNumber(probe.tcp.ack)),
             "the RST's sequence is not the segment's ACK",
         );
         Ok(finish(rec, &[&peer]))
@@ -407,8 +407,8 @@ fn ao_handshake_and_data(ctx: &mut Ctx<'_>, family: Family) -> Result<Finding, E
         rec.check(!e.is_accept(), "no SYN-ACK to an AO SYN the model accepts");
         return Ok(finish(rec, &[&peer]));
     };
-    peer.snd_nxt = peer.isn.wrapping_add(1);
-    peer.rcv_nxt = synack.seq.wrapping_add(1);
+    peer.snd_nxt = peer.isn + 1;
+    peer.rcv_nxt = synack.seq + 1;
     let ack = peer.ack(&Auth::Ao);
     let semantics = ctx.env.semantics;
     let rv = receiver_verdict(

@@ -176,7 +176,7 @@ fn last_ack(
     conn: &KernelConn,
 ) -> Result<(), Error> {
     let fin = kernel_fin(ctx, peer, conn)?;
-    peer.rcv_nxt = fin.seq.wrapping_add(1);
+    peer.rcv_nxt = fin.seq + 1;
     conn.check_state(rec, TCP_LAST_ACK, "after the kernel's FIN")?;
     let bad = peer.ack(&Auth::Unsigned);
     step(
@@ -277,7 +277,7 @@ fn client_case(name: &str, summary: &str, auth: fn() -> Auth) -> Vec<Case> {
                 words::option_kinds(&kinds)
             ),
         );
-        peer.rcv_nxt = syn.seq.wrapping_add(1);
+        peer.rcv_nxt = syn.seq + 1;
         let probe = peer.syn_ack(&auth());
         let (expected, obs) = step(
             ctx,
@@ -300,7 +300,7 @@ fn client_case(name: &str, summary: &str, auth: fn() -> Auth) -> Vec<Case> {
             rec.check(
                 obs.replies
                     .iter()
-                    .any(|r| r.flags == TcpFlags::ACK && r.ack == peer.isn.wrapping_add(1)),
+                    .any(|r| r.flags == TcpFlags::ACK && r.ack == peer.isn + 1),
                 "no ACK of the SYN-ACK",
             );
         } else {

@@ -70,7 +70,7 @@ fn fin_wait(
     let fin = kernel_fin(ctx, &mut peer, &conn)?;
     expect_kernel_fin(rec, &mut peer, &fin, "shutdown(SHUT_WR)");
     if state == FinWait::Two {
-        peer.rcv_nxt = fin.seq.wrapping_add(1);
+        peer.rcv_nxt = fin.seq + 1;
         let ack = peer.ack(&Auth::Signed(key()));
         let at = Step::setup("signed ACK of the kernel's FIN");
         step(ctx, rec, &mut peer, at, &ack, &conn.model)?;

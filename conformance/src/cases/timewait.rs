@@ -22,7 +22,7 @@ use tcpmd5::verdict::{
     Acceptance, Receiver, ReceiverVerdict, ResetReply, TimeWaitAction, TimeWaitSubstate,
     closed_port_reset, receiver_verdict, reset_listener_port, timewait_action,
 };
-use tcpmd5::wire::TcpFlags;
+use tcpmd5::wire::{SeqNumber, TcpFlags};
 use tcpmd5::{Key, Verdict};
 
 use super::closing::{self, TwSock};
@@ -56,7 +56,7 @@ impl Probe {
             Probe::Fin(a) => peer.fin(&a()),
             Probe::RetransmittedFin(a) => peer.segment(
                 TcpFlags::FIN | TcpFlags::ACK,
-                peer.snd_nxt.wrapping_sub(1),
+                peer.snd_nxt - 1,
                 peer.rcv_nxt,
                 &[],
                 &a(),
@@ -281,7 +281,7 @@ fn tw_verdict(probe: &SegmentSpec, tw: &TwSock, ctx: &Ctx<'_>) -> Result<Verdict
 
 /// What the model expects back: the flags, acknowledgement (ACK) or sequence
 /// (RST) number, and the signer; `None`: no reply.
-type Want = Option<(TcpFlags, u32, Option<Key>)>;
+type Want = Option<(TcpFlags, SeqNumber, Option<Key>)>;
 
 /// The replies the model predicts for `action` on `probe`.
 fn want_for(
@@ -293,11 +293,7 @@ fn want_for(
     Ok(match action {
         TimeWaitAction::Ack { enters_time_wait } => Some((
             TcpFlags::ACK,
-            if enters_time_wait {
-                tw.state.rcv_nxt.wrapping_add(1)
-            } else {
-                tw.state.rcv_nxt
-            },
+            SeqNumber(tw.state.rcv_nxt) + u32::from(enters_time_wait),
             tw.keys
                 .lookup(tw.peer.addrs.src(), 0)
                 .map(|e| e.key.clone()),
@@ -310,8 +306,8 @@ fn want_for(
                 .map_err(Error::model("the probe"))?
             {
                 ResetReply::None => None,
-                ResetReply::Unsigned => Some((TcpFlags::RST, probe.tcp.ack, None)),
-                ResetReply::Signed(k) => Some((TcpFlags::RST, probe.tcp.ack, Some(k))),
+                ResetReply::Unsigned => Some((TcpFlags::RST, SeqNumber(probe.tcp.ack), None)),
+                ResetReply::Signed(k) => Some((TcpFlags::RST, SeqNumber(probe.tcp.ack), Some(k))),
             }
         }
         TimeWaitAction::Kill | TimeWaitAction::Ignore | TimeWaitAction::Reopen => None,
@@ -394,7 +390,7 @@ fn probe_timewait(
     {
         tw.peer.sent(1);
         tw.state.substate = TimeWaitSubstate::TimeWait;
-        tw.state.rcv_nxt = tw.peer.snd_nxt;
+        tw.state.rcv_nxt = tw.peer.snd_nxt.0;
     }
     Ok(action)
 }
@@ -417,7 +413,7 @@ fn certain_answer(
     } else {
         // The keyed listener takes it and resets, signed with its key.
         let k = tw.listener.key_for(tw.peer.addrs.src());
-        (Some((TcpFlags::RST, ka.tcp.ack, k)), "gone")
+        (Some((TcpFlags::RST, SeqNumber(ka.tcp.ack), k)), "gone")
     };
     let signer = want.as_ref().and_then(|(_, _, k)| k.clone());
     let obs = exchange_signed_by(ctx, &mut tw.peer, &ka, signer)?;
