@@ -88,7 +88,7 @@ pub fn observe(obs: &Observation, acked: impl Into<SeqNumber>) -> Observed {
 /// The verdict the witnesses alone show for a segment on a connection,
 /// whose acceptance is read from its effect rather than from a reply: one
 /// drop counter (or drop tracepoint), or none while tracepoints are read.
-pub fn observe_witnesses(obs: &Observation) -> Observed {
+pub(crate) fn observe_witnesses(obs: &Observation) -> Observed {
     let moved: Vec<(&String, &i64)> = obs.auth_counters.iter().collect();
     match (moved.as_slice(), obs.trace.as_deref()) {
         ([(name, 1)], _) => match reason_of_counter(name) {
@@ -112,7 +112,7 @@ pub fn observe_witnesses(obs: &Observation) -> Observed {
 }
 
 /// The raw evidence of an observation: replies, counters, tracepoints.
-pub fn evidence(obs: &Observation) -> String {
+pub(crate) fn evidence(obs: &Observation) -> String {
     format!(
         "replies: {}; counters: {}; {}",
         words::replies_detail(&obs.replies),
@@ -123,7 +123,7 @@ pub fn evidence(obs: &Observation) -> String {
 
 /// Checks a reply the kernel signed (or should not have signed).
 /// `key`: the key the kernel holds for the peer, if any.
-pub fn check_reply_signature(reply: &Reply, key: Option<&Key>, rec: &mut Record) {
+pub(crate) fn check_reply_signature(reply: &Reply, key: Option<&Key>, rec: &mut Record) {
     let Ok(tcp) = TcpPacket::new_checked(&reply.segment[..]) else {
         rec.problem("reply is not a valid TCP segment");
         return;
@@ -200,7 +200,7 @@ pub fn judge(
 
 /// The witnesses of a verdict: the `TCPMD5*` counters moved exactly as the
 /// model says (one drop counter by 1, or none), and so did the tracepoints.
-pub fn witnesses(obs: &Observation, expected: Verdict, rec: &mut Record) {
+pub(crate) fn witnesses(obs: &Observation, expected: Verdict, rec: &mut Record) {
     let want_counter = match expected {
         Verdict::Drop(r) => r.counter(),
         Verdict::Accept(_) => None,

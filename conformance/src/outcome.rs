@@ -133,6 +133,32 @@ impl Finding {
     }
 }
 
+/// The marks of Rust `Debug` output in `text` (`Some(`, `None`, `{ `, a
+/// quoted string, a type or variant name of the model): no case line,
+/// reason or note may carry one.
+pub fn debug_markers(text: &str) -> Vec<&'static str> {
+    const MARKERS: [&str; 17] = [
+        "Some(",
+        "None",
+        "{ ",
+        "Ok(",
+        "Err(",
+        "\"",
+        "Signed(",
+        "Key {",
+        "TcpRow",
+        "Accept(",
+        "Drop(",
+        "Checked(",
+        "NotChecked",
+        "Ack {",
+        "enters_time_wait",
+        "Unsigned",
+        "Acceptance",
+    ];
+    MARKERS.into_iter().filter(|m| text.contains(m)).collect()
+}
+
 /// A case's result as reported.
 #[derive(Debug, Clone, Serialize)]
 pub struct CaseReport {

@@ -29,12 +29,12 @@ use crate::record::Record;
 use crate::segment::{SegmentSpec, Signing};
 
 /// MSS 1460.
-pub const MSS_OPTION: [u8; 4] = [2, 4, 0x05, 0xb4];
+pub(crate) const MSS_OPTION: [u8; 4] = [2, 4, 0x05, 0xb4];
 /// An MD5 option in the Linux layout with a zero digest, to be signed.
-pub const MD5_PLACEHOLDER: [u8; 20] =
+pub(crate) const MD5_PLACEHOLDER: [u8; 20] =
     [1, 1, 19, 18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
 /// A TCP-AO option (kind 29, length 16, key ids 1 and 2, a 12-byte MAC).
-pub const AO_OPTION: [u8; 16] = [
+pub(crate) const AO_OPTION: [u8; 16] = [
     29, 16, 1, 2, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf,
 ];
 /// Offset in the TCP segment of a digest byte of [`MD5_PLACEHOLDER`] placed
@@ -45,7 +45,7 @@ const KEEPALIVE_BACK: u32 = 0x0010_0000;
 
 /// How a segment the peer sends is authenticated.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Auth {
+pub(crate) enum Auth {
     /// No MD5 option.
     Unsigned,
     /// An MD5 option signed with the key.
@@ -65,12 +65,12 @@ pub enum Auth {
 
 impl Auth {
     /// `Signed(key)` or `Unsigned`.
-    pub fn with(key: Option<&Key>) -> Auth {
+    pub(crate) fn with(key: Option<&Key>) -> Auth {
         key.map_or(Auth::Unsigned, |k| Auth::Signed(k.clone()))
     }
 
     /// A short name for reports.
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             Auth::Unsigned => "unsigned",
             Auth::Signed(_) => "signed",
@@ -84,7 +84,7 @@ impl Auth {
 
 /// The peer's end of one connection (addresses as the peer sends them).
 #[derive(Debug, Clone)]
-pub struct Peer {
+pub(crate) struct Peer {
     /// Peer -> kernel.
     pub addrs: AddrPair,
     /// The peer's port.
@@ -111,7 +111,7 @@ pub struct Peer {
 
 impl Peer {
     /// A peer at the lab's default peer address of `family`.
-    pub fn new(
+    pub(crate) fn new(
         lab: &Lab,
         family: Family,
         peer_port: u16,
@@ -131,7 +131,7 @@ impl Peer {
     }
 
     /// A peer at `peer` (made reachable with [`Lab::add_peer`] if not the default).
-    pub fn from_addr(
+    pub(crate) fn from_addr(
         lab: &Lab,
         family: Family,
         peer: IpAddr,
@@ -158,17 +158,17 @@ impl Peer {
     }
 
     /// The kernel's socket address.
-    pub fn kernel(&self) -> SocketAddr {
+    pub(crate) fn kernel(&self) -> SocketAddr {
         SocketAddr::new(self.addrs.dst(), self.kernel_port)
     }
 
     /// The peer's socket address.
-    pub fn peer(&self) -> SocketAddr {
+    pub(crate) fn peer(&self) -> SocketAddr {
         SocketAddr::new(self.addrs.src(), self.peer_port)
     }
 
     /// A segment with explicit numbers.
-    pub fn segment(
+    pub(crate) fn segment(
         &self,
         flags: TcpFlags,
         seq: SeqNumber,
@@ -232,12 +232,12 @@ impl Peer {
     }
 
     /// The peer's SYN (sequence `isn`).
-    pub fn syn(&self, auth: &Auth) -> SegmentSpec {
+    pub(crate) fn syn(&self, auth: &Auth) -> SegmentSpec {
         self.segment(TcpFlags::SYN, self.isn, SeqNumber(0), &[], auth)
     }
 
     /// A SYN-ACK answering the kernel's SYN (`rcv_nxt` must be set).
-    pub fn syn_ack(&self, auth: &Auth) -> SegmentSpec {
+    pub(crate) fn syn_ack(&self, auth: &Auth) -> SegmentSpec {
         self.segment(
             TcpFlags::SYN | TcpFlags::ACK,
             self.isn,
@@ -248,12 +248,12 @@ impl Peer {
     }
 
     /// A pure ACK at `snd_nxt`.
-    pub fn ack(&self, auth: &Auth) -> SegmentSpec {
+    pub(crate) fn ack(&self, auth: &Auth) -> SegmentSpec {
         self.segment(TcpFlags::ACK, self.snd_nxt, self.rcv_nxt, &[], auth)
     }
 
     /// Data at `snd_nxt` (PSH ACK).
-    pub fn data(&self, payload: &[u8], auth: &Auth) -> SegmentSpec {
+    pub(crate) fn data(&self, payload: &[u8], auth: &Auth) -> SegmentSpec {
         self.segment(
             TcpFlags::PSH | TcpFlags::ACK,
             self.snd_nxt,
@@ -264,7 +264,7 @@ impl Peer {
     }
 
     /// FIN ACK at `snd_nxt`.
-    pub fn fin(&self, auth: &Auth) -> SegmentSpec {
+    pub(crate) fn fin(&self, auth: &Auth) -> SegmentSpec {
         self.segment(
             TcpFlags::FIN | TcpFlags::ACK,
             self.snd_nxt,
@@ -276,7 +276,7 @@ impl Peer {
 
     /// RST ACK at `snd_nxt + offset` (0: exactly `rcv_nxt` of the kernel, in
     /// window; a large offset: out of window).
-    pub fn rst(&self, offset: u32, auth: &Auth) -> SegmentSpec {
+    pub(crate) fn rst(&self, offset: u32, auth: &Auth) -> SegmentSpec {
         self.segment(
             TcpFlags::RST | TcpFlags::ACK,
             self.snd_nxt + offset,
@@ -288,7 +288,7 @@ impl Peer {
 
     /// One byte far below the kernel's receive window, signed with the
     /// kernel's key for the peer: answered at once by a duplicate ACK.
-    pub fn keepalive(&self) -> SegmentSpec {
+    pub(crate) fn keepalive(&self) -> SegmentSpec {
         self.segment(
             TcpFlags::ACK,
             self.snd_nxt - KEEPALIVE_BACK,
@@ -299,7 +299,7 @@ impl Peer {
     }
 
     /// Verifies every kernel segment of `obs` against `kernel_key`.
-    pub fn verify(&mut self, replies: &[Reply]) {
+    pub(crate) fn verify(&mut self, replies: &[Reply]) {
         for r in replies {
             check_reply_signature(r, self.kernel_key.as_ref(), &mut self.record);
             self.verified += 1;
@@ -308,7 +308,7 @@ impl Peer {
 
     /// Sends `probe` then the barrier; verifies every reply on the
     /// connection's 4-tuple.
-    pub fn exchange(
+    pub(crate) fn exchange(
         &mut self,
         lab: &mut Lab,
         barrier: &mut Barrier,
@@ -328,7 +328,7 @@ impl Peer {
     /// The kernel's current `rcv_nxt` and `snd_nxt` for this connection, from
     /// its certain answer to [`Peer::keepalive`]; `None` when the connection
     /// does not exist any more (the answer is then an RST or nothing).
-    pub fn certain_ack(
+    pub(crate) fn certain_ack(
         &mut self,
         lab: &mut Lab,
         barrier: &mut Barrier,
@@ -347,7 +347,7 @@ impl Peer {
     /// Waits (bounded) for the next kernel segment on this 4-tuple whose
     /// flags satisfy `want`, and verifies it. For segments the kernel is
     /// certain to send (a SYN after `connect()`, a FIN after `shutdown()`).
-    pub fn wait_for(
+    pub(crate) fn wait_for(
         &mut self,
         lab: &mut Lab,
         want: &dyn Fn(TcpFlags) -> bool,
@@ -380,7 +380,7 @@ impl Peer {
     /// Completes a handshake with a kernel listener holding `kernel_key`
     /// for the peer: SYN (signed with `auth`), the kernel's SYN-ACK, then the
     /// third ACK signed with `third`. Returns the observation of the third ACK.
-    pub fn handshake(
+    pub(crate) fn handshake(
         &mut self,
         lab: &mut Lab,
         barrier: &mut Barrier,
@@ -393,7 +393,7 @@ impl Peer {
     }
 
     /// Sends the SYN and records the kernel's SYN-ACK.
-    pub fn syn_to_listener(
+    pub(crate) fn syn_to_listener(
         &mut self,
         lab: &mut Lab,
         barrier: &mut Barrier,
@@ -419,7 +419,7 @@ impl Peer {
     }
 
     /// Records that `len` sequence numbers (data, or 1 for a FIN) were sent.
-    pub fn sent(&mut self, len: usize) {
+    pub(crate) fn sent(&mut self, len: usize) {
         self.snd_nxt = self.snd_nxt.add_len(len);
     }
 }

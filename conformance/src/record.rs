@@ -7,7 +7,7 @@ use crate::outcome::Finding;
 
 /// What a case (or the peer, for the segments it verified) recorded.
 #[derive(Debug, Clone, Default)]
-pub struct Record {
+pub(crate) struct Record {
     expected: Vec<String>,
     observed: Vec<String>,
     problems: Vec<String>,
@@ -16,46 +16,46 @@ pub struct Record {
 
 impl Record {
     /// An empty record.
-    pub fn new() -> Record {
+    pub(crate) fn new() -> Record {
         Record::default()
     }
 
     /// One compared step of the case line.
-    pub fn step(&mut self, expected: impl Into<String>, observed: impl Into<String>) {
+    pub(crate) fn step(&mut self, expected: impl Into<String>, observed: impl Into<String>) {
         self.expected.push(expected.into());
         self.observed.push(observed.into());
     }
 
     /// A disagreement: fails the case.
-    pub fn problem(&mut self, what: impl Into<String>) {
+    pub(crate) fn problem(&mut self, what: impl Into<String>) {
         self.problems.push(what.into());
     }
 
     /// Requires `ok`; `what` says what was seen instead.
-    pub fn check(&mut self, ok: bool, what: impl Into<String>) {
+    pub(crate) fn check(&mut self, ok: bool, what: impl Into<String>) {
         if !ok {
             self.problem(what);
         }
     }
 
     /// Evidence for the detail lines.
-    pub fn note(&mut self, what: impl Into<String>) {
+    pub(crate) fn note(&mut self, what: impl Into<String>) {
         self.notes.push(what.into());
     }
 
     /// The problems so far.
-    pub fn problems(&self) -> &[String] {
+    pub(crate) fn problems(&self) -> &[String] {
         &self.problems
     }
 
     /// Takes over another record's problems and notes (not its steps).
-    pub fn absorb(&mut self, other: &Record) {
+    pub(crate) fn absorb(&mut self, other: &Record) {
         self.problems.extend(other.problems.iter().cloned());
         self.notes.extend(other.notes.iter().cloned());
     }
 
     /// Takes over the problems and notes of one step, prefixed with its name.
-    pub fn absorb_step(&mut self, step: &str, other: &Record) {
+    pub(crate) fn absorb_step(&mut self, step: &str, other: &Record) {
         self.problems
             .extend(other.problems.iter().map(|p| format!("{step}: {p}")));
         self.notes
@@ -63,7 +63,7 @@ impl Record {
     }
 
     /// The finding: pass when no problem was recorded.
-    pub fn finish(self) -> Finding {
+    pub(crate) fn finish(self) -> Finding {
         Finding::compare(
             self.expected.join(", "),
             self.observed.join(", "),

@@ -16,17 +16,17 @@ use crate::harness::proc_tcp::TcpRow;
 
 /// A verdict: the library's stable name (`accept`, `drop:TCP_MD5FAILURE`).
 /// The one place that spells a verdict for the reports.
-pub fn verdict(v: Verdict) -> String {
+pub(crate) fn verdict(v: Verdict) -> String {
     v.name()
 }
 
 /// A drop reason as a verdict (`drop:TCP_MD5NOTFOUND`).
-pub fn drop(r: DropReason) -> String {
+pub(crate) fn drop(r: DropReason) -> String {
     verdict(Verdict::Drop(r))
 }
 
 /// The verdict of a receiver that may not check at all (TIME-WAIT).
-pub fn receiver_verdict(v: ReceiverVerdict) -> String {
+pub(crate) fn receiver_verdict(v: ReceiverVerdict) -> String {
     match v {
         ReceiverVerdict::Checked(v) => verdict(v),
         ReceiverVerdict::NotChecked => "accept (not checked)".to_owned(),
@@ -35,14 +35,14 @@ pub fn receiver_verdict(v: ReceiverVerdict) -> String {
 }
 
 /// Whether a kernel segment carries an MD5 option.
-pub fn is_signed(reply: &Reply) -> bool {
+pub(crate) fn is_signed(reply: &Reply) -> bool {
     tcpmd5::wire::TcpPacket::new_checked(&reply.segment[..])
         .is_ok_and(|t| matches!(Semantics::Rfc2385.scan(t.options()), AuthScan::Md5 { .. }))
 }
 
 /// TCP flags as a kernel engineer writes them (`SYN ACK`, `RST`, `FIN ACK`);
 /// a plain `RST ACK` is an RST.
-pub fn flags(f: TcpFlags) -> String {
+pub(crate) fn flags(f: TcpFlags) -> String {
     if f.contains(TcpFlags::RST) {
         return "RST".to_owned();
     }
@@ -65,7 +65,7 @@ pub fn flags(f: TcpFlags) -> String {
 }
 
 /// One kernel segment: `signed ACK`, `unsigned RST`.
-pub fn reply(r: &Reply) -> String {
+pub(crate) fn reply(r: &Reply) -> String {
     format!(
         "{} {}",
         if is_signed(r) { "signed" } else { "unsigned" },
@@ -74,7 +74,7 @@ pub fn reply(r: &Reply) -> String {
 }
 
 /// The kernel's replies: `no reply`, `signed ACK`, `signed ACK, signed FIN ACK`.
-pub fn replies(rs: &[Reply]) -> String {
+pub(crate) fn replies(rs: &[Reply]) -> String {
     if rs.is_empty() {
         "no reply".to_owned()
     } else {
@@ -83,7 +83,7 @@ pub fn replies(rs: &[Reply]) -> String {
 }
 
 /// Replies with their numbers, for the evidence.
-pub fn replies_detail(rs: &[Reply]) -> String {
+pub(crate) fn replies_detail(rs: &[Reply]) -> String {
     if rs.is_empty() {
         return "no reply".to_owned();
     }
@@ -94,7 +94,7 @@ pub fn replies_detail(rs: &[Reply]) -> String {
 }
 
 /// Counter changes: `TCPMD5NotFound +1`, or `no counter moved`.
-pub fn counters(c: &BTreeMap<String, i64>) -> String {
+pub(crate) fn counters(c: &BTreeMap<String, i64>) -> String {
     if c.is_empty() {
         return "no counter moved".to_owned();
     }
@@ -105,7 +105,7 @@ pub fn counters(c: &BTreeMap<String, i64>) -> String {
 }
 
 /// Counter changes given as pairs.
-pub fn counter_pairs(c: &[(&String, &i64)]) -> String {
+pub(crate) fn counter_pairs(c: &[(&String, &i64)]) -> String {
     c.iter()
         .map(|(name, d)| format!("{name} {d:+}"))
         .collect::<Vec<_>>()
@@ -114,7 +114,7 @@ pub fn counter_pairs(c: &[(&String, &i64)]) -> String {
 
 /// Tracepoint events: `tcp:tcp_hash_md5_required`, `no tracepoint`, or
 /// `tracepoints unavailable`.
-pub fn trace(events: Option<&[String]>) -> String {
+pub(crate) fn trace(events: Option<&[String]>) -> String {
     match events {
         None => "tracepoints unavailable".to_owned(),
         Some([]) => "no tracepoint".to_owned(),
@@ -123,7 +123,7 @@ pub fn trace(events: Option<&[String]>) -> String {
 }
 
 /// Tracepoint names as `tcp:` events.
-pub fn tracepoints<S: AsRef<str>>(names: &[S]) -> String {
+pub(crate) fn tracepoints<S: AsRef<str>>(names: &[S]) -> String {
     if names.is_empty() {
         return "none".to_owned();
     }
@@ -136,7 +136,7 @@ pub fn tracepoints<S: AsRef<str>>(names: &[S]) -> String {
 
 /// A TCP state number (`tcpi_state`, `st` of `/proc/net/tcp`) by its name
 /// (`include/net/tcp_states.h`).
-pub fn tcp_state(st: u8) -> String {
+pub(crate) fn tcp_state(st: u8) -> String {
     let name = match st {
         1 => "ESTABLISHED",
         2 => "SYN-SENT",
@@ -156,7 +156,7 @@ pub fn tcp_state(st: u8) -> String {
 }
 
 /// A timewait socket's substate.
-pub fn substate(s: TimeWaitSubstate) -> &'static str {
+pub(crate) fn substate(s: TimeWaitSubstate) -> &'static str {
     match s {
         TimeWaitSubstate::FinWait2 => "FIN-WAIT-2",
         TimeWaitSubstate::TimeWait => "TIME-WAIT",
@@ -165,7 +165,7 @@ pub fn substate(s: TimeWaitSubstate) -> &'static str {
 
 /// A connection's row of `/proc/net/tcp`: `timewait socket in TIME-WAIT`,
 /// `full socket in ESTABLISHED`, `no socket`.
-pub fn proc_row(row: Option<TcpRow>) -> String {
+pub(crate) fn proc_row(row: Option<TcpRow>) -> String {
     match row {
         None => "no socket".to_owned(),
         Some(r) if r.is_timewait_sock() => format!(
@@ -187,7 +187,7 @@ pub fn proc_row(row: Option<TcpRow>) -> String {
 }
 
 /// What a timewait socket does (`tcp_timewait_state_process`).
-pub fn timewait_action(a: TimeWaitAction) -> &'static str {
+pub(crate) fn timewait_action(a: TimeWaitAction) -> &'static str {
     match a {
         TimeWaitAction::Ack {
             enters_time_wait: false,
@@ -203,7 +203,7 @@ pub fn timewait_action(a: TimeWaitAction) -> &'static str {
 }
 
 /// The reset the kernel sends for a closed port.
-pub fn reset_reply(r: &ResetReply) -> &'static str {
+pub(crate) fn reset_reply(r: &ResetReply) -> &'static str {
     match r {
         ResetReply::None => "no reply",
         ResetReply::Unsigned => "unsigned RST",
@@ -212,7 +212,7 @@ pub fn reset_reply(r: &ResetReply) -> &'static str {
 }
 
 /// What the application reads from a non-blocking socket.
-pub fn read(r: &io::Result<Option<Vec<u8>>>) -> String {
+pub(crate) fn read(r: &io::Result<Option<Vec<u8>>>) -> String {
     match r {
         Ok(None) => "nothing to read".to_owned(),
         Ok(Some(b)) if b.is_empty() => "EOF".to_owned(),
@@ -225,13 +225,13 @@ pub fn read(r: &io::Result<Option<Vec<u8>>>) -> String {
 }
 
 /// A `TCP_MD5SIG(_EXT)` request, without its key: `add key for 10.99.0.2/32`.
-pub fn request(r: &Md5SigRequest) -> String {
+pub(crate) fn request(r: &Md5SigRequest) -> String {
     let op = if r.keylen == 0 { "delete" } else { "add" };
     format!("{op} key for {}/{}", r.addr, r.prefixlen)
 }
 
 /// A key-table change.
-pub fn key_change(c: KeyChange) -> &'static str {
+pub(crate) fn key_change(c: KeyChange) -> &'static str {
     match c {
         KeyChange::Added => "key added",
         KeyChange::Replaced => "key replaced",
@@ -240,7 +240,7 @@ pub fn key_change(c: KeyChange) -> &'static str {
 }
 
 /// Option kinds by name: `NOP NOP MD5 MSS`.
-pub fn option_kinds(kinds: &[u8]) -> String {
+pub(crate) fn option_kinds(kinds: &[u8]) -> String {
     kinds
         .iter()
         .map(|k| match k {
@@ -260,7 +260,7 @@ pub fn option_kinds(kinds: &[u8]) -> String {
 }
 
 /// Bytes in hex, space separated.
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -268,18 +268,10 @@ pub fn hex(bytes: &[u8]) -> String {
         .join(" ")
 }
 
-/// Whether `text` carries Rust `Debug` output (what no report line may).
-pub fn debug_markers(text: &str) -> Vec<&'static str> {
-    const MARKERS: [&str; 12] = [
-        "Some(", "None", "{ ", "Ok(", "Err(", "[\"", "Signed(", "Key {", "TcpRow", "Accept(",
-        "Drop(", "\"",
-    ];
-    MARKERS.into_iter().filter(|m| text.contains(m)).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outcome::debug_markers;
 
     #[test]
     fn words_carry_no_debug_text() {

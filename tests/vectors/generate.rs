@@ -17,7 +17,7 @@ use tcpmd5::{AddrPair, Family, Key, KeyTable, Semantics, packet_verdict, segment
 
 use super::support::*;
 
-pub const GENERATOR: &str = "tests/vectors/generate.rs";
+pub(crate) const GENERATOR: &str = "tests/vectors/generate.rs";
 
 fn crafted() -> Value {
     json!({"kind": "crafted", "generator": GENERATOR})
@@ -25,7 +25,7 @@ fn crafted() -> Value {
 
 /// The expected verdict of `packet` under every semantics for a receiver
 /// holding `key` (or no key) for the packet's source.
-pub fn verdicts(packet: &[u8], key: Option<&Key>) -> Value {
+pub(crate) fn verdicts(packet: &[u8], key: Option<&Key>) -> Value {
     let table = table_for(packet, key);
     let mut m = serde_json::Map::new();
     for s in Semantics::ALL {
@@ -35,7 +35,7 @@ pub fn verdicts(packet: &[u8], key: Option<&Key>) -> Value {
     Value::Object(m)
 }
 
-pub fn table_for(packet: &[u8], key: Option<&Key>) -> KeyTable {
+pub(crate) fn table_for(packet: &[u8], key: Option<&Key>) -> KeyTable {
     let mut table = KeyTable::new();
     if let Some(key) = key {
         let seg = IpSegment::parse(packet).expect("packet parses");
@@ -49,7 +49,7 @@ pub fn table_for(packet: &[u8], key: Option<&Key>) -> KeyTable {
 }
 
 /// A digest vector: `key` is what the receiver holds for the source.
-pub fn digest_vector(
+pub(crate) fn digest_vector(
     id: &str,
     comment: &str,
     provenance: Value,
@@ -168,7 +168,7 @@ fn seg(sport: u16, dport: u16, seq: u32, ack: u32, flags: TcpFlags) -> Seg {
 }
 
 /// The crafted digest vectors (positives and negatives).
-pub fn crafted_digest() -> Vec<Value> {
+pub(crate) fn crafted_digest() -> Vec<Value> {
     let mut out = Vec::new();
     let keys = vector_keys();
     let fam = |v6: bool| if v6 { "v6" } else { "v4" };
@@ -580,7 +580,7 @@ fn buggy_digest(packet: &[u8], key: &[u8], bug: Bug) -> [u8; 16] {
 }
 
 /// The known-answer pair of the facts sheet (section 8), as a packet.
-pub fn external_digest() -> Vec<Value> {
+pub(crate) fn external_digest() -> Vec<Value> {
     let input = unhex("c0a83814c0a838280006002800b3d10515f72762291b6878a010007300000000");
     let a = addrs("192.168.56.20", "192.168.56.40");
     let h = &input[12..];
@@ -609,10 +609,10 @@ pub fn external_digest() -> Vec<Value> {
     vec![v]
 }
 
-pub const OPT_KEY: &[u8] = b"option-vectors";
+pub(crate) const OPT_KEY: &[u8] = b"option-vectors";
 
 /// Option-layout vectors: every corner case x family x receiver key.
-pub fn crafted_options() -> Vec<Value> {
+pub(crate) fn crafted_options() -> Vec<Value> {
     let mut out = Vec::new();
     for l in corner_cases() {
         for v6 in [false, true] {
@@ -654,7 +654,7 @@ pub fn crafted_options() -> Vec<Value> {
 }
 
 /// A key request as the vectors spell it.
-pub fn request_json(r: &Md5SigRequest, expected: &str) -> Value {
+pub(crate) fn request_json(r: &Md5SigRequest, expected: &str) -> Value {
     json!({
         "option": match r.option { Md5SigOption::Md5Sig => "TCP_MD5SIG", Md5SigOption::Md5SigExt => "TCP_MD5SIG_EXT" },
         "sa_family": r.sa_family,
@@ -964,7 +964,7 @@ fn key_cases() -> Vec<KeyCase> {
     ]
 }
 
-pub fn crafted_keys() -> Vec<Value> {
+pub(crate) fn crafted_keys() -> Vec<Value> {
     let mut out = Vec::new();
     for c in key_cases() {
         let mut table = KeyTable::new();
@@ -1004,7 +1004,7 @@ pub fn crafted_keys() -> Vec<Value> {
 }
 
 /// The generated files: `(path under vectors/, contents)`.
-pub fn files() -> Vec<(&'static str, Value)> {
+pub(crate) fn files() -> Vec<(&'static str, Value)> {
     let file = |group: &str, description: &str, vectors: Vec<Value>| json!({"group": group, "description": description, "vectors": vectors});
     vec![
         (
@@ -1043,7 +1043,7 @@ pub fn files() -> Vec<(&'static str, Value)> {
 }
 
 /// Pretty JSON with a final newline, as committed.
-pub fn render(v: &Value) -> String {
+pub(crate) fn render(v: &Value) -> String {
     let mut s = serde_json::to_string_pretty(v).expect("json");
     s.push('\n');
     s

@@ -14,10 +14,10 @@ use serde_json::Value;
 use super::support::unhex;
 
 /// LINKTYPE_RAW: packets start with the IPv4 or IPv6 header.
-pub const LINKTYPE_RAW: u32 = 101;
+pub(crate) const LINKTYPE_RAW: u32 = 101;
 
 /// A classic pcap file (microsecond timestamps, little-endian).
-pub fn pcap_bytes(packets: &[Vec<u8>]) -> Vec<u8> {
+pub(crate) fn pcap_bytes(packets: &[Vec<u8>]) -> Vec<u8> {
     let mut out = Vec::new();
     out.extend(0xa1b2_c3d4u32.to_le_bytes());
     out.extend(2u16.to_le_bytes());
@@ -39,7 +39,7 @@ pub fn pcap_bytes(packets: &[Vec<u8>]) -> Vec<u8> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tcpdump {
+pub(crate) enum Tcpdump {
     Valid,
     Invalid,
     CantCheck,
@@ -145,7 +145,7 @@ fn not_checkable(v: &Value, packet: &[u8], key: &[u8]) -> Option<&'static str> {
 type Pending<'a> = (&'a Value, Vec<u8>, Option<&'static str>);
 
 #[derive(Debug, Default)]
-pub struct Report {
+pub(crate) struct Report {
     pub total: usize,
     pub checked: usize,
     pub valid: usize,
@@ -158,7 +158,7 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut s = String::new();
         let _ = writeln!(
             s,
@@ -186,7 +186,7 @@ impl Report {
 }
 
 /// Runs tcpdump over the digest vectors; `None` when tcpdump is absent.
-pub fn check_with_tcpdump(vectors: &[Value]) -> Option<Report> {
+pub(crate) fn check_with_tcpdump(vectors: &[Value]) -> Option<Report> {
     let ok = Command::new("tcpdump")
         .arg("--version")
         .output()

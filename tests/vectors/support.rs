@@ -11,11 +11,11 @@ use tcpmd5::wire::tcp::{TcpFlags, TcpRepr};
 use tcpmd5::{AddrPair, DropReason, Verdict};
 
 /// `vectors/` at the root of the package.
-pub fn vectors_dir() -> PathBuf {
+pub(crate) fn vectors_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("vectors")
 }
 
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
         s.push_str(&format!("{b:02x}"));
@@ -23,7 +23,7 @@ pub fn hex(bytes: &[u8]) -> String {
     s
 }
 
-pub fn unhex(s: &str) -> Vec<u8> {
+pub(crate) fn unhex(s: &str) -> Vec<u8> {
     assert!(s.len().is_multiple_of(2), "odd hex length");
     (0..s.len())
         .step_by(2)
@@ -32,7 +32,7 @@ pub fn unhex(s: &str) -> Vec<u8> {
 }
 
 /// The verdict as the vector files spell it.
-pub fn verdict_id(v: Verdict) -> String {
+pub(crate) fn verdict_id(v: Verdict) -> String {
     match v {
         Verdict::Accept(Acceptance::Unsigned) => "accept:unsigned".to_owned(),
         Verdict::Accept(Acceptance::Signed) => "accept:signed".to_owned(),
@@ -42,7 +42,7 @@ pub fn verdict_id(v: Verdict) -> String {
 }
 
 /// Every verdict id (for the schema).
-pub fn all_verdict_ids() -> Vec<String> {
+pub(crate) fn all_verdict_ids() -> Vec<String> {
     let mut v: Vec<String> = [
         Acceptance::Unsigned,
         Acceptance::Signed,
@@ -56,7 +56,7 @@ pub fn all_verdict_ids() -> Vec<String> {
 }
 
 /// `(class, offset)` of a scan: md5/ao at an offset, absent, malformed.
-pub fn scan_class(scan: AuthScan<'_>) -> (&'static str, Option<usize>) {
+pub(crate) fn scan_class(scan: AuthScan<'_>) -> (&'static str, Option<usize>) {
     match scan {
         AuthScan::Md5 { offset, .. } => ("md5", Some(offset)),
         AuthScan::Ao { offset, .. } => ("ao", Some(offset)),
@@ -68,35 +68,35 @@ pub fn scan_class(scan: AuthScan<'_>) -> (&'static str, Option<usize>) {
 /// An IPv6 extension header to put before TCP: its type and its bytes
 /// (the next-header byte is filled in when the chain is built).
 #[derive(Debug, Clone)]
-pub struct ExtHeader {
+pub(crate) struct ExtHeader {
     pub kind: u8,
     pub bytes: Vec<u8>,
 }
 
 impl ExtHeader {
     /// Hop-by-Hop options with one PadN filling 8 bytes.
-    pub fn hop_by_hop() -> ExtHeader {
+    pub(crate) fn hop_by_hop() -> ExtHeader {
         ExtHeader {
             kind: 0,
             bytes: vec![0, 0, 1, 4, 0, 0, 0, 0],
         }
     }
     /// Destination options, 16 bytes (PadN).
-    pub fn dest_opts() -> ExtHeader {
+    pub(crate) fn dest_opts() -> ExtHeader {
         ExtHeader {
             kind: 60,
             bytes: vec![0, 1, 1, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
         }
     }
     /// Routing header type 0 with segments left 0 (ignored by receivers).
-    pub fn routing() -> ExtHeader {
+    pub(crate) fn routing() -> ExtHeader {
         ExtHeader {
             kind: 43,
             bytes: vec![0, 0, 0, 0, 0, 0, 0, 0],
         }
     }
     /// An atomic fragment (offset 0, M clear).
-    pub fn atomic_fragment() -> ExtHeader {
+    pub(crate) fn atomic_fragment() -> ExtHeader {
         ExtHeader {
             kind: 44,
             bytes: vec![0, 0, 0, 0, 0x12, 0x34, 0x56, 0x78],
@@ -106,7 +106,7 @@ impl ExtHeader {
 
 /// A TCP segment to build.
 #[derive(Debug, Clone)]
-pub struct Seg {
+pub(crate) struct Seg {
     pub sport: u16,
     pub dport: u16,
     pub seq: u32,
@@ -120,7 +120,7 @@ pub struct Seg {
 
 /// Builds a whole IP packet (IPv4 with DF, or IPv6 with `ext` headers
 /// before TCP), TCP checksum correct, digest bytes as in `seg.options`.
-pub fn build_packet(addrs: &AddrPair, ext: &[ExtHeader], seg: &Seg) -> Vec<u8> {
+pub(crate) fn build_packet(addrs: &AddrPair, ext: &[ExtHeader], seg: &Seg) -> Vec<u8> {
     let repr = TcpRepr {
         src_port: seg.sport,
         dst_port: seg.dport,
@@ -169,13 +169,13 @@ pub fn build_packet(addrs: &AddrPair, ext: &[ExtHeader], seg: &Seg) -> Vec<u8> {
     }
 }
 
-pub fn addrs(src: &str, dst: &str) -> AddrPair {
+pub(crate) fn addrs(src: &str, dst: &str) -> AddrPair {
     let s: IpAddr = src.parse().expect("addr");
     let d: IpAddr = dst.parse().expect("addr");
     AddrPair::new(s, d).expect("same family")
 }
 
-pub fn family_id(a: &AddrPair) -> &'static str {
+pub(crate) fn family_id(a: &AddrPair) -> &'static str {
     match a {
         AddrPair::V4 { .. } => "ipv4",
         AddrPair::V6 { .. } => "ipv6",

@@ -25,7 +25,7 @@ use crate::record::Record;
 
 /// A timewait-type socket a setup left behind.
 #[derive(Debug)]
-pub struct TwSock {
+pub(super) struct TwSock {
     /// The keyed listener the connection was accepted from.
     pub listener: Listener,
     /// The peer of the connection.
@@ -42,7 +42,7 @@ impl TwSock {
     /// `snd_nxt`; `last` is the kernel's last segment before it, whose window
     /// (no window scaling: the peer's SYN offers none) is the receive window
     /// the timewait socket keeps.
-    pub fn new(
+    pub(super) fn new(
         listener: Listener,
         peer: Peer,
         keys: KeyTable,
@@ -70,7 +70,11 @@ impl TwSock {
 
 /// The kernel closes first (`shutdown(SHUT_WR)`), the peer's signed FIN
 /// acknowledges its FIN, the descriptor is closed: a TIME-WAIT socket.
-pub fn time_wait(ctx: &mut Ctx<'_>, rec: &mut Record, conn: Established) -> Result<TwSock, Error> {
+pub(super) fn time_wait(
+    ctx: &mut Ctx<'_>,
+    rec: &mut Record,
+    conn: Established,
+) -> Result<TwSock, Error> {
     let (listener, mut peer, conn) = conn;
     let fin = kernel_fin(ctx, &mut peer, &conn)?;
     expect_kernel_fin(rec, &mut peer, &fin, "shutdown(SHUT_WR)");
@@ -95,7 +99,11 @@ pub fn time_wait(ctx: &mut Ctx<'_>, rec: &mut Record, conn: Established) -> Resu
 
 /// A keyed accepted connection, `close()`d, its FIN ACKed by a signed ACK:
 /// an orphaned FIN-WAIT-2.
-pub fn orphan(ctx: &mut Ctx<'_>, rec: &mut Record, conn: Established) -> Result<TwSock, Error> {
+pub(super) fn orphan(
+    ctx: &mut Ctx<'_>,
+    rec: &mut Record,
+    conn: Established,
+) -> Result<TwSock, Error> {
     let fin_timeout = sysctl::read("net/ipv4/tcp_fin_timeout")
         .map_err(Error::harness("reading tcp_fin_timeout"))?;
     rec.check(

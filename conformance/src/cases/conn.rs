@@ -28,7 +28,7 @@ use crate::words;
 
 /// A kernel socket of a connection and the model of its keys.
 #[derive(Debug)]
-pub struct KernelConn {
+pub(super) struct KernelConn {
     /// The socket (non-blocking).
     pub sock: Socket,
     /// Its family.
@@ -41,7 +41,7 @@ pub struct KernelConn {
 
 impl KernelConn {
     /// Makes `request` on the socket and the model; both must agree.
-    pub fn apply(&mut self, request: &Md5SigRequest) -> Result<KeyChange, Error> {
+    pub(super) fn apply(&mut self, request: &Md5SigRequest) -> Result<KeyChange, Error> {
         let kernel = sockopt::set_md5sig(self.sock.as_fd(), request);
         let model = self
             .model
@@ -50,7 +50,7 @@ impl KernelConn {
     }
 
     /// An accepted socket with the key table it inherits from `listener`.
-    pub fn from_accepted(sock: Socket, listener: &Listener, peer: IpAddr) -> KernelConn {
+    pub(super) fn from_accepted(sock: Socket, listener: &Listener, peer: IpAddr) -> KernelConn {
         KernelConn {
             sock,
             family: listener.family,
@@ -60,7 +60,7 @@ impl KernelConn {
     }
 
     /// Bytes readable now (`Ok(None)`: would block; `Ok(Some(empty))`: EOF).
-    pub fn read_now(&self) -> Result<Option<Vec<u8>>, std::io::Error> {
+    pub(super) fn read_now(&self) -> Result<Option<Vec<u8>>, std::io::Error> {
         let mut buf = [0u8; 4096];
         match (&self.sock).read(&mut buf) {
             Ok(n) => Ok(Some(buf.get(..n).unwrap_or(&[]).to_vec())),
@@ -70,12 +70,12 @@ impl KernelConn {
     }
 
     /// The socket's TCP state (`tcpi_state` of `TCP_INFO`).
-    pub fn state(&self) -> Result<u8, Error> {
+    pub(super) fn state(&self) -> Result<u8, Error> {
         sockopt::tcp_state(self.sock.as_fd()).map_err(Error::errno("TCP_INFO"))
     }
 
     /// Requires the socket to be in `want`.
-    pub fn check_state(&self, rec: &mut Record, want: u8, when: &str) -> Result<(), Error> {
+    pub(super) fn check_state(&self, rec: &mut Record, want: u8, when: &str) -> Result<(), Error> {
         let got = self.state()?;
         rec.check(
             got == want,
@@ -91,7 +91,7 @@ impl KernelConn {
 }
 
 /// The model's verdict on `probe` at a socket whose keys are `table`.
-pub fn predict(
+pub(super) fn predict(
     probe: &SegmentSpec,
     table: &KeyTable,
     semantics: Semantics,
@@ -102,7 +102,7 @@ pub fn predict(
 /// Whether a step's verdict is what the case is about (on its line) or a
 /// setup or control around it (in its notes only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
+pub(super) enum Role {
     /// The case's subject.
     Probe,
     /// Setup or control.
@@ -111,7 +111,7 @@ pub enum Role {
 
 /// One step of a case: its name in notes and problems, and its role.
 #[derive(Debug, Clone, Copy)]
-pub struct Step<'a> {
+pub(super) struct Step<'a> {
     /// What the step sends (`third ACK`, `signed data after`).
     pub name: &'a str,
     /// On the case line or not.
@@ -120,7 +120,7 @@ pub struct Step<'a> {
 
 impl Step<'_> {
     /// A step the case is about.
-    pub fn probe(name: &str) -> Step<'_> {
+    pub(super) fn probe(name: &str) -> Step<'_> {
         Step {
             name,
             role: Role::Probe,
@@ -128,7 +128,7 @@ impl Step<'_> {
     }
 
     /// A setup or control step.
-    pub fn setup(name: &str) -> Step<'_> {
+    pub(super) fn setup(name: &str) -> Step<'_> {
         Step {
             name,
             role: Role::Setup,
@@ -138,7 +138,7 @@ impl Step<'_> {
 
 /// Predicts the model's verdict on `probe` at a socket whose keys are
 /// `table`, sends it, and records the verdict.
-pub fn step(
+pub(super) fn step(
     ctx: &mut Ctx<'_>,
     rec: &mut Record,
     peer: &mut Peer,
@@ -153,7 +153,7 @@ pub fn step(
 
 /// Sends `probe` and records the verdict `expected` (from a receiver's own
 /// model: a request socket, a timewait socket).
-pub fn step_expecting(
+pub(super) fn step_expecting(
     ctx: &mut Ctx<'_>,
     rec: &mut Record,
     peer: &mut Peer,
@@ -169,7 +169,7 @@ pub fn step_expecting(
 /// Records a step's verdict: its witnesses, silence when dropped (a
 /// retransmission of the kernel's own FIN is not a reply), and the observed
 /// verdict next to the expected one.
-pub fn record_verdict(
+pub(super) fn record_verdict(
     rec: &mut Record,
     peer: &Peer,
     step: Step<'_>,
@@ -201,7 +201,7 @@ pub fn record_verdict(
 }
 
 /// The finding, with each peer's verification of every kernel segment.
-pub fn finish(mut rec: Record, peers: &[&Peer]) -> Finding {
+pub(super) fn finish(mut rec: Record, peers: &[&Peer]) -> Finding {
     for p in peers {
         rec.absorb(&p.record);
         rec.note(format!(
@@ -214,16 +214,20 @@ pub fn finish(mut rec: Record, peers: &[&Peer]) -> Finding {
 }
 
 /// An ISN per case and step, so segments of different steps never match.
-pub fn isn(salt: u32) -> SeqNumber {
+pub(super) fn isn(salt: u32) -> SeqNumber {
     SeqNumber(0x1500_0000) + salt.wrapping_mul(0x0101_0101)
 }
 
 /// A keyed listener, the peer, and the accepted connection.
-pub type Established = (Listener, Peer, KernelConn);
+pub(super) type Established = (Listener, Peer, KernelConn);
 
 /// Established: a listener with `key()` for the peer, a signed handshake,
 /// the accepted socket (non-blocking) with the model it inherits.
-pub fn established(ctx: &mut Ctx<'_>, family: Family, salt: u16) -> Result<Established, Error> {
+pub(super) fn established(
+    ctx: &mut Ctx<'_>,
+    family: Family,
+    salt: u16,
+) -> Result<Established, Error> {
     let listener = keyed_listener(ctx, family)?;
     let peer_addr = ctx.lab.peer_addr(family);
     let mut peer = Peer::new(
@@ -239,7 +243,7 @@ pub fn established(ctx: &mut Ctx<'_>, family: Family, salt: u16) -> Result<Estab
 }
 
 /// Completes a handshake (SYN and third ACK with `auth`) and accepts.
-pub fn connect_peer(
+pub(super) fn connect_peer(
     ctx: &mut Ctx<'_>,
     listener: &Listener,
     peer: &mut Peer,
@@ -263,7 +267,7 @@ pub fn connect_peer(
 /// Sends `payload` with `auth` on an established connection and checks
 /// verdict, delivery and the kernel's acknowledgement. Returns whether the
 /// model accepts it.
-pub fn send_data(
+pub(super) fn send_data(
     ctx: &mut Ctx<'_>,
     rec: &mut Record,
     at: Step<'_>,
@@ -316,7 +320,7 @@ pub fn send_data(
 }
 
 /// Signed data after a probe: the connection still carries data.
-pub fn signed_data_after(
+pub(super) fn signed_data_after(
     ctx: &mut Ctx<'_>,
     rec: &mut Record,
     peer: &mut Peer,
@@ -337,7 +341,7 @@ pub fn signed_data_after(
 
 /// The effect of an RST on the application: ECONNRESET when `reset`, else
 /// nothing to read and the connection still carries signed data.
-pub fn rst_effect(
+pub(super) fn rst_effect(
     ctx: &mut Ctx<'_>,
     rec: &mut Record,
     peer: &mut Peer,
@@ -369,7 +373,11 @@ pub fn rst_effect(
 }
 
 /// `shutdown(SHUT_WR)` on the kernel socket: its FIN, verified by `peer`.
-pub fn kernel_fin(ctx: &mut Ctx<'_>, peer: &mut Peer, conn: &KernelConn) -> Result<Reply, Error> {
+pub(super) fn kernel_fin(
+    ctx: &mut Ctx<'_>,
+    peer: &mut Peer,
+    conn: &KernelConn,
+) -> Result<Reply, Error> {
     conn.sock
         .shutdown(std::net::Shutdown::Write)
         .map_err(Error::io("shutdown(SHUT_WR)"))?;
@@ -379,7 +387,7 @@ pub fn kernel_fin(ctx: &mut Ctx<'_>, peer: &mut Peer, conn: &KernelConn) -> Resu
 
 /// Requires the kernel's FIN (sent after `after`) at the peer's `rcv_nxt`,
 /// and lets later steps recognise its retransmissions.
-pub fn expect_kernel_fin(rec: &mut Record, peer: &mut Peer, fin: &Reply, after: &str) {
+pub(super) fn expect_kernel_fin(rec: &mut Record, peer: &mut Peer, fin: &Reply, after: &str) {
     rec.check(
         fin.seq == peer.rcv_nxt,
         format!(

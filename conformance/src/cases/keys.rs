@@ -487,7 +487,7 @@ fn ao_handshake_and_data(ctx: &mut Ctx<'_>, family: Family) -> Result<Finding, E
 }
 
 /// Cases of these areas.
-pub fn cases() -> Vec<Case> {
+pub(super) fn cases() -> Vec<Case> {
     let mut cases = Vec::new();
     cases.extend(closed_port_case(
         "closed-port-signed-listener-on-src-port",

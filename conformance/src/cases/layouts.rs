@@ -9,7 +9,7 @@ use crate::case::Case;
 use crate::segment::Signing;
 
 /// Cases of this area.
-pub fn cases() -> Vec<Case> {
+pub(super) fn cases() -> Vec<Case> {
     let mut cases = Vec::new();
     for (with_key, area) in [(true, "layouts-key"), (false, "layouts-nokey")] {
         for layout in corner_cases() {

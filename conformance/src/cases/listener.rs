@@ -47,7 +47,7 @@ fn flipped(ctx: &Ctx<'_>, family: Family, offset: usize, bit: u8, payload: &[u8]
 }
 
 /// Cases of this area.
-pub fn cases() -> Vec<Case> {
+pub(super) fn cases() -> Vec<Case> {
     const KEY: bool = true;
     const NO_KEY: bool = false;
     let k = "listener-key";

@@ -11,7 +11,7 @@ use crate::outcome::{Finding, Outcome};
 const ROUNDS: u32 = 64;
 
 /// Cases of this area.
-pub fn cases() -> Vec<Case> {
+pub(super) fn cases() -> Vec<Case> {
     let mut cases = Vec::new();
     cases.extend(Case::per_family(
         "harness",

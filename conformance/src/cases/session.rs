@@ -318,7 +318,7 @@ fn client_case(name: &str, summary: &str, auth: fn() -> Auth) -> Vec<Case> {
 }
 
 /// Cases of the session areas.
-pub fn cases() -> Vec<Case> {
+pub(super) fn cases() -> Vec<Case> {
     let mut cases = Vec::new();
     cases.extend(third_ack(
         "third-ack-signed",

@@ -64,7 +64,7 @@ fn mapped(ctx: &Ctx<'_>) -> IpAddr {
 }
 
 /// Cases of this area.
-pub fn cases() -> Vec<Case> {
+pub(super) fn cases() -> Vec<Case> {
     let mut cases = Vec::new();
     cases.extend(errno_case(
         "short-optlen",

@@ -209,7 +209,7 @@ fn request_verdict(packet: &[u8], listener: &Listener, ctx: &Ctx<'_>) -> Result<
 }
 
 /// Cases of these states.
-pub fn cases() -> Vec<Case> {
+pub(super) fn cases() -> Vec<Case> {
     let mut cases = Vec::new();
     for state in [FinWait::One, FinWait::Two] {
         cases.extend(data_case(

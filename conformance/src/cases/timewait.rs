@@ -39,7 +39,7 @@ use crate::words;
 
 /// The segment sent to the timewait socket.
 #[derive(Debug, Clone, Copy)]
-pub enum Probe {
+pub(super) enum Probe {
     /// FIN ACK at the peer's `snd_nxt` with the given authentication.
     Fin(fn() -> Auth),
     /// The peer's FIN again (FIN ACK at `snd_nxt - 1`), once acknowledged.
@@ -69,7 +69,7 @@ impl Probe {
 
 /// Which timewait socket a case sets up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Setup {
+pub(super) enum Setup {
     /// TIME-WAIT after the kernel closed first ([`super::session`]).
     TimeWait,
     /// An orphaned FIN-WAIT-2 ([`super::orphan`]).
@@ -437,7 +437,7 @@ fn certain_answer(
 }
 
 /// The cases of the timewait socket that `setup` makes.
-pub fn cases(setup: Setup) -> Vec<Case> {
+pub(super) fn cases(setup: Setup) -> Vec<Case> {
     let (area, prefix, summary_prefix) = setup.names();
     let mut cases = Vec::new();
     for Row {

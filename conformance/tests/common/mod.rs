@@ -14,7 +14,7 @@ use tcpmd5_conformance::harness::Lab;
 use tcpmd5_conformance::harness::privilege;
 
 /// A lab, or `None` after printing why the test is skipped.
-pub fn lab_or_skip(test: &str) -> Option<Lab> {
+pub(crate) fn lab_or_skip(test: &str) -> Option<Lab> {
     if let Err(e) = privilege::init() {
         eprintln!("SKIP {test}: {e}");
         return None;
@@ -60,7 +60,7 @@ fn tcp_syn(sport: u16, dport: u16, seq: u32) -> Vec<u8> {
 }
 
 /// A complete IPv4 packet carrying a SYN, checksums correct.
-pub fn syn_v4(src: Ipv4Addr, dst: Ipv4Addr, sport: u16, dport: u16) -> Vec<u8> {
+pub(crate) fn syn_v4(src: Ipv4Addr, dst: Ipv4Addr, sport: u16, dport: u16) -> Vec<u8> {
     let mut tcp = tcp_syn(sport, dport, 0x1000_0000);
     let mut pseudo = Vec::new();
     pseudo.extend_from_slice(&src.octets());
@@ -83,7 +83,7 @@ pub fn syn_v4(src: Ipv4Addr, dst: Ipv4Addr, sport: u16, dport: u16) -> Vec<u8> {
 }
 
 /// A complete IPv6 packet carrying a SYN, checksum correct.
-pub fn syn_v6(src: Ipv6Addr, dst: Ipv6Addr, sport: u16, dport: u16) -> Vec<u8> {
+pub(crate) fn syn_v6(src: Ipv6Addr, dst: Ipv6Addr, sport: u16, dport: u16) -> Vec<u8> {
     let mut tcp = tcp_syn(sport, dport, 0x2000_0000);
     let mut pseudo = Vec::new();
     pseudo.extend_from_slice(&src.octets());
@@ -103,7 +103,7 @@ pub fn syn_v6(src: Ipv6Addr, dst: Ipv6Addr, sport: u16, dport: u16) -> Vec<u8> {
 }
 
 /// A SYN from `src` to `dst` of whichever family.
-pub fn syn(src: IpAddr, dst: IpAddr, sport: u16, dport: u16) -> Vec<u8> {
+pub(crate) fn syn(src: IpAddr, dst: IpAddr, sport: u16, dport: u16) -> Vec<u8> {
     match (src, dst) {
         (IpAddr::V4(s), IpAddr::V4(d)) => syn_v4(s, d, sport, dport),
         (IpAddr::V6(s), IpAddr::V6(d)) => syn_v6(s, d, sport, dport),
@@ -112,7 +112,7 @@ pub fn syn(src: IpAddr, dst: IpAddr, sport: u16, dport: u16) -> Vec<u8> {
 }
 
 /// The TCP segment inside an IPv4 or IPv6 packet (no extension headers).
-pub fn tcp_of(ip: &[u8]) -> Option<&[u8]> {
+pub(crate) fn tcp_of(ip: &[u8]) -> Option<&[u8]> {
     match ip.first()? >> 4 {
         4 => {
             let ihl = usize::from(ip.first()? & 0x0f) * 4;
@@ -124,7 +124,7 @@ pub fn tcp_of(ip: &[u8]) -> Option<&[u8]> {
 }
 
 /// (source port, destination port, flags) of a TCP segment.
-pub fn ports_flags(tcp: &[u8]) -> Option<(u16, u16, u8)> {
+pub(crate) fn ports_flags(tcp: &[u8]) -> Option<(u16, u16, u8)> {
     Some((
         u16::from_be_bytes([*tcp.first()?, *tcp.get(1)?]),
         u16::from_be_bytes([*tcp.get(2)?, *tcp.get(3)?]),
@@ -133,14 +133,14 @@ pub fn ports_flags(tcp: &[u8]) -> Option<(u16, u16, u8)> {
 }
 
 /// Accepts a SYN-ACK from `sport` to `dport`.
-pub fn is_synack(ip: &[u8], sport: u16, dport: u16) -> bool {
+pub(crate) fn is_synack(ip: &[u8], sport: u16, dport: u16) -> bool {
     tcp_of(ip)
         .and_then(ports_flags)
         .is_some_and(|(s, d, f)| s == sport && d == dport && f & 0x12 == 0x12)
 }
 
 /// Whether the TCP checksum of an IPv4/IPv6 packet verifies.
-pub fn tcp_checksum_ok(ip: &[u8]) -> bool {
+pub(crate) fn tcp_checksum_ok(ip: &[u8]) -> bool {
     let Some(tcp) = tcp_of(ip) else { return false };
     let mut pseudo = Vec::new();
     if ip[0] >> 4 == 4 {
