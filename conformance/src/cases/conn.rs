@@ -213,6 +213,30 @@ pub(super) fn finish(mut rec: Record, peers: &[&Peer]) -> Finding {
     rec.finish()
 }
 
+/// `accept()` on `listener` after `what`, required to return a connection
+/// exactly when the model accepts (`model_accepts`).
+pub(crate) fn accept_after(
+    rec: &mut Record,
+    listener: &Listener,
+    what: &str,
+    model_accepts: bool,
+) -> Result<Option<Socket>, Error> {
+    let sock = listener.accept()?;
+    rec.check(
+        sock.is_some() == model_accepts,
+        format!(
+            "accept() after {what} {}, the model says {}",
+            if sock.is_some() {
+                "returned a connection"
+            } else {
+                "found nothing"
+            },
+            if model_accepts { "accept" } else { "drop" }
+        ),
+    );
+    Ok(sock)
+}
+
 /// An ISN per case and step, so segments of different steps never match.
 pub(super) fn isn(salt: u32) -> SeqNumber {
     SeqNumber(0x1500_0000) + salt.wrapping_mul(0x0101_0101)

@@ -14,7 +14,8 @@ use tcpmd5::{Family, Key};
 
 use super::common::{LISTEN_PORT, key, keyed_listener, keyless_listener, wrong_key};
 use super::conn::{
-    KernelConn, Step, connect_peer, established, finish, send_data, step, step_expecting,
+    KernelConn, Step, accept_after, connect_peer, established, finish, send_data, step,
+    step_expecting,
 };
 use crate::case::{Case, Ctx, Need};
 use crate::error::Error;
@@ -351,14 +352,8 @@ fn ao_cases() -> Vec<Case> {
             let (_l, mut peer, conn) = established(ctx, family, 22)?;
             let mut rec = Record::new();
             let rst = peer.rst(0, &Auth::Ao);
-            let (e, _) = step(
-                ctx,
-                &mut rec,
-                &mut peer,
-                Step::probe("AO RST"),
-                &rst,
-                &conn.model,
-            )?;
+            let at = Step::probe("AO RST");
+            let (e, _) = step(ctx, &mut rec, &mut peer, at, &rst, &conn.model)?;
             let read = conn.read_now();
             let reset = read.as_ref().err().and_then(std::io::Error::raw_os_error)
                 == Some(libc::ECONNRESET);
@@ -391,14 +386,8 @@ fn ao_handshake_and_data(ctx: &mut Ctx<'_>, family: Family) -> Result<Finding, E
     )?;
     let mut rec = Record::new();
     let syn = peer.syn(&Auth::Ao);
-    let (e, obs) = step(
-        ctx,
-        &mut rec,
-        &mut peer,
-        Step::probe("AO SYN"),
-        &syn,
-        &listener.model,
-    )?;
+    let at = Step::probe("AO SYN");
+    let (e, obs) = step(ctx, &mut rec, &mut peer, at, &syn, &listener.model)?;
     let Some(synack) = obs
         .replies
         .iter()
@@ -421,14 +410,8 @@ fn ao_handshake_and_data(ctx: &mut Ctx<'_>, family: Family) -> Result<Finding, E
     .map_err(Error::model("the third ACK"))?;
     match rv {
         ReceiverVerdict::Checked(v) => {
-            step_expecting(
-                ctx,
-                &mut rec,
-                &mut peer,
-                Step::probe("AO third ACK"),
-                &ack,
-                v,
-            )?;
+            let at = Step::probe("AO third ACK");
+            step_expecting(ctx, &mut rec, &mut peer, at, &ack, v)?;
         }
         other => {
             let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &ack)?;
@@ -454,18 +437,7 @@ fn ao_handshake_and_data(ctx: &mut Ctx<'_>, family: Family) -> Result<Finding, E
             );
         }
     }
-    let sock = listener.accept()?;
-    rec.check(
-        sock.is_some() == rv.is_accept(),
-        format!(
-            "accept() after an AO third ACK {}",
-            if sock.is_some() {
-                "returned a connection"
-            } else {
-                "found nothing"
-            }
-        ),
-    );
+    let sock = accept_after(&mut rec, &listener, "the AO third ACK", rv.is_accept())?;
     let Some(sock) = sock else {
         return Ok(finish(rec, &[&peer]));
     };

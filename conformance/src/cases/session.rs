@@ -19,7 +19,7 @@ use tcpmd5::{Family, Key};
 
 use super::common::{LISTEN_PORT, key, keyed_listener, wrong_key};
 use super::conn::{
-    KernelConn, Step, established, finish, isn, kernel_fin, rst_effect, send_data,
+    KernelConn, Step, accept_after, established, finish, isn, kernel_fin, rst_effect, send_data,
     signed_data_after, step,
 };
 use super::timewait;
@@ -44,27 +44,9 @@ fn third_ack(name: &str, summary: &str, third: fn() -> Auth) -> Vec<Case> {
         peer.syn_to_listener(&mut ctx.lab, &mut ctx.barrier, &Auth::Signed(key()))?;
         let probe = peer.ack(&third());
         let table = &listener.model;
-        let (expected, _) = step(
-            ctx,
-            &mut rec,
-            &mut peer,
-            Step::probe("third ACK"),
-            &probe,
-            table,
-        )?;
-        let accepted = listener.accept()?;
-        rec.check(
-            accepted.is_some() == expected.is_accept(),
-            format!(
-                "accept() {} a connection, the model says {}",
-                if accepted.is_some() {
-                    "returned"
-                } else {
-                    "did not return"
-                },
-                words::verdict(expected)
-            ),
-        );
+        let at = Step::probe("third ACK");
+        let (expected, _) = step(ctx, &mut rec, &mut peer, at, &probe, table)?;
+        accept_after(&mut rec, &listener, "the third ACK", expected.is_accept())?;
         if !expected.is_accept() {
             // Still in SYN-RECV: the signed third ACK completes it.
             let ack = peer.ack(&Auth::Signed(key()));
@@ -104,14 +86,8 @@ fn rst_case(name: &str, summary: &str, offset: u32, auth: fn() -> Auth) -> Vec<C
         let (_l, mut peer, conn) = established(ctx, family, 3)?;
         let mut rec = Record::new();
         let probe = peer.rst(offset, &auth());
-        let (expected, _) = step(
-            ctx,
-            &mut rec,
-            &mut peer,
-            Step::probe("RST"),
-            &probe,
-            &conn.model,
-        )?;
+        let at = Step::probe("RST");
+        let (expected, _) = step(ctx, &mut rec, &mut peer, at, &probe, &conn.model)?;
         let reset = expected.is_accept() && offset == 0;
         rst_effect(ctx, &mut rec, &mut peer, &conn, reset)?;
         Ok(finish(rec, &[&peer]))
@@ -124,14 +100,8 @@ fn peer_fin_case(name: &str, summary: &str, auth: fn() -> Auth) -> Vec<Case> {
         let (_l, mut peer, conn) = established(ctx, family, 4)?;
         let mut rec = Record::new();
         let probe = peer.fin(&auth());
-        let (expected, _) = step(
-            ctx,
-            &mut rec,
-            &mut peer,
-            Step::probe("peer FIN"),
-            &probe,
-            &conn.model,
-        )?;
+        let at = Step::probe("peer FIN");
+        let (expected, _) = step(ctx, &mut rec, &mut peer, at, &probe, &conn.model)?;
         let read = conn.read_now();
         if expected.is_accept() {
             peer.sent(1);
@@ -179,24 +149,12 @@ fn last_ack(
     peer.rcv_nxt = fin.seq + 1;
     conn.check_state(rec, TCP_LAST_ACK, "after the kernel's FIN")?;
     let bad = peer.ack(&Auth::Unsigned);
-    step(
-        ctx,
-        rec,
-        peer,
-        Step::probe("unsigned ACK in LAST-ACK"),
-        &bad,
-        &conn.model,
-    )?;
+    let at = Step::probe("unsigned ACK in LAST-ACK");
+    step(ctx, rec, peer, at, &bad, &conn.model)?;
     conn.check_state(rec, TCP_LAST_ACK, "after the unsigned ACK")?;
     let good = peer.ack(&Auth::Signed(key()));
-    let (e, _) = step(
-        ctx,
-        rec,
-        peer,
-        Step::probe("signed ACK in LAST-ACK"),
-        &good,
-        &conn.model,
-    )?;
+    let at = Step::probe("signed ACK in LAST-ACK");
+    let (e, _) = step(ctx, rec, peer, at, &good, &conn.model)?;
     if e.is_accept() {
         conn.check_state(rec, TCP_CLOSE, "after the signed ACK")?;
     }
@@ -279,14 +237,8 @@ fn client_case(name: &str, summary: &str, auth: fn() -> Auth) -> Vec<Case> {
         );
         peer.rcv_nxt = syn.seq + 1;
         let probe = peer.syn_ack(&auth());
-        let (expected, obs) = step(
-            ctx,
-            &mut rec,
-            &mut peer,
-            Step::probe("SYN-ACK"),
-            &probe,
-            &conn.model,
-        )?;
+        let at = Step::probe("SYN-ACK");
+        let (expected, obs) = step(ctx, &mut rec, &mut peer, at, &probe, &conn.model)?;
         let connected = sock.peer_addr().is_ok();
         rec.check(
             connected == expected.is_accept(),

@@ -102,14 +102,8 @@ fn rst_case(state: FinWait, name: &str, summary: &str, auth: fn() -> Auth) -> Ve
         let mut rec = Record::new();
         let (_l, mut peer, conn) = fin_wait(ctx, family, 32, state, &mut rec)?;
         let probe = peer.rst(0, &auth());
-        let (expected, _) = step(
-            ctx,
-            &mut rec,
-            &mut peer,
-            Step::probe("RST"),
-            &probe,
-            &conn.model,
-        )?;
+        let at = Step::probe("RST");
+        let (expected, _) = step(ctx, &mut rec, &mut peer, at, &probe, &conn.model)?;
         rst_effect(ctx, &mut rec, &mut peer, &conn, expected.is_accept())?;
         if expected.is_accept() {
             conn.check_state(&mut rec, TCP_CLOSE, "after the RST")?;
