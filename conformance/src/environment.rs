@@ -8,6 +8,7 @@ use serde::Serialize;
 use tcpmd5::layouts::layout;
 use tcpmd5::{Family, Key, Semantics, Verdict, packet_verdict};
 
+use crate::error::Error;
 use crate::exchange::{Barrier, exchange};
 use crate::harness::privilege::{self, Privilege};
 use crate::harness::{Lab, sockopt, system};
@@ -49,6 +50,12 @@ fn semantics_id<S: serde::Serializer>(s: &Semantics, ser: S) -> Result<S::Ok, S:
 /// Why no case can run here (every case is then skipped with this reason).
 #[derive(Debug, Clone)]
 pub struct Unavailable(pub String);
+
+impl From<Error> for Unavailable {
+    fn from(e: Error) -> Unavailable {
+        Unavailable(e.chain())
+    }
+}
 
 static ENVIRONMENT: OnceLock<Result<Environment, Unavailable>> = OnceLock::new();
 

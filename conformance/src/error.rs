@@ -9,7 +9,6 @@ use std::io;
 
 use tcpmd5::wire::WireError;
 
-use crate::environment::Unavailable;
 use crate::harness::trace::TraceUnavailable;
 use crate::harness::{Errno, HarnessError};
 use crate::outcome::Finding;
@@ -131,12 +130,6 @@ impl Error {
 impl From<Error> for Finding {
     fn from(e: Error) -> Finding {
         Finding::error(e.chain())
-    }
-}
-
-impl From<Error> for Unavailable {
-    fn from(e: Error) -> Unavailable {
-        Unavailable(e.chain())
     }
 }
 

@@ -126,8 +126,8 @@ impl Finding {
         };
         Finding {
             outcome,
-            expected: expected.join(" | "),
-            observed: observed.join(" | "),
+            expected: expected.join(", "),
+            observed: observed.join(", "),
             notes,
         }
     }

@@ -30,7 +30,7 @@ pub(crate) fn receiver_verdict(v: ReceiverVerdict) -> String {
     match v {
         ReceiverVerdict::Checked(v) => verdict(v),
         ReceiverVerdict::NotChecked => "accept (not checked)".to_owned(),
-        ReceiverVerdict::AoRequestMismatch => "drop by tcp_check_req (TCPAOBad)".to_owned(),
+        ReceiverVerdict::AoRequestMismatch => "drop in tcp_check_req".to_owned(),
     }
 }
 

@@ -6,7 +6,8 @@ use tcpmd5::Family;
 use super::common::{keyed_listener, keyless_listener, syn};
 use crate::case::Case;
 use crate::exchange::exchange;
-use crate::outcome::{Finding, Outcome};
+use crate::outcome::Finding;
+use crate::record::Record;
 
 const ROUNDS: u32 = 64;
 
@@ -29,17 +30,16 @@ pub(super) fn cases() -> Vec<Case> {
                     Err(e) => return Err(e),
                 }
             }
-            let problems = if late == 0 {
-                vec![]
-            } else {
-                vec![format!("{late} of {ROUNDS} replies came after the barrier")]
-            };
-            Ok(Finding::compare(
+            let mut rec = Record::new();
+            rec.check(
+                late == 0,
+                format!("{late} of {ROUNDS} replies came after the barrier"),
+            );
+            rec.step(
                 format!("{ROUNDS}/{ROUNDS} in order"),
                 format!("{}/{ROUNDS} in order", ROUNDS - late),
-                problems,
-                vec![],
-            ))
+            );
+            Ok(rec.finish())
         },
     ));
     cases.extend(Case::per_family(
@@ -58,21 +58,19 @@ pub(super) fn cases() -> Vec<Case> {
                     Err(e) => return Err(e),
                 }
             }
-            let mut f = Finding::compare(
+            let mut rec = Record::new();
+            rec.check(
+                missing == 0,
+                format!("{missing} drops not yet counted at the barrier"),
+            );
+            if missing == 0 {
+                rec.note("TCPMD5NotFound +1 seen at every barrier");
+            }
+            rec.step(
                 format!("{ROUNDS}/{ROUNDS} counted"),
                 format!("{}/{ROUNDS} counted", ROUNDS - missing),
-                if missing == 0 {
-                    vec![]
-                } else {
-                    vec![format!("{missing} drops not yet counted at the barrier")]
-                },
-                vec![],
             );
-            if f.outcome == Outcome::Pass {
-                f.notes
-                    .push("TCPMD5NotFound +1 seen at every barrier".to_owned());
-            }
-            Ok(f)
+            Ok(rec.finish())
         },
     ));
     cases

@@ -14,6 +14,7 @@ use crate::case::{Case, Ctx};
 use crate::error::Error;
 use crate::listener::Listener;
 use crate::outcome::Finding;
+use crate::record::Record;
 use crate::segment::Signing;
 use crate::words;
 
@@ -28,12 +29,14 @@ fn compare_request(listener: &mut Listener, request: &Md5SigRequest) -> Finding 
         Ok(change) => ("ok".to_owned(), words::key_change(*change).to_owned()),
         Err(e) => (e.errno_name().to_owned(), e.to_string()),
     };
-    let problems = if kernel == expected {
-        vec![]
-    } else {
-        vec![format!("kernel {kernel}, model {expected} ({why})")]
-    };
-    Finding::compare(expected, kernel, problems, vec![format!("model: {why}")])
+    let mut rec = Record::new();
+    rec.check(
+        kernel == expected,
+        format!("kernel {kernel}, model {expected} ({why})"),
+    );
+    rec.note(format!("{}: model {why}", words::request(request)));
+    rec.step(expected, kernel);
+    rec.finish()
 }
 
 /// A case that makes one request on a fresh listener and compares errnos.

@@ -170,9 +170,9 @@ fn syn_recv_rst(name: &str, summary: &str, auth: fn() -> Auth) -> Vec<Case> {
         );
         let words_of = |survived: bool| {
             if survived {
-                "handshake completes"
+                "request kept"
             } else {
-                "third ACK refused"
+                "request dropped"
             }
         };
         rec.step(words_of(!expected.is_accept()), words_of(completed));
