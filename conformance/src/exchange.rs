@@ -9,7 +9,7 @@
 //! `harness/barrier-ordering` case checks this on the running kernel.
 
 use std::collections::BTreeMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use tcpmd5::wire::{IpSegment, SeqNumber, TcpFlags, TcpPacket};
@@ -168,11 +168,6 @@ pub fn exchange(
         obs.trace = Some(events.into_iter().skip(n).map(|e| e.name).collect());
     }
     Ok(obs)
-}
-
-/// The kernel-side address of a probe, for key lookups in replies.
-pub fn kernel_side(probe: &SegmentSpec) -> IpAddr {
-    probe.tcp.addrs.dst()
 }
 
 /// A kernel segment as a [`Reply`].

@@ -240,7 +240,7 @@ pub(crate) fn witnesses(obs: &Observation, expected: Verdict, rec: &mut Record) 
             };
             if events.iter().map(String::as_str).collect::<Vec<_>>() != want {
                 rec.problem(format!(
-                    "tracepoints {}, model says {}",
+                    "tracepoints: {}, model: {}",
                     words::tracepoints(events),
                     words::tracepoints(&want)
                 ));
