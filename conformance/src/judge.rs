@@ -255,3 +255,84 @@ pub(crate) fn witnesses(obs: &Observation, expected: Verdict, rec: &mut Record) 
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::outcome::Outcome;
+
+    fn obs(counters: &[(&str, i64)], trace: Option<&[&str]>) -> Observation {
+        let auth_counters: BTreeMap<String, i64> = counters
+            .iter()
+            .map(|(n, d)| ((*n).to_owned(), *d))
+            .collect();
+        Observation {
+            auth_counters: auth_counters.clone(),
+            all_counters: auth_counters,
+            trace: trace.map(|t| t.iter().map(|e| (*e).to_owned()).collect()),
+            barrier_seen: true,
+            ..Observation::default()
+        }
+    }
+
+    #[test]
+    fn witnesses_alone_name_the_verdict() {
+        let drop = obs(&[("TCPMD5NotFound", 1)], Some(&["tcp_hash_md5_required"]));
+        assert_eq!(
+            observe_witnesses(&drop),
+            Observed::Dropped(DropReason::Md5NotFound)
+        );
+        let hdr = obs(&[], Some(&["tcp_hash_bad_header"]));
+        assert_eq!(
+            observe_witnesses(&hdr),
+            Observed::Dropped(DropReason::AuthHeader)
+        );
+        assert_eq!(observe_witnesses(&obs(&[], Some(&[]))), Observed::Accepted);
+        // No tracepoints: silence is not a verdict by itself.
+        assert!(matches!(
+            observe_witnesses(&obs(&[], None)),
+            Observed::Other(_)
+        ));
+        assert!(matches!(
+            observe_witnesses(&obs(&[("TCPMD5NotFound", 1), ("TCPMD5Failure", 1)], None)),
+            Observed::Other(_)
+        ));
+    }
+
+    #[test]
+    fn a_silent_syn_drop_without_tracepoints_is_marked_inferred() {
+        let expected = Verdict::Drop(DropReason::AuthHeader);
+        let f = judge(&obs(&[], None), SeqNumber(1), expected, None);
+        assert_eq!(f.outcome, Outcome::Pass);
+        assert_eq!(f.observed, "drop:TCP_AUTH_HDR (inferred)");
+        let f = judge(
+            &obs(&[], Some(&["tcp_hash_bad_header"])),
+            SeqNumber(1),
+            expected,
+            None,
+        );
+        assert_eq!(f.observed, "drop:TCP_AUTH_HDR");
+    }
+
+    #[test]
+    fn a_wrong_counter_fails_the_verdict() {
+        let expected = Verdict::Drop(DropReason::Md5Failure);
+        let f = judge(
+            &obs(&[("TCPMD5NotFound", 1)], Some(&["tcp_hash_md5_required"])),
+            SeqNumber(1),
+            expected,
+            None,
+        );
+        assert!(f.outcome.is_failure(), "{f:?}");
+        assert_eq!(f.expected, "drop:TCP_MD5FAILURE");
+        assert_eq!(f.observed, "drop:TCP_MD5NOTFOUND");
+        for text in [&f.expected, &f.observed]
+            .into_iter()
+            .chain(f.outcome.reason().map(str::to_owned).as_ref())
+        {
+            assert!(crate::outcome::debug_markers(text).is_empty(), "{text}");
+        }
+    }
+}
