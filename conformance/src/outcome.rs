@@ -110,8 +110,11 @@ impl Finding {
         let mut problems = Vec::new();
         let mut error = None;
         for f in findings {
-            expected.push(f.expected);
-            observed.push(f.observed);
+            // A setup step has no line of its own.
+            if !f.expected.is_empty() || !f.observed.is_empty() {
+                expected.push(f.expected);
+                observed.push(f.observed);
+            }
             notes.extend(f.notes);
             match f.outcome {
                 Outcome::Pass => {}

@@ -5,6 +5,16 @@
 
 use crate::outcome::Finding;
 
+/// Whether a step's verdict is what the case is about (on its line) or a
+/// setup or control around it (in its notes only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// The case's subject.
+    Probe,
+    /// Setup or control.
+    Setup,
+}
+
 /// What a case (or the peer, for the segments it verified) recorded.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Record {

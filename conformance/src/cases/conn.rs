@@ -22,7 +22,7 @@ use crate::judge::{Observed, evidence, observe_witnesses, witnesses};
 use crate::listener::{Listener, agreed};
 use crate::outcome::Finding;
 use crate::peer::{Auth, Peer};
-use crate::record::Record;
+use crate::record::{Record, Role};
 use crate::segment::SegmentSpec;
 use crate::words;
 
@@ -97,16 +97,6 @@ pub(super) fn predict(
     semantics: Semantics,
 ) -> Result<Verdict, Error> {
     packet_verdict(&probe.packet(), table, 0, semantics).map_err(Error::model("the probe"))
-}
-
-/// Whether a step's verdict is what the case is about (on its line) or a
-/// setup or control around it (in its notes only).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Role {
-    /// The case's subject.
-    Probe,
-    /// Setup or control.
-    Setup,
 }
 
 /// One step of a case: its name in notes and problems, and its role.
