@@ -120,7 +120,7 @@ pub enum CaptureError {
         err: std::io::Error,
     },
     /// The peer's exchange with the kernel failed.
-    #[error("peer")]
+    #[error("peer: {}", .0.chain())]
     Peer(#[source] crate::error::Error),
     /// The kernel has no TCP_MD5SIG.
     #[error("kernel without CONFIG_TCP_MD5SIG")]
