@@ -25,7 +25,7 @@ pub enum Observed {
 }
 
 impl Observed {
-    /// In the vocabulary of the expected verdict ([`words::verdict`]).
+    /// In the vocabulary of the expected verdict (the library's verdict names).
     pub fn words(&self) -> String {
         match self {
             Observed::Accepted => words::verdict(Verdict::Accept(Acceptance::Unsigned)),

@@ -3,7 +3,7 @@
 //! TIME-WAIT, the TIME-WAIT socket's ACK, RST), on IPv4 and IPv6, under keys
 //! of 1, 16, 79 and 80 bytes and binary keys with NUL bytes.
 //!
-//! The peer end of the lab is a [`crate::peer::Peer`]: it completes each
+//! The peer end of the lab is the suite's userspace TCP peer: it completes each
 //! handshake with segments signed by the reference library, orders every
 //! segment it sends with the barrier, and verifies every kernel segment it
 //! sees (a failure is reported as a disagreement). Every captured packet becomes a digest vector

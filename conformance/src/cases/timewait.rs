@@ -1,6 +1,6 @@
 //! The cases of a timewait-type socket (`inet_timewait_sock`), in either
 //! substate: TIME-WAIT proper ([`super::session`]: the kernel closes first)
-//! and the FIN-WAIT-2 of an orphaned socket ([`super::orphan`]). One
+//! and the FIN-WAIT-2 of an orphaned socket ([`super::closing::orphan`]). One
 //! table-driven builder runs them all: a setup brings a connection into the
 //! substate, one probe reaches the timewait socket, then a certain answer
 //! tells whether it survived.
@@ -8,7 +8,7 @@
 //! Segments to a timewait socket take the TIME-WAIT path, which checks no
 //! TCP-MD5 signature. The model gives the check (`Receiver::TimeWait`:
 //! none), what the timewait socket does (`timewait_action` for its
-//! [`TimeWaitState`]), the signer of its ACKs (the connection's key, copied
+//! `TimeWaitState`), the signer of its ACKs (the connection's key, copied
 //! into the timewait socket) and of its resets (`closed_port_reset`: the
 //! socket is not a full one). The certain answer is a signed segment far
 //! below the window: a live timewait socket ACKs it, a gone one leaves it to
@@ -72,7 +72,7 @@ impl Probe {
 pub(super) enum Setup {
     /// TIME-WAIT after the kernel closed first ([`super::session`]).
     TimeWait,
-    /// An orphaned FIN-WAIT-2 ([`super::orphan`]).
+    /// An orphaned FIN-WAIT-2 ([`super::closing::orphan`]).
     OrphanFinWait2,
 }
 
