@@ -13,7 +13,7 @@ use tcpmd5::key_table::{KeyChange, KeyTable, Md5SigRequest};
 use tcpmd5::wire::{SeqNumber, TcpFlags};
 use tcpmd5::{DropReason, Family, Semantics, Verdict, packet_verdict};
 
-use super::common::{LISTEN_PORT, key, keyed_listener};
+use super::common::{LISTEN_PORT, key, keyed_listener, wrong_key};
 use crate::case::Ctx;
 use crate::error::Error;
 use crate::exchange::{Observation, Reply};
@@ -239,6 +239,51 @@ pub(crate) fn accept_after(
     );
     Ok(sock)
 }
+
+/// A segment signed with the key the kernel holds for the peer.
+pub(crate) fn signed() -> Auth {
+    Auth::Signed(key())
+}
+
+/// A segment without an MD5 option.
+pub(crate) fn unsigned() -> Auth {
+    Auth::Unsigned
+}
+
+/// A segment signed with another key.
+pub(crate) fn other_key() -> Auth {
+    Auth::Signed(wrong_key())
+}
+
+/// A signed segment with a bit flipped after signing.
+pub(crate) fn corrupted() -> Auth {
+    Auth::Corrupted(key())
+}
+
+/// One row of a case table: the case name, its summary, and how the peer
+/// authenticates the segment the case is about.
+pub(crate) type Variant = (&'static str, &'static str, fn() -> Auth);
+
+/// Data authenticated the four ways, with the case names and summaries the
+/// established and FIN-WAIT areas share.
+pub(crate) const DATA_VARIANTS: [Variant; 4] = [
+    (
+        "data-signed",
+        "signed data is delivered and acknowledged by a signed ACK",
+        signed,
+    ),
+    ("data-unsigned", "unsigned data is not delivered", unsigned),
+    (
+        "data-wrong-key",
+        "data signed with another key is not delivered",
+        other_key,
+    ),
+    (
+        "data-corrupted",
+        "signed data with a payload bit flipped is not delivered",
+        corrupted,
+    ),
+];
 
 /// An ISN per case and step, so segments of different steps never match.
 pub(super) fn isn(salt: u32) -> SeqNumber {

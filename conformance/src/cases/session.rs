@@ -17,10 +17,10 @@ use tcpmd5::key_table::{KeyTable, Md5SigRequest};
 use tcpmd5::wire::TcpFlags;
 use tcpmd5::{Family, Key};
 
-use super::common::{LISTEN_PORT, key, keyed_listener, wrong_key};
+use super::common::{LISTEN_PORT, key, keyed_listener};
 use super::conn::{
-    KernelConn, Step, accept_after, established, finish, isn, kernel_fin, rst_effect, send_data,
-    signed_data_after, step,
+    DATA_VARIANTS, KernelConn, Step, Variant, accept_after, corrupted, established, finish, isn,
+    kernel_fin, other_key, rst_effect, send_data, signed, signed_data_after, step, unsigned,
 };
 use super::timewait;
 use crate::case::{Case, Ctx};
@@ -269,119 +269,58 @@ fn client_case(name: &str, summary: &str, auth: fn() -> Auth) -> Vec<Case> {
     })
 }
 
-/// Cases of the session areas.
+/// Builds the cases of one kind of step from a name, a summary and how the
+/// peer authenticates the segment.
+type Builder = fn(&str, &str, fn() -> Auth) -> Vec<Case>;
+
+/// An in-window RST (at `rcv_nxt`).
+fn rst_in_window(name: &str, summary: &str, auth: fn() -> Auth) -> Vec<Case> {
+    rst_case(name, summary, 0, auth)
+}
+
+/// An RST far out of window.
+fn rst_out_of_window(name: &str, summary: &str, auth: fn() -> Auth) -> Vec<Case> {
+    rst_case(name, summary, 0x4000_0000, auth)
+}
+
+/// Builds every case of `table`, in order.
+fn build(table: &[(Builder, Variant)]) -> Vec<Case> {
+    table
+        .iter()
+        .flat_map(|&(builder, (name, summary, auth))| builder(name, summary, auth))
+        .collect()
+}
+
+/// Cases of the session areas, in report order (the TIME-WAIT rows live in
+/// [`super::timewait`]). One row per line: a table reads better unwrapped.
+#[rustfmt::skip]
 pub(super) fn cases() -> Vec<Case> {
-    let mut cases = Vec::new();
-    cases.extend(third_ack(
-        "third-ack-signed",
-        "a signed third ACK completes the handshake: accept() returns the connection",
-        || Auth::Signed(key()),
-    ));
-    cases.extend(third_ack(
-        "third-ack-unsigned",
-        "an unsigned third ACK is dropped; accept() returns nothing",
-        || Auth::Unsigned,
-    ));
-    cases.extend(third_ack(
-        "third-ack-wrong-key",
-        "a third ACK signed with another key is dropped",
-        || Auth::Signed(wrong_key()),
-    ));
-    cases.extend(third_ack(
-        "third-ack-corrupted",
-        "a third ACK whose digest was corrupted is dropped",
-        || Auth::Corrupted(key()),
-    ));
-
-    cases.extend(data_case(
-        "data-signed",
-        "signed data is delivered and acknowledged by a signed ACK",
-        || Auth::Signed(key()),
-    ));
-    cases.extend(data_case(
-        "data-unsigned",
-        "unsigned data is not delivered",
-        || Auth::Unsigned,
-    ));
-    cases.extend(data_case(
-        "data-wrong-key",
-        "data signed with another key is not delivered",
-        || Auth::Signed(wrong_key()),
-    ));
-    cases.extend(data_case(
-        "data-corrupted",
-        "signed data with a payload bit flipped is not delivered",
-        || Auth::Corrupted(key()),
-    ));
-    cases.extend(rst_case(
-        "rst-signed-in-window",
-        "a signed RST at rcv_nxt resets the connection (ECONNRESET)",
-        0,
-        || Auth::Signed(key()),
-    ));
-    cases.extend(rst_case(
-        "rst-unsigned-in-window",
-        "an unsigned RST at rcv_nxt is ignored; the connection still carries data",
-        0,
-        || Auth::Unsigned,
-    ));
-    cases.extend(rst_case(
-        "rst-unsigned-out-of-window",
-        "an unsigned RST far out of window is ignored",
-        0x4000_0000,
-        || Auth::Unsigned,
-    ));
-    cases.extend(rst_case(
-        "rst-wrong-key-in-window",
-        "an in-window RST signed with another key is ignored",
-        0,
-        || Auth::Signed(wrong_key()),
-    ));
-    cases.extend(rst_case(
-        "rst-corrupted-in-window",
-        "an in-window RST with a corrupted digest is ignored",
-        0,
-        || Auth::Corrupted(key()),
-    ));
-    cases.extend(rst_case(
-        "rst-wrong-key-out-of-window",
-        "an out-of-window RST signed with another key is ignored",
-        0x4000_0000,
-        || Auth::Signed(wrong_key()),
-    ));
-
-    cases.extend(peer_fin_case("peer-fin-signed", "the peer's signed FIN: EOF, CLOSE-WAIT, the kernel's signed FIN, LAST-ACK closed by a signed ACK only", || Auth::Signed(key())));
-    cases.extend(peer_fin_case(
-        "peer-fin-unsigned",
-        "the peer's unsigned FIN is dropped: no EOF",
-        || Auth::Unsigned,
-    ));
-    cases.extend(peer_fin_case(
-        "peer-fin-corrupted",
-        "the peer's FIN with a corrupted digest is dropped",
-        || Auth::Corrupted(key()),
-    ));
+    let [data_signed, data_unsigned, data_other_key, data_corrupted] = DATA_VARIANTS;
+    let mut cases = build(&[
+        (third_ack, ("third-ack-signed", "a signed third ACK completes the handshake: accept() returns the connection", signed)),
+        (third_ack, ("third-ack-unsigned", "an unsigned third ACK is dropped; accept() returns nothing", unsigned)),
+        (third_ack, ("third-ack-wrong-key", "a third ACK signed with another key is dropped", other_key)),
+        (third_ack, ("third-ack-corrupted", "a third ACK whose digest was corrupted is dropped", corrupted)),
+        (data_case, data_signed),
+        (data_case, data_unsigned),
+        (data_case, data_other_key),
+        (data_case, data_corrupted),
+        (rst_in_window, ("rst-signed-in-window", "a signed RST at rcv_nxt resets the connection (ECONNRESET)", signed)),
+        (rst_in_window, ("rst-unsigned-in-window", "an unsigned RST at rcv_nxt is ignored; the connection still carries data", unsigned)),
+        (rst_out_of_window, ("rst-unsigned-out-of-window", "an unsigned RST far out of window is ignored", unsigned)),
+        (rst_in_window, ("rst-wrong-key-in-window", "an in-window RST signed with another key is ignored", other_key)),
+        (rst_in_window, ("rst-corrupted-in-window", "an in-window RST with a corrupted digest is ignored", corrupted)),
+        (rst_out_of_window, ("rst-wrong-key-out-of-window", "an out-of-window RST signed with another key is ignored", other_key)),
+        (peer_fin_case, ("peer-fin-signed", "the peer's signed FIN: EOF, CLOSE-WAIT, the kernel's signed FIN, LAST-ACK closed by a signed ACK only", signed)),
+        (peer_fin_case, ("peer-fin-unsigned", "the peer's unsigned FIN is dropped: no EOF", unsigned)),
+        (peer_fin_case, ("peer-fin-corrupted", "the peer's FIN with a corrupted digest is dropped", corrupted)),
+    ]);
     cases.extend(timewait::cases(timewait::Setup::TimeWait));
-
-    cases.extend(client_case(
-        "syn-ack-signed",
-        "connect() with a key: the SYN is signed (no timestamps); a signed SYN-ACK establishes",
-        || Auth::Signed(key()),
-    ));
-    cases.extend(client_case(
-        "syn-ack-unsigned",
-        "an unsigned SYN-ACK is dropped; connect() does not complete",
-        || Auth::Unsigned,
-    ));
-    cases.extend(client_case(
-        "syn-ack-wrong-key",
-        "a SYN-ACK signed with another key is dropped",
-        || Auth::Signed(wrong_key()),
-    ));
-    cases.extend(client_case(
-        "syn-ack-corrupted",
-        "a SYN-ACK with a corrupted digest is dropped",
-        || Auth::Corrupted(key()),
-    ));
+    cases.extend(build(&[
+        (client_case, ("syn-ack-signed", "connect() with a key: the SYN is signed (no timestamps); a signed SYN-ACK establishes", signed)),
+        (client_case, ("syn-ack-unsigned", "an unsigned SYN-ACK is dropped; connect() does not complete", unsigned)),
+        (client_case, ("syn-ack-wrong-key", "a SYN-ACK signed with another key is dropped", other_key)),
+        (client_case, ("syn-ack-corrupted", "a SYN-ACK with a corrupted digest is dropped", corrupted)),
+    ]));
     cases
 }

@@ -12,10 +12,11 @@ use tcpmd5::verdict::{Receiver, ReceiverVerdict, receiver_verdict};
 use tcpmd5::wire::TcpFlags;
 use tcpmd5::{Family, Verdict};
 
-use super::common::{LISTEN_PORT, key, keyed_listener, wrong_key};
+use super::common::{LISTEN_PORT, key, keyed_listener};
 use super::conn::{
-    KernelConn, Step, established, expect_kernel_fin, finish, kernel_fin, rst_effect, send_data,
-    signed_data_after, step, step_expecting,
+    DATA_VARIANTS, KernelConn, Step, Variant, corrupted, established, expect_kernel_fin, finish,
+    kernel_fin, other_key, rst_effect, send_data, signed, signed_data_after, step, step_expecting,
+    unsigned,
 };
 use crate::case::{Case, Ctx};
 use crate::error::Error;
@@ -202,73 +203,37 @@ fn request_verdict(packet: &[u8], listener: &Listener, ctx: &Ctx<'_>) -> Result<
     }
 }
 
-/// Cases of these states.
+/// Builds the cases of one kind of step in a FIN-WAIT state.
+type Builder = fn(FinWait, &str, &str, fn() -> Auth) -> Vec<Case>;
+
+/// Cases of these states, in report order. One row per line: a table reads
+/// better unwrapped.
+#[rustfmt::skip]
 pub(super) fn cases() -> Vec<Case> {
+    let [data_signed, data_unsigned, data_other_key, data_corrupted] = DATA_VARIANTS;
+    let per_state: [(Builder, Variant); 8] = [
+        (data_case, data_signed),
+        (data_case, data_unsigned),
+        (data_case, data_other_key),
+        (data_case, data_corrupted),
+        (rst_case, ("rst-signed", "a signed in-window RST resets the socket", signed)),
+        (rst_case, ("rst-unsigned", "an unsigned in-window RST is ignored; signed data is still delivered", unsigned)),
+        (rst_case, ("rst-wrong-key", "an in-window RST signed with another key is ignored", other_key)),
+        (rst_case, ("rst-corrupted", "an in-window RST with a corrupted digest is ignored", corrupted)),
+    ];
+    let syn_recv: [Variant; 3] = [
+        ("syn-recv-rst-unsigned", "an unsigned in-window RST to a request socket is dropped: the signed third ACK still completes the handshake", unsigned),
+        ("syn-recv-rst-wrong-key", "an in-window RST signed with another key to a request socket is dropped", other_key),
+        ("syn-recv-rst-signed", "a signed in-window RST drops the request socket: the signed third ACK is refused with a signed RST", signed),
+    ];
     let mut cases = Vec::new();
     for state in [FinWait::One, FinWait::Two] {
-        cases.extend(data_case(
-            state,
-            "data-signed",
-            "signed data is delivered and acknowledged by a signed ACK",
-            || Auth::Signed(key()),
-        ));
-        cases.extend(data_case(
-            state,
-            "data-unsigned",
-            "unsigned data is not delivered",
-            || Auth::Unsigned,
-        ));
-        cases.extend(data_case(
-            state,
-            "data-wrong-key",
-            "data signed with another key is not delivered",
-            || Auth::Signed(wrong_key()),
-        ));
-        cases.extend(data_case(
-            state,
-            "data-corrupted",
-            "signed data with a payload bit flipped is not delivered",
-            || Auth::Corrupted(key()),
-        ));
-        cases.extend(rst_case(
-            state,
-            "rst-signed",
-            "a signed in-window RST resets the socket",
-            || Auth::Signed(key()),
-        ));
-        cases.extend(rst_case(
-            state,
-            "rst-unsigned",
-            "an unsigned in-window RST is ignored; signed data is still delivered",
-            || Auth::Unsigned,
-        ));
-        cases.extend(rst_case(
-            state,
-            "rst-wrong-key",
-            "an in-window RST signed with another key is ignored",
-            || Auth::Signed(wrong_key()),
-        ));
-        cases.extend(rst_case(
-            state,
-            "rst-corrupted",
-            "an in-window RST with a corrupted digest is ignored",
-            || Auth::Corrupted(key()),
-        ));
+        for (builder, (name, summary, auth)) in per_state {
+            cases.extend(builder(state, name, summary, auth));
+        }
     }
-    cases.extend(syn_recv_rst(
-        "syn-recv-rst-unsigned",
-        "an unsigned in-window RST to a request socket is dropped: the signed third ACK still completes the handshake",
-        || Auth::Unsigned,
-    ));
-    cases.extend(syn_recv_rst(
-        "syn-recv-rst-wrong-key",
-        "an in-window RST signed with another key to a request socket is dropped",
-        || Auth::Signed(wrong_key()),
-    ));
-    cases.extend(syn_recv_rst(
-        "syn-recv-rst-signed",
-        "a signed in-window RST drops the request socket: the signed third ACK is refused with a signed RST",
-        || Auth::Signed(key()),
-    ));
+    for (name, summary, auth) in syn_recv {
+        cases.extend(syn_recv_rst(name, summary, auth));
+    }
     cases
 }
