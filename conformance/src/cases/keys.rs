@@ -445,15 +445,8 @@ fn ao_handshake_and_data(ctx: &mut Ctx<'_>, family: Family) -> Result<Finding, E
         .map_err(Error::io("O_NONBLOCK on the accepted socket"))?;
     let conn = KernelConn::from_accepted(sock, &listener, peer.addrs.src());
     let data = Step::probe("AO data");
-    send_data(
-        ctx,
-        &mut rec,
-        data,
-        &mut peer,
-        &conn,
-        b"FORGED UPDATE",
-        &Auth::Ao,
-    )?;
+    let forged = b"FORGED UPDATE";
+    send_data(ctx, &mut rec, data, &mut peer, &conn, forged, &Auth::Ao)?;
     rec.note("MD5 BYPASS: a connection to an MD5 listener was established and carried data with TCP-AO options instead of MD5");
     Ok(finish(rec, &[&peer]))
 }

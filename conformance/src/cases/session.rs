@@ -66,15 +66,8 @@ fn data_case(name: &str, summary: &str, auth: fn() -> Auth) -> Vec<Case> {
         let (_l, mut peer, conn) = established(ctx, family, 2)?;
         let mut rec = Record::new();
         let data = Step::probe("data");
-        send_data(
-            ctx,
-            &mut rec,
-            data,
-            &mut peer,
-            &conn,
-            b"BGP UPDATE 1",
-            &auth(),
-        )?;
+        let update = b"BGP UPDATE 1";
+        send_data(ctx, &mut rec, data, &mut peer, &conn, update, &auth())?;
         signed_data_after(ctx, &mut rec, &mut peer, &conn, b"BGP KEEPALIVE")?;
         Ok(finish(rec, &[&peer]))
     })
