@@ -137,7 +137,8 @@ pub(super) fn cases() -> Vec<Case> {
     cases.push(Case {
         id: "sockapi/v4-mapped-prefix-33/ipv6-socket".to_owned(),
         area: "sockapi",
-        family: None,
+        // The socket is IPv6; the key's address is a v4-mapped one.
+        family: Some(Family::V6),
         summary: "a v4-mapped key with prefix 33 on an IPv6 socket (the limit is 32)".to_owned(),
         needs: vec![crate::case::Need::Ipv6],
         body: std::sync::Arc::new(|ctx: &mut Ctx<'_>| {
