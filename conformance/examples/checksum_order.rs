@@ -29,7 +29,7 @@ fn in_csum_errors() -> Result<u64, String> {
         .ok_or_else(|| "no Tcp: InCsumErrors".to_owned())
 }
 
-fn run() -> Result<(), String> {
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     privilege::init().map_err(|e| e.to_string())?;
     system::pin_current_thread(0).map_err(|e| e.to_string())?;
     let mut lab = Lab::new().map_err(|e| e.to_string())?;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use tcpmd5::Family;
 
 use crate::environment::Environment;
+use crate::error::Error;
 use crate::exchange::Barrier;
 use crate::harness::Lab;
 use crate::outcome::Finding;
@@ -61,11 +62,12 @@ impl fmt::Debug for Case {
 
 impl Case {
     /// A case run once per family, as `area/name/ipv4` and `area/name/ipv6`.
+    /// An error the body returns is the case's finding (an error outcome).
     pub fn per_family(
         area: &'static str,
         name: &str,
         summary: &str,
-        body: impl Fn(&mut Ctx<'_>, Family) -> Finding + Send + Sync + Clone + 'static,
+        body: impl Fn(&mut Ctx<'_>, Family) -> Result<Finding, Error> + Send + Sync + Clone + 'static,
     ) -> Vec<Case> {
         Family::ALL
             .into_iter()
@@ -81,7 +83,9 @@ impl Case {
                     } else {
                         vec![]
                     },
-                    body: Arc::new(move |ctx: &mut Ctx<'_>| body(ctx, family)),
+                    body: Arc::new(move |ctx: &mut Ctx<'_>| {
+                        body(ctx, family).unwrap_or_else(Finding::from)
+                    }),
                 }
             })
             .collect()

@@ -11,6 +11,7 @@ use serde::Serialize;
 use tcpmd5::{Family, Key, Semantics, Verdict, packet_verdict};
 use tcpmd5_testkit::layouts::layout;
 
+use crate::error::Error;
 use crate::exchange::{Barrier, exchange};
 use crate::harness::privilege::{self, Privilege, UnsupportedKind};
 use crate::harness::{Lab, sockopt, system};
@@ -99,6 +100,12 @@ pub enum Unavailable {
     /// listener not created): every case is an error with this cause.
     #[error("environment probe failed: {0}")]
     ProbeFailed(String),
+}
+
+impl From<Error> for Unavailable {
+    fn from(e: Error) -> Unavailable {
+        Unavailable::ProbeFailed(e.chain())
+    }
 }
 
 static ENVIRONMENT: OnceLock<Result<Environment, Unavailable>> = OnceLock::new();

@@ -9,12 +9,13 @@
 //! `harness/barrier-ordering` case checks this on the running kernel.
 
 use std::collections::BTreeMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use tcpmd5::wire::{IpSegment, TcpFlags};
+use tcpmd5::wire::{IpSegment, SeqNumber, TcpFlags, TcpPacket};
 use tcpmd5::{AddrPair, Family};
 
+use crate::error::Error;
 use crate::harness::counters::auth_delta;
 use crate::harness::{Lab, sockopt};
 use crate::segment::SegmentSpec;
@@ -64,9 +65,9 @@ pub struct Reply {
     /// TCP flags.
     pub flags: TcpFlags,
     /// Acknowledgement number.
-    pub ack: u32,
+    pub ack: SeqNumber,
     /// Sequence number.
-    pub seq: u32,
+    pub seq: SeqNumber,
 }
 
 /// Everything observed about one probe.
@@ -93,7 +94,7 @@ fn reply_of(packet: &[u8], from: SocketAddr, to: SocketAddr) -> Option<Reply> {
         && located.addrs.dst() == to.ip()
         && tcp.src_port() == from.port()
         && tcp.dst_port() == to.port();
-    matches.then(|| crate::peer::reply_from(packet)).flatten()
+    matches.then(|| reply_from(packet)).flatten()
 }
 
 /// Injects `probe`, then a barrier SYN, and waits for the barrier's SYN-ACK,
@@ -102,10 +103,12 @@ pub fn exchange(
     lab: &mut Lab,
     barrier: &mut Barrier,
     probe: &SegmentSpec,
-) -> Result<Observation, String> {
-    let before = lab.counters().map_err(|e| e.to_string())?;
+) -> Result<Observation, Error> {
+    let before = lab
+        .counters()
+        .map_err(Error::harness("reading TcpExt counters"))?;
     let trace_before = match lab.trace() {
-        Some(t) => Some(t.events().map_err(|e| e.to_string())?.len()),
+        Some(t) => Some(t.events().map_err(Error::Trace)?.len()),
         None => None,
     };
     let family = probe.tcp.addrs.family();
@@ -123,11 +126,13 @@ pub fn exchange(
         barrier_isn,
     );
 
-    lab.drain().map_err(|e| e.to_string())?;
+    lab.drain()
+        .map_err(Error::harness("draining the peer socket"))?;
     let started = Instant::now();
-    lab.send_ip(&probe.packet()).map_err(|e| e.to_string())?;
+    lab.send_ip(&probe.packet())
+        .map_err(Error::harness("injecting the probe"))?;
     lab.send_ip(&barrier_syn.packet())
-        .map_err(|e| e.to_string())?;
+        .map_err(Error::harness("injecting the barrier"))?;
 
     let mut obs = Observation::default();
     let deadline = started + BARRIER_TIMEOUT;
@@ -138,13 +143,13 @@ pub fn exchange(
         };
         let Some(packet) = lab
             .recv_ip(deadline, &mut keep)
-            .map_err(|e| e.to_string())?
+            .map_err(Error::harness("receiving replies"))?
         else {
             break;
         };
         if let Some(r) = reply_of(&packet, barrier_kernel, barrier_peer) {
             if r.flags.contains(TcpFlags::SYN | TcpFlags::ACK)
-                && r.ack == barrier_isn.wrapping_add(1)
+                && r.ack == SeqNumber(barrier_isn) + 1
             {
                 obs.barrier_seen = true;
             }
@@ -153,17 +158,55 @@ pub fn exchange(
         }
     }
     obs.elapsed = started.elapsed();
-    let after = lab.counters().map_err(|e| e.to_string())?;
+    let after = lab
+        .counters()
+        .map_err(Error::harness("reading TcpExt counters"))?;
     obs.auth_counters = auth_delta(&before, &after);
     obs.all_counters = crate::harness::counters::delta(&before, &after);
     if let (Some(t), Some(n)) = (lab.trace(), trace_before) {
-        let events = t.events().map_err(|e| e.to_string())?;
+        let events = t.events().map_err(Error::Trace)?;
         obs.trace = Some(events.into_iter().skip(n).map(|e| e.name).collect());
     }
     Ok(obs)
 }
 
-/// The kernel-side address of a probe, for key lookups in replies.
-pub fn kernel_side(probe: &SegmentSpec) -> IpAddr {
-    probe.tcp.addrs.dst()
+/// A kernel segment as a [`Reply`].
+pub fn reply_from(packet: &[u8]) -> Option<Reply> {
+    let located = IpSegment::parse(packet).ok()?;
+    let tcp = TcpPacket::new_checked(located.segment).ok()?;
+    Some(Reply {
+        packet: packet.to_vec(),
+        addrs: located.addrs,
+        segment: located.segment.to_vec(),
+        flags: tcp.flags(),
+        ack: SeqNumber(tcp.ack_number()),
+        seq: SeqNumber(tcp.seq_number()),
+    })
+}
+
+/// The payload length of a kernel segment.
+pub fn payload_len(reply: &Reply) -> usize {
+    TcpPacket::new_checked(&reply.segment[..]).map_or(0, |t| t.payload().len())
+}
+
+/// The option kinds of a kernel segment, in order (NOPs included).
+pub fn option_kinds(reply: &Reply) -> Vec<u8> {
+    let Ok(tcp) = TcpPacket::new_checked(&reply.segment[..]) else {
+        return vec![];
+    };
+    let area = tcp.options();
+    let mut kinds = Vec::new();
+    let mut i = 0;
+    while let Some(&kind) = area.get(i) {
+        kinds.push(kind);
+        match kind {
+            0 => break,
+            1 => i += 1,
+            _ => match area.get(i + 1) {
+                Some(&len) if len >= 2 => i += usize::from(len),
+                _ => break,
+            },
+        }
+    }
+    kinds
 }

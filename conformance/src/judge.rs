@@ -3,22 +3,45 @@
 
 use tcpmd5::scan::AuthScan;
 use tcpmd5::sign::LINUX_MD5_PREFIX;
-use tcpmd5::verdict::{Acceptance, DropReason, Verdict, VerdictId, verify_segment};
-use tcpmd5::wire::{TcpFlags, TcpPacket};
+use tcpmd5::verdict::{Acceptance, DropReason, Verdict, verify_segment};
+use tcpmd5::wire::{SeqNumber, TcpFlags, TcpPacket};
 use tcpmd5::{Key, Semantics};
 
 use crate::exchange::{Observation, Reply};
 use crate::outcome::Finding;
+use crate::record::Record;
+use crate::words;
 
 /// What the kernel was seen to do with a probe.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Observed {
-    /// Answered (for a SYN: a SYN-ACK acknowledging it).
+    /// Answered (for a SYN: a SYN-ACK acknowledging it), or, on a
+    /// connection, passed with no drop witness while tracepoints were read.
     Accepted,
     /// Dropped, with the reason the witnesses point to.
     Dropped(DropReason),
-    /// Anything else (an RST, several counters, ...).
+    /// Anything else (an RST, several counters, no witness at all), in words.
     Other(String),
+}
+
+impl Observed {
+    /// In the vocabulary of the expected verdict (the library's verdict names).
+    pub fn words(&self) -> String {
+        match self {
+            Observed::Accepted => words::verdict(Verdict::Accept(Acceptance::Unsigned)),
+            Observed::Dropped(r) => words::drop(*r),
+            Observed::Other(s) => s.clone(),
+        }
+    }
+
+    /// Whether it is what `expected` predicts.
+    pub fn matches(&self, expected: Verdict) -> bool {
+        match (self, expected) {
+            (Observed::Accepted, Verdict::Accept(_)) => true,
+            (Observed::Dropped(o), Verdict::Drop(r)) => *o == r,
+            _ => false,
+        }
+    }
 }
 
 /// The drop reason a counter name stands for.
@@ -28,9 +51,17 @@ fn reason_of_counter(name: &str) -> Option<DropReason> {
         .find(|r| r.counter() == Some(name))
 }
 
+/// The drop reason a tracepoint stands for.
+fn reason_of_tracepoint(name: &str) -> Option<DropReason> {
+    DropReason::ALL
+        .into_iter()
+        .find(|r| r.tracepoint() == Some(name))
+}
+
 /// Finds the verdict in an observation of a probe that, if accepted, is
 /// answered by a segment acknowledging `acked` (a SYN's ISN + 1).
-pub fn observe(obs: &Observation, acked: u32) -> Observed {
+pub fn observe(obs: &Observation, acked: impl Into<SeqNumber>) -> Observed {
+    let acked = acked.into();
     let answered = obs
         .replies
         .iter()
@@ -47,126 +78,140 @@ pub fn observe(obs: &Observation, acked: u32) -> Observed {
         // A silent drop that moves no counter: on >= 6.7 that is TCP_AUTH_HDR.
         (true, []) => Observed::Dropped(DropReason::AuthHeader),
         _ => Observed::Other(format!(
-            "{} replies ({}), counters {:?}",
-            obs.replies.len(),
-            obs.replies
-                .iter()
-                .map(|r| r.flags.to_string())
-                .collect::<Vec<_>>()
-                .join(" "),
-            obs.auth_counters
+            "{}; {}",
+            words::replies(&obs.replies),
+            words::counters(&obs.auth_counters)
         )),
     }
 }
 
-fn describe(observed: &Observed) -> String {
-    match observed {
-        Observed::Accepted => VerdictId::Accept.to_string(),
-        Observed::Dropped(r) => VerdictId::Drop(*r).to_string(),
-        Observed::Other(s) => format!("other: {s}"),
+/// The verdict the witnesses alone show for a segment on a connection,
+/// whose acceptance is read from its effect rather than from a reply: one
+/// drop counter (or drop tracepoint), or none while tracepoints are read.
+pub(crate) fn observe_witnesses(obs: &Observation) -> Observed {
+    let moved: Vec<(&String, &i64)> = obs.auth_counters.iter().collect();
+    match (moved.as_slice(), obs.trace.as_deref()) {
+        ([(name, 1)], _) => match reason_of_counter(name) {
+            Some(r) => Observed::Dropped(r),
+            None => Observed::Other(format!("{name} +1")),
+        },
+        ([], Some([])) => Observed::Accepted,
+        ([], Some([one])) => match reason_of_tracepoint(one) {
+            Some(r) => Observed::Dropped(r),
+            None => Observed::Other(words::tracepoints(&[one])),
+        },
+        ([], Some(many)) => Observed::Other(words::tracepoints(many)),
+        // No counter and no tracepoints: an acceptance and a TCP_AUTH_HDR
+        // drop look alike; the step's effect (delivery, state) tells them apart.
+        ([], None) => Observed::Other(format!(
+            "accept or {} (no tracepoints)",
+            words::drop(DropReason::AuthHeader)
+        )),
+        (several, _) => Observed::Other(words::counter_pairs(several)),
     }
+}
+
+/// The raw evidence of an observation: replies, counters, tracepoints.
+pub(crate) fn evidence(obs: &Observation) -> String {
+    format!(
+        "replies: {}; counters: {}; {}",
+        words::replies_detail(&obs.replies),
+        words::counters(&obs.auth_counters),
+        words::trace(obs.trace.as_deref())
+    )
 }
 
 /// Checks a reply the kernel signed (or should not have signed).
 /// `key`: the key the kernel holds for the peer, if any.
-pub fn check_reply_signature(
-    reply: &Reply,
-    key: Option<&Key>,
-    problems: &mut Vec<String>,
-    notes: &mut Vec<String>,
-) {
+pub(crate) fn check_reply_signature(reply: &Reply, key: Option<&Key>, rec: &mut Record) {
     let Ok(tcp) = TcpPacket::new_checked(&reply.segment[..]) else {
-        problems.push("reply is not a valid TCP segment".to_owned());
+        rec.problem("reply is not a valid TCP segment");
         return;
     };
     if !tcp.verify_checksum(&reply.addrs) {
-        problems.push("reply TCP checksum is wrong".to_owned());
+        rec.problem("reply TCP checksum is wrong");
     }
+    let what = words::flags(reply.flags);
     let scan = Semantics::Rfc2385.scan(tcp.options());
     match (key, scan) {
         (Some(key), AuthScan::Md5 { .. }) => {
             let verdict =
                 verify_segment(&reply.addrs, &reply.segment, Some(key), Semantics::Rfc2385);
-            if verdict == Ok(Verdict::Accept(Acceptance::Signed)) {
-                notes.push(format!(
-                    "kernel's {} verified by the reference digest",
-                    reply.flags
-                ));
-            } else {
-                problems.push(format!(
-                    "kernel's {} does not verify: {verdict:?}",
-                    reply.flags
-                ));
+            match verdict {
+                Ok(Verdict::Accept(Acceptance::Signed)) => {
+                    rec.note(format!("kernel's {what} verified by the reference digest"));
+                }
+                Ok(v) => rec.problem(format!(
+                    "kernel's signed {what} does not verify: {}",
+                    words::verdict(v)
+                )),
+                Err(e) => rec.problem(format!("kernel's signed {what} cannot be read: {e}")),
             }
             if !tcp.options().starts_with(&LINUX_MD5_PREFIX) {
-                problems.push(format!(
-                    "kernel's {} option layout is not NOP NOP 19 18 first: {:02x?}",
-                    reply.flags,
-                    tcp.options()
+                rec.problem(format!(
+                    "kernel's {what} option layout is not NOP NOP 19 18 first: {}",
+                    words::hex(tcp.options())
                 ));
             }
         }
-        (Some(_), other) => problems.push(format!(
-            "kernel's {} is not signed ({other:?})",
-            reply.flags
-        )),
-        (None, AuthScan::Md5 { .. }) => problems.push(format!(
-            "kernel's {} is signed but it has no key",
-            reply.flags
-        )),
+        (Some(_), _) => rec.problem(format!("kernel's {what} is unsigned, the key says signed")),
+        (None, AuthScan::Md5 { .. }) => {
+            rec.problem(format!("kernel's {what} is signed but it has no key"));
+        }
         (None, _) => {}
     }
 }
 
 /// Holds an observation against the model's verdict. `reply_key` is the key
 /// the kernel holds for the peer (its replies must be signed with it).
-pub fn judge(obs: &Observation, acked: u32, expected: Verdict, reply_key: Option<&Key>) -> Finding {
+pub fn judge(
+    obs: &Observation,
+    acked: impl Into<SeqNumber>,
+    expected: Verdict,
+    reply_key: Option<&Key>,
+) -> Finding {
     if !obs.barrier_seen {
         return Finding::error(format!(
-            "the barrier was not answered within the timeout: cannot tell a drop from a loss (replies {}, counters {:?})",
-            obs.replies.len(),
-            obs.auth_counters
+            "the barrier was not answered within the timeout: cannot tell a drop from a loss ({})",
+            evidence(obs)
         ));
     }
     let observed = observe(obs, acked);
-    let mut problems = Vec::new();
-    let mut notes = Vec::new();
+    let mut rec = Record::new();
     if !obs.all_counters.is_empty() {
-        notes.push(format!("TcpExt deltas: {:?}", obs.all_counters));
+        rec.note(format!("TcpExt: {}", words::counters(&obs.all_counters)));
     }
-    let expected_observed = match expected {
-        Verdict::Accept(_) => Observed::Accepted,
-        Verdict::Drop(r) => Observed::Dropped(r),
-    };
-    if observed != expected_observed {
-        problems.push(format!(
+    if !observed.matches(expected) {
+        rec.problem(format!(
             "kernel: {}, model: {}",
-            describe(&observed),
-            expected.id()
+            observed.words(),
+            words::verdict(expected)
         ));
     }
-    witnesses(obs, expected, &mut problems, &mut notes);
+    witnesses(obs, expected, &mut rec);
+    // Without tracepoints a silent drop that moves no counter is told from
+    // a loss by the barrier only: say so on the line.
+    let inferred = obs.trace.is_none() && observed == Observed::Dropped(DropReason::AuthHeader);
     if observed == Observed::Accepted {
         for reply in &obs.replies {
-            check_reply_signature(reply, reply_key, &mut problems, &mut notes);
+            check_reply_signature(reply, reply_key, &mut rec);
         }
     }
-    Finding::compare(
-        expected.id().to_string(),
-        describe(&observed),
-        problems,
-        notes,
-    )
+    let seen = observed.words();
+    rec.step(
+        words::verdict(expected),
+        if inferred {
+            format!("{seen} (inferred)")
+        } else {
+            seen
+        },
+    );
+    rec.finish()
 }
 
 /// The witnesses of a verdict: the `TCPMD5*` counters moved exactly as the
 /// model says (one drop counter by 1, or none), and so did the tracepoints.
-pub fn witnesses(
-    obs: &Observation,
-    expected: Verdict,
-    problems: &mut Vec<String>,
-    notes: &mut Vec<String>,
-) {
+pub(crate) fn witnesses(obs: &Observation, expected: Verdict, rec: &mut Record) {
     let want_counter = match expected {
         Verdict::Drop(r) => r.counter(),
         Verdict::Accept(_) => None,
@@ -177,12 +222,15 @@ pub fn witnesses(
         .filter(|(name, v)| !(Some(name.as_str()) == want_counter && **v == 1))
         .collect();
     if !extra.is_empty() {
-        problems.push(format!("unexpected counter changes {extra:?}"));
+        rec.problem(format!(
+            "unexpected counter changes: {}",
+            words::counter_pairs(&extra)
+        ));
     }
     if let Some(c) = want_counter
         && obs.auth_counters.get(c) != Some(&1)
     {
-        problems.push(format!("{c} did not move by exactly 1"));
+        rec.problem(format!("{c} did not move by exactly 1"));
     }
     match &obs.trace {
         Some(events) => {
@@ -191,15 +239,100 @@ pub fn witnesses(
                 Verdict::Accept(_) => Vec::new(),
             };
             if events.iter().map(String::as_str).collect::<Vec<_>>() != want {
-                problems.push(format!("tracepoints {events:?}, model says {want:?}"));
+                rec.problem(format!(
+                    "tracepoints: {}, model: {}",
+                    words::tracepoints(events),
+                    words::tracepoints(&want)
+                ));
             } else if !want.is_empty() {
-                notes.push(format!("tracepoint tcp:{} seen", want.join(",")));
+                rec.note(format!("tracepoint {} seen", words::tracepoints(&want)));
             }
         }
         None => {
             if expected == Verdict::Drop(DropReason::AuthHeader) {
-                notes.push("no tracefs: TCP_AUTH_HDR inferred from silence with no counter after the barrier".to_owned());
+                rec.note("no tracefs: TCP_AUTH_HDR inferred from silence with no counter after the barrier");
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::outcome::Outcome;
+
+    fn obs(counters: &[(&str, i64)], trace: Option<&[&str]>) -> Observation {
+        let auth_counters: BTreeMap<String, i64> = counters
+            .iter()
+            .map(|(n, d)| ((*n).to_owned(), *d))
+            .collect();
+        Observation {
+            auth_counters: auth_counters.clone(),
+            all_counters: auth_counters,
+            trace: trace.map(|t| t.iter().map(|e| (*e).to_owned()).collect()),
+            barrier_seen: true,
+            ..Observation::default()
+        }
+    }
+
+    #[test]
+    fn witnesses_alone_name_the_verdict() {
+        let drop = obs(&[("TCPMD5NotFound", 1)], Some(&["tcp_hash_md5_required"]));
+        assert_eq!(
+            observe_witnesses(&drop),
+            Observed::Dropped(DropReason::Md5NotFound)
+        );
+        let hdr = obs(&[], Some(&["tcp_hash_bad_header"]));
+        assert_eq!(
+            observe_witnesses(&hdr),
+            Observed::Dropped(DropReason::AuthHeader)
+        );
+        assert_eq!(observe_witnesses(&obs(&[], Some(&[]))), Observed::Accepted);
+        // No tracepoints: silence is not a verdict by itself.
+        assert!(matches!(
+            observe_witnesses(&obs(&[], None)),
+            Observed::Other(_)
+        ));
+        assert!(matches!(
+            observe_witnesses(&obs(&[("TCPMD5NotFound", 1), ("TCPMD5Failure", 1)], None)),
+            Observed::Other(_)
+        ));
+    }
+
+    #[test]
+    fn a_silent_syn_drop_without_tracepoints_is_marked_inferred() {
+        let expected = Verdict::Drop(DropReason::AuthHeader);
+        let f = judge(&obs(&[], None), SeqNumber(1), expected, None);
+        assert_eq!(f.outcome, Outcome::Pass);
+        assert_eq!(f.observed, "drop:TCP_AUTH_HDR (inferred)");
+        let f = judge(
+            &obs(&[], Some(&["tcp_hash_bad_header"])),
+            SeqNumber(1),
+            expected,
+            None,
+        );
+        assert_eq!(f.observed, "drop:TCP_AUTH_HDR");
+    }
+
+    #[test]
+    fn a_wrong_counter_fails_the_verdict() {
+        let expected = Verdict::Drop(DropReason::Md5Failure);
+        let f = judge(
+            &obs(&[("TCPMD5NotFound", 1)], Some(&["tcp_hash_md5_required"])),
+            SeqNumber(1),
+            expected,
+            None,
+        );
+        assert!(f.outcome.is_failure(), "{f:?}");
+        assert_eq!(f.expected, "drop:TCP_MD5FAILURE");
+        assert_eq!(f.observed, "drop:TCP_MD5NOTFOUND");
+        for text in [&f.expected, &f.observed]
+            .into_iter()
+            .chain(f.outcome.reason().map(str::to_owned).as_ref())
+        {
+            assert!(crate::outcome::debug_markers(text).is_empty(), "{text}");
         }
     }
 }

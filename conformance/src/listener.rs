@@ -5,13 +5,16 @@ use std::net::{IpAddr, SocketAddr};
 use std::os::fd::AsFd;
 
 use tcpmd5::key_table::{KeyChange, KeyTable, KeyTableError, Md5SigRequest};
+use tcpmd5::wire::SeqNumber;
 use tcpmd5::{Family, Key, Semantics, Verdict, packet_verdict};
 
+use crate::error::Error;
 use crate::exchange::{Barrier, exchange};
 use crate::harness::{Errno, Lab, sockopt};
 use crate::judge::judge;
 use crate::outcome::Finding;
 use crate::segment::SegmentSpec;
+use crate::words;
 
 /// A listening socket in the lab and the model of its keys.
 #[derive(Debug)]
@@ -29,12 +32,7 @@ pub struct Listener {
 impl Listener {
     /// Listens on the kernel's address of `family` (or the wildcard, for a
     /// dual-stack IPv6 listener) at `port`.
-    pub fn open(
-        lab: &Lab,
-        family: Family,
-        port: u16,
-        dual_stack: bool,
-    ) -> Result<Listener, String> {
+    pub fn open(lab: &Lab, family: Family, port: u16, dual_stack: bool) -> Result<Listener, Error> {
         let ip = if dual_stack {
             IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED)
         } else {
@@ -45,7 +43,8 @@ impl Listener {
             Family::V6 => Some(!dual_stack),
         };
         let addr = SocketAddr::new(ip, port);
-        let sock = sockopt::listener(addr, v6only).map_err(|e| format!("listen on {addr}: {e}"))?;
+        let sock =
+            sockopt::listener(addr, v6only).map_err(Error::io(format!("listen on {addr}")))?;
         // lo is 1; vk and vp are plain veths: none is an L3 master (VRF).
         let devices = vec![
             (1, false),
@@ -74,23 +73,17 @@ impl Listener {
     }
 
     /// Makes `request` and requires both to accept it.
-    pub fn must_apply(&mut self, request: &Md5SigRequest) -> Result<(), String> {
-        match self.apply(request) {
-            (Ok(()), Ok(_)) => Ok(()),
-            (kernel, model) => Err(format!(
-                "setting up {request:?}: kernel {:?}, model {:?}",
-                kernel.map_err(|e| e.name()),
-                model.map_err(|e| e.errno_name())
-            )),
-        }
+    pub fn must_apply(&mut self, request: &Md5SigRequest) -> Result<(), Error> {
+        let (kernel, model) = self.apply(request);
+        agreed(request, kernel, model).map(drop)
     }
 
     /// The connection waiting in the accept queue, if any (non-blocking).
-    pub fn accept(&self) -> Result<Option<socket2::Socket>, String> {
+    pub fn accept(&self) -> Result<Option<socket2::Socket>, Error> {
         match self.sock.accept() {
             Ok((s, _)) => Ok(Some(s)),
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(None),
-            Err(e) => Err(format!("accept: {e}")),
+            Err(e) => Err(Error::io("accept")(e)),
         }
     }
 
@@ -114,7 +107,7 @@ impl Listener {
     }
 
     /// Adds a key for one peer.
-    pub fn add_key(&mut self, peer: IpAddr, key: &Key) -> Result<(), String> {
+    pub fn add_key(&mut self, peer: IpAddr, key: &Key) -> Result<(), Error> {
         self.must_apply(&Md5SigRequest::add(peer, key))
     }
 
@@ -135,14 +128,9 @@ impl Listener {
         let packet = probe.packet();
         let expected = match packet_verdict(&packet, &self.model, 0, semantics) {
             Ok(v) => v,
-            Err(e) => return Finding::error(format!("the model cannot read the probe: {e}")),
+            Err(e) => return Error::model("the probe")(e).into(),
         };
         self.probe_syn_expecting(lab, barrier, probe, expected)
-    }
-
-    /// [`Listener::probe_syn`] in a case's context.
-    pub fn probe(&self, ctx: &mut crate::case::Ctx<'_>, probe: &SegmentSpec) -> Finding {
-        self.probe_syn(&mut ctx.lab, &mut ctx.barrier, probe, ctx.env.semantics)
     }
 
     /// Like [`Listener::probe_syn`] with the expected verdict given (used by
@@ -157,9 +145,28 @@ impl Listener {
         match exchange(lab, barrier, probe) {
             Ok(obs) => {
                 let key = self.key_for(probe.tcp.addrs.src());
-                judge(&obs, probe.tcp.seq.wrapping_add(1), expected, key.as_ref())
+                judge(&obs, SeqNumber(probe.tcp.seq) + 1, expected, key.as_ref())
             }
-            Err(e) => Finding::error(e),
+            Err(e) => e.into(),
         }
+    }
+}
+
+/// Both answers to a setup request, which both must accept.
+pub fn agreed(
+    request: &Md5SigRequest,
+    kernel: Result<(), Errno>,
+    model: Result<KeyChange, KeyTableError>,
+) -> Result<KeyChange, Error> {
+    match (kernel, model) {
+        (Ok(()), Ok(change)) => Ok(change),
+        (kernel, model) => Err(Error::SetupDisagrees {
+            request: words::request(request),
+            kernel: kernel.map_or_else(|e| e.name(), |()| "ok".to_owned()),
+            model: model.map_or_else(
+                |e| e.errno_name().to_owned(),
+                |c| words::key_change(c).to_owned(),
+            ),
+        }),
     }
 }

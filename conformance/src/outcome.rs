@@ -111,8 +111,11 @@ impl Finding {
         let mut problems = Vec::new();
         let mut error = None;
         for f in findings {
-            expected.push(f.expected);
-            observed.push(f.observed);
+            // A setup step has no line of its own.
+            if !f.expected.is_empty() || !f.observed.is_empty() {
+                expected.push(f.expected);
+                observed.push(f.observed);
+            }
             notes.extend(f.notes);
             match f.outcome {
                 Outcome::Pass => {}
@@ -127,11 +130,37 @@ impl Finding {
         };
         Finding {
             outcome,
-            expected: expected.join(" | "),
-            observed: observed.join(" | "),
+            expected: expected.join(", "),
+            observed: observed.join(", "),
             notes,
         }
     }
+}
+
+/// The marks of Rust `Debug` output in `text` (`Some(`, `None`, `{ `, a
+/// quoted string, a type or variant name of the model): no case line,
+/// reason or note may carry one.
+pub fn debug_markers(text: &str) -> Vec<&'static str> {
+    const MARKERS: [&str; 17] = [
+        "Some(",
+        "None",
+        "{ ",
+        "Ok(",
+        "Err(",
+        "\"",
+        "Signed(",
+        "Key {",
+        "TcpRow",
+        "Accept(",
+        "Drop(",
+        "Checked(",
+        "NotChecked",
+        "Ack {",
+        "enters_time_wait",
+        "Unsigned",
+        "Acceptance",
+    ];
+    MARKERS.into_iter().filter(|m| text.contains(m)).collect()
 }
 
 /// A case's result as reported (one entry of the JSON report's `cases`).

@@ -18,22 +18,24 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
-use tcpmd5::wire::{IpSegment, TcpFlags, TcpPacket};
+use tcpmd5::wire::{IpSegment, SeqNumber, TcpFlags};
 use tcpmd5::{AddrPair, Family, Key};
 use tcpmd5_testkit::TcpSegmentSpec;
 
-use crate::exchange::{BARRIER_TIMEOUT, Barrier, Observation, Reply, exchange};
+use crate::error::Error;
+use crate::exchange::{BARRIER_TIMEOUT, Barrier, Observation, Reply, exchange, reply_from};
 use crate::harness::Lab;
-use crate::judge::check_reply_signature;
+use crate::judge::{check_reply_signature, evidence};
+use crate::record::Record;
 use crate::segment::{SegmentSpec, Signing};
 
 /// MSS 1460.
-pub const MSS_OPTION: [u8; 4] = [2, 4, 0x05, 0xb4];
+pub(crate) const MSS_OPTION: [u8; 4] = [2, 4, 0x05, 0xb4];
 /// An MD5 option in the Linux layout with a zero digest, to be signed.
-pub const MD5_PLACEHOLDER: [u8; 20] =
+pub(crate) const MD5_PLACEHOLDER: [u8; 20] =
     [1, 1, 19, 18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
 /// A TCP-AO option (kind 29, length 16, key ids 1 and 2, a 12-byte MAC).
-pub const AO_OPTION: [u8; 16] = [
+pub(crate) const AO_OPTION: [u8; 16] = [
     29, 16, 1, 2, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf,
 ];
 /// Offset in the TCP segment of a digest byte of [`MD5_PLACEHOLDER`] placed
@@ -44,7 +46,7 @@ const KEEPALIVE_BACK: u32 = 0x0010_0000;
 
 /// How a segment the peer sends is authenticated.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Auth {
+pub(crate) enum Auth {
     /// No MD5 option.
     Unsigned,
     /// An MD5 option signed with the key.
@@ -64,12 +66,12 @@ pub enum Auth {
 
 impl Auth {
     /// `Signed(key)` or `Unsigned`.
-    pub fn with(key: Option<&Key>) -> Auth {
+    pub(crate) fn with(key: Option<&Key>) -> Auth {
         key.map_or(Auth::Unsigned, |k| Auth::Signed(k.clone()))
     }
 
     /// A short name for reports.
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             Auth::Unsigned => "unsigned",
             Auth::Signed(_) => "signed",
@@ -81,18 +83,9 @@ impl Auth {
     }
 }
 
-/// What verifying the kernel's segments found.
-#[derive(Debug, Clone, Default)]
-pub struct Checks {
-    /// Segments that failed verification (any one fails the case).
-    pub problems: Vec<String>,
-    /// Kernel segments checked.
-    pub verified: usize,
-}
-
 /// The peer's end of one connection (addresses as the peer sends them).
 #[derive(Debug, Clone)]
-pub struct Peer {
+pub(crate) struct Peer {
     /// Peer -> kernel.
     pub addrs: AddrPair,
     /// The peer's port.
@@ -100,28 +93,33 @@ pub struct Peer {
     /// The kernel's port.
     pub kernel_port: u16,
     /// The peer's initial sequence number.
-    pub isn: u32,
+    pub isn: SeqNumber,
     /// Next sequence number the peer sends.
-    pub snd_nxt: u32,
+    pub snd_nxt: SeqNumber,
     /// Next sequence number expected from the kernel.
-    pub rcv_nxt: u32,
+    pub rcv_nxt: SeqNumber,
     /// The key the kernel holds for the peer: every kernel segment must be
     /// signed with it (or unsigned when `None`).
     pub kernel_key: Option<Key>,
-    /// Verification of every kernel segment seen.
-    pub checks: Checks,
+    /// What verifying every kernel segment found.
+    pub record: Record,
+    /// Kernel segments verified.
+    pub verified: usize,
+    /// The sequence number of a FIN the kernel may retransmit while a case
+    /// runs (FIN-WAIT-1): such a retransmission is not a reply.
+    pub kernel_fin_seq: Option<SeqNumber>,
 }
 
 impl Peer {
     /// A peer at the lab's default peer address of `family`.
-    pub fn new(
+    pub(crate) fn new(
         lab: &Lab,
         family: Family,
         peer_port: u16,
         kernel_port: u16,
-        isn: u32,
+        isn: impl Into<SeqNumber>,
         kernel_key: Option<Key>,
-    ) -> Result<Peer, String> {
+    ) -> Result<Peer, Error> {
         Peer::from_addr(
             lab,
             family,
@@ -134,45 +132,48 @@ impl Peer {
     }
 
     /// A peer at `peer` (made reachable with [`Lab::add_peer`] if not the default).
-    pub fn from_addr(
+    pub(crate) fn from_addr(
         lab: &Lab,
         family: Family,
         peer: IpAddr,
         peer_port: u16,
         kernel_port: u16,
-        isn: u32,
+        isn: impl Into<SeqNumber>,
         kernel_key: Option<Key>,
-    ) -> Result<Peer, String> {
+    ) -> Result<Peer, Error> {
+        let isn = isn.into();
         let addrs = AddrPair::new(peer, lab.kernel_addr(family))
-            .map_err(|_| format!("{peer} is not a {family} address"))?;
+            .map_err(|_| Error::WrongFamily { addr: peer, family })?;
         Ok(Peer {
             addrs,
             peer_port,
             kernel_port,
             isn,
             snd_nxt: isn,
-            rcv_nxt: 0,
+            rcv_nxt: SeqNumber(0),
             kernel_key,
-            checks: Checks::default(),
+            record: Record::new(),
+            verified: 0,
+            kernel_fin_seq: None,
         })
     }
 
     /// The kernel's socket address.
-    pub fn kernel(&self) -> SocketAddr {
+    pub(crate) fn kernel(&self) -> SocketAddr {
         SocketAddr::new(self.addrs.dst(), self.kernel_port)
     }
 
     /// The peer's socket address.
-    pub fn peer(&self) -> SocketAddr {
+    pub(crate) fn peer(&self) -> SocketAddr {
         SocketAddr::new(self.addrs.src(), self.peer_port)
     }
 
     /// A segment with explicit numbers.
-    pub fn segment(
+    pub(crate) fn segment(
         &self,
         flags: TcpFlags,
-        seq: u32,
-        ack: u32,
+        seq: SeqNumber,
+        ack: SeqNumber,
         payload: &[u8],
         auth: &Auth,
     ) -> SegmentSpec {
@@ -218,8 +219,8 @@ impl Peer {
                 addrs: self.addrs,
                 src_port: self.peer_port,
                 dst_port: self.kernel_port,
-                seq,
-                ack,
+                seq: seq.0,
+                ack: ack.0,
                 flags,
                 window: 64240,
                 urgent: 0,
@@ -233,12 +234,12 @@ impl Peer {
     }
 
     /// The peer's SYN (sequence `isn`).
-    pub fn syn(&self, auth: &Auth) -> SegmentSpec {
-        self.segment(TcpFlags::SYN, self.isn, 0, &[], auth)
+    pub(crate) fn syn(&self, auth: &Auth) -> SegmentSpec {
+        self.segment(TcpFlags::SYN, self.isn, SeqNumber(0), &[], auth)
     }
 
     /// A SYN-ACK answering the kernel's SYN (`rcv_nxt` must be set).
-    pub fn syn_ack(&self, auth: &Auth) -> SegmentSpec {
+    pub(crate) fn syn_ack(&self, auth: &Auth) -> SegmentSpec {
         self.segment(
             TcpFlags::SYN | TcpFlags::ACK,
             self.isn,
@@ -249,12 +250,12 @@ impl Peer {
     }
 
     /// A pure ACK at `snd_nxt`.
-    pub fn ack(&self, auth: &Auth) -> SegmentSpec {
+    pub(crate) fn ack(&self, auth: &Auth) -> SegmentSpec {
         self.segment(TcpFlags::ACK, self.snd_nxt, self.rcv_nxt, &[], auth)
     }
 
     /// Data at `snd_nxt` (PSH ACK).
-    pub fn data(&self, payload: &[u8], auth: &Auth) -> SegmentSpec {
+    pub(crate) fn data(&self, payload: &[u8], auth: &Auth) -> SegmentSpec {
         self.segment(
             TcpFlags::PSH | TcpFlags::ACK,
             self.snd_nxt,
@@ -265,7 +266,7 @@ impl Peer {
     }
 
     /// FIN ACK at `snd_nxt`.
-    pub fn fin(&self, auth: &Auth) -> SegmentSpec {
+    pub(crate) fn fin(&self, auth: &Auth) -> SegmentSpec {
         self.segment(
             TcpFlags::FIN | TcpFlags::ACK,
             self.snd_nxt,
@@ -277,10 +278,10 @@ impl Peer {
 
     /// RST ACK at `snd_nxt + offset` (0: exactly `rcv_nxt` of the kernel, in
     /// window; a large offset: out of window).
-    pub fn rst(&self, offset: u32, auth: &Auth) -> SegmentSpec {
+    pub(crate) fn rst(&self, offset: u32, auth: &Auth) -> SegmentSpec {
         self.segment(
             TcpFlags::RST | TcpFlags::ACK,
-            self.snd_nxt.wrapping_add(offset),
+            self.snd_nxt + offset,
             self.rcv_nxt,
             &[],
             auth,
@@ -289,10 +290,10 @@ impl Peer {
 
     /// One byte far below the kernel's receive window, signed with the
     /// kernel's key for the peer: answered at once by a duplicate ACK.
-    pub fn keepalive(&self) -> SegmentSpec {
+    pub(crate) fn keepalive(&self) -> SegmentSpec {
         self.segment(
             TcpFlags::ACK,
-            self.snd_nxt.wrapping_sub(KEEPALIVE_BACK),
+            self.snd_nxt - KEEPALIVE_BACK,
             self.rcv_nxt,
             b"k",
             &Auth::with(self.kernel_key.as_ref()),
@@ -300,34 +301,27 @@ impl Peer {
     }
 
     /// Verifies every kernel segment of `obs` against `kernel_key`.
-    pub fn verify(&mut self, replies: &[Reply]) {
-        let mut notes = Vec::new();
+    pub(crate) fn verify(&mut self, replies: &[Reply]) {
         for r in replies {
-            check_reply_signature(
-                r,
-                self.kernel_key.as_ref(),
-                &mut self.checks.problems,
-                &mut notes,
-            );
-            self.checks.verified += 1;
+            check_reply_signature(r, self.kernel_key.as_ref(), &mut self.record);
+            self.verified += 1;
         }
     }
 
     /// Sends `probe` then the barrier; verifies every reply on the
     /// connection's 4-tuple.
-    pub fn exchange(
+    pub(crate) fn exchange(
         &mut self,
         lab: &mut Lab,
         barrier: &mut Barrier,
         probe: &SegmentSpec,
-    ) -> Result<Observation, String> {
+    ) -> Result<Observation, Error> {
         let obs = exchange(lab, barrier, probe)?;
         if !obs.barrier_seen {
-            return Err(format!(
-                "the barrier was not answered within {BARRIER_TIMEOUT:?} (replies {}, counters {:?})",
-                obs.replies.len(),
-                obs.auth_counters
-            ));
+            return Err(Error::BarrierLost {
+                timeout_ms: BARRIER_TIMEOUT.as_millis(),
+                evidence: evidence(&obs),
+            });
         }
         self.verify(&obs.replies);
         Ok(obs)
@@ -336,11 +330,11 @@ impl Peer {
     /// The kernel's current `rcv_nxt` and `snd_nxt` for this connection, from
     /// its certain answer to [`Peer::keepalive`]; `None` when the connection
     /// does not exist any more (the answer is then an RST or nothing).
-    pub fn certain_ack(
+    pub(crate) fn certain_ack(
         &mut self,
         lab: &mut Lab,
         barrier: &mut Barrier,
-    ) -> Result<(Option<Reply>, Observation), String> {
+    ) -> Result<(Option<Reply>, Observation), Error> {
         let probe = self.keepalive();
         let obs = self.exchange(lab, barrier, &probe)?;
         let ack = obs
@@ -355,11 +349,11 @@ impl Peer {
     /// Waits (bounded) for the next kernel segment on this 4-tuple whose
     /// flags satisfy `want`, and verifies it. For segments the kernel is
     /// certain to send (a SYN after `connect()`, a FIN after `shutdown()`).
-    pub fn wait_for(
+    pub(crate) fn wait_for(
         &mut self,
         lab: &mut Lab,
         want: &dyn Fn(TcpFlags) -> bool,
-    ) -> Result<Option<Reply>, String> {
+    ) -> Result<Option<Reply>, Error> {
         let deadline = Instant::now() + BARRIER_TIMEOUT;
         let (kernel, peer) = (self.kernel(), self.peer());
         loop {
@@ -373,7 +367,7 @@ impl Peer {
                             && t.dst_port() == peer.port()
                     })
                 })
-                .map_err(|e| e.to_string())?;
+                .map_err(Error::harness("waiting for a kernel segment"))?;
             let Some(packet) = got else { return Ok(None) };
             let Some(reply) = reply_from(&packet) else {
                 continue;
@@ -388,90 +382,46 @@ impl Peer {
     /// Completes a handshake with a kernel listener holding `kernel_key`
     /// for the peer: SYN (signed with `auth`), the kernel's SYN-ACK, then the
     /// third ACK signed with `third`. Returns the observation of the third ACK.
-    pub fn handshake(
+    pub(crate) fn handshake(
         &mut self,
         lab: &mut Lab,
         barrier: &mut Barrier,
         auth: &Auth,
         third: &Auth,
-    ) -> Result<Observation, String> {
+    ) -> Result<Observation, Error> {
         self.syn_to_listener(lab, barrier, auth)?;
         let ack = self.ack(third);
         self.exchange(lab, barrier, &ack)
     }
 
     /// Sends the SYN and records the kernel's SYN-ACK.
-    pub fn syn_to_listener(
+    pub(crate) fn syn_to_listener(
         &mut self,
         lab: &mut Lab,
         barrier: &mut Barrier,
         auth: &Auth,
-    ) -> Result<Reply, String> {
+    ) -> Result<Reply, Error> {
         let syn = self.syn(auth);
         let obs = self.exchange(lab, barrier, &syn)?;
         let synack = obs
             .replies
             .iter()
-            .find(|r| {
-                r.flags.contains(TcpFlags::SYN | TcpFlags::ACK) && r.ack == self.isn.wrapping_add(1)
-            })
+            .find(|r| r.flags.contains(TcpFlags::SYN | TcpFlags::ACK) && r.ack == self.isn + 1)
             .cloned()
             .ok_or_else(|| {
-                format!(
-                    "no SYN-ACK to the {} SYN (replies {}, counters {:?})",
+                Error::NotSeen(format!(
+                    "no SYN-ACK to the {} SYN ({})",
                     auth.name(),
-                    obs.replies.len(),
-                    obs.auth_counters
-                )
+                    evidence(&obs)
+                ))
             })?;
-        self.snd_nxt = self.isn.wrapping_add(1);
-        self.rcv_nxt = synack.seq.wrapping_add(1);
+        self.snd_nxt = self.isn + 1;
+        self.rcv_nxt = synack.seq + 1;
         Ok(synack)
     }
 
     /// Records that `len` sequence numbers (data, or 1 for a FIN) were sent.
-    pub fn sent(&mut self, len: usize) {
-        self.snd_nxt = self.snd_nxt.wrapping_add(len as u32);
+    pub(crate) fn sent(&mut self, len: usize) {
+        self.snd_nxt = self.snd_nxt.add_len(len);
     }
-}
-
-/// A kernel segment as a [`Reply`].
-pub fn reply_from(packet: &[u8]) -> Option<Reply> {
-    let located = IpSegment::parse(packet).ok()?;
-    let tcp = TcpPacket::new_checked(located.segment).ok()?;
-    Some(Reply {
-        packet: packet.to_vec(),
-        addrs: located.addrs,
-        segment: located.segment.to_vec(),
-        flags: tcp.flags(),
-        ack: tcp.ack_number(),
-        seq: tcp.seq_number(),
-    })
-}
-
-/// The payload length of a kernel segment.
-pub fn payload_len(reply: &Reply) -> usize {
-    TcpPacket::new_checked(&reply.segment[..]).map_or(0, |t| t.payload().len())
-}
-
-/// The option kinds of a kernel segment, in order (NOPs included).
-pub fn option_kinds(reply: &Reply) -> Vec<u8> {
-    let Ok(tcp) = TcpPacket::new_checked(&reply.segment[..]) else {
-        return vec![];
-    };
-    let area = tcp.options();
-    let mut kinds = Vec::new();
-    let mut i = 0;
-    while let Some(&kind) = area.get(i) {
-        kinds.push(kind);
-        match kind {
-            0 => break,
-            1 => i += 1,
-            _ => match area.get(i + 1) {
-                Some(&len) if len >= 2 => i += usize::from(len),
-                _ => break,
-            },
-        }
-    }
-    kinds
 }

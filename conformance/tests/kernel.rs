@@ -8,7 +8,7 @@
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use tcpmd5_conformance::harness::{leftovers, privilege};
-use tcpmd5_conformance::outcome::Outcome;
+use tcpmd5_conformance::outcome::{CaseReport, Outcome, debug_markers};
 use tcpmd5_conformance::{cases, environment, expected, runner};
 
 fn main() -> std::process::ExitCode {
@@ -38,6 +38,7 @@ fn main() -> std::process::ExitCode {
         let xf = xfails.clone();
         let trial = Trial::test(name.clone(), move || {
             let report = runner::run_case(&case, env, &xf);
+            debug_free(&report)?;
             match report.outcome {
                 Outcome::Pass => Ok(()),
                 Outcome::ExpectedFail(why) => {
@@ -102,4 +103,24 @@ fn main() -> std::process::ExitCode {
     }
     eprintln!("no leftovers: no namespace, fd, thread or trace instance of the suite remains");
     conclusion.exit_code()
+}
+
+/// The case's line (expected, observed, reason) and its notes are words, not
+/// Rust `Debug` output.
+fn debug_free(report: &CaseReport) -> Result<(), Failed> {
+    let texts = [report.expected.as_str(), report.observed.as_str()]
+        .into_iter()
+        .chain(report.outcome.reason())
+        .chain(report.notes.iter().map(String::as_str));
+    for text in texts {
+        let found = debug_markers(text);
+        if !found.is_empty() {
+            return Err(Failed::from(format!(
+                "Debug text ({}) in the report of {}: {text}",
+                found.join(" "),
+                report.id
+            )));
+        }
+    }
+    Ok(())
 }

@@ -27,14 +27,14 @@ pub const AF_INET6: u16 = 10;
 mod field {
     use core::ops::Range;
     // Offsets in `struct tcp_md5sig` (x86-64 layout, checked against libc).
-    pub const FAMILY: Range<usize> = 0..2;
-    pub const SIN_ADDR: Range<usize> = 4..8;
-    pub const SIN6_ADDR: Range<usize> = 8..24;
-    pub const FLAGS: usize = 128;
-    pub const PREFIXLEN: usize = 129;
-    pub const KEYLEN: Range<usize> = 130..132;
-    pub const IFINDEX: Range<usize> = 132..136;
-    pub const KEY: Range<usize> = 136..216;
+    pub(super) const FAMILY: Range<usize> = 0..2;
+    pub(super) const SIN_ADDR: Range<usize> = 4..8;
+    pub(super) const SIN6_ADDR: Range<usize> = 8..24;
+    pub(super) const FLAGS: usize = 128;
+    pub(super) const PREFIXLEN: usize = 129;
+    pub(super) const KEYLEN: Range<usize> = 130..132;
+    pub(super) const IFINDEX: Range<usize> = 132..136;
+    pub(super) const KEY: Range<usize> = 136..216;
 }
 
 /// Which socket option a request is made with.

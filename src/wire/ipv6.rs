@@ -10,12 +10,12 @@ use super::error::{Layer, WireError};
 
 mod field {
     use core::ops::Range;
-    pub const VER_TC_FLOW: Range<usize> = 0..4;
-    pub const PAYLOAD_LEN: Range<usize> = 4..6;
-    pub const NEXT_HEADER: usize = 6;
-    pub const HOP_LIMIT: usize = 7;
-    pub const SRC: Range<usize> = 8..24;
-    pub const DST: Range<usize> = 24..40;
+    pub(super) const VER_TC_FLOW: Range<usize> = 0..4;
+    pub(super) const PAYLOAD_LEN: Range<usize> = 4..6;
+    pub(super) const NEXT_HEADER: usize = 6;
+    pub(super) const HOP_LIMIT: usize = 7;
+    pub(super) const SRC: Range<usize> = 8..24;
+    pub(super) const DST: Range<usize> = 24..40;
 }
 
 /// Length of the IPv6 fixed header.

@@ -7,6 +7,7 @@ mod error;
 mod ip_segment;
 pub mod ipv4;
 pub mod ipv6;
+mod seq_number;
 pub mod tcp;
 pub mod tcp_option;
 
@@ -14,5 +15,6 @@ pub use error::{Layer, WireError};
 pub use ip_segment::{IpSegment, ip_packet};
 pub use ipv4::{Ipv4Packet, Ipv4Repr};
 pub use ipv6::{Ipv6Packet, Ipv6Repr};
+pub use seq_number::SeqNumber;
 pub use tcp::{TcpFlags, TcpPacket, TcpRepr};
 pub use tcp_option::{OptionError, TcpOption, TcpOptions};

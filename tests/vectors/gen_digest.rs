@@ -25,19 +25,19 @@ use super::support::{addrs, unhex};
 mod at {
     use std::ops::Range;
     /// Data offset (high nibble) and reserved bits.
-    pub const DATA_OFFSET: usize = 12;
+    pub(super) const DATA_OFFSET: usize = 12;
     /// The checksum.
-    pub const CHECKSUM: Range<usize> = 16..18;
+    pub(super) const CHECKSUM: Range<usize> = 16..18;
     /// The low byte of the urgent pointer.
-    pub const URGENT_LOW: usize = 19;
+    pub(super) const URGENT_LOW: usize = 19;
     /// The fixed header.
-    pub const FIXED: Range<usize> = 0..20;
+    pub(super) const FIXED: Range<usize> = 0..20;
     /// The MD5 option's kind byte (after NOP NOP).
-    pub const MD5_KIND: usize = 22;
+    pub(super) const MD5_KIND: usize = 22;
     /// The 16 digest bytes.
-    pub const DIGEST: Range<usize> = 24..40;
+    pub(super) const DIGEST: Range<usize> = 24..40;
     /// The first option byte after the Linux MD5 option.
-    pub const AFTER_MD5: usize = 40;
+    pub(super) const AFTER_MD5: usize = 40;
 }
 
 fn syn_options() -> Vec<u8> {
@@ -78,7 +78,7 @@ fn kinds() -> [Kind; 7] {
 }
 
 /// The crafted digest vectors (positives and negatives).
-pub fn crafted_digest() -> Vec<Value> {
+pub(crate) fn crafted_digest() -> Vec<Value> {
     let mut out = Vec::new();
     every_kind_key_family(&mut out);
     payload_sweep(&mut out);
@@ -493,7 +493,7 @@ fn buggy_digest(packet: &[u8], key: &[u8], bug: Bug) -> [u8; 16] {
 }
 
 /// The known-answer pair of an independent implementation, as a packet.
-pub fn external_digest() -> Vec<Value> {
+pub(crate) fn external_digest() -> Vec<Value> {
     let input = unhex("c0a83814c0a838280006002800b3d10515f72762291b6878a010007300000000");
     let h = &input[12..];
     let be16 = |r: Range<usize>| u16::from_be_bytes([h[r.start], h[r.start + 1]]);

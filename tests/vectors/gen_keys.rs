@@ -11,7 +11,7 @@ use tcpmd5_testkit::record::hex;
 use super::generate::crafted;
 
 /// A key request as the vectors spell it.
-pub fn request_json(r: &Md5SigRequest, expected: &str) -> Value {
+pub(crate) fn request_json(r: &Md5SigRequest, expected: &str) -> Value {
     json!({
         "option": match r.option { Md5SigOption::Md5Sig => "TCP_MD5SIG", Md5SigOption::Md5SigExt => "TCP_MD5SIG_EXT" },
         "sa_family": r.sa_family,
@@ -321,7 +321,7 @@ fn key_cases() -> Vec<KeyCase> {
     ]
 }
 
-pub fn crafted_keys() -> Vec<Value> {
+pub(crate) fn crafted_keys() -> Vec<Value> {
     let mut out = Vec::new();
     for c in key_cases() {
         let mut table = KeyTable::new();

@@ -11,10 +11,10 @@ use tcpmd5_testkit::record::{family_id, hex, scan_class, verdict_fields, verdict
 use super::generate::{crafted, packet, pair, payload, seg};
 
 /// The key option vectors are signed with.
-pub const OPT_KEY: &[u8] = b"option-vectors";
+pub(crate) const OPT_KEY: &[u8] = b"option-vectors";
 
 /// Option-layout vectors: every corner case x family x receiver key.
-pub fn crafted_options() -> Vec<Value> {
+pub(crate) fn crafted_options() -> Vec<Value> {
     let mut out = Vec::new();
     let key = Key::new(OPT_KEY).expect("key");
     for l in corner_cases() {

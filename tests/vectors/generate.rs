@@ -17,9 +17,9 @@ use super::gen_keys::crafted_keys;
 use super::gen_options::crafted_options;
 use super::support::addrs;
 
-pub const GENERATOR: &str = "tests/vectors/generate.rs";
+pub(crate) const GENERATOR: &str = "tests/vectors/generate.rs";
 
-pub fn crafted() -> Value {
+pub(crate) fn crafted() -> Value {
     json!({"kind": "crafted", "generator": GENERATOR})
 }
 
@@ -27,7 +27,7 @@ pub fn crafted() -> Value {
 const IPV4_IDENT: u16 = 0x2b85;
 
 /// The crafted packets' IP headers, with `ext` before TCP on IPv6.
-pub fn ip_headers(ext: &[ExtHeader]) -> IpHeaders {
+pub(crate) fn ip_headers(ext: &[ExtHeader]) -> IpHeaders {
     IpHeaders {
         ipv4_ident: IPV4_IDENT,
         ipv6_ext: ext.to_vec(),
@@ -35,26 +35,26 @@ pub fn ip_headers(ext: &[ExtHeader]) -> IpHeaders {
 }
 
 /// The whole IP packet of `seg`, unsigned.
-pub fn packet(seg: &TcpSegmentSpec, ext: &[ExtHeader]) -> Vec<u8> {
+pub(crate) fn packet(seg: &TcpSegmentSpec, ext: &[ExtHeader]) -> Vec<u8> {
     seg.to_packet_with(&ip_headers(ext)).expect("packet builds")
 }
 
 /// The whole IP packet of `seg`, signed with `key` in its first MD5 option.
-pub fn signed(seg: &TcpSegmentSpec, ext: &[ExtHeader], key: &[u8]) -> Vec<u8> {
+pub(crate) fn signed(seg: &TcpSegmentSpec, ext: &[ExtHeader], key: &[u8]) -> Vec<u8> {
     let mut p = packet(seg, ext);
     sign_packet_in_place(&mut p, &Key::new(key).expect("key")).expect("sign");
     p
 }
 
 /// A deterministic payload of `n` bytes.
-pub fn payload(n: usize, salt: u8) -> Vec<u8> {
+pub(crate) fn payload(n: usize, salt: u8) -> Vec<u8> {
     (0..n)
         .map(|i| (i as u8).wrapping_mul(31).wrapping_add(salt))
         .collect()
 }
 
 /// The address pair of the crafted vectors: client -> server, or reversed.
-pub fn pair(v6: bool, reverse: bool) -> AddrPair {
+pub(crate) fn pair(v6: bool, reverse: bool) -> AddrPair {
     let a = if v6 {
         addrs("2001:db8::10", "2001:db8:1::20")
     } else {
@@ -64,12 +64,12 @@ pub fn pair(v6: bool, reverse: bool) -> AddrPair {
 }
 
 /// `v4` or `v6`, as in ids.
-pub fn fam(v6: bool) -> &'static str {
+pub(crate) fn fam(v6: bool) -> &'static str {
     if v6 { "v6" } else { "v4" }
 }
 
 /// A segment with the Linux MD5 placeholder and window 64240, no payload.
-pub fn seg(
+pub(crate) fn seg(
     addrs: AddrPair,
     ports: (u16, u16),
     seq: u32,
@@ -86,7 +86,7 @@ pub fn seg(
 }
 
 /// A crafted digest vector: `key` is what the receiver holds for the source.
-pub fn digest_vector(
+pub(crate) fn digest_vector(
     id: &str,
     comment: &str,
     provenance: Value,
@@ -107,7 +107,7 @@ pub fn digest_vector(
 }
 
 /// The generated files: `(path under vectors/, contents)`.
-pub fn files() -> Vec<(&'static str, Value)> {
+pub(crate) fn files() -> Vec<(&'static str, Value)> {
     let file = |group: &str, description: &str, vectors: Vec<Value>| json!({"group": group, "description": description, "vectors": vectors});
     vec![
         (

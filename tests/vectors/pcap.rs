@@ -16,10 +16,10 @@ use tcpmd5::{Acceptance, DropReason, Verdict};
 use tcpmd5_testkit::record::read_verdict;
 
 /// LINKTYPE_RAW: packets start with the IPv4 or IPv6 header.
-pub const LINKTYPE_RAW: u32 = 101;
+pub(crate) const LINKTYPE_RAW: u32 = 101;
 
 /// A classic pcap file (microsecond timestamps, little-endian).
-pub fn pcap_bytes(packets: &[Vec<u8>]) -> Vec<u8> {
+pub(crate) fn pcap_bytes(packets: &[Vec<u8>]) -> Vec<u8> {
     let mut out = Vec::new();
     out.extend(0xa1b2_c3d4u32.to_le_bytes());
     out.extend(2u16.to_le_bytes());
@@ -41,7 +41,7 @@ pub fn pcap_bytes(packets: &[Vec<u8>]) -> Vec<u8> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tcpdump {
+pub(crate) enum Tcpdump {
     Valid,
     Invalid,
     CantCheck,
@@ -148,7 +148,7 @@ fn not_checkable(v: &Value, packet: &[u8], key: &[u8]) -> Option<&'static str> {
 type Pending<'a> = (&'a Value, Vec<u8>, Option<&'static str>);
 
 #[derive(Debug, Default)]
-pub struct Report {
+pub(crate) struct Report {
     pub total: usize,
     pub checked: usize,
     pub valid: usize,
@@ -161,7 +161,7 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut s = String::new();
         let _ = writeln!(
             s,
@@ -189,7 +189,7 @@ impl Report {
 }
 
 /// Runs tcpdump over the digest vectors; `None` when tcpdump is absent.
-pub fn check_with_tcpdump(vectors: &[Value]) -> Result<Report, TcpdumpError> {
+pub(crate) fn check_with_tcpdump(vectors: &[Value]) -> Result<Report, TcpdumpError> {
     match Command::new("tcpdump").arg("--version").output() {
         Ok(o) if o.status.success() => {}
         Ok(o) => {
@@ -257,7 +257,7 @@ pub fn check_with_tcpdump(vectors: &[Value]) -> Result<Report, TcpdumpError> {
 
 /// Why the tcpdump cross-check did not run.
 #[derive(Debug)]
-pub enum TcpdumpError {
+pub(crate) enum TcpdumpError {
     /// tcpdump is not installed: a skip, except under CI.
     Missing,
     /// tcpdump or the temporary files failed: always a failure.

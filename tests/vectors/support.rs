@@ -5,27 +5,27 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use tcpmd5::{AddrPair, Verdict};
-pub use tcpmd5_testkit::record::{family_id, hex, scan_class};
+pub(crate) use tcpmd5_testkit::record::{family_id, hex, scan_class};
 
 /// `vectors/` at the root of the package.
-pub fn vectors_dir() -> PathBuf {
+pub(crate) fn vectors_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("vectors")
 }
 
 /// The bytes of a hex field (panics on a malformed one).
-pub fn unhex(s: &str) -> Vec<u8> {
+pub(crate) fn unhex(s: &str) -> Vec<u8> {
     tcpmd5_testkit::record::unhex(s).unwrap_or_else(|| panic!("not hex: {s:?}"))
 }
 
 /// The verdict a vector expects (`fields` holds `verdict` and, for an
 /// accept, `acceptance`).
-pub fn expected_verdict(fields: &serde_json::Value) -> Verdict {
+pub(crate) fn expected_verdict(fields: &serde_json::Value) -> Verdict {
     tcpmd5_testkit::record::read_verdict(fields)
         .unwrap_or_else(|| panic!("not a verdict: {fields}"))
 }
 
 /// The address pair `src -> dst`.
-pub fn addrs(src: &str, dst: &str) -> AddrPair {
+pub(crate) fn addrs(src: &str, dst: &str) -> AddrPair {
     let s: IpAddr = src.parse().expect("addr");
     let d: IpAddr = dst.parse().expect("addr");
     AddrPair::new(s, d).expect("same family")

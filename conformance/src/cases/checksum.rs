@@ -6,9 +6,8 @@
 
 use tcpmd5::Family;
 
-use super::common::{key, keyed_listener, signed_syn, syn, wrong_key};
+use super::common::{key, keyed_listener, probe, signed_syn, syn, wrong_key};
 use crate::case::{Case, Ctx};
-use crate::outcome::Finding;
 use crate::segment::{ChecksumFault, SegmentSpec};
 
 /// The SYN a row sends, before its checksum is broken.
@@ -68,18 +67,15 @@ fn rows() -> [Row; 5] {
 }
 
 /// Cases of this area.
-pub fn cases() -> Vec<Case> {
+pub(super) fn cases() -> Vec<Case> {
     rows()
         .into_iter()
         .flat_map(|row| {
             Case::per_family("checksum", row.name, row.summary, move |ctx, family| {
-                let listener = match keyed_listener(ctx, family) {
-                    Ok(l) => l,
-                    Err(e) => return Finding::error(e),
-                };
-                let mut probe = (row.build)(ctx, family);
-                probe.checksum_fault = Some(row.fault);
-                listener.probe(ctx, &probe)
+                let listener = keyed_listener(ctx, family)?;
+                let mut spec = (row.build)(ctx, family);
+                spec.checksum_fault = Some(row.fault);
+                Ok(probe(ctx, &listener, &spec))
             })
             .into_iter()
             .filter(move |case| case.family.is_some_and(|f| row.families.contains(&f)))

@@ -5,32 +5,34 @@ use std::net::IpAddr;
 use tcpmd5::{AddrPair, Family, Key};
 
 use crate::case::Ctx;
+use crate::error::Error;
 use crate::listener::Listener;
+use crate::outcome::Finding;
 use crate::segment::{SIGNED_SYN_OPTIONS, SegmentSpec, Signing};
 
 /// The port listeners use (BGP's).
-pub const LISTEN_PORT: u16 = 179;
+pub(super) const LISTEN_PORT: u16 = 179;
 /// The peer's source port for probes.
-pub const PEER_PORT: u16 = 40179;
+pub(super) const PEER_PORT: u16 = 40179;
 
 /// The key the listener holds for the peer.
-pub fn key() -> Key {
+pub(super) fn key() -> Key {
     Key::from_array(b"tcpmd5-conformance")
 }
 
 /// A different key.
-pub fn wrong_key() -> Key {
+pub(super) fn wrong_key() -> Key {
     Key::from_array(b"tcpmd5-conformance!")
 }
 
 /// A SYN from the default peer to the listener, with an ISN derived from
 /// `salt` so every probe in a case is distinct.
-pub fn syn(ctx: &Ctx<'_>, family: Family, salt: u32) -> SegmentSpec {
+pub(super) fn syn(ctx: &Ctx<'_>, family: Family, salt: u32) -> SegmentSpec {
     syn_from(ctx, family, ctx.lab.peer_addr(family), salt)
 }
 
 /// A SYN from `peer`.
-pub fn syn_from(ctx: &Ctx<'_>, family: Family, peer: IpAddr, salt: u32) -> SegmentSpec {
+pub(super) fn syn_from(ctx: &Ctx<'_>, family: Family, peer: IpAddr, salt: u32) -> SegmentSpec {
     SegmentSpec::syn(
         peer,
         ctx.lab.kernel_addr(family),
@@ -41,7 +43,7 @@ pub fn syn_from(ctx: &Ctx<'_>, family: Family, peer: IpAddr, salt: u32) -> Segme
 }
 
 /// A signed SYN in the Linux layout.
-pub fn signed_syn(ctx: &Ctx<'_>, family: Family, salt: u32, key: &Key) -> SegmentSpec {
+pub(super) fn signed_syn(ctx: &Ctx<'_>, family: Family, salt: u32, key: &Key) -> SegmentSpec {
     let mut s = syn(ctx, family, salt);
     s.tcp.options = SIGNED_SYN_OPTIONS.to_vec();
     s.signing = Signing::Key(key.clone());
@@ -50,19 +52,19 @@ pub fn signed_syn(ctx: &Ctx<'_>, family: Family, salt: u32, key: &Key) -> Segmen
 
 /// A listener on the kernel's address of `family` holding `key()` for the
 /// default peer.
-pub fn keyed_listener(ctx: &Ctx<'_>, family: Family) -> Result<Listener, String> {
+pub(super) fn keyed_listener(ctx: &Ctx<'_>, family: Family) -> Result<Listener, Error> {
     let mut l = Listener::open(&ctx.lab, family, LISTEN_PORT, false)?;
     l.add_key(ctx.lab.peer_addr(family), &key())?;
     Ok(l)
 }
 
 /// A listener without keys.
-pub fn keyless_listener(ctx: &Ctx<'_>, family: Family) -> Result<Listener, String> {
+pub(super) fn keyless_listener(ctx: &Ctx<'_>, family: Family) -> Result<Listener, Error> {
     Listener::open(&ctx.lab, family, LISTEN_PORT, false)
 }
 
 /// Another peer address in the lab subnet (reachable after `add_peer`).
-pub fn other_peer(family: Family) -> IpAddr {
+pub(super) fn other_peer(family: Family) -> IpAddr {
     match family {
         Family::V4 => IpAddr::V4(std::net::Ipv4Addr::new(10, 99, 0, 200)),
         Family::V6 => IpAddr::V6(std::net::Ipv6Addr::new(0xfd00, 0x99, 0, 0, 0, 0, 0, 0xc8)),
@@ -71,6 +73,12 @@ pub fn other_peer(family: Family) -> IpAddr {
 
 /// The pseudo-header a sender would hash if it believed the packet came
 /// from `src` instead.
-pub fn addrs_with_src(spec: &SegmentSpec, src: IpAddr) -> AddrPair {
+pub(super) fn addrs_with_src(spec: &SegmentSpec, src: IpAddr) -> AddrPair {
     AddrPair::new(src, spec.tcp.addrs.dst()).unwrap_or(spec.tcp.addrs)
+}
+
+/// Sends `spec` (a SYN to `listener`) and judges the kernel's handling
+/// against the model under the run's semantics.
+pub(super) fn probe(ctx: &mut Ctx<'_>, listener: &Listener, spec: &SegmentSpec) -> Finding {
+    listener.probe_syn(&mut ctx.lab, &mut ctx.barrier, spec, ctx.env.semantics)
 }

@@ -9,20 +9,23 @@ use tcpmd5::key_table::Md5SigRequest;
 use tcpmd5::verdict::{
     Receiver, ReceiverVerdict, ResetReply, closed_port_reset, receiver_verdict, reset_listener_port,
 };
-use tcpmd5::wire::TcpFlags;
+use tcpmd5::wire::{SeqNumber, TcpFlags};
 use tcpmd5::{Family, Key};
 
 use super::common::{LISTEN_PORT, key, keyed_listener, keyless_listener, wrong_key};
-use super::session::{Tally, connect_peer, established, predict, send_data};
-use crate::case::{Case, Need};
+use super::conn::{
+    KernelConn, Step, accept_after, connect_peer, established, finish, send_data, step,
+    step_expecting,
+};
+use crate::case::{Case, Ctx, Need};
+use crate::error::Error;
+use crate::judge::evidence;
 use crate::listener::Listener;
 use crate::outcome::Finding;
 use crate::peer::{Auth, Peer};
+use crate::record::Record;
 use crate::segment::Signing;
-
-fn run(f: impl FnOnce() -> Result<Finding, String>) -> Finding {
-    f().unwrap_or_else(Finding::error)
-}
+use crate::words;
 
 /// A closed port on the kernel's address (nothing listens there).
 const CLOSED_PORT: u16 = 4444;
@@ -37,54 +40,47 @@ fn closed_port_case(
     auth: fn() -> Auth,
 ) -> Vec<Case> {
     Case::per_family("resets", name, summary, move |ctx, family| {
-        run(|| {
-            let listener = if listener_key {
-                keyed_listener(ctx, family)?
-            } else {
-                keyless_listener(ctx, family)?
-            };
-            let mut t = Tally::default();
-            let mut peer = Peer::new(&ctx.lab, family, src_port, CLOSED_PORT, 0x7e57_0000, None)?;
-            peer.rcv_nxt = 0x1234_5678;
-            let probe = peer.ack(&auth());
-            let packet = probe.packet();
-            let port = reset_listener_port(&packet).map_err(|e| e.to_string())?;
-            let table = (port == listener.addr.port()).then_some(&listener.model);
-            let want = closed_port_reset(&packet, table, 0, ctx.env.semantics)
-                .map_err(|e| e.to_string())?;
-            // The RST must be signed with the key the model names (or not at all).
-            peer.kernel_key = match &want {
-                ResetReply::Signed(k) => Some(k.clone()),
-                _ => None,
-            };
-            let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &probe)?;
-            let rsts: Vec<_> = obs
-                .replies
-                .iter()
-                .filter(|r| r.flags.contains(TcpFlags::RST))
-                .collect();
-            t.expected.push(format!("{want:?}"));
-            t.observed.push(format!(
-                "{} RST, counters {:?}, trace {:?}",
-                rsts.len(),
-                obs.auth_counters,
-                obs.trace
-            ));
-            let expect_rst = !matches!(want, ResetReply::None);
-            t.check(
-                rsts.len() == usize::from(expect_rst) && obs.replies.len() == rsts.len(),
-                format!(
-                    "{} replies ({} RST), model {want:?}",
-                    obs.replies.len(),
-                    rsts.len()
-                ),
-            );
-            t.check(
-                rsts.iter().all(|r| r.seq == probe.tcp.ack),
-                "the RST's sequence is not the segment's ACK",
-            );
-            Ok(t.finish(&[&peer]))
-        })
+        let listener = if listener_key {
+            keyed_listener(ctx, family)?
+        } else {
+            keyless_listener(ctx, family)?
+        };
+        let mut rec = Record::new();
+        let mut peer = Peer::new(&ctx.lab, family, src_port, CLOSED_PORT, 0x7e57_0000, None)?;
+        peer.rcv_nxt = SeqNumber(0x1234_5678);
+        let probe = peer.ack(&auth());
+        let packet = probe.packet();
+        let port = reset_listener_port(&packet).map_err(Error::model("the probe"))?;
+        let table = (port == listener.addr.port()).then_some(&listener.model);
+        let want = closed_port_reset(&packet, table, 0, ctx.env.semantics)
+            .map_err(Error::model("the probe"))?;
+        // The RST must be signed with the key the model names (or not at all).
+        peer.kernel_key = match &want {
+            ResetReply::Signed(k) => Some(k.clone()),
+            _ => None,
+        };
+        let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &probe)?;
+        let rsts: Vec<_> = obs
+            .replies
+            .iter()
+            .filter(|r| r.flags.contains(TcpFlags::RST))
+            .collect();
+        rec.step(words::reset_reply(&want), words::replies(&obs.replies));
+        rec.note(evidence(&obs));
+        let expect_rst = !matches!(want, ResetReply::None);
+        rec.check(
+            rsts.len() == usize::from(expect_rst) && obs.replies.len() == rsts.len(),
+            format!(
+                "the kernel sent {}, the model says {}",
+                words::replies(&obs.replies),
+                words::reset_reply(&want)
+            ),
+        );
+        rec.check(
+            rsts.iter().all(|r| r.seq == SeqNumber(probe.tcp.ack)),
+            "the RST's sequence is not the segment's ACK",
+        );
+        Ok(finish(rec, &[&peer]))
     })
 }
 
@@ -95,27 +91,25 @@ fn full_socket_rst() -> Vec<Case> {
         "full-socket-abort",
         "close() with SO_LINGER 0 on an established connection sends an RST signed with the connection's key",
         |ctx, family| {
-            run(|| {
-                let (_l, mut peer, conn) = established(ctx, family, 10)?;
-                let t = Tally::default();
-                conn.sock
-                    .set_linger(Some(Duration::ZERO))
-                    .map_err(|e| e.to_string())?;
-                drop(conn);
-                let rst = peer.wait_for(&mut ctx.lab, &|f| f.contains(TcpFlags::RST))?;
-                let mut t = t;
-                t.expected.push("RST signed with the connection key".into());
-                t.observed
-                    .push(format!("{:?}", rst.as_ref().map(|r| r.flags)));
-                t.check(rst.is_some(), "no RST after an abortive close");
-                Ok(t.finish(&[&peer]))
-            })
+            let (_l, mut peer, conn) = established(ctx, family, 10)?;
+            let mut rec = Record::new();
+            conn.sock
+                .set_linger(Some(Duration::ZERO))
+                .map_err(Error::io("SO_LINGER 0"))?;
+            drop(conn);
+            let rst = peer.wait_for(&mut ctx.lab, &|f| f.contains(TcpFlags::RST))?;
+            // The peer verified it against the connection's key.
+            rec.step(
+                "signed RST",
+                rst.as_ref().map_or("no reply".to_owned(), words::reply),
+            );
+            rec.check(rst.is_some(), "no RST after an abortive close");
+            Ok(finish(rec, &[&peer]))
         },
     )
 }
 
-/// A segment to the kernel's full socket after it is gone (the port still
-/// has the keyed listener): the listener answers an ACK with a signed RST.
+/// Keys replaced, deleted and added on established connections.
 fn key_change_cases() -> Vec<Case> {
     let mut cases = Vec::new();
     cases.extend(Case::per_family(
@@ -123,16 +117,15 @@ fn key_change_cases() -> Vec<Case> {
         "replace",
         "replacing the key on an established socket: the old key is refused, the new one accepted, the kernel signs with the new one",
         |ctx, family| {
-            run(|| {
-                let (_l, mut peer, mut conn) = established(ctx, family, 11)?;
-                let mut t = Tally::default();
-                let new = Key::from_array(b"tcpmd5-rotated-key");
-                conn.apply(&Md5SigRequest::add(peer.addrs.src(), &new))?;
-                peer.kernel_key = Some(new.clone());
-                send_data(ctx, &mut t, "old key", &mut peer, &conn, b"old", &Auth::Signed(key()))?;
-                send_data(ctx, &mut t, "new key", &mut peer, &conn, b"new", &Auth::Signed(new))?;
-                Ok(t.finish(&[&peer]))
-            })
+            let (_l, mut peer, mut conn) = established(ctx, family, 11)?;
+            let mut rec = Record::new();
+            let new = Key::from_array(b"tcpmd5-rotated-key");
+            conn.apply(&Md5SigRequest::add(peer.addrs.src(), &new))?;
+            peer.kernel_key = Some(new.clone());
+            let (old_key, new_key) = (Step::probe("old key"), Step::probe("new key"));
+            send_data(ctx, &mut rec, old_key, &mut peer, &conn, b"old", &Auth::Signed(key()))?;
+            send_data(ctx, &mut rec, new_key, &mut peer, &conn, b"new", &Auth::Signed(new))?;
+            Ok(finish(rec, &[&peer]))
         },
     ));
     cases.extend(Case::per_family(
@@ -140,15 +133,14 @@ fn key_change_cases() -> Vec<Case> {
         "delete",
         "deleting the key of an established socket: signed data is refused, unsigned accepted, the kernel stops signing",
         |ctx, family| {
-            run(|| {
-                let (_l, mut peer, mut conn) = established(ctx, family, 12)?;
-                let mut t = Tally::default();
-                conn.apply(&Md5SigRequest::delete(peer.addrs.src()))?;
-                peer.kernel_key = None;
-                send_data(ctx, &mut t, "signed", &mut peer, &conn, b"signed", &Auth::Signed(key()))?;
-                send_data(ctx, &mut t, "unsigned", &mut peer, &conn, b"unsigned", &Auth::Unsigned)?;
-                Ok(t.finish(&[&peer]))
-            })
+            let (_l, mut peer, mut conn) = established(ctx, family, 12)?;
+            let mut rec = Record::new();
+            conn.apply(&Md5SigRequest::delete(peer.addrs.src()))?;
+            peer.kernel_key = None;
+            let (signed, unsigned) = (Step::probe("signed"), Step::probe("unsigned"));
+            send_data(ctx, &mut rec, signed, &mut peer, &conn, b"signed", &Auth::Signed(key()))?;
+            send_data(ctx, &mut rec, unsigned, &mut peer, &conn, b"unsigned", &Auth::Unsigned)?;
+            Ok(finish(rec, &[&peer]))
         },
     ));
     cases.extend(Case::per_family(
@@ -156,18 +148,18 @@ fn key_change_cases() -> Vec<Case> {
         "add-to-unsigned",
         "adding a key to a connection established without one: unsigned data is refused, signed accepted, the kernel signs",
         |ctx, family| {
-            run(|| {
-                let listener = keyless_listener(ctx, family)?;
-                let mut peer = Peer::new(&ctx.lab, family, 41013, LISTEN_PORT, 0x1313_0000, None)?;
-                let mut conn = connect_peer(ctx, &listener, &mut peer, &Auth::Unsigned)?;
-                let mut t = Tally::default();
-                send_data(ctx, &mut t, "unsigned before", &mut peer, &conn, b"before", &Auth::Unsigned)?;
-                conn.apply(&Md5SigRequest::add(peer.addrs.src(), &key()))?;
-                peer.kernel_key = Some(key());
-                send_data(ctx, &mut t, "unsigned after", &mut peer, &conn, b"after", &Auth::Unsigned)?;
-                send_data(ctx, &mut t, "signed after", &mut peer, &conn, b"signed", &Auth::Signed(key()))?;
-                Ok(t.finish(&[&peer]))
-            })
+            let listener = keyless_listener(ctx, family)?;
+            let mut peer = Peer::new(&ctx.lab, family, 41013, LISTEN_PORT, 0x1313_0000, None)?;
+            let mut conn = connect_peer(ctx, &listener, &mut peer, &Auth::Unsigned)?;
+            let mut rec = Record::new();
+            let before = Step::probe("unsigned before");
+            send_data(ctx, &mut rec, before, &mut peer, &conn, b"before", &Auth::Unsigned)?;
+            conn.apply(&Md5SigRequest::add(peer.addrs.src(), &key()))?;
+            peer.kernel_key = Some(key());
+            let (unsigned, signed) = (Step::probe("unsigned after"), Step::probe("signed after"));
+            send_data(ctx, &mut rec, unsigned, &mut peer, &conn, b"after", &Auth::Unsigned)?;
+            send_data(ctx, &mut rec, signed, &mut peer, &conn, b"signed", &Auth::Signed(key()))?;
+            Ok(finish(rec, &[&peer]))
         },
     ));
     cases
@@ -206,19 +198,17 @@ fn selection_case(
     tries: fn() -> Vec<Key>,
 ) -> Vec<Case> {
     Case::per_family("key-selection", name, summary, move |ctx, family| {
-        run(|| {
-            let mut listener: Listener = keyless_listener(ctx, family)?;
-            for r in setup(family) {
-                listener.must_apply(&r)?;
-            }
-            let mut findings = Vec::new();
-            for (i, k) in tries().into_iter().enumerate() {
-                let mut probe = super::common::signed_syn(ctx, family, 20 + i as u32, &k);
-                probe.signing = Signing::Key(k);
-                findings.push(listener.probe(ctx, &probe));
-            }
-            Ok(Finding::all(findings))
-        })
+        let mut listener: Listener = keyless_listener(ctx, family)?;
+        for r in setup(family) {
+            listener.must_apply(&r)?;
+        }
+        let mut findings = Vec::new();
+        for (i, k) in tries().into_iter().enumerate() {
+            let mut probe = super::common::signed_syn(ctx, family, 20 + i as u32, &k);
+            probe.signing = Signing::Key(k);
+            findings.push(super::common::probe(ctx, &listener, &probe));
+        }
+        Ok(Finding::all(findings))
     })
 }
 
@@ -310,9 +300,9 @@ fn key_selection_cases() -> Vec<Case> {
         "ifindex-vrf-bound",
         "a key bound to a VRF (TCP_MD5SIG_FLAG_IFINDEX) beats an unbound one inside the VRF and does not match outside",
         |_ctx, _family| {
-            Finding::error(
+            Ok(Finding::error(
                 "VRF cases need an L3 master device; not implemented without VRF support",
-            )
+            ))
         },
     ) {
         c.needs.push(Need::Vrf);
@@ -332,82 +322,20 @@ fn ao_cases() -> Vec<Case> {
         "ao-bypass",
         "handshake-and-data",
         "AO-only SYN, third ACK and data to an MD5 listener: does a whole connection bypass MD5?",
-        |ctx, family| {
-            run(|| {
-                let listener = keyed_listener(ctx, family)?;
-                let mut peer = Peer::new(&ctx.lab, family, 41020, LISTEN_PORT, 0xa0a0_0000, Some(key()))?;
-                let mut t = Tally::default();
-                let syn = peer.syn(&Auth::Ao);
-                let e = predict(&syn, &listener.model, ctx.env.semantics)?;
-                let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &syn)?;
-                t.verdict("AO SYN", &obs, e);
-                let Some(synack) = obs
-                    .replies
-                    .iter()
-                    .find(|r| r.flags.contains(TcpFlags::SYN | TcpFlags::ACK))
-                else {
-                    t.check(!e.is_accept(), "no SYN-ACK to an AO SYN the model accepts");
-                    return Ok(t.finish(&[&peer]));
-                };
-                peer.snd_nxt = peer.isn.wrapping_add(1);
-                peer.rcv_nxt = synack.seq.wrapping_add(1);
-                let ack = peer.ack(&Auth::Ao);
-                let rv = receiver_verdict(&ack.packet(), &listener.model, 0, ctx.env.semantics, Receiver::RequestSock)
-                    .map_err(|e| e.to_string())?;
-                let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &ack)?;
-                match rv {
-                    ReceiverVerdict::Checked(v) => t.verdict("AO third ACK", &obs, v),
-                    other => {
-                        t.expected.push(format!("AO third ACK: {other:?} (TCPAOBad +1, silent)"));
-                        t.observed.push(format!("AO third ACK: counters {:?}, {} replies", obs.auth_counters, obs.replies.len()));
-                        let want: std::collections::BTreeMap<String, i64> =
-                            [("TCPAOBad".to_owned(), 1)].into_iter().collect();
-                        t.check(
-                            obs.auth_counters == want && obs.replies.is_empty(),
-                            format!("AO third ACK: counters {:?}, {} replies; model {other:?}", obs.auth_counters, obs.replies.len()),
-                        );
-                    }
-                }
-                let sock = listener.accept()?;
-                t.check(
-                    sock.is_some() == rv.is_accept(),
-                    format!("accept() after an AO third ACK: {}", sock.is_some()),
-                );
-                let Some(sock) = sock else {
-                    return Ok(t.finish(&[&peer]));
-                };
-                sock.set_nonblocking(true).map_err(|e| e.to_string())?;
-                let conn = super::session::KernelConn::from_accepted(sock, &listener, peer.addrs.src());
-                send_data(ctx, &mut t, "AO data", &mut peer, &conn, b"FORGED UPDATE", &Auth::Ao)?;
-                t.notes.push(
-                    "MD5 BYPASS: a connection to an MD5 listener was established and carried data with TCP-AO options instead of MD5".into(),
-                );
-                Ok(t.finish(&[&peer]))
-            })
-        },
+        ao_handshake_and_data,
     ));
     cases.extend(Case::per_family(
         "ao-bypass",
         "data-on-md5-session",
         "AO-only data injected into an established MD5 session",
         |ctx, family| {
-            run(|| {
-                let (_l, mut peer, conn) = established(ctx, family, 21)?;
-                let mut t = Tally::default();
-                if send_data(
-                    ctx,
-                    &mut t,
-                    "AO data",
-                    &mut peer,
-                    &conn,
-                    b"FORGED",
-                    &Auth::Ao,
-                )? {
-                    t.notes
-                        .push("MD5 BYPASS: AO-only data delivered into an MD5 session".into());
-                }
-                Ok(t.finish(&[&peer]))
-            })
+            let (_l, mut peer, conn) = established(ctx, family, 21)?;
+            let mut rec = Record::new();
+            let data = Step::probe("AO data");
+            if send_data(ctx, &mut rec, data, &mut peer, &conn, b"FORGED", &Auth::Ao)? {
+                rec.note("MD5 BYPASS: AO-only data delivered into an MD5 session");
+            }
+            Ok(finish(rec, &[&peer]))
         },
     ));
     cases.extend(Case::per_family(
@@ -415,12 +343,11 @@ fn ao_cases() -> Vec<Case> {
         "short-ao-data-on-md5-session",
         "AO-only data whose 16-byte option area is too short for the kernel's scan: treated as unsigned",
         |ctx, family| {
-            run(|| {
-                let (_l, mut peer, conn) = established(ctx, family, 23)?;
-                let mut t = Tally::default();
-                send_data(ctx, &mut t, "short AO data", &mut peer, &conn, b"FORGED", &Auth::AoShort)?;
-                Ok(t.finish(&[&peer]))
-            })
+            let (_l, mut peer, conn) = established(ctx, family, 23)?;
+            let mut rec = Record::new();
+            let data = Step::probe("short AO data");
+            send_data(ctx, &mut rec, data, &mut peer, &conn, b"FORGED", &Auth::AoShort)?;
+            Ok(finish(rec, &[&peer]))
         },
     ));
     cases.extend(Case::per_family(
@@ -428,35 +355,112 @@ fn ao_cases() -> Vec<Case> {
         "rst-on-md5-session",
         "an AO-only in-window RST to an established MD5 session",
         |ctx, family| {
-            run(|| {
-                let (_l, mut peer, conn) = established(ctx, family, 22)?;
-                let mut t = Tally::default();
-                let rst = peer.rst(0, &Auth::Ao);
-                let e = predict(&rst, &conn.model, ctx.env.semantics)?;
-                let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &rst)?;
-                t.verdict("AO RST", &obs, e);
-                let read = conn.read_now();
-                let reset = read.as_ref().err().and_then(std::io::Error::raw_os_error)
-                    == Some(libc::ECONNRESET);
-                t.check(
-                    reset == e.is_accept(),
-                    format!("after the AO RST the application sees {read:?}"),
-                );
-                if reset {
-                    t.notes
-                        .push("MD5 BYPASS: an AO-only RST reset an MD5 session".into());
-                }
-                Ok(t.finish(&[&peer]))
-            })
+            let (_l, mut peer, conn) = established(ctx, family, 22)?;
+            let mut rec = Record::new();
+            let rst = peer.rst(0, &Auth::Ao);
+            let at = Step::probe("AO RST");
+            let (e, _) = step(ctx, &mut rec, &mut peer, at, &rst, &conn.model)?;
+            let read = conn.read_now();
+            let reset = read.as_ref().err().and_then(std::io::Error::raw_os_error)
+                == Some(libc::ECONNRESET);
+            rec.check(
+                reset == e.is_accept(),
+                format!(
+                    "after the AO RST the application sees {}",
+                    words::read(&read)
+                ),
+            );
+            if reset {
+                rec.note("MD5 BYPASS: an AO-only RST reset an MD5 session");
+            }
+            Ok(finish(rec, &[&peer]))
         },
     ));
     cases
 }
 
+/// AO-only SYN, third ACK and data to a keyed listener.
+fn ao_handshake_and_data(ctx: &mut Ctx<'_>, family: Family) -> Result<Finding, Error> {
+    let listener = keyed_listener(ctx, family)?;
+    let mut peer = Peer::new(
+        &ctx.lab,
+        family,
+        41020,
+        LISTEN_PORT,
+        0xa0a0_0000,
+        Some(key()),
+    )?;
+    let mut rec = Record::new();
+    let syn = peer.syn(&Auth::Ao);
+    let at = Step::probe("AO SYN");
+    let (e, obs) = step(ctx, &mut rec, &mut peer, at, &syn, &listener.model)?;
+    let Some(synack) = obs
+        .replies
+        .iter()
+        .find(|r| r.flags.contains(TcpFlags::SYN | TcpFlags::ACK))
+    else {
+        rec.check(!e.is_accept(), "no SYN-ACK to an AO SYN the model accepts");
+        return Ok(finish(rec, &[&peer]));
+    };
+    peer.snd_nxt = peer.isn + 1;
+    peer.rcv_nxt = synack.seq + 1;
+    let ack = peer.ack(&Auth::Ao);
+    let semantics = ctx.env.semantics;
+    let rv = receiver_verdict(
+        &ack.packet(),
+        &listener.model,
+        0,
+        semantics,
+        Receiver::RequestSock,
+    )
+    .map_err(Error::model("the third ACK"))?;
+    match rv {
+        ReceiverVerdict::Checked(v) => {
+            let at = Step::probe("AO third ACK");
+            step_expecting(ctx, &mut rec, &mut peer, at, &ack, v)?;
+        }
+        other => {
+            let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &ack)?;
+            let want: std::collections::BTreeMap<String, i64> =
+                [("TCPAOBad".to_owned(), 1)].into_iter().collect();
+            let seen = if obs.auth_counters == want && obs.replies.is_empty() {
+                words::receiver_verdict(other)
+            } else {
+                format!(
+                    "{}; {}",
+                    words::replies(&obs.replies),
+                    words::counters(&obs.auth_counters)
+                )
+            };
+            rec.step(words::receiver_verdict(other), seen.clone());
+            rec.note(format!("AO third ACK: {}", evidence(&obs)));
+            rec.check(
+                obs.auth_counters == want && obs.replies.is_empty(),
+                format!(
+                    "AO third ACK: kernel {seen}, model {} (TCPAOBad +1, no reply)",
+                    words::receiver_verdict(other)
+                ),
+            );
+        }
+    }
+    let sock = accept_after(&mut rec, &listener, "the AO third ACK", rv.is_accept())?;
+    let Some(sock) = sock else {
+        return Ok(finish(rec, &[&peer]));
+    };
+    sock.set_nonblocking(true)
+        .map_err(Error::io("O_NONBLOCK on the accepted socket"))?;
+    let conn = KernelConn::from_accepted(sock, &listener, peer.addrs.src());
+    let data = Step::probe("AO data");
+    let forged = b"FORGED UPDATE";
+    send_data(ctx, &mut rec, data, &mut peer, &conn, forged, &Auth::Ao)?;
+    rec.note("MD5 BYPASS: a connection to an MD5 listener was established and carried data with TCP-AO options instead of MD5");
+    Ok(finish(rec, &[&peer]))
+}
+
 /// Cases of these areas.
 //= type=test
 //= linux/closed-port-reset
-pub fn cases() -> Vec<Case> {
+pub(super) fn cases() -> Vec<Case> {
     let mut cases = Vec::new();
     cases.extend(closed_port_case(
         "closed-port-signed-listener-on-src-port",

@@ -4,9 +4,8 @@
 use tcpmd5::Family;
 use tcpmd5_testkit::layouts::corner_cases;
 
-use super::common::{key, keyed_listener, keyless_listener, syn};
+use super::common::{key, keyed_listener, keyless_listener, probe, syn};
 use crate::case::Case;
-use crate::outcome::Finding;
 use crate::segment::Signing;
 
 /// Cases of this area.
@@ -14,7 +13,7 @@ use crate::segment::Signing;
 //= 3.0/option-syntax
 //= linux/parse-legacy
 //= linux/auth-hdr-drop
-pub fn cases() -> Vec<Case> {
+pub(super) fn cases() -> Vec<Case> {
     let mut cases = Vec::new();
     for (with_key, area) in [(true, "layouts-key"), (false, "layouts-nokey")] {
         for layout in corner_cases() {
@@ -26,18 +25,14 @@ pub fn cases() -> Vec<Case> {
                 &summary,
                 move |ctx, family: Family| {
                     let listener = if with_key {
-                        keyed_listener(ctx, family)
+                        keyed_listener(ctx, family)?
                     } else {
-                        keyless_listener(ctx, family)
+                        keyless_listener(ctx, family)?
                     };
-                    let listener = match listener {
-                        Ok(l) => l,
-                        Err(e) => return Finding::error(e),
-                    };
-                    let mut probe = syn(ctx, family, 11);
-                    probe.tcp.options = area_bytes.clone();
-                    probe.signing = Signing::Key(key());
-                    listener.probe(ctx, &probe)
+                    let mut spec = syn(ctx, family, 11);
+                    spec.tcp.options = area_bytes.clone();
+                    spec.signing = Signing::Key(key());
+                    Ok(probe(ctx, &listener, &spec))
                 },
             ));
         }

@@ -4,10 +4,10 @@
 use tcpmd5::Family;
 
 use super::common::{
-    addrs_with_src, key, keyed_listener, keyless_listener, other_peer, signed_syn, syn, wrong_key,
+    addrs_with_src, key, keyed_listener, keyless_listener, other_peer, probe, signed_syn, syn,
+    wrong_key,
 };
 use crate::case::{Case, Ctx};
-use crate::outcome::Finding;
 use crate::segment::{SIGNED_SYN_OPTIONS, SegmentSpec, Signing};
 
 /// Builds a case's SYN.
@@ -27,17 +27,12 @@ fn syn_case(
         summary,
         move |ctx: &mut Ctx<'_>, family: Family| {
             let listener = if with_key {
-                keyed_listener(ctx, family)
+                keyed_listener(ctx, family)?
             } else {
-                keyless_listener(ctx, family)
+                keyless_listener(ctx, family)?
             };
-            match listener {
-                Ok(listener) => {
-                    let probe = build(ctx, family);
-                    listener.probe(ctx, &probe)
-                }
-                Err(e) => Finding::error(e),
-            }
+            let spec = build(ctx, family);
+            Ok(probe(ctx, &listener, &spec))
         },
     )
 }
@@ -57,7 +52,7 @@ fn flipped(ctx: &Ctx<'_>, family: Family, offset: usize, bit: u8, payload: &[u8]
 //= 2.0/silent-drop
 //= linux/md5-notfound
 //= linux/md5-unexpected
-pub fn cases() -> Vec<Case> {
+pub(super) fn cases() -> Vec<Case> {
     const KEY: bool = true;
     const NO_KEY: bool = false;
     let k = "listener-key";

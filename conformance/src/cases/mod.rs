@@ -1,11 +1,12 @@
 //! Every conformance case, by area.
 
 mod checksum;
+mod closing;
 mod common;
+mod conn;
 mod keys;
 mod layouts;
 mod listener;
-mod orphan;
 mod selfcheck;
 mod semantics;
 mod session;
@@ -25,7 +26,7 @@ pub fn all() -> Vec<Case> {
     cases.extend(sockapi::cases());
     cases.extend(session::cases());
     cases.extend(states::cases());
-    cases.extend(orphan::cases());
+    cases.extend(timewait::cases(timewait::Setup::OrphanFinWait2));
     cases.extend(keys::cases());
     cases.extend(checksum::cases());
     cases

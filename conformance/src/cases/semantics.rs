@@ -10,7 +10,7 @@ use crate::environment::{Environment, SemanticsSource};
 use crate::outcome::Finding;
 
 /// Cases of this area.
-pub fn cases() -> Vec<Case> {
+pub(super) fn cases() -> Vec<Case> {
     vec![Case {
         id: "semantics/probes/ipv4".to_owned(),
         area: "semantics",

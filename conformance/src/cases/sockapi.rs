@@ -8,30 +8,38 @@ use tcpmd5::Family;
 use tcpmd5::key_table::{AF_INET, AF_INET6, Md5SigRequest};
 
 use super::common::{
-    LISTEN_PORT, key, keyless_listener, other_peer, signed_syn, syn, syn_from, wrong_key,
+    LISTEN_PORT, key, keyless_listener, other_peer, probe, signed_syn, syn, syn_from, wrong_key,
 };
 use crate::case::{Case, Ctx};
+use crate::error::Error;
 use crate::listener::Listener;
 use crate::outcome::Finding;
+use crate::record::{Record, Role};
 use crate::segment::Signing;
+use crate::words;
 
-/// Makes `request` on `listener` and compares the kernel's errno with the model's.
-fn compare_request(listener: &mut Listener, request: &Md5SigRequest) -> Finding {
+/// Makes `request` on `listener` and compares the kernel's errno with the
+/// model's; on the case line only when it is the case's subject.
+fn compare_request(listener: &mut Listener, request: &Md5SigRequest, role: Role) -> Finding {
     let (kernel, model) = listener.apply(request);
     let kernel = match kernel {
         Ok(()) => "ok".to_owned(),
         Err(e) => e.name(),
     };
     let (expected, why) = match &model {
-        Ok(change) => ("ok".to_owned(), format!("{change:?}")),
+        Ok(change) => ("ok".to_owned(), words::key_change(*change).to_owned()),
         Err(e) => (e.errno_name().to_owned(), e.to_string()),
     };
-    let problems = if kernel == expected {
-        vec![]
-    } else {
-        vec![format!("kernel {kernel}, model {expected} ({why})")]
-    };
-    Finding::compare(expected, kernel, problems, vec![format!("model: {why}")])
+    let mut rec = Record::new();
+    rec.check(
+        kernel == expected,
+        format!("kernel {kernel}, model {expected} ({why})"),
+    );
+    rec.note(format!("{}: model {why}", words::request(request)));
+    if role == Role::Probe {
+        rec.step(expected, kernel);
+    }
+    rec.finish()
 }
 
 /// A case that makes one request on a fresh listener and compares errnos.
@@ -41,12 +49,9 @@ fn errno_case(
     request: fn(&Ctx<'_>, Family) -> Md5SigRequest,
 ) -> Vec<Case> {
     Case::per_family("sockapi", name, summary, move |ctx, family| {
-        let mut listener = match keyless_listener(ctx, family) {
-            Ok(l) => l,
-            Err(e) => return Finding::error(e),
-        };
+        let mut listener = keyless_listener(ctx, family)?;
         let req = request(ctx, family);
-        compare_request(&mut listener, &req)
+        Ok(compare_request(&mut listener, &req, Role::Probe))
     })
 }
 
@@ -67,7 +72,7 @@ fn mapped(ctx: &Ctx<'_>) -> IpAddr {
 /// Cases of this area.
 //= type=test
 //= linux/md5-keys-parse
-pub fn cases() -> Vec<Case> {
+pub(super) fn cases() -> Vec<Case> {
     let mut cases = Vec::new();
     cases.extend(errno_case(
         "short-optlen",
@@ -134,16 +139,17 @@ pub fn cases() -> Vec<Case> {
     cases.push(Case {
         id: "sockapi/v4-mapped-prefix-33/ipv6-socket".to_owned(),
         area: "sockapi",
+        // The socket is IPv6; the key's address is a v4-mapped one.
         family: Some(Family::V6),
         summary: "a v4-mapped key with prefix 33 on an IPv6 socket (the limit is 32)".to_owned(),
         needs: vec![crate::case::Need::Ipv6],
         body: std::sync::Arc::new(|ctx: &mut Ctx<'_>| {
             let mut l = match Listener::open(&ctx.lab, Family::V6, LISTEN_PORT, true) {
                 Ok(l) => l,
-                Err(e) => return Finding::error(e),
+                Err(e) => return e.into(),
             };
             let req = Md5SigRequest::add(mapped(ctx), &key()).with_prefix(33);
-            compare_request(&mut l, &req)
+            compare_request(&mut l, &req, Role::Probe)
         }),
     });
 
@@ -152,22 +158,20 @@ pub fn cases() -> Vec<Case> {
         "replace-existing",
         "the same address again replaces the key: the new key verifies, the old one fails",
         |ctx, family| {
-            let mut l = match keyless_listener(ctx, family) {
-                Ok(l) => l,
-                Err(e) => return Finding::error(e),
-            };
+            let mut l = keyless_listener(ctx, family)?;
             let peer = ctx.lab.peer_addr(family);
-            let first = compare_request(&mut l, &Md5SigRequest::add(peer, &wrong_key()));
-            let again = compare_request(&mut l, &Md5SigRequest::add(peer, &key()));
+            let first =
+                compare_request(&mut l, &Md5SigRequest::add(peer, &wrong_key()), Role::Setup);
+            let again = compare_request(&mut l, &Md5SigRequest::add(peer, &key()), Role::Probe);
             let new = {
                 let p = signed_syn(ctx, family, 20, &key());
-                l.probe(ctx, &p)
+                probe(ctx, &l, &p)
             };
             let old = {
                 let p = signed_syn(ctx, family, 21, &wrong_key());
-                l.probe(ctx, &p)
+                probe(ctx, &l, &p)
             };
-            Finding::all(vec![first, again, new, old])
+            Ok(Finding::all(vec![first, again, new, old]))
         },
     ));
     cases.extend(Case::per_family(
@@ -175,22 +179,19 @@ pub fn cases() -> Vec<Case> {
         "delete-then-unsigned",
         "after deleting the key, unsigned SYNs are answered and signed ones are unexpected",
         |ctx, family| {
-            let mut l = match keyless_listener(ctx, family) {
-                Ok(l) => l,
-                Err(e) => return Finding::error(e),
-            };
+            let mut l = keyless_listener(ctx, family)?;
             let peer = ctx.lab.peer_addr(family);
-            let add = compare_request(&mut l, &Md5SigRequest::add(peer, &key()));
-            let del = compare_request(&mut l, &Md5SigRequest::delete(peer));
+            let add = compare_request(&mut l, &Md5SigRequest::add(peer, &key()), Role::Setup);
+            let del = compare_request(&mut l, &Md5SigRequest::delete(peer), Role::Probe);
             let unsigned = {
                 let p = syn(ctx, family, 22);
-                l.probe(ctx, &p)
+                probe(ctx, &l, &p)
             };
             let signed = {
                 let p = signed_syn(ctx, family, 23, &key());
-                l.probe(ctx, &p)
+                probe(ctx, &l, &p)
             };
-            Finding::all(vec![add, del, unsigned, signed])
+            Ok(Finding::all(vec![add, del, unsigned, signed]))
         },
     ));
     cases.extend(Case::per_family(
@@ -198,26 +199,23 @@ pub fn cases() -> Vec<Case> {
         "prefix-key",
         "a TCP_MD5SIG_EXT prefix key: SYNs from inside the prefix need it, SYNs from outside do not",
         |ctx, family| {
-            let mut l = match keyless_listener(ctx, family) {
-                Ok(l) => l,
-                Err(e) => return Finding::error(e),
-            };
+            let mut l = keyless_listener(ctx, family)?;
             // 10.99.0.0/25 or fd00:99::/121 hold the default peer (.2 / ::2)
             // but not the other peer (.200 / ::c8).
             let prefix = if family == Family::V4 { 25 } else { 121 };
-            let add = compare_request(&mut l, &Md5SigRequest::add(net(family), &key()).with_prefix(prefix));
+            let add = compare_request(&mut l, &Md5SigRequest::add(net(family), &key()).with_prefix(prefix), Role::Setup);
             let outsider = other_peer(family);
-            if let Err(e) = ctx.lab.add_peer(outsider) {
-                return Finding::error(e.to_string());
-            }
-            let inside_signed = { let p = signed_syn(ctx, family, 30, &key()); l.probe(ctx, &p) };
-            let inside_unsigned = { let p = syn(ctx, family, 31); l.probe(ctx, &p) };
+            ctx.lab
+                .add_peer(outsider)
+                .map_err(Error::harness("adding the outside peer"))?;
+            let inside_signed = { let p = signed_syn(ctx, family, 30, &key()); probe(ctx, &l, &p) };
+            let inside_unsigned = { let p = syn(ctx, family, 31); probe(ctx, &l, &p) };
             let mut outside_signed = syn_from(ctx, family, outsider, 32);
             outside_signed.tcp.options = crate::segment::SIGNED_SYN_OPTIONS.to_vec();
             outside_signed.signing = Signing::Key(key());
-            let outside_signed = l.probe(ctx, &outside_signed);
-            let outside_unsigned = { let p = syn_from(ctx, family, outsider, 33); l.probe(ctx, &p) };
-            Finding::all(vec![add, inside_signed, inside_unsigned, outside_signed, outside_unsigned])
+            let outside_signed = probe(ctx, &l, &outside_signed);
+            let outside_unsigned = { let p = syn_from(ctx, family, outsider, 33); probe(ctx, &l, &p) };
+            Ok(Finding::all(vec![add, inside_signed, inside_unsigned, outside_signed, outside_unsigned]))
         },
     ));
     cases.extend(Case::per_family(
@@ -225,10 +223,7 @@ pub fn cases() -> Vec<Case> {
         "longest-prefix-wins",
         "two prefix keys cover the peer: the longer prefix's key is the one that verifies",
         |ctx, family| {
-            let mut l = match keyless_listener(ctx, family) {
-                Ok(l) => l,
-                Err(e) => return Finding::error(e),
-            };
+            let mut l = keyless_listener(ctx, family)?;
             let (wide, narrow) = if family == Family::V4 {
                 (16, 24)
             } else {
@@ -239,20 +234,22 @@ pub fn cases() -> Vec<Case> {
             let a = compare_request(
                 &mut l,
                 &Md5SigRequest::add(net(family), &key()).with_prefix(narrow),
+                Role::Setup,
             );
             let b = compare_request(
                 &mut l,
                 &Md5SigRequest::add(net(family), &wrong_key()).with_prefix(wide),
+                Role::Setup,
             );
             let good = {
                 let p = signed_syn(ctx, family, 40, &key());
-                l.probe(ctx, &p)
+                probe(ctx, &l, &p)
             };
             let bad = {
                 let p = signed_syn(ctx, family, 41, &wrong_key());
-                l.probe(ctx, &p)
+                probe(ctx, &l, &p)
             };
-            Finding::all(vec![a, b, good, bad])
+            Ok(Finding::all(vec![a, b, good, bad]))
         },
     ));
     cases.extend(Case::per_family(
@@ -260,15 +257,12 @@ pub fn cases() -> Vec<Case> {
         "md5sig-ignores-prefix",
         "plain TCP_MD5SIG ignores FLAG_PREFIX: a 'prefix' request is a key for the network address alone",
         |ctx, family| {
-            let mut l = match keyless_listener(ctx, family) {
-                Ok(l) => l,
-                Err(e) => return Finding::error(e),
-            };
+            let mut l = keyless_listener(ctx, family)?;
             let mut req = Md5SigRequest::add(net(family), &key()).with_prefix(16);
             req.option = tcpmd5::key_table::Md5SigOption::Md5Sig;
-            let add = compare_request(&mut l, &req);
-            let signed = { let p = signed_syn(ctx, family, 50, &key()); l.probe(ctx, &p) };
-            Finding::all(vec![add, signed])
+            let add = compare_request(&mut l, &req, Role::Probe);
+            let signed = { let p = signed_syn(ctx, family, 50, &key()); probe(ctx, &l, &p) };
+            Ok(Finding::all(vec![add, signed]))
         },
     ));
     cases.extend(Case::per_family(
@@ -276,14 +270,11 @@ pub fn cases() -> Vec<Case> {
         "v4-mapped-key-dual-stack",
         "a dual-stack IPv6 listener with a v4-mapped key: IPv4 SYNs need it, IPv6 SYNs do not match it",
         |ctx, family| {
-            let mut l = match Listener::open(&ctx.lab, Family::V6, LISTEN_PORT, true) {
-                Ok(l) => l,
-                Err(e) => return Finding::error(e),
-            };
-            let add = compare_request(&mut l, &Md5SigRequest::add(mapped(ctx), &key()));
-            let signed = { let p = signed_syn(ctx, family, 60, &key()); l.probe(ctx, &p) };
-            let unsigned = { let p = syn(ctx, family, 61); l.probe(ctx, &p) };
-            Finding::all(vec![add, signed, unsigned])
+            let mut l = Listener::open(&ctx.lab, Family::V6, LISTEN_PORT, true)?;
+            let add = compare_request(&mut l, &Md5SigRequest::add(mapped(ctx), &key()), Role::Probe);
+            let signed = { let p = signed_syn(ctx, family, 60, &key()); probe(ctx, &l, &p) };
+            let unsigned = { let p = syn(ctx, family, 61); probe(ctx, &l, &p) };
+            Ok(Finding::all(vec![add, signed, unsigned]))
         },
     ));
     cases

@@ -12,20 +12,18 @@ use tcpmd5::verdict::{Receiver, ReceiverVerdict, receiver_verdict};
 use tcpmd5::wire::TcpFlags;
 use tcpmd5::{Family, Verdict};
 
-use super::common::{LISTEN_PORT, key, keyed_listener, wrong_key};
-use super::session::{
-    KernelConn, Tally, established, expect_kernel_fin, kernel_fin, predict, rst_effect, send_data,
-    signed_data_after,
+use super::common::{LISTEN_PORT, key, keyed_listener};
+use super::conn::{
+    DATA_VARIANTS, KernelConn, Step, Variant, corrupted, established, expect_kernel_fin, finish,
+    kernel_fin, other_key, rst_effect, send_data, signed, signed_data_after, step, step_expecting,
+    unsigned,
 };
 use crate::case::{Case, Ctx};
-use crate::harness::sockopt;
+use crate::error::Error;
 use crate::listener::Listener;
-use crate::outcome::Finding;
 use crate::peer::{Auth, Peer};
-
-fn run(f: impl FnOnce() -> Result<Finding, String>) -> Finding {
-    f().unwrap_or_else(Finding::error)
-}
+use crate::record::Record;
+use crate::words;
 
 /// `tcpi_state` of FIN-WAIT-1.
 const TCP_FIN_WAIT1: u8 = 4;
@@ -59,15 +57,6 @@ impl FinWait {
     }
 }
 
-/// Requires the kernel socket to be in `want` (`TCP_INFO`).
-fn check_state(t: &mut Tally, conn: &KernelConn, want: u8, when: &str) {
-    let got = sockopt::tcp_state(std::os::fd::AsFd::as_fd(&conn.sock));
-    t.check(
-        got == Ok(want),
-        format!("{when}: tcpi_state {got:?}, want {want}"),
-    );
-}
-
 /// An accepted socket with `key()` for the peer, in FIN-WAIT-1 or -2 after
 /// `shutdown(SHUT_WR)`. In FIN-WAIT-1 the peer keeps acknowledging only up
 /// to the kernel's FIN, so every later segment leaves the state as it is.
@@ -76,19 +65,18 @@ fn fin_wait(
     family: Family,
     salt: u16,
     state: FinWait,
-    t: &mut Tally,
-) -> Result<(Listener, Peer, KernelConn), String> {
+    rec: &mut Record,
+) -> Result<(Listener, Peer, KernelConn), Error> {
     let (listener, mut peer, conn) = established(ctx, family, salt)?;
     let fin = kernel_fin(ctx, &mut peer, &conn)?;
-    expect_kernel_fin(t, &peer, &fin, "shutdown(SHUT_WR)");
+    expect_kernel_fin(rec, &mut peer, &fin, "shutdown(SHUT_WR)");
     if state == FinWait::Two {
-        peer.rcv_nxt = fin.seq.wrapping_add(1);
+        peer.rcv_nxt = fin.seq + 1;
         let ack = peer.ack(&Auth::Signed(key()));
-        let e = predict(&ack, &conn.model, ctx.env.semantics)?;
-        let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &ack)?;
-        t.verdict("signed ACK of the kernel's FIN", &obs, e);
+        let at = Step::setup("signed ACK of the kernel's FIN");
+        step(ctx, rec, &mut peer, at, &ack, &conn.model)?;
     }
-    check_state(t, &conn, state.tcpi_state(), "after the setup");
+    conn.check_state(rec, state.tcpi_state(), "after the setup")?;
     Ok((listener, peer, conn))
 }
 
@@ -97,14 +85,13 @@ fn data_case(state: FinWait, name: &str, summary: &str, auth: fn() -> Auth) -> V
     let id = format!("{}-{name}", state.name());
     let summary = format!("{}: {summary}", state.name().to_uppercase());
     Case::per_family("session-finwait", &id, &summary, move |ctx, family| {
-        run(|| {
-            let mut t = Tally::default();
-            let (_l, mut peer, conn) = fin_wait(ctx, family, 31, state, &mut t)?;
-            send_data(ctx, &mut t, "data", &mut peer, &conn, b"UPDATE", &auth())?;
-            signed_data_after(ctx, &mut t, &mut peer, &conn, b"KEEPALIVE")?;
-            check_state(&mut t, &conn, state.tcpi_state(), "at the end");
-            Ok(t.finish(&[&peer]))
-        })
+        let mut rec = Record::new();
+        let (_l, mut peer, conn) = fin_wait(ctx, family, 31, state, &mut rec)?;
+        let data = Step::probe("data");
+        send_data(ctx, &mut rec, data, &mut peer, &conn, b"UPDATE", &auth())?;
+        signed_data_after(ctx, &mut rec, &mut peer, &conn, b"KEEPALIVE")?;
+        conn.check_state(&mut rec, state.tcpi_state(), "at the end")?;
+        Ok(finish(rec, &[&peer]))
     })
 }
 
@@ -113,31 +100,28 @@ fn rst_case(state: FinWait, name: &str, summary: &str, auth: fn() -> Auth) -> Ve
     let id = format!("{}-{name}", state.name());
     let summary = format!("{}: {summary}", state.name().to_uppercase());
     Case::per_family("session-finwait", &id, &summary, move |ctx, family| {
-        run(|| {
-            let mut t = Tally::default();
-            let (_l, mut peer, conn) = fin_wait(ctx, family, 32, state, &mut t)?;
-            let probe = peer.rst(0, &auth());
-            let expected = predict(&probe, &conn.model, ctx.env.semantics)?;
-            let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &probe)?;
-            t.verdict("RST", &obs, expected);
-            rst_effect(ctx, &mut t, &mut peer, &conn, expected.is_accept())?;
-            if expected.is_accept() {
-                check_state(&mut t, &conn, TCP_CLOSE, "after the RST");
-                // Certain answer: the signed probe reaches the keyed
-                // listener, which answers with a signed RST.
-                let (ack, obs) = peer.certain_ack(&mut ctx.lab, &mut ctx.barrier)?;
-                t.check(
-                    ack.is_none() && obs.replies.iter().any(|r| r.flags.contains(TcpFlags::RST)),
-                    format!(
-                        "after the RST the connection still answers ({} replies)",
-                        obs.replies.len()
-                    ),
-                );
-            } else {
-                check_state(&mut t, &conn, state.tcpi_state(), "at the end");
-            }
-            Ok(t.finish(&[&peer]))
-        })
+        let mut rec = Record::new();
+        let (_l, mut peer, conn) = fin_wait(ctx, family, 32, state, &mut rec)?;
+        let probe = peer.rst(0, &auth());
+        let at = Step::probe("RST");
+        let (expected, _) = step(ctx, &mut rec, &mut peer, at, &probe, &conn.model)?;
+        rst_effect(ctx, &mut rec, &mut peer, &conn, expected.is_accept())?;
+        if expected.is_accept() {
+            conn.check_state(&mut rec, TCP_CLOSE, "after the RST")?;
+            // Certain answer: the signed probe reaches the keyed
+            // listener, which answers with a signed RST.
+            let (ack, obs) = peer.certain_ack(&mut ctx.lab, &mut ctx.barrier)?;
+            rec.check(
+                ack.is_none() && obs.replies.iter().any(|r| r.flags.contains(TcpFlags::RST)),
+                format!(
+                    "after the RST the connection still answers: {}",
+                    words::replies(&obs.replies)
+                ),
+            );
+        } else {
+            conn.check_state(&mut rec, state.tcpi_state(), "at the end")?;
+        }
+        Ok(finish(rec, &[&peer]))
     })
 }
 
@@ -146,154 +130,110 @@ fn rst_case(state: FinWait, name: &str, summary: &str, auth: fn() -> Auth) -> Ve
 /// exactly when the model drops the RST.
 fn syn_recv_rst(name: &str, summary: &str, auth: fn() -> Auth) -> Vec<Case> {
     Case::per_family("session-handshake", name, summary, move |ctx, family| {
-        run(|| {
-            let listener = keyed_listener(ctx, family)?;
-            let mut peer = Peer::new(
-                &ctx.lab,
-                family,
-                41033,
-                LISTEN_PORT,
-                0x1533_0000,
-                Some(key()),
-            )?;
-            let mut t = Tally::default();
-            peer.syn_to_listener(&mut ctx.lab, &mut ctx.barrier, &Auth::Signed(key()))?;
-            let rst = peer.rst(0, &auth());
-            let expected = request_verdict(&rst.packet(), &listener, ctx)?;
-            let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &rst)?;
-            t.verdict("RST to SYN-RECV", &obs, expected);
-            let ack = peer.ack(&Auth::Signed(key()));
-            let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &ack)?;
-            let completed = listener.accept()?.is_some();
-            let refused = obs.replies.iter().any(|r| r.flags.contains(TcpFlags::RST));
-            t.check(
-                completed != refused,
-                format!(
-                    "no certain answer to the third ACK: accept() {completed}, {} replies",
-                    obs.replies.len()
-                ),
-            );
-            t.check(
-                completed != expected.is_accept(),
-                format!(
-                    "the request {} the RST; the model says {}",
-                    if completed { "survived" } else { "died of" },
-                    expected.id()
-                ),
-            );
-            t.expected.push(format!(
-                "third ACK: {}",
-                if expected.is_accept() {
-                    "refused (RST)"
-                } else {
-                    "completes the handshake"
-                }
-            ));
-            t.observed.push(format!(
-                "third ACK: {}",
+        let listener = keyed_listener(ctx, family)?;
+        let mut peer = Peer::new(
+            &ctx.lab,
+            family,
+            41033,
+            LISTEN_PORT,
+            0x1533_0000,
+            Some(key()),
+        )?;
+        let mut rec = Record::new();
+        peer.syn_to_listener(&mut ctx.lab, &mut ctx.barrier, &Auth::Signed(key()))?;
+        let rst = peer.rst(0, &auth());
+        let expected = request_verdict(&rst.packet(), &listener, ctx)?;
+        let at = Step::probe("RST to SYN-RECV");
+        step_expecting(ctx, &mut rec, &mut peer, at, &rst, expected)?;
+        let ack = peer.ack(&Auth::Signed(key()));
+        let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &ack)?;
+        let completed = listener.accept()?.is_some();
+        let refused = obs.replies.iter().any(|r| r.flags.contains(TcpFlags::RST));
+        rec.check(
+            completed != refused,
+            format!(
+                "no certain answer to the third ACK: accept() {}, {}",
                 if completed {
-                    "handshake completed"
+                    "returned it"
                 } else {
-                    "refused"
-                }
-            ));
-            t.notes.push(format!(
-                "the request socket {} the {} RST",
-                if completed {
-                    "survived"
-                } else {
-                    "was dropped by"
+                    "found nothing"
                 },
-                auth().name()
-            ));
-            Ok(t.finish(&[&peer]))
-        })
+                words::replies(&obs.replies)
+            ),
+        );
+        rec.check(
+            completed != expected.is_accept(),
+            format!(
+                "the request {} the RST; the model says {}",
+                if completed { "survived" } else { "died of" },
+                words::verdict(expected)
+            ),
+        );
+        let words_of = |survived: bool| {
+            if survived {
+                "request kept"
+            } else {
+                "request dropped"
+            }
+        };
+        rec.step(words_of(!expected.is_accept()), words_of(completed));
+        rec.note(format!(
+            "the request socket {} the {} RST",
+            if completed {
+                "survived"
+            } else {
+                "was dropped by"
+            },
+            auth().name()
+        ));
+        Ok(finish(rec, &[&peer]))
     })
 }
 
 /// The model's verdict for `packet` at the listener's request socket.
-fn request_verdict(packet: &[u8], listener: &Listener, ctx: &Ctx<'_>) -> Result<Verdict, String> {
-    match receiver_verdict(
-        packet,
-        &listener.model,
-        0,
-        ctx.env.semantics,
-        Receiver::RequestSock,
-    ) {
+fn request_verdict(packet: &[u8], listener: &Listener, ctx: &Ctx<'_>) -> Result<Verdict, Error> {
+    let semantics = ctx.env.semantics;
+    match receiver_verdict(packet, &listener.model, 0, semantics, Receiver::RequestSock) {
         Ok(ReceiverVerdict::Checked(v)) => Ok(v),
-        other => Err(format!(
-            "the model's verdict at a request socket: {other:?}"
-        )),
+        Ok(other) => Err(Error::Unmodelled(format!(
+            "the model's verdict at a request socket: {}",
+            words::receiver_verdict(other)
+        ))),
+        Err(e) => Err(Error::model("the probe")(e)),
     }
 }
 
-/// Cases of these states.
-pub fn cases() -> Vec<Case> {
+/// Builds the cases of one kind of step in a FIN-WAIT state.
+type Builder = fn(FinWait, &str, &str, fn() -> Auth) -> Vec<Case>;
+
+/// Cases of these states, in report order. One row per line: a table reads
+/// better unwrapped.
+#[rustfmt::skip]
+pub(super) fn cases() -> Vec<Case> {
+    let [data_signed, data_unsigned, data_other_key, data_corrupted] = DATA_VARIANTS;
+    let per_state: [(Builder, Variant); 8] = [
+        (data_case, data_signed),
+        (data_case, data_unsigned),
+        (data_case, data_other_key),
+        (data_case, data_corrupted),
+        (rst_case, ("rst-signed", "a signed in-window RST resets the socket", signed)),
+        (rst_case, ("rst-unsigned", "an unsigned in-window RST is ignored; signed data is still delivered", unsigned)),
+        (rst_case, ("rst-wrong-key", "an in-window RST signed with another key is ignored", other_key)),
+        (rst_case, ("rst-corrupted", "an in-window RST with a corrupted digest is ignored", corrupted)),
+    ];
+    let syn_recv: [Variant; 3] = [
+        ("syn-recv-rst-unsigned", "an unsigned in-window RST to a request socket is dropped: the signed third ACK still completes the handshake", unsigned),
+        ("syn-recv-rst-wrong-key", "an in-window RST signed with another key to a request socket is dropped", other_key),
+        ("syn-recv-rst-signed", "a signed in-window RST drops the request socket: the signed third ACK is refused with a signed RST", signed),
+    ];
     let mut cases = Vec::new();
     for state in [FinWait::One, FinWait::Two] {
-        cases.extend(data_case(
-            state,
-            "data-signed",
-            "signed data is delivered and acknowledged by a signed ACK",
-            || Auth::Signed(key()),
-        ));
-        cases.extend(data_case(
-            state,
-            "data-unsigned",
-            "unsigned data is not delivered",
-            || Auth::Unsigned,
-        ));
-        cases.extend(data_case(
-            state,
-            "data-wrong-key",
-            "data signed with another key is not delivered",
-            || Auth::Signed(wrong_key()),
-        ));
-        cases.extend(data_case(
-            state,
-            "data-corrupted",
-            "signed data with a payload bit flipped is not delivered",
-            || Auth::Corrupted(key()),
-        ));
-        cases.extend(rst_case(
-            state,
-            "rst-signed",
-            "a signed in-window RST resets the socket",
-            || Auth::Signed(key()),
-        ));
-        cases.extend(rst_case(
-            state,
-            "rst-unsigned",
-            "an unsigned in-window RST is ignored; signed data is still delivered",
-            || Auth::Unsigned,
-        ));
-        cases.extend(rst_case(
-            state,
-            "rst-wrong-key",
-            "an in-window RST signed with another key is ignored",
-            || Auth::Signed(wrong_key()),
-        ));
-        cases.extend(rst_case(
-            state,
-            "rst-corrupted",
-            "an in-window RST with a corrupted digest is ignored",
-            || Auth::Corrupted(key()),
-        ));
+        for (builder, (name, summary, auth)) in per_state {
+            cases.extend(builder(state, name, summary, auth));
+        }
     }
-    cases.extend(syn_recv_rst(
-        "syn-recv-rst-unsigned",
-        "an unsigned in-window RST to a request socket is dropped: the signed third ACK still completes the handshake",
-        || Auth::Unsigned,
-    ));
-    cases.extend(syn_recv_rst(
-        "syn-recv-rst-wrong-key",
-        "an in-window RST signed with another key to a request socket is dropped",
-        || Auth::Signed(wrong_key()),
-    ));
-    cases.extend(syn_recv_rst(
-        "syn-recv-rst-signed",
-        "a signed in-window RST drops the request socket: the signed third ACK is refused with a signed RST",
-        || Auth::Signed(key()),
-    ));
+    for (name, summary, auth) in syn_recv {
+        cases.extend(syn_recv_rst(name, summary, auth));
+    }
     cases
 }

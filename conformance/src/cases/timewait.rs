@@ -1,6 +1,6 @@
 //! The cases of a timewait-type socket (`inet_timewait_sock`), in either
 //! substate: TIME-WAIT proper ([`super::session`]: the kernel closes first)
-//! and the FIN-WAIT-2 of an orphaned socket ([`super::orphan`]). One
+//! and the FIN-WAIT-2 of an orphaned socket ([`super::closing::orphan`]). One
 //! table-driven builder runs them all: a setup brings a connection into the
 //! substate, one probe reaches the timewait socket, then a certain answer
 //! tells whether it survived.
@@ -8,7 +8,7 @@
 //! Segments to a timewait socket take the TIME-WAIT path, which checks no
 //! TCP-MD5 signature. The model gives the check (`Receiver::TimeWait`:
 //! none), what the timewait socket does (`timewait_action` for its
-//! [`TimeWaitState`]), the signer of its ACKs (the connection's key, copied
+//! `TimeWaitState`), the signer of its ACKs (the connection's key, copied
 //! into the timewait socket) and of its resets (`closed_port_reset`: the
 //! socket is not a full one). The certain answer is a signed segment far
 //! below the window: a live timewait socket ACKs it, a gone one leaves it to
@@ -18,31 +18,28 @@
 //! at the end: `TCP_INFO` needs a descriptor, and a timewait socket has
 //! none. Every kernel segment is verified by the reference library.
 
-use tcpmd5::key_table::KeyTable;
 use tcpmd5::verdict::{
-    Acceptance, Receiver, ReceiverVerdict, ResetReply, TimeWaitAction, TimeWaitState,
-    TimeWaitSubstate, closed_port_reset, receiver_verdict, reset_listener_port, timewait_action,
+    Acceptance, Receiver, ReceiverVerdict, ResetReply, TimeWaitAction, TimeWaitSubstate,
+    closed_port_reset, receiver_verdict, reset_listener_port, timewait_action,
 };
-use tcpmd5::wire::{TcpFlags, TcpPacket};
+use tcpmd5::wire::{SeqNumber, TcpFlags};
 use tcpmd5::{Key, Verdict};
 
+use super::closing::{self, TwSock};
 use super::common::{key, wrong_key};
-use super::session::{Established, Tally, established};
+use super::conn::{Established, Step, established, finish, record_verdict};
 use crate::case::{Case, Ctx};
-use crate::exchange::{Observation, Reply};
+use crate::error::Error;
+use crate::exchange::Observation;
 use crate::harness::{proc_tcp, sysctl};
-use crate::listener::Listener;
-use crate::outcome::Finding;
 use crate::peer::{Auth, Peer};
+use crate::record::Record;
 use crate::segment::SegmentSpec;
-
-fn run(f: impl FnOnce() -> Result<Finding, String>) -> Finding {
-    f().unwrap_or_else(Finding::error)
-}
+use crate::words;
 
 /// The segment sent to the timewait socket.
 #[derive(Debug, Clone, Copy)]
-pub enum Probe {
+pub(super) enum Probe {
     /// FIN ACK at the peer's `snd_nxt` with the given authentication.
     Fin(fn() -> Auth),
     /// The peer's FIN again (FIN ACK at `snd_nxt - 1`), once acknowledged.
@@ -59,7 +56,7 @@ impl Probe {
             Probe::Fin(a) => peer.fin(&a()),
             Probe::RetransmittedFin(a) => peer.segment(
                 TcpFlags::FIN | TcpFlags::ACK,
-                peer.snd_nxt.wrapping_sub(1),
+                peer.snd_nxt - 1,
                 peer.rcv_nxt,
                 &[],
                 &a(),
@@ -70,64 +67,21 @@ impl Probe {
     }
 }
 
-/// A timewait-type socket a setup left behind.
-#[derive(Debug)]
-pub struct TwSock {
-    /// The keyed listener the connection was accepted from.
-    pub listener: Listener,
-    /// The peer of the connection.
-    pub peer: Peer,
-    /// The connection's key table, which the timewait socket keeps a copy of.
-    pub keys: KeyTable,
-    /// Its substate and receive state.
-    pub state: TimeWaitState,
-}
-
-impl TwSock {
-    /// The timewait socket of the connection `peer` (accepted from
-    /// `listener`, keys `keys`) in `substate`, expecting the peer's
-    /// `snd_nxt`; `last` is the kernel's last segment before it, whose window
-    /// (no window scaling: the peer's SYN offers none) is the receive window
-    /// the timewait socket keeps.
-    pub fn new(
-        listener: Listener,
-        peer: Peer,
-        keys: KeyTable,
-        substate: TimeWaitSubstate,
-        last: &Reply,
-    ) -> Result<TwSock, String> {
-        let rcv_wnd = TcpPacket::new_checked(&last.segment[..])
-            .map(|p| u32::from(p.window()))
-            .map_err(|e| format!("the kernel's segment before the timewait socket: {e}"))?;
-        let state = TimeWaitState {
-            substate,
-            rcv_nxt: peer.snd_nxt,
-            rcv_wnd,
-        };
-        Ok(TwSock {
-            listener,
-            peer,
-            keys,
-            state,
-        })
-    }
-}
-
 /// Which timewait socket a case sets up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Setup {
+pub(super) enum Setup {
     /// TIME-WAIT after the kernel closed first ([`super::session`]).
     TimeWait,
-    /// An orphaned FIN-WAIT-2 ([`super::orphan`]).
+    /// An orphaned FIN-WAIT-2 ([`super::closing::orphan`]).
     OrphanFinWait2,
 }
 
 impl Setup {
     /// Brings an established connection into the timewait socket.
-    fn run(self, ctx: &mut Ctx<'_>, t: &mut Tally, conn: Established) -> Result<TwSock, String> {
+    fn run(self, ctx: &mut Ctx<'_>, rec: &mut Record, conn: Established) -> Result<TwSock, Error> {
         match self {
-            Setup::TimeWait => super::session::time_wait(ctx, t, conn),
-            Setup::OrphanFinWait2 => super::orphan::orphan(ctx, t, conn),
+            Setup::TimeWait => closing::time_wait(ctx, rec, conn),
+            Setup::OrphanFinWait2 => closing::orphan(ctx, rec, conn),
         }
     }
 
@@ -258,25 +212,41 @@ fn st(substate: TimeWaitSubstate) -> u8 {
 }
 
 /// The `/proc/net/tcp{,6}` row of the connection.
-fn row(peer: &Peer) -> Result<Option<proc_tcp::TcpRow>, String> {
-    proc_tcp::row(peer.kernel(), peer.peer()).map_err(|e| format!("/proc/net/tcp: {e}"))
+fn row(peer: &Peer) -> Result<Option<proc_tcp::TcpRow>, Error> {
+    proc_tcp::row(peer.kernel(), peer.peer()).map_err(Error::io("reading /proc/net/tcp"))
+}
+
+/// The end state on the case line: the timewait socket's substate, `no
+/// socket`, or a full socket.
+fn end_state(row: Option<proc_tcp::TcpRow>) -> String {
+    match row {
+        Some(r) if r.is_timewait_sock() && r.inode == 0 => words::tcp_state(r.state),
+        other => words::proc_row(other),
+    }
 }
 
 /// Requires the row of a timewait-type socket in `substate`.
 fn check_timewait_row(
-    t: &mut Tally,
+    rec: &mut Record,
     peer: &Peer,
     substate: TimeWaitSubstate,
     when: &str,
-) -> Result<(), String> {
+) -> Result<Option<proc_tcp::TcpRow>, Error> {
     let st = st(substate);
     let r = row(peer)?;
-    t.check(
+    rec.check(
         r.is_some_and(|r| r.is_timewait_sock() && r.state == st && r.inode == 0),
-        format!("{when}: /proc/net/tcp row {r:?}, want a timewait socket (timer 3, inode 0) in st {st:02X}"),
+        format!(
+            "{when}: /proc/net/tcp shows {}, want a timewait socket in {} (timer 3, inode 0)",
+            words::proc_row(r),
+            words::substate(substate)
+        ),
     );
-    t.observed.push(format!("{when}: /proc/net/tcp row {r:?}"));
-    Ok(())
+    rec.note(format!(
+        "{when}: /proc/net/tcp shows {}",
+        words::proc_row(r)
+    ));
+    Ok(r)
 }
 
 /// Sends `probe` with the replies verified against `signer` (the key the
@@ -286,7 +256,7 @@ fn exchange_signed_by(
     peer: &mut Peer,
     probe: &SegmentSpec,
     signer: Option<Key>,
-) -> Result<Observation, String> {
+) -> Result<Observation, Error> {
     let kept = std::mem::replace(&mut peer.kernel_key, signer);
     let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, probe);
     peer.kernel_key = kept;
@@ -295,25 +265,23 @@ fn exchange_signed_by(
 
 /// The model's verdict on `probe` at the timewait socket (no check: an
 /// acceptance that moves no counter).
-fn tw_verdict(probe: &SegmentSpec, tw: &TwSock, ctx: &Ctx<'_>) -> Result<Verdict, String> {
-    match receiver_verdict(
-        &probe.packet(),
-        &tw.keys,
-        0,
-        ctx.env.semantics,
-        Receiver::TimeWait,
-    ) {
+fn tw_verdict(probe: &SegmentSpec, tw: &TwSock, ctx: &Ctx<'_>) -> Result<Verdict, Error> {
+    let packet = probe.packet();
+    let semantics = ctx.env.semantics;
+    match receiver_verdict(&packet, &tw.keys, 0, semantics, Receiver::TimeWait) {
         Ok(ReceiverVerdict::Checked(v)) => Ok(v),
         Ok(ReceiverVerdict::NotChecked) => Ok(Verdict::Accept(Acceptance::Unsigned)),
-        other => Err(format!(
-            "the model's verdict at a timewait socket: {other:?}"
-        )),
+        Ok(other) => Err(Error::Unmodelled(format!(
+            "the model's verdict at a timewait socket: {}",
+            words::receiver_verdict(other)
+        ))),
+        Err(e) => Err(Error::model("the probe")(e)),
     }
 }
 
 /// What the model expects back: the flags, acknowledgement (ACK) or sequence
 /// (RST) number, and the signer; `None`: no reply.
-type Want = Option<(TcpFlags, u32, Option<Key>)>;
+type Want = Option<(TcpFlags, SeqNumber, Option<Key>)>;
 
 /// The replies the model predicts for `action` on `probe`.
 fn want_for(
@@ -321,44 +289,46 @@ fn want_for(
     probe: &SegmentSpec,
     tw: &TwSock,
     ctx: &Ctx<'_>,
-) -> Result<Want, String> {
+) -> Result<Want, Error> {
     Ok(match action {
         TimeWaitAction::Ack { enters_time_wait } => Some((
             TcpFlags::ACK,
-            if enters_time_wait {
-                tw.state.rcv_nxt.wrapping_add(1)
-            } else {
-                tw.state.rcv_nxt
-            },
+            SeqNumber(tw.state.rcv_nxt) + u32::from(enters_time_wait),
             tw.keys
                 .lookup(tw.peer.addrs.src(), 0)
                 .map(|e| e.key.clone()),
         )),
         TimeWaitAction::ResetAndKill => {
             let packet = probe.packet();
-            let port = reset_listener_port(&packet).map_err(|e| e.to_string())?;
+            let port = reset_listener_port(&packet).map_err(Error::model("the probe"))?;
             let table = (port == tw.listener.addr.port()).then_some(&tw.listener.model);
             match closed_port_reset(&packet, table, 0, ctx.env.semantics)
-                .map_err(|e| e.to_string())?
+                .map_err(Error::model("the probe"))?
             {
                 ResetReply::None => None,
-                ResetReply::Unsigned => Some((TcpFlags::RST, probe.tcp.ack, None)),
-                ResetReply::Signed(k) => Some((TcpFlags::RST, probe.tcp.ack, Some(k))),
+                ResetReply::Unsigned => Some((TcpFlags::RST, SeqNumber(probe.tcp.ack), None)),
+                ResetReply::Signed(k) => Some((TcpFlags::RST, SeqNumber(probe.tcp.ack), Some(k))),
             }
         }
         TimeWaitAction::Kill | TimeWaitAction::Ignore | TimeWaitAction::Reopen => None,
     })
 }
 
+/// `signed ACK`, `unsigned RST`, `no reply`: the words of a wanted reply.
+fn want_words(want: &Want) -> String {
+    match want {
+        None => "no reply".to_owned(),
+        Some((f, _, k)) => format!(
+            "{} {}",
+            if k.is_some() { "signed" } else { "unsigned" },
+            words::flags(*f)
+        ),
+    }
+}
+
 /// Requires exactly the reply `want` (flags, number, and the signer, which
-/// [`exchange_signed_by`] verified).
-fn check_replies(t: &mut Tally, step: &str, obs: &Observation, want: &Want) {
-    let seen: Vec<String> = obs
-        .replies
-        .iter()
-        .map(|r| format!("{} seq {:#x} ack {:#x}", r.flags, r.seq, r.ack))
-        .collect();
-    t.observed.push(format!("{step}: replies {seen:?}"));
+/// [`exchange_signed_by`] verified). Returns the replies in words.
+fn check_replies(rec: &mut Record, step: &str, obs: &Observation, want: &Want) -> String {
     let ok = match want {
         None => obs.replies.is_empty(),
         Some((flags, number, _)) => {
@@ -375,46 +345,52 @@ fn check_replies(t: &mut Tally, step: &str, obs: &Observation, want: &Want) {
     };
     let want_text = match want {
         None => "no reply".to_owned(),
-        Some((f, n, k)) => format!(
-            "{f} {} {n:#x} {}",
+        Some((f, n, _)) => format!(
+            "{} {} {n:#x}",
+            want_words(want),
             if f.contains(TcpFlags::RST) {
                 "seq"
             } else {
                 "ack"
             },
-            if k.is_some() { "signed" } else { "unsigned" }
         ),
     };
-    t.expected.push(format!("{step}: {want_text}"));
-    t.check(ok, format!("{step}: replies {seen:?}, model: {want_text}"));
+    let seen = words::replies_detail(&obs.replies);
+    rec.check(ok, format!("{step}: replies {seen}, model: {want_text}"));
+    rec.note(format!("{step}: replies {seen}; model {want_text}"));
+    words::replies(&obs.replies)
 }
 
 /// Sends `probe` to the timewait socket and checks verdict and replies
 /// against the model; returns the action the model predicts.
 fn probe_timewait(
     ctx: &mut Ctx<'_>,
-    t: &mut Tally,
+    rec: &mut Record,
     tw: &mut TwSock,
     segment: &SegmentSpec,
     rfc1337: bool,
-) -> Result<TimeWaitAction, String> {
-    let step = "probe";
+) -> Result<TimeWaitAction, Error> {
+    let name = "probe";
     let expected = tw_verdict(segment, tw, ctx)?;
-    let action = timewait_action(&segment.packet(), tw.state, rfc1337)
-        .map_err(|e| format!("the model cannot read the probe: {e}"))?;
+    let action =
+        timewait_action(&segment.packet(), tw.state, rfc1337).map_err(Error::model("the probe"))?;
     let want = want_for(action, segment, tw, ctx)?;
     let signer = want.as_ref().and_then(|(_, _, k)| k.clone());
     let obs = exchange_signed_by(ctx, &mut tw.peer, segment, signer)?;
-    t.verdict(step, &obs, expected);
-    t.expected.push(format!("{step}: {action:?}"));
-    check_replies(t, step, &obs, &want);
+    record_verdict(rec, &tw.peer, Step::probe(name), &obs, expected);
+    rec.note(format!(
+        "{name}: the model's action: {}",
+        words::timewait_action(action)
+    ));
+    let seen = check_replies(rec, name, &obs, &want);
+    rec.step(want_words(&want), seen);
     if let TimeWaitAction::Ack {
         enters_time_wait: true,
     } = action
     {
         tw.peer.sent(1);
         tw.state.substate = TimeWaitSubstate::TimeWait;
-        tw.state.rcv_nxt = tw.peer.snd_nxt;
+        tw.state.rcv_nxt = tw.peer.snd_nxt.0;
     }
     Ok(action)
 }
@@ -424,31 +400,38 @@ fn probe_timewait(
 /// listener; then the socket's row.
 fn certain_answer(
     ctx: &mut Ctx<'_>,
-    t: &mut Tally,
+    rec: &mut Record,
     tw: &mut TwSock,
     alive: bool,
     rfc1337: bool,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     let ka = tw.peer.keepalive();
     let (want, after) = if alive {
         let a = timewait_action(&ka.packet(), tw.state, rfc1337)
-            .map_err(|e| format!("the model cannot read the keepalive: {e}"))?;
+            .map_err(Error::model("the keepalive"))?;
         (want_for(a, &ka, tw, ctx)?, "alive")
     } else {
         // The keyed listener takes it and resets, signed with its key.
         let k = tw.listener.key_for(tw.peer.addrs.src());
-        (Some((TcpFlags::RST, ka.tcp.ack, k)), "gone")
+        (Some((TcpFlags::RST, SeqNumber(ka.tcp.ack), k)), "gone")
     };
     let signer = want.as_ref().and_then(|(_, _, k)| k.clone());
     let obs = exchange_signed_by(ctx, &mut tw.peer, &ka, signer)?;
-    check_replies(t, &format!("signed probe after ({after})"), &obs, &want);
+    check_replies(rec, &format!("signed probe after ({after})"), &obs, &want);
     if alive {
-        check_timewait_row(t, &tw.peer, tw.state.substate, "at the end")?;
+        let r = check_timewait_row(rec, &tw.peer, tw.state.substate, "at the end")?;
+        rec.step(words::substate(tw.state.substate), end_state(r));
     } else {
         let r = row(&tw.peer)?;
-        t.check(r.is_none(), format!("at the end: a socket is left: {r:?}"));
-        t.observed
-            .push(format!("at the end: /proc/net/tcp row {r:?}"));
+        rec.check(
+            r.is_none(),
+            format!("at the end: a socket is left: {}", words::proc_row(r)),
+        );
+        rec.note(format!(
+            "at the end: /proc/net/tcp shows {}",
+            words::proc_row(r)
+        ));
+        rec.step(words::proc_row(None), end_state(r));
     }
     Ok(())
 }
@@ -457,7 +440,7 @@ fn certain_answer(
 //= type=test
 //= linux/timewait-unchecked
 //= linux/timewait-state
-pub fn cases(setup: Setup) -> Vec<Case> {
+pub(super) fn cases(setup: Setup) -> Vec<Case> {
     let (area, prefix, summary_prefix) = setup.names();
     let mut cases = Vec::new();
     for Row {
@@ -471,28 +454,28 @@ pub fn cases(setup: Setup) -> Vec<Case> {
         let id = format!("{prefix}{name}");
         let summary = format!("{summary_prefix}{summary}");
         cases.extend(Case::per_family(area, &id, &summary, move |ctx, family| {
-            run(|| {
-                let mut t = Tally::default();
-                let conn = established(ctx, family, salt)?;
-                let mut tw = setup.run(ctx, &mut t, conn)?;
-                check_timewait_row(&mut t, &tw.peer, tw.state.substate, "after the setup")?;
-                let rfc1337 =
-                    sysctl::read("net/ipv4/tcp_rfc1337").map_err(|e| e.to_string())? != "0";
-                let segment = probe.segment(&tw.peer);
-                let action = probe_timewait(ctx, &mut t, &mut tw, &segment, rfc1337)?;
-                certain_answer(ctx, &mut t, &mut tw, action.survives(), rfc1337)?;
-                t.notes.push(format!(
-                    "{}: the timewait socket {} ({action:?}); tcp_rfc1337 {}",
-                    segment_name(&segment),
-                    if action.survives() {
-                        "survived"
-                    } else {
-                        "is gone"
-                    },
-                    u8::from(rfc1337)
-                ));
-                Ok(t.finish(&[&tw.peer]))
-            })
+            let mut rec = Record::new();
+            let conn = established(ctx, family, salt)?;
+            let mut tw = setup.run(ctx, &mut rec, conn)?;
+            check_timewait_row(&mut rec, &tw.peer, tw.state.substate, "after the setup")?;
+            let rfc1337 = sysctl::read("net/ipv4/tcp_rfc1337")
+                .map_err(Error::harness("reading tcp_rfc1337"))?
+                != "0";
+            let segment = probe.segment(&tw.peer);
+            let action = probe_timewait(ctx, &mut rec, &mut tw, &segment, rfc1337)?;
+            certain_answer(ctx, &mut rec, &mut tw, action.survives(), rfc1337)?;
+            rec.note(format!(
+                "{}: the timewait socket {} ({}); tcp_rfc1337 {}",
+                segment_name(&segment),
+                if action.survives() {
+                    "survived"
+                } else {
+                    "is gone"
+                },
+                words::timewait_action(action),
+                u8::from(rfc1337)
+            ));
+            Ok(finish(rec, &[&tw.peer]))
         }));
     }
     cases
@@ -501,7 +484,7 @@ pub fn cases(setup: Setup) -> Vec<Case> {
 fn segment_name(s: &SegmentSpec) -> String {
     format!(
         "{} at seq {:#x}{}",
-        s.tcp.flags,
+        words::flags(s.tcp.flags),
         s.tcp.seq,
         if s.tcp.options.is_empty() {
             ", unsigned"

@@ -19,11 +19,13 @@ use super::judged::{Judged, inferred};
 use super::probe::{Flippable, Header, build};
 use super::targets::{Connection, Targets};
 use super::tcp_effect::{self, Effect};
+use crate::error::Error;
 use crate::exchange::Observation;
 use crate::harness::tcp_info::{
     STATE_CLOSE, STATE_CLOSE_WAIT, STATE_ESTABLISHED, TcpInfo, tcp_info,
 };
 use crate::judge::witnesses;
+use crate::record::Record;
 
 /// Flag bits carried over from the generated segment: PSH, ECE, CWR.
 const EXTRA_FLAGS: u16 = 0x0c8;
@@ -87,13 +89,13 @@ fn flags_for(kind: SegmentKind, generated: TcpFlags) -> TcpFlags {
 //= linux/auth-hdr-drop
 //= linux/ao-unchecked
 //= linux/md5-keys-parse
-pub fn run(
+pub(super) fn run(
     t: &mut Targets,
     semantics: Semantics,
     input: &Input,
     kind: SegmentKind,
     place: Place,
-) -> Result<Judged, String> {
+) -> Result<Judged, Error> {
     let result = run_on(t, semantics, input, kind, place);
     // Whatever happened, a connection that is not known to be ESTABLISHED
     // with the peer's numbers right is replaced for the next case.
@@ -111,16 +113,16 @@ fn run_on(
     input: &Input,
     kind: SegmentKind,
     place: Place,
-) -> Result<(Judged, bool), String> {
+) -> Result<(Judged, bool), Error> {
     t.connection(input.receiver_key.as_ref(), input.key_scope)?;
     let (lab, barrier, conn) = t.with_connection()?;
-    let rcv_nxt = conn.peer.snd_nxt;
+    let rcv_nxt = conn.peer.snd_nxt.0;
     let header = Header {
         addrs: conn.peer.addrs,
         src_port: conn.peer.peer_port,
         dst_port: conn.peer.kernel_port,
         seq: place.seq(rcv_nxt),
-        ack: conn.peer.rcv_nxt,
+        ack: conn.peer.rcv_nxt.0,
         flags: flags_for(kind, input.base.flags),
         payload: match kind {
             SegmentKind::Data | SegmentKind::Fin => true,
@@ -132,17 +134,16 @@ fn run_on(
     let spec = build(input, header, key.as_ref(), Flippable::Established);
     let packet = spec.packet();
     let segment = spec.segment();
-    let tcp = TcpPacket::new_checked(&segment[..]).map_err(|e| e.to_string())?;
-    let verdict = packet_verdict(&packet, &conn.model, 0, semantics)
-        .map_err(|e| format!("the model cannot read the probe: {e}"))?;
-    let info =
-        |c: &Connection| tcp_info(c.sock.as_fd()).map_err(|e| format!("TCP_INFO: {}", e.name()));
+    let tcp = TcpPacket::new_checked(&segment[..]).map_err(Error::model("the probe"))?;
+    let verdict =
+        packet_verdict(&packet, &conn.model, 0, semantics).map_err(Error::model("the probe"))?;
+    let info = |c: &Connection| tcp_info(c.sock.as_fd()).map_err(Error::errno("TCP_INFO"));
     let before = info(conn)?;
     if before.state != STATE_ESTABLISHED {
-        return Err(format!(
-            "the connection is in state {} before the case",
+        return Err(Error::NotSeen(format!(
+            "an established connection before the case, not tcpi_state {}",
             before.state
-        ));
+        )));
     }
     // Problems the peer found before (the handshake's segments) are this
     // case's too.
@@ -150,13 +151,17 @@ fn run_on(
     let after = info(conn)?;
     let read = conn.read_now();
 
-    let mut problems = std::mem::take(&mut conn.peer.checks.problems);
+    let mut problems = std::mem::take(&mut conn.peer.record).into_problems();
     let mut notes = Vec::new();
     let seen = seen(after.segs_in.wrapping_sub(before.segs_in), &obs);
     if seen != Seen::Verdict(verdict.id()) {
         problems.push(format!("kernel: {}, model: {}", seen.name(), verdict.id()));
     }
-    witnesses(&obs, verdict, &mut problems, &mut notes);
+    let mut witnessed = Record::new();
+    witnesses(&obs, verdict, &mut witnessed);
+    let (witness_problems, witness_notes) = witnessed.into_problems_and_notes();
+    problems.extend(witness_problems);
+    notes.extend(witness_notes);
 
     // The effect the verdict implies, from the segment as sent.
     let effect = if verdict.is_accept() {
@@ -175,16 +180,16 @@ fn run_on(
     if !effect.reset && effect.rcv_advance() > 0 {
         let (ack, _) = conn.peer.certain_ack(lab, barrier)?;
         match ack {
-            Some(a) if a.ack == new_rcv_nxt => {
+            Some(a) if a.ack.0 == new_rcv_nxt => {
                 notes.push(format!("rcv_nxt {new_rcv_nxt:#x} acknowledged"))
             }
             Some(a) => problems.push(format!(
                 "the kernel acknowledges {:#x}, want {new_rcv_nxt:#x}",
-                a.ack
+                a.ack.0
             )),
             None => problems.push("no answer to the certain-ACK probe".to_owned()),
         }
-        problems.append(&mut conn.peer.checks.problems);
+        problems.extend(std::mem::take(&mut conn.peer.record).into_problems());
     }
     notes.push(format!(
         "tcpi_segs_in +{}, tcpi_state {}, {} replies",
@@ -277,10 +282,10 @@ fn check_replies(obs: &Observation, verdict: Verdict, acks: [u32; 2], problems: 
                 "the kernel answered a dropped segment ({})",
                 r.flags
             ));
-        } else if !plain_ack || !acks.contains(&r.ack) {
+        } else if !plain_ack || !acks.contains(&r.ack.0) {
             problems.push(format!(
                 "reply {} ack {:#x}, want an ACK of {:#x} or {:#x}",
-                r.flags, r.ack, acks[0], acks[1]
+                r.flags, r.ack.0, acks[0], acks[1]
             ));
         }
     }

@@ -7,7 +7,7 @@ use crate::exchange::Observation;
 
 /// One case, judged.
 #[derive(Debug, Clone)]
-pub struct Judged {
+pub(super) struct Judged {
     /// The model's verdict.
     pub verdict: Verdict,
     /// The model's verdict as reported (`accept`, `drop:TCP_MD5FAILURE`).
@@ -28,12 +28,12 @@ pub struct Judged {
 
 impl Judged {
     /// Whether the kernel agreed with the model on everything.
-    pub fn agrees(&self) -> bool {
+    pub(super) fn agrees(&self) -> bool {
         self.problems.is_empty()
     }
 }
 
 /// Whether a `TCP_AUTH_HDR` verdict in `obs` could only be inferred.
-pub fn inferred(obs: &Observation, verdict: Verdict) -> bool {
+pub(super) fn inferred(obs: &Observation, verdict: Verdict) -> bool {
     obs.trace.is_none() && verdict == Verdict::Drop(DropReason::AuthHeader)
 }

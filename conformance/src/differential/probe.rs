@@ -19,7 +19,7 @@ const MTU: usize = 1500;
 /// is to the receiving socket (its 4-tuple, data offset, and for an
 /// established connection its sequence, acknowledgement and control bits).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flippable {
+pub(crate) enum Flippable {
     /// A SYN to a listener: sequence and acknowledgement numbers, reserved
     /// bits, PSH/URG/ECE/CWR, window, urgent pointer, options, payload.
     Syn,
@@ -48,7 +48,7 @@ impl Flippable {
 
 /// The numbers and flags of the segment, decided by the target socket.
 #[derive(Debug, Clone, Copy)]
-pub struct Header {
+pub(crate) struct Header {
     /// Peer -> kernel addresses.
     pub addrs: AddrPair,
     /// The peer's port.
@@ -66,7 +66,7 @@ pub struct Header {
 }
 
 /// The largest payload that fits the MTU with `options` option bytes.
-pub fn room(family: Family, options: usize) -> usize {
+pub(crate) fn room(family: Family, options: usize) -> usize {
     let ip = match family {
         Family::V4 => 20,
         Family::V6 => 40,
@@ -76,7 +76,7 @@ pub fn room(family: Family, options: usize) -> usize {
 
 /// The segment for `input` with `header`, signed per `input.sign` where
 /// the receiver holds `receiver_key`.
-pub fn build(
+pub(crate) fn build(
     input: &Input,
     header: Header,
     receiver_key: Option<&Key>,

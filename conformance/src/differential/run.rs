@@ -16,6 +16,7 @@ use super::summary::{Disagreement, FamilyReport, Summary};
 use super::targets::Targets;
 use super::{established, syn};
 use crate::environment::Environment;
+use crate::error::Error;
 use crate::harness::system;
 
 /// What to run.
@@ -186,7 +187,7 @@ fn one(
         }
     }
     let Some(targets) = tally.targets.as_mut() else {
-        return harness_error(tally, "no lab".to_owned());
+        return harness_error(tally, Error::NotSeen("no lab".to_owned()));
     };
     targets.used();
     let started = Instant::now();
@@ -266,7 +267,8 @@ fn record(tally: &mut Tally, family: Family, kind: String, judged: Judged) {
     list.push(d);
 }
 
-fn harness_error(tally: &mut Tally, e: String) -> Result<(), TestCaseError> {
+fn harness_error(tally: &mut Tally, e: Error) -> Result<(), TestCaseError> {
+    let e = e.chain();
     tally.failed = true;
     let message = format!("harness: {e}");
     tally.report.error.get_or_insert(message.clone());

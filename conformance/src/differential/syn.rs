@@ -9,6 +9,7 @@ use super::input::Input;
 use super::judged::{Judged, inferred};
 use super::probe::{Flippable, Header, build};
 use super::targets::{SYN_PORT, Targets};
+use crate::error::Error;
 use crate::exchange::exchange;
 use crate::judge::judge;
 use crate::outcome::Outcome;
@@ -28,12 +29,13 @@ const SYN_EXTRA_FLAGS: u16 = 0x1e8;
 //= linux/auth-hdr-drop
 //= linux/ao-unchecked
 //= linux/md5-key-lookup
-pub fn run(t: &mut Targets, semantics: Semantics, input: &Input) -> Result<Judged, String> {
+pub(super) fn run(t: &mut Targets, semantics: Semantics, input: &Input) -> Result<Judged, Error> {
     let family = t.family();
     let peer = t.peer_addr();
     t.listener_holds(input.receiver_key.as_ref(), input.key_scope)?;
     let port = t.next_port();
-    let addrs = AddrPair::new(peer, t.lab.kernel_addr(family)).map_err(|e| e.to_string())?;
+    let addrs = AddrPair::new(peer, t.lab.kernel_addr(family))
+        .map_err(|_| Error::WrongFamily { addr: peer, family })?;
     let header = Header {
         addrs,
         src_port: port,
@@ -49,7 +51,7 @@ pub fn run(t: &mut Targets, semantics: Semantics, input: &Input) -> Result<Judge
     let segment = spec.segment();
     let seq = TcpPacket::new_checked(&segment[..]).map_or(spec.tcp.seq, |p| p.seq_number());
     let verdict = packet_verdict(&packet, &t.listener.model, 0, semantics)
-        .map_err(|e| format!("the model cannot read the probe: {e}"))?;
+        .map_err(Error::model("the probe"))?;
     let obs = exchange(&mut t.lab, &mut t.barrier, &spec)?;
     let finding = judge(&obs, seq.wrapping_add(1), verdict, key.as_ref());
     // Free the request socket so the listener's queue never fills.
@@ -61,11 +63,13 @@ pub fn run(t: &mut Targets, semantics: Semantics, input: &Input) -> Result<Judge
             rst.tcp.options = linux_md5_placeholder();
             rst.signing = Signing::Key(k);
         }
-        t.lab.send_ip(&rst.packet()).map_err(|e| e.to_string())?;
+        t.lab
+            .send_ip(&rst.packet())
+            .map_err(Error::harness("sending the RST that frees the request"))?;
     }
     let problems = match finding.outcome {
         Outcome::Pass => Vec::new(),
-        Outcome::Error(e) => return Err(e),
+        Outcome::Error(e) => return Err(Error::NotSeen(e)),
         other => vec![other.reason().unwrap_or("").to_owned()],
     };
     Ok(Judged {

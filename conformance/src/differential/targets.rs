@@ -12,15 +12,17 @@ use tcpmd5::key_table::{KeyTable, Md5SigRequest};
 use tcpmd5::{Family, Key};
 
 use super::input::KeyScope;
+use crate::error::Error;
 use crate::exchange::Barrier;
 use crate::harness::{Lab, sockopt};
-use crate::listener::Listener;
+use crate::listener::{Listener, agreed};
 use crate::peer::{Auth, Peer};
+use crate::words;
 
 /// The port of the listener that receives the generated SYNs.
-pub const SYN_PORT: u16 = 179;
+pub(super) const SYN_PORT: u16 = 179;
 /// The port of the listener the established connections come from.
-pub const CONN_PORT: u16 = 180;
+pub(super) const CONN_PORT: u16 = 180;
 /// Cases per lab before it is rebuilt (bounds what accumulates in it).
 const LAB_REUSE: usize = 250;
 /// The peer ports used for probes and connections, in turn.
@@ -29,7 +31,7 @@ const PORTS: std::ops::RangeInclusive<u16> = 20000..=59000;
 /// An established connection: the kernel's socket, the model of its keys,
 /// and the peer's end.
 #[derive(Debug)]
-pub struct Connection {
+pub(super) struct Connection {
     /// The accepted socket (non-blocking).
     pub sock: Socket,
     /// The model of its key table.
@@ -59,7 +61,7 @@ impl Installed {
 impl Connection {
     /// Makes the socket hold `wanted` (or no key), in the kernel and in the
     /// model; both must accept every request. Whether anything changed.
-    fn hold(&mut self, family: Family, wanted: Option<Installed>) -> Result<bool, String> {
+    fn hold(&mut self, family: Family, wanted: Option<Installed>) -> Result<bool, Error> {
         if self.installed.as_ref().map(|i| &i.add) == wanted.as_ref().map(|w| &w.add) {
             return Ok(false);
         }
@@ -69,13 +71,7 @@ impl Connection {
         for request in &requests {
             let kernel = sockopt::set_md5sig(self.sock.as_fd(), request);
             let model = self.model.apply(family, request, self.devices.as_slice());
-            if kernel.is_err() || model.is_err() {
-                return Err(format!(
-                    "{request:?} on an established socket: kernel {:?}, model {:?}",
-                    kernel.map_err(|e| e.name()),
-                    model.map_err(|e| e.errno_name())
-                ));
-            }
+            agreed(request, kernel, model)?;
         }
         self.installed = wanted;
         let peer = self.peer.addrs.src();
@@ -84,7 +80,7 @@ impl Connection {
     }
 
     /// Bytes readable now (`Ok(None)`: would block; empty: EOF).
-    pub fn read_now(&self) -> std::io::Result<Option<Vec<u8>>> {
+    pub(super) fn read_now(&self) -> std::io::Result<Option<Vec<u8>>> {
         let mut buf = [0u8; 4096];
         match (&self.sock).read(&mut buf) {
             Ok(n) => Ok(Some(buf.get(..n).unwrap_or(&[]).to_vec())),
@@ -96,7 +92,7 @@ impl Connection {
 
 /// The lab and its sockets for one family.
 #[derive(Debug)]
-pub struct Targets {
+pub(super) struct Targets {
     /// The lab (its namespace is the calling thread's while it lives).
     pub lab: Lab,
     /// The ordering barrier.
@@ -132,9 +128,9 @@ impl ConnectionEvents {
 
 impl Targets {
     /// A fresh lab with both listeners.
-    pub fn new(family: Family) -> Result<Targets, String> {
-        let lab = Lab::new().map_err(|e| e.to_string())?;
-        let barrier = Barrier::open(&lab).map_err(|e| e.to_string())?;
+    pub(super) fn new(family: Family) -> Result<Targets, Error> {
+        let lab = Lab::new().map_err(Error::harness("creating the lab"))?;
+        let barrier = Barrier::open(&lab).map_err(Error::io("opening the barrier listener"))?;
         let listener = Listener::open(&lab, family, SYN_PORT, false)?;
         let conn_listener = Listener::open(&lab, family, CONN_PORT, false)?;
         Ok(Targets {
@@ -153,27 +149,27 @@ impl Targets {
     }
 
     /// Whether this lab has served its share of cases.
-    pub fn worn_out(&self) -> bool {
+    pub(super) fn worn_out(&self) -> bool {
         self.used >= LAB_REUSE
     }
 
     /// Counts one case.
-    pub fn used(&mut self) {
+    pub(super) fn used(&mut self) {
         self.used += 1;
     }
 
     /// The family.
-    pub fn family(&self) -> Family {
+    pub(super) fn family(&self) -> Family {
         self.family
     }
 
     /// The peer's address.
-    pub fn peer_addr(&self) -> IpAddr {
+    pub(super) fn peer_addr(&self) -> IpAddr {
         self.lab.peer_addr(self.family)
     }
 
     /// A peer port not used recently.
-    pub fn next_port(&mut self) -> u16 {
+    pub(super) fn next_port(&mut self) -> u16 {
         self.port = if self.port >= *PORTS.end() {
             *PORTS.start()
         } else {
@@ -183,7 +179,11 @@ impl Targets {
     }
 
     /// Makes the SYN listener hold `key` in `scope` (or no key).
-    pub fn listener_holds(&mut self, key: Option<&Key>, scope: KeyScope) -> Result<(), String> {
+    pub(super) fn listener_holds(
+        &mut self,
+        key: Option<&Key>,
+        scope: KeyScope,
+    ) -> Result<(), Error> {
         let wanted = Installed::new(self.peer_addr(), key, scope);
         hold(&mut self.listener, &mut self.listener_key, wanted)
     }
@@ -192,7 +192,7 @@ impl Targets {
     /// one (its keys changed if needed), or a new one from a listener
     /// holding them, whose handshake is signed with the key the listener
     /// holds for the peer and whose socket inherits that key.
-    pub fn connection(&mut self, key: Option<&Key>, scope: KeyScope) -> Result<(), String> {
+    pub(super) fn connection(&mut self, key: Option<&Key>, scope: KeyScope) -> Result<(), Error> {
         let family = self.family;
         let wanted = Installed::new(self.peer_addr(), key, scope);
         match &mut self.conn {
@@ -211,25 +211,27 @@ impl Targets {
     }
 
     /// The lab, the barrier and the connection, borrowed together.
-    pub fn with_connection(&mut self) -> Result<(&mut Lab, &mut Barrier, &mut Connection), String> {
+    pub(super) fn with_connection(
+        &mut self,
+    ) -> Result<(&mut Lab, &mut Barrier, &mut Connection), Error> {
         match &mut self.conn {
             Some(conn) => Ok((&mut self.lab, &mut self.barrier, conn)),
-            None => Err("no established connection".to_owned()),
+            None => Err(Error::NotSeen("no established connection".to_owned())),
         }
     }
 
     /// The connection events since the last call.
-    pub fn take_events(&mut self) -> ConnectionEvents {
+    pub(super) fn take_events(&mut self) -> ConnectionEvents {
         std::mem::take(&mut self.events)
     }
 
     /// Forgets the connection (after a FIN or RST ended it, or when its
     /// state is no longer known).
-    pub fn drop_connection(&mut self) {
+    pub(super) fn drop_connection(&mut self) {
         self.conn = None;
     }
 
-    fn connect(&mut self, wanted: Option<Installed>) -> Result<Connection, String> {
+    fn connect(&mut self, wanted: Option<Installed>) -> Result<Connection, Error> {
         let peer_addr = self.peer_addr();
         hold(&mut self.conn_listener, &mut self.conn_listener_key, wanted)?;
         let key = self.conn_listener.key_for(peer_addr);
@@ -240,16 +242,16 @@ impl Targets {
         let auth = Auth::with(key);
         let obs = peer.handshake(&mut self.lab, &mut self.barrier, &auth, &auth)?;
         if !obs.auth_counters.is_empty() {
-            return Err(format!(
-                "the handshake's third ACK moved {:?}",
-                obs.auth_counters
-            ));
+            return Err(Error::NotSeen(format!(
+                "a quiet handshake: its third ACK moved {}",
+                words::counters(&obs.auth_counters)
+            )));
         }
-        let sock = self
-            .conn_listener
-            .accept()?
-            .ok_or("the handshake completed but accept() found nothing")?;
-        sock.set_nonblocking(true).map_err(|e| e.to_string())?;
+        let sock = self.conn_listener.accept()?.ok_or_else(|| {
+            Error::NotSeen("the handshake completed but accept() found nothing".to_owned())
+        })?;
+        sock.set_nonblocking(true)
+            .map_err(Error::io("O_NONBLOCK on the accepted socket"))?;
         // The child copies the key the listener holds for the peer, as a
         // key for the peer's address alone.
         Ok(Connection {
@@ -267,7 +269,7 @@ fn hold(
     listener: &mut Listener,
     installed: &mut Option<Installed>,
     wanted: Option<Installed>,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     if installed.as_ref().map(|i| &i.add) == wanted.as_ref().map(|w| &w.add) {
         return Ok(());
     }

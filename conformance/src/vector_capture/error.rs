@@ -20,8 +20,8 @@ pub enum CaptureError {
         err: std::io::Error,
     },
     /// The peer's exchange with the kernel failed.
-    #[error("peer: {0}")]
-    Peer(String),
+    #[error("peer: {}", .0.chain())]
+    Peer(#[source] crate::error::Error),
     /// The kernel has no TCP_MD5SIG.
     #[error("kernel without CONFIG_TCP_MD5SIG")]
     NoMd5,

@@ -15,10 +15,11 @@ use super::error::io;
 use super::sink::Sink;
 use super::wire::{Step, Wire};
 use crate::exchange::Barrier;
+use crate::exchange::payload_len;
 use crate::harness::Lab;
 use crate::harness::sockopt;
 use crate::listener::Listener;
-use crate::peer::{Peer, payload_len};
+use crate::peer::Peer;
 
 /// Kernel as client: SYN, handshake ACK, data (1 and 1460 bytes, the latter
 /// split by the MSS), FIN, the ACK of the peer's FIN (entering TIME-WAIT)
@@ -86,10 +87,10 @@ fn client_steps(
         "the kernel's SYN from connect() on a socket with a key",
         &syn.packet,
     );
-    w.peer.rcv_nxt = syn.seq.wrapping_add(1);
+    w.peer.rcv_nxt = syn.seq + 1;
     let synack = w.peer.syn_ack(&w.signed);
     w.send(&synack)?;
-    w.peer.snd_nxt = w.peer.isn.wrapping_add(1);
+    w.peer.snd_nxt = w.peer.isn + 1;
     let Some(ack) = w.recv(&|f| f == TcpFlags::ACK)? else {
         sink.summary.missing.push(at.tag("ack"));
         return Ok(());
@@ -121,10 +122,7 @@ fn client_steps(
         "the kernel's FIN after shutdown(SHUT_WR)",
         &fin.packet,
     );
-    w.peer.rcv_nxt = fin
-        .seq
-        .wrapping_add(payload_len(&fin) as u32)
-        .wrapping_add(1);
+    w.peer.rcv_nxt = fin.seq.add_len(payload_len(&fin)) + 1;
     let peer_fin = w.peer.fin(&w.signed);
     w.send(&peer_fin)?;
     w.peer.sent(1);

@@ -8,9 +8,10 @@ use tcpmd5_testkit::vector_keys::VectorKey;
 
 use super::error::CaptureError;
 use super::sink::Sink;
+use crate::exchange::payload_len;
 use crate::exchange::{Barrier, Reply};
 use crate::harness::Lab;
-use crate::peer::{Auth, Peer, payload_len};
+use crate::peer::{Auth, Peer};
 use crate::segment::SegmentSpec;
 
 /// The peer's end of one scenario: a [`Peer`] driven over the lab with the
@@ -76,7 +77,8 @@ impl<'a> Wire<'a> {
     }
 
     pub(super) fn fresh(&mut self, r: &Reply) -> bool {
-        self.seen.insert((r.seq, r.ack, r.flags.0, payload_len(r)))
+        self.seen
+            .insert((r.seq.0, r.ack.0, r.flags.0, payload_len(r)))
     }
 
     /// Records the data segments of one write of `size` bytes.
@@ -99,7 +101,7 @@ impl<'a> Wire<'a> {
                 continue;
             }
             got += len;
-            self.peer.rcv_nxt = d.seq.wrapping_add(len as u32);
+            self.peer.rcv_nxt = d.seq.add_len(len);
             at.push(sink, "data", comment, &d.packet);
         }
         let ack = self.peer.ack(&self.signed);
@@ -109,11 +111,11 @@ impl<'a> Wire<'a> {
 
     /// Reports the kernel segments the peer could not verify.
     pub(super) fn report(&self, sink: &mut Sink, tag: &str) {
-        sink.summary.peer_verified += self.peer.checks.verified;
+        sink.summary.peer_verified += self.peer.verified;
         sink.summary.disagreements.extend(
             self.peer
-                .checks
-                .problems
+                .record
+                .problems()
                 .iter()
                 .map(|p| format!("{tag}: peer verification: {p}")),
         );

@@ -20,7 +20,7 @@ use tcpmd5_conformance::harness::privilege;
 
 /// A lab. The test binary's `main` established the privilege before any
 /// thread existed (see [`trials`]), so a failure here is a harness failure.
-pub fn lab(test: &str) -> Lab {
+pub(crate) fn lab(test: &str) -> Lab {
     match Lab::new() {
         Ok(lab) => lab,
         Err(e) => panic!(
@@ -33,7 +33,7 @@ pub fn lab(test: &str) -> Lab {
 /// Trials for tests that need namespaces: run when `privilege` was
 /// established (as root, or rootless in a user namespace of the test
 /// binary's own), else ignored with the reason printed.
-pub fn trials(
+pub(crate) fn trials(
     privilege: &Result<privilege::Privilege, privilege::Unsupported>,
     tests: Vec<(&'static str, fn())>,
 ) -> Vec<libtest_mimic::Trial> {
@@ -77,7 +77,7 @@ fn add_bytes(mut sum: u32, data: &[u8]) -> u32 {
 
 /// A complete IP packet carrying a SYN with an MSS option from `src` to
 /// `dst` of whichever family, checksums correct.
-pub fn syn(src: IpAddr, dst: IpAddr, sport: u16, dport: u16) -> Vec<u8> {
+pub(crate) fn syn(src: IpAddr, dst: IpAddr, sport: u16, dport: u16) -> Vec<u8> {
     let addrs = AddrPair::new(src, dst).expect("one family");
     let seq = match addrs.family() {
         Family::V4 => 0x1000_0000,
@@ -97,7 +97,7 @@ pub fn syn(src: IpAddr, dst: IpAddr, sport: u16, dport: u16) -> Vec<u8> {
 }
 
 /// The TCP segment inside an IPv4 or IPv6 packet (no extension headers).
-pub fn tcp_of(ip: &[u8]) -> Option<&[u8]> {
+pub(crate) fn tcp_of(ip: &[u8]) -> Option<&[u8]> {
     match ip.first()? >> 4 {
         4 => {
             let ihl = usize::from(ip.first()? & 0x0f) * 4;
@@ -109,7 +109,7 @@ pub fn tcp_of(ip: &[u8]) -> Option<&[u8]> {
 }
 
 /// (source port, destination port, flags) of a TCP segment.
-pub fn ports_flags(tcp: &[u8]) -> Option<(u16, u16, u8)> {
+pub(crate) fn ports_flags(tcp: &[u8]) -> Option<(u16, u16, u8)> {
     Some((
         u16::from_be_bytes([*tcp.first()?, *tcp.get(1)?]),
         u16::from_be_bytes([*tcp.get(2)?, *tcp.get(3)?]),
@@ -118,14 +118,14 @@ pub fn ports_flags(tcp: &[u8]) -> Option<(u16, u16, u8)> {
 }
 
 /// Accepts a SYN-ACK from `sport` to `dport`.
-pub fn is_synack(ip: &[u8], sport: u16, dport: u16) -> bool {
+pub(crate) fn is_synack(ip: &[u8], sport: u16, dport: u16) -> bool {
     tcp_of(ip)
         .and_then(ports_flags)
         .is_some_and(|(s, d, f)| s == sport && d == dport && f & 0x12 == 0x12)
 }
 
 /// Whether the TCP checksum of an IPv4/IPv6 packet verifies.
-pub fn tcp_checksum_ok(ip: &[u8]) -> bool {
+pub(crate) fn tcp_checksum_ok(ip: &[u8]) -> bool {
     let Some(tcp) = tcp_of(ip) else { return false };
     let mut pseudo = Vec::new();
     if ip[0] >> 4 == 4 {
