@@ -196,39 +196,62 @@ impl SegmentHasher {
 /// The RFC 2385 digest of `segment` (TCP header, options and payload) sent
 /// from `addrs.src()` to `addrs.dst()` under `key`.
 pub fn segment_digest(addrs: &AddrPair, segment: &[u8], key: &Key) -> Result<Digest, DigestError> {
-    let header_len = segment
-        .get(DATA_OFFSET_BYTE)
-        .map_or(0, |b| usize::from(b >> 4) * 4);
-    if segment.len() < HEADER_LEN || header_len < HEADER_LEN || header_len > segment.len() {
-        return Err(DigestError::BadHeader {
-            header_len,
-            segment_len: segment.len(),
-        });
-    }
-    // One contiguous first MD5 block on the stack (pseudo-header, fixed
-    // header with a zero checksum, then the payload's first bytes) instead
-    // of five small updates: the small updates cost about 45 ns per packet,
-    // a quarter of the digest of a bare ACK.
-    let (fixed, rest) = segment.split_at(HEADER_LEN.min(segment.len()));
-    let payload = rest.get(header_len - HEADER_LEN..).unwrap_or(&[]);
-    let mut block = [0u8; 64];
-    let (pseudo, len) = pseudo_header(addrs, segment.len())?;
-    let mut used = put(&mut block, 0, pseudo.get(..len).unwrap_or(&pseudo));
-    let (before, after) = fixed.split_at(CHECKSUM_RANGE.start.min(fixed.len()));
-    used = put(&mut block, used, before);
-    used = put(&mut block, used, &ZERO_CHECKSUM);
-    used = put(
-        &mut block,
-        used,
-        after.get(ZERO_CHECKSUM.len()..).unwrap_or(&[]),
-    );
-    let (head, tail) = payload.split_at((block.len() - used).min(payload.len()));
-    used = put(&mut block, used, head);
+    let input = DigestInput::new(addrs, segment)?;
     let mut md5 = Md5::new();
-    md5.update(block.get(..used).unwrap_or(&block));
-    md5.update(tail);
+    md5.update(input.head());
+    md5.update(input.tail);
     md5.update(key.as_bytes());
     Ok(md5.finalize().into())
+}
+
+/// What MD5 hashes for a segment, before the key: one contiguous first
+/// block built on the stack (pseudo-header, fixed header with a zero
+/// checksum, then the payload's first bytes) and the rest of the payload in
+/// place. Feeding the first block whole instead of in five small updates
+/// saves about 45 ns per packet, a quarter of the digest of a bare ACK; the
+/// batch path ([`crate::batch`]) reads the first block in place too.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DigestInput<'a> {
+    block: [u8; 64],
+    used: usize,
+    /// The payload after the first block.
+    pub(crate) tail: &'a [u8],
+}
+
+impl<'a> DigestInput<'a> {
+    /// The digest input of `segment` between `addrs`.
+    pub(crate) fn new(addrs: &AddrPair, segment: &'a [u8]) -> Result<DigestInput<'a>, DigestError> {
+        let header_len = segment
+            .get(DATA_OFFSET_BYTE)
+            .map_or(0, |b| usize::from(b >> 4) * 4);
+        if segment.len() < HEADER_LEN || header_len < HEADER_LEN || header_len > segment.len() {
+            return Err(DigestError::BadHeader {
+                header_len,
+                segment_len: segment.len(),
+            });
+        }
+        let (fixed, rest) = segment.split_at(HEADER_LEN.min(segment.len()));
+        let payload = rest.get(header_len - HEADER_LEN..).unwrap_or(&[]);
+        let mut block = [0u8; 64];
+        let (pseudo, len) = pseudo_header(addrs, segment.len())?;
+        let mut used = put(&mut block, 0, pseudo.get(..len).unwrap_or(&pseudo));
+        let (before, after) = fixed.split_at(CHECKSUM_RANGE.start.min(fixed.len()));
+        used = put(&mut block, used, before);
+        used = put(&mut block, used, &ZERO_CHECKSUM);
+        used = put(
+            &mut block,
+            used,
+            after.get(ZERO_CHECKSUM.len()..).unwrap_or(&[]),
+        );
+        let (head, tail) = payload.split_at((block.len() - used).min(payload.len()));
+        used = put(&mut block, used, head);
+        Ok(DigestInput { block, used, tail })
+    }
+
+    /// The first block (shorter when the payload is).
+    pub(crate) fn head(&self) -> &[u8] {
+        self.block.get(..self.used).unwrap_or(&self.block)
+    }
 }
 
 /// Copies `bytes` into `block` at `at`, returning the end.

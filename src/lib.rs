@@ -5,6 +5,8 @@
 //! - [`scan`]: how a receiver finds the option ([`Semantics`]: RFC-strict,
 //!   Linux before 6.7, Linux 6.7 and later).
 //! - [`digest`]: the RFC 2385 digest, streamed, allocation-free.
+//! - [`batch`]: digests and verdicts of many segments at once, on the
+//!   CPU's vector lanes (AVX-512, AVX2, or one at a time).
 //! - [`sign`]: put the option in a segment or packet, Linux layout.
 //! - [`verdict`]: accept or drop, with the kernel's drop reason, counter and
 //!   tracepoint.
@@ -14,6 +16,7 @@
 #![forbid(unsafe_code)]
 
 mod addr_pair;
+pub mod batch;
 pub mod digest;
 mod family;
 mod key;
