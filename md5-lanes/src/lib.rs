@@ -2,7 +2,8 @@
 //!
 //! MD5 is a serial chain within one message, so one stream cannot use a
 //! CPU's vector units; many messages can, one per 32-bit lane: 16 lanes with
-//! AVX-512, 8 with AVX2. [`Md5Lanes`] picks the widest kernel the CPU has at
+//! AVX-512, 8 per register with AVX2
+//! (two registers side by side). [`Md5Lanes`] picks the widest kernel the CPU has at
 //! run time (or the one you force with [`Md5Lanes::with_kernel`]) and
 //! schedules messages of any lengths into the lanes so that they stay busy.
 //!
@@ -40,7 +41,7 @@ pub type Digest = [u8; 16];
 pub enum Kernel {
     /// One message at a time, portable `u32` code: every architecture.
     Scalar,
-    /// 8 lanes, AVX2 (x86-64).
+    /// 16 lanes (two 8-lane registers), AVX2 (x86-64).
     Avx2,
     /// 16 lanes, AVX-512F (x86-64).
     Avx512,
@@ -54,7 +55,7 @@ impl Kernel {
     pub fn lanes(self) -> usize {
         match self {
             Kernel::Scalar => scalar::LANES,
-            Kernel::Avx2 => 8,
+            Kernel::Avx2 => 16,
             Kernel::Avx512 => 16,
         }
     }

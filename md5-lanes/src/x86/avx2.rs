@@ -1,5 +1,6 @@
-//! 8 lanes in the 32-bit elements of one AVX2 register (no AVX-512
-//! instruction, so it runs on any x86-64 with AVX2).
+//! 8 lanes in the 32-bit elements of an AVX2 register, two registers side
+//! by side: 16 messages (no AVX-512 instruction, so it runs on any x86-64
+//! with AVX2).
 #![allow(unsafe_code)]
 
 use core::arch::x86_64::{
@@ -11,8 +12,12 @@ use core::arch::x86_64::{
 
 use crate::steps::{K, SHIFT, WORD, md5_steps};
 
+/// Registers hashed side by side: one 8-lane chain alone waits on its
+/// latency (about 6 cycles a step); two fill the vector ports.
+const GROUPS: usize = 2;
+
 /// Lanes of this kernel.
-pub(crate) const LANES: usize = 8;
+pub(crate) const LANES: usize = 8 * GROUPS;
 
 /// Proof that this CPU has AVX2.
 #[derive(Debug, Clone, Copy)]
@@ -50,13 +55,13 @@ fn load_half(lane: &[u8], k: usize, h: usize) -> __m256i {
 }
 
 #[target_feature(enable = "avx2")]
-fn load_state(words: &[u32; LANES]) -> __m256i {
+fn load_state(words: &[u32; 8]) -> __m256i {
     // SAFETY: `words` is 32 readable bytes; the load is unaligned.
     unsafe { _mm256_loadu_si256(words.as_ptr().cast()) }
 }
 
 #[target_feature(enable = "avx2")]
-fn store_state(words: &mut [u32; LANES], v: __m256i) {
+fn store_state(words: &mut [u32; 8], v: __m256i) {
     // SAFETY: `words` is 32 writable bytes; the store is unaligned.
     unsafe { _mm256_storeu_si256(words.as_mut_ptr().cast(), v) }
 }
@@ -97,61 +102,77 @@ fn transpose(r: [__m256i; 8]) -> [__m256i; 8] {
 
 #[target_feature(enable = "avx2")]
 fn compress(state: &mut [[u32; LANES]; 4], lanes: &[&[u8]; LANES], blocks: usize) {
-    let [s0, s1, s2, s3] = &*state;
-    let (mut sa, mut sb, mut sc, mut sd) = (
-        load_state(s0),
-        load_state(s1),
-        load_state(s2),
-        load_state(s3),
-    );
-    let ones = _mm256_set1_epi32(-1);
-    for k in 0..blocks {
-        let mut lo = [_mm256_setzero_si256(); 8];
-        let mut hi = [_mm256_setzero_si256(); 8];
-        for ((l, h), lane) in lo.iter_mut().zip(hi.iter_mut()).zip(lanes) {
-            *l = load_half(lane, k, 0);
-            *h = load_half(lane, k, 1);
+    let zero = _mm256_setzero_si256();
+    // s[w][g]: state word w of group g.
+    let mut s = [[zero; GROUPS]; 4];
+    for (sw, words) in s.iter_mut().zip(&*state) {
+        for (v, group) in sw.iter_mut().zip(words.as_chunks::<8>().0) {
+            *v = load_state(group);
         }
-        let [x0, x1, x2, x3, x4, x5, x6, x7] = transpose(lo);
-        let [x8, x9, x10, x11, x12, x13, x14, x15] = transpose(hi);
-        let x = [
-            x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12, x13, x14, x15,
-        ];
-        let (mut a, mut b, mut c, mut d) = (sa, sb, sc, sd);
+    }
+    // The constants through an opaque reference: LLVM would otherwise add
+    // them last, after the round function, lengthening the step's critical
+    // path by one add (a + X + K is ready long before f(b, c, d)).
+    let k: &[u32; 64] = core::hint::black_box(&K);
+    let ones = _mm256_set1_epi32(-1);
+    for block in 0..blocks {
+        // x[g][w]: message word w of group g's lanes.
+        let mut x = [[zero; 16]; GROUPS];
+        for (xg, group) in x.iter_mut().zip(lanes.as_chunks::<8>().0) {
+            let mut lo = [zero; 8];
+            let mut hi = [zero; 8];
+            for ((l, h), lane) in lo.iter_mut().zip(hi.iter_mut()).zip(group) {
+                *l = load_half(lane, block, 0);
+                *h = load_half(lane, block, 1);
+            }
+            let (first, second) = xg.split_at_mut(8);
+            first.copy_from_slice(&transpose(lo));
+            second.copy_from_slice(&transpose(hi));
+        }
+        let [mut a, mut b, mut c, mut d] = s;
+        // One step for each group: two independent dependency chains, so
+        // one group's adds and shifts fill the other's latency.
         macro_rules! step {
             ($f:ident, $a:ident, $b:ident, $c:ident, $d:ident, $i:literal) => {
-                let t = _mm256_add_epi32(x[const { WORD[$i] }], _mm256_set1_epi32(K[$i] as i32));
-                let t = _mm256_add_epi32(_mm256_add_epi32($a, t), fun!($f, $b, $c, $d));
+                group_step!($f, $a, $b, $c, $d, $i, 0);
+                group_step!($f, $a, $b, $c, $d, $i, 1);
+            };
+        }
+        macro_rules! group_step {
+            ($f:ident, $a:ident, $b:ident, $c:ident, $d:ident, $i:literal, $g:literal) => {
+                let t = _mm256_add_epi32(x[$g][const { WORD[$i] }], _mm256_set1_epi32(k[$i] as i32));
+                let t = _mm256_add_epi32(_mm256_add_epi32($a[$g], t), fun!($f, $b[$g], $c[$g], $d[$g]));
                 let r = _mm256_or_si256(
                     _mm256_slli_epi32::<{ SHIFT[$i] as i32 }>(t),
                     _mm256_srli_epi32::<{ 32 - SHIFT[$i] as i32 }>(t),
                 );
-                $a = _mm256_add_epi32($b, r);
+                $a[$g] = _mm256_add_epi32($b[$g], r);
             };
         }
         macro_rules! fun {
-            (F, $b:ident, $c:ident, $d:ident) => {
+            (F, $b:expr, $c:expr, $d:expr) => {
                 _mm256_xor_si256(_mm256_and_si256(_mm256_xor_si256($c, $d), $b), $d)
             };
-            (G, $b:ident, $c:ident, $d:ident) => {
+            (G, $b:expr, $c:expr, $d:expr) => {
                 _mm256_xor_si256(_mm256_and_si256(_mm256_xor_si256($b, $c), $d), $c)
             };
-            (H, $b:ident, $c:ident, $d:ident) => {
+            (H, $b:expr, $c:expr, $d:expr) => {
                 _mm256_xor_si256(_mm256_xor_si256($b, $c), $d)
             };
-            (I, $b:ident, $c:ident, $d:ident) => {
+            (I, $b:expr, $c:expr, $d:expr) => {
                 _mm256_xor_si256($c, _mm256_or_si256($b, _mm256_xor_si256($d, ones)))
             };
         }
         md5_steps!(step, a, b, c, d);
-        sa = _mm256_add_epi32(sa, a);
-        sb = _mm256_add_epi32(sb, b);
-        sc = _mm256_add_epi32(sc, c);
-        sd = _mm256_add_epi32(sd, d);
+        for (sw, new) in s.iter_mut().zip([a, b, c, d]) {
+            for (v, n) in sw.iter_mut().zip(new) {
+                *v = _mm256_add_epi32(*v, n);
+            }
+        }
     }
-    let [s0, s1, s2, s3] = state;
-    store_state(s0, sa);
-    store_state(s1, sb);
-    store_state(s2, sc);
-    store_state(s3, sd);
+    for (words, sw) in state.iter_mut().zip(s) {
+        for (group, v) in words.as_chunks_mut::<8>().0.iter_mut().zip(sw) {
+            store_state(group, v);
+        }
+    }
 }

@@ -159,10 +159,14 @@ fn compress(state: &mut [[u32; LANES]; 4], lanes: &[&[u8]; LANES], blocks: usize
         load_state(s2),
         load_state(s3),
     );
-    for k in 0..blocks {
+    // The constants through an opaque reference: LLVM would otherwise add
+    // them last, after the round function, lengthening the step's critical
+    // path by one add (a + X + K is ready long before f(b, c, d)).
+    let k: &[u32; 64] = core::hint::black_box(&K);
+    for block in 0..blocks {
         let mut rows = [_mm512_setzero_si512(); 16];
         for (row, lane) in rows.iter_mut().zip(lanes) {
-            *row = load_block(lane, k);
+            *row = load_block(lane, block);
         }
         let x = transpose(rows);
         let (mut a, mut b, mut c, mut d) = (sa, sb, sc, sd);
@@ -170,7 +174,7 @@ fn compress(state: &mut [[u32; LANES]; 4], lanes: &[&[u8]; LANES], blocks: usize
         // tables of f(b, c, d)) and the rotation as one `vprold`.
         macro_rules! step {
             ($f:ident, $a:ident, $b:ident, $c:ident, $d:ident, $i:literal) => {
-                let t = _mm512_add_epi32(x[const { WORD[$i] }], _mm512_set1_epi32(K[$i] as i32));
+                let t = _mm512_add_epi32(x[const { WORD[$i] }], _mm512_set1_epi32(k[$i] as i32));
                 let t = _mm512_add_epi32(_mm512_add_epi32($a, t), fun!($f, $b, $c, $d));
                 $a = _mm512_add_epi32($b, _mm512_rol_epi32::<{ SHIFT[$i] as i32 }>(t));
             };
