@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use md5::{Digest as _, Md5};
-use tcpmd5::batch::{Batch, KeyedSegment, Kernel};
+use tcpmd5::batch::{Batch, Kernel, KeyedSegment};
 use tcpmd5::sign::sign_segment_in_place;
 use tcpmd5::{AddrPair, Family, Key, KeyTable, Md5SigRequest, Semantics, packet_verdict};
 
@@ -79,7 +79,11 @@ fn laid_out(segment: &[u8], key: &Key) -> Vec<u8> {
 }
 
 fn shapes(key: &Key) -> Vec<(&'static str, Vec<Vec<u8>>)> {
-    let uniform = |payload| (0..BATCH).map(|i| segment(20, payload, i as u32, key)).collect();
+    let uniform = |payload| {
+        (0..BATCH)
+            .map(|i| segment(20, payload, i as u32, key))
+            .collect()
+    };
     // A small LCG: the same capture every run.
     let mut x = 0x2545_f491_u32;
     let mut next = move || {
@@ -121,7 +125,9 @@ fn bench_batch(c: &mut Criterion) {
             .collect();
         let want: Vec<[u8; 16]> = flat.iter().map(|f| Md5::digest(f).into()).collect();
         let mut g = c.benchmark_group(format!("{RUN}.batch.{shape}"));
-        g.throughput(Throughput::Bytes(flat.iter().map(Vec::len).sum::<usize>() as u64));
+        g.throughput(Throughput::Bytes(
+            flat.iter().map(Vec::len).sum::<usize>() as u64
+        ));
         g.bench_function("md5_single", |b| {
             b.iter(|| {
                 flat.iter()
@@ -142,7 +148,11 @@ fn bench_batch(c: &mut Criterion) {
                 eprintln!("skipped batch_{kernel}: this CPU cannot run it");
                 continue;
             };
-            let got: Vec<[u8; 16]> = batch.digests(&keyed).into_iter().map(Result::unwrap).collect();
+            let got: Vec<[u8; 16]> = batch
+                .digests(&keyed)
+                .into_iter()
+                .map(Result::unwrap)
+                .collect();
             assert_eq!(got, want, "{kernel}");
             g.bench_function(format!("batch_{kernel}"), |b| {
                 b.iter(|| batch.digests(black_box(&keyed)))

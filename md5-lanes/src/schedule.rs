@@ -17,6 +17,8 @@ use crate::steps::IV;
 /// Where a lane is in its message's MD5 padding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Tail {
+    /// No message: the lane hashes nothing useful.
+    Idle,
     /// Message bytes remain (or the `0x80` byte is still to come).
     Data,
     /// The `0x80` byte was in the last block; the length block is due.
@@ -40,15 +42,22 @@ struct Lane<'m, 'a> {
 }
 
 impl<'m, 'a> Lane<'m, 'a> {
-    fn new(msg: usize, parts: &'m [&'a [u8]]) -> Lane<'m, 'a> {
-        let bytes = parts.iter().map(|p| p.len() as u64).sum::<u64>();
-        Lane {
-            msg,
-            cur: &[],
-            rest: parts,
-            bit_len: bytes.wrapping_mul(8),
-            tail: Tail::Data,
-        }
+    const IDLE: Lane<'static, 'static> = Lane {
+        msg: 0,
+        cur: &[],
+        rest: &[],
+        bit_len: 0,
+        tail: Tail::Idle,
+    };
+
+    /// Starts message `msg` (in place: a `Lane` built on the stack and
+    /// moved in costs a store-forwarding stall per message).
+    fn start(&mut self, msg: usize, parts: &'m [&'a [u8]]) {
+        self.msg = msg;
+        self.cur = &[];
+        self.rest = parts;
+        self.bit_len = message_len(parts).wrapping_mul(8);
+        self.tail = Tail::Data;
     }
 
     /// Whole blocks readable in place from the current part (skipping empty
@@ -77,6 +86,7 @@ impl<'m, 'a> Lane<'m, 'a> {
     /// Writes the next block into `buf`: the rest of the message (across
     /// parts), then `0x80`, zeros and the bit length, as far as they fit.
     fn assemble(&mut self, buf: &mut [u8; 64]) {
+        *buf = [0; 64];
         let mut n = 0;
         if self.tail == Tail::Data {
             loop {
@@ -98,17 +108,14 @@ impl<'m, 'a> Lane<'m, 'a> {
                     None => break,
                 }
             }
-            if let Some((first, zeros)) = buf.get_mut(n..).and_then(|b| b.split_first_mut()) {
+            if let Some(first) = buf.get_mut(n) {
                 *first = 0x80;
-                zeros.fill(0);
             }
             n += 1;
             if n > 56 {
                 self.tail = Tail::LengthBlock;
                 return;
             }
-        } else {
-            buf.fill(0);
         }
         let (_, len) = buf.split_at_mut(56);
         len.copy_from_slice(&self.bit_len.to_le_bytes());
@@ -116,16 +123,23 @@ impl<'m, 'a> Lane<'m, 'a> {
     }
 }
 
+/// The length of a message in bytes.
+fn message_len(parts: &[&[u8]]) -> u64 {
+    parts.iter().map(|p| p.len() as u64).sum()
+}
+
 /// Message indices, longest size class first (a counting sort on the
 /// number of bits of the block count: linear, and stable).
 fn longest_first<'a, M: AsRef<[&'a [u8]]>>(messages: &[M]) -> Vec<usize> {
     const CLASSES: usize = 65;
     let class = |m: &M| {
-        let bytes = m.as_ref().iter().map(|p| p.len() as u64).sum::<u64>();
-        let blocks = bytes / 64 + 1;
+        let blocks = message_len(m.as_ref()) / 64 + 1;
         (u64::BITS - blocks.leading_zeros()) as usize
     };
     let classes: Vec<u8> = messages.iter().map(|m| class(m) as u8).collect();
+    if classes.windows(2).all(|w| w.first() == w.last()) {
+        return (0..messages.len()).collect(); // one class: keep the order
+    }
     let mut start = [0usize; CLASSES + 1];
     for &c in &classes {
         if let Some(s) = start.get_mut(CLASSES - usize::from(c)) {
@@ -165,31 +179,34 @@ where
         (0..messages.len()).collect()
     };
     let mut queue = order.into_iter();
-    let mut lanes: [Option<Lane<'_, 'a>>; N] = [const { None }; N];
+    let mut lanes: [Lane<'_, 'a>; N] = [Lane::IDLE; N];
     let mut bufs = [[0u8; 64]; N];
     let mut state = [[0u32; N]; 4];
     loop {
         let mut blocks = usize::MAX;
         let mut assembled = [false; N];
-        for (i, (slot, buf)) in lanes.iter_mut().zip(bufs.iter_mut()).enumerate() {
-            if slot.is_none()
-                && let Some(m) = queue.next()
-                && let Some(parts) = messages.get(m)
-            {
-                *slot = Some(Lane::new(m, parts.as_ref()));
+        for (i, ((lane, buf), from_buf)) in lanes
+            .iter_mut()
+            .zip(bufs.iter_mut())
+            .zip(assembled.iter_mut())
+            .enumerate()
+        {
+            if lane.tail == Tail::Idle {
+                let Some((m, parts)) = queue.next().and_then(|m| Some((m, messages.get(m)?)))
+                else {
+                    continue;
+                };
+                lane.start(m, parts.as_ref());
                 for (word, iv) in state.iter_mut().zip(IV) {
                     if let Some(w) = word.get_mut(i) {
                         *w = iv;
                     }
                 }
             }
-            let Some(lane) = slot else { continue };
             match lane.blocks_in_place() {
                 0 => {
                     lane.assemble(buf);
-                    if let Some(a) = assembled.get_mut(i) {
-                        *a = true;
-                    }
+                    *from_buf = true;
                     blocks = 1;
                 }
                 n => blocks = blocks.min(n),
@@ -199,18 +216,13 @@ where
             return; // every lane idle, the queue empty
         }
         let mut inputs: [&[u8]; N] = [&[]; N];
-        for (((input, slot), buf), &from_buf) in
+        for (((input, lane), buf), &from_buf) in
             inputs.iter_mut().zip(&lanes).zip(&bufs).zip(&assembled)
         {
-            *input = match slot {
-                _ if from_buf => buf,
-                Some(lane) => lane.cur,
-                None => &[],
-            };
+            *input = if from_buf { buf } else { lane.cur };
         }
         compress(&mut state, &inputs, blocks);
-        for (i, (slot, &from_buf)) in lanes.iter_mut().zip(&assembled).enumerate() {
-            let Some(lane) = slot else { continue };
+        for (i, (lane, &from_buf)) in lanes.iter_mut().zip(&assembled).enumerate() {
             if !from_buf {
                 lane.advance(blocks);
             } else if lane.tail == Tail::Last {
@@ -220,7 +232,7 @@ where
                         bytes.copy_from_slice(&w.to_le_bytes());
                     }
                 }
-                *slot = None;
+                lane.tail = Tail::Idle;
             }
         }
     }
@@ -244,7 +256,8 @@ mod tests {
         for len in [0usize, 1, 55, 56, 63, 64, 119, 120] {
             let data = vec![0xaa; len];
             let parts: [&[u8]; 1] = [&data];
-            let mut lane = Lane::new(0, &parts);
+            let mut lane = Lane::IDLE;
+            lane.start(0, &parts);
             let mut blocks = Vec::new();
             loop {
                 let n = lane.blocks_in_place();

@@ -140,8 +140,12 @@ fn compress(state: &mut [[u32; LANES]; 4], lanes: &[&[u8]; LANES], blocks: usize
         }
         macro_rules! group_step {
             ($f:ident, $a:ident, $b:ident, $c:ident, $d:ident, $i:literal, $g:literal) => {
-                let t = _mm256_add_epi32(x[$g][const { WORD[$i] }], _mm256_set1_epi32(k[$i] as i32));
-                let t = _mm256_add_epi32(_mm256_add_epi32($a[$g], t), fun!($f, $b[$g], $c[$g], $d[$g]));
+                let t =
+                    _mm256_add_epi32(x[$g][const { WORD[$i] }], _mm256_set1_epi32(k[$i] as i32));
+                let t = _mm256_add_epi32(
+                    _mm256_add_epi32($a[$g], t),
+                    fun!($f, $b[$g], $c[$g], $d[$g]),
+                );
                 let r = _mm256_or_si256(
                     _mm256_slli_epi32::<{ SHIFT[$i] as i32 }>(t),
                     _mm256_srli_epi32::<{ 32 - SHIFT[$i] as i32 }>(t),
