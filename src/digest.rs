@@ -232,19 +232,15 @@ impl<'a> DigestInput<'a> {
         }
         let (fixed, rest) = segment.split_at(HEADER_LEN.min(segment.len()));
         let payload = rest.get(header_len - HEADER_LEN..).unwrap_or(&[]);
-        let mut block = [0u8; 64];
         let (pseudo, len) = pseudo_header(addrs, segment.len())?;
-        let mut used = put(&mut block, 0, pseudo.get(..len).unwrap_or(&pseudo));
-        let (before, after) = fixed.split_at(CHECKSUM_RANGE.start.min(fixed.len()));
-        used = put(&mut block, used, before);
-        used = put(&mut block, used, &ZERO_CHECKSUM);
-        used = put(
-            &mut block,
-            used,
-            after.get(ZERO_CHECKSUM.len()..).unwrap_or(&[]),
-        );
-        let (head, tail) = payload.split_at((block.len() - used).min(payload.len()));
-        used = put(&mut block, used, head);
+        let mut block = [0u8; 64];
+        // Fixed-size copies for the pseudo-header and the fixed header (one
+        // instantiation per family); only the payload's share is variable.
+        let used = match len {
+            12 => first_block::<12>(&mut block, &pseudo, fixed, payload),
+            _ => first_block::<40>(&mut block, &pseudo, fixed, payload),
+        };
+        let tail = payload.get(used - len - HEADER_LEN..).unwrap_or(&[]);
         Ok(DigestInput { block, used, tail })
     }
 
@@ -254,13 +250,30 @@ impl<'a> DigestInput<'a> {
     }
 }
 
-/// Copies `bytes` into `block` at `at`, returning the end.
-fn put(block: &mut [u8; 64], at: usize, bytes: &[u8]) -> usize {
-    let end = at + bytes.len();
-    if let Some(dst) = block.get_mut(at..end) {
-        dst.copy_from_slice(bytes);
+/// Fills `block` with the `P`-byte pseudo-header, the fixed header with a
+/// zero checksum and as much of the payload as fits; returns the bytes used.
+fn first_block<const P: usize>(
+    block: &mut [u8; 64],
+    pseudo: &[u8; 40],
+    fixed: &[u8],
+    payload: &[u8],
+) -> usize {
+    let (p, rest) = block.split_at_mut(P);
+    if let Some(src) = pseudo.first_chunk::<P>() {
+        p.copy_from_slice(src);
     }
-    end
+    let (header, rest) = rest.split_at_mut(HEADER_LEN);
+    if let Some(src) = fixed.first_chunk::<HEADER_LEN>() {
+        header.copy_from_slice(src);
+    }
+    if let Some(checksum) = header.get_mut(CHECKSUM_RANGE) {
+        checksum.copy_from_slice(&ZERO_CHECKSUM);
+    }
+    let n = rest.len().min(payload.len());
+    if let (Some(dst), Some(src)) = (rest.get_mut(..n), payload.get(..n)) {
+        dst.copy_from_slice(src);
+    }
+    P + HEADER_LEN + n
 }
 
 #[cfg(test)]
