@@ -2,7 +2,7 @@
 //! side with one segment at a time (`segment_digest`) and with the md-5
 //! crate hashing the same bytes, already laid out, one stream at a time.
 //!
-//! Benchmark ids are `<run>.batch.<shape>` / `<impl>`, `<run>` being `soft`
+//! Benchmark ids are `<run>.batch.<shape>.n<segments>` / `<impl>`, `<run>` being `soft`
 //! or `asm` as in `benches/digest.rs` (which md-5 the single stream uses),
 //! and the shapes:
 //! - `p64`, `p1460`, `p9000`: 1024 IPv4 segments, a 40-byte header (NOP NOP
@@ -124,7 +124,7 @@ fn bench_batch(c: &mut Criterion) {
             })
             .collect();
         let want: Vec<[u8; 16]> = flat.iter().map(|f| Md5::digest(f).into()).collect();
-        let mut g = c.benchmark_group(format!("{RUN}.batch.{shape}"));
+        let mut g = c.benchmark_group(format!("{RUN}.batch.{shape}.n{}", segments.len()));
         g.throughput(Throughput::Bytes(
             flat.iter().map(Vec::len).sum::<usize>() as u64
         ));
