@@ -7,7 +7,30 @@
 //!
 //! Parsing, option scanning and key lookup stay per segment and are the
 //! one-at-a-time code; only the digests are batched. Segments of any mix of
-//! lengths share the lanes without waiting for each other.
+//! lengths share the lanes without waiting for each other. A [`Batch`] is
+//! `Copy`, `Send` and `Sync`: to use several cores, give each thread a chunk
+//! of the segments (a few hundred or more fill the lanes) and concatenate
+//! the results in chunk order.
+//!
+//! ```
+//! use tcpmd5::batch::Batch;
+//! use tcpmd5::{Family, Key, KeyTable, Md5SigRequest, Semantics};
+//! # use tcpmd5::{AddrPair, sign::sign_packet_to_vec, wire::{ip_packet, TcpFlags, TcpRepr}};
+//! # let addrs = AddrPair::V4 { src: [10, 0, 0, 1].into(), dst: [10, 0, 0, 2].into() };
+//! # let key = Key::new(b"secret").unwrap();
+//! # let repr = TcpRepr { src_port: 179, dst_port: 4444, seq: 1, ack: 2, flags: TcpFlags::ACK,
+//! #     window: 3, urgent: 0, options: &[], payload: b"data" };
+//! # let unsigned = ip_packet(&addrs, &repr.to_vec(&addrs).unwrap()).unwrap();
+//! # let signed = sign_packet_to_vec(&unsigned, &key).unwrap();
+//! let mut table = KeyTable::new();
+//! let request = Md5SigRequest::add(addrs.src(), &key);
+//! table.apply(Family::V4, &request, &[] as &[(i32, bool)]).unwrap();
+//!
+//! let batch = Batch::new(Semantics::Linux { tcp_ao: false }); // AVX-512, AVX2 or scalar
+//! let verdicts = batch.packet_verdicts(&[&signed, &unsigned], &table, 0);
+//! assert_eq!(verdicts[0].unwrap().name(), "accept");
+//! assert_eq!(verdicts[1].unwrap().name(), "drop:TCP_MD5NOTFOUND");
+//! ```
 
 use subtle::ConstantTimeEq;
 
@@ -52,14 +75,14 @@ pub struct Batch {
     semantics: Semantics,
 }
 
-/// A digest the batch must compute before a verdict is known.
+/// A digest the batch must compute before a verdict is known (its input
+/// is at the same index of a separate list, built in place).
 struct Pending<'a> {
     /// The segment's slot in the output.
     slot: usize,
     /// The digest the segment carries.
     carried: [u8; 16],
     key: &'a Key,
-    input: DigestInput<'a>,
 }
 
 impl Batch {
@@ -91,24 +114,27 @@ impl Batch {
 
     /// [`segment_digest`](crate::segment_digest) of each segment, in order.
     pub fn digests(&self, segments: &[KeyedSegment<'_>]) -> Vec<Result<Digest, DigestError>> {
-        let inputs: Vec<Result<DigestInput<'_>, DigestError>> = segments
-            .iter()
-            .map(|s| DigestInput::new(&s.addrs, s.segment))
+        let mut inputs = vec![DigestInput::EMPTY; segments.len()];
+        let built: Vec<Result<(), DigestError>> = inputs
+            .iter_mut()
+            .zip(segments)
+            .map(|(input, s)| input.set(&s.addrs, s.segment))
             .collect();
         // A segment without a digest hashes as an empty message (rare: a
         // bad header), so that digests and segments pair up one to one.
         let messages: Vec<[&[u8]; 3]> = inputs
             .iter()
             .zip(segments)
-            .map(|(input, s)| match input {
-                Ok(input) => [input.head(), input.tail, s.key.as_bytes()],
+            .zip(&built)
+            .map(|((input, s), ok)| match ok {
+                Ok(()) => [input.head(), input.tail, s.key.as_bytes()],
                 Err(_) => [&[][..]; 3],
             })
             .collect();
-        inputs
-            .iter()
+        built
+            .into_iter()
             .zip(self.lanes.digest(&messages))
-            .map(|(input, digest)| input.map(|_| digest))
+            .map(|(ok, digest)| ok.map(|()| digest))
             .collect()
     }
 
@@ -149,6 +175,7 @@ impl Batch {
     ) -> Vec<Result<Verdict, WireError>> {
         let mut out = Vec::with_capacity(segments.len());
         let mut pending = Vec::new();
+        let mut inputs = Vec::new();
         for (slot, s) in segments.enumerate() {
             let s = match s {
                 Ok(s) => s,
@@ -171,13 +198,16 @@ impl Batch {
                     // segment too long for its pseudo-header cannot verify
                     // (`verify_segment`).
                     out.push(Ok(Verdict::Drop(DropReason::Md5Failure)));
-                    if let Ok(input) = DigestInput::new(&s.addrs, s.segment) {
-                        pending.push(Pending {
+                    inputs.push(DigestInput::EMPTY);
+                    match inputs.last_mut().map(|i| i.set(&s.addrs, s.segment)) {
+                        Some(Ok(())) => pending.push(Pending {
                             slot,
                             carried: *digest,
                             key,
-                            input,
-                        });
+                        }),
+                        _ => {
+                            inputs.pop();
+                        }
                     }
                 }
                 // No digest to compute: the one-at-a-time decision.
@@ -187,7 +217,8 @@ impl Batch {
         }
         let messages: Vec<[&[u8]; 3]> = pending
             .iter()
-            .map(|p| [p.input.head(), p.input.tail, p.key.as_bytes()])
+            .zip(&inputs)
+            .map(|(p, input)| [input.head(), input.tail, p.key.as_bytes()])
             .collect();
         for (p, expected) in pending.iter().zip(self.lanes.digest(&messages)) {
             if bool::from(expected.ct_eq(&p.carried))

@@ -219,8 +219,24 @@ pub(crate) struct DigestInput<'a> {
 }
 
 impl<'a> DigestInput<'a> {
+    /// No segment yet (see [`DigestInput::set`]).
+    pub(crate) const EMPTY: DigestInput<'static> = DigestInput {
+        block: [0; 64],
+        used: 0,
+        tail: &[],
+    };
+
     /// The digest input of `segment` between `addrs`.
     pub(crate) fn new(addrs: &AddrPair, segment: &'a [u8]) -> Result<DigestInput<'a>, DigestError> {
+        let mut input = DigestInput::EMPTY;
+        input.set(addrs, segment)?;
+        Ok(input)
+    }
+
+    /// Makes this the digest input of `segment` between `addrs`, in place:
+    /// the batch path builds thousands in a `Vec`, and one built on the
+    /// stack and moved in costs a store-forwarding stall each.
+    pub(crate) fn set(&mut self, addrs: &AddrPair, segment: &'a [u8]) -> Result<(), DigestError> {
         let header_len = segment
             .get(DATA_OFFSET_BYTE)
             .map_or(0, |b| usize::from(b >> 4) * 4);
@@ -233,15 +249,14 @@ impl<'a> DigestInput<'a> {
         let (fixed, rest) = segment.split_at(HEADER_LEN.min(segment.len()));
         let payload = rest.get(header_len - HEADER_LEN..).unwrap_or(&[]);
         let (pseudo, len) = pseudo_header(addrs, segment.len())?;
-        let mut block = [0u8; 64];
         // Fixed-size copies for the pseudo-header and the fixed header (one
         // instantiation per family); only the payload's share is variable.
-        let used = match len {
-            12 => first_block::<12>(&mut block, &pseudo, fixed, payload),
-            _ => first_block::<40>(&mut block, &pseudo, fixed, payload),
+        self.used = match len {
+            12 => first_block::<12, 32>(&mut self.block, &pseudo, fixed, payload),
+            _ => first_block::<40, 4>(&mut self.block, &pseudo, fixed, payload),
         };
-        let tail = payload.get(used - len - HEADER_LEN..).unwrap_or(&[]);
-        Ok(DigestInput { block, used, tail })
+        self.tail = payload.get(self.used - len - HEADER_LEN..).unwrap_or(&[]);
+        Ok(())
     }
 
     /// The first block (shorter when the payload is).
@@ -251,8 +266,9 @@ impl<'a> DigestInput<'a> {
 }
 
 /// Fills `block` with the `P`-byte pseudo-header, the fixed header with a
-/// zero checksum and as much of the payload as fits; returns the bytes used.
-fn first_block<const P: usize>(
+/// zero checksum and as much of the payload as fits (`R` bytes, what is
+/// left); returns the bytes used.
+fn first_block<const P: usize, const R: usize>(
     block: &mut [u8; 64],
     pseudo: &[u8; 40],
     fixed: &[u8],
@@ -268,6 +284,11 @@ fn first_block<const P: usize>(
     }
     if let Some(checksum) = header.get_mut(CHECKSUM_RANGE) {
         checksum.copy_from_slice(&ZERO_CHECKSUM);
+    }
+    // A fixed-size copy when the payload fills the block (no memcpy call).
+    if let Some(src) = payload.first_chunk::<R>() {
+        rest.copy_from_slice(src);
+        return P + HEADER_LEN + R;
     }
     let n = rest.len().min(payload.len());
     if let (Some(dst), Some(src)) = (rest.get_mut(..n), payload.get(..n)) {

@@ -154,6 +154,17 @@ fn check_all(cases: &[(String, Vec<u8>, Option<Key>)]) -> usize {
     checked
 }
 
+/// A caller can share one `Batch` between threads (or copy it to each).
+#[test]
+fn batch_is_send_sync_copy() {
+    fn check<T: Send + Sync + Copy>() {}
+    check::<Batch>();
+    println!(
+        "widest kernel here: {}",
+        Batch::new(Semantics::Rfc2385).kernel()
+    );
+}
+
 #[test]
 fn digest_vectors_through_every_kernel() {
     let cases = vectors("digest", "key");

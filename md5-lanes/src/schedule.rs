@@ -93,7 +93,7 @@ impl<'m, 'a> Lane<'m, 'a> {
                 let take = self.cur.len().min(64 - n);
                 let (now, later) = self.cur.split_at(take);
                 if let Some(dst) = buf.get_mut(n..n + take) {
-                    dst.copy_from_slice(now);
+                    copy_short(dst, now);
                 }
                 n += take;
                 self.cur = later;
@@ -120,6 +120,31 @@ impl<'m, 'a> Lane<'m, 'a> {
         let (_, len) = buf.split_at_mut(56);
         len.copy_from_slice(&self.bit_len.to_le_bytes());
         self.tail = Tail::Last;
+    }
+}
+
+/// `dst.copy_from_slice(src)` for at most 64 bytes, as two overlapping
+/// fixed-size copies: no call into libc's `memcpy` for a handful of bytes,
+/// which the per-block tails of short messages would pay every time.
+fn copy_short(dst: &mut [u8], src: &[u8]) {
+    fn two<const W: usize>(dst: &mut [u8], src: &[u8]) {
+        if let (Some(d), Some(s)) = (dst.first_chunk_mut::<W>(), src.first_chunk::<W>()) {
+            *d = *s;
+        }
+        if let (Some(d), Some(s)) = (dst.last_chunk_mut::<W>(), src.last_chunk::<W>()) {
+            *d = *s;
+        }
+    }
+    match src.len().min(dst.len()) {
+        32..=64 => two::<32>(dst, src),
+        16..=31 => two::<16>(dst, src),
+        8..=15 => two::<8>(dst, src),
+        4..=7 => two::<4>(dst, src),
+        _ => {
+            for (d, s) in dst.iter_mut().zip(src) {
+                *d = *s;
+            }
+        }
     }
 }
 

@@ -13,7 +13,8 @@ use core::arch::x86_64::{
 use crate::steps::{K, SHIFT, WORD, md5_steps};
 
 /// Registers hashed side by side: one 8-lane chain alone waits on its
-/// latency (about 6 cycles a step); two fill the vector ports.
+/// latency (six dependent instructions a step without AVX-512's ternary
+/// logic and rotate); two chains keep the vector ports busy.
 const GROUPS: usize = 2;
 
 /// Lanes of this kernel.
