@@ -197,48 +197,105 @@ impl SegmentHasher {
 /// The RFC 2385 digest of `segment` (TCP header, options and payload) sent
 /// from `addrs.src()` to `addrs.dst()` under `key`.
 pub fn segment_digest(addrs: &AddrPair, segment: &[u8], key: &Key) -> Result<Digest, DigestError> {
-    let header_len = segment
-        .get(DATA_OFFSET_BYTE)
-        .map_or(0, |b| usize::from(b >> 4) * 4);
-    if segment.len() < HEADER_LEN || header_len < HEADER_LEN || header_len > segment.len() {
-        return Err(DigestError::BadHeader {
-            header_len,
-            segment_len: segment.len(),
-        });
-    }
-    // One contiguous first MD5 block on the stack (pseudo-header, fixed
-    // header with a zero checksum, then the payload's first bytes) instead
-    // of five small updates: the small updates cost about 45 ns per packet,
-    // a quarter of the digest of a bare ACK.
-    let (fixed, rest) = segment.split_at(HEADER_LEN.min(segment.len()));
-    let payload = rest.get(header_len - HEADER_LEN..).unwrap_or(&[]);
-    let mut block = [0u8; 64];
-    let (pseudo, len) = pseudo_header(addrs, segment.len())?;
-    let mut used = put(&mut block, 0, pseudo.get(..len).unwrap_or(&pseudo));
-    let (before, after) = fixed.split_at(CHECKSUM_RANGE.start.min(fixed.len()));
-    used = put(&mut block, used, before);
-    used = put(&mut block, used, &ZERO_CHECKSUM);
-    used = put(
-        &mut block,
-        used,
-        after.get(ZERO_CHECKSUM.len()..).unwrap_or(&[]),
-    );
-    let (head, tail) = payload.split_at((block.len() - used).min(payload.len()));
-    used = put(&mut block, used, head);
+    let input = DigestInput::new(addrs, segment)?;
     let mut md5 = Md5::new();
-    md5.update(block.get(..used).unwrap_or(&block));
-    md5.update(tail);
+    md5.update(input.head());
+    md5.update(input.tail);
     md5.update(key.as_bytes());
     Ok(md5.finalize().into())
 }
 
-/// Copies `bytes` into `block` at `at`, returning the end.
-fn put(block: &mut [u8; 64], at: usize, bytes: &[u8]) -> usize {
-    let end = at + bytes.len();
-    if let Some(dst) = block.get_mut(at..end) {
-        dst.copy_from_slice(bytes);
+/// What MD5 hashes for a segment, before the key: one contiguous first
+/// block built on the stack (pseudo-header, fixed header with a zero
+/// checksum, then the payload's first bytes) and the rest of the payload in
+/// place. Feeding the first block whole instead of in five small updates
+/// saves about 45 ns per packet, a quarter of the digest of a bare ACK; the
+/// batch path ([`crate::batch`]) reads the first block in place too.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DigestInput<'a> {
+    block: [u8; 64],
+    used: usize,
+    /// The payload after the first block.
+    pub(crate) tail: &'a [u8],
+}
+
+impl<'a> DigestInput<'a> {
+    /// No segment yet (see [`DigestInput::set`]).
+    pub(crate) const EMPTY: DigestInput<'static> = DigestInput {
+        block: [0; 64],
+        used: 0,
+        tail: &[],
+    };
+
+    /// The digest input of `segment` between `addrs`.
+    pub(crate) fn new(addrs: &AddrPair, segment: &'a [u8]) -> Result<DigestInput<'a>, DigestError> {
+        let mut input = DigestInput::EMPTY;
+        input.set(addrs, segment)?;
+        Ok(input)
     }
-    end
+
+    /// Makes this the digest input of `segment` between `addrs`, in place:
+    /// the batch path builds thousands in a `Vec`, and one built on the
+    /// stack and moved in costs a store-forwarding stall each.
+    pub(crate) fn set(&mut self, addrs: &AddrPair, segment: &'a [u8]) -> Result<(), DigestError> {
+        let header_len = segment
+            .get(DATA_OFFSET_BYTE)
+            .map_or(0, |b| usize::from(b >> 4) * 4);
+        if segment.len() < HEADER_LEN || header_len < HEADER_LEN || header_len > segment.len() {
+            return Err(DigestError::BadHeader {
+                header_len,
+                segment_len: segment.len(),
+            });
+        }
+        let (fixed, rest) = segment.split_at(HEADER_LEN.min(segment.len()));
+        let payload = rest.get(header_len - HEADER_LEN..).unwrap_or(&[]);
+        let (pseudo, len) = pseudo_header(addrs, segment.len())?;
+        // Fixed-size copies for the pseudo-header and the fixed header (one
+        // instantiation per family); only the payload's share is variable.
+        self.used = match len {
+            12 => first_block::<12, 32>(&mut self.block, &pseudo, fixed, payload),
+            _ => first_block::<40, 4>(&mut self.block, &pseudo, fixed, payload),
+        };
+        self.tail = payload.get(self.used - len - HEADER_LEN..).unwrap_or(&[]);
+        Ok(())
+    }
+
+    /// The first block (shorter when the payload is).
+    pub(crate) fn head(&self) -> &[u8] {
+        self.block.get(..self.used).unwrap_or(&self.block)
+    }
+}
+
+/// Fills `block` with the `P`-byte pseudo-header, the fixed header with a
+/// zero checksum and as much of the payload as fits (`R` bytes, what is
+/// left); returns the bytes used.
+fn first_block<const P: usize, const R: usize>(
+    block: &mut [u8; 64],
+    pseudo: &[u8; 40],
+    fixed: &[u8],
+    payload: &[u8],
+) -> usize {
+    let (p, rest) = block.split_at_mut(P);
+    if let Some(src) = pseudo.first_chunk::<P>() {
+        p.copy_from_slice(src);
+    }
+    let (header, rest) = rest.split_at_mut(HEADER_LEN);
+    if let Some(src) = fixed.first_chunk::<HEADER_LEN>() {
+        header.copy_from_slice(src);
+    }
+    if let Some(checksum) = header.get_mut(CHECKSUM_RANGE) {
+        checksum.copy_from_slice(&ZERO_CHECKSUM);
+    }
+    // A fixed-size copy when the payload fills the block (no memcpy call).
+    if let Some(src) = payload.first_chunk::<R>() {
+        rest.copy_from_slice(src);
+        return P + HEADER_LEN + R;
+    }
+    let n = rest.len().min(payload.len());
+    if let (Some(dst), Some(src)) = (rest.get_mut(..n), payload.get(..n)) {
+        dst.copy_from_slice(src);
+    }
+    P + HEADER_LEN + n
 }
 
 #[cfg(test)]

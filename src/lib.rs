@@ -5,6 +5,8 @@
 //! - [`scan`]: how a receiver finds the option ([`Semantics`]: RFC-strict,
 //!   Linux before 6.7, Linux 6.7 and later).
 //! - [`digest`]: the RFC 2385 digest, streamed, allocation-free.
+//! - [`batch`]: digests and verdicts of many segments at once, on the
+//!   CPU's vector lanes (AVX-512, AVX2, or one at a time).
 //! - [`sign`]: put the option in a segment or packet, Linux layout.
 //! - [`checksum`]: the IPv4 and TCP checksum stage that precedes the MD5 check.
 //! - [`verdict`]: accept or drop, with the kernel's drop reason, counter and
@@ -15,6 +17,7 @@
 #![forbid(unsafe_code)]
 
 mod addr_pair;
+pub mod batch;
 pub mod checksum;
 pub mod digest;
 mod family;
