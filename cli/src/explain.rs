@@ -571,10 +571,7 @@ pub fn render_human(e: &Explanation, out: &mut dyn Write) -> std::io::Result<()>
     writeln!(
         out,
         "2 options   {} bytes",
-        e.options
-            .iter()
-            .map(|o| o.len.map_or(1, usize::from))
-            .sum::<usize>()
+        p.tcp_header_len.saturating_sub(20)
     )?;
     for o in &e.options {
         let len = o.len.map(|l| format!(" len {l}")).unwrap_or_default();
