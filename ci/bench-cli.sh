@@ -47,7 +47,7 @@ for _ in $(seq "$RUNS"); do
 done
 o="$(best "${ours[@]}")"
 t="$(best "${theirs[@]}")"
-valid="$("$BIN" verify "$PCAP" --key "10.78.0.0/24=$SECRET" | tail -1)"
+valid="$("$BIN" verify "$PCAP" --key "10.78.0.0/24=$SECRET" | grep "^total:")"
 tvalid="$(tcpdump -nn -r "$PCAP" -M "$SECRET" 2>/dev/null | grep -c 'md5 valid' || true)"
 table="$(cat <<TABLE
 | tool (same capture, output to /dev/null, best of $RUNS) | seconds | packets/s |
