@@ -2,11 +2,13 @@
 //! is dropped before any MD5 logic, signed or not (`tcpmd5::checksum`). The
 //! witnesses: no reply, the checksum counter (`Tcp:InCsumErrors` or
 //! `IpExt:InCsumErrors`) moves by one and no `TCPMD5*` counter moves, no
-//! `tcp_hash_*` tracepoint fires.
+//! `tcp_hash_*` tracepoint fires. At a closed port the checksum stage comes
+//! first too: no reset.
 
-use tcpmd5::Family;
+use tcpmd5::verdict::{ResetReply, closed_port_reset};
+use tcpmd5::{DropReason, Family, Verdict};
 
-use super::common::{key, keyed_listener, signed_syn, syn, wrong_key};
+use super::common::{key, keyed_listener, keyless_listener, signed_syn, syn, wrong_key};
 use crate::case::{Case, Ctx};
 use crate::outcome::Finding;
 use crate::segment::{ChecksumFault, SegmentSpec};
@@ -67,9 +69,34 @@ fn rows() -> [Row; 5] {
     ]
 }
 
+/// An unsigned SYN with a wrong TCP checksum to a closed port: an intact
+/// one gets an RST; this one is dropped before the socket lookup.
+fn closed_port() -> Vec<Case> {
+    Case::per_family(
+        "checksum",
+        "bad-tcp-csum-closed-port",
+        "an unsigned SYN with a wrong TCP checksum to a closed port gets no RST",
+        |ctx, family| {
+            let listener = match keyless_listener(ctx, family) {
+                Ok(l) => l,
+                Err(e) => return Finding::error(e),
+            };
+            let mut probe = syn(ctx, family, 26);
+            probe.tcp.dst_port = 4444;
+            probe.checksum_fault = Some(ChecksumFault::Tcp);
+            match closed_port_reset(&probe.packet(), None, 0, ctx.env.semantics) {
+                Ok(ResetReply::None) => {}
+                other => return Finding::error(format!("the model expects a reset: {other:?}")),
+            }
+            let expected = Verdict::Drop(DropReason::TcpChecksum);
+            listener.probe_syn_expecting(&mut ctx.lab, &mut ctx.barrier, &probe, expected)
+        },
+    )
+}
+
 /// Cases of this area.
 pub fn cases() -> Vec<Case> {
-    rows()
+    let mut cases: Vec<Case> = rows()
         .into_iter()
         .flat_map(|row| {
             Case::per_family("checksum", row.name, row.summary, move |ctx, family| {
@@ -84,5 +111,7 @@ pub fn cases() -> Vec<Case> {
             .into_iter()
             .filter(move |case| case.family.is_some_and(|f| row.families.contains(&f)))
         })
-        .collect()
+        .collect();
+    cases.extend(closed_port());
+    cases
 }
