@@ -10,7 +10,7 @@ use tcpmd5::verdict::{Acceptance, DropReason, Verdict, verify_segment};
 use tcpmd5::{Checksums, Semantics, packet_verdict_with};
 
 use crate::keys::{KeyRing, Lookup};
-use crate::segment::Segment;
+use crate::segment::{ChecksumReport, Segment};
 use crate::verdict_id::verdict_id;
 
 /// What the checksum stage does with a mismatch.
@@ -70,11 +70,23 @@ pub struct Assessment {
     pub reason: String,
     /// The key that verified, or the kernel's choice (label, never bytes).
     pub key: Option<String>,
-    /// Remarks (checksums, another key that would verify, …).
+    /// Remarks (another key that would verify, …).
     pub notes: Vec<String>,
-    /// The TCP checksum is a partial one left by TX offload (noted once in
-    /// the human summary rather than on every segment).
-    pub partial_checksum: bool,
+    /// The checksums, when one is wrong and `--checksum note` let it pass:
+    /// a note, written out only where shown (a capture taken on the sender
+    /// has one on every segment).
+    pub checksum_note: Option<ChecksumReport>,
+}
+
+impl Assessment {
+    /// Every note, the checksum one first.
+    pub fn all_notes(&self) -> Vec<String> {
+        self.checksum_note
+            .and_then(|r| r.problem())
+            .into_iter()
+            .chain(self.notes.iter().cloned())
+            .collect()
+    }
 }
 
 impl Assessment {
@@ -101,11 +113,7 @@ pub fn assess(
         Checksums::Verify
     };
     let report = seg.checksums();
-    if let Some(problem) = report.problem()
-        && mode == ChecksumMode::Note
-    {
-        notes.push(problem);
-    }
+    let checksum_note = (mode == ChecksumMode::Note && !report.ok()).then_some(report);
     let choice = keys.choose(addrs.src(), addrs.dst(), sport, dport);
     let key = choice
         .and_then(|c| keys.spec(c.index))
@@ -128,7 +136,7 @@ pub fn assess(
                 reason: format!("malformed packet: {e}"),
                 key: None,
                 notes,
-                partial_checksum: report.partial,
+                checksum_note,
             };
         }
     };
@@ -158,7 +166,7 @@ pub fn assess(
                         .to_owned(),
                 key: None,
                 notes,
-                partial_checksum: report.partial,
+                checksum_note,
             };
         }
         Verdict::Drop(r) => (Status::Invalid, drop_sentence(r)),
@@ -184,7 +192,7 @@ pub fn assess(
         reason,
         key,
         notes,
-        partial_checksum: report.partial,
+        checksum_note,
     }
 }
 

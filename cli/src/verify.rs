@@ -134,7 +134,8 @@ impl Run<'_> {
             .iter()
             .any(|s| matches!(s.scan(tcp.options()), AuthScan::Md5 { .. }));
         self.summary.totals.add(a.status, signed);
-        self.summary.partial_checksums += u64::from(a.partial_checksum);
+        let partial = a.checksum_note.is_some_and(|r| r.partial);
+        self.summary.partial_checksums += u64::from(partial);
         let conn = self
             .summary
             .connections
@@ -143,6 +144,7 @@ impl Run<'_> {
         conn.counts.add(a.status, signed);
         if a.status == Status::Valid
             && let Some(k) = &a.key
+            && !conn.keys.contains(k)
         {
             conn.keys.insert(k.clone());
         }
@@ -166,7 +168,7 @@ impl Run<'_> {
                     "verdict": a.verdict_id(),
                     "reason": a.reason,
                     "key": a.key,
-                    "notes": a.notes,
+                    "notes": a.all_notes(),
                 });
                 self.emit(format_args!("{record}\n"))
             }
@@ -194,11 +196,12 @@ impl Run<'_> {
             a.status.id(),
             a.reason
         ));
-        for note in &a.notes {
-            // A partial checksum is counted in the summary instead.
-            if a.partial_checksum && note.starts_with("TCP checksum") {
-                continue;
-            }
+        // A partial checksum is counted in the summary instead.
+        let shown = a
+            .checksum_note
+            .filter(|r| !r.partial)
+            .and_then(|r| r.problem());
+        for note in shown.iter().chain(&a.notes) {
             if next == Next::Continue {
                 next = self.emit(format_args!("        note: {note}\n"));
             }
