@@ -4,6 +4,8 @@
 //! a TCP-AO option in an MD5 session is a bypass attempt (not "accepted"),
 //! and a checksum the sender's NIC had yet to fill in is a note.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use tcpmd5::scan::AuthScan;
 use tcpmd5::verdict::{Acceptance, DropReason, Verdict, verify_segment};
@@ -67,7 +69,7 @@ pub struct Assessment {
     /// The receiver's verdict (`None` when unchecked).
     pub verdict: Option<Verdict>,
     /// Why, in a sentence.
-    pub reason: String,
+    pub reason: Cow<'static, str>,
     /// The key that verified, or the kernel's choice (label, never bytes).
     pub key: Option<String>,
     /// Remarks (another key that would verify, …).
@@ -133,7 +135,7 @@ pub fn assess(
             return Assessment {
                 status: Status::Unchecked,
                 verdict: None,
-                reason: format!("malformed packet: {e}"),
+                reason: format!("malformed packet: {e}").into(),
                 key: None,
                 notes,
                 checksum_note,
@@ -142,20 +144,21 @@ pub fn assess(
     };
     let scan = semantics.scan(tcp.options());
     let (status, reason) = match verdict {
-        Verdict::Accept(Acceptance::Signed) => (Status::Valid, "digest verified".to_owned()),
+        Verdict::Accept(Acceptance::Signed) => (Status::Valid, "digest verified".into()),
         Verdict::Accept(Acceptance::Unsigned) => {
-            (Status::Unsigned, "unsigned, and no key applies".to_owned())
+            (Status::Unsigned, "unsigned, and no key applies".into())
         }
         Verdict::Accept(Acceptance::AoNotChecked) if choice.is_some() => (
             Status::Bypass,
             format!(
                 "TCP-AO option in an MD5 session: {} skips the MD5 check (AO is compiled out and lets it through) — a bypass attempt",
                 semantics.id()
-            ),
+            )
+            .into(),
         ),
         Verdict::Accept(Acceptance::AoNotChecked) => (
             Status::Unsigned,
-            "TCP-AO option, not checked, and no MD5 key applies".to_owned(),
+            "TCP-AO option, not checked, and no MD5 key applies".into(),
         ),
         Verdict::Drop(DropReason::Md5Unexpected) if matches!(scan, AuthScan::Md5 { .. }) => {
             return Assessment {
@@ -163,13 +166,13 @@ pub fn assess(
                 verdict: None,
                 reason:
                     "signed, but no key given covers the sender or destination: give one with --key"
-                        .to_owned(),
+                        .into(),
                 key: None,
                 notes,
                 checksum_note,
             };
         }
-        Verdict::Drop(r) => (Status::Invalid, drop_sentence(r)),
+        Verdict::Drop(r) => (Status::Invalid, drop_sentence(r).into()),
     };
     if verdict == Verdict::Drop(DropReason::Md5Failure)
         && let Some(c) = choice

@@ -212,10 +212,12 @@ pub struct Choice {
 #[derive(Debug, Default)]
 pub struct KeyRing {
     specs: Vec<KeySpec>,
-    /// Key tables by the ports of a connection that some scope names.
-    tables: HashMap<(Option<u16>, Option<u16>), KeyTable>,
+    /// Key tables by the ports of a connection that some scope names (a
+    /// handful: searched in order).
+    tables: Vec<((Option<u16>, Option<u16>), KeyTable)>,
     /// One-key tables for senders no key covers: (sender, key index).
     sender_tables: HashMap<(IpAddr, usize), KeyTable>,
+    empty: KeyTable,
 }
 
 impl KeyRing {
@@ -243,8 +245,9 @@ impl KeyRing {
     pub fn new(specs: Vec<KeySpec>) -> KeyRing {
         KeyRing {
             specs,
-            tables: HashMap::new(),
+            tables: Vec::new(),
             sender_tables: HashMap::new(),
+            empty: KeyTable::new(),
         }
     }
 
@@ -273,8 +276,24 @@ impl KeyRing {
     /// The library's key table of the keys in scope for ports `a`, `b`.
     pub fn table(&mut self, a: u16, b: u16) -> &KeyTable {
         let class = self.port_class(a, b);
+        let at = match self.tables.iter().position(|(c, _)| *c == class) {
+            Some(at) => at,
+            None => {
+                let table = self.build_table(class, a, b);
+                self.tables.push((class, table));
+                self.tables.len() - 1
+            }
+        };
+        // `at` is in range: found above, or just pushed.
+        match self.tables.get(at) {
+            Some((_, table)) => table,
+            None => &self.empty,
+        }
+    }
+
+    fn build_table(&self, class: (Option<u16>, Option<u16>), a: u16, b: u16) -> KeyTable {
         let specs = &self.specs;
-        self.tables.entry(class).or_insert_with(|| {
+        {
             let mut table = KeyTable::new();
             for spec in specs
                 .iter()
@@ -287,7 +306,7 @@ impl KeyRing {
                 let _ = table.apply(family, &request, &[] as &[(i32, bool)]);
             }
             table
-        })
+        }
     }
 
     /// The spec behind a table entry: the newest with its address and prefix.
