@@ -186,6 +186,9 @@ pub fn parse_key(text: &str, origin: String) -> Result<KeySpec, String> {
     })
 }
 
+/// The ports of a connection as far as key scopes tell them apart.
+type PortClass = (Option<u16>, Option<u16>);
+
 /// How a key was found for a segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lookup {
@@ -214,7 +217,7 @@ pub struct KeyRing {
     specs: Vec<KeySpec>,
     /// Key tables by the ports of a connection that some scope names (a
     /// handful: searched in order).
-    tables: Vec<((Option<u16>, Option<u16>), KeyTable)>,
+    tables: Vec<(PortClass, KeyTable)>,
     /// One-key tables for senders no key covers: (sender, key index).
     sender_tables: HashMap<(IpAddr, usize), KeyTable>,
     empty: KeyTable,
@@ -267,7 +270,7 @@ impl KeyRing {
     }
 
     /// The ports of a connection (`a`, `b`) as far as scopes tell them apart.
-    fn port_class(&self, a: u16, b: u16) -> (Option<u16>, Option<u16>) {
+    fn port_class(&self, a: u16, b: u16) -> PortClass {
         let named = |p: u16| self.specs.iter().any(|s| s.scope.port == Some(p));
         let (a, b) = (named(a).then_some(a), named(b).then_some(b));
         if a <= b { (a, b) } else { (b, a) }
@@ -291,7 +294,7 @@ impl KeyRing {
         }
     }
 
-    fn build_table(&self, class: (Option<u16>, Option<u16>), a: u16, b: u16) -> KeyTable {
+    fn build_table(&self, class: PortClass, a: u16, b: u16) -> KeyTable {
         let specs = &self.specs;
         {
             let mut table = KeyTable::new();
@@ -373,7 +376,7 @@ impl KeyRing {
 
 /// Whether a spec belongs in the table of a port class: a port-restricted
 /// key only where its port is one of the class's.
-fn class_admits(class: (Option<u16>, Option<u16>), spec: &KeySpec) -> bool {
+fn class_admits(class: PortClass, spec: &KeySpec) -> bool {
     match spec.scope.port {
         None => true,
         Some(p) => class.0 == Some(p) || class.1 == Some(p),
