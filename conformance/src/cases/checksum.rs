@@ -2,15 +2,19 @@
 //! is dropped before any MD5 logic, signed or not (`tcpmd5::checksum`). The
 //! witnesses: no reply, the checksum counter (`Tcp:InCsumErrors` or
 //! `IpExt:InCsumErrors`) moves by one and no `TCPMD5*` counter moves, no
-//! `tcp_hash_*` tracepoint fires. At a closed port the checksum stage comes
-//! first too: no reset.
+//! `tcp_hash_*` tracepoint fires. At a closed port and at a TIME-WAIT socket
+//! (which checks no signature) the checksum stage comes first too: no reset,
+//! no ACK.
 
-use tcpmd5::verdict::{ResetReply, closed_port_reset};
+use tcpmd5::verdict::{Receiver, ReceiverVerdict, ResetReply, closed_port_reset, receiver_verdict};
+use tcpmd5::wire::TcpFlags;
 use tcpmd5::{DropReason, Family, Verdict};
 
 use super::common::{key, keyed_listener, keyless_listener, signed_syn, syn, wrong_key};
+use super::session::{Tally, established, time_wait};
 use crate::case::{Case, Ctx};
 use crate::outcome::Finding;
+use crate::peer::Auth;
 use crate::segment::{ChecksumFault, SegmentSpec};
 
 /// The SYN a row sends, before its checksum is broken.
@@ -94,6 +98,47 @@ fn closed_port() -> Vec<Case> {
     )
 }
 
+/// A retransmitted signed FIN with a wrong TCP checksum reaching TIME-WAIT:
+/// an intact one is ACKed (`session-close/time-wait-signed-fin`), this one
+/// is dropped before the TIME-WAIT path.
+fn time_wait_fin() -> Vec<Case> {
+    Case::per_family(
+        "checksum",
+        "bad-tcp-csum-time-wait",
+        "a signed FIN with a wrong TCP checksum reaching TIME-WAIT gets no ACK",
+        |ctx, family| {
+            let run = |ctx: &mut Ctx<'_>| -> Result<Finding, String> {
+                let mut t = Tally::default();
+                let conn = established(ctx, family, 27)?;
+                let mut tw = time_wait(ctx, &mut t, conn)?;
+                let peer = &tw.peer;
+                let mut probe = peer.segment(
+                    TcpFlags::FIN | TcpFlags::ACK,
+                    peer.snd_nxt.wrapping_sub(1),
+                    peer.rcv_nxt,
+                    &[],
+                    &Auth::Signed(key()),
+                );
+                probe.checksum_fault = Some(ChecksumFault::Tcp);
+                let expected = match receiver_verdict(
+                    &probe.packet(),
+                    &tw.keys,
+                    0,
+                    ctx.env.semantics,
+                    Receiver::TimeWait,
+                ) {
+                    Ok(ReceiverVerdict::Checked(v)) => v,
+                    other => return Err(format!("the model lets it through: {other:?}")),
+                };
+                let obs = tw.peer.exchange(&mut ctx.lab, &mut ctx.barrier, &probe)?;
+                t.verdict("bad-checksum FIN at TIME-WAIT", &obs, expected);
+                Ok(t.finish(&[&tw.peer]))
+            };
+            run(ctx).unwrap_or_else(Finding::error)
+        },
+    )
+}
+
 /// Cases of this area.
 pub fn cases() -> Vec<Case> {
     let mut cases: Vec<Case> = rows()
@@ -113,5 +158,6 @@ pub fn cases() -> Vec<Case> {
         })
         .collect();
     cases.extend(closed_port());
+    cases.extend(time_wait_fin());
     cases
 }
