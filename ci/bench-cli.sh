@@ -2,19 +2,19 @@
 # `tcpmd5 verify` against `tcpdump -M` on the same large capture of
 # kernel-signed segments (a keyed BGP-like session exchanging tens of
 # thousands of messages between two namespaces), both writing to /dev/null,
-# single-threaded, side by side: best of BENCH_RUNS (default 3) each,
+# single-threaded, side by side: best of BENCH_RUNS (default 5) each,
 # alternating. Prints a markdown table with packets/s and the ratio.
 #
 # Root only (network namespaces). Not run in CI. Writes the table into the
 # README between the bench-cli markers. Environment:
-#   BENCH_MESSAGES (default 15000) round trips in the session
+#   BENCH_MESSAGES (default 40000) round trips in the session
 #   BENCH_NO_WRITE=1  print the table only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . ci/netns-md5.sh
 
-MESSAGES="${BENCH_MESSAGES:-15000}"
-RUNS="${BENCH_RUNS:-3}"
+MESSAGES="${BENCH_MESSAGES:-40000}"
+RUNS="${BENCH_RUNS:-5}"
 SECRET="bench-secret"
 WORK="$(mktemp -d)"
 PCAP="$WORK/bgp-session.pcap"
@@ -47,7 +47,7 @@ for _ in $(seq "$RUNS"); do
 done
 o="$(best "${ours[@]}")"
 t="$(best "${theirs[@]}")"
-valid="$("$BIN" verify "$PCAP" --key "10.78.0.0/24=$SECRET" | tail -1)"
+valid="$("$BIN" verify "$PCAP" --key "10.78.0.0/24=$SECRET" | grep "^total:")"
 tvalid="$(tcpdump -nn -r "$PCAP" -M "$SECRET" 2>/dev/null | grep -c 'md5 valid' || true)"
 table="$(cat <<TABLE
 | tool (same capture, output to /dev/null, best of $RUNS) | seconds | packets/s |

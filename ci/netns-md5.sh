@@ -32,7 +32,7 @@ lab_down() {
 lab_capture() {  # lab_capture FILE: start tcpdump on the listener's veth
     local log
     log="$(mktemp)"
-    ip netns exec "$LAB_S" tcpdump -i vs -s 0 -U -w "$1" 2>"$log" &
+    ip netns exec "$LAB_S" tcpdump -i vs -s 0 -U --immediate-mode -w "$1" 2>"$log" &
     LAB_TCPDUMP=$!
     for _ in $(seq 100); do grep -q "listening on" "$log" && break; sleep 0.05; done
     rm -f "$log"

@@ -21,8 +21,8 @@ TYPO="Peer-Pass-2O26"
 lab_up 10.78.0.2 10.78.0.3
 lab_capture "$PCAP"
 lab_listen "10.78.0.0/24=$(hexof "$RIGHT")"
-lab_client 10.78.0.2 "$(hexof "$TYPO")" >/dev/null
-lab_client 10.78.0.3 "$(hexof "$RIGHT")" >/dev/null
+lab_client 10.78.0.2 "$(hexof "$TYPO")" >&2
+lab_client 10.78.0.3 "$(hexof "$RIGHT")" >&2
 lab_stop_capture
 cp "$PCAP" "$WORK/capture.pcap"
 cd "$WORK"
@@ -31,7 +31,7 @@ run() {  # prints "$ cmd" and its output, as the user would see them
     printf '$ %s\n' "$*"
     "$@" 2>&1 || true
 }
-first_syn="$("$BIN" verify capture.pcap --key "10.78.0.0/24=$RIGHT" --format json \
+first_syn="$({ "$BIN" verify capture.pcap --key "10.78.0.0/24=$RIGHT" --format json || true; } \
     | python3 -c 'import json,sys
 for l in sys.stdin:
     r = json.loads(l)
@@ -42,7 +42,7 @@ body="$(
     echo "\$ tcpdump -i eth0 -s 0 -w capture.pcap 'tcp port 179'   # on the router, while the peers try"
     run "$BIN" verify capture.pcap --key "10.78.0.0/24=$RIGHT"
     echo
-    run "$BIN" explain --capture capture.pcap --frame "$first_syn" --key "10.78.0.0/24=$RIGHT"
+    run "$BIN" explain --capture capture.pcap --frame "$first_syn" --key "10.78.0.0/24=$RIGHT" --checksum note
     echo '```'
 )"
 body="${body//$BIN/tcpmd5}"

@@ -28,8 +28,8 @@
 //!
 //! let batch = Batch::new(Semantics::Linux { tcp_ao: false }); // AVX-512, AVX2 or scalar
 //! let verdicts = batch.packet_verdicts(&[&signed, &unsigned], &table, 0);
-//! assert_eq!(verdicts[0].unwrap().name(), "accept");
-//! assert_eq!(verdicts[1].unwrap().name(), "drop:TCP_MD5NOTFOUND");
+//! assert_eq!(verdicts[0].unwrap().id().to_string(), "accept");
+//! assert_eq!(verdicts[1].unwrap().id().to_string(), "drop:TCP_MD5NOTFOUND");
 //! ```
 
 use subtle::ConstantTimeEq;

@@ -56,8 +56,13 @@ pub fn tcp_checksum_ok(addrs: &AddrPair, segment: &[u8]) -> bool {
     let Ok(tcp) = TcpPacket::new_checked(segment) else {
         return false;
     };
-    let (want, carried) = (tcp_checksum(addrs, segment), tcp.checksum());
-    want == carried || (want | carried == 0xffff && want & carried == 0)
+    same_checksum(tcp_checksum(addrs, segment), tcp.checksum())
+}
+
+/// Whether a computed and a carried checksum agree: in one's complement
+/// 0x0000 and 0xffff are the same value.
+pub fn same_checksum(computed: u16, carried: u16) -> bool {
+    computed == carried || (computed | carried == 0xffff && computed & carried == 0)
 }
 
 /// Whether the segment carries a partial checksum as left by TX checksum

@@ -4,13 +4,15 @@
 //! a TCP-AO option in an MD5 session is a bypass attempt (not "accepted"),
 //! and a checksum the sender's NIC had yet to fill in is a note.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use tcpmd5::scan::AuthScan;
 use tcpmd5::verdict::{Acceptance, DropReason, Verdict, verify_segment};
 use tcpmd5::{Checksums, Semantics, packet_verdict_with};
 
 use crate::keys::{KeyRing, Lookup};
-use crate::segment::Segment;
+use crate::segment::{ChecksumReport, Segment};
 use crate::verdict_id::verdict_id;
 
 /// What the checksum stage does with a mismatch.
@@ -67,14 +69,26 @@ pub struct Assessment {
     /// The receiver's verdict (`None` when unchecked).
     pub verdict: Option<Verdict>,
     /// Why, in a sentence.
-    pub reason: String,
+    pub reason: Cow<'static, str>,
     /// The key that verified, or the kernel's choice (label, never bytes).
     pub key: Option<String>,
-    /// Remarks (checksums, another key that would verify, …).
+    /// Remarks (another key that would verify, …).
     pub notes: Vec<String>,
-    /// The TCP checksum is a partial one left by TX offload (noted once in
-    /// the human summary rather than on every segment).
-    pub partial_checksum: bool,
+    /// The checksums, when one is wrong and `--checksum note` let it pass:
+    /// a note, written out only where shown (a capture taken on the sender
+    /// has one on every segment).
+    pub checksum_note: Option<ChecksumReport>,
+}
+
+impl Assessment {
+    /// Every note, the checksum one first.
+    pub fn all_notes(&self) -> Vec<String> {
+        self.checksum_note
+            .and_then(|r| r.problem())
+            .into_iter()
+            .chain(self.notes.iter().cloned())
+            .collect()
+    }
 }
 
 impl Assessment {
@@ -101,11 +115,7 @@ pub fn assess(
         Checksums::Verify
     };
     let report = seg.checksums();
-    if let Some(problem) = report.problem()
-        && mode == ChecksumMode::Note
-    {
-        notes.push(problem);
-    }
+    let checksum_note = (mode == ChecksumMode::Note && !report.ok()).then_some(report);
     let choice = keys.choose(addrs.src(), addrs.dst(), sport, dport);
     let key = choice
         .and_then(|c| keys.spec(c.index))
@@ -125,29 +135,30 @@ pub fn assess(
             return Assessment {
                 status: Status::Unchecked,
                 verdict: None,
-                reason: format!("malformed packet: {e}"),
+                reason: format!("malformed packet: {e}").into(),
                 key: None,
                 notes,
-                partial_checksum: report.partial,
+                checksum_note,
             };
         }
     };
     let scan = semantics.scan(tcp.options());
     let (status, reason) = match verdict {
-        Verdict::Accept(Acceptance::Signed) => (Status::Valid, "digest verified".to_owned()),
+        Verdict::Accept(Acceptance::Signed) => (Status::Valid, "digest verified".into()),
         Verdict::Accept(Acceptance::Unsigned) => {
-            (Status::Unsigned, "unsigned, and no key applies".to_owned())
+            (Status::Unsigned, "unsigned, and no key applies".into())
         }
         Verdict::Accept(Acceptance::AoNotChecked) if choice.is_some() => (
             Status::Bypass,
             format!(
                 "TCP-AO option in an MD5 session: {} skips the MD5 check (AO is compiled out and lets it through) — a bypass attempt",
                 semantics.id()
-            ),
+            )
+            .into(),
         ),
         Verdict::Accept(Acceptance::AoNotChecked) => (
             Status::Unsigned,
-            "TCP-AO option, not checked, and no MD5 key applies".to_owned(),
+            "TCP-AO option, not checked, and no MD5 key applies".into(),
         ),
         Verdict::Drop(DropReason::Md5Unexpected) if matches!(scan, AuthScan::Md5 { .. }) => {
             return Assessment {
@@ -155,13 +166,13 @@ pub fn assess(
                 verdict: None,
                 reason:
                     "signed, but no key given covers the sender or destination: give one with --key"
-                        .to_owned(),
+                        .into(),
                 key: None,
                 notes,
-                partial_checksum: report.partial,
+                checksum_note,
             };
         }
-        Verdict::Drop(r) => (Status::Invalid, drop_sentence(r)),
+        Verdict::Drop(r) => (Status::Invalid, drop_sentence(r).into()),
     };
     if verdict == Verdict::Drop(DropReason::Md5Failure)
         && let Some(c) = choice
@@ -184,7 +195,7 @@ pub fn assess(
         reason,
         key,
         notes,
-        partial_checksum: report.partial,
+        checksum_note,
     }
 }
 

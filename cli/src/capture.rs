@@ -11,7 +11,7 @@ use pcap_parser::{Linktype, PcapBlockOwned, PcapError, ToVec};
 use crate::link::LinkType;
 
 /// The reader's buffer; grown up to [`MAX_BLOCK`] for a larger block.
-const BUFFER: usize = 1 << 16;
+const BUFFER: usize = 1 << 18;
 /// The largest block read (a frame of a 256 KiB snap length fits easily).
 const MAX_BLOCK: usize = 16 << 20;
 

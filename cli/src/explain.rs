@@ -506,8 +506,18 @@ fn fix_checksums(packet: &mut [u8], seg: &Segment<'_>) {
     }
 }
 
+/// The kernels of a semantics, in a few words (for the agreement line).
+fn short_kernels(s: Semantics) -> &'static str {
+    match s {
+        Semantics::Rfc2385 => "the RFC",
+        Semantics::LinuxLegacy => "Linux < 6.7",
+        Semantics::Linux { tcp_ao: false } => "Linux >= 6.7, TCP_AO=n",
+        Semantics::Linux { tcp_ao: true } => "Linux >= 6.7, TCP_AO=y",
+    }
+}
+
 fn agreement(verdicts: &BTreeMap<&'static str, SemanticsVerdict>) -> String {
-    let mut groups: Vec<(String, Vec<&str>)> = Vec::new();
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
     for s in Semantics::ALL {
         let Some(v) = verdicts.get(s.id()) else {
             continue;
@@ -516,9 +526,10 @@ fn agreement(verdicts: &BTreeMap<&'static str, SemanticsVerdict>) -> String {
             Some(a) => format!("{} ({a})", v.verdict),
             None => v.verdict.clone(),
         };
+        let who = format!("{} ({})", s.id(), short_kernels(s));
         match groups.iter_mut().find(|(l, _)| *l == label) {
-            Some((_, ids)) => ids.push(s.id()),
-            None => groups.push((label, vec![s.id()])),
+            Some((_, ids)) => ids.push(who),
+            None => groups.push((label, vec![who])),
         }
     }
     match groups.as_slice() {

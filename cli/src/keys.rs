@@ -186,6 +186,9 @@ pub fn parse_key(text: &str, origin: String) -> Result<KeySpec, String> {
     })
 }
 
+/// The ports of a connection as far as key scopes tell them apart.
+type PortClass = (Option<u16>, Option<u16>);
+
 /// How a key was found for a segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lookup {
@@ -212,10 +215,12 @@ pub struct Choice {
 #[derive(Debug, Default)]
 pub struct KeyRing {
     specs: Vec<KeySpec>,
-    /// Key tables by the ports of a connection that some scope names.
-    tables: HashMap<(Option<u16>, Option<u16>), KeyTable>,
+    /// Key tables by the ports of a connection that some scope names (a
+    /// handful: searched in order).
+    tables: Vec<(PortClass, KeyTable)>,
     /// One-key tables for senders no key covers: (sender, key index).
     sender_tables: HashMap<(IpAddr, usize), KeyTable>,
+    empty: KeyTable,
 }
 
 impl KeyRing {
@@ -243,8 +248,9 @@ impl KeyRing {
     pub fn new(specs: Vec<KeySpec>) -> KeyRing {
         KeyRing {
             specs,
-            tables: HashMap::new(),
+            tables: Vec::new(),
             sender_tables: HashMap::new(),
+            empty: KeyTable::new(),
         }
     }
 
@@ -264,7 +270,7 @@ impl KeyRing {
     }
 
     /// The ports of a connection (`a`, `b`) as far as scopes tell them apart.
-    fn port_class(&self, a: u16, b: u16) -> (Option<u16>, Option<u16>) {
+    fn port_class(&self, a: u16, b: u16) -> PortClass {
         let named = |p: u16| self.specs.iter().any(|s| s.scope.port == Some(p));
         let (a, b) = (named(a).then_some(a), named(b).then_some(b));
         if a <= b { (a, b) } else { (b, a) }
@@ -273,8 +279,24 @@ impl KeyRing {
     /// The library's key table of the keys in scope for ports `a`, `b`.
     pub fn table(&mut self, a: u16, b: u16) -> &KeyTable {
         let class = self.port_class(a, b);
+        let at = match self.tables.iter().position(|(c, _)| *c == class) {
+            Some(at) => at,
+            None => {
+                let table = self.build_table(class, a, b);
+                self.tables.push((class, table));
+                self.tables.len() - 1
+            }
+        };
+        // `at` is in range: found above, or just pushed.
+        match self.tables.get(at) {
+            Some((_, table)) => table,
+            None => &self.empty,
+        }
+    }
+
+    fn build_table(&self, class: PortClass, a: u16, b: u16) -> KeyTable {
         let specs = &self.specs;
-        self.tables.entry(class).or_insert_with(|| {
+        {
             let mut table = KeyTable::new();
             for spec in specs
                 .iter()
@@ -287,7 +309,7 @@ impl KeyRing {
                 let _ = table.apply(family, &request, &[] as &[(i32, bool)]);
             }
             table
-        })
+        }
     }
 
     /// The spec behind a table entry: the newest with its address and prefix.
@@ -354,7 +376,7 @@ impl KeyRing {
 
 /// Whether a spec belongs in the table of a port class: a port-restricted
 /// key only where its port is one of the class's.
-fn class_admits(class: (Option<u16>, Option<u16>), spec: &KeySpec) -> bool {
+fn class_admits(class: PortClass, spec: &KeySpec) -> bool {
     match spec.scope.port {
         None => true,
         Some(p) => class.0 == Some(p) || class.1 == Some(p),

@@ -3,7 +3,7 @@
 //! missing).
 
 use tcpmd5::AddrPair;
-use tcpmd5::checksum::{ipv4_header_checksum_ok, is_partial_checksum, tcp_checksum_ok};
+use tcpmd5::checksum::{ipv4_header_checksum_ok, is_partial_checksum, same_checksum};
 use tcpmd5::wire::{IpSegment, TcpPacket, WireError, checksum::tcp_checksum};
 
 use crate::link::{self, LinkType};
@@ -87,12 +87,15 @@ impl Segment<'_> {
             AddrPair::V4 { .. } => Some(ipv4_header_checksum_ok(self.packet)),
             AddrPair::V6 { .. } => None,
         };
+        let computed = tcp_checksum(&self.ip.addrs, self.ip.segment);
+        let carried = self.tcp().checksum();
+        let tcp_ok = same_checksum(computed, carried);
         ChecksumReport {
             ip_ok,
-            tcp_ok: tcp_checksum_ok(&self.ip.addrs, self.ip.segment),
-            tcp_carried: self.tcp().checksum(),
-            tcp_computed: tcp_checksum(&self.ip.addrs, self.ip.segment),
-            partial: is_partial_checksum(&self.ip.addrs, self.ip.segment),
+            tcp_ok,
+            tcp_carried: carried,
+            tcp_computed: computed,
+            partial: !tcp_ok && is_partial_checksum(&self.ip.addrs, self.ip.segment),
         }
     }
 }

@@ -1,10 +1,9 @@
 //! `tcpmd5 verify`: every TCP segment of a capture, streamed.
 
 use std::fs::File;
-use std::io::{self, BufReader, IsTerminal, Write};
+use std::io::{self, IsTerminal, Write};
 
 use serde_json::json;
-use tcpmd5::scan::AuthScan;
 
 use crate::args::{Format, VerifyArgs};
 use crate::assess::{Assessment, Status, assess};
@@ -27,7 +26,7 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
         summary: Summary::default(),
         write_error: None,
     };
-    let result = read_frames(BufReader::with_capacity(1 << 16, file), |frame| {
+    let result = read_frames(file, |frame| {
         if let Some(bar) = &progress
             && frame.number % 4096 == 0
         {
@@ -130,19 +129,22 @@ impl Run<'_> {
             std::net::SocketAddr::new(addrs.src(), tcp.src_port()),
             std::net::SocketAddr::new(addrs.dst(), tcp.dst_port()),
         );
-        let signed = tcpmd5::Semantics::ALL
-            .iter()
-            .any(|s| matches!(s.scan(tcp.options()), AuthScan::Md5 { .. }));
+        // Carries an MD5 option, read as its sender wrote it.
+        let signed = tcpmd5::sign::locate_md5_option(tcp.options()).is_some();
         self.summary.totals.add(a.status, signed);
-        self.summary.partial_checksums += u64::from(a.partial_checksum);
-        let conn = self
-            .summary
-            .connections
-            .entry(ConnectionId::of(src.ip(), src.port(), dst.ip(), dst.port()))
-            .or_default();
+        let partial = a.checksum_note.is_some_and(|r| r.partial);
+        self.summary.partial_checksums += u64::from(partial);
+        let id = ConnectionId::of(src.ip(), src.port(), dst.ip(), dst.port());
+        let conn = self.summary.connections.entry(id).or_insert_with(|| {
+            crate::summary::ConnectionSummary {
+                endpoints: (id.a.to_string(), id.b.to_string()),
+                ..Default::default()
+            }
+        });
         conn.counts.add(a.status, signed);
         if a.status == Status::Valid
             && let Some(k) = &a.key
+            && !conn.keys.contains(k)
         {
             conn.keys.insert(k.clone());
         }
@@ -154,51 +156,55 @@ impl Run<'_> {
         if self.args.quiet && !a.status.fails() && a.status != Status::Unchecked {
             return Next::Continue;
         }
-        let flags = tcp.flags().to_string();
+        let (src_text, dst_text) = if src == id.a {
+            (conn.endpoints.0.clone(), conn.endpoints.1.clone())
+        } else {
+            (conn.endpoints.1.clone(), conn.endpoints.0.clone())
+        };
+        let flags = tcp.flags();
         match self.args.format {
             Format::Json => {
                 let record = json!({
                     "frame": frame.number,
-                    "src": src.to_string(),
-                    "dst": dst.to_string(),
-                    "flags": flags,
+                    "src": src_text,
+                    "dst": dst_text,
+                    "flags": flags.to_string(),
                     "status": a.status.id(),
                     "verdict": a.verdict_id(),
                     "reason": a.reason,
                     "key": a.key,
-                    "notes": a.notes,
+                    "notes": a.all_notes(),
                 });
                 self.emit(format_args!("{record}\n"))
             }
-            Format::Human => self.human(frame.number, &src, &dst, &flags, &a),
+            Format::Human => self.human(frame.number, &src_text, &dst_text, flags, &a),
         }
     }
 
     fn human(
         &mut self,
         number: u64,
-        src: &std::net::SocketAddr,
-        dst: &std::net::SocketAddr,
-        flags: &str,
+        src: &str,
+        dst: &str,
+        flags: tcpmd5::wire::TcpFlags,
         a: &Assessment,
     ) -> Next {
         let verdict = a.verdict_id().unwrap_or_else(|| "-".to_owned());
-        let key = a
-            .key
-            .as_ref()
-            .filter(|_| a.status == Status::Valid)
-            .map(|k| format!(", key {k}"))
-            .unwrap_or_default();
+        let (key_sep, key) = match &a.key {
+            Some(k) if a.status == Status::Valid => (", key ", k.as_str()),
+            _ => ("", ""),
+        };
         let mut next = self.emit(format_args!(
-            "#{number:<6} {src} > {dst} {flags} {:<9} {verdict}: {}{key}\n",
+            "#{number:<6} {src} > {dst} {flags} {:<9} {verdict}: {}{key_sep}{key}\n",
             a.status.id(),
             a.reason
         ));
-        for note in &a.notes {
-            // A partial checksum is counted in the summary instead.
-            if a.partial_checksum && note.starts_with("TCP checksum") {
-                continue;
-            }
+        // A partial checksum is counted in the summary instead.
+        let shown = a
+            .checksum_note
+            .filter(|r| !r.partial)
+            .and_then(|r| r.problem());
+        for note in shown.iter().chain(&a.notes) {
             if next == Next::Continue {
                 next = self.emit(format_args!("        note: {note}\n"));
             }
