@@ -11,6 +11,7 @@ use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use tcpmd5::Family;
 use tcpmd5::key_table::{KeyChange, KeyTable, Md5SigOption, Md5SigRequest, TCP_MD5SIG_LEN};
 
+use super::context::assert_context;
 use super::key_table::DEVICES;
 use crate::key_model::{ModelResult, ModelTable};
 
@@ -74,13 +75,29 @@ pub fn run(data: &[u8]) {
     let mut table = KeyTable::new();
     let mut via_request = KeyTable::new();
     let mut model = ModelTable::default();
-    for round in 0..2 {
+    for round in 0..3 {
+        // Rounds 0 and 1 apply the bytes (an add becomes a replace); round 2
+        // deletes what they named with a request built by `delete`.
+        let (optval, request) = if round < 2 {
+            (optval, request.clone())
+        } else {
+            let mut delete = Md5SigRequest::delete(request.addr);
+            delete.option = option;
+            delete.sa_family = request.sa_family;
+            delete.flags = request.flags;
+            delete.prefixlen = request.prefixlen;
+            delete.ifindex = request.ifindex;
+            (&delete.to_bytes()[..], delete)
+        };
         let got = table.apply_raw(socket, option, optval, DEVICES);
         let want = model.apply(socket, &request, DEVICES);
         assert!(
             same_result(got, want),
             "round {round}, {request:?} on {socket}: library {got:?}, model {want:?}"
         );
+        if let Err(e) = got {
+            assert_context(&e);
+        }
         let again = via_request.apply(socket, &request, DEVICES);
         assert_eq!(again, got, "round {round}: to_bytes of the model's reading");
         let entries = table.entries();

@@ -9,6 +9,7 @@ use arbitrary::Arbitrary;
 use tcpmd5::Family;
 use tcpmd5::key_table::{AF_INET, AF_INET6, KeyChange, KeyTable, Md5SigOption, Md5SigRequest};
 
+use super::context::{assert_context, assert_no_key};
 use crate::key_model::{ModelResult, ModelTable};
 
 /// The namespace's devices: 5 and 7 are VRFs.
@@ -192,6 +193,13 @@ pub fn run(input: &KeyTableInput) {
                         Ok(_) => false,
                     };
                 assert!(same, "{req:?} on {socket}: library {got:?}, model {want:?}");
+                if let Err(e) = got {
+                    assert_context(&e);
+                    let errno = (e.errno(), e.errno_name());
+                    assert!(matches!(errno, (22, "EINVAL") | (2, "ENOENT")), "{errno:?}");
+                }
+                let keylen = usize::from(req.keylen).min(80);
+                assert_no_key(&format!("{req:?} {table:?}"), &req.key[..keylen]);
                 let lib_entries = table.entries();
                 assert_eq!(lib_entries.len(), model.keys.len(), "table sizes differ");
                 for (l, m) in lib_entries.iter().zip(model.keys.iter().rev()) {

@@ -13,6 +13,7 @@ pub mod receiver;
 pub mod sign_verify;
 pub mod verdict;
 
+mod context;
 pub mod keyed;
 mod spans;
 

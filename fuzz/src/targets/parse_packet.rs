@@ -4,16 +4,21 @@
 
 use core::net::Ipv4Addr;
 
-use tcpmd5::AddrPair;
 use tcpmd5::wire::{
-    IpSegment, Ipv4Packet, Ipv4Repr, Ipv6Packet, TcpOption, TcpOptions, TcpPacket, TcpRepr,
+    IpSegment, Ipv4Packet, Ipv4Repr, Ipv6Packet, Ipv6Repr, TcpFlags, TcpOption, TcpOptions,
+    TcpPacket, TcpRepr, ip_packet,
 };
+use tcpmd5::{AddrPair, Family};
 
+use super::context::assert_context;
 use super::spans::assert_within;
 
 /// The entry point: `data` is tried as an IPv4 packet, an IPv6 packet, an IP
 /// packet carrying TCP, a bare TCP segment and a bare option area.
 pub fn run(data: &[u8]) {
+    if let Err(e) = Ipv4Packet::new_checked(data) {
+        assert_context(&e);
+    }
     if let Ok(ip) = Ipv4Packet::new_checked(data) {
         let hl = ip.header_len();
         let total = usize::from(ip.total_len());
@@ -31,8 +36,36 @@ pub fn run(data: &[u8]) {
         assert_eq!(again.dst_addr(), ip.dst_addr());
         assert_eq!(again.protocol(), ip.protocol());
         assert!(again.verify_checksum());
+        assert_eq!(again.ident(), ip.ident());
+        assert_eq!(again.flags_frag(), ip.flags_frag());
+        assert_eq!(again.is_fragment(), ip.is_fragment());
+        // The setters write what the getters read, and the filled checksum
+        // verifies.
+        let mut copy = data[..total].to_vec();
+        let mut view = Ipv4Packet::new_unchecked(&mut copy[..]);
+        view.set_total_len(ip.total_len());
+        view.fill_checksum();
+        assert!(view.verify_checksum());
+        assert_eq!(view.payload_mut().len(), total - hl);
+        let copy = view.into_inner();
+        assert_eq!(copy[..10], data[..10], "IPv4 setters");
+        assert_eq!(copy[12..total], data[12..total], "IPv4 setters");
+    }
+    if let Err(e) = Ipv6Packet::new_checked(data) {
+        assert_context(&e);
     }
     if let Ok(ip) = Ipv6Packet::new_checked(data) {
+        // The fixed header re-emits byte for byte.
+        let mut fixed = [0u8; 40];
+        assert_eq!(Ipv6Repr::parse(&ip).emit(&mut fixed), Ok(40));
+        assert_eq!(fixed[..], data[..40], "IPv6 header does not re-emit");
+        let mut copy = data.to_vec();
+        let mut view = Ipv6Packet::new_unchecked(&mut copy[..]);
+        view.set_payload_len(ip.payload_len());
+        assert_eq!(view.into_inner(), data, "set_payload_len");
+        if let Err(e) = ip.upper_layer() {
+            assert_context(&e);
+        }
         let payload = ip.payload();
         assert_within(data, payload, "ipv6 payload");
         assert_eq!(payload.len(), usize::from(ip.payload_len()));
@@ -40,7 +73,21 @@ pub fn run(data: &[u8]) {
             assert!(upper.offset <= payload.len(), "upper layer past payload");
         }
     }
-    if let Ok(located) = IpSegment::parse(data) {
+    match IpSegment::parse(data) {
+        Err(e) => assert_context(&e),
+        Ok(located) => check_located(data, &located),
+    }
+    let addrs = AddrPair::V4 {
+        src: Ipv4Addr::new(10, 0, 0, 1),
+        dst: Ipv4Addr::new(10, 0, 0, 2),
+    };
+    check_tcp(&addrs, data);
+    check_options(data);
+}
+
+/// A packet `IpSegment::parse` accepted.
+fn check_located(data: &[u8], located: &IpSegment<'_>) {
+    {
         assert_within(data, located.segment, "ip segment");
         let at = located.segment.as_ptr() as usize - data.as_ptr() as usize;
         if !located.segment.is_empty() {
@@ -53,17 +100,39 @@ pub fn run(data: &[u8]) {
         );
         check_tcp(&located.addrs, located.segment);
     }
-    let addrs = AddrPair::V4 {
-        src: Ipv4Addr::new(10, 0, 0, 1),
-        dst: Ipv4Addr::new(10, 0, 0, 2),
+    // The addresses: a pair of one family, reversible, printable.
+    let addrs = located.addrs;
+    let (src, dst) = (addrs.src(), addrs.dst());
+    assert_eq!(AddrPair::new(src, dst), Ok(addrs));
+    assert_eq!(addrs.reversed().src(), dst);
+    assert_eq!(addrs.reversed().reversed(), addrs);
+    assert_eq!(addrs.family(), Family::of(&src));
+    assert_eq!(addrs.family(), Family::of(&dst));
+    let other = match addrs.family() {
+        Family::V4 => core::net::IpAddr::V6(core::net::Ipv6Addr::LOCALHOST),
+        Family::V6 => core::net::IpAddr::V4(Ipv4Addr::LOCALHOST),
     };
-    check_tcp(&addrs, data);
-    check_options(data);
+    let mixed = AddrPair::new(src, other).expect_err("mixed families");
+    assert!(!mixed.to_string().is_empty());
+    let shown = addrs.to_string();
+    assert!(
+        shown.contains(&src.to_string()) && shown.contains(&dst.to_string()),
+        "{shown}"
+    );
+    assert!(!addrs.family().name().is_empty());
+    assert_eq!(addrs.family().to_string(), addrs.family().name());
+    // Rewrapped in a minimal IP header, the same segment between the same
+    // addresses comes back.
+    let rewrapped = ip_packet(&addrs, located.segment).expect("a parsed segment rewraps");
+    let again = IpSegment::parse(&rewrapped).expect("a rewrapped segment parses");
+    assert_eq!(again.addrs, addrs);
+    assert_eq!(again.segment, located.segment);
 }
 
 fn check_tcp(addrs: &AddrPair, seg: &[u8]) {
-    let Ok(tcp) = TcpPacket::new_checked(seg) else {
-        return;
+    let tcp = match TcpPacket::new_checked(seg) {
+        Ok(tcp) => tcp,
+        Err(e) => return assert_context(&e),
     };
     let hl = tcp.header_len();
     assert!((20..=60).contains(&hl) && hl <= seg.len());
@@ -82,6 +151,35 @@ fn check_tcp(addrs: &AddrPair, seg: &[u8]) {
     assert_eq!(&out[18..], &seg[18..]);
     assert!(TcpPacket::new_unchecked(&out[..]).verify_checksum(addrs));
     check_options(tcp.options());
+    assert_eq!(
+        tcp.option_iter().count(),
+        TcpOptions::new(tcp.options()).count()
+    );
+    // Every setter writes what its getter reads, and nothing else.
+    let mut copy = seg.to_vec();
+    let mut view = TcpPacket::new_unchecked(&mut copy[..]);
+    view.set_src_port(tcp.src_port());
+    view.set_dst_port(tcp.dst_port());
+    view.set_seq_number(tcp.seq_number());
+    view.set_ack_number(tcp.ack_number());
+    view.set_flags(tcp.flags());
+    view.set_header_len(hl);
+    view.set_window(tcp.window());
+    view.set_urgent(tcp.urgent());
+    view.set_checksum(tcp.checksum());
+    assert_eq!(view.options_mut().len(), hl - 20);
+    assert_eq!(view.payload_mut().len(), seg.len() - hl);
+    assert_eq!(view.as_bytes_mut(), seg, "a setter changed other bytes");
+    view.set_seq_number(!tcp.seq_number());
+    view.set_flags(TcpFlags(!tcp.flags().0 & 0x0fff));
+    assert_eq!(view.seq_number(), !tcp.seq_number());
+    assert_eq!(view.flags().0, !tcp.flags().0 & 0x0fff);
+    assert_eq!(view.header_len(), hl, "set_flags moved the data offset");
+    view.fill_checksum(addrs);
+    assert!(view.verify_checksum(addrs));
+    let shown = tcp.flags().to_string();
+    assert!(shown.starts_with('[') && shown.ends_with(']'), "{shown}");
+    assert_eq!(format!("{:?}", tcp.flags()), shown);
 }
 
 fn check_options(area: &[u8]) {
@@ -116,7 +214,10 @@ fn check_options(area: &[u8]) {
                 assert_eq!(rest.len(), area.len() - at - len);
                 expected_at = at + len;
             }
-            Err(_) => failed = true,
+            Err(e) => {
+                assert_context(&e);
+                failed = true;
+            }
         }
     }
 }

@@ -8,11 +8,18 @@ use core::net::{Ipv4Addr, Ipv6Addr};
 
 use arbitrary::Arbitrary;
 use tcpmd5::scan::AuthScan;
-use tcpmd5::sign::{SignError, locate_md5_option, sign_segment_into, sign_segment_to_vec};
-use tcpmd5::wire::{TcpFlags, TcpOption, TcpPacket, TcpRepr};
-use tcpmd5::{
-    Acceptance, AddrPair, DropReason, Key, Semantics, Verdict, segment_digest, verify_segment,
+use tcpmd5::sign::{
+    SignError, insert_md5_option, locate_md5_option, refresh_checksum, sign_packet_in_place,
+    sign_packet_into, sign_packet_to_vec, sign_segment_at, sign_segment_in_place,
+    sign_segment_into, sign_segment_to_vec,
 };
+use tcpmd5::wire::{IpSegment, TcpFlags, TcpOption, TcpPacket, TcpRepr, ip_packet};
+use tcpmd5::{
+    Acceptance, AddrPair, DigestError, DropReason, Key, SegmentHasher, Semantics, Verdict,
+    segment_digest, verify_segment,
+};
+
+use super::context::{assert_context, assert_no_key};
 
 use crate::digest_model::rfc2385_digest;
 use crate::scan_model::{Outcome, classify};
@@ -157,6 +164,102 @@ fn flip_addr(addrs: &AddrPair, bit: u16) -> AddrPair {
     }
 }
 
+/// The other ways to sign and to digest give the same bytes as
+/// `sign_segment_to_vec`: in place, at a given offset, after inserting the
+/// option by hand, whole IP packets, and the streaming digest fed in pieces.
+fn check_entry_points(
+    input: &SignInput,
+    addrs: &AddrPair,
+    segment: &[u8],
+    signed: &[u8],
+    key: &Key,
+) {
+    let digest = segment_digest(addrs, signed, key).expect("digest");
+    // The streaming digest, cut at two points chosen by the input.
+    let cut1 = usize::from(input.option_pos) % (signed.len() + 1);
+    let cut2 = cut1 + usize::from(input.payload_bit) % (signed.len() - cut1 + 1);
+    let mut hasher = SegmentHasher::new(addrs, signed.len()).expect("hasher");
+    for piece in [&signed[..cut1], &signed[cut1..cut2], &signed[cut2..]] {
+        hasher.update(piece);
+    }
+    assert_eq!(
+        hasher.finalize(key),
+        Ok(digest),
+        "streamed digest, cuts {cut1} {cut2}"
+    );
+    let mut short = SegmentHasher::new(addrs, signed.len()).expect("hasher");
+    short.update(&signed[..cut1]);
+    if cut1 < signed.len() {
+        let e = short.finalize(key).expect_err("a short feed fails");
+        assert!(matches!(e, DigestError::LengthMismatch { .. }), "{e:?}");
+        assert_context(&e);
+    }
+    // Re-signing the signed segment in place, and at the option's offset,
+    // after scribbling over the digest and the checksum.
+    let at = locate_md5_option(&signed[20..usize::from(signed[12] >> 4) * 4]).expect("md5");
+    let mut again = signed.to_vec();
+    again[20 + at + 2..20 + at + 18].fill(input.option_xor);
+    again[16] ^= 0x55;
+    assert_eq!(sign_segment_in_place(addrs, &mut again, key), Ok(digest));
+    assert_eq!(again, signed, "sign_segment_in_place");
+    again[20 + at + 2] ^= 1;
+    assert_eq!(sign_segment_at(addrs, &mut again, key, at), Ok(digest));
+    assert_eq!(again, signed, "sign_segment_at");
+    // refresh_checksum gives the checksum signing wrote.
+    again[16] ^= 0xff;
+    refresh_checksum(addrs, &mut again);
+    assert_eq!(again, signed, "refresh_checksum");
+    // Inserting the option then signing in place is sign_segment_into.
+    let mut out = vec![0u8; segment.len() + 20];
+    let n = insert_md5_option(segment, &mut out).expect("room, as signing found");
+    out.truncate(n);
+    assert_eq!(sign_segment_in_place(addrs, &mut out, key), Ok(digest));
+    assert_eq!(out, signed, "insert_md5_option + sign_segment_in_place");
+    // A buffer one byte short is refused with its size.
+    let mut small = vec![0u8; signed.len() - 1];
+    let e = sign_segment_into(addrs, segment, key, &mut small).expect_err("too small");
+    assert!(matches!(e, SignError::BufferTooSmall { .. }), "{e:?}");
+    assert_context(&e);
+    // The same segment in an IP packet: signing the packet signs the segment.
+    if let Ok(packet) = ip_packet(addrs, segment) {
+        match sign_packet_to_vec(&packet, key) {
+            Ok(signed_packet) => {
+                let located = IpSegment::parse(&signed_packet).expect("signed packet parses");
+                assert_eq!(located.addrs, *addrs);
+                assert_eq!(located.segment, signed, "sign_packet_to_vec");
+                let mut into = vec![0u8; signed_packet.len()];
+                assert_eq!(
+                    sign_packet_into(&packet, key, &mut into),
+                    Ok(signed_packet.len())
+                );
+                assert_eq!(into, signed_packet, "sign_packet_into");
+                let mut in_place = signed_packet.clone();
+                let end = in_place.len();
+                in_place[end - signed.len() + 16] ^= 0xff;
+                assert_eq!(sign_packet_in_place(&mut in_place, key), Ok(digest));
+                assert_eq!(in_place, signed_packet, "sign_packet_in_place");
+            }
+            // Past 65535 bytes (IPv4 total length, IPv6 payload length).
+            Err(e) => {
+                assert!(matches!(e, SignError::Wire(_)), "{e:?}");
+                assert_context(&e);
+            }
+        }
+        if existing_md5(segment).is_none() {
+            let mut unsigned = packet;
+            let e = sign_packet_in_place(&mut unsigned, key).expect_err("no option to fill");
+            assert_eq!(e, SignError::NoMd5Option);
+            assert_context(&e);
+        }
+    }
+}
+
+fn existing_md5(segment: &[u8]) -> Option<usize> {
+    TcpPacket::new_checked(segment)
+        .ok()
+        .and_then(|t| locate_md5_option(t.options()))
+}
+
 /// The entry point: sign, verify, flip.
 pub fn run(input: &SignInput) {
     let addrs = if input.v6 {
@@ -195,14 +298,17 @@ pub fn run(input: &SignInput) {
     let clean = matches!(input.options, OptionsSpec::Clean(_));
     let existing = locate_md5_option(&options);
 
+    assert_no_key(&format!("{key:?}"), key.as_bytes());
     let signed = match sign_segment_to_vec(&addrs, &segment, &key) {
         Ok(s) => s,
-        Err(SignError::OptionSpace { needed, .. }) => {
+        Err(e @ SignError::OptionSpace { needed, .. }) => {
             assert!(existing.is_none() && needed > 40 && options.len() + 20 == needed);
+            assert_context(&e);
             return;
         }
         Err(e) => panic!("signing a well-formed segment failed: {e}"),
     };
+    check_entry_points(input, &addrs, &segment, &signed, &key);
     if existing.is_none() {
         assert!(options.len() <= 20, "signed with no room");
         assert_eq!(signed.len(), segment.len() + 20);

@@ -45,6 +45,18 @@ pub fn run(data: &[u8]) {
         verdict, expected,
         "{semantics}: scan {scan:?}, key {entry:?}"
     );
+    // Every drop is visible to the suite through a counter or a tracepoint,
+    // and its name and message carry the kernel's reason.
+    assert_eq!(verdict.is_accept(), matches!(verdict, Verdict::Accept(_)));
+    assert!(!verdict.to_string().is_empty());
+    if let Verdict::Drop(reason) = verdict {
+        assert!(
+            reason.counter().is_some() || reason.tracepoint().is_some(),
+            "{reason:?} has no witness"
+        );
+        assert!(verdict.name().ends_with(reason.kernel_name()));
+        assert!(verdict.to_string().contains(&reason.to_string()));
+    }
     if verdict == Verdict::Accept(Acceptance::Signed) {
         let e = entry.expect("signed implies a key");
         let d = segment_digest(&located.addrs, located.segment, &e.key).expect("digest");
