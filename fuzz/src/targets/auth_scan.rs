@@ -33,6 +33,10 @@ pub fn run(area: &[u8]) {
     }
     for semantics in Semantics::ALL {
         assert_eq!(Semantics::from_id(semantics.id()), Some(semantics));
+        assert_eq!(
+            semantics.scan(area).md5_digest().is_some(),
+            matches!(semantics.scan(area), AuthScan::Md5 { .. })
+        );
         assert!(!semantics.to_string().is_empty());
         let scan = semantics.scan(area);
         let got = classify(&scan);

@@ -71,6 +71,8 @@ pub fn run(data: &[u8]) {
     } else {
         Md5SigOption::Md5Sig
     };
+    // The uapi option numbers (include/uapi/linux/tcp.h).
+    assert_eq!(option.optname(), if control & 2 != 0 { 32 } else { 14 });
     let request = read_request(socket, option, optval);
     let mut table = KeyTable::new();
     let mut via_request = KeyTable::new();

@@ -205,6 +205,28 @@ fn check_entry_points(
     again[20 + at + 2] ^= 1;
     assert_eq!(sign_segment_at(addrs, &mut again, key, at), Ok(digest));
     assert_eq!(again, signed, "sign_segment_at");
+    // An offset whose digest would end past the option area is refused.
+    let header_len = usize::from(signed[12] >> 4) * 4;
+    let past = header_len - 20 - 17 + usize::from(input.header_bit) % 8;
+    assert_eq!(
+        sign_segment_at(addrs, &mut again, key, past),
+        Err(SignError::NoMd5Option)
+    );
+    // A data offset below 5 or past the end is no segment to digest.
+    let mut bad = signed.to_vec();
+    bad[12] = (bad[12] & 0x0f)
+        | if input.header_bit & 1 == 0 {
+            0x40
+        } else {
+            0xf0
+        };
+    if bad[12] >> 4 < 5 || usize::from(bad[12] >> 4) * 4 > bad.len() {
+        let e = segment_digest(addrs, &bad, key).expect_err("bad data offset");
+        assert_context(&e);
+        let mut hasher = SegmentHasher::new(addrs, bad.len()).expect("hasher");
+        hasher.update(&bad);
+        assert_eq!(hasher.finalize(key), Err(e));
+    }
     // refresh_checksum gives the checksum signing wrote.
     again[16] ^= 0xff;
     refresh_checksum(addrs, &mut again);
@@ -273,6 +295,24 @@ pub fn run(input: &SignInput) {
             dst: Ipv4Addr::from(input.dst4),
         }
     };
+    // Keys: 1 to 80 bytes, else an error naming the length.
+    match Key::new(&input.key) {
+        Ok(k) => {
+            assert!((1..=80).contains(&input.key.len()));
+            assert_eq!(
+                (k.as_bytes(), k.len(), k.is_empty()),
+                (&input.key[..], input.key.len(), false)
+            );
+        }
+        Err(e) => {
+            assert!(input.key.is_empty() || input.key.len() > 80);
+            assert_context(&e);
+        }
+    }
+    assert_eq!(
+        Key::from_array(b"tcpmd5 fixed key"),
+        Key::new(b"tcpmd5 fixed key").expect("16 bytes")
+    );
     let key_bytes: &[u8] = if input.key.is_empty() {
         &[0]
     } else {
