@@ -245,6 +245,24 @@ fn crafted(seeds: &mut Seeds) {
     for (name, area) in &layouts {
         seeds.options(name, area);
     }
+    // AO options reaching a socket with a key, unsigned, under every
+    // semantics (the rotation above signs most packets, and MD5 + AO is
+    // malformed), for the verdict and every receiver.
+    for (name, area) in layouts
+        .iter()
+        .filter(|(n, _)| n.starts_with("ao") || n.contains("-ao"))
+    {
+        for v6 in [false, true] {
+            let p = ip_packet(v6, area, b"", None);
+            for sem in 0..4u8 {
+                let prefix = [sem, 0, 0x01, 6];
+                let tag = format!("{name}-{}-sem{sem}", if v6 { "v6" } else { "v4" });
+                seeds.put("verdict", &tag, &cat(&[&prefix, &p]));
+                let control = [4 | (sem & 1), 0, 0, 2];
+                seeds.put("receiver", &tag, &cat(&[&prefix, &control, &p]));
+            }
+        }
+    }
     // Oddly long areas for the scan alone.
     seeds.put("auth_scan", "long-nops-md5", &cat(&[&[1; 300], &m]));
     seeds.put("auth_scan", "one-byte", &[19]);

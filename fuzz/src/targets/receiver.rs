@@ -87,6 +87,9 @@ pub fn run(data: &[u8]) {
         Ok(ReceiverVerdict::NotChecked),
         "timewait checks nothing"
     );
+    let request_accepts = matches!(expected_request, ReceiverVerdict::Checked(v) if v.is_accept());
+    assert_eq!(request.map(ReceiverVerdict::is_accept), Ok(request_accepts));
+    assert_eq!(tw.map(ReceiverVerdict::is_accept), Ok(true));
 
     // The timewait socket's action.
     let seg = located.segment;
