@@ -52,12 +52,18 @@ if [ -n "$(find "$root/vectors" -name '*.json' -print -quit 2>/dev/null)" ]; the
     cargo run -q --release --manifest-path seedgen/Cargo.toml -- "$fuzz/corpus" --vectors-only >/dev/null
 fi
 
-# One dictionary for the byte-oriented targets; the structured ones decode
-# their input with `arbitrary`, where TCP tokens mean nothing.
+# A target's own dictionary fuzz/<target>.dict, else the TCP one (its tokens
+# also land in the byte fields of the structured targets' inputs).
 dict_for() {
+    if [ -f "$fuzz/$1.dict" ]; then echo "-dict=$fuzz/$1.dict"; else echo "-dict=$fuzz/tcp_options.dict"; fi
+}
+
+# Inputs up to 4 KiB (a packet with room to spare); whole vector files for
+# vector_json.
+max_len_for() {
     case "$1" in
-        sign_verify | key_table) ;;
-        *) echo "-dict=$fuzz/tcp_options.dict" ;;
+        vector_json) echo 524288 ;;
+        *) echo 4096 ;;
     esac
 }
 
@@ -79,7 +85,7 @@ run_target() {
     # shellcheck disable=SC2046,SC2086
     cargo +nightly fuzz run "$t" "corpus/$t" -- \
         -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
-        -max_len=4096 -print_final_stats=1 $(dict_for "$t") $FUZZ_ARGS \
+        -max_len="$(max_len_for "$t")" -print_final_stats=1 $(dict_for "$t") $FUZZ_ARGS \
         >"$log" 2>&1 || status=$?
     # Minimise the grown corpus in place (libFuzzer -merge=1 into a fresh
     # directory), so it carries only inputs that add coverage.
@@ -101,7 +107,7 @@ run_target() {
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "${execs:-?}" "${rate:-?}" "${cov:-?}" "$new" \
         "$(sed '/^$/d' <<<"$found" | wc -l)" "$status" >"$fuzz/artifacts/$t/last-run.tsv"
 }
-export -f run_target content_hashes findings dict_for
+export -f run_target content_hashes findings dict_for max_len_for
 export fuzz FUZZ_SECONDS FUZZ_ARGS
 
 echo "fuzz.sh: running $(wc -w <<<"$FUZZ_TARGETS") targets for ${FUZZ_SECONDS}s each, $FUZZ_JOBS at a time"

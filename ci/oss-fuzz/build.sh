@@ -4,15 +4,16 @@
 # $OUT, $WORK, $SANITIZER, RUSTFLAGS and provides nightly and cargo-fuzz).
 # ci/oss-fuzz-build.sh runs it the same way outside Docker and checks $OUT.
 #
-# Per target (`cargo fuzz list`): the binary, <target>.dict (libFuzzer picks
-# up a dictionary named after the binary) and <target>_seed_corpus.zip from
+# Per target (`cargo fuzz list`): the binary, <target>.dict (fuzz/<target>.dict
+# or fuzz/tcp_options.dict; libFuzzer picks up a dictionary named after the
+# binary) and <target>_seed_corpus.zip from
 # fuzz/seeds/<target>.
 cd "$SRC/tcpmd5/fuzz"
 cargo fuzz build -O --debug-assertions
 target_triple=${CARGO_BUILD_TARGET:-x86_64-unknown-linux-gnu}
 for t in $(cargo fuzz list); do
     cp "target/$target_triple/release/$t" "$OUT/"
-    cp tcp_options.dict "$OUT/$t.dict"
+    if [ -f "$t.dict" ]; then cp "$t.dict" "$OUT/$t.dict"; else cp tcp_options.dict "$OUT/$t.dict"; fi
     if [ -d "seeds/$t" ]; then
         rm -f "$OUT/${t}_seed_corpus.zip"
         (cd "seeds/$t" && zip -q -r "$OUT/${t}_seed_corpus.zip" .)

@@ -263,6 +263,26 @@ fn crafted(seeds: &mut Seeds) {
             }
         }
     }
+    // Vector records (vectors/README.md) around crafted packets and areas.
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    for (name, area) in layouts.iter().take(8) {
+        let p = ip_packet(false, area, b"vec", None);
+        let signed = sign(&p).unwrap_or(p);
+        let record = format!(
+            r#"{{"group":"digest","vectors":[{{"id":"{name}","packet":"{}","key":"{}","area":"{}","verdict":{{"rfc2385":"accept","linux-legacy":"accept","linux":"accept","linux-ao":"accept","linux-6.6":"x"}}}}]}}"#,
+            hex(&signed),
+            hex(key_a().as_bytes()),
+            hex(area)
+        );
+        seeds.put("vector_json", name, record.as_bytes());
+    }
+    seeds.put("vector_json", "empty-key", br#"{"key":"","packet":"45"}"#);
+    seeds.put(
+        "vector_json",
+        "long-key",
+        format!(r#"{{"key":"{}"}}"#, "ab".repeat(81)).as_bytes(),
+    );
+
     // Oddly long areas for the scan alone.
     seeds.put("auth_scan", "long-nops-md5", &cat(&[&[1; 300], &m]));
     seeds.put("auth_scan", "one-byte", &[19]);
@@ -425,6 +445,7 @@ fn vectors(seeds: &mut Seeds, root: &Path) -> usize {
         let stem = file
             .file_stem()
             .map_or("vector".into(), |s| s.to_string_lossy().into_owned());
+        seeds.put("vector_json", &format!("vec-{stem}"), text.as_bytes());
         // Digest and option vectors carry whole packets in `packet`, option
         // areas in `area` (vectors/README.md); `*_hex` names are accepted too.
         let packets = ["packet", "packet_hex"]

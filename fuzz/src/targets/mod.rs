@@ -11,6 +11,7 @@ pub mod key_table;
 pub mod parse_packet;
 pub mod receiver;
 pub mod sign_verify;
+pub mod vector_json;
 pub mod verdict;
 
 mod context;
@@ -56,6 +57,10 @@ pub const ALL: &[Target] = &[
     Target {
         name: "key_sockopt",
         run: key_sockopt::run,
+    },
+    Target {
+        name: "vector_json",
+        run: vector_json::run,
     },
 ];
 
