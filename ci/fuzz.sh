@@ -15,7 +15,12 @@
 #   FUZZ_TARGETS="auth_scan verdict" ci/fuzz.sh
 #   FUZZ_JOBS=1 ci/fuzz.sh                     # one target at a time
 #   FUZZ_ARGS="-max_len=512" ci/fuzz.sh        # extra libFuzzer flags
+#   FUZZ_SAVE_SEEDS=1 ci/fuzz.sh               # merge new coverage into fuzz/seeds
 set -euo pipefail
+
+# The whole script is one function, read before it runs: editing this file
+# while a long run is under way does not change that run.
+main() {
 
 CARGO_FUZZ_VERSION=0.13.2
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
@@ -90,6 +95,13 @@ run_target() {
     # Minimise the grown corpus in place (libFuzzer -merge=1 into a fresh
     # directory), so it carries only inputs that add coverage.
     cargo +nightly fuzz cmin "$t" "corpus/$t" >"$log.cmin" 2>&1 || status=$((status ? status : 3))
+    # FUZZ_SAVE_SEEDS=1: merge into the committed seeds what adds coverage
+    # to them (inputs of at most 4 KiB, named by content).
+    if [ "${FUZZ_SAVE_SEEDS:-0}" = 1 ]; then
+        mkdir -p "seeds/$t"
+        cargo +nightly fuzz run "$t" "seeds/$t" "corpus/$t" -- -merge=1 -max_len=4096 \
+            >"$log.save" 2>&1 || status=$((status ? status : 4))
+    fi
     local stats cov execs rate new found
     stats=$(grep -E '^#[0-9]+' "$log" | grep -E 'cov: ' | tail -n 1 || true)
     cov=$(sed -nE 's/.* cov: ([0-9]+).*/\1/p' <<<"$stats")
@@ -108,7 +120,7 @@ run_target() {
         "$(sed '/^$/d' <<<"$found" | wc -l)" "$status" >"$fuzz/artifacts/$t/last-run.tsv"
 }
 export -f run_target content_hashes findings dict_for max_len_for
-export fuzz FUZZ_SECONDS FUZZ_ARGS
+export fuzz FUZZ_SECONDS FUZZ_ARGS FUZZ_SAVE_SEEDS
 
 echo "fuzz.sh: running $(wc -w <<<"$FUZZ_TARGETS") targets for ${FUZZ_SECONDS}s each, $FUZZ_JOBS at a time"
 # shellcheck disable=SC2086
@@ -136,3 +148,6 @@ if [ "${#failed[@]}" -ne 0 ]; then
     exit 1
 fi
 echo "fuzz.sh: no crashes"
+}
+
+main "$@"
