@@ -51,7 +51,7 @@ for t in $targets; do
     bin=ok dict=ok zipped=0 replay=ok
     [ -x "$OUT/$t" ] || { bin=MISSING; fail=1; }
     [ -s "$OUT/$t.dict" ] || { dict=MISSING; fail=1; }
-    committed=$(find "$root/fuzz/seeds/$t" -type f | wc -l)
+    committed=$(find "$SRC/tcpmd5/fuzz/seeds/$t" -type f 2>/dev/null | wc -l)
     if [ -f "$OUT/${t}_seed_corpus.zip" ]; then
         zipped=$(unzip -Z1 "$OUT/${t}_seed_corpus.zip" | grep -vc '/$' || true)
     fi
