@@ -36,6 +36,8 @@ pub fn run(data: &[u8]) {
         assert_eq!(again.dst_addr(), ip.dst_addr());
         assert_eq!(again.protocol(), ip.protocol());
         assert!(again.verify_checksum());
+        assert_eq!(again.checksum(), u16::from_be_bytes([buf[10], buf[11]]));
+        assert_eq!(ip.checksum(), u16::from_be_bytes([data[10], data[11]]));
         assert_eq!(again.ident(), ip.ident());
         assert_eq!(again.flags_frag(), ip.flags_frag());
         assert_eq!(again.is_fragment(), ip.is_fragment());
@@ -170,6 +172,9 @@ fn check_tcp(addrs: &AddrPair, seg: &[u8]) {
     assert_eq!(view.options_mut().len(), hl - 20);
     assert_eq!(view.payload_mut().len(), seg.len() - hl);
     assert_eq!(view.as_bytes_mut(), seg, "a setter changed other bytes");
+    assert_eq!(TcpPacket::new_unchecked(seg).into_inner(), seg);
+    let both = TcpFlags::SYN | TcpFlags::ACK;
+    assert!(both.contains(TcpFlags::SYN) && both.contains(TcpFlags::ACK));
     view.set_seq_number(!tcp.seq_number());
     view.set_flags(TcpFlags(!tcp.flags().0 & 0x0fff));
     assert_eq!(view.seq_number(), !tcp.seq_number());
@@ -183,6 +188,11 @@ fn check_tcp(addrs: &AddrPair, seg: &[u8]) {
 }
 
 fn check_options(area: &[u8]) {
+    if let Err(e) = TcpOption::parse(&area[..0]) {
+        assert_context(&e);
+    } else {
+        panic!("an empty buffer parsed as an option");
+    }
     let mut expected_at = 0usize;
     let mut count = 0usize;
     let mut failed = false;
