@@ -18,3 +18,20 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get install -y -qq $(printf '%s\n' "${missing[@]}" | sort -u) >/dev/null
 fi
 tcpdump --version 2>&1 | head -n 1
+
+# Fuzzing (ci/fuzz.sh, ci/fuzz-coverage.sh, ci/oss-fuzz-build.sh): cargo-fuzz,
+# nightly's llvm-tools (llvm-cov and llvm-profdata of rustc's own LLVM) and
+# zip/unzip for the OSS-Fuzz seed corpora.
+CARGO_FUZZ_VERSION=0.13.2
+if ! cargo fuzz --version 2>/dev/null | grep -qF "$CARGO_FUZZ_VERSION"; then
+    cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
+fi
+if ! rustup component list --toolchain nightly --installed 2>/dev/null | grep -q '^llvm-tools'; then
+    rustup component add llvm-tools-preview --toolchain nightly
+fi
+if ! command -v zip >/dev/null 2>&1 || ! command -v unzip >/dev/null 2>&1; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq zip unzip >/dev/null
+fi
+cargo fuzz --version
