@@ -102,6 +102,10 @@ fn parse_args() -> Result<Args, String> {
 }
 
 fn main() -> ExitCode {
+    // `vm` and `matrix` run the suite elsewhere: no namespaces here.
+    if let Some(code) = tcpmd5_vm::run_if_subcommand() {
+        return code;
+    }
     // Namespaces first, while the process has one thread.
     let privilege = privilege::init();
     let args = match parse_args() {
