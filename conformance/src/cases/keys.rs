@@ -14,7 +14,7 @@ use tcpmd5::{Family, Key};
 
 use super::common::{LISTEN_PORT, key, keyed_listener, keyless_listener, wrong_key};
 use super::session::{Tally, connect_peer, established, predict, send_data};
-use crate::case::{Case, Need};
+use crate::case::Case;
 use crate::listener::Listener;
 use crate::outcome::Finding;
 use crate::peer::{Auth, Peer};
@@ -302,19 +302,6 @@ fn key_selection_cases() -> Vec<Case> {
         },
         || vec![k(b"newer"), k(b"older-2")],
     ));
-    for mut c in Case::per_family(
-        "key-selection",
-        "ifindex-vrf-bound",
-        "a key bound to a VRF (TCP_MD5SIG_FLAG_IFINDEX) beats an unbound one inside the VRF and does not match outside",
-        |_ctx, _family| {
-            Finding::error(
-                "VRF cases need an L3 master device; not implemented without VRF support",
-            )
-        },
-    ) {
-        c.needs.push(Need::Vrf);
-        cases.push(c);
-    }
     cases
 }
 

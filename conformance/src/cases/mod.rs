@@ -10,6 +10,7 @@ mod session;
 mod sockapi;
 mod states;
 mod timewait;
+mod vrf;
 
 use crate::case::Case;
 
@@ -24,5 +25,6 @@ pub fn all() -> Vec<Case> {
     cases.extend(states::cases());
     cases.extend(orphan::cases());
     cases.extend(keys::cases());
+    cases.extend(vrf::cases());
     cases
 }
