@@ -1,10 +1,35 @@
 #!/usr/bin/env bash
-# System packages the project needs beyond Rust and gcc: tcpdump (the
-# independent digest check of vectors/). Installed only when missing.
+# System packages the project needs beyond Rust and gcc, installed only when
+# missing:
+#   tcpdump                    the independent digest check of vectors/
+#   qemu-system-x86            `vm` and `matrix` boot other kernels
+#   busybox-static             the guest's userland
+#   flex bison bc libelf-dev   ci/build-ao-kernel.sh (a CONFIG_TCP_AO kernel
+#   libssl-dev xz-utils make   from linux-source-6.12)
+# and downloads the two Debian kernels of the matrix (ci/debian-kernels.sh)
+# into the suite's cache, as `vm --kernel <package>` would.
 set -euo pipefail
-if ! command -v tcpdump >/dev/null 2>&1; then
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq tcpdump >/dev/null
+cd "$(dirname "$0")/.."
+
+packages=(tcpdump qemu-system-x86 busybox-static flex bison bc libelf-dev libssl-dev xz-utils make)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "installing: ${missing[*]}"
+    apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 tcpdump --version 2>&1 | head -n 1
+qemu-system-x86_64 --version | head -n 1
+
+cache=${TCPMD5_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tcpmd5}
+mkdir -p "$cache/debs"
+for k in $(ci/debian-kernels.sh); do
+    if ! ls "$cache/debs/${k}_"*.deb >/dev/null 2>&1; then
+        (cd "$cache/debs" && apt-get download -q "$k" 2>&1 | tail -n 1)
+    fi
+    echo "kernel package: $(ls "$cache/debs/${k}_"*.deb)"
+done

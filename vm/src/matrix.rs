@@ -49,7 +49,8 @@ pub struct MatrixArgs {
     /// Parallel cases in each run.
     #[arg(long)]
     pub jobs: Option<usize>,
-    /// Write each kernel's full suite report (JSON) into DIR.
+    /// Write each kernel's full suite report (`<label>.json`) and the matrix
+    /// in every format (`matrix.txt`, `matrix.json`, `matrix.ktap`) into DIR.
     #[arg(long, value_name = "DIR")]
     pub save_reports: Option<PathBuf>,
     #[command(flatten)]
@@ -168,9 +169,10 @@ fn from_report(
     result
 }
 
-fn save(dir: &Option<PathBuf>, label: &str, bytes: &[u8]) {
+/// Writes `file` into the reports directory, if there is one.
+fn save(dir: &Option<PathBuf>, file: &str, bytes: &[u8]) {
     if let Some(dir) = dir {
-        let path = dir.join(format!("{label}.json"));
+        let path = dir.join(file);
         if let Err(e) = std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&path, bytes)) {
             eprintln!("tcpmd5-conformance matrix: {}: {e}", path.display());
         }
@@ -210,7 +212,11 @@ fn run_guest(arg: &str, args: &MatrixArgs, suite_args: &[String]) -> KernelResul
     };
     let report = SuiteReport::parse(&bytes, &format!("{} report", kernel.name));
     let result = from_report(result, report, label.is_some());
-    save(&args.save_reports, &result.label, &bytes);
+    save(
+        &args.save_reports,
+        &format!("{}.json", result.label),
+        &bytes,
+    );
     result
 }
 
@@ -240,7 +246,7 @@ fn run_host(args: &MatrixArgs, suite_args: &[String]) -> KernelResult {
             let report = SuiteReport::parse(&out.stdout, "host report");
             let mut result = from_report(base, report, false);
             result.label = format!("host {}", result.label);
-            save(&args.save_reports, "host", &out.stdout);
+            save(&args.save_reports, "host.json", &out.stdout);
             result
         }
         Err(e) => failed_kernel(
@@ -513,6 +519,13 @@ pub fn run_matrix(args: &MatrixArgs) -> ExitCode {
         differences: differences(&kernels),
         kernels,
     };
+    for (name, text) in [
+        ("matrix.txt", report.human()),
+        ("matrix.json", report.json()),
+        ("matrix.ktap", report.ktap()),
+    ] {
+        save(&args.save_reports, name, text.as_bytes());
+    }
     let text = match args.format {
         MatrixFormat::Human => report.human(),
         MatrixFormat::Json => report.json(),

@@ -65,7 +65,6 @@ fn modinfo_depends(object_bytes: &[u8]) -> Result<Vec<String>, String> {
         .filter_map(|field| field.strip_prefix(b"depends="))
         .flat_map(|deps| {
             String::from_utf8_lossy(deps)
-                .into_owned()
                 .split(',')
                 .map(str::to_owned)
                 .collect::<Vec<_>>()

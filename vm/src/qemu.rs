@@ -13,6 +13,11 @@ use crate::initramfs::{GUEST_UP, exit_marker_prefix};
 
 /// How many console lines an error quotes.
 const TAIL_LINES: usize = 25;
+/// A KVM guest is up in a second or two; one that is not after this long
+/// is taken as KVM not working here (some hosts wedge instead of failing).
+const KVM_UP_TIMEOUT: Duration = Duration::from_secs(60);
+/// How often the loop wakes to check its deadlines.
+const TICK: Duration = Duration::from_secs(1);
 
 /// qemu's accelerator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -94,25 +99,38 @@ fn kvm_device_usable() -> bool {
         .is_ok()
 }
 
+/// Why KVM did not work, once a guest found out: later guests of this
+/// process go straight to TCG.
+static KVM_FAILED: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+fn kvm_failed() -> Option<String> {
+    KVM_FAILED.lock().ok().and_then(|k| k.clone())
+}
+
 /// Boots the guest and waits for its exit marker. With `Accel::Auto`, KVM
 /// is tried first and TCG used when KVM cannot run the guest (here the
 /// first KVM_RUN fails).
 pub fn boot(spec: &Boot<'_>, accel: Accel) -> Result<GuestExit, VmError> {
+    let tcg_because = |why: String| {
+        let mut exit = boot_with(spec, Accel::Tcg).map_err(Failure::into_error)?;
+        exit.kvm_fallback = Some(why);
+        Ok(exit)
+    };
     match accel {
         Accel::Kvm | Accel::Tcg => boot_with(spec, accel).map_err(Failure::into_error),
-        Accel::Auto if !kvm_device_usable() => {
-            let mut exit = boot_with(spec, Accel::Tcg).map_err(Failure::into_error)?;
-            exit.kvm_fallback = Some("/dev/kvm cannot be opened".to_owned());
-            Ok(exit)
-        }
-        Accel::Auto => match boot_with(spec, Accel::Kvm) {
-            Ok(exit) => Ok(exit),
-            Err(Failure::BeforeGuest(why)) => {
-                let mut exit = boot_with(spec, Accel::Tcg).map_err(Failure::into_error)?;
-                exit.kvm_fallback = Some(why);
-                Ok(exit)
-            }
-            Err(other) => Err(other.into_error()),
+        Accel::Auto if !kvm_device_usable() => tcg_because("/dev/kvm cannot be opened".to_owned()),
+        Accel::Auto => match kvm_failed() {
+            Some(why) => tcg_because(why),
+            None => match boot_with(spec, Accel::Kvm) {
+                Ok(exit) => Ok(exit),
+                Err(Failure::BeforeGuest(why)) => {
+                    if let Ok(mut k) = KVM_FAILED.lock() {
+                        *k = Some(why.clone());
+                    }
+                    tcg_because(why)
+                }
+                Err(other) => Err(other.into_error()),
+            },
         },
     }
 }
@@ -317,7 +335,6 @@ fn boot_with(spec: &Boot<'_>, accel: Accel) -> Result<GuestExit, Failure> {
         echo: spec.echo,
     };
     let mut stderr_text = String::new();
-    let mut saw_output = false;
     let mut up_at: Option<Instant> = None;
     let mut status: Option<i32> = None;
     let deadline = started + spec.timeout;
@@ -341,9 +358,8 @@ fn boot_with(spec: &Boot<'_>, accel: Accel) -> Result<GuestExit, Failure> {
                 &console,
             ));
         }
-        match rx.recv_timeout(left) {
+        match rx.recv_timeout(left.min(TICK)) {
             Ok(Chunk::Console(data)) => {
-                saw_output = true;
                 console.feed(&data, |line| {
                     if line.starts_with(GUEST_UP) && up_at.is_none() {
                         up_at = Some(Instant::now());
@@ -372,19 +388,28 @@ fn boot_with(spec: &Boot<'_>, accel: Accel) -> Result<GuestExit, Failure> {
                         format!("; qemu said: {}", stderr_text.trim())
                     }
                 );
-                if !saw_output {
+                if accel == Accel::Kvm && up_at.is_none() {
                     return Err(Failure::BeforeGuest(why));
                 }
                 return Err(guest_error(why, &console));
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
-        if accel == Accel::Kvm && !saw_output && stderr_text.contains("KVM internal error") {
-            stop(&mut child);
-            return Err(Failure::BeforeGuest(format!(
-                "KVM cannot run the guest: {}",
-                stderr_text.lines().next().unwrap_or_default()
-            )));
+        if accel == Accel::Kvm && up_at.is_none() {
+            if stderr_text.contains("KVM internal error") {
+                stop(&mut child);
+                return Err(Failure::BeforeGuest(format!(
+                    "KVM cannot run the guest: {}",
+                    stderr_text.lines().next().unwrap_or_default()
+                )));
+            }
+            if started.elapsed() > KVM_UP_TIMEOUT {
+                stop(&mut child);
+                return Err(Failure::BeforeGuest(format!(
+                    "the KVM guest was not up after {} s",
+                    KVM_UP_TIMEOUT.as_secs()
+                )));
+            }
         }
     }
     let finished = Instant::now();
