@@ -15,7 +15,7 @@ use crate::initramfs::{GUEST_UP, exit_marker_prefix};
 const TAIL_LINES: usize = 25;
 /// A KVM guest is up in a second or two; one that is not after this long
 /// is taken as KVM not working here (some hosts wedge instead of failing).
-const KVM_UP_TIMEOUT: Duration = Duration::from_secs(60);
+const KVM_UP_TIMEOUT: Duration = Duration::from_secs(30);
 /// How often the loop wakes to check its deadlines.
 const TICK: Duration = Duration::from_secs(1);
 
