@@ -258,8 +258,61 @@ fn run_host(args: &MatrixArgs, suite_args: &[String]) -> KernelResult {
     }
 }
 
+/// The kernel behaviour in a case's `observed` text, without what differs
+/// between kernels for reasons other than behaviour: whether the tracepoint
+/// witness exists (`, trace None` / `, trace Some([..])`; shown per kernel
+/// instead) and the kernel's random initial sequence numbers (`seq 0x..`).
+pub fn behaviour(observed: &str) -> String {
+    let mut out = String::with_capacity(observed.len());
+    let mut rest = observed;
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix(", trace None") {
+            rest = after;
+        } else if let Some(after) = rest.strip_prefix(", trace Some([") {
+            rest = after.split_once("])").map_or("", |(_, tail)| tail);
+        } else if let Some(after) = rest.strip_prefix("seq 0x") {
+            out.push_str("seq <isn>");
+            rest = after.trim_start_matches(|c: char| c.is_ascii_hexdigit());
+        } else {
+            let mut chars = rest.chars();
+            if let Some(c) = chars.next() {
+                out.push(c);
+            }
+            rest = chars.as_str();
+        }
+    }
+    out
+}
+
+/// Folds `a/b/ipv4` and `a/b/ipv6` into one `a/b/{ipv4,ipv6}` when every
+/// kernel's side is the same in both families.
+fn fold_families(diffs: Vec<Difference>) -> Vec<Difference> {
+    let same = |a: &Difference, b: &Difference| {
+        a.kernels.len() == b.kernels.len()
+            && a.kernels.iter().zip(&b.kernels).all(|(x, y)| {
+                x.kernel == y.kernel
+                    && x.status == y.status
+                    && x.observed == y.observed
+                    && x.predicted_by == y.predicted_by
+            })
+    };
+    let mut out: Vec<Difference> = Vec::with_capacity(diffs.len());
+    for d in diffs {
+        if let (Some(prev), Some(stem)) = (out.last_mut(), d.id.strip_suffix("/ipv6"))
+            && prev.id.strip_suffix("/ipv4") == Some(stem)
+            && same(prev, &d)
+        {
+            prev.id = format!("{stem}/{{ipv4,ipv6}}");
+            continue;
+        }
+        out.push(d);
+    }
+    out
+}
+
 /// The cases whose observed behaviour differs between the kernels where
-/// they ran, in the first kernel's case order.
+/// they ran, in the first kernel's case order, the two families folded
+/// into one entry where they agree.
 fn differences(kernels: &[KernelResult]) -> Vec<Difference> {
     let mut ids: Vec<(&str, &str)> = Vec::new();
     let mut seen = BTreeSet::new();
@@ -282,22 +335,24 @@ fn differences(kernels: &[KernelResult]) -> Vec<Difference> {
             .filter_map(|k| k.cases.iter().find(|c| c.id == id).map(|c| (k, c)))
             .filter(|(_, c)| c.ran())
             .collect();
-        let observed: BTreeSet<&str> = ran.iter().map(|(_, c)| c.observed.as_str()).collect();
-        if observed.len() < 2 {
+        let seen: Vec<String> = ran.iter().map(|(_, c)| behaviour(&c.observed)).collect();
+        if seen.iter().collect::<BTreeSet<_>>().len() < 2 {
             continue;
         }
         let sides = ran
             .iter()
-            .map(|(k, c)| {
+            .zip(&seen)
+            .map(|((k, c), b)| {
                 let predicted_by: BTreeSet<String> = ran
                     .iter()
-                    .filter(|(_, other)| other.passed() && other.observed == c.observed)
-                    .map(|(other_k, _)| semantics(other_k))
+                    .zip(&seen)
+                    .filter(|((_, other), other_b)| other.passed() && *other_b == b)
+                    .map(|((other_k, _), _)| semantics(other_k))
                     .collect();
                 Side {
                     kernel: k.label.clone(),
                     status: c.status.clone(),
-                    observed: c.observed.clone(),
+                    observed: b.clone(),
                     predicted_by: predicted_by.into_iter().collect(),
                 }
             })
@@ -308,7 +363,7 @@ fn differences(kernels: &[KernelResult]) -> Vec<Difference> {
             kernels: sides,
         });
     }
-    out
+    fold_families(out)
 }
 
 impl MatrixReport {
@@ -614,6 +669,52 @@ mod tests {
             human.contains("6.12  pass  dropped TCP_AUTH_HDR  [predicted by linux]"),
             "{human}"
         );
+    }
+
+    #[test]
+    fn witnesses_and_sequence_numbers_are_not_behaviour() {
+        assert_eq!(
+            behaviour(
+                "probe: counters {}, trace Some([\"tcp_hash_md5_required\"]), 1 replies [.] seq 0x74e5b67a ack 0x1a050507"
+            ),
+            "probe: counters {}, 1 replies [.] seq <isn> ack 0x1a050507"
+        );
+        assert_eq!(
+            behaviour("a, trace None, 0 replies"),
+            behaviour("a, trace Some([]), 0 replies")
+        );
+        assert_ne!(
+            behaviour("1 RST, counters {}"),
+            behaviour("0 RST, counters {}")
+        );
+    }
+
+    #[test]
+    fn families_fold_when_they_agree() {
+        let ks = vec![
+            kernel(
+                "a",
+                "linux-legacy",
+                &[
+                    ("x/y/ipv4", "pass", "1"),
+                    ("x/y/ipv6", "pass", "1"),
+                    ("z/ipv4", "pass", "1"),
+                    ("z/ipv6", "pass", "3"),
+                ],
+            ),
+            kernel(
+                "b",
+                "linux",
+                &[
+                    ("x/y/ipv4", "pass", "2"),
+                    ("x/y/ipv6", "pass", "2"),
+                    ("z/ipv4", "pass", "2"),
+                    ("z/ipv6", "pass", "2"),
+                ],
+            ),
+        ];
+        let ids: Vec<String> = differences(&ks).into_iter().map(|d| d.id).collect();
+        assert_eq!(ids, ["x/y/{ipv4,ipv6}", "z/ipv4", "z/ipv6"]);
     }
 
     #[test]
