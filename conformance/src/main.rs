@@ -1,5 +1,6 @@
 //! `tcpmd5-conformance`: runs every case against the running kernel and
-//! prints a report. Exit status 1 on any failure or error, 2 on bad usage.
+//! prints a report. Exit status 1 on any failure or error, 4 when no case
+//! ran (kselftest's skip), 2 on bad usage.
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -209,6 +210,9 @@ fn main() -> ExitCode {
     }
     if failed {
         ExitCode::from(1)
+    } else if report.total.pass + report.total.xfail == 0 {
+        // kselftest's "skip": nothing ran, which is never a pass.
+        ExitCode::from(4)
     } else {
         ExitCode::SUCCESS
     }

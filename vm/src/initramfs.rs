@@ -30,10 +30,16 @@ pub struct GuestPlan {
     pub nonce: String,
 }
 
+/// What the last line `/init` prints starts with.
+pub const EXIT_MARKER: &str = "TCPMD5-VM-EXIT";
+
 /// The line `/init` prints last: `TCPMD5-VM-EXIT <nonce> <status>`.
 pub fn exit_marker_prefix(nonce: &str) -> String {
-    format!("TCPMD5-VM-EXIT {nonce} ")
+    format!("{EXIT_MARKER} {nonce} ")
 }
+
+/// What `/init`'s own messages start with.
+pub const GUEST_LINE_PREFIX: &str = "tcpmd5-vm:";
 
 /// The line `/init` prints when the guest is up, before the suite starts.
 pub const GUEST_UP: &str = "tcpmd5-vm: guest up";

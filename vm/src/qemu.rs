@@ -9,7 +9,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::error::VmError;
-use crate::initramfs::{GUEST_UP, exit_marker_prefix};
+use crate::initramfs::{EXIT_MARKER, GUEST_LINE_PREFIX, GUEST_UP, exit_marker_prefix};
 
 /// How many console lines an error quotes.
 const TAIL_LINES: usize = 25;
@@ -219,6 +219,8 @@ struct Console {
     partial: Vec<u8>,
     /// The last `\r` ended a line, so a `\n` right after it ends nothing.
     line_ended_by_cr: bool,
+    /// The exit marker was seen: nothing after it is echoed.
+    finished: bool,
     tail: VecDeque<String>,
     progress_tty: bool,
     echo: Echo,
@@ -282,12 +284,19 @@ impl Console {
         if self.progress_tty && self.echo != Echo::Off {
             let _ = write!(std::io::stderr().lock(), "\r\x1b[2K");
         }
+        // The exit marker is for this side only, and what follows it is the
+        // guest going down; `/init`'s own lines are not the suite's report.
+        let own = text.starts_with(GUEST_LINE_PREFIX);
+        if text.starts_with(EXIT_MARKER) {
+            self.finished = true;
+        }
         match self.echo {
             Echo::Off => {}
-            Echo::Stdout => {
+            _ if self.finished => {}
+            Echo::Stdout if !own => {
                 let _ = writeln!(std::io::stdout().lock(), "{text}");
             }
-            Echo::Stderr => {
+            Echo::Stdout | Echo::Stderr => {
                 let _ = writeln!(std::io::stderr().lock(), "  | {text}");
             }
         }
@@ -298,6 +307,9 @@ impl Console {
     }
 
     fn tail(&self) -> String {
+        if self.tail.is_empty() {
+            return "  (the guest printed nothing)".to_owned();
+        }
         self.tail
             .iter()
             .map(|l| format!("  | {l}"))
@@ -330,6 +342,7 @@ fn boot_with(spec: &Boot<'_>, accel: Accel) -> Result<GuestExit, Failure> {
     let mut console = Console {
         partial: Vec::new(),
         line_ended_by_cr: false,
+        finished: false,
         tail: VecDeque::new(),
         progress_tty: std::io::stderr().is_terminal(),
         echo: spec.echo,
@@ -469,6 +482,7 @@ mod tests {
         let mut c = Console {
             partial: Vec::new(),
             line_ended_by_cr: false,
+            finished: false,
             tail: VecDeque::new(),
             progress_tty: false,
             echo: Echo::Off,

@@ -65,17 +65,31 @@ impl SuiteArgs {
 /// Runs `vm`; the exit code is the guest suite's (0 pass, 1 fail, 4 when
 /// nothing ran), or 1 when the guest could not report one.
 pub fn run_vm(args: &VmArgs) -> ExitCode {
+    // A machine-read report comes through the second serial port, clean;
+    // the human one streams live on the console.
+    let machine_format = matches!(args.suite.format.as_deref(), Some("json" | "ktap"));
+    let echo = if machine_format {
+        Echo::Stderr
+    } else {
+        Echo::Stdout
+    };
     let result = guest::resolve(&args.kernel, args.modules.as_deref()).and_then(|kernel| {
         guest::run(
             &kernel,
             &args.guest,
             args.suite.to_args(None),
-            false,
-            Echo::Stdout,
+            machine_format,
+            echo,
         )
     });
     match result {
-        Ok(run) => status::exit_code(run.exit.status),
+        Ok(run) => {
+            if let Some(report) = &run.port_output {
+                let text = String::from_utf8_lossy(report).replace("\r\n", "\n");
+                let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
+            }
+            status::exit_code(run.exit.status)
+        }
         Err(e) => {
             eprintln!("tcpmd5-conformance vm: {e}");
             status::exit_code(status::FAIL)
