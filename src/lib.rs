@@ -14,6 +14,7 @@
 #![forbid(unsafe_code)]
 
 mod addr_pair;
+pub mod ao_keys;
 pub mod digest;
 mod family;
 mod key;

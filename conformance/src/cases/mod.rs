@@ -1,5 +1,6 @@
 //! Every conformance case, by area.
 
+mod ao_keys;
 mod common;
 mod keys;
 mod layouts;
@@ -26,5 +27,6 @@ pub fn all() -> Vec<Case> {
     cases.extend(orphan::cases());
     cases.extend(keys::cases());
     cases.extend(vrf::cases());
+    cases.extend(ao_keys::cases());
     cases
 }
