@@ -30,7 +30,8 @@ while [ $# -gt 0 ]; do
     shift
 done
 jobs=${JOBS:-2}
-cache=${TCPMD5_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tcpmd5}
+home=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}
+cache=${TCPMD5_CACHE:-${XDG_CACHE_HOME:-$home/.cache}/tcpmd5}
 tarball=/usr/src/linux-source-6.12.tar.xz
 
 if [ ! -f "$tarball" ]; then

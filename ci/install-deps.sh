@@ -25,7 +25,8 @@ fi
 tcpdump --version 2>&1 | head -n 1
 qemu-system-x86_64 --version | head -n 1
 
-cache=${TCPMD5_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tcpmd5}
+home=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}
+cache=${TCPMD5_CACHE:-${XDG_CACHE_HOME:-$home/.cache}/tcpmd5}
 mkdir -p "$cache/debs"
 for k in $(ci/debian-kernels.sh); do
     if ! ls "$cache/debs/${k}_"*.deb >/dev/null 2>&1; then
