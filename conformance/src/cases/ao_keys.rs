@@ -13,9 +13,8 @@ use tcpmd5::ao_keys::{AoKeyTable, AoPeer};
 use tcpmd5::key_table::{KeyTable, Md5SigRequest};
 use tcpmd5::{Family, Key};
 
-use super::common::{LISTEN_PORT, other_peer};
+use super::common::{LISTEN_PORT, lab_prefix, other_peer, subnet};
 use crate::case::{Case, Ctx, Need};
-use crate::harness::lab::{PREFIX_V4, PREFIX_V6};
 use crate::harness::{Errno, sockopt};
 use crate::outcome::Finding;
 
@@ -105,31 +104,10 @@ pub fn cases() -> Vec<Case> {
     cases
 }
 
-fn prefix(family: Family) -> u8 {
-    match family {
-        Family::V4 => PREFIX_V4,
-        Family::V6 => PREFIX_V6,
-    }
-}
-
 fn full(family: Family) -> u8 {
     match family {
         Family::V4 => 32,
         Family::V6 => 128,
-    }
-}
-
-/// The network address of `ip`'s subnet of `len` bits.
-fn subnet(ip: IpAddr, len: u8) -> IpAddr {
-    match ip {
-        IpAddr::V4(a) => {
-            let mask = u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0);
-            IpAddr::V4((u32::from(a) & mask).into())
-        }
-        IpAddr::V6(a) => {
-            let mask = u128::MAX.checked_shl(128 - u32::from(len)).unwrap_or(0);
-            IpAddr::V6((u128::from(a) & mask).into())
-        }
     }
 }
 
@@ -138,7 +116,7 @@ fn scope_addr(ctx: &Ctx<'_>, family: Family, scope: Scope) -> (IpAddr, u8) {
     let peer = ctx.lab.peer_addr(family);
     match scope {
         Scope::Peer => (peer, full(family)),
-        Scope::Subnet => (subnet(peer, prefix(family)), prefix(family)),
+        Scope::Subnet => (subnet(peer, lab_prefix(family)), lab_prefix(family)),
         Scope::Other => (other_peer(family), full(family)),
     }
 }

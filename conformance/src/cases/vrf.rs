@@ -18,16 +18,16 @@
 //! Global listeners see VRF arrivals only with `net.ipv4.tcp_l3mdev_accept
 //! = 1`, which every row sets (the barrier listeners are global too).
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use tcpmd5::key_table::{KeyTable, Md5SigRequest};
 use tcpmd5::{Family, Key, packet_verdict};
 
-use super::common::{LISTEN_PORT, signed_syn, syn};
+use super::common::{LISTEN_PORT, lab_prefix, signed_syn, subnet, syn};
 use crate::case::{Case, Ctx, Need};
 use crate::exchange::exchange;
-use crate::harness::lab::{KERNEL_IF, PREFIX_V4, PREFIX_V6};
+use crate::harness::lab::KERNEL_IF;
 use crate::harness::{link, sockopt, sysctl};
 use crate::judge::judge;
 use crate::outcome::Finding;
@@ -229,13 +229,6 @@ pub fn cases() -> Vec<Case> {
     cases
 }
 
-fn family_prefix(family: Family) -> u8 {
-    match family {
-        Family::V4 => PREFIX_V4,
-        Family::V6 => PREFIX_V6,
-    }
-}
-
 /// Creates the VRF (up, empty) and lets global sockets see its arrivals.
 /// Returns its ifindex.
 fn create_vrf() -> Result<u32, String> {
@@ -257,7 +250,7 @@ fn enslave(ctx: &mut Ctx<'_>, vrf: u32) -> Result<(), String> {
     link::set_up(vk).map_err(|e| e.to_string())?;
     for family in Family::ALL {
         // Already there after the cycle, or added back.
-        let _ = link::add_address(vk, ctx.lab.kernel_addr(family), family_prefix(family));
+        let _ = link::add_address(vk, ctx.lab.kernel_addr(family), lab_prefix(family));
         ctx.lab
             .add_peer(ctx.lab.peer_addr(family))
             .map_err(|e| e.to_string())?;
@@ -305,8 +298,8 @@ fn request(ctx: &Ctx<'_>, family: Family, k: &KeyRow, vrf: u32) -> Result<Md5Sig
     let peer = ctx.lab.peer_addr(family);
     let secret = secret(k.secret)?;
     let base = if k.prefix {
-        Md5SigRequest::add(subnet(peer, family_prefix(family)), &secret)
-            .with_prefix(family_prefix(family))
+        Md5SigRequest::add(subnet(peer, lab_prefix(family)), &secret)
+            .with_prefix(lab_prefix(family))
     } else {
         Md5SigRequest::add(peer, &secret)
     };
@@ -315,20 +308,6 @@ fn request(ctx: &Ctx<'_>, family: Family, k: &KeyRow, vrf: u32) -> Result<Md5Sig
         Scope::Vrf => base.with_ifindex(vrf as i32),
         Scope::L3Index0 => base.with_ifindex(0),
     })
-}
-
-/// The network address of `ip`'s subnet of `len` bits.
-fn subnet(ip: IpAddr, len: u8) -> IpAddr {
-    match ip {
-        IpAddr::V4(a) => {
-            let mask = u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0);
-            IpAddr::V4((u32::from(a) & mask).into())
-        }
-        IpAddr::V6(a) => {
-            let mask = u128::MAX.checked_shl(128 - u32::from(len)).unwrap_or(0);
-            IpAddr::V6((u128::from(a) & mask).into())
-        }
-    }
 }
 
 fn run_row(ctx: &mut Ctx<'_>, family: Family, row: &Row) -> Result<Finding, String> {
@@ -406,14 +385,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn subnets_are_masked() {
+    fn lab_subnets_are_masked() {
         assert_eq!(
             subnet("10.99.0.2".parse().expect("ip"), 24),
-            "10.99.0.0".parse::<IpAddr>().expect("ip")
+            "10.99.0.0".parse::<std::net::IpAddr>().expect("ip")
         );
         assert_eq!(
             subnet("fd00:99::2".parse().expect("ip"), 64),
-            "fd00:99::".parse::<IpAddr>().expect("ip")
+            "fd00:99::".parse::<std::net::IpAddr>().expect("ip")
         );
     }
 
