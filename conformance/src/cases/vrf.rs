@@ -101,6 +101,15 @@ const VRF_KEY: &[u8] = b"vrf-key";
 const GLOBAL_KEY: &[u8] = b"global-key";
 const WRONG_KEY: &[u8] = b"wrong-key";
 
+/// What a secret is for, for reports (secrets never reach output).
+fn key_role(secret: &[u8]) -> &'static str {
+    match secret {
+        s if s == VRF_KEY => "VRF's key",
+        s if s == GLOBAL_KEY => "global key",
+        _ => "wrong key",
+    }
+}
+
 const fn key_row(secret: &'static [u8], scope: Scope) -> KeyRow {
     KeyRow {
         secret,
@@ -369,7 +378,7 @@ fn run_row(ctx: &mut Ctx<'_>, family: Family, row: &Row) -> Result<Finding, Stri
             reply_key.as_ref(),
         );
         let label = match probe {
-            Probe::Signed(s) => format!("signed {}", String::from_utf8_lossy(s)),
+            Probe::Signed(s) => format!("signed with the {}", key_role(s)),
             Probe::Unsigned => "unsigned".to_owned(),
         };
         f.expected = format!("{label}: {}", f.expected);
