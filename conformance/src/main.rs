@@ -32,6 +32,8 @@ fn main() -> ExitCode {
     match cli.command {
         Some(Command::Probe(args)) => probe(&args),
         Some(Command::CaptureVectors(args)) => capture(&args),
+        // `vm` and `matrix` run the suite elsewhere: no namespaces here.
+        Some(Command::Vm(command)) => command.run(),
         Some(Command::Differential(args)) => {
             init_privilege();
             tcpmd5_conformance::differential::cli::execute(&args)
