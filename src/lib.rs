@@ -6,7 +6,7 @@
 //!   Linux before 6.7, Linux 6.7 and later).
 //! - [`digest`]: the RFC 2385 digest, streamed, allocation-free.
 //! - [`sign`]: put the option in a segment or packet, Linux layout.
-//! - [`checksum`]: the IPv4 and TCP checksum stage that precedes the MD5 check.
+//! - [`checksum`]: the IPv4 and TCP checksum stage, before or after the MD5 check.
 //! - [`verdict`]: accept or drop, with the kernel's drop reason, counter and
 //!   tracepoint.
 //! - [`key_table`]: the `TCP_MD5SIG` / `TCP_MD5SIG_EXT` key table and lookup.
