@@ -294,7 +294,7 @@ fn want_for(
     Ok(match action {
         TimeWaitAction::Ack { enters_time_wait } => Some((
             TcpFlags::ACK,
-            SeqNumber(tw.state.rcv_nxt) + u32::from(enters_time_wait),
+            tw.state.rcv_nxt + u32::from(enters_time_wait),
             tw.keys
                 .lookup(tw.peer.addrs.src(), 0)
                 .map(|e| e.key.clone()),
@@ -398,7 +398,7 @@ fn probe_timewait(
     {
         tw.peer.sent(1);
         tw.state.substate = TimeWaitSubstate::TimeWait;
-        tw.state.rcv_nxt = tw.peer.snd_nxt.0;
+        tw.state.rcv_nxt = tw.peer.snd_nxt;
     }
     Ok(action)
 }
