@@ -94,7 +94,7 @@ fn capture(args: &CaptureArgs) -> ExitCode {
             }
             let bad = !summary.missing.is_empty()
                 || !summary.disagreements.is_empty()
-                || !summary.key_request_mismatches.is_empty();
+                || !summary.keys.mismatches.is_empty();
             ExitCode::from(u8::from(bad))
         }
         Err(e) => {
