@@ -4,7 +4,7 @@
 
 use std::net::IpAddr;
 
-use tcpmd5::sign::{refresh_checksum, sign_segment_in_place};
+use tcpmd5::sign::{SignError, refresh_checksum, sign_segment_in_place};
 use tcpmd5::wire::TcpFlags;
 use tcpmd5::wire::tcp::CHECKSUM_RANGE;
 use tcpmd5::{AddrPair, Key};
@@ -97,8 +97,14 @@ impl SegmentSpec {
             Signing::KeyOver(k, over) => Some((k, *over)),
         };
         if let Some((key, over)) = sign_over {
-            // A layout without a fillable MD5 option stays unsigned.
-            let _ = sign_segment_in_place(&over, &mut seg, key);
+            let signed = sign_segment_in_place(&over, &mut seg, key);
+            // A layout without a fillable MD5 option stays unsigned, on
+            // purpose (the layouts cases); any other failure is a bug in the
+            // suite's own segment, never a probe sent unsigned by accident.
+            assert!(
+                matches!(signed, Ok(_) | Err(SignError::NoMd5Option)),
+                "signing the suite's segment failed: {signed:?}"
+            );
         }
         for &(offset, bit) in &self.flips {
             if let Some(b) = seg.get_mut(offset) {

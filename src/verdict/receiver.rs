@@ -55,6 +55,18 @@ impl ReceiverVerdict {
         }
     }
 
+    /// The stable id: [`VerdictId`](super::VerdictId)'s spelling for a
+    /// checked verdict, `accept` for a receiver that checks nothing, and
+    /// `drop:TCPAOBad` (after the counter: the kernel gives no drop reason
+    /// there) for a request socket's AO mismatch.
+    pub fn id(self) -> String {
+        match self {
+            ReceiverVerdict::Checked(v) => v.id().to_string(),
+            ReceiverVerdict::NotChecked => super::VerdictId::Accept.to_string(),
+            ReceiverVerdict::AoRequestMismatch => "drop:TCPAOBad".to_owned(),
+        }
+    }
+
     /// Whether TCP goes on to process the segment.
     pub fn is_accept(self) -> bool {
         match self {
