@@ -203,9 +203,8 @@ mod tests {
     use super::*;
     use crate::checksum::CHECKSUM_BREAK;
     use crate::sign::sign_packet_in_place;
-    use crate::verdict::test_packet::{pairs, segment};
+    use crate::verdict::test_packet::{keyed_table, pairs, segment};
     use crate::wire::TcpFlags;
-    use crate::{Family, Md5SigRequest};
 
     /// A SYN of `tcp_len` bytes (the Linux signed layout when `key` is
     /// given), signed with `key`, its TCP checksum then broken.
@@ -238,14 +237,7 @@ mod tests {
         let wrong = Key::from_array(b"another key");
         let s = Semantics::Linux { tcp_ao: false };
         for addrs in pairs() {
-            let mut keyed = KeyTable::new();
-            keyed
-                .apply(
-                    Family::of(&addrs.src()),
-                    &Md5SigRequest::add(addrs.src(), &key),
-                    &[] as &[(i32, bool)],
-                )
-                .expect("the key is added");
+            let keyed = keyed_table(&addrs, &key);
             let keyless = KeyTable::new();
             let csum = Verdict::Drop(DropReason::TcpChecksum);
             for len in [40, CHECKSUM_BREAK, CHECKSUM_BREAK + 1, 1000] {

@@ -36,9 +36,9 @@ pub fn listener_reset(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Key;
     use crate::sign::sign_packet_in_place;
-    use crate::verdict::test_packet::{pairs, segment};
-    use crate::{Family, Key, Md5SigRequest};
+    use crate::verdict::test_packet::{keyed_table, pairs, segment};
 
     const MD5: [u8; 20] = [1, 1, 19, 18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
 
@@ -52,14 +52,7 @@ mod tests {
         let key = Key::from_array(b"listener");
         let s = Semantics::Linux { tcp_ao: false };
         for addrs in pairs() {
-            let mut keyed = KeyTable::new();
-            keyed
-                .apply(
-                    Family::of(&addrs.src()),
-                    &Md5SigRequest::add(addrs.src(), &key),
-                    &[] as &[(i32, bool)],
-                )
-                .expect("the key is added");
+            let keyed = keyed_table(&addrs, &key);
             let signed = |flags: TcpFlags, k: &Key| {
                 let mut p = segment(&addrs, flags, 9, &MD5, &[]);
                 sign_packet_in_place(&mut p, k).expect("the MD5 option is signed");
