@@ -189,6 +189,16 @@ pub fn parse_key(text: &str, origin: String) -> Result<KeySpec, String> {
 /// The ports of a connection as far as key scopes tell them apart.
 type PortClass = (Option<u16>, Option<u16>);
 
+/// One of a [`KeyRing`]'s key tables: ids are cheap to keep per segment
+/// while the tables are borrowed together (a batch of segments).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableId {
+    /// The keys in scope for a port class.
+    Ports(usize),
+    /// One key for one sender no key covers.
+    Sender(IpAddr, usize),
+}
+
 /// How a key was found for a segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lookup {
@@ -278,20 +288,32 @@ impl KeyRing {
 
     /// The library's key table of the keys in scope for ports `a`, `b`.
     pub fn table(&mut self, a: u16, b: u16) -> &KeyTable {
+        let id = self.table_id(a, b);
+        self.table_of(id)
+    }
+
+    /// Which table holds the keys in scope for ports `a`, `b` (built on
+    /// first use), for [`KeyRing::table_of`].
+    pub fn table_id(&mut self, a: u16, b: u16) -> TableId {
         let class = self.port_class(a, b);
-        let at = match self.tables.iter().position(|(c, _)| *c == class) {
-            Some(at) => at,
+        match self.tables.iter().position(|(c, _)| *c == class) {
+            Some(at) => TableId::Ports(at),
             None => {
                 let table = self.build_table(class, a, b);
                 self.tables.push((class, table));
-                self.tables.len() - 1
+                TableId::Ports(self.tables.len() - 1)
             }
-        };
-        // `at` is in range: found above, or just pushed.
-        match self.tables.get(at) {
-            Some((_, table)) => table,
-            None => &self.empty,
         }
+    }
+
+    /// A table [`KeyRing::table_id`] or [`KeyRing::sender_table_id`] named.
+    pub fn table_of(&self, id: TableId) -> &KeyTable {
+        let table = match id {
+            TableId::Ports(at) => self.tables.get(at).map(|(_, t)| t),
+            TableId::Sender(sender, index) => self.sender_tables.get(&(sender, index)),
+        };
+        // Every id was handed out with its table built.
+        table.unwrap_or(&self.empty)
     }
 
     fn build_table(&self, class: PortClass, a: u16, b: u16) -> KeyTable {
@@ -324,6 +346,12 @@ impl KeyRing {
     /// The table a receiver holding key `index` for `sender` (and no other)
     /// has: how a segment from an address no key covers is judged.
     pub fn sender_table(&mut self, sender: IpAddr, index: usize) -> &KeyTable {
+        let id = self.sender_table_id(sender, index);
+        self.table_of(id)
+    }
+
+    /// [`KeyRing::sender_table`], built on first use, as a [`TableId`].
+    pub fn sender_table_id(&mut self, sender: IpAddr, index: usize) -> TableId {
         let specs = &self.specs;
         self.sender_tables
             .entry((sender, index))
@@ -337,7 +365,8 @@ impl KeyRing {
                     );
                 }
                 table
-            })
+            });
+        TableId::Sender(sender, index)
     }
 
     /// The key for a segment from `src` to `dst` between ports `sport` and
