@@ -231,7 +231,18 @@ pub struct KeyRing {
     /// One-key tables for senders no key covers: (sender, key index).
     sender_tables: HashMap<(IpAddr, usize), KeyTable>,
     empty: KeyTable,
+    /// The last two segments' endpoints and what [`KeyRing::choose`] found
+    /// for them: a capture's segments come in runs of one connection, both
+    /// ways. `next_choice` is the slot to replace.
+    last_choices: [Option<(Endpoints, Option<Choice>)>; 2],
+    next_choice: usize,
+    /// The last ports [`KeyRing::table_id`] was asked for (in either order:
+    /// the table is the same), and its answer.
+    last_table: Option<((u16, u16), TableId)>,
 }
+
+/// A segment's source, destination and ports.
+type Endpoints = (IpAddr, IpAddr, u16, u16);
 
 impl KeyRing {
     /// The keys of `--key` arguments and `--keys` files (files first, then
@@ -261,6 +272,9 @@ impl KeyRing {
             tables: Vec::new(),
             sender_tables: HashMap::new(),
             empty: KeyTable::new(),
+            last_choices: [None; 2],
+            next_choice: 0,
+            last_table: None,
         }
     }
 
@@ -295,6 +309,18 @@ impl KeyRing {
     /// Which table holds the keys in scope for ports `a`, `b` (built on
     /// first use), for [`KeyRing::table_of`].
     pub fn table_id(&mut self, a: u16, b: u16) -> TableId {
+        let ports = (a.min(b), a.max(b));
+        if let Some((last, id)) = self.last_table
+            && last == ports
+        {
+            return id;
+        }
+        let id = self.table_id_anew(a, b);
+        self.last_table = Some((ports, id));
+        id
+    }
+
+    fn table_id_anew(&mut self, a: u16, b: u16) -> TableId {
         let class = self.port_class(a, b);
         match self.tables.iter().position(|(c, _)| *c == class) {
             Some(at) => TableId::Ports(at),
@@ -373,6 +399,24 @@ impl KeyRing {
     /// `dport`: the receiver's lookup for the sender, else the sender's for
     /// the destination.
     pub fn choose(&mut self, src: IpAddr, dst: IpAddr, sport: u16, dport: u16) -> Option<Choice> {
+        let endpoints = (src, dst, sport, dport);
+        if let Some((_, choice)) = self
+            .last_choices
+            .iter()
+            .flatten()
+            .find(|(e, _)| *e == endpoints)
+        {
+            return *choice;
+        }
+        let choice = self.choose_anew(src, dst, sport, dport);
+        if let Some(slot) = self.last_choices.get_mut(self.next_choice) {
+            *slot = Some((endpoints, choice));
+        }
+        self.next_choice = (self.next_choice + 1) % 2;
+        choice
+    }
+
+    fn choose_anew(&mut self, src: IpAddr, dst: IpAddr, sport: u16, dport: u16) -> Option<Choice> {
         let (by_src, by_dst) = {
             let table = self.table(sport, dport);
             (table.lookup(src, 0).cloned(), table.lookup(dst, 0).cloned())
