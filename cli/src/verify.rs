@@ -174,8 +174,8 @@ fn read_into_chunks(
     let mut send = |chunk: Chunk| -> Next {
         let worker = to_workers.get(sent % to_workers.len().max(1));
         sent += 1;
-        match worker.map(|w| w.send(chunk)) {
-            Some(Ok(())) => Next::Continue,
+        match worker {
+            Some(w) if w.send(chunk).is_ok() => Next::Continue,
             _ => Next::Stop,
         }
     };
@@ -210,7 +210,7 @@ fn write_in_order(run: &mut Run<'_>, from_workers: Vec<Receiver<Chunk>>, free: S
 
 fn show_progress(progress: Option<&indicatif::ProgressBar>, frame: &Frame<'_>) {
     if let Some(bar) = progress
-        && frame.number % 4096 == 0
+        && frame.number.is_multiple_of(4096)
     {
         bar.set_position(frame.offset);
     }
