@@ -10,14 +10,14 @@
 #
 # Root only (network namespaces). Not run in CI. Writes the table into the
 # README between the bench-cli markers. Environment:
-#   BENCH_MESSAGES (default 40000) round trips in the session
+#   BENCH_MESSAGES (default 100000) round trips in the session
 #   BENCH_RUNS (default 7) rounds
 #   BENCH_NO_WRITE=1  print the table only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . ci/netns-md5.sh
 
-MESSAGES="${BENCH_MESSAGES:-40000}"
+MESSAGES="${BENCH_MESSAGES:-100000}"
 RUNS="${BENCH_RUNS:-7}"
 SECRET="bench-secret"
 WORK="$(mktemp -d)"
