@@ -158,7 +158,9 @@ fn parallel(
         write_in_order(run, from_workers, free_tx);
         // The writer is done (or stdout closed): every queue is dropped,
         // so the reader and the workers end.
-        reader.join().unwrap_or(Ok(0))
+        reader
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     })
 }
 
