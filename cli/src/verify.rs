@@ -8,6 +8,7 @@
 //! queue holds one chunk, so memory stays bounded whatever the capture's
 //! size.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, IsTerminal, Write};
@@ -368,6 +369,9 @@ impl Judge<'_> {
             keys,
             text,
             summary,
+            connections: Vec::new(),
+            connection_index: BTreeMap::new(),
+            last_connection: 0,
             flags: &mut self.flags,
             verdicts: &mut self.verdicts,
         };
@@ -387,6 +391,11 @@ impl Judge<'_> {
                 }
             }
         }
+        let connections = std::mem::take(&mut out.connections);
+        out.summary.merge(Summary {
+            connections: connections.into_iter().collect(),
+            ..Summary::default()
+        });
     }
 }
 
@@ -396,6 +405,12 @@ struct Output<'a> {
     keys: &'a KeyRing,
     text: &'a mut Vec<u8>,
     summary: &'a mut Summary,
+    /// The chunk's connections, each once, in order of appearance, their
+    /// index, and the last one used (a capture's segments come in runs of
+    /// one connection: found without the index's comparisons).
+    connections: Vec<(ConnectionId, ConnectionSummary)>,
+    connection_index: BTreeMap<ConnectionId, usize>,
+    last_connection: usize,
     flags: &'a mut Spelled<TcpFlags>,
     verdicts: &'a mut Spelled<VerdictId>,
 }
@@ -438,13 +453,27 @@ impl Output<'_> {
         let partial = a.checksum_note.is_some_and(|r| r.partial);
         summary.partial_checksums += u64::from(partial);
         let id = ConnectionId::of(src.ip(), src.port(), dst.ip(), dst.port());
-        let conn = summary
-            .connections
-            .entry(id)
-            .or_insert_with(|| ConnectionSummary {
-                endpoints: (id.a.to_string(), id.b.to_string()),
-                ..Default::default()
-            });
+        let at = match self.connections.get(self.last_connection) {
+            Some((last, _)) if *last == id => self.last_connection,
+            _ => match self.connection_index.get(&id) {
+                Some(&at) => at,
+                None => {
+                    self.connection_index.insert(id, self.connections.len());
+                    self.connections.push((
+                        id,
+                        ConnectionSummary {
+                            endpoints: (id.a.to_string(), id.b.to_string()),
+                            ..Default::default()
+                        },
+                    ));
+                    self.connections.len() - 1
+                }
+            },
+        };
+        self.last_connection = at;
+        let Some((_, conn)) = self.connections.get_mut(at) else {
+            return;
+        };
         conn.counts.add(a.status, signed);
         let label = a.key.and_then(|i| self.keys.spec(i)).map(|s| s.label());
         if a.status == Status::Valid
