@@ -6,6 +6,7 @@ use std::fs::File;
 use std::io::{BufReader, Write};
 
 use serde::Serialize;
+use tcpmd5::checksum::CHECKSUM_BREAK;
 use tcpmd5::digest::segment_digest;
 use tcpmd5::scan::{Absence, AuthScan};
 use tcpmd5::verdict::{Acceptance, Receiver, ReceiverVerdict, Verdict, receiver_verdict};
@@ -573,10 +574,16 @@ pub fn render_human(e: &Explanation, out: &mut dyn Write) -> std::io::Result<()>
             }
         )
     };
+    let tcp_len = p.tcp_header_len + p.payload_len;
     let mode = match (c.mode, c.ip_ok != Some(false) && c.tcp_ok) {
         (_, true) => "",
-        (ChecksumMode::Strict, false) => " -> the receiver drops it before any MD5 logic",
         (ChecksumMode::Note, false) => " -> noted; judged as if right (--checksum note)",
+        (ChecksumMode::Strict, false) if c.ip_ok == Some(false) || tcp_len <= CHECKSUM_BREAK => {
+            " -> the receiver drops it before any MD5 logic"
+        }
+        (ChecksumMode::Strict, false) => {
+            " -> a segment of more than 76 bytes: the receiver sums it only after the MD5 check passes it, then drops it"
+        }
     };
     writeln!(out, "1 checksum  {ip}{tcp}{mode}")?;
     writeln!(

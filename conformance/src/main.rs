@@ -32,6 +32,8 @@ fn main() -> ExitCode {
     match cli.command {
         Some(Command::Probe(args)) => probe(&args),
         Some(Command::CaptureVectors(args)) => capture(&args),
+        // `vm` and `matrix` run the suite elsewhere: no namespaces here.
+        Some(Command::Vm(command)) => command.run(),
         Some(Command::Differential(args)) => {
             init_privilege();
             tcpmd5_conformance::differential::cli::execute(&args)
@@ -92,7 +94,7 @@ fn capture(args: &CaptureArgs) -> ExitCode {
             }
             let bad = !summary.missing.is_empty()
                 || !summary.disagreements.is_empty()
-                || !summary.key_request_mismatches.is_empty();
+                || !summary.keys.mismatches.is_empty();
             ExitCode::from(u8::from(bad))
         }
         Err(e) => {
