@@ -184,37 +184,35 @@ impl Batch {
         l3index: i32,
         checksums: Checksums,
     ) -> Vec<Result<Verdict, WireError>> {
-        self.at_sockets(
-            packets.iter().map(|p| PacketAtSocket {
+        let at_sockets: Vec<PacketAtSocket<'_>> = packets
+            .iter()
+            .map(|p| PacketAtSocket {
                 packet: p.as_ref(),
                 table,
                 l3index,
-            }),
-            checksums,
-        )
+            })
+            .collect();
+        self.verdicts_at_sockets(&at_sockets, checksums)
     }
 
     /// [`packet_verdict_with`](crate::packet_verdict_with) of each packet
     /// at its own socket, in order (a capture of several connections).
+    ///
+    /// The receive path of `packet_verdict_with`, stage by stage with the
+    /// library's own functions: locating the segment, the checksum stage
+    /// before the lookup ([`Checksums::before_lookup`]), the key lookup,
+    /// the authentication check (digests batched), and for a segment that
+    /// passes it, the checksum stage after it ([`Checksums::after_auth`]).
     pub fn verdicts_at_sockets(
         &self,
         packets: &[PacketAtSocket<'_>],
         checksums: Checksums,
     ) -> Vec<Result<Verdict, WireError>> {
-        self.at_sockets(packets.iter().copied(), checksums)
-    }
-
-    /// The receive path of `packet_verdict_with` up to the MD5 check, per
-    /// packet: locating the segment, the checksum stage (the library's one
-    /// [`Checksums::drop_reason`]), the key lookup.
-    fn at_sockets<'a>(
-        &self,
-        packets: impl ExactSizeIterator<Item = PacketAtSocket<'a>>,
-        checksums: Checksums,
-    ) -> Vec<Result<Verdict, WireError>> {
-        self.verify(packets.map(|p| {
-            let located = IpSegment::parse(p.packet)?;
-            if let Some(reason) = checksums.drop_reason(p.packet, &located) {
+        let located: Vec<Result<IpSegment<'_>, WireError>> =
+            packets.iter().map(|p| IpSegment::parse(p.packet)).collect();
+        let mut verdicts = self.verify(packets.iter().zip(&located).map(|(p, located)| {
+            let located = (*located)?;
+            if let Some(reason) = checksums.before_lookup(p.packet, &located) {
                 return Ok(Err(Verdict::Drop(reason)));
             }
             Ok(Ok(ReceivedSegment {
@@ -225,7 +223,16 @@ impl Batch {
                     .lookup(located.addrs.src(), p.l3index)
                     .map(|entry| &entry.key),
             }))
-        }))
+        }));
+        for (verdict, located) in verdicts.iter_mut().zip(&located) {
+            if let (Ok(v), Ok(located)) = (&*verdict, located)
+                && v.is_accept()
+                && let Some(reason) = checksums.after_auth(located)
+            {
+                *verdict = Ok(Verdict::Drop(reason));
+            }
+        }
+        verdicts
     }
 
     /// The verdicts: per segment, what [`verify_segment`](crate::verify_segment) decides without
