@@ -23,6 +23,7 @@
     reason = "a fuzz oracle reports a finding by panicking"
 )]
 
+pub mod checksum_model;
 pub mod digest_model;
 pub mod key_model;
 pub mod scan_model;

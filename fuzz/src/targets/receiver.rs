@@ -3,7 +3,7 @@
 //! listener control, then an IP packet:
 //!
 //! - a full socket and a request socket (`receiver_verdict`) against the
-//!   verdict recomputed from the models, with the request socket's drop of an
+//!   verdict recomputed from the models (checksum stage included), with the request socket's drop of an
 //!   AO option it did not negotiate;
 //! - a timewait socket in either substate (`timewait_action`) against the
 //!   transcription of `tcp_timewait_state_process` in
@@ -18,9 +18,10 @@ use tcpmd5::verdict::{
     closed_port_reset, receiver_verdict, reset_listener_port, timewait_action,
 };
 use tcpmd5::wire::IpSegment;
-use tcpmd5::{Acceptance, Family, Semantics, Verdict};
+use tcpmd5::{Acceptance, DropReason, Family, Semantics, Verdict};
 
 use super::keyed::{PREFIX_LEN, keyed, model_verdict};
+use crate::checksum_model::{BREAK, Bad, bad_checksum};
 use crate::digest_model::rfc2385_digest;
 use crate::scan_model::{Outcome, model_scan};
 use crate::timewait_model::{Seg, TwResult, tcp_timewait_state_process};
@@ -71,7 +72,25 @@ pub fn run(data: &[u8]) {
         assert!(reset_listener_port(packet).is_err());
         return;
     };
-    let expected = model_verdict(semantics, &located, &socket.model, l3index);
+    // The checksum stage (independent model): a wrong IPv4 header checksum,
+    // or a wrong TCP checksum in a segment of at most 76 bytes, drops before
+    // any MD5 logic; a longer one only once the MD5 check passes it.
+    let bad = bad_checksum(packet, &located.addrs, located.segment);
+    let expected = match bad {
+        Some(Bad::Ipv4Header) => Verdict::Drop(DropReason::IpChecksum),
+        Some(Bad::Tcp) if located.segment.len() <= BREAK => Verdict::Drop(DropReason::TcpChecksum),
+        Some(Bad::Tcp) => match model_verdict(semantics, &located, &socket.model, l3index) {
+            Verdict::Accept(_) => Verdict::Drop(DropReason::TcpChecksum),
+            drop => drop,
+        },
+        None => model_verdict(semantics, &located, &socket.model, l3index),
+    };
+    // A timewait socket and a closed port check the whole checksum first.
+    let expected_tw = match bad {
+        Some(Bad::Ipv4Header) => ReceiverVerdict::Checked(Verdict::Drop(DropReason::IpChecksum)),
+        Some(Bad::Tcp) => ReceiverVerdict::Checked(Verdict::Drop(DropReason::TcpChecksum)),
+        None => ReceiverVerdict::NotChecked,
+    };
     assert_eq!(
         full,
         Ok(ReceiverVerdict::Checked(expected)),
@@ -84,12 +103,12 @@ pub fn run(data: &[u8]) {
     assert_eq!(request, Ok(expected_request), "{semantics}: request socket");
     assert_eq!(
         tw,
-        Ok(ReceiverVerdict::NotChecked),
-        "timewait checks nothing"
+        Ok(expected_tw),
+        "timewait checks no signature, only the checksums"
     );
     let request_accepts = matches!(expected_request, ReceiverVerdict::Checked(v) if v.is_accept());
     assert_eq!(request.map(ReceiverVerdict::is_accept), Ok(request_accepts));
-    assert_eq!(tw.map(ReceiverVerdict::is_accept), Ok(true));
+    assert_eq!(tw.map(ReceiverVerdict::is_accept), Ok(bad.is_none()));
 
     // The timewait socket's action.
     let seg = located.segment;
@@ -112,7 +131,7 @@ pub fn run(data: &[u8]) {
         } else {
             TimeWaitSubstate::TimeWait
         },
-        rcv_nxt,
+        rcv_nxt: tcpmd5::wire::SeqNumber(rcv_nxt),
         rcv_wnd,
     };
     let action = timewait_action(packet, state, rfc1337).expect("parseable");
@@ -141,7 +160,7 @@ pub fn run(data: &[u8]) {
     let reset = closed_port_reset(packet, listener, l3index, semantics).expect("parseable");
     let tcp = located.tcp();
     let area = tcp.options();
-    let want = if th.rst {
+    let want = if th.rst || bad.is_some() {
         ResetReply::None
     } else {
         match model_scan(semantics, area) {
