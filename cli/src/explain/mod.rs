@@ -6,9 +6,8 @@ use std::fs::File;
 use std::io::{BufReader, Write};
 
 use serde::Serialize;
-use tcpmd5::checksum::CHECKSUM_BREAK;
 use tcpmd5::digest::segment_digest;
-use tcpmd5::scan::{Absence, AuthScan};
+use tcpmd5::scan::AuthScan;
 use tcpmd5::verdict::{Acceptance, Receiver, ReceiverVerdict, Verdict, receiver_verdict};
 use tcpmd5::{AddrPair, Semantics};
 
@@ -21,6 +20,12 @@ use crate::keys::{KeyRing, Lookup};
 use crate::link::LinkType;
 use crate::segment::{Located, Segment, locate};
 use crate::verdict_id::{acceptance_id, receiver_verdict_id};
+
+mod options;
+mod render;
+use options::scan_detail;
+pub use options::walk_options;
+pub use render::render_human;
 
 /// Everything `explain` says, as printed with `--format json`.
 #[derive(Debug, Clone, Serialize)]
@@ -156,134 +161,6 @@ pub fn kernels(s: Semantics) -> &'static str {
             "Linux 6.7 and later built without CONFIG_TCP_AO (e.g. Debian's 6.12)"
         }
         Semantics::Linux { tcp_ao: true } => "Linux 6.7 and later built with CONFIG_TCP_AO=y",
-    }
-}
-
-fn option_name(kind: u8) -> &'static str {
-    match kind {
-        0 => "EOL",
-        1 => "NOP",
-        2 => "MSS",
-        3 => "window scale",
-        4 => "SACK permitted",
-        5 => "SACK",
-        8 => "timestamps",
-        19 => "MD5 signature",
-        29 => "TCP-AO",
-        30 => "MPTCP",
-        34 => "fast open cookie",
-        253 | 254 => "experimental",
-        _ => "unknown",
-    }
-}
-
-/// The option walk with RFC 9293 syntax: where every option is.
-pub fn walk_options(area: &[u8]) -> Vec<OptionInfo> {
-    let mut out = Vec::new();
-    let mut at = 0;
-    while let Some(&kind) = area.get(at) {
-        let name = option_name(kind);
-        match kind {
-            0 => {
-                let rest = area.len() - at - 1;
-                out.push(OptionInfo {
-                    offset: at,
-                    kind,
-                    name,
-                    len: None,
-                    note: (rest > 0).then(|| format!("{rest} bytes after it")),
-                });
-                break;
-            }
-            1 => {
-                out.push(OptionInfo {
-                    offset: at,
-                    kind,
-                    name,
-                    len: None,
-                    note: None,
-                });
-                at += 1;
-            }
-            _ => {
-                let len = area.get(at + 1).copied();
-                let remaining = area.len() - at;
-                let bad = match len {
-                    None => Some("the area ends before its length byte".to_owned()),
-                    Some(l) if l < 2 => Some(format!("length {l} is below 2")),
-                    Some(l) if usize::from(l) > remaining => Some(format!(
-                        "length {l} runs past the area ({remaining} bytes left)"
-                    )),
-                    _ => None,
-                };
-                let stop = bad.is_some();
-                out.push(OptionInfo {
-                    offset: at,
-                    kind,
-                    name,
-                    len,
-                    note: bad.map(|b| format!("{b}: the walk stops")),
-                });
-                if stop {
-                    break;
-                }
-                at += usize::from(len.unwrap_or(2));
-            }
-        }
-    }
-    out
-}
-
-fn scan_detail(
-    s: Semantics,
-    scan: &AuthScan<'_>,
-    area_len: usize,
-) -> (&'static str, Option<usize>, String) {
-    let min = match s {
-        Semantics::Linux { tcp_ao: true } => 5,
-        _ => 18,
-    };
-    match scan {
-        AuthScan::Md5 { offset, .. } => (
-            "md5",
-            Some(*offset),
-            format!(
-                "MD5 option at option offset {offset} (TCP byte {})",
-                20 + offset
-            ),
-        ),
-        AuthScan::Ao { offset, len } => (
-            "ao",
-            Some(*offset),
-            format!("TCP-AO option (kind 29, length {len}) at option offset {offset}"),
-        ),
-        AuthScan::Absent(Absence::NoOption) => (
-            "absent",
-            None,
-            format!("examined all {area_len} option bytes: no MD5 option"),
-        ),
-        AuthScan::Absent(Absence::EndOfList { offset }) => (
-            "absent",
-            None,
-            format!("stopped at the EOL at option offset {offset}: what follows is never read"),
-        ),
-        AuthScan::Absent(Absence::ShortTail { offset, remaining }) => (
-            "absent",
-            None,
-            format!(
-                "stopped at option offset {offset}: {remaining} bytes left, fewer than the {min} the scan needs, so the rest is never read"
-            ),
-        ),
-        AuthScan::Absent(Absence::IgnoredMalformed(m)) => (
-            "absent",
-            None,
-            format!("gave up at a malformed option ({m}): the segment counts as unsigned"),
-        ),
-        AuthScan::Malformed(m) => (
-            "malformed",
-            None,
-            format!("malformed: {m}; dropped before any key is looked at"),
-        ),
     }
 }
 
@@ -543,114 +420,6 @@ fn agreement(verdicts: &BTreeMap<&'static str, SemanticsVerdict>) -> String {
             format!("they disagree: {}", parts.join("; "))
         }
     }
-}
-
-/// Renders an explanation for people.
-pub fn render_human(e: &Explanation, out: &mut dyn Write) -> std::io::Result<()> {
-    let p = &e.packet;
-    writeln!(
-        out,
-        "segment   {} {} > {} {} seq {} ack {}, TCP header {} bytes, payload {} bytes",
-        p.family, p.src, p.dst, p.flags, p.seq, p.ack, p.tcp_header_len, p.payload_len
-    )?;
-    writeln!(out, "receiver  {} socket", e.receiver)?;
-    let c = &e.checksums;
-    let ip = match c.ip_ok {
-        Some(true) => "IPv4 header checksum ok; ",
-        Some(false) => "IPv4 header checksum WRONG (IP_CSUM); ",
-        None => "",
-    };
-    let tcp = if c.tcp_ok {
-        format!("TCP checksum {} ok", c.tcp_carried)
-    } else {
-        format!(
-            "TCP checksum {} WRONG, should be {}{} (TCP_CSUM)",
-            c.tcp_carried,
-            c.tcp_computed,
-            if c.partial {
-                ", a partial checksum from TX offload"
-            } else {
-                ""
-            }
-        )
-    };
-    let tcp_len = p.tcp_header_len + p.payload_len;
-    let mode = match (c.mode, c.ip_ok != Some(false) && c.tcp_ok) {
-        (_, true) => "",
-        (ChecksumMode::Note, false) => " -> noted; judged as if right (--checksum note)",
-        (ChecksumMode::Strict, false) if c.ip_ok == Some(false) || tcp_len <= CHECKSUM_BREAK => {
-            " -> the receiver drops it before any MD5 logic"
-        }
-        (ChecksumMode::Strict, false) => {
-            " -> a segment of more than 76 bytes: the receiver sums it only after the MD5 check passes it, then drops it"
-        }
-    };
-    writeln!(out, "1 checksum  {ip}{tcp}{mode}")?;
-    writeln!(
-        out,
-        "2 options   {} bytes",
-        p.tcp_header_len.saturating_sub(20)
-    )?;
-    for o in &e.options {
-        let len = o.len.map(|l| format!(" len {l}")).unwrap_or_default();
-        let note = o
-            .note
-            .as_ref()
-            .map(|n| format!("  ({n})"))
-            .unwrap_or_default();
-        writeln!(
-            out,
-            "            offset {:>2} (TCP byte {:>2}): kind {:>3} {}{len}{note}",
-            o.offset,
-            20 + o.offset,
-            o.kind,
-            o.name
-        )?;
-    }
-    writeln!(
-        out,
-        "3 key       {}",
-        match &e.key.chosen {
-            Some(_) => e.key.why.clone(),
-            None => e.key.why.clone(),
-        }
-    )?;
-    writeln!(out, "4 verdict by semantics")?;
-    for s in Semantics::ALL {
-        let Some(v) = e.verdicts.get(s.id()) else {
-            continue;
-        };
-        writeln!(out, "  {:<12} {}", s.id(), v.kernels)?;
-        writeln!(out, "    scan     {}", v.scan_detail)?;
-        if let Some(d) = &v.digest {
-            writeln!(
-                out,
-                "    digest   expected {} carried {} -> {}",
-                d.expected,
-                d.carried,
-                if d.matches { "match" } else { "MISMATCH" }
-            )?;
-        }
-        let mut witness = Vec::new();
-        if let Some(c) = v.counter {
-            witness.push(format!("counter {c} +1"));
-        }
-        if let Some(t) = v.tracepoint {
-            witness.push(format!("tracepoint tcp:{t}"));
-        }
-        let witness = if witness.is_empty() {
-            String::new()
-        } else {
-            format!(" [{}]", witness.join(", "))
-        };
-        let acc = v.acceptance.map(|a| format!(" ({a})")).unwrap_or_default();
-        writeln!(
-            out,
-            "    verdict  {}{acc}: {}{witness}",
-            v.verdict, v.reason
-        )?;
-    }
-    writeln!(out, "=> {}", e.agreement)
 }
 
 /// Runs `explain`.
