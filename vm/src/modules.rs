@@ -95,12 +95,7 @@ fn dep_from_modinfo(release_dir: &Path, wanted: &[&str]) -> Result<String, VmErr
         let Some(rel) = by_name.get(&name) else {
             continue;
         };
-        let path = release_dir.join(rel);
-        let bytes = std::fs::read(&path).map_err(VmError::io(&path))?;
-        let object = decompress(rel, &bytes).map_err(|detail| VmError::Package {
-            path: path.clone(),
-            detail,
-        })?;
+        let (path, object) = read_module(release_dir, rel)?;
         let deps = modinfo_depends(&object).map_err(|detail| VmError::Package {
             path: path.clone(),
             detail,
@@ -164,18 +159,24 @@ pub(crate) fn collect(release_dir: &Path) -> Result<Vec<Module>, VmError> {
     load_order(&deps, WANTED)
         .into_iter()
         .map(|rel| {
-            let path = release_dir.join(rel);
-            let bytes = std::fs::read(&path).map_err(VmError::io(&path))?;
-            let object = decompress(rel, &bytes).map_err(|detail| VmError::Package {
-                path: path.clone(),
-                detail,
-            })?;
+            let (_, object) = read_module(release_dir, rel)?;
             Ok(Module {
                 name: module_name(rel).to_owned(),
                 object,
             })
         })
         .collect()
+}
+
+/// A module file of the package, decompressed, with its path (for errors).
+fn read_module(release_dir: &Path, rel: &str) -> Result<(PathBuf, Vec<u8>), VmError> {
+    let path = release_dir.join(rel);
+    let bytes = std::fs::read(&path).map_err(VmError::io(&path))?;
+    let object = decompress(rel, &bytes).map_err(|detail| VmError::Package {
+        path: path.clone(),
+        detail,
+    })?;
+    Ok((path, object))
 }
 
 #[cfg(test)]
