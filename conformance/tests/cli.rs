@@ -280,8 +280,15 @@ fn json_report(args: &[&str]) -> (Output, serde_json::Value) {
 
 #[test]
 fn json_follows_its_schema() {
-    let (_, doc) = json_report(&FEW);
+    let (o, doc) = json_report(&FEW);
     assert_eq!(doc["cases"].as_array().unwrap().len(), 5);
+    // The matrix reads the same report from each guest.
+    let read = tcpmd5_vm::suite_report::SuiteReport::parse(&o.stdout, "the report").unwrap();
+    assert_eq!(read.cases.len(), 5);
+    assert_eq!(
+        read.environment.unwrap().semantics,
+        doc["environment"]["semantics"].as_str().unwrap()
+    );
     let (_, skipped) = {
         let o = without_namespaces(&[&FEW[..], &["--format", "json"]].concat());
         let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -290,6 +297,12 @@ fn json_follows_its_schema() {
     };
     assert_eq!(skipped["result"], "nothing-ran");
     assert_eq!(skipped["environment"]["status"], "unsupported");
+    let read = tcpmd5_vm::suite_report::SuiteReport::parse(
+        serde_json::to_string(&skipped).unwrap().as_bytes(),
+        "the report",
+    )
+    .unwrap();
+    assert!(read.environment.is_err());
 }
 
 /// Issue: a kernel judged against its own behaviour always passes. Held to

@@ -1,14 +1,16 @@
 //! The parts of the suite's JSON report (`--format json`) the matrix reads.
 //! Read leniently: fields it does not know are ignored, missing ones default.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::VmError;
 
 /// A suite run's report.
 #[derive(Debug, Clone, Deserialize)]
 pub struct SuiteReport {
-    /// The probed environment, or why no case could run.
+    /// The probed environment, or why no case could run (the report's
+    /// `environment`, tagged by its `status`).
+    #[serde(deserialize_with = "environment_or_reason")]
     pub environment: Result<Environment, String>,
     /// Every case.
     #[serde(default)]
@@ -16,9 +18,29 @@ pub struct SuiteReport {
     /// Overall counts.
     #[serde(default)]
     pub total: Counts,
-    /// Wall time in seconds.
+    /// Wall time in milliseconds.
     #[serde(default)]
-    pub duration: f64,
+    pub duration_ms: f64,
+}
+
+/// `environment` as conformance/report.schema.json has it: `status`
+/// `available` with the probed fields, or `unsupported` / `probe-failed`
+/// with a `reason`.
+fn environment_or_reason<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Result<Environment, String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(tag = "status", rename_all = "kebab-case")]
+    enum Tagged {
+        Available(Environment),
+        Unsupported { reason: String },
+        ProbeFailed { reason: String },
+    }
+    Ok(match Tagged::deserialize(d)? {
+        Tagged::Available(env) => Ok(env),
+        Tagged::Unsupported { reason } => Err(reason),
+        Tagged::ProbeFailed { reason } => Err(format!("environment probe failed: {reason}")),
+    })
 }
 
 /// What the suite probed about the kernel.
@@ -30,11 +52,11 @@ pub struct Environment {
     /// The semantics observed.
     #[serde(default)]
     pub semantics: String,
-    /// The semantics its version implies.
-    #[serde(default)]
+    /// The semantics its version and CONFIG_TCP_AO imply.
+    #[serde(default, rename = "implied_semantics")]
     pub semantics_by_version: String,
-    /// How the semantics was decided (the witnesses).
-    #[serde(default)]
+    /// The probe segments the semantics was checked with (the witnesses).
+    #[serde(default, rename = "semantics_probes")]
     pub semantics_evidence: Vec<String>,
     /// Why the tracepoint witness is missing, if it is.
     #[serde(default)]
@@ -132,13 +154,30 @@ mod tests {
 
     #[test]
     fn a_report_is_read_with_carriage_returns() {
-        let json = "\r\n{\"environment\":{\"Ok\":{\"kernel_release\":\"6.1.0\",\"semantics\":\"linux-legacy\"}},\r\n\
+        let json = "\r\n{\"schema_version\":1,\"environment\":{\"status\":\"available\",\"kernel_release\":\"6.1.0\",\"semantics\":\"linux-legacy\",\"implied_semantics\":\"linux-legacy\"},\r\n\
             \"cases\":[{\"id\":\"a/b/ipv4\",\"status\":\"fail\",\"reason\":\"r\",\"expected\":\"x\",\"observed\":\"y\"}],\
-            \"total\":{\"pass\":0,\"fail\":1,\"xfail\":0,\"skip\":0,\"error\":0},\"duration\":1.5}";
+            \"total\":{\"pass\":0,\"fail\":1,\"xfail\":0,\"skip\":0,\"error\":0},\"duration_ms\":1500.0}";
         let r = SuiteReport::parse(json.as_bytes(), "t").expect("parses");
         assert_eq!(r.environment.expect("ok").semantics, "linux-legacy");
         assert_eq!(r.cases.len(), 1);
         assert_eq!(r.total.status(), crate::status::FAIL);
+    }
+
+    #[test]
+    fn an_environment_without_support_is_its_reason() {
+        for (status, want) in [
+            ("unsupported", "no CONFIG_TCP_MD5SIG"),
+            (
+                "probe-failed",
+                "environment probe failed: no CONFIG_TCP_MD5SIG",
+            ),
+        ] {
+            let json = format!(
+                "{{\"environment\":{{\"status\":\"{status}\",\"reason\":\"no CONFIG_TCP_MD5SIG\"}},\"cases\":[]}}"
+            );
+            let r = SuiteReport::parse(json.as_bytes(), "t").expect("parses");
+            assert_eq!(r.environment.expect_err("no environment"), want);
+        }
     }
 
     #[test]
