@@ -17,6 +17,7 @@
 #![forbid(unsafe_code)]
 
 mod addr_pair;
+pub mod ao_keys;
 pub mod batch;
 pub mod checksum;
 pub mod digest;

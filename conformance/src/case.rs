@@ -19,6 +19,8 @@ pub enum Need {
     Ipv6,
     /// VRF (L3 master) devices.
     Vrf,
+    /// `CONFIG_TCP_AO`.
+    TcpAo,
 }
 
 /// Everything a case body works with.
@@ -97,6 +99,9 @@ impl Case {
             Need::Ipv6 if !env.ipv6 => Some("the kernel has no IPv6".to_owned()),
             Need::Vrf if env.vrf != Some(true) => {
                 Some("the kernel has no VRF support (CONFIG_NET_VRF)".to_owned())
+            }
+            Need::TcpAo if !env.tcp_ao => {
+                Some("the kernel has no TCP-AO (CONFIG_TCP_AO)".to_owned())
             }
             _ => None,
         })

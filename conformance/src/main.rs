@@ -21,6 +21,10 @@ use tcpmd5_conformance::{cases, runner, stdout};
 const NAME: &str = "tcpmd5-conformance";
 
 fn main() -> ExitCode {
+    // `vm` and `matrix` run the suite elsewhere: no namespaces here.
+    if let Some(code) = tcpmd5_vm::run_if_subcommand() {
+        return code;
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

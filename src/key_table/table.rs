@@ -195,6 +195,20 @@ impl KeyTable {
         self.apply_raw(socket, request.option, optval, devices)
     }
 
+    /// Whether any key matches `addr` in some L3 domain (the kernel's
+    /// `tcp_md5_do_lookup_any_l3index`). A v4-mapped `addr` is looked up as
+    /// IPv4.
+    pub fn matches_any_l3index(&self, addr: IpAddr) -> bool {
+        let addr = match addr {
+            IpAddr::V6(a) => a.to_ipv4_mapped().map_or(addr, IpAddr::V4),
+            v4 => v4,
+        };
+        let family = Family::of(&addr);
+        self.entries
+            .iter()
+            .any(|e| e.family == family && prefix_match(&e.addr, &addr, e.prefixlen))
+    }
+
     /// The key the kernel uses for a segment from `peer` arriving in L3
     /// domain `l3index`: keys of the other family never match; a key bound to
     /// a domain beats one that is not; then the longest prefix; then the

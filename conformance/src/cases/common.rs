@@ -82,3 +82,25 @@ pub(super) fn addrs_with_src(spec: &SegmentSpec, src: IpAddr) -> AddrPair {
 pub(super) fn probe(ctx: &mut Ctx<'_>, listener: &Listener, spec: &SegmentSpec) -> Finding {
     listener.probe_syn(&mut ctx.lab, &mut ctx.barrier, spec, ctx.env.semantics)
 }
+
+/// The prefix length of the lab subnet in `family` (/24, /64).
+pub fn lab_prefix(family: Family) -> u8 {
+    match family {
+        Family::V4 => crate::harness::lab::PREFIX_V4,
+        Family::V6 => crate::harness::lab::PREFIX_V6,
+    }
+}
+
+/// The network address of `ip`'s subnet of `len` bits.
+pub fn subnet(ip: IpAddr, len: u8) -> IpAddr {
+    match ip {
+        IpAddr::V4(a) => {
+            let mask = u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0);
+            IpAddr::V4((u32::from(a) & mask).into())
+        }
+        IpAddr::V6(a) => {
+            let mask = u128::MAX.checked_shl(128 - u32::from(len)).unwrap_or(0);
+            IpAddr::V6((u128::from(a) & mask).into())
+        }
+    }
+}

@@ -295,19 +295,6 @@ fn key_selection_cases() -> Vec<Case> {
         },
         || vec![k(b"newer"), k(b"older-2")],
     ));
-    for mut c in Case::per_family(
-        "key-selection",
-        "ifindex-vrf-bound",
-        "a key bound to a VRF (TCP_MD5SIG_FLAG_IFINDEX) beats an unbound one inside the VRF and does not match outside",
-        |_ctx, _family| {
-            Ok(Finding::error(
-                "VRF cases need an L3 master device; not implemented without VRF support",
-            ))
-        },
-    ) {
-        c.needs.push(Need::Vrf);
-        cases.push(c);
-    }
     cases
 }
 

@@ -1,5 +1,6 @@
 //! Every conformance case, by area.
 
+mod ao_keys;
 mod checksum;
 mod closing;
 mod common;
@@ -13,6 +14,7 @@ mod session;
 mod sockapi;
 mod states;
 mod timewait;
+mod vrf;
 
 use crate::case::Case;
 
@@ -29,5 +31,7 @@ pub fn all() -> Vec<Case> {
     cases.extend(timewait::cases(timewait::Setup::OrphanFinWait2));
     cases.extend(keys::cases());
     cases.extend(checksum::cases());
+    cases.extend(vrf::cases());
+    cases.extend(ao_keys::cases());
     cases
 }

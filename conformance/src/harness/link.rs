@@ -14,7 +14,7 @@ use netlink_packet_route::address::{
     AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage, AddressScope,
 };
 use netlink_packet_route::link::{
-    InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage, State,
+    InfoData, InfoKind, InfoVeth, InfoVrf, LinkAttribute, LinkFlags, LinkInfo, LinkMessage, State,
 };
 use netlink_packet_route::neighbour::{
     NeighbourAddress, NeighbourAttribute, NeighbourMessage, NeighbourState,
@@ -184,6 +184,35 @@ pub fn create_veth(name: &str, peer_name: &str) -> Result<(), HarnessError> {
     Ok(())
 }
 
+/// Creates a VRF device `name` using routing table `table` (CONFIG_NET_VRF).
+pub fn create_vrf(name: &str, table: u32) -> Result<(), HarnessError> {
+    let mut msg = LinkMessage::default();
+    msg.attributes.push(LinkAttribute::IfName(name.to_owned()));
+    msg.attributes.push(LinkAttribute::LinkInfo(vec![
+        LinkInfo::Kind(InfoKind::Vrf),
+        LinkInfo::Data(InfoData::Vrf(vec![InfoVrf::TableId(table)])),
+    ]));
+    Rtnl::open()?.request(
+        &format!("create vrf {name} table {table}"),
+        RouteNetlinkMessage::NewLink(msg),
+        NLM_F_CREATE | NLM_F_EXCL,
+    )?;
+    Ok(())
+}
+
+/// Enslaves a link to an L3 master (a VRF), or releases it (`master` 0).
+pub fn set_master(ifindex: u32, master: u32) -> Result<(), HarnessError> {
+    let mut msg = LinkMessage::default();
+    msg.header.index = ifindex;
+    msg.attributes.push(LinkAttribute::Controller(master));
+    Rtnl::open()?.request(
+        &format!("set link {ifindex} master {master}"),
+        RouteNetlinkMessage::SetLink(msg),
+        0,
+    )?;
+    Ok(())
+}
+
 /// The index of the interface called `name` (ENODEV if there is none).
 pub fn ifindex(name: &str) -> Result<u32, HarnessError> {
     let mut msg = LinkMessage::default();
@@ -277,7 +306,15 @@ pub fn add_neighbour(ifindex: u32, ip: IpAddr, mac: Mac) -> Result<(), HarnessEr
 /// local route of a new address from a work queue, even with `IFA_F_NODAD`,
 /// so an address can be listed before packets to it are accepted.
 pub fn is_local(ip: IpAddr) -> Result<bool, HarnessError> {
+    is_local_via(ip, None)
+}
+
+/// [`is_local`] for a lookup bound to `oif` (a VRF: `ip route get … vrf X`).
+pub fn is_local_via(ip: IpAddr, oif: Option<u32>) -> Result<bool, HarnessError> {
     let mut msg = RouteMessage::default();
+    if let Some(oif) = oif {
+        msg.attributes.push(RouteAttribute::Oif(oif));
+    }
     msg.header.address_family = family_of(&ip);
     let (dst, len) = match ip {
         IpAddr::V4(a) => (RouteAddress::Inet(a), 32),

@@ -1,0 +1,236 @@
+//! The guest's initramfs: busybox, the suite binary with its shared
+//! libraries, the kernel's modules, and an `/init` that runs the suite and
+//! reports its exit status behind a marker no suite output can forge.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::elf;
+use crate::error::VmError;
+use crate::modules::Module;
+
+/// Where the suite binary lives in the guest.
+const GUEST_SUITE: &str = "/tcpmd5-conformance";
+/// Where busybox is looked for on the host (Debian's busybox-static).
+const BUSYBOX_CANDIDATES: &[&str] = &["/bin/busybox", "/usr/bin/busybox"];
+
+/// What the guest is to run.
+#[derive(Debug, Clone)]
+pub struct GuestPlan {
+    /// The suite binary on the host.
+    pub suite: PathBuf,
+    /// Arguments for the suite.
+    pub args: Vec<String>,
+    /// Modules to load, in order.
+    pub modules: Vec<Module>,
+    /// Send the suite's stdout to the second serial port (a host file)
+    /// instead of the console.
+    pub stdout_to_port: bool,
+    /// The per-run nonce of the exit marker.
+    pub nonce: String,
+}
+
+/// What the last line `/init` prints starts with.
+pub const EXIT_MARKER: &str = "TCPMD5-VM-EXIT";
+
+/// The line `/init` prints last: `TCPMD5-VM-EXIT <nonce> <status>`.
+pub fn exit_marker_prefix(nonce: &str) -> String {
+    format!("{EXIT_MARKER} {nonce} ")
+}
+
+/// What `/init`'s own messages start with.
+pub const GUEST_LINE_PREFIX: &str = "tcpmd5-vm:";
+
+/// The line `/init` prints when the guest is up, before the suite starts.
+pub const GUEST_UP: &str = "tcpmd5-vm: guest up";
+
+fn shell_quote(arg: &str) -> String {
+    format!("'{}'", arg.replace('\'', r"'\''"))
+}
+
+fn init_script(plan: &GuestPlan) -> String {
+    let args: Vec<String> = plan.args.iter().map(|a| shell_quote(a)).collect();
+    let redirect = if plan.stdout_to_port {
+        " >/dev/ttyS1"
+    } else {
+        ""
+    };
+    let port_setup = if plan.stdout_to_port {
+        "stty -F /dev/ttyS1 raw -echo 2>/dev/null\n"
+    } else {
+        ""
+    };
+    format!(
+        r#"#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mount -t tmpfs tmpfs /tmp
+mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null || mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+while read -r m; do
+    insmod "/lib/modules/$m.ko" || echo "tcpmd5-vm: insmod $m failed"
+done </modules.order
+{port_setup}echo "{up}: $(uname -r), $(nproc) CPUs"
+{suite} {args}{redirect}
+status=$?
+sync
+echo "{marker}$status"
+reboot -f
+"#,
+        up = GUEST_UP,
+        suite = GUEST_SUITE,
+        args = args.join(" "),
+        marker = exit_marker_prefix(&plan.nonce),
+    )
+}
+
+/// Writes entries of a newc archive with increasing inode numbers.
+struct Writer<W: Write> {
+    out: W,
+    ino: u32,
+}
+
+impl<W: Write> Writer<W> {
+    fn entry(&mut self, name: &str, mode: u32, data: &[u8]) -> std::io::Result<()> {
+        self.ino += 1;
+        let size = u32::try_from(data.len())
+            .map_err(|_| std::io::Error::other(format!("{name}: larger than 4 GiB")))?;
+        let mut w = cpio::newc::Builder::new(name.trim_start_matches('/'))
+            .ino(self.ino)
+            .mode(mode)
+            .nlink(1)
+            .write(&mut self.out, size);
+        w.write_all(data)?;
+        w.finish()?;
+        Ok(())
+    }
+
+    fn dir(&mut self, name: &str) -> std::io::Result<()> {
+        self.entry(name, 0o040_755, &[])
+    }
+
+    fn char_device(&mut self, name: &str, major: u32, minor: u32) -> std::io::Result<()> {
+        self.ino += 1;
+        cpio::newc::Builder::new(name)
+            .ino(self.ino)
+            .mode(0o020_600)
+            .nlink(1)
+            .rdev_major(major)
+            .rdev_minor(minor)
+            .write(&mut self.out, 0)
+            .finish()?;
+        Ok(())
+    }
+
+    /// Creates every missing parent directory of `path`.
+    fn parents(&mut self, path: &Path, made: &mut Vec<PathBuf>) -> std::io::Result<()> {
+        let mut ancestors: Vec<&Path> = path
+            .ancestors()
+            .skip(1)
+            .filter(|a| !a.as_os_str().is_empty() && *a != Path::new("/"))
+            .collect();
+        ancestors.reverse();
+        for a in ancestors {
+            if !made.iter().any(|m| m == a) {
+                self.dir(&a.to_string_lossy())?;
+                made.push(a.to_owned());
+            }
+        }
+        Ok(())
+    }
+}
+
+fn find_busybox() -> Result<PathBuf, VmError> {
+    BUSYBOX_CANDIDATES
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
+        .ok_or_else(|| VmError::Command {
+            program: "busybox".to_owned(),
+            detail: "not found (install busybox-static)".to_owned(),
+        })
+}
+
+/// Writes the gzip'd newc initramfs for `plan` to `dest`.
+pub fn write(plan: &GuestPlan, dest: &Path) -> Result<(), VmError> {
+    let busybox = find_busybox()?;
+    let mut files: Vec<(PathBuf, PathBuf)> = vec![
+        (busybox.clone(), PathBuf::from("/bin/busybox")),
+        (plan.suite.clone(), PathBuf::from(GUEST_SUITE)),
+    ];
+    for binary in [&plan.suite, &busybox] {
+        for lib in elf::shared_libraries(binary)? {
+            if !files.iter().any(|(_, guest)| *guest == lib) {
+                files.push((lib.clone(), lib));
+            }
+        }
+    }
+
+    let file = std::fs::File::create(dest).map_err(VmError::io(dest))?;
+    let gz =
+        flate2::write::GzEncoder::new(std::io::BufWriter::new(file), flate2::Compression::fast());
+    let mut w = Writer { out: gz, ino: 0 };
+    let io = VmError::io(dest);
+    let result = (|| -> std::io::Result<()> {
+        let mut made = Vec::new();
+        for d in [
+            "/bin",
+            "/dev",
+            "/proc",
+            "/sys",
+            "/tmp",
+            "/run",
+            "/lib",
+            "/lib/modules",
+        ] {
+            w.dir(d)?;
+            made.push(PathBuf::from(d));
+        }
+        w.char_device("dev/console", 5, 1)?;
+        w.char_device("dev/null", 1, 3)?;
+        for (host, guest) in &files {
+            let data = std::fs::read(host)
+                .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", host.display())))?;
+            w.parents(guest, &mut made)?;
+            w.entry(&guest.to_string_lossy(), 0o100_755, &data)?;
+        }
+        let mut order = String::new();
+        for m in &plan.modules {
+            w.entry(&format!("/lib/modules/{}.ko", m.name), 0o100_644, &m.object)?;
+            order.push_str(&m.name);
+            order.push('\n');
+        }
+        w.entry("/modules.order", 0o100_644, order.as_bytes())?;
+        w.entry("/init", 0o100_755, init_script(plan).as_bytes())?;
+        let gz = cpio::newc::trailer(w.out)?;
+        gz.finish()?.flush()
+    })();
+    result.map_err(io)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arguments_are_quoted_for_the_shell() {
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+    }
+
+    #[test]
+    fn init_reports_status_behind_the_nonce() {
+        let plan = GuestPlan {
+            suite: PathBuf::from("/x"),
+            args: vec!["--filter".to_owned(), "vrf".to_owned()],
+            modules: vec![],
+            stdout_to_port: true,
+            nonce: "n0nce".to_owned(),
+        };
+        let script = init_script(&plan);
+        assert!(script.contains("/tcpmd5-conformance '--filter' 'vrf' >/dev/ttyS1\n"));
+        assert!(script.contains("echo \"TCPMD5-VM-EXIT n0nce $status\""));
+    }
+}

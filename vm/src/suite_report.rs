@@ -1,0 +1,153 @@
+//! The parts of the suite's JSON report (`--format json`) the matrix reads.
+//! Read leniently: fields it does not know are ignored, missing ones default.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::VmError;
+
+/// A suite run's report.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SuiteReport {
+    /// The probed environment, or why no case could run.
+    pub environment: Result<Environment, String>,
+    /// Every case.
+    #[serde(default)]
+    pub cases: Vec<CaseResult>,
+    /// Overall counts.
+    #[serde(default)]
+    pub total: Counts,
+    /// Wall time in seconds.
+    #[serde(default)]
+    pub duration: f64,
+}
+
+/// What the suite probed about the kernel.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct Environment {
+    /// `uname -r`.
+    #[serde(default)]
+    pub kernel_release: String,
+    /// The semantics observed.
+    #[serde(default)]
+    pub semantics: String,
+    /// The semantics its version implies.
+    #[serde(default)]
+    pub semantics_by_version: String,
+    /// How the semantics was decided (the witnesses).
+    #[serde(default)]
+    pub semantics_evidence: Vec<String>,
+    /// Why the tracepoint witness is missing, if it is.
+    #[serde(default)]
+    pub tracing_unavailable: Option<String>,
+    /// CONFIG_TCP_AO.
+    #[serde(default)]
+    pub tcp_ao: bool,
+    /// CONFIG_NET_VRF, as far as known.
+    #[serde(default)]
+    pub vrf: Option<bool>,
+}
+
+/// One case's result.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CaseResult {
+    /// Case id.
+    pub id: String,
+    /// What it checks.
+    #[serde(default)]
+    pub summary: String,
+    /// pass, fail, expected-fail, skip or error.
+    pub status: String,
+    /// Why, for anything but pass.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// The model's prediction.
+    #[serde(default)]
+    pub expected: String,
+    /// What the kernel did.
+    #[serde(default)]
+    pub observed: String,
+}
+
+impl CaseResult {
+    /// Whether the case ran (not skipped).
+    pub fn ran(&self) -> bool {
+        self.status != "skip"
+    }
+
+    /// Whether it passed.
+    pub fn passed(&self) -> bool {
+        self.status == "pass"
+    }
+}
+
+/// Outcome counts.
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+pub struct Counts {
+    /// Passed.
+    #[serde(default)]
+    pub pass: usize,
+    /// Failed.
+    #[serde(default)]
+    pub fail: usize,
+    /// Expected failures.
+    #[serde(default)]
+    pub xfail: usize,
+    /// Skipped.
+    #[serde(default)]
+    pub skip: usize,
+    /// Errors.
+    #[serde(default)]
+    pub error: usize,
+}
+
+impl Counts {
+    /// The kselftest status these counts mean.
+    pub fn status(&self) -> i32 {
+        if self.fail + self.error > 0 {
+            crate::status::FAIL
+        } else if self.pass + self.xfail == 0 {
+            crate::status::SKIP
+        } else {
+            crate::status::PASS
+        }
+    }
+}
+
+impl SuiteReport {
+    /// Parses a report; `what` names it in errors.
+    pub fn parse(bytes: &[u8], what: &str) -> Result<SuiteReport, VmError> {
+        // A serial port may turn "\n" into "\r\n"; JSON ignores the "\r".
+        let text = String::from_utf8_lossy(bytes);
+        let start = text.find('{').unwrap_or(0);
+        serde_json::from_str(text.get(start..).unwrap_or_default()).map_err(|e| VmError::Report {
+            what: what.to_owned(),
+            detail: format!("{e} (report {} bytes)", bytes.len()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_report_is_read_with_carriage_returns() {
+        let json = "\r\n{\"environment\":{\"Ok\":{\"kernel_release\":\"6.1.0\",\"semantics\":\"linux-legacy\"}},\r\n\
+            \"cases\":[{\"id\":\"a/b/ipv4\",\"status\":\"fail\",\"reason\":\"r\",\"expected\":\"x\",\"observed\":\"y\"}],\
+            \"total\":{\"pass\":0,\"fail\":1,\"xfail\":0,\"skip\":0,\"error\":0},\"duration\":1.5}";
+        let r = SuiteReport::parse(json.as_bytes(), "t").expect("parses");
+        assert_eq!(r.environment.expect("ok").semantics, "linux-legacy");
+        assert_eq!(r.cases.len(), 1);
+        assert_eq!(r.total.status(), crate::status::FAIL);
+    }
+
+    #[test]
+    fn nothing_ran_is_not_a_pass() {
+        let c = Counts {
+            skip: 3,
+            ..Counts::default()
+        };
+        assert_eq!(c.status(), crate::status::SKIP);
+        assert_eq!(Counts::default().status(), crate::status::SKIP);
+    }
+}

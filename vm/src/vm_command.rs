@@ -1,0 +1,98 @@
+//! `tcpmd5-conformance vm --kernel K`: the suite on another kernel, its
+//! report streamed back, its exit status returned.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::guest::{self, GuestArgs};
+use crate::qemu::Echo;
+use crate::status;
+
+/// Arguments of `vm`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct VmArgs {
+    /// A bzImage/vmlinuz, a Debian kernel package file (.deb), or a Debian
+    /// package name (downloaded with apt-get into the cache).
+    #[arg(long)]
+    pub kernel: String,
+    /// A `make modules_install INSTALL_MOD_PATH=DIR` tree for a bare image
+    /// (not needed when veth is built in).
+    #[arg(long)]
+    pub modules: Option<PathBuf>,
+    #[command(flatten)]
+    pub guest: GuestArgs,
+    #[command(flatten)]
+    pub suite: SuiteArgs,
+}
+
+/// The suite options passed through to the guest.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SuiteArgs {
+    /// Report format in the guest: human, json or ktap.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Only cases whose id contains TEXT (repeatable).
+    #[arg(long, value_name = "TEXT")]
+    pub filter: Vec<String>,
+    /// Hold the kernel to this semantics instead of the probed one.
+    #[arg(long)]
+    pub semantics: Option<String>,
+    /// Parallel cases in the guest.
+    #[arg(long)]
+    pub jobs: Option<usize>,
+}
+
+impl SuiteArgs {
+    /// The suite's command line, with `format` overriding `--format`.
+    pub fn to_args(&self, format: Option<&str>) -> Vec<String> {
+        let mut args = Vec::new();
+        if let Some(f) = format.or(self.format.as_deref()) {
+            args.extend(["--format".to_owned(), f.to_owned()]);
+        }
+        for f in &self.filter {
+            args.extend(["--filter".to_owned(), f.clone()]);
+        }
+        if let Some(s) = &self.semantics {
+            args.extend(["--semantics".to_owned(), s.clone()]);
+        }
+        if let Some(j) = self.jobs {
+            args.extend(["--jobs".to_owned(), j.to_string()]);
+        }
+        args
+    }
+}
+
+/// Runs `vm`; the exit code is the guest suite's (0 pass, 1 fail, 4 when
+/// nothing ran), or 1 when the guest could not report one.
+pub fn run_vm(args: &VmArgs) -> ExitCode {
+    // A machine-read report comes through the second serial port, clean;
+    // the human one streams live on the console.
+    let machine_format = matches!(args.suite.format.as_deref(), Some("json" | "ktap"));
+    let echo = if machine_format {
+        Echo::Stderr
+    } else {
+        Echo::Stdout
+    };
+    let result = guest::resolve(&args.kernel, args.modules.as_deref()).and_then(|kernel| {
+        guest::run(
+            &kernel,
+            &args.guest,
+            args.suite.to_args(None),
+            machine_format,
+            echo,
+        )
+    });
+    match result {
+        Ok(run) => {
+            if let Some(report) = &run.port_output {
+                let text = String::from_utf8_lossy(report).replace("\r\n", "\n");
+                let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
+            }
+            status::exit_code(run.exit.status)
+        }
+        Err(e) => {
+            eprintln!("tcpmd5-conformance vm: {e}");
+            status::exit_code(status::FAIL)
+        }
+    }
+}
