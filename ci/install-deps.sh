@@ -6,17 +6,20 @@
 #   iproute2                   the tool's live capture test
 #   util-linux passwd          unshare, prlimit, setpriv, runuser, useradd (the
 #                              conformance tests and ci/rootless.sh)
+#   nftables                   the ao-bypass mitigation case (a rule dropping
+#                              TCP option 29 toward the MD5 port)
 #   qemu-system-x86            `vm` and `matrix` boot other kernels
 #   busybox-static             the guest's userland
 #   flex bison bc libelf-dev   ci/build-ao-kernel.sh (small kernels from
 #   libssl-dev xz-utils make   linux-source-6.12)
+#   patch                      ci/build-ao-kernel.sh --patch
 # and downloads the two Debian kernels of the matrix (ci/debian-kernels.sh)
 # into the suite's cache, as `vm --kernel <package>` would.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(tcpdump iproute2 util-linux passwd qemu-system-x86 busybox-static
-    flex bison bc libelf-dev libssl-dev xz-utils make)
+packages=(tcpdump iproute2 util-linux passwd nftables qemu-system-x86 busybox-static
+    flex bison bc libelf-dev libssl-dev xz-utils make patch)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -29,6 +32,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 tcpdump --version 2>&1 | head -n 1
 qemu-system-x86_64 --version | head -n 1
+nft --version
 
 home=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}
 cache=${TCPMD5_CACHE:-${XDG_CACHE_HOME:-$home/.cache}/tcpmd5}
