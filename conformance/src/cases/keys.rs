@@ -17,7 +17,7 @@ use super::conn::{
     KernelConn, Step, accept_after, connect_peer, established, finish, send_data, step,
     step_expecting,
 };
-use crate::case::{Case, Ctx, Need};
+use crate::case::{Case, Ctx};
 use crate::error::Error;
 use crate::judge::evidence;
 use crate::listener::Listener;
