@@ -9,8 +9,8 @@
 #   - this machine's kernel (needs root for its namespaces).
 # Each kernel runs `--filter ao-bypass` in qemu (`vm`); the JSON reports go
 # to docs/advisories/runs/. Then the whole suite runs on the unpatched and
-# patched AO=n kernels side by side (`matrix`), which shows that only the
-# ao-bypass cases change; its report goes to docs/advisories/matrix-fix.txt.
+# patched AO=n kernels (`matrix --save-reports`); ci/advisory_fix_diff.py
+# lists the cases whose behaviour the fix changes (docs/advisories/fix-diff.txt).
 # Run after ci/install-deps.sh. TCG is slow: everything runs under nice.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,7 +45,18 @@ echo "== host" >&2
 
 python3 ci/advisory_table.py
 
+# The whole suite on both AO=n kernels: the matrix's per-kernel reports,
+# trimmed, then the cases whose behaviour the fix changes.
 nice -n 10 "$suite" matrix --kernel "6.12-no-tcp-ao=$no_ao" --kernel "6.12-no-tcp-ao-fixed=$fixed" \
     --save-reports target/advisory-matrix >/dev/null || true
-cp target/advisory-matrix/matrix.txt docs/advisories/matrix-fix.txt
-echo "docs/advisories: runs, table and matrix-fix.txt regenerated"
+mkdir -p docs/advisories/full-runs
+python3 - <<'PY'
+import json
+for label in ("6.12-no-tcp-ao", "6.12-no-tcp-ao-fixed"):
+    d = json.load(open(f"target/advisory-matrix/{label}.json"))
+    slim = {k: d[k] for k in ("environment", "total")}
+    slim["cases"] = [{k: c.get(k) for k in ("id", "status", "expected", "observed")} for c in d["cases"]]
+    json.dump(slim, open(f"docs/advisories/full-runs/{label}.json", "w"), indent=1)
+PY
+python3 ci/advisory_fix_diff.py
+echo "docs/advisories: runs, table and fix-diff.txt regenerated"
