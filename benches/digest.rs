@@ -14,9 +14,10 @@
     unsafe_code
 )]
 
+mod support;
+
 use std::hint::black_box;
 use std::net::{Ipv4Addr, Ipv6Addr};
-use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group};
 use md5::{Digest as _, Md5};
@@ -216,22 +217,9 @@ fn bench_packet(c: &mut Criterion) {
     }
 }
 
-fn criterion() -> Criterion {
-    let secs = |var: &str, default: f64| {
-        std::env::var(var)
-            .ok()
-            .and_then(|v| v.parse::<f64>().ok())
-            .map_or(Duration::from_secs_f64(default), Duration::from_secs_f64)
-    };
-    Criterion::default()
-        .warm_up_time(secs("BENCH_WARMUP_SECS", 0.3))
-        .measurement_time(secs("BENCH_MEASURE_SECS", 1.0))
-        .sample_size(20)
-}
-
 criterion_group! {
     name = benches;
-    config = criterion();
+    config = support::criterion();
     targets = bench_digest, bench_packet
 }
 /// `criterion_main!`, except that criterion's output reaches stdout through

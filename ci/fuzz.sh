@@ -1,20 +1,33 @@
 #!/usr/bin/env bash
-# Build every fuzz target of fuzz/ and run each for FUZZ_SECONDS (default 20;
-# the nightly job uses 3600). Seeds come from fuzz/seeds/<target> (committed)
-# plus vectors/**/*.json when present; libFuzzer grows fuzz/corpus/<target>
-# (ignored by git). Crashes are minimized next to the originals in
-# fuzz/artifacts/<target>/ and make the script exit non-zero.
+# Build every fuzz target of fuzz/ (`cargo fuzz list`), run each for
+# FUZZ_SECONDS, merge what it found back into its working corpus minimised
+# (`cargo fuzz cmin`), and print one summary table: target, execs, execs/s,
+# coverage edges, new corpus entries, crashes. Exits 1 if any target crashed,
+# timed out or ran out of memory.
 #
-#   FUZZ_SECONDS=60 ci/fuzz.sh                 # all targets, 60 s each
+# Seeds: fuzz/seeds/<target> (committed) plus the seeds seedgen takes from
+# vectors/**/*.json; the working corpus fuzz/corpus/<target> (ignored by git)
+# keeps growing from run to run. Crashes are minimised next to the originals
+# in fuzz/artifacts/<target>/ (`cargo fuzz tmin`).
+#
+#   ci/fuzz.sh                                 # CI smoke: 20 s per target
+#   FUZZ_SECONDS=3600 ci/fuzz.sh               # nightly
 #   FUZZ_TARGETS="auth_scan verdict" ci/fuzz.sh
+#   FUZZ_JOBS=1 ci/fuzz.sh                     # one target at a time
 #   FUZZ_ARGS="-max_len=512" ci/fuzz.sh        # extra libFuzzer flags
+#   FUZZ_SAVE_SEEDS=1 ci/fuzz.sh               # merge new coverage into fuzz/seeds
 set -euo pipefail
+
+# The whole script is one function, read before it runs: editing this file
+# while a long run is under way does not change that run.
+main() {
 
 CARGO_FUZZ_VERSION=0.13.2
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
-ALL_TARGETS="parse_packet auth_scan sign_verify key_table verdict cli_capture cli_explain_input"
-FUZZ_TARGETS=${FUZZ_TARGETS:-$ALL_TARGETS}
 FUZZ_ARGS=${FUZZ_ARGS:-}
+# Targets run side by side, FUZZ_JOBS at a time (default: one per core, at
+# most 2), so the CI smoke stays short.
+FUZZ_JOBS=${FUZZ_JOBS:-$(($(nproc) < 2 ? 1 : 2))}
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 fuzz="$root/fuzz"
@@ -24,13 +37,14 @@ if ! rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
     exit 2
 fi
 if ! cargo fuzz --version 2>/dev/null | grep -qF "$CARGO_FUZZ_VERSION"; then
-    echo "fuzz.sh: installing cargo-fuzz $CARGO_FUZZ_VERSION"
+    echo "fuzz.sh: installing cargo-fuzz $CARGO_FUZZ_VERSION (ci/install-deps.sh does this in CI)"
     cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
 fi
 
 cd "$fuzz"
+FUZZ_TARGETS=${FUZZ_TARGETS:-$(cargo +nightly fuzz list)}
 echo "fuzz.sh: building all targets"
-cargo +nightly fuzz build
+cargo +nightly fuzz build >/dev/null
 
 # Working corpora: committed seeds, then seeds from the JSON vectors.
 for t in $FUZZ_TARGETS; do
@@ -40,60 +54,100 @@ for t in $FUZZ_TARGETS; do
     fi
 done
 if [ -n "$(find "$root/vectors" -name '*.json' -print -quit 2>/dev/null)" ]; then
-    cargo run -q --release --manifest-path seedgen/Cargo.toml -- "$fuzz/corpus" --vectors-only
+    cargo run -q --release --manifest-path seedgen/Cargo.toml -- "$fuzz/corpus" --vectors-only >/dev/null
 fi
 
+# A target's own dictionary fuzz/<target>.dict, else the TCP one (its tokens
+# also land in the byte fields of the structured targets' inputs).
 dict_for() {
+    if [ -f "$fuzz/$1.dict" ]; then echo "-dict=$fuzz/$1.dict"; else echo "-dict=$fuzz/tcp_options.dict"; fi
+}
+
+# Inputs up to 4 KiB (a packet with room to spare); whole vector files for
+# vector_json.
+max_len_for() {
     case "$1" in
-        parse_packet | auth_scan | verdict) echo "-dict=$fuzz/tcp_options.dict" ;;
-        *) echo "" ;;
+        vector_json) echo 524288 ;;
+        *) echo 4096 ;;
     esac
 }
 
-failed=()
-summary=()
-for t in $FUZZ_TARGETS; do
-    log="$fuzz/artifacts/$t/last-run.log"
-    before=$(find "artifacts/$t" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' -o -name 'leak-*' \) | sort)
-    echo "fuzz.sh: running $t for ${FUZZ_SECONDS}s"
-    status=0
+content_hashes() {
+    find "$1" -maxdepth 1 -type f -exec sha1sum {} + 2>/dev/null | cut -d' ' -f1 | sort -u
+}
+
+findings() {
+    find "artifacts/$1" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' -o -name 'leak-*' \) | sort
+}
+
+# Runs one target; writes artifacts/<t>/last-run.log and a one-line result
+# artifacts/<t>/last-run.tsv: target execs execs/s cov new crashes status.
+run_target() {
+    local t=$1 log="$fuzz/artifacts/$1/last-run.log" status=0
+    local before_findings before_corpus
+    before_findings=$(findings "$t")
+    before_corpus=$(content_hashes "corpus/$t")
     # shellcheck disable=SC2046,SC2086
     cargo +nightly fuzz run "$t" "corpus/$t" -- \
         -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
-        -max_len=4096 -print_final_stats=1 $(dict_for "$t") $FUZZ_ARGS \
+        -max_len="$(max_len_for "$t")" -print_final_stats=1 $(dict_for "$t") $FUZZ_ARGS \
         >"$log" 2>&1 || status=$?
-    # The last status line: "#N  DONE  cov: C ft: F corp: ... exec/s: E ..."
+    # Minimise the grown corpus in place (libFuzzer -merge=1 into a fresh
+    # directory), so it carries only inputs that add coverage.
+    cargo +nightly fuzz cmin "$t" "corpus/$t" >"$log.cmin" 2>&1 || status=$((status ? status : 3))
+    # FUZZ_SAVE_SEEDS=1: merge into the committed seeds what adds coverage
+    # to them (inputs of at most 4 KiB, named by content).
+    if [ "${FUZZ_SAVE_SEEDS:-0}" = 1 ]; then
+        mkdir -p "seeds/$t"
+        cargo +nightly fuzz run "$t" "seeds/$t" "corpus/$t" -- -merge=1 -max_len=4096 \
+            >"$log.save" 2>&1 || status=$((status ? status : 4))
+    fi
+    local stats cov execs rate new found
     stats=$(grep -E '^#[0-9]+' "$log" | grep -E 'cov: ' | tail -n 1 || true)
     cov=$(sed -nE 's/.* cov: ([0-9]+).*/\1/p' <<<"$stats")
-    ft=$(sed -nE 's/.* ft: ([0-9]+).*/\1/p' <<<"$stats")
-    execs=$(sed -nE 's/^stat::average_exec_per_sec:[[:space:]]*([0-9]+)/\1/p' "$log" | tail -n 1)
-    runs=$(sed -nE 's/^stat::number_of_executed_units:[[:space:]]*([0-9]+)/\1/p' "$log" | tail -n 1)
-    after=$(find "artifacts/$t" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' -o -name 'leak-*' \) | sort)
-    new=$(comm -13 <(echo "$before") <(echo "$after") | sed '/^$/d')
-    line=$(printf '%-13s execs/s %-8s runs %-10s cov %-6s ft %-6s' "$t" "${execs:-?}" "${runs:-?}" "${cov:-?}" "${ft:-?}")
-    if [ "$status" -ne 0 ] || [ -n "$new" ]; then
-        failed+=("$t")
-        line="$line FAILED (exit $status)"
-        echo "fuzz.sh: $t failed; last lines of $log:" >&2
-        tail -n 40 "$log" >&2
-        for a in $new; do
-            case "$(basename "$a")" in
-                crash-* | oom-* | leak-*)
-                    echo "fuzz.sh: minimizing $a" >&2
-                    cargo +nightly fuzz tmin "$t" "$a" -- -runs=10000 >"$a.tmin.log" 2>&1 || true
-                    ;;
-            esac
-        done
-    fi
-    summary+=("$line")
-    echo "$line"
-done
+    execs=$(sed -nE 's/^stat::number_of_executed_units:[[:space:]]*([0-9]+)/\1/p' "$log" | tail -n 1)
+    rate=$(sed -nE 's/^stat::average_exec_per_sec:[[:space:]]*([0-9]+)/\1/p' "$log" | tail -n 1)
+    new=$(comm -13 <(echo "$before_corpus") <(content_hashes "corpus/$t") | sed '/^$/d' | wc -l)
+    found=$(comm -13 <(echo "$before_findings") <(findings "$t") | sed '/^$/d')
+    for a in $found; do
+        case "$(basename "$a")" in
+            crash-* | oom-* | leak-*)
+                cargo +nightly fuzz tmin "$t" "$a" -- -runs=10000 >"$a.tmin.log" 2>&1 || true
+                ;;
+        esac
+    done
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "${execs:-?}" "${rate:-?}" "${cov:-?}" "$new" \
+        "$(sed '/^$/d' <<<"$found" | wc -l)" "$status" >"$fuzz/artifacts/$t/last-run.tsv"
+}
+export -f run_target content_hashes findings dict_for max_len_for
+export fuzz FUZZ_SECONDS FUZZ_ARGS FUZZ_SAVE_SEEDS
+
+echo "fuzz.sh: running $(wc -w <<<"$FUZZ_TARGETS") targets for ${FUZZ_SECONDS}s each, $FUZZ_JOBS at a time"
+# shellcheck disable=SC2086
+printf '%s\n' $FUZZ_TARGETS | xargs -P "$FUZZ_JOBS" -I{} bash -c 'run_target "$1"' _ {}
 
 echo
-echo "fuzz.sh: summary (${FUZZ_SECONDS}s per target)"
-printf '  %s\n' "${summary[@]}"
+printf '%-14s %12s %9s %9s %12s %8s  %s\n' target execs execs/s "cov edges" "new corpus" crashes result
+failed=()
+for t in $FUZZ_TARGETS; do
+    IFS=$'\t' read -r name execs rate cov new crashes status <"artifacts/$t/last-run.tsv"
+    result=ok
+    if [ "$status" != 0 ] || [ "$crashes" != 0 ]; then
+        result="FAILED (exit $status; log fuzz/artifacts/$t/last-run.log)"
+        failed+=("$t")
+    fi
+    printf '%-14s %12s %9s %9s %12s %8s  %s\n' "$name" "$execs" "$rate" "$cov" "$new" "$crashes" "$result"
+done
+echo "(${FUZZ_SECONDS}s per target; new corpus = inputs kept after cmin that were not in the corpus before)"
 if [ "${#failed[@]}" -ne 0 ]; then
+    for t in "${failed[@]}"; do
+        echo "fuzz.sh: $t: last lines of fuzz/artifacts/$t/last-run.log" >&2
+        tail -n 30 "artifacts/$t/last-run.log" >&2
+    done
     echo "fuzz.sh: FAILED targets: ${failed[*]} (artifacts in fuzz/artifacts/<target>/)" >&2
     exit 1
 fi
 echo "fuzz.sh: no crashes"
+}
+
+main "$@"

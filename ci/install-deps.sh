@@ -1,25 +1,28 @@
 #!/usr/bin/env bash
-# System packages the project needs beyond Rust and gcc, installed only when
-# missing:
+# What the project needs beyond Rust (stable + nightly), gcc and python3,
+# installed only when missing:
 #   tcpdump                    the independent digest check of vectors/ and of
 #                              the tcpmd5 tool's captures
 #   iproute2                   the tool's live capture test
-#   util-linux passwd          unshare, prlimit, setpriv, runuser, useradd (the
-#                              conformance tests and ci/rootless.sh)
-#   nftables                   the ao-bypass mitigation case (a rule dropping
-#                              TCP option 29 toward the MD5 port)
+#   util-linux passwd          unshare, prlimit, setpriv, runuser, useradd
+#                              (conformance tests, ci/rootless.sh)
 #   qemu-system-x86            `vm` and `matrix` boot other kernels
 #   busybox-static             the guest's userland
-#   flex bison bc libelf-dev   ci/build-ao-kernel.sh (small kernels from
-#   libssl-dev xz-utils make   linux-source-6.12)
-#   patch                      ci/build-ao-kernel.sh --patch
-# and downloads the two Debian kernels of the matrix (ci/debian-kernels.sh)
-# into the suite's cache, as `vm --kernel <package>` would.
+#   flex bison bc libelf-dev   ci/build-ao-kernel.sh (a CONFIG_TCP_AO kernel
+#   libssl-dev xz-utils make   from linux-source-6.12)
+#   zip unzip                  the OSS-Fuzz seed corpora
+#   nftables                   the ao-bypass mitigation case (a rule dropping
+#                              TCP option 29 toward the MD5 port)
+#   patch                      ci/build-ao-kernel.sh --patch (the AO-bypass fix)
+# plus cargo-fuzz and nightly's llvm-tools (ci/fuzz.sh, ci/fuzz-coverage.sh,
+# ci/oss-fuzz-build.sh), and the two Debian kernels of the matrix
+# (ci/debian-kernels.sh) in the suite's cache, as `vm --kernel <package>`
+# would fetch them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(tcpdump iproute2 util-linux passwd nftables qemu-system-x86 busybox-static
-    flex bison bc libelf-dev libssl-dev xz-utils make patch)
+packages=(tcpdump iproute2 util-linux passwd qemu-system-x86 busybox-static
+          flex bison bc libelf-dev libssl-dev xz-utils make zip unzip nftables patch)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -32,7 +35,15 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 tcpdump --version 2>&1 | head -n 1
 qemu-system-x86_64 --version | head -n 1
-nft --version
+
+CARGO_FUZZ_VERSION=0.13.2
+if ! cargo fuzz --version 2>/dev/null | grep -qF "$CARGO_FUZZ_VERSION"; then
+    cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
+fi
+if ! rustup component list --toolchain nightly --installed 2>/dev/null | grep -q '^llvm-tools'; then
+    rustup component add llvm-tools-preview --toolchain nightly
+fi
+cargo fuzz --version
 
 home=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}
 cache=${TCPMD5_CACHE:-${XDG_CACHE_HOME:-$home/.cache}/tcpmd5}

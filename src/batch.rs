@@ -1,6 +1,8 @@
 //! Many segments at once: the same digests and verdicts as
-//! [`segment_digest`](crate::segment_digest), [`verify_segment`](crate::verify_segment) and
-//! [`packet_verdict`](crate::packet_verdict), one per segment and in order,
+//! [`segment_digest`](crate::segment_digest), [`verify_segment`](crate::verify_segment),
+//! [`packet_verdict`](crate::packet_verdict) and
+//! [`packet_verdict_with`](crate::packet_verdict_with) (checksum stage
+//! included), one per segment and in order,
 //! with the MD5 work of the whole batch spread over the lanes of the CPU's
 //! vector unit ([`md5_lanes`]: 16 lanes with AVX-512, 8 with AVX2, one
 //! otherwise).
@@ -37,6 +39,7 @@ use subtle::ConstantTimeEq;
 use md5_lanes::Md5Lanes;
 pub use md5_lanes::{Kernel, Unsupported};
 
+use crate::checksum::Checksums;
 use crate::digest::{Digest, DigestError, DigestInput};
 use crate::key_table::KeyTable;
 use crate::scan::{AuthScan, Semantics};
@@ -66,6 +69,19 @@ pub struct ReceivedSegment<'a> {
     pub segment: &'a [u8],
     /// The receiver's key for `addrs.src()`.
     pub key: Option<&'a Key>,
+}
+
+/// An IP packet arriving at a socket whose keys are `table`, on an
+/// interface in L3 domain `l3index` (0 outside VRFs): what
+/// [`packet_verdict_with`](crate::packet_verdict_with) takes.
+#[derive(Debug, Clone, Copy)]
+pub struct PacketAtSocket<'a> {
+    /// The IP packet.
+    pub packet: &'a [u8],
+    /// The receiving socket's keys.
+    pub table: &'a KeyTable,
+    /// The L3 domain of the interface.
+    pub l3index: i32,
 }
 
 /// Digests and verifies batches of segments with one MD5 kernel.
@@ -143,7 +159,7 @@ impl Batch {
         &self,
         segments: &[ReceivedSegment<'_>],
     ) -> Vec<Result<Verdict, WireError>> {
-        self.verify(segments.iter().map(|s| Ok(*s)))
+        self.verify(segments.iter().map(|s| Ok(Ok(*s))))
     }
 
     /// [`packet_verdict`](crate::packet_verdict) of each IP packet, in
@@ -155,30 +171,87 @@ impl Batch {
         table: &KeyTable,
         l3index: i32,
     ) -> Vec<Result<Verdict, WireError>> {
-        self.verify(packets.iter().map(|p| {
-            let located = IpSegment::parse(p.as_ref())?;
-            Ok(ReceivedSegment {
+        self.packet_verdicts_with(packets, table, l3index, Checksums::Verify)
+    }
+
+    /// [`packet_verdict_with`](crate::packet_verdict_with) of each IP
+    /// packet, in order: [`Batch::packet_verdicts`] with the checksum stage
+    /// verified or skipped.
+    pub fn packet_verdicts_with<P: AsRef<[u8]>>(
+        &self,
+        packets: &[P],
+        table: &KeyTable,
+        l3index: i32,
+        checksums: Checksums,
+    ) -> Vec<Result<Verdict, WireError>> {
+        let at_sockets: Vec<PacketAtSocket<'_>> = packets
+            .iter()
+            .map(|p| PacketAtSocket {
+                packet: p.as_ref(),
+                table,
+                l3index,
+            })
+            .collect();
+        self.verdicts_at_sockets(&at_sockets, checksums)
+    }
+
+    /// [`packet_verdict_with`](crate::packet_verdict_with) of each packet
+    /// at its own socket, in order (a capture of several connections).
+    ///
+    /// The receive path of `packet_verdict_with`, stage by stage with the
+    /// library's own functions: locating the segment, the checksum stage
+    /// before the lookup ([`Checksums::before_lookup`]), the key lookup,
+    /// the authentication check (digests batched), and for a segment that
+    /// passes it, the checksum stage after it ([`Checksums::after_auth`]).
+    pub fn verdicts_at_sockets(
+        &self,
+        packets: &[PacketAtSocket<'_>],
+        checksums: Checksums,
+    ) -> Vec<Result<Verdict, WireError>> {
+        let located: Vec<Result<IpSegment<'_>, WireError>> =
+            packets.iter().map(|p| IpSegment::parse(p.packet)).collect();
+        let mut verdicts = self.verify(packets.iter().zip(&located).map(|(p, located)| {
+            let located = (*located)?;
+            if let Some(reason) = checksums.before_lookup(p.packet, &located) {
+                return Ok(Err(Verdict::Drop(reason)));
+            }
+            Ok(Ok(ReceivedSegment {
                 addrs: located.addrs,
                 segment: located.segment,
-                key: table
-                    .lookup(located.addrs.src(), l3index)
+                key: p
+                    .table
+                    .lookup(located.addrs.src(), p.l3index)
                     .map(|entry| &entry.key),
-            })
-        }))
+            }))
+        }));
+        for (verdict, located) in verdicts.iter_mut().zip(&located) {
+            if let (Ok(v), Ok(located)) = (&*verdict, located)
+                && v.is_accept()
+                && let Some(reason) = checksums.after_auth(located)
+            {
+                *verdict = Ok(Verdict::Drop(reason));
+            }
+        }
+        verdicts
     }
 
     /// The verdicts: per segment, what [`verify_segment`](crate::verify_segment) decides without
-    /// hashing; the digests it needs, all at once.
+    /// hashing; the digests it needs, all at once. A segment may come
+    /// already decided (`Ok(Err(verdict))`: dropped before the MD5 check).
     fn verify<'a>(
         &self,
-        segments: impl ExactSizeIterator<Item = Result<ReceivedSegment<'a>, WireError>>,
+        segments: impl ExactSizeIterator<Item = Result<Result<ReceivedSegment<'a>, Verdict>, WireError>>,
     ) -> Vec<Result<Verdict, WireError>> {
         let mut out = Vec::with_capacity(segments.len());
         let mut pending = Vec::new();
         let mut inputs = Vec::new();
         for (slot, s) in segments.enumerate() {
             let s = match s {
-                Ok(s) => s,
+                Ok(Ok(s)) => s,
+                Ok(Err(decided)) => {
+                    out.push(Ok(decided));
+                    continue;
+                }
                 Err(e) => {
                     out.push(Err(e));
                     continue;

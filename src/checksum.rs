@@ -1,47 +1,102 @@
-//! The checksum stage of the receive path, the first step of the verdict.
+//! The checksum stage of the receive path, and where it sits.
 //!
-//! Linux validates the IPv4 header checksum (`ip_rcv_core`) and the TCP
-//! checksum (`tcp_v4_rcv` / `tcp_v6_rcv`, via `skb_checksum_init`) before
-//! any socket lookup, so a segment with a bad checksum never reaches the MD5
-//! check, signed or not, and TIME-WAIT sockets never see it either. The drop
-//! is silent; its reason and counter are in [`DropReason::IpChecksum`] and
-//! [`DropReason::TcpChecksum`].
+//! Linux checks the IPv4 header checksum in `ip_rcv_core`, before TCP sees
+//! the packet. The TCP checksum is checked in two places, depending on the
+//! segment's length (seen live on 6.18, both families,
+//! `conformance/examples/checksum_order.rs`):
+//!
+//! - `tcp_v4_rcv` / `tcp_v6_rcv` call `skb_checksum_init` before the socket
+//!   lookup; for a checksum the device did not verify, it sums a segment of
+//!   at most [`CHECKSUM_BREAK`] bytes at once
+//!   (`__skb_checksum_validate_complete`) and drops it there, before any
+//!   MD5 logic;
+//! - a longer segment's sum is left for `tcp_checksum_complete`, which runs
+//!   only after `tcp_inbound_hash` passed it (in `tcp_v{4,6}_rcv` for a
+//!   request socket, in `tcp_v{4,6}_do_rcv` and the functions it calls for
+//!   listeners and full sockets). So a long segment with a bad checksum is
+//!   dropped by the MD5 check when that fails (`TCP_MD5NOTFOUND`,
+//!   `TCP_MD5FAILURE`, …; the checksum never counted), and for its
+//!   checksum (`TCP_CSUM`) only when it passes.
+//!
+//! How the device delivered the checksum does not move the stage for a bad
+//! one: a device that checked and failed it delivers `CHECKSUM_NONE`; a
+//! `CHECKSUM_COMPLETE` sum that does not match is summed again on the same
+//! two paths; `CHECKSUM_UNNECESSARY` (a device that verified it, or a
+//! local sender) skips the TCP checksum altogether, which is
+//! [`Checksums::Skip`]. TIME-WAIT sockets (`do_time_wait`) and closed ports
+//! (`no_tcp_socket`) run `tcp_checksum_complete` before anything else, so
+//! they drop a bad checksum of any length ([`Checksums::drop_reason`]).
 //!
 //! Captures taken on a sending host hold offloaded checksums (the NIC fills
-//! them in after the capture point): [`Checksums::Skip`] models a receiver of
-//! those segments as if their checksums were right.
+//! them in after the capture point): [`Checksums::Skip`] models a receiver
+//! of those segments as if their checksums were right.
 
 use crate::AddrPair;
 use crate::verdict::DropReason;
 use crate::wire::checksum::{finish, pseudo_header_sum, tcp_checksum};
 use crate::wire::{IpSegment, Ipv4Packet, TcpPacket};
 
-/// Whether the verdict starts with the checksum stage.
+/// The longest TCP segment (header and data, in bytes) whose checksum the
+/// kernel verifies before the socket lookup when the device did not
+/// (`CHECKSUM_BREAK` in `include/linux/skbuff.h`).
+pub const CHECKSUM_BREAK: usize = 76;
+
+/// Whether the verdict includes the checksum stage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Checksums {
-    /// Check them, as the receiving kernel does.
+    /// Check them where the receiving kernel does (see the module's
+    /// documentation): the IPv4 header and a short segment's TCP checksum
+    /// first, a longer segment's after the authentication check.
     Verify,
-    /// Take them as correct (captures with offloaded, partial checksums).
+    /// Take them as correct: captures with offloaded, partial checksums,
+    /// or a device that verified them (`CHECKSUM_UNNECESSARY`).
     Skip,
 }
 
 impl Checksums {
-    /// The drop of the checksum stage for `packet` (whose TCP segment is
-    /// `located`), or `None` when it passes on to the MD5 check.
-    pub fn drop_reason(self, packet: &[u8], located: &IpSegment<'_>) -> Option<DropReason> {
+    /// The drop before the socket lookup, or `None` when `packet` (whose
+    /// TCP segment is `located`) goes on: a bad IPv4 header checksum
+    /// (`ip_rcv_core`), or a bad TCP checksum in a segment of at most
+    /// [`CHECKSUM_BREAK`] bytes (`skb_checksum_init`).
+    //= linux/checksum-early
+    pub fn before_lookup(self, packet: &[u8], located: &IpSegment<'_>) -> Option<DropReason> {
         match self {
             Checksums::Skip => None,
-            Checksums::Verify => checksum_drop(packet, located),
+            Checksums::Verify if !ipv4_header_ok(packet, located) => Some(DropReason::IpChecksum),
+            Checksums::Verify if located.segment.len() <= CHECKSUM_BREAK => {
+                tcp_drop(&located.addrs, located.segment)
+            }
+            Checksums::Verify => None,
         }
+    }
+
+    /// The drop of a segment that passed the authentication check
+    /// (`tcp_checksum_complete`): a bad TCP checksum in a segment longer
+    /// than [`CHECKSUM_BREAK`] bytes, whose sum was left for then.
+    //= linux/checksum-after-auth
+    pub fn after_auth(self, located: &IpSegment<'_>) -> Option<DropReason> {
+        match self {
+            Checksums::Verify if located.segment.len() > CHECKSUM_BREAK => {
+                tcp_drop(&located.addrs, located.segment)
+            }
+            Checksums::Verify | Checksums::Skip => None,
+        }
+    }
+
+    /// The drop of a receiver that checks the whole checksum before
+    /// anything else (a TIME-WAIT socket, a closed port): either stage's.
+    pub fn drop_reason(self, packet: &[u8], located: &IpSegment<'_>) -> Option<DropReason> {
+        self.before_lookup(packet, located)
+            .or_else(|| self.after_auth(located))
     }
 }
 
-/// The kernel's checksum stage: IPv4 header first, then TCP.
-pub fn checksum_drop(packet: &[u8], located: &IpSegment<'_>) -> Option<DropReason> {
-    if matches!(located.addrs, AddrPair::V4 { .. }) && !ipv4_header_checksum_ok(packet) {
-        return Some(DropReason::IpChecksum);
-    }
-    (!tcp_checksum_ok(&located.addrs, located.segment)).then_some(DropReason::TcpChecksum)
+fn ipv4_header_ok(packet: &[u8], located: &IpSegment<'_>) -> bool {
+    !matches!(located.addrs, AddrPair::V4 { .. }) || ipv4_header_checksum_ok(packet)
+}
+
+fn tcp_drop(addrs: &AddrPair, segment: &[u8]) -> Option<DropReason> {
+    (!tcp_checksum_ok(addrs, segment)).then_some(DropReason::TcpChecksum)
 }
 
 /// Whether the IPv4 header of `packet` sums to zero.

@@ -8,7 +8,7 @@
 //! - [`batch`]: digests and verdicts of many segments at once, on the
 //!   CPU's vector lanes (AVX-512, AVX2, or one at a time).
 //! - [`sign`]: put the option in a segment or packet, Linux layout.
-//! - [`checksum`]: the IPv4 and TCP checksum stage that precedes the MD5 check.
+//! - [`checksum`]: the IPv4 and TCP checksum stage, before or after the MD5 check.
 //! - [`verdict`]: accept or drop, with the kernel's drop reason, counter and
 //!   tracepoint.
 //! - [`key_table`]: the `TCP_MD5SIG` / `TCP_MD5SIG_EXT` key table and lookup.

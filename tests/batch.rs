@@ -2,7 +2,9 @@
 //! through every MD5 kernel (forced, whatever the CPU prefers): the digest
 //! and the verdict under every semantics of every digest vector and every
 //! option vector, and of random segments with random lengths, option areas
-//! and keys. A kernel this CPU lacks is skipped with the reason printed.
+//! and keys; packet verdicts with the checksum stage verified and skipped,
+//! over each vector also with a wrong TCP checksum and (IPv4) a wrong header
+//! checksum. A kernel this CPU lacks is skipped with the reason printed.
 #![allow(
     clippy::panic,
     clippy::unwrap_used,
@@ -15,12 +17,16 @@ use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
 use serde_json::Value;
-use tcpmd5::batch::{Batch, Kernel, KeyedSegment, ReceivedSegment};
-use tcpmd5::wire::IpSegment;
+use tcpmd5::batch::{Batch, Kernel, KeyedSegment, PacketAtSocket, ReceivedSegment};
+use tcpmd5::wire::checksum::tcp_checksum;
+use tcpmd5::wire::{IpSegment, ip_packet};
 use tcpmd5::{
-    AddrPair, Family, Key, KeyTable, Md5SigRequest, Semantics, packet_verdict, segment_digest,
-    verify_segment,
+    AddrPair, Checksums, Family, Key, KeyTable, Md5SigRequest, Semantics, packet_verdict,
+    packet_verdict_with, segment_digest, verify_segment,
 };
+
+/// Both modes of the checksum stage.
+const CHECKSUMS: [Checksums; 2] = [Checksums::Verify, Checksums::Skip];
 
 /// One batch per semantics for every kernel this CPU runs.
 fn batches(semantics: Semantics) -> Vec<Batch> {
@@ -67,6 +73,31 @@ fn vectors(group: &str, key_field: &str) -> Vec<(String, Vec<u8>, Option<Key>)> 
         }
     }
     assert!(!out.is_empty(), "no vectors in {}", dir.display());
+    with_bad_checksums(out)
+}
+
+/// `cases`, and each again with a wrong TCP checksum and, for IPv4, a wrong
+/// header checksum (the checksum stage drops them, or skips them).
+fn with_bad_checksums(
+    cases: Vec<(String, Vec<u8>, Option<Key>)>,
+) -> Vec<(String, Vec<u8>, Option<Key>)> {
+    let mut out = Vec::with_capacity(cases.len() * 3);
+    for (id, packet, key) in cases {
+        let located = IpSegment::parse(&packet).unwrap_or_else(|e| panic!("{id}: {e}"));
+        let mut bad_tcp = packet.clone();
+        bad_tcp[located.tcp_offset + 16] ^= 0x5a;
+        out.push((format!("{id} (bad TCP checksum)"), bad_tcp, key.clone()));
+        if matches!(located.addrs, AddrPair::V4 { .. }) {
+            let mut bad_ip = packet.clone();
+            bad_ip[10] ^= 0x01;
+            out.push((
+                format!("{id} (bad IPv4 header checksum)"),
+                bad_ip,
+                key.clone(),
+            ));
+        }
+        out.push((id, packet, key));
+    }
     out
 }
 
@@ -147,6 +178,17 @@ fn check_all(cases: &[(String, Vec<u8>, Option<Key>)]) -> usize {
                     let want = packet_verdict(p, &table, 0, semantics);
                     assert_eq!(got, want, "{}: {what}", cases[i].0);
                     checked += 1;
+                }
+                for checksums in CHECKSUMS {
+                    for ((p, got), &i) in packets
+                        .iter()
+                        .zip(batch.packet_verdicts_with(&packets, &table, 0, checksums))
+                        .zip(&members)
+                    {
+                        let want = packet_verdict_with(p, &table, 0, semantics, checksums);
+                        assert_eq!(got, want, "{}: {what}, {checksums:?}", cases[i].0);
+                        checked += 1;
+                    }
                 }
             }
         }
@@ -261,6 +303,8 @@ struct Case {
     addrs: AddrPair,
     segment: Vec<u8>,
     receiver_key: Option<Key>,
+    /// The IP packet, its TCP checksum right or (as generated) random.
+    packet: Vec<u8>,
 }
 
 fn case() -> impl Strategy<Value = Case> {
@@ -272,29 +316,42 @@ fn case() -> impl Strategy<Value = Case> {
         prop::collection::vec(any::<u8>(), 1..=80),
         0u8..3,
         prop::option::of(any::<prop::sample::Index>()),
+        any::<bool>(),
     )
-        .prop_map(|(addrs, header, area, payload_len, key, who, flip)| {
-            let mut segment = header.to_vec();
-            segment[12] = (((20 + area.len()) / 4) as u8) << 4 | (segment[12] & 0x0f);
-            segment.extend(&area);
-            segment.extend((0..payload_len).map(|i| (i * 13 % 256) as u8));
-            let sender = Key::new(&key).unwrap();
-            let _unsigned = tcpmd5::sign::sign_segment_in_place(&addrs, &mut segment, &sender);
-            if let Some(at) = flip {
-                let i = at.index(segment.len());
-                segment[i] ^= 0x01;
-            }
-            let receiver_key = match who {
-                0 => Some(sender),
-                1 => Some(Key::new(&[key[0] ^ 1]).unwrap()),
-                _ => None,
-            };
-            Case {
-                addrs,
-                segment,
-                receiver_key,
-            }
-        })
+        .prop_map(
+            |(addrs, header, area, payload_len, key, who, flip, fix_checksum)| {
+                let mut segment = header.to_vec();
+                segment[12] = (((20 + area.len()) / 4) as u8) << 4 | (segment[12] & 0x0f);
+                segment.extend(&area);
+                segment.extend((0..payload_len).map(|i| (i * 13 % 256) as u8));
+                let sender = Key::new(&key).unwrap();
+                let _unsigned = tcpmd5::sign::sign_segment_in_place(&addrs, &mut segment, &sender);
+                if let Some(at) = flip {
+                    let i = at.index(segment.len());
+                    segment[i] ^= 0x01;
+                }
+                let receiver_key = match who {
+                    0 => Some(sender),
+                    1 => Some(Key::new(&[key[0] ^ 1]).unwrap()),
+                    _ => None,
+                };
+                let mut packet_segment = segment.clone();
+                if fix_checksum {
+                    packet_segment[16..18].fill(0);
+                    let sum = tcp_checksum(&addrs, &packet_segment);
+                    packet_segment[16..18].copy_from_slice(&sum.to_be_bytes());
+                }
+                // An IPv4 segment too long for its header has no packet: an
+                // empty one fails to parse on both paths alike.
+                let packet = ip_packet(&addrs, &packet_segment).unwrap_or_default();
+                Case {
+                    addrs,
+                    segment,
+                    receiver_key,
+                    packet,
+                }
+            },
+        )
 }
 
 proptest! {
@@ -325,9 +382,39 @@ proptest! {
                 .iter()
                 .map(|s| segment_digest(&s.addrs, s.segment, s.key))
                 .collect();
+            // Each packet at a socket of its own, holding the receiver key
+            // for its source.
+            let tables: Vec<KeyTable> = cases
+                .iter()
+                .map(|c| {
+                    let mut table = KeyTable::new();
+                    if IpSegment::parse(&c.packet).is_ok() {
+                        add_key(&mut table, &c.packet, c.receiver_key.as_ref());
+                    }
+                    table
+                })
+                .collect();
+            let at_sockets: Vec<PacketAtSocket<'_>> = cases
+                .iter()
+                .zip(&tables)
+                .map(|(c, table)| PacketAtSocket { packet: &c.packet, table, l3index: 0 })
+                .collect();
             for batch in batches(semantics) {
                 prop_assert_eq!(&batch.verify_segments(&received), &want, "{}", batch.kernel());
                 prop_assert_eq!(&batch.digests(&keyed), &want_digests, "{}", batch.kernel());
+                for checksums in CHECKSUMS {
+                    let want_packets: Vec<_> = at_sockets
+                        .iter()
+                        .map(|p| packet_verdict_with(p.packet, p.table, 0, semantics, checksums))
+                        .collect();
+                    prop_assert_eq!(
+                        &batch.verdicts_at_sockets(&at_sockets, checksums),
+                        &want_packets,
+                        "{} {:?}",
+                        batch.kernel(),
+                        checksums
+                    );
+                }
             }
         }
     }

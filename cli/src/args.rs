@@ -119,6 +119,10 @@ pub struct VerifyArgs {
     /// Print only the failing and unchecked segments, and the summary.
     #[arg(long)]
     pub quiet: bool,
+    /// Threads verifying segments (default: one per CPU; 1 verifies on the
+    /// reading thread). The output is in capture order either way.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub jobs: Option<u16>,
 }
 
 /// `tcpmd5 sign`.

@@ -9,9 +9,10 @@ use std::borrow::Cow;
 use serde::Serialize;
 use tcpmd5::scan::AuthScan;
 use tcpmd5::verdict::{Acceptance, DropReason, Verdict, verify_segment};
+use tcpmd5::wire::WireError;
 use tcpmd5::{Checksums, Semantics, packet_verdict_with};
 
-use crate::keys::{KeyRing, Lookup};
+use crate::keys::{Choice, KeyRing, KeySpec, Lookup, TableId};
 use crate::segment::{ChecksumReport, Segment};
 use crate::verdict_id::verdict_id;
 
@@ -70,8 +71,9 @@ pub struct Assessment {
     pub verdict: Option<Verdict>,
     /// Why, in a sentence.
     pub reason: Cow<'static, str>,
-    /// The key that verified, or the kernel's choice (label, never bytes).
-    pub key: Option<String>,
+    /// The key that verified, or the kernel's choice: its index in the
+    /// [`KeyRing`] (output names it by its label, never its bytes).
+    pub key: Option<usize>,
     /// Remarks (another key that would verify, …).
     pub notes: Vec<String>,
     /// The checksums, when one is wrong and `--checksum note` let it pass:
@@ -98,38 +100,92 @@ impl Assessment {
     }
 }
 
-/// Assesses a segment under `semantics`.
+/// The checksum stage the library applies in `mode`.
+pub fn checksums(mode: ChecksumMode) -> Checksums {
+    match mode {
+        ChecksumMode::Note => Checksums::Skip,
+        ChecksumMode::Strict => Checksums::Verify,
+    }
+}
+
+/// What [`prepare`] finds before the verdict: the key chosen and the table
+/// the receiver holds.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    choice: Option<Choice>,
+    /// The receiver's keys, for the library's verdict.
+    pub table: TableId,
+    notes: Vec<String>,
+    checksum_note: Option<ChecksumReport>,
+}
+
+/// Assesses a segment under `semantics`, one at a time.
 pub fn assess(
     seg: &Segment<'_>,
     keys: &mut KeyRing,
     semantics: Semantics,
     mode: ChecksumMode,
 ) -> Assessment {
+    let prepared = prepare(seg, keys, mode);
+    let verdict = packet_verdict_with(
+        seg.packet,
+        keys.table_of(prepared.table),
+        0,
+        semantics,
+        checksums(mode),
+    );
+    conclude(seg, keys, semantics, prepared, verdict)
+}
+
+/// The key lookup and the checksum note of a segment: everything but the
+/// verdict, which the caller gets from the library for
+/// [`Prepared::table`] (one at a time, or a batch), then [`conclude`]s.
+pub fn prepare(seg: &Segment<'_>, keys: &mut KeyRing, mode: ChecksumMode) -> Prepared {
     let addrs = seg.addrs();
     let tcp = seg.tcp();
     let (sport, dport) = (tcp.src_port(), tcp.dst_port());
     let mut notes = Vec::new();
-    let checks = if mode == ChecksumMode::Note {
-        Checksums::Skip
-    } else {
-        Checksums::Verify
+    let checksum_note = match mode {
+        ChecksumMode::Note => Some(seg.checksums()).filter(|r| !r.ok()),
+        ChecksumMode::Strict => None,
     };
-    let report = seg.checksums();
-    let checksum_note = (mode == ChecksumMode::Note && !report.ok()).then_some(report);
     let choice = keys.choose(addrs.src(), addrs.dst(), sport, dport);
-    let key = choice
-        .and_then(|c| keys.spec(c.index))
-        .map(|s| s.label().to_owned());
-    let table = match (choice, &key) {
-        (Some(c), Some(label)) if c.lookup == Lookup::Destination => {
-            notes.push(format!(
-                "no key covers the sender: checked with the key for the destination, {label}"
-            ));
-            keys.sender_table(addrs.src(), c.index)
+    let table = match choice {
+        Some(c) if c.lookup == Lookup::Destination => {
+            if let Some(spec) = keys.spec(c.index) {
+                notes.push(format!(
+                    "no key covers the sender: checked with the key for the destination, {}",
+                    spec.label()
+                ));
+            }
+            keys.sender_table_id(addrs.src(), c.index)
         }
-        _ => keys.table(sport, dport),
+        _ => keys.table_id(sport, dport),
     };
-    let verdict = match packet_verdict_with(seg.packet, table, 0, semantics, checks) {
+    Prepared {
+        choice,
+        table,
+        notes,
+        checksum_note,
+    }
+}
+
+/// The assessment of a [`prepare`]d segment given the library's verdict.
+pub fn conclude(
+    seg: &Segment<'_>,
+    keys: &KeyRing,
+    semantics: Semantics,
+    prepared: Prepared,
+    verdict: Result<Verdict, WireError>,
+) -> Assessment {
+    let Prepared {
+        choice,
+        mut notes,
+        checksum_note,
+        ..
+    } = prepared;
+    let key = choice.map(|c| c.index);
+    let verdict = match verdict {
         Ok(v) => v,
         Err(e) => {
             return Assessment {
@@ -142,7 +198,6 @@ pub fn assess(
             };
         }
     };
-    let scan = semantics.scan(tcp.options());
     let (status, reason) = match verdict {
         Verdict::Accept(Acceptance::Signed) => (Status::Valid, "digest verified".into()),
         Verdict::Accept(Acceptance::Unsigned) => {
@@ -160,7 +215,9 @@ pub fn assess(
             Status::Unsigned,
             "TCP-AO option, not checked, and no MD5 key applies".into(),
         ),
-        Verdict::Drop(DropReason::Md5Unexpected) if matches!(scan, AuthScan::Md5 { .. }) => {
+        Verdict::Drop(DropReason::Md5Unexpected)
+            if matches!(semantics.scan(seg.tcp().options()), AuthScan::Md5 { .. }) =>
+        {
             return Assessment {
                 status: Status::Unchecked,
                 verdict: None,
@@ -177,10 +234,12 @@ pub fn assess(
     if verdict == Verdict::Drop(DropReason::Md5Failure)
         && let Some(c) = choice
     {
-        for spec in keys.candidates(c.peer, sport, dport) {
+        let tcp = seg.tcp();
+        let chosen = keys.spec(c.index).map(KeySpec::label);
+        for spec in keys.candidates(c.peer, tcp.src_port(), tcp.dst_port()) {
             let label = spec.label();
-            if Some(label) != key.as_deref()
-                && verify_segment(&addrs, seg.ip.segment, Some(spec.key()), semantics)
+            if Some(label) != chosen
+                && verify_segment(&seg.addrs(), seg.ip.segment, Some(spec.key()), semantics)
                     == Ok(Verdict::Accept(Acceptance::Signed))
             {
                 notes.push(format!(

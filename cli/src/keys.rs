@@ -189,6 +189,16 @@ pub fn parse_key(text: &str, origin: String) -> Result<KeySpec, String> {
 /// The ports of a connection as far as key scopes tell them apart.
 type PortClass = (Option<u16>, Option<u16>);
 
+/// One of a [`KeyRing`]'s key tables: ids are cheap to keep per segment
+/// while the tables are borrowed together (a batch of segments).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableId {
+    /// The keys in scope for a port class.
+    Ports(usize),
+    /// One key for one sender no key covers.
+    Sender(IpAddr, usize),
+}
+
 /// How a key was found for a segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lookup {
@@ -221,7 +231,18 @@ pub struct KeyRing {
     /// One-key tables for senders no key covers: (sender, key index).
     sender_tables: HashMap<(IpAddr, usize), KeyTable>,
     empty: KeyTable,
+    /// The last two segments' endpoints and what [`KeyRing::choose`] found
+    /// for them: a capture's segments come in runs of one connection, both
+    /// ways. `next_choice` is the slot to replace.
+    last_choices: [Option<(Endpoints, Option<Choice>)>; 2],
+    next_choice: usize,
+    /// The last ports [`KeyRing::table_id`] was asked for (in either order:
+    /// the table is the same), and its answer.
+    last_table: Option<((u16, u16), TableId)>,
 }
+
+/// A segment's source, destination and ports.
+type Endpoints = (IpAddr, IpAddr, u16, u16);
 
 impl KeyRing {
     /// The keys of `--key` arguments and `--keys` files (files first, then
@@ -251,6 +272,9 @@ impl KeyRing {
             tables: Vec::new(),
             sender_tables: HashMap::new(),
             empty: KeyTable::new(),
+            last_choices: [None; 2],
+            next_choice: 0,
+            last_table: None,
         }
     }
 
@@ -278,20 +302,44 @@ impl KeyRing {
 
     /// The library's key table of the keys in scope for ports `a`, `b`.
     pub fn table(&mut self, a: u16, b: u16) -> &KeyTable {
+        let id = self.table_id(a, b);
+        self.table_of(id)
+    }
+
+    /// Which table holds the keys in scope for ports `a`, `b` (built on
+    /// first use), for [`KeyRing::table_of`].
+    pub fn table_id(&mut self, a: u16, b: u16) -> TableId {
+        let ports = (a.min(b), a.max(b));
+        if let Some((last, id)) = self.last_table
+            && last == ports
+        {
+            return id;
+        }
+        let id = self.table_id_anew(a, b);
+        self.last_table = Some((ports, id));
+        id
+    }
+
+    fn table_id_anew(&mut self, a: u16, b: u16) -> TableId {
         let class = self.port_class(a, b);
-        let at = match self.tables.iter().position(|(c, _)| *c == class) {
-            Some(at) => at,
+        match self.tables.iter().position(|(c, _)| *c == class) {
+            Some(at) => TableId::Ports(at),
             None => {
                 let table = self.build_table(class, a, b);
                 self.tables.push((class, table));
-                self.tables.len() - 1
+                TableId::Ports(self.tables.len() - 1)
             }
-        };
-        // `at` is in range: found above, or just pushed.
-        match self.tables.get(at) {
-            Some((_, table)) => table,
-            None => &self.empty,
         }
+    }
+
+    /// A table [`KeyRing::table_id`] or [`KeyRing::sender_table_id`] named.
+    pub fn table_of(&self, id: TableId) -> &KeyTable {
+        let table = match id {
+            TableId::Ports(at) => self.tables.get(at).map(|(_, t)| t),
+            TableId::Sender(sender, index) => self.sender_tables.get(&(sender, index)),
+        };
+        // Every id was handed out with its table built.
+        table.unwrap_or(&self.empty)
     }
 
     fn build_table(&self, class: PortClass, a: u16, b: u16) -> KeyTable {
@@ -324,6 +372,12 @@ impl KeyRing {
     /// The table a receiver holding key `index` for `sender` (and no other)
     /// has: how a segment from an address no key covers is judged.
     pub fn sender_table(&mut self, sender: IpAddr, index: usize) -> &KeyTable {
+        let id = self.sender_table_id(sender, index);
+        self.table_of(id)
+    }
+
+    /// [`KeyRing::sender_table`], built on first use, as a [`TableId`].
+    pub fn sender_table_id(&mut self, sender: IpAddr, index: usize) -> TableId {
         let specs = &self.specs;
         self.sender_tables
             .entry((sender, index))
@@ -337,13 +391,32 @@ impl KeyRing {
                     );
                 }
                 table
-            })
+            });
+        TableId::Sender(sender, index)
     }
 
     /// The key for a segment from `src` to `dst` between ports `sport` and
     /// `dport`: the receiver's lookup for the sender, else the sender's for
     /// the destination.
     pub fn choose(&mut self, src: IpAddr, dst: IpAddr, sport: u16, dport: u16) -> Option<Choice> {
+        let endpoints = (src, dst, sport, dport);
+        if let Some((_, choice)) = self
+            .last_choices
+            .iter()
+            .flatten()
+            .find(|(e, _)| *e == endpoints)
+        {
+            return *choice;
+        }
+        let choice = self.choose_anew(src, dst, sport, dport);
+        if let Some(slot) = self.last_choices.get_mut(self.next_choice) {
+            *slot = Some((endpoints, choice));
+        }
+        self.next_choice = (self.next_choice + 1) % 2;
+        choice
+    }
+
+    fn choose_anew(&mut self, src: IpAddr, dst: IpAddr, sport: u16, dport: u16) -> Option<Choice> {
         let (by_src, by_dst) = {
             let table = self.table(sport, dport);
             (table.lookup(src, 0).cloned(), table.lookup(dst, 0).cloned())

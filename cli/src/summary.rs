@@ -48,6 +48,17 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// Adds another's counts.
+    pub fn merge(&mut self, other: &Counts) {
+        self.segments += other.segments;
+        self.signed += other.signed;
+        self.valid += other.valid;
+        self.invalid += other.invalid;
+        self.unsigned += other.unsigned;
+        self.bypass += other.bypass;
+        self.unchecked += other.unchecked;
+    }
+
     /// Adds one segment.
     pub fn add(&mut self, status: Status, signed: bool) {
         self.segments += 1;
@@ -93,6 +104,29 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// Adds the summary of the frames that follow (a later chunk).
+    pub fn merge(&mut self, later: Summary) {
+        for (id, c) in later.connections {
+            match self.connections.entry(id) {
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    v.insert(c);
+                }
+                std::collections::btree_map::Entry::Occupied(mut o) => {
+                    let mine = o.get_mut();
+                    mine.counts.merge(&c.counts);
+                    mine.keys.extend(c.keys);
+                    for (d, n) in c.drops {
+                        *mine.drops.entry(d).or_default() += n;
+                    }
+                }
+            }
+        }
+        self.totals.merge(&later.totals);
+        self.frames += later.frames;
+        self.other_frames += later.other_frames;
+        self.partial_checksums += later.partial_checksums;
+    }
+
     /// Whether any segment fails.
     pub fn failed(&self) -> bool {
         self.totals.invalid + self.totals.bypass > 0

@@ -10,16 +10,10 @@ pub fn verdict_id(verdict: Verdict) -> String {
     verdict.id().to_string()
 }
 
-/// The stable id of a particular receiver's verdict: a TIME-WAIT socket
-/// checks nothing and takes the segment (`accept`); a request socket drops
-/// a TCP-AO segment it did not negotiate (`drop:TCPAOBad`, named after the
-/// counter: the kernel gives no drop reason there).
+/// The stable id of a particular receiver's verdict (the library's
+/// [`ReceiverVerdict::id`]).
 pub fn receiver_verdict_id(verdict: ReceiverVerdict) -> String {
-    match verdict {
-        ReceiverVerdict::Checked(v) => verdict_id(v),
-        ReceiverVerdict::NotChecked => "accept".to_owned(),
-        ReceiverVerdict::AoRequestMismatch => "drop:TCPAOBad".to_owned(),
-    }
+    verdict.id()
 }
 
 /// Why an accepted segment was accepted: `signed`, `unsigned`,

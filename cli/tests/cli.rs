@@ -789,3 +789,75 @@ fn explain_a_frame_of_a_capture() {
     assert_eq!(e["key"]["chosen"], "[2001:db8::/64]:179 (--key #2)");
     assert_eq!(e["verdicts"]["linux"]["digest"]["matches"], false);
 }
+
+/// Chunks judged on one thread or several give the same output, in
+/// capture order, and the same exit status: a capture of several chunks
+/// mixing valid, wrongly signed, unsigned, IPv6 and bad-checksum segments.
+#[test]
+fn jobs_do_not_change_the_output() {
+    let dir = TempDir::new("jobs");
+    let frames: Vec<(Vec<u8>, u32)> = (0..1000)
+        .map(|i| {
+            let p = match i % 5 {
+                0 => signed(&v4(), SECRET.as_bytes()),
+                1 => signed(&v4(), b"wrong secret"),
+                2 => packet(&v4(), &[], b"unsigned"),
+                3 => signed(&v6(), SECRET.as_bytes()),
+                _ => {
+                    let mut p = signed(&v4(), SECRET.as_bytes());
+                    p[20 + 16] ^= 0xff;
+                    p
+                }
+            };
+            let len = p.len() as u32;
+            (p, len)
+        })
+        .collect();
+    let path = dir.path("jobs.pcap");
+    write_pcap(&path, LinkType::Raw, &frames);
+    for (mode, valid, invalid) in [("note", 600, 400), ("strict", 400, 600)] {
+        for format in ["human", "json"] {
+            let outputs: Vec<Output> = ["1", "2", "3"]
+                .iter()
+                .map(|jobs| {
+                    let mut args = vec![
+                        "verify".to_owned(),
+                        path.display().to_string(),
+                        "--checksum".into(),
+                        mode.into(),
+                        "--format".into(),
+                        format.into(),
+                        "--jobs".into(),
+                        (*jobs).into(),
+                    ];
+                    args.extend(key_args());
+                    Command::new(BIN).args(&args).output().unwrap()
+                })
+                .collect();
+            for o in &outputs[1..] {
+                assert_eq!(o.stdout, outputs[0].stdout, "{mode} {format}");
+                assert_eq!(o.status.code(), Some(1), "{mode} {format}");
+            }
+            let text = String::from_utf8_lossy(&outputs[0].stdout);
+            let want = format!("{valid} valid, {invalid} invalid");
+            let got = match format {
+                "human" => text
+                    .lines()
+                    .any(|l| l.starts_with("total:") && l.contains(&want)),
+                _ => {
+                    let records = json_lines(&outputs[0]);
+                    let totals = &records.last().unwrap()["summary"]["totals"];
+                    totals["valid"] == valid && totals["invalid"] == invalid
+                }
+            };
+            assert!(got, "{mode} {format}: want {want}");
+            if format == "json" {
+                let frames: Vec<u64> = json_lines(&outputs[0])
+                    .iter()
+                    .filter_map(|r| r["frame"].as_u64())
+                    .collect();
+                assert_eq!(frames, (1..=1000).collect::<Vec<u64>>(), "capture order");
+            }
+        }
+    }
+}

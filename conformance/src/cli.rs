@@ -47,6 +47,10 @@ pub enum Command {
     /// segments injected into the running kernel, whose verdict must equal
     /// the model's (exit 1 on any disagreement, 4 when nothing could run).
     Differential(crate::differential::cli::DifferentialArgs),
+    /// `vm` (the suite on another kernel in qemu) and `matrix` (several
+    /// kernels compared case by case).
+    #[command(flatten)]
+    Vm(tcpmd5_vm::VmCommand),
 }
 
 /// How a run's report is written.

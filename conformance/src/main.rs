@@ -21,10 +21,6 @@ use tcpmd5_conformance::{cases, runner, stdout};
 const NAME: &str = "tcpmd5-conformance";
 
 fn main() -> ExitCode {
-    // `vm` and `matrix` run the suite elsewhere: no namespaces here.
-    if let Some(code) = tcpmd5_vm::run_if_subcommand() {
-        return code;
-    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -36,6 +32,8 @@ fn main() -> ExitCode {
     match cli.command {
         Some(Command::Probe(args)) => probe(&args),
         Some(Command::CaptureVectors(args)) => capture(&args),
+        // `vm` and `matrix` run the suite elsewhere: no namespaces here.
+        Some(Command::Vm(command)) => command.run(),
         Some(Command::Differential(args)) => {
             init_privilege();
             tcpmd5_conformance::differential::cli::execute(&args)
@@ -96,7 +94,7 @@ fn capture(args: &CaptureArgs) -> ExitCode {
             }
             let bad = !summary.missing.is_empty()
                 || !summary.disagreements.is_empty()
-                || !summary.key_request_mismatches.is_empty();
+                || !summary.keys.mismatches.is_empty();
             ExitCode::from(u8::from(bad))
         }
         Err(e) => {

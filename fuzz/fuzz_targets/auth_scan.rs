@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| tcpmd5_fuzz::targets::auth_scan(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| tcpmd5_fuzz::targets::auth_scan::run(data));

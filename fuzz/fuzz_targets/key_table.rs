@@ -1,3 +1,5 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|input: tcpmd5_fuzz::targets::KeyTableInput| tcpmd5_fuzz::targets::key_table(&input));
+use tcpmd5_fuzz::targets::key_table::{KeyTableInput, run};
+
+libfuzzer_sys::fuzz_target!(|input: KeyTableInput| run(&input));

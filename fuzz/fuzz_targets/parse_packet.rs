@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| tcpmd5_fuzz::targets::parse_packet(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| tcpmd5_fuzz::targets::parse_packet::run(data));

@@ -1,3 +1,5 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|input: tcpmd5_fuzz::targets::SignInput| tcpmd5_fuzz::targets::sign_verify(&input));
+use tcpmd5_fuzz::targets::sign_verify::{SignInput, run};
+
+libfuzzer_sys::fuzz_target!(|input: SignInput| run(&input));

@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| tcpmd5_fuzz::targets::verdict(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| tcpmd5_fuzz::targets::verdict::run(data));

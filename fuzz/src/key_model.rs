@@ -5,10 +5,11 @@
 
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use tcpmd5::key_table::{
-    AF_INET, AF_INET6, FLAG_IFINDEX, FLAG_PREFIX, Md5SigOption, Md5SigRequest, TCP_MD5SIG_LEN,
-};
 use tcpmd5::Family;
+use tcpmd5::key_table::{
+    AF_INET, AF_INET6, FLAG_IFINDEX, FLAG_PREFIX, KeyEntry, Md5SigOption, Md5SigRequest,
+    TCP_MD5SIG_LEN,
+};
 
 /// What a request did, or its errno.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +80,22 @@ fn addr_bytes(a: &IpAddr) -> Vec<u8> {
     match a {
         IpAddr::V4(a) => a.octets().to_vec(),
         IpAddr::V6(a) => a.octets().to_vec(),
+    }
+}
+
+impl ModelKey {
+    /// Whether the library's entry `lib` holds the same key.
+    pub fn matches(&self, lib: &KeyEntry) -> bool {
+        let family = match lib.family {
+            Family::V4 => AF_INET,
+            Family::V6 => AF_INET6,
+        };
+        family == self.family
+            && lib.addr == self.addr
+            && lib.prefixlen == self.prefixlen
+            && lib.l3index == self.l3index
+            && lib.ifindex_bound == self.ifindex_flag
+            && lib.key.as_bytes() == self.key.as_slice()
     }
 }
 

@@ -4,8 +4,8 @@
 //! These are the oracle of the `auth_scan` target; do not "simplify" them
 //! into the library's shape.
 
-use tcpmd5::scan::AuthScan;
 use tcpmd5::Semantics;
+use tcpmd5::scan::AuthScan;
 
 const TCPOPT_EOL: u8 = 0;
 const TCPOPT_NOP: u8 = 1;
@@ -53,7 +53,11 @@ pub fn model_scan(semantics: Semantics, area: &[u8]) -> Outcome {
         Semantics::Linux { tcp_ao } => {
             // minlen = TCPOLEN_MD5SIG, or sizeof(struct tcp_ao_hdr) + 1
             // when IS_ENABLED(CONFIG_TCP_AO).
-            let minlen = if tcp_ao { TCP_AO_HDR_LEN + 1 } else { TCPOLEN_MD5SIG };
+            let minlen = if tcp_ao {
+                TCP_AO_HDR_LEN + 1
+            } else {
+                TCPOLEN_MD5SIG
+            };
             tcp_do_parse_auth_options(area, minlen)
         }
     }

@@ -163,7 +163,10 @@ pub fn verify_segment(
 }
 
 /// The kernel's decision for a whole IP packet arriving at a socket whose
-/// keys are `table`, on an interface in L3 domain `l3index` (0 outside VRFs).
+/// keys are `table`, on an interface in L3 domain `l3index` (0 outside VRFs),
+/// with its checksums checked where the kernel checks them
+/// ([`Checksums::Verify`]: a short segment's before the MD5 check, a long
+/// one's after it).
 pub fn packet_verdict(
     packet: &[u8],
     table: &KeyTable,
@@ -182,12 +185,93 @@ pub fn packet_verdict_with(
     checksums: Checksums,
 ) -> Result<Verdict, WireError> {
     let located = IpSegment::parse(packet)?;
-    if let Some(reason) = checksums.drop_reason(packet, &located) {
+    if let Some(reason) = checksums.before_lookup(packet, &located) {
         return Ok(Verdict::Drop(reason));
     }
     //= 4.0/key-config
     let key = table
         .lookup(located.addrs.src(), l3index)
         .map(|entry| &entry.key);
-    verify_segment(&located.addrs, located.segment, key, semantics)
+    let verdict = verify_segment(&located.addrs, located.segment, key, semantics)?;
+    // Only a segment the authentication check passed reaches
+    // `tcp_checksum_complete`.
+    Ok(match checksums.after_auth(&located) {
+        Some(reason) if verdict.is_accept() => Verdict::Drop(reason),
+        _ => verdict,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checksum::CHECKSUM_BREAK;
+    use crate::sign::sign_packet_in_place;
+    use crate::verdict::test_packet::{keyed_table, pairs, segment};
+    use crate::wire::TcpFlags;
+
+    /// A SYN of `tcp_len` bytes (the Linux signed layout when `key` is
+    /// given), signed with `key`, its TCP checksum then broken.
+    fn bad_checksum_syn(addrs: &AddrPair, tcp_len: usize, key: Option<&Key>) -> Vec<u8> {
+        let md5 = [
+            1u8, 1, 19, 18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        ];
+        let options: &[u8] = if key.is_some() { &md5 } else { &[] };
+        let payload = vec![7u8; tcp_len - 20 - options.len()];
+        let mut p = segment(addrs, TcpFlags::SYN, 1, options, &payload);
+        if let Some(k) = key {
+            sign_packet_in_place(&mut p, k).expect("the MD5 option is signed");
+        }
+        let at = IpSegment::parse(&p).expect("the packet parses").tcp_offset + 16;
+        p[at] ^= 0x5a;
+        p
+    }
+
+    // Regression (live, 6.18, both families,
+    // conformance/examples/checksum_order.rs and the checksum/long-* cases):
+    // up to 76 TCP bytes a bad checksum is dropped first (Tcp:InCsumErrors),
+    // signed or not; from 77 bytes the MD5 check comes first and only a
+    // segment that passes it is dropped for its checksum.
+    //= type=test
+    //= linux/checksum-early
+    //= linux/checksum-after-auth
+    #[test]
+    fn checksum_stage_moves_behind_the_md5_check_past_76_bytes() {
+        let key = Key::from_array(b"checksum-order");
+        let wrong = Key::from_array(b"another key");
+        let s = Semantics::Linux { tcp_ao: false };
+        for addrs in pairs() {
+            let keyed = keyed_table(&addrs, &key);
+            let keyless = KeyTable::new();
+            let csum = Verdict::Drop(DropReason::TcpChecksum);
+            for len in [40, CHECKSUM_BREAK, CHECKSUM_BREAK + 1, 1000] {
+                let long = len > CHECKSUM_BREAK;
+                let v = |p: &[u8], t: &KeyTable| packet_verdict(p, t, 0, s);
+                let unsigned = bad_checksum_syn(&addrs, len, None);
+                let wrong_key = bad_checksum_syn(&addrs, len, Some(&wrong));
+                let right_key = bad_checksum_syn(&addrs, len, Some(&key));
+                let (notfound, failure) = if long {
+                    (
+                        Verdict::Drop(DropReason::Md5NotFound),
+                        Verdict::Drop(DropReason::Md5Failure),
+                    )
+                } else {
+                    (csum, csum)
+                };
+                assert_eq!(v(&unsigned, &keyed), Ok(notfound), "{addrs:?} {len}");
+                assert_eq!(v(&wrong_key, &keyed), Ok(failure), "{addrs:?} {len}");
+                assert_eq!(v(&right_key, &keyed), Ok(csum), "{addrs:?} {len}");
+                assert_eq!(v(&unsigned, &keyless), Ok(csum), "{addrs:?} {len}");
+                let md5_unexpected = if long {
+                    Verdict::Drop(DropReason::Md5Unexpected)
+                } else {
+                    csum
+                };
+                assert_eq!(v(&right_key, &keyless), Ok(md5_unexpected));
+                assert_eq!(
+                    packet_verdict_with(&right_key, &keyed, 0, s, Checksums::Skip),
+                    Ok(Verdict::Accept(Acceptance::Signed))
+                );
+            }
+        }
+    }
 }

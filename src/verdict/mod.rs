@@ -7,11 +7,13 @@
 //! - Which sockets run the check at all: [`Receiver`], [`receiver_verdict`].
 //! - What a timewait socket does with a segment it never checks:
 //!   [`timewait_action`].
-//! - The reset sent when no socket takes a segment: [`closed_port_reset`].
+//! - The reset sent when no socket takes a segment: [`closed_port_reset`];
+//!   and when a listener takes an ACK: [`listener_reset`].
 
 mod checked;
 mod closed_port;
 mod id;
+mod listener_reset;
 mod reason;
 mod receiver;
 mod timewait;
@@ -24,6 +26,7 @@ pub use checked::{
 };
 pub use closed_port::{ResetReply, closed_port_reset, reset_listener_port};
 pub use id::{ParseVerdictIdError, VerdictId};
+pub use listener_reset::listener_reset;
 pub use reason::DropReason;
 pub use receiver::{Receiver, ReceiverVerdict, receiver_verdict};
 pub use timewait::{TimeWaitAction, TimeWaitState, TimeWaitSubstate, timewait_action};

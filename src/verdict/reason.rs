@@ -20,9 +20,11 @@ pub enum DropReason {
     /// [`crate::checksum`]). Seen live on 6.18: `IpExt:InCsumErrors` and
     /// `Ip:InHdrErrors` +1, no `TCPMD5*` counter.
     IpChecksum,
-    /// The TCP checksum is wrong (`tcp_v{4,6}_rcv`, see [`crate::checksum`]).
-    /// Seen live on 6.18, both families: `Tcp:InCsumErrors` and `Tcp:InErrs`
-    /// +1, no `TCPMD5*` counter.
+    /// The TCP checksum is wrong: before the MD5 check in a segment of at
+    /// most 76 bytes (`skb_checksum_init`), after it passed in a longer one
+    /// (`tcp_checksum_complete`; see [`crate::checksum`]). Seen live on
+    /// 6.18, both families: `Tcp:InCsumErrors` and `Tcp:InErrs` +1, no
+    /// `TCPMD5*` counter.
     TcpChecksum,
 }
 

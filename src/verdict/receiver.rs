@@ -43,6 +43,30 @@ pub enum ReceiverVerdict {
 }
 
 impl ReceiverVerdict {
+    /// The counter the decision increments, if any, spelled as
+    /// [`DropReason::counter`](super::DropReason::counter): the drop
+    /// reason's, or `TCPAOBad` for a request socket's AO mismatch (which
+    /// `tcp_check_req` counts even without `CONFIG_TCP_AO`).
+    pub fn counter(self) -> Option<&'static str> {
+        match self {
+            ReceiverVerdict::Checked(Verdict::Drop(reason)) => reason.counter(),
+            ReceiverVerdict::Checked(Verdict::Accept(_)) | ReceiverVerdict::NotChecked => None,
+            ReceiverVerdict::AoRequestMismatch => Some("TCPAOBad"),
+        }
+    }
+
+    /// The stable id: [`VerdictId`](super::VerdictId)'s spelling for a
+    /// checked verdict, `accept` for a receiver that checks nothing, and
+    /// `drop:TCPAOBad` (after the counter: the kernel gives no drop reason
+    /// there) for a request socket's AO mismatch.
+    pub fn id(self) -> String {
+        match self {
+            ReceiverVerdict::Checked(v) => v.id().to_string(),
+            ReceiverVerdict::NotChecked => super::VerdictId::Accept.to_string(),
+            ReceiverVerdict::AoRequestMismatch => "drop:TCPAOBad".to_owned(),
+        }
+    }
+
     /// Whether TCP goes on to process the segment.
     pub fn is_accept(self) -> bool {
         match self {
@@ -136,6 +160,10 @@ mod tests {
         assert_eq!(
             receiver_verdict(&p, &t, 0, s, Receiver::RequestSock),
             Ok(ReceiverVerdict::AoRequestMismatch)
+        );
+        assert_eq!(
+            ReceiverVerdict::AoRequestMismatch.counter(),
+            Some("TCPAOBad")
         );
         assert_eq!(
             receiver_verdict(&ack_with(&addrs, &[]), &t, 0, s, Receiver::TimeWait),

@@ -2,8 +2,8 @@
 
 use core::net::{Ipv4Addr, Ipv6Addr};
 
-use crate::AddrPair;
 use crate::wire::{TcpFlags, TcpRepr};
+use crate::{AddrPair, Family, Key, KeyTable, Md5SigRequest};
 
 /// The IPv4 and IPv6 address pairs the tests use (peer -> local).
 pub(super) fn pairs() -> [AddrPair; 2] {
@@ -17,6 +17,19 @@ pub(super) fn pairs() -> [AddrPair; 2] {
             dst: Ipv6Addr::new(0xfd00, 0x99, 0, 0, 0, 0, 0, 1),
         },
     ]
+}
+
+/// A receiver's table holding `key` for the peer `addrs.src()`.
+pub(super) fn keyed_table(addrs: &AddrPair, key: &Key) -> KeyTable {
+    let mut table = KeyTable::new();
+    table
+        .apply(
+            Family::of(&addrs.src()),
+            &Md5SigRequest::add(addrs.src(), key),
+            &[] as &[(i32, bool)],
+        )
+        .expect("the key is added");
+    table
 }
 
 /// A segment from `addrs.src()` port 179 to port 4444 (ack 7, window 5).

@@ -1,7 +1,7 @@
 //! A timewait-type socket: no authentication check, then
 //! `tcp_timewait_state_process`.
 
-use crate::wire::{IpSegment, TcpFlags, TcpPacket, WireError};
+use crate::wire::{IpSegment, SeqNumber, TcpFlags, TcpPacket, WireError};
 
 /// The substate of a timewait-type socket (`tw_substate`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -53,24 +53,15 @@ pub struct TimeWaitState {
     /// The substate.
     pub substate: TimeWaitSubstate,
     /// Next sequence number expected from the peer.
-    pub rcv_nxt: u32,
+    pub rcv_nxt: SeqNumber,
     /// The receive window when the socket became a timewait socket.
     pub rcv_wnd: u32,
 }
 
-fn seq_before(a: u32, b: u32) -> bool {
-    (a.wrapping_sub(b) as i32) < 0
-}
-
-/// `tcp_in_window`: whether `[seq, end_seq)` touches `[s_win, e_win]`.
-fn tcp_in_window(seq: u32, end_seq: u32, s_win: u32, e_win: u32) -> bool {
-    if seq == s_win {
-        return true;
-    }
-    if seq_before(s_win, end_seq) && seq_before(seq, e_win) {
-        return true;
-    }
-    seq == e_win && seq == end_seq
+/// `tcp_in_window`: whether `[seq, end_seq)` touches `[s_win, e_win]`
+/// (`<` on sequence numbers is the kernel's `before()`).
+fn tcp_in_window(seq: SeqNumber, end_seq: SeqNumber, s_win: SeqNumber, e_win: SeqNumber) -> bool {
+    seq == s_win || (s_win < end_seq && seq < e_win) || (seq == e_win && seq == end_seq)
 }
 
 /// What a timewait-type socket in `state` does with `packet`
@@ -98,27 +89,23 @@ pub fn timewait_action(
         flags.contains(TcpFlags::RST),
         flags.contains(TcpFlags::ACK),
     );
-    let seq = tcp.seq_number();
-    let len = u32::try_from(tcp.payload().len()).unwrap_or(u32::MAX);
-    let end_seq = seq
-        .wrapping_add(len)
-        .wrapping_add(u32::from(syn))
-        .wrapping_add(u32::from(fin));
+    let seq = SeqNumber(tcp.seq_number());
+    let end_seq = seq.add_len(tcp.payload().len()) + u32::from(syn) + u32::from(fin);
     let rcv_nxt = state.rcv_nxt;
     Ok(match state.substate {
         TimeWaitSubstate::FinWait2 => {
-            if !tcp_in_window(seq, end_seq, rcv_nxt, rcv_nxt.wrapping_add(state.rcv_wnd)) {
+            if !tcp_in_window(seq, end_seq, rcv_nxt, rcv_nxt + state.rcv_wnd) {
                 // tcp_timewait_check_oow_rate_limit, for an RST too.
                 TimeWaitAction::Ack {
                     enters_time_wait: false,
                 }
             } else if rst {
                 TimeWaitAction::Kill
-            } else if syn && !seq_before(seq, rcv_nxt) {
+            } else if syn && seq >= rcv_nxt {
                 TimeWaitAction::ResetAndKill
-            } else if !ack || !seq_before(rcv_nxt, end_seq) || end_seq == seq {
+            } else if !ack || rcv_nxt >= end_seq || end_seq == seq {
                 TimeWaitAction::Ignore
-            } else if !fin || end_seq != rcv_nxt.wrapping_add(1) {
+            } else if !fin || end_seq != rcv_nxt + 1 {
                 TimeWaitAction::ResetAndKill
             } else {
                 TimeWaitAction::Ack {
@@ -132,7 +119,7 @@ pub fn timewait_action(
                     (true, false) => TimeWaitAction::Kill,
                     _ => TimeWaitAction::Ignore,
                 }
-            } else if syn && !rst && !ack && seq_before(rcv_nxt, seq) {
+            } else if syn && !rst && !ack && rcv_nxt < seq {
                 TimeWaitAction::Reopen
             } else if rst {
                 TimeWaitAction::Ignore
@@ -168,7 +155,7 @@ mod tests {
     fn orphan_fin_wait_2() {
         let state = TimeWaitState {
             substate: TimeWaitSubstate::FinWait2,
-            rcv_nxt: 1000,
+            rcv_nxt: SeqNumber(1000),
             rcv_wnd: 65535,
         };
         let a = |p: Vec<u8>| timewait_action(&p, state, false);
@@ -202,7 +189,7 @@ mod tests {
         );
         let tw = TimeWaitState {
             substate: TimeWaitSubstate::TimeWait,
-            rcv_nxt: 1001,
+            rcv_nxt: SeqNumber(1001),
             ..state
         };
         // The session-close/time-wait-* cases: a retransmitted FIN is

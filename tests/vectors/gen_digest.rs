@@ -513,7 +513,7 @@ pub(crate) fn external_digest() -> Vec<Value> {
     let mut v = digest_vector(
         "external/kat-lolcats",
         "known-answer pair from an independent implementation (digest input without payload, key 'lolcats'), rebuilt as an IPv4 packet with the Linux option layout",
-        json!({"kind": "external", "source": "facts sheet section 8: known-answer pair from an independent RFC 2385 implementation"}),
+        json!({"kind": "external", "source": "known-answer pair published for an independent RFC 2385 implementation (digest input without payload, key lolcats)"}),
         "ack",
         &signed(&s, &[], b"lolcats"),
         b"lolcats",

@@ -8,7 +8,7 @@ use std::path::Path;
 use crate::error::VmError;
 
 /// Unpacks the `data.tar.*` member of the package at `deb` into `dest`.
-pub fn unpack(deb: &Path, dest: &Path) -> Result<(), VmError> {
+pub(crate) fn unpack(deb: &Path, dest: &Path) -> Result<(), VmError> {
     let file = File::open(deb).map_err(VmError::io(deb))?;
     let mut archive = ar::Archive::new(BufReader::new(file));
     while let Some(entry) = archive.next_entry() {
@@ -33,7 +33,7 @@ pub fn unpack(deb: &Path, dest: &Path) -> Result<(), VmError> {
 
 /// Decompresses `bytes` by the compression its file `name` ends with
 /// (`.xz`, `.zst`, `.gz`, or none).
-pub fn decompress(name: &str, bytes: &[u8]) -> Result<Vec<u8>, String> {
+pub(crate) fn decompress(name: &str, bytes: &[u8]) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
     if name.ends_with(".xz") {
         lzma_rs::xz_decompress(&mut Cursor::new(bytes), &mut out)

@@ -92,7 +92,7 @@ fn read_wants(path: &Path) -> Result<Wants, VmError> {
 
 /// The absolute paths of every shared object `binary` needs (the program
 /// interpreter included), to be placed at the same paths in the guest.
-pub fn shared_libraries(binary: &Path) -> Result<BTreeSet<PathBuf>, VmError> {
+pub(crate) fn shared_libraries(binary: &Path) -> Result<BTreeSet<PathBuf>, VmError> {
     let mut found = BTreeSet::new();
     let mut pending = vec![binary.to_owned()];
     let mut done_names = BTreeSet::new();

@@ -16,7 +16,7 @@ const BUSYBOX_CANDIDATES: &[&str] = &["/bin/busybox", "/usr/bin/busybox"];
 
 /// What the guest is to run.
 #[derive(Debug, Clone)]
-pub struct GuestPlan {
+pub(crate) struct GuestPlan {
     /// The suite binary on the host.
     pub suite: PathBuf,
     /// Arguments for the suite.
@@ -31,18 +31,18 @@ pub struct GuestPlan {
 }
 
 /// What the last line `/init` prints starts with.
-pub const EXIT_MARKER: &str = "TCPMD5-VM-EXIT";
+pub(crate) const EXIT_MARKER: &str = "TCPMD5-VM-EXIT";
 
 /// The line `/init` prints last: `TCPMD5-VM-EXIT <nonce> <status>`.
-pub fn exit_marker_prefix(nonce: &str) -> String {
+pub(crate) fn exit_marker_prefix(nonce: &str) -> String {
     format!("{EXIT_MARKER} {nonce} ")
 }
 
 /// What `/init`'s own messages start with.
-pub const GUEST_LINE_PREFIX: &str = "tcpmd5-vm:";
+pub(crate) const GUEST_LINE_PREFIX: &str = "tcpmd5-vm:";
 
 /// The line `/init` prints when the guest is up, before the suite starts.
-pub const GUEST_UP: &str = "tcpmd5-vm: guest up";
+pub(crate) const GUEST_UP: &str = "tcpmd5-vm: guest up";
 
 fn shell_quote(arg: &str) -> String {
     format!("'{}'", arg.replace('\'', r"'\''"))
@@ -154,7 +154,7 @@ fn find_busybox() -> Result<PathBuf, VmError> {
 }
 
 /// Writes the gzip'd newc initramfs for `plan` to `dest`.
-pub fn write(plan: &GuestPlan, dest: &Path) -> Result<(), VmError> {
+pub(crate) fn write(plan: &GuestPlan, dest: &Path) -> Result<(), VmError> {
     let busybox = find_busybox()?;
     let mut files: Vec<(PathBuf, PathBuf)> = vec![
         (busybox.clone(), PathBuf::from("/bin/busybox")),

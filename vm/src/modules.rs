@@ -14,11 +14,11 @@ use crate::error::VmError;
 
 /// Modules the suite uses when the kernel has them as modules: veth for
 /// every lab, vrf for the VRF cases.
-pub const WANTED: &[&str] = &["veth", "vrf"];
+pub(crate) const WANTED: &[&str] = &["veth", "vrf"];
 
 /// A module to load in the guest, decompressed.
 #[derive(Debug, Clone)]
-pub struct Module {
+pub(crate) struct Module {
     /// Its name (`veth`).
     pub name: String,
     /// The plain ELF object.
@@ -95,12 +95,7 @@ fn dep_from_modinfo(release_dir: &Path, wanted: &[&str]) -> Result<String, VmErr
         let Some(rel) = by_name.get(&name) else {
             continue;
         };
-        let path = release_dir.join(rel);
-        let bytes = std::fs::read(&path).map_err(VmError::io(&path))?;
-        let object = decompress(rel, &bytes).map_err(|detail| VmError::Package {
-            path: path.clone(),
-            detail,
-        })?;
+        let (path, object) = read_module(release_dir, rel)?;
         let deps = modinfo_depends(&object).map_err(|detail| VmError::Package {
             path: path.clone(),
             detail,
@@ -153,7 +148,7 @@ fn load_order<'a>(deps: &BTreeMap<&'a str, Vec<&'a str>>, wanted: &[&str]) -> Ve
 
 /// The wanted modules of the tree `release_dir` (`lib/modules/<release>`)
 /// with their dependencies, in load order, decompressed.
-pub fn collect(release_dir: &Path) -> Result<Vec<Module>, VmError> {
+pub(crate) fn collect(release_dir: &Path) -> Result<Vec<Module>, VmError> {
     let dep_file = release_dir.join("modules.dep");
     let text = if dep_file.is_file() {
         std::fs::read_to_string(&dep_file).map_err(VmError::io(&dep_file))?
@@ -164,18 +159,24 @@ pub fn collect(release_dir: &Path) -> Result<Vec<Module>, VmError> {
     load_order(&deps, WANTED)
         .into_iter()
         .map(|rel| {
-            let path = release_dir.join(rel);
-            let bytes = std::fs::read(&path).map_err(VmError::io(&path))?;
-            let object = decompress(rel, &bytes).map_err(|detail| VmError::Package {
-                path: path.clone(),
-                detail,
-            })?;
+            let (_, object) = read_module(release_dir, rel)?;
             Ok(Module {
                 name: module_name(rel).to_owned(),
                 object,
             })
         })
         .collect()
+}
+
+/// A module file of the package, decompressed, with its path (for errors).
+fn read_module(release_dir: &Path, rel: &str) -> Result<(PathBuf, Vec<u8>), VmError> {
+    let path = release_dir.join(rel);
+    let bytes = std::fs::read(&path).map_err(VmError::io(&path))?;
+    let object = decompress(rel, &bytes).map_err(|detail| VmError::Package {
+        path: path.clone(),
+        detail,
+    })?;
+    Ok((path, object))
 }
 
 #[cfg(test)]

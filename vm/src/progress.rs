@@ -5,7 +5,7 @@ use std::io::Write;
 
 /// A stage of a VM run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stage {
+pub(crate) enum Stage {
     /// Fetching a kernel package.
     Download,
     /// Unpacking a kernel package.
@@ -33,7 +33,7 @@ impl Stage {
     }
 
     /// Prints `[stage] detail` to stderr (a closed stderr is ignored).
-    pub fn show(self, detail: &str) {
+    pub(crate) fn show(self, detail: &str) {
         let _ = writeln!(
             std::io::stderr().lock(),
             "tcpmd5-vm [{}] {detail}",

@@ -15,6 +15,7 @@ use tcpmd5::{Family, Key};
 
 use super::common::{LISTEN_PORT, lab_prefix, other_peer, subnet};
 use crate::case::{Case, Ctx, Need};
+use crate::error::Error;
 use crate::harness::{Errno, sockopt};
 use crate::outcome::Finding;
 
@@ -91,11 +92,11 @@ const ROWS: &[Row] = &[
 ];
 
 /// Every MD5/AO key-overlap case.
-pub fn cases() -> Vec<Case> {
+pub(super) fn cases() -> Vec<Case> {
     let mut cases = Vec::new();
     for row in ROWS {
         for mut c in Case::per_family("ao-keys", row.name, row.summary, move |ctx, family| {
-            Ok(run_row(ctx, family, row).unwrap_or_else(Finding::error))
+            run_row(ctx, family, row)
         }) {
             c.needs.push(Need::TcpAo);
             cases.push(c);
@@ -154,10 +155,10 @@ fn answer(r: Result<(), i32>) -> String {
     }
 }
 
-fn run_row(ctx: &mut Ctx<'_>, family: Family, row: &Row) -> Result<Finding, String> {
+fn run_row(ctx: &mut Ctx<'_>, family: Family, row: &Row) -> Result<Finding, Error> {
     let addr = std::net::SocketAddr::new(ctx.lab.kernel_addr(family), LISTEN_PORT);
     let v6only = (family == Family::V6).then_some(true);
-    let sock = sockopt::listener(addr, v6only).map_err(|e| format!("listen on {addr}: {e}"))?;
+    let sock = sockopt::listener(addr, v6only).map_err(Error::io(format!("listen on {addr}")))?;
     let secret = Key::from_array(b"tcpmd5-ao-overlap");
     // lo, vk, vp: no L3 master.
     let devices = [

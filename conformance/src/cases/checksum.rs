@@ -1,10 +1,12 @@
-//! The checksum stage: a segment whose IPv4 header or TCP checksum is wrong
-//! is dropped before any MD5 logic, signed or not (`tcpmd5::checksum`). The
-//! witnesses: no reply, the checksum counter (`Tcp:InCsumErrors` or
-//! `IpExt:InCsumErrors`) moves by one and no `TCPMD5*` counter moves, no
-//! `tcp_hash_*` tracepoint fires. At a closed port and at a TIME-WAIT socket
-//! (which checks no signature) the checksum stage comes first too: no reset,
-//! no ACK.
+//! The checksum stage and where it sits (`tcpmd5::checksum`): a bad IPv4
+//! header checksum, and a bad TCP checksum in a segment of at most 76 TCP
+//! bytes, drop it before any MD5 logic, signed or not; in a longer segment
+//! the MD5 check comes first, and only a segment that passes it is dropped
+//! for its checksum. Every row's verdict is the model's. The witnesses: no
+//! reply, exactly one counter (`Tcp:InCsumErrors`, `IpExt:InCsumErrors` or
+//! the MD5 drop's) moves by one, and the tracepoints agree.
+//! At a closed port and at a TIME-WAIT socket (which checks no signature)
+//! the checksum stage comes first whatever the length: no reset, no ACK.
 
 use tcpmd5::verdict::{Receiver, ReceiverVerdict, ResetReply, closed_port_reset, receiver_verdict};
 use tcpmd5::wire::TcpFlags;
@@ -19,7 +21,7 @@ use crate::peer::Auth;
 use crate::record::Record;
 use crate::segment::{ChecksumFault, SegmentSpec};
 
-/// The SYN a row sends, before its checksum is broken.
+/// The SYN a row sends, before its payload is set and its checksum broken.
 type SynBuilder = fn(&Ctx<'_>, Family) -> SegmentSpec;
 
 /// One case of the table.
@@ -30,12 +32,19 @@ struct Row {
     fault: ChecksumFault,
     families: &'static [Family],
     build: SynBuilder,
+    /// Payload bytes, which set the TCP length around the 76-byte break.
+    payload: usize,
 }
 
 const BOTH: &[Family] = &[Family::V4, Family::V6];
 const V4: &[Family] = &[Family::V4];
 
-fn rows() -> [Row; 5] {
+/// Payload that makes a signed SYN (44 header bytes) 84 TCP bytes long.
+const LONG_SIGNED: usize = 40;
+/// Payload that makes an unsigned SYN (24 header bytes) 84 TCP bytes long.
+const LONG_UNSIGNED: usize = 60;
+
+fn rows() -> [Row; 11] {
     [
         Row {
             name: "bad-tcp-csum-signed",
@@ -43,6 +52,7 @@ fn rows() -> [Row; 5] {
             fault: ChecksumFault::Tcp,
             families: BOTH,
             build: |ctx, f| signed_syn(ctx, f, 21, &key()),
+            payload: 0,
         },
         Row {
             name: "bad-tcp-csum-unsigned",
@@ -50,6 +60,7 @@ fn rows() -> [Row; 5] {
             fault: ChecksumFault::Tcp,
             families: BOTH,
             build: |ctx, f| syn(ctx, f, 22),
+            payload: 0,
         },
         Row {
             name: "bad-tcp-csum-wrong-key",
@@ -57,6 +68,7 @@ fn rows() -> [Row; 5] {
             fault: ChecksumFault::Tcp,
             families: BOTH,
             build: |ctx, f| signed_syn(ctx, f, 23, &wrong_key()),
+            payload: 0,
         },
         Row {
             name: "bad-ip-csum-signed",
@@ -64,6 +76,7 @@ fn rows() -> [Row; 5] {
             fault: ChecksumFault::Ipv4Header,
             families: V4,
             build: |ctx, f| signed_syn(ctx, f, 24, &key()),
+            payload: 0,
         },
         Row {
             name: "bad-ip-csum-unsigned",
@@ -71,6 +84,55 @@ fn rows() -> [Row; 5] {
             fault: ChecksumFault::Ipv4Header,
             families: V4,
             build: |ctx, f| syn(ctx, f, 25),
+            payload: 0,
+        },
+        Row {
+            name: "long-bad-tcp-csum-signed",
+            summary: "an 84-byte correctly signed SYN with a wrong TCP checksum: passes the MD5 check, then dropped for its checksum",
+            fault: ChecksumFault::Tcp,
+            families: BOTH,
+            build: |ctx, f| signed_syn(ctx, f, 26, &key()),
+            payload: LONG_SIGNED,
+        },
+        Row {
+            name: "long-bad-tcp-csum-unsigned",
+            summary: "an 84-byte unsigned SYN with a wrong TCP checksum, to a keyed listener: the MD5 check comes first",
+            fault: ChecksumFault::Tcp,
+            families: BOTH,
+            build: |ctx, f| syn(ctx, f, 27),
+            payload: LONG_UNSIGNED,
+        },
+        Row {
+            name: "long-bad-tcp-csum-wrong-key",
+            summary: "an 84-byte SYN signed with the wrong key and a wrong TCP checksum: the MD5 check comes first",
+            fault: ChecksumFault::Tcp,
+            families: BOTH,
+            build: |ctx, f| signed_syn(ctx, f, 28, &wrong_key()),
+            payload: LONG_SIGNED,
+        },
+        Row {
+            name: "bad-tcp-csum-76-bytes",
+            summary: "a 76-byte unsigned SYN with a wrong TCP checksum, to a keyed listener: the longest checked at once",
+            fault: ChecksumFault::Tcp,
+            families: BOTH,
+            build: |ctx, f| syn(ctx, f, 29),
+            payload: 52,
+        },
+        Row {
+            name: "bad-tcp-csum-77-bytes",
+            summary: "a 77-byte unsigned SYN with a wrong TCP checksum, to a keyed listener: the shortest checked after the MD5 check",
+            fault: ChecksumFault::Tcp,
+            families: BOTH,
+            build: |ctx, f| syn(ctx, f, 30),
+            payload: 53,
+        },
+        Row {
+            name: "long-bad-ip-csum-wrong-key",
+            summary: "an 84-byte SYN signed with the wrong key and a wrong IPv4 header checksum: the header is checked first at any length",
+            fault: ChecksumFault::Ipv4Header,
+            families: V4,
+            build: |ctx, f| signed_syn(ctx, f, 31, &wrong_key()),
+            payload: LONG_SIGNED,
         },
     ]
 }
@@ -142,6 +204,9 @@ fn time_wait_fin() -> Vec<Case> {
 }
 
 /// Cases of this area.
+//= type=test
+//= linux/checksum-early
+//= linux/checksum-after-auth
 pub(super) fn cases() -> Vec<Case> {
     let mut cases: Vec<Case> = rows()
         .into_iter()
@@ -149,6 +214,7 @@ pub(super) fn cases() -> Vec<Case> {
             Case::per_family("checksum", row.name, row.summary, move |ctx, family| {
                 let listener = keyed_listener(ctx, family)?;
                 let mut spec = (row.build)(ctx, family);
+                spec.tcp.payload = vec![0x42; row.payload];
                 spec.checksum_fault = Some(row.fault);
                 Ok(probe(ctx, &listener, &spec))
             })

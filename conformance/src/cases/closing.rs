@@ -56,7 +56,7 @@ impl TwSock {
             ))?;
         let state = TimeWaitState {
             substate,
-            rcv_nxt: peer.snd_nxt.0,
+            rcv_nxt: peer.snd_nxt,
             rcv_wnd,
         };
         Ok(TwSock {

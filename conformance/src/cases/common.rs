@@ -84,7 +84,7 @@ pub(super) fn probe(ctx: &mut Ctx<'_>, listener: &Listener, spec: &SegmentSpec) 
 }
 
 /// The prefix length of the lab subnet in `family` (/24, /64).
-pub fn lab_prefix(family: Family) -> u8 {
+pub(super) fn lab_prefix(family: Family) -> u8 {
     match family {
         Family::V4 => crate::harness::lab::PREFIX_V4,
         Family::V6 => crate::harness::lab::PREFIX_V6,
@@ -92,7 +92,7 @@ pub fn lab_prefix(family: Family) -> u8 {
 }
 
 /// The network address of `ip`'s subnet of `len` bits.
-pub fn subnet(ip: IpAddr, len: u8) -> IpAddr {
+pub(super) fn subnet(ip: IpAddr, len: u8) -> IpAddr {
     match ip {
         IpAddr::V4(a) => {
             let mask = u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0);

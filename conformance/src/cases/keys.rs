@@ -408,9 +408,14 @@ fn ao_handshake_and_data(ctx: &mut Ctx<'_>, family: Family) -> Result<Finding, E
         }
         other => {
             let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &ack)?;
-            let want: std::collections::BTreeMap<String, i64> =
-                [("TCPAOBad".to_owned(), 1)].into_iter().collect();
-            let seen = if obs.auth_counters == want && obs.replies.is_empty() {
+            // The model's counter, and no reply: the drop is silent.
+            let want: std::collections::BTreeMap<String, i64> = other
+                .counter()
+                .map(|c| (c.to_owned(), 1))
+                .into_iter()
+                .collect();
+            let as_modelled = obs.auth_counters == want && obs.replies.is_empty();
+            let seen = if as_modelled {
                 words::receiver_verdict(other)
             } else {
                 format!(
@@ -422,10 +427,11 @@ fn ao_handshake_and_data(ctx: &mut Ctx<'_>, family: Family) -> Result<Finding, E
             rec.step(words::receiver_verdict(other), seen.clone());
             rec.note(format!("AO third ACK: {}", evidence(&obs)));
             rec.check(
-                obs.auth_counters == want && obs.replies.is_empty(),
+                as_modelled,
                 format!(
-                    "AO third ACK: kernel {seen}, model {} (TCPAOBad +1, no reply)",
-                    words::receiver_verdict(other)
+                    "AO third ACK: kernel {seen}, model {} ({}, no reply)",
+                    words::receiver_verdict(other),
+                    words::counters(&want)
                 ),
             );
         }

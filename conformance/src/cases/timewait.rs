@@ -12,7 +12,8 @@
 //! into the timewait socket) and of its resets (`closed_port_reset`: the
 //! socket is not a full one). The certain answer is a signed segment far
 //! below the window: a live timewait socket ACKs it, a gone one leaves it to
-//! the keyed listener, which answers with an RST signed with its key. The
+//! the keyed listener, whose answer is the model's (`listener_reset`: an
+//! RST signed with its key). The
 //! socket's row in `/proc/net/tcp{,6}` (substate, timer code 3 of timewait
 //! sockets, inode 0) shows which kind of socket it is, before the probe and
 //! at the end: `TCP_INFO` needs a descriptor, and a timewait socket has
@@ -20,7 +21,7 @@
 
 use tcpmd5::verdict::{
     Acceptance, Receiver, ReceiverVerdict, ResetReply, TimeWaitAction, TimeWaitSubstate,
-    closed_port_reset, receiver_verdict, reset_listener_port, timewait_action,
+    closed_port_reset, listener_reset, receiver_verdict, reset_listener_port, timewait_action,
 };
 use tcpmd5::wire::{SeqNumber, TcpFlags};
 use tcpmd5::{Key, Verdict};
@@ -293,7 +294,7 @@ fn want_for(
     Ok(match action {
         TimeWaitAction::Ack { enters_time_wait } => Some((
             TcpFlags::ACK,
-            SeqNumber(tw.state.rcv_nxt) + u32::from(enters_time_wait),
+            tw.state.rcv_nxt + u32::from(enters_time_wait),
             tw.keys
                 .lookup(tw.peer.addrs.src(), 0)
                 .map(|e| e.key.clone()),
@@ -302,16 +303,23 @@ fn want_for(
             let packet = probe.packet();
             let port = reset_listener_port(&packet).map_err(Error::model("the probe"))?;
             let table = (port == tw.listener.addr.port()).then_some(&tw.listener.model);
-            match closed_port_reset(&packet, table, 0, ctx.env.semantics)
-                .map_err(Error::model("the probe"))?
-            {
-                ResetReply::None => None,
-                ResetReply::Unsigned => Some((TcpFlags::RST, SeqNumber(probe.tcp.ack), None)),
-                ResetReply::Signed(k) => Some((TcpFlags::RST, SeqNumber(probe.tcp.ack), Some(k))),
-            }
+            let reply = closed_port_reset(&packet, table, 0, ctx.env.semantics)
+                .map_err(Error::model("the probe"))?;
+            reset_want(reply, probe)
         }
         TimeWaitAction::Kill | TimeWaitAction::Ignore | TimeWaitAction::Reopen => None,
     })
+}
+
+/// The reply a reset of the model's stands for: an RST at the probe's
+/// acknowledgement number, signed or not, or none.
+fn reset_want(reply: ResetReply, probe: &SegmentSpec) -> Want {
+    let seq = SeqNumber(probe.tcp.ack);
+    match reply {
+        ResetReply::None => None,
+        ResetReply::Unsigned => Some((TcpFlags::RST, seq, None)),
+        ResetReply::Signed(k) => Some((TcpFlags::RST, seq, Some(k))),
+    }
 }
 
 /// `signed ACK`, `unsigned RST`, `no reply`: the words of a wanted reply.
@@ -390,7 +398,7 @@ fn probe_timewait(
     {
         tw.peer.sent(1);
         tw.state.substate = TimeWaitSubstate::TimeWait;
-        tw.state.rcv_nxt = tw.peer.snd_nxt.0;
+        tw.state.rcv_nxt = tw.peer.snd_nxt;
     }
     Ok(action)
 }
@@ -411,9 +419,10 @@ fn certain_answer(
             .map_err(Error::model("the keepalive"))?;
         (want_for(a, &ka, tw, ctx)?, "alive")
     } else {
-        // The keyed listener takes it and resets, signed with its key.
-        let k = tw.listener.key_for(tw.peer.addrs.src());
-        (Some((TcpFlags::RST, SeqNumber(ka.tcp.ack), k)), "gone")
+        // No timewait socket: the listener on the port takes it.
+        let reply = listener_reset(&ka.packet(), &tw.listener.model, 0, ctx.env.semantics)
+            .map_err(Error::model("the keepalive"))?;
+        (reset_want(reply, &ka), "gone")
     };
     let signer = want.as_ref().and_then(|(_, _, k)| k.clone());
     let obs = exchange_signed_by(ctx, &mut tw.peer, &ka, signer)?;
@@ -440,6 +449,7 @@ fn certain_answer(
 //= type=test
 //= linux/timewait-unchecked
 //= linux/timewait-state
+//= linux/listener-ack-reset
 pub(super) fn cases(setup: Setup) -> Vec<Case> {
     let (area, prefix, summary_prefix) = setup.names();
     let mut cases = Vec::new();

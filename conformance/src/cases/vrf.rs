@@ -26,10 +26,12 @@ use tcpmd5::{Family, Key, packet_verdict};
 
 use super::common::{LISTEN_PORT, lab_prefix, signed_syn, subnet, syn};
 use crate::case::{Case, Ctx, Need};
+use crate::error::Error;
 use crate::exchange::exchange;
 use crate::harness::lab::KERNEL_IF;
 use crate::harness::{link, sockopt, sysctl};
 use crate::judge::judge;
+use crate::listener::agreed;
 use crate::outcome::Finding;
 
 /// The lab's VRF device and its routing table.
@@ -54,6 +56,15 @@ enum Listen {
     InVrf,
     /// Unbound: sees VRF arrivals through `tcp_l3mdev_accept`.
     Global,
+}
+
+impl Listen {
+    fn words(self) -> &'static str {
+        match self {
+            Listen::InVrf => "bound to the VRF",
+            Listen::Global => "global",
+        }
+    }
 }
 
 /// How a key is scoped.
@@ -225,11 +236,11 @@ const ROWS: &[Row] = &[
 ];
 
 /// Every VRF case.
-pub fn cases() -> Vec<Case> {
+pub(super) fn cases() -> Vec<Case> {
     let mut cases = Vec::new();
     for row in ROWS {
         for mut c in Case::per_family(row.area, row.name, row.summary, move |ctx, family| {
-            Ok(run_row(ctx, family, row).unwrap_or_else(Finding::error))
+            run_row(ctx, family, row)
         }) {
             c.needs.push(Need::Vrf);
             cases.push(c);
@@ -240,36 +251,39 @@ pub fn cases() -> Vec<Case> {
 
 /// Creates the VRF (up, empty) and lets global sockets see its arrivals.
 /// Returns its ifindex.
-fn create_vrf() -> Result<u32, String> {
-    sysctl::write("net/ipv4/tcp_l3mdev_accept", "1").map_err(|e| e.to_string())?;
-    link::create_vrf(VRF_IF, VRF_TABLE).map_err(|e| e.to_string())?;
-    let vrf = link::ifindex(VRF_IF).map_err(|e| e.to_string())?;
-    link::set_up(vrf).map_err(|e| e.to_string())?;
+fn create_vrf() -> Result<u32, Error> {
+    sysctl::write("net/ipv4/tcp_l3mdev_accept", "1")
+        .map_err(Error::harness("tcp_l3mdev_accept"))?;
+    link::create_vrf(VRF_IF, VRF_TABLE).map_err(Error::harness("creating the VRF"))?;
+    let vrf = link::ifindex(VRF_IF).map_err(Error::harness("the VRF's ifindex"))?;
+    link::set_up(vrf).map_err(Error::harness("setting the VRF up"))?;
     Ok(vrf)
 }
 
 /// Moves `vk` (with its addresses and the peer's neighbour entries) into
 /// the VRF and waits until its addresses are local there.
-fn enslave(ctx: &mut Ctx<'_>, vrf: u32) -> Result<(), String> {
+fn enslave(ctx: &mut Ctx<'_>, vrf: u32) -> Result<(), Error> {
     let vk = ctx.lab.kernel_ifindex();
     // Enslaving cycles the link: keep its IPv6 addresses across the down.
     sysctl::write(&format!("net/ipv6/conf/{KERNEL_IF}/keep_addr_on_down"), "1")
-        .map_err(|e| e.to_string())?;
-    link::set_master(vk, vrf).map_err(|e| e.to_string())?;
-    link::set_up(vk).map_err(|e| e.to_string())?;
+        .map_err(Error::harness("keep_addr_on_down"))?;
+    link::set_master(vk, vrf).map_err(Error::harness("enslaving vk to the VRF"))?;
+    link::set_up(vk).map_err(Error::harness("setting vk up in the VRF"))?;
     for family in Family::ALL {
         // Already there after the cycle, or added back.
         let _ = link::add_address(vk, ctx.lab.kernel_addr(family), lab_prefix(family));
         ctx.lab
             .add_peer(ctx.lab.peer_addr(family))
-            .map_err(|e| e.to_string())?;
+            .map_err(Error::harness("the peer's neighbour entry in the VRF"))?;
     }
     let started = Instant::now();
     for family in Family::ALL {
         let ip = ctx.lab.kernel_addr(family);
-        while !link::is_local_via(ip, Some(vrf)).map_err(|e| e.to_string())? {
+        while !link::is_local_via(ip, Some(vrf))
+            .map_err(Error::harness("a route lookup in the VRF"))?
+        {
             if started.elapsed() > VRF_READY_TIMEOUT {
-                return Err(format!("{ip} did not become local in {VRF_IF}"));
+                return Err(Error::NotSeen(format!("{ip} local in {VRF_IF}")));
             }
             std::thread::sleep(Duration::from_millis(10));
         }
@@ -278,11 +292,11 @@ fn enslave(ctx: &mut Ctx<'_>, vrf: u32) -> Result<(), String> {
 }
 
 /// A non-blocking listener on the kernel's address, bound to the VRF or not.
-fn listen(ctx: &Ctx<'_>, family: Family, binding: Listen) -> Result<socket2::Socket, String> {
+fn listen(ctx: &Ctx<'_>, family: Family, binding: Listen) -> Result<socket2::Socket, Error> {
     use socket2::{Domain, Protocol, Socket, Type};
     let addr = SocketAddr::new(ctx.lab.kernel_addr(family), LISTEN_PORT);
     let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
-        .map_err(|e| e.to_string())?;
+        .map_err(Error::io("a listener socket"))?;
     let setup = || -> std::io::Result<()> {
         sock.set_reuse_address(true)?;
         if family == Family::V6 {
@@ -295,15 +309,18 @@ fn listen(ctx: &Ctx<'_>, family: Family, binding: Listen) -> Result<socket2::Soc
         sock.listen(16)?;
         sock.set_nonblocking(true)
     };
-    setup().map_err(|e| format!("listener on {addr} ({binding:?}): {e}"))?;
+    setup().map_err(Error::io(format!(
+        "listener on {addr} ({})",
+        binding.words()
+    )))?;
     Ok(sock)
 }
 
-fn secret(bytes: &[u8]) -> Result<Key, String> {
-    Key::new(bytes).map_err(|e| e.to_string())
+fn secret(bytes: &[u8]) -> Result<Key, Error> {
+    Key::new(bytes).map_err(|e| Error::Unmodelled(format!("a key of the case table: {e}")))
 }
 
-fn request(ctx: &Ctx<'_>, family: Family, k: &KeyRow, vrf: u32) -> Result<Md5SigRequest, String> {
+fn request(ctx: &Ctx<'_>, family: Family, k: &KeyRow, vrf: u32) -> Result<Md5SigRequest, Error> {
     let peer = ctx.lab.peer_addr(family);
     let secret = secret(k.secret)?;
     let base = if k.prefix {
@@ -319,7 +336,7 @@ fn request(ctx: &Ctx<'_>, family: Family, k: &KeyRow, vrf: u32) -> Result<Md5Sig
     })
 }
 
-fn run_row(ctx: &mut Ctx<'_>, family: Family, row: &Row) -> Result<Finding, String> {
+fn run_row(ctx: &mut Ctx<'_>, family: Family, row: &Row) -> Result<Finding, Error> {
     let vrf = create_vrf()?;
     // A global socket cannot bind an address that lives in a VRF
     // (EADDRNOTAVAIL): like the barrier listeners, it binds before the move;
@@ -347,14 +364,7 @@ fn run_row(ctx: &mut Ctx<'_>, family: Family, row: &Row) -> Result<Finding, Stri
         use std::os::fd::AsFd;
         let kernel = sockopt::set_md5sig(listener.as_fd(), &req);
         let modelled = model.apply(family, &req, devices.as_slice());
-        if kernel.is_err() || modelled.is_err() {
-            return Err(format!(
-                "adding the {:?} key: kernel {:?}, model {:?}",
-                k.scope,
-                kernel.map_err(|e| e.name()),
-                modelled.map_err(|e| e.errno_name())
-            ));
-        }
+        agreed(&req, kernel, modelled)?;
     }
     let l3index = match row.arrival {
         Arrival::InVrf => vrf as i32,
@@ -369,8 +379,8 @@ fn run_row(ctx: &mut Ctx<'_>, family: Family, row: &Row) -> Result<Finding, Stri
             Probe::Unsigned => syn(ctx, family, salt),
         };
         let expected = packet_verdict(&spec.packet(), &model, l3index, ctx.env.semantics)
-            .map_err(|e| format!("the model cannot read the probe: {e}"))?;
-        let obs = exchange(&mut ctx.lab, &mut ctx.barrier, &spec).map_err(|e| e.to_string())?;
+            .map_err(Error::model("the probe"))?;
+        let obs = exchange(&mut ctx.lab, &mut ctx.barrier, &spec)?;
         let mut f = judge(
             &obs,
             spec.tcp.seq.wrapping_add(1),

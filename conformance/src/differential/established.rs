@@ -11,8 +11,8 @@
 
 use std::os::fd::AsFd;
 
-use tcpmd5::wire::{TcpFlags, TcpPacket};
-use tcpmd5::{DropReason, Semantics, Verdict, VerdictId, packet_verdict};
+use tcpmd5::wire::{IpSegment, TcpFlags, TcpPacket};
+use tcpmd5::{Checksums, DropReason, Semantics, Verdict, VerdictId, packet_verdict};
 
 use super::input::{Input, Place, SegmentKind};
 use super::judged::{Judged, inferred};
@@ -46,18 +46,24 @@ impl Seen {
     }
 }
 
-/// The verdict from `tcpi_segs_in` and the counters.
+/// The verdict from `tcpi_segs_in` and the counters. `tcpi_segs_in` counts
+/// every segment the authentication check passed (`tcp_segs_in` in
+/// `tcp_v{4,6}_rcv`), one then dropped for its checksum included.
 fn seen(passed: u32, obs: &Observation) -> Seen {
     let moved: Vec<(&String, &i64)> = obs.auth_counters.iter().collect();
+    let reason = |name: &str| {
+        DropReason::ALL
+            .into_iter()
+            .find(|r| r.counter() == Some(name))
+    };
     match (passed, moved.as_slice()) {
         (1, []) => Seen::Verdict(VerdictId::Accept),
-        (0, [(name, 1)]) => DropReason::ALL
-            .into_iter()
-            .find(|r| r.counter() == Some(name.as_str()))
-            .map_or_else(
-                || Seen::Other(format!("{name} +1")),
-                |r| Seen::Verdict(VerdictId::Drop(r)),
-            ),
+        (0 | 1, [(name, 1)]) => match reason(name) {
+            Some(r) if passed == 0 || r == DropReason::TcpChecksum => {
+                Seen::Verdict(VerdictId::Drop(r))
+            }
+            _ => Seen::Other(format!("tcpi_segs_in +{passed}, {name} +1")),
+        },
         // Not counted: on >= 6.7 the TCP_AUTH_HDR drop (its tracepoint is
         // checked by the witnesses where tracing works).
         (0, []) => Seen::Verdict(VerdictId::Drop(DropReason::AuthHeader)),
@@ -65,6 +71,20 @@ fn seen(passed: u32, obs: &Observation) -> Seen {
             "tcpi_segs_in +{passed}, counters {:?}",
             obs.auth_counters
         )),
+    }
+}
+
+/// The `tcpi_segs_in` step the model implies: one for a segment that
+/// passes the authentication check, whatever happens to it then.
+fn passes_auth(verdict: Verdict, packet: &[u8]) -> u32 {
+    let after_auth = || {
+        IpSegment::parse(packet)
+            .is_ok_and(|located| Checksums::Verify.after_auth(&located).is_some())
+    };
+    match verdict {
+        Verdict::Accept(_) => 1,
+        Verdict::Drop(DropReason::TcpChecksum) => u32::from(after_auth()),
+        Verdict::Drop(_) => 0,
     }
 }
 
@@ -153,9 +173,16 @@ fn run_on(
 
     let mut problems = std::mem::take(&mut conn.peer.record).into_problems();
     let mut notes = Vec::new();
-    let seen = seen(after.segs_in.wrapping_sub(before.segs_in), &obs);
+    let passed = after.segs_in.wrapping_sub(before.segs_in);
+    let seen = seen(passed, &obs);
     if seen != Seen::Verdict(verdict.id()) {
         problems.push(format!("kernel: {}, model: {}", seen.name(), verdict.id()));
+    } else if passed != passes_auth(verdict, &packet) {
+        // Same drop, other stage: before or after the MD5 check.
+        problems.push(format!(
+            "tcpi_segs_in +{passed}, the model's stage implies +{}",
+            passes_auth(verdict, &packet)
+        ));
     }
     let mut witnessed = Record::new();
     witnesses(&obs, verdict, &mut witnessed);

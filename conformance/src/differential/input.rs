@@ -207,9 +207,8 @@ pub struct Input {
     /// One bit flipped after signing, chosen among the bits that do not
     /// change what the segment is (see `flippable`).
     pub flip: Option<Index>,
-    /// Whether the TCP checksum is corrupted after signing (a flip in the
-    /// checksum field; only generated when [`Generator::bad_checksums`] is
-    /// on).
+    /// Whether the TCP checksum is left wrong (only generated when
+    /// [`Generator::bad_checksums`] is on).
     pub bad_checksum: bool,
 }
 
@@ -218,12 +217,10 @@ pub struct Input {
 pub struct Generator {
     /// Weight of established-connection cases against listener SYNs (of 8).
     pub established_weight: u32,
-    /// Also corrupt TCP checksums (1 case in 8). Off: the model has no
-    /// checksum stage to predict the kernel's `TCP_CSUM` drop yet, so turn
-    /// it on together with that stage, and with a witness for it (`Tcp:
-    /// InCsumErrors` in /proc/net/snmp). Live, the kernel checks the
-    /// checksum first only in TCP segments of at most 76 bytes; longer ones
-    /// meet the MD5 check first (`examples/checksum_order.rs`).
+    /// Also corrupt TCP checksums (1 case in 8). The model decides where
+    /// the kernel drops them: before the MD5 check up to 76 TCP bytes,
+    /// after it beyond (`tcpmd5::checksum`); the witness is `Tcp:
+    /// InCsumErrors`.
     pub bad_checksums: bool,
 }
 
@@ -231,7 +228,7 @@ impl Default for Generator {
     fn default() -> Generator {
         Generator {
             established_weight: 5,
-            bad_checksums: false,
+            bad_checksums: true,
         }
     }
 }

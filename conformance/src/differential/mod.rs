@@ -6,9 +6,10 @@
 //! outside it), IPv4 or IPv6, with an option area drawn from the option
 //! grammar ([`options`]), a key of 1 to 80 bytes at the receiver (for the
 //! peer, for a prefix holding it, or for another address) or none, signed
-//! with it, with another key or not at all, and possibly one bit flipped
-//! after signing. Established connections keep their socket while they
-//! stay ESTABLISHED; their keys are changed on the live socket as the cases
+//! with it, with another key or not at all, possibly one bit flipped
+//! after signing, and in one case in eight a bad TCP checksum (which the
+//! kernel drops before the MD5 check up to 76 TCP bytes, after it beyond).
+//! Established connections keep their socket while they stay ESTABLISHED; their keys are changed on the live socket as the cases
 //! ask. The expected verdict always comes from the model
 //! (`packet_verdict` with the receiving socket's key table); the kernel's
 //! from its replies, counters, tracepoints, and on established connections

@@ -1,16 +1,16 @@
 //! From a generated [`Input`] to the segment the peer injects: addresses,
 //! ports, numbers and flags from the target socket, the option area, the
-//! payload trimmed to the link, signing, and at most one flipped bit.
+//! payload trimmed to the link, signing, at most one flipped bit, and
+//! perhaps a bad TCP checksum.
 
 use std::ops::Range;
 
 use tcpmd5::wire::TcpFlags;
-use tcpmd5::wire::tcp::CHECKSUM_RANGE;
 use tcpmd5::{AddrPair, Family, Key};
 use tcpmd5_testkit::TcpSegmentSpec;
 
 use super::input::{Input, Sign};
-use crate::segment::{SegmentSpec, Signing};
+use crate::segment::{ChecksumFault, SegmentSpec, Signing};
 
 /// The lab's link MTU.
 const MTU: usize = 1500;
@@ -119,8 +119,7 @@ pub(crate) fn build(
         }
     }
     if input.bad_checksum {
-        // A flip in the checksum field lands after the checksum is computed.
-        spec.flips.push((CHECKSUM_RANGE.start, 0));
+        spec.checksum_fault = Some(ChecksumFault::Tcp);
     }
     spec
 }
@@ -129,6 +128,7 @@ pub(crate) fn build(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use tcpmd5::wire::tcp::CHECKSUM_RANGE;
 
     #[test]
     fn established_flips_spare_numbers_and_control() {

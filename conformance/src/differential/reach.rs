@@ -1,13 +1,13 @@
 //! How far the generated segments reach into the input space: how many
 //! carried an MD5 option, an AO option, a malformed option, a full 40-byte
-//! area, which verdicts the model gave, and where they went.
+//! area, a bad checksum, which verdicts the model gave, and where they went.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use tcpmd5::wire::TcpPacket;
 use tcpmd5::wire::tcp_option::kind;
-use tcpmd5::{AuthScan, Key, MAX_KEY_LEN, Semantics, Verdict};
+use tcpmd5::wire::{IpSegment, TcpPacket};
+use tcpmd5::{AuthScan, Checksums, DropReason, Key, MAX_KEY_LEN, Semantics, Verdict};
 
 use super::input::KeyScope;
 use super::options::MAX_AREA;
@@ -34,6 +34,10 @@ pub struct Reach {
     pub eol: u64,
     /// With a payload.
     pub payload: u64,
+    /// With a bad TCP checksum.
+    pub bad_checksum: u64,
+    /// Of those, longer than 76 bytes: the MD5 check comes first.
+    pub checksum_after_auth: u64,
     /// Where the receiver held a key (for any address).
     pub receiver_key: u64,
     /// Of those, keys for a prefix holding the peer.
@@ -49,10 +53,10 @@ pub struct Reach {
 }
 
 impl Reach {
-    /// Counts one TCP segment.
+    /// Counts one IP packet.
     pub fn count(
         &mut self,
-        segment: &[u8],
+        packet: &[u8],
         established: bool,
         key: Option<(&Key, KeyScope)>,
         verdict: Verdict,
@@ -71,7 +75,14 @@ impl Reach {
             self.key_max_len += u64::from(k.len() == MAX_KEY_LEN);
         }
         *self.verdicts.entry(verdict.to_string()).or_default() += 1;
-        let Ok(tcp) = TcpPacket::new_checked(segment) else {
+        let Ok(located) = IpSegment::parse(packet) else {
+            return;
+        };
+        if Checksums::Verify.drop_reason(packet, &located) == Some(DropReason::TcpChecksum) {
+            self.bad_checksum += 1;
+            self.checksum_after_auth += u64::from(Checksums::Verify.after_auth(&located).is_some());
+        }
+        let Ok(tcp) = TcpPacket::new_checked(located.segment) else {
             return;
         };
         let area = tcp.options();
@@ -98,6 +109,8 @@ impl Reach {
         self.full_area += other.full_area;
         self.eol += other.eol;
         self.payload += other.payload;
+        self.bad_checksum += other.bad_checksum;
+        self.checksum_after_auth += other.checksum_after_auth;
         self.receiver_key += other.receiver_key;
         self.key_prefix += other.key_prefix;
         self.key_elsewhere += other.key_elsewhere;
@@ -119,6 +132,11 @@ impl Reach {
             ("full 40-byte option area", self.full_area),
             ("EOL reached by the scan", self.eol),
             ("payload", self.payload),
+            ("bad TCP checksum", self.bad_checksum),
+            (
+                "  longer than 76 bytes (MD5 check first)",
+                self.checksum_after_auth,
+            ),
             ("receiver holds a key", self.receiver_key),
             ("  for a prefix holding the peer", self.key_prefix),
             ("  for another address only", self.key_elsewhere),
@@ -221,7 +239,7 @@ mod generator_reach {
             )
             .unwrap();
             reach.count(
-                &spec.segment(),
+                &packet,
                 established,
                 input.receiver_key.as_ref().map(|k| (k, input.key_scope)),
                 verdict,
@@ -232,7 +250,8 @@ mod generator_reach {
             let share = if what.contains("80 bytes") { 200 } else { 20 };
             assert!(count * share >= n, "{what}: {count} of {n}");
         }
-        // Every verdict of a kernel without CONFIG_TCP_AO is reached.
-        assert_eq!(reach.verdicts.len(), 7, "{:?}", reach.verdicts);
+        // Every verdict of a kernel without CONFIG_TCP_AO is reached, the
+        // TCP checksum drop included (the IPv4 header's is not generated).
+        assert_eq!(reach.verdicts.len(), 8, "{:?}", reach.verdicts);
     }
 }

@@ -222,11 +222,8 @@ fn one(
         } else {
             stats.disagreements += 1;
         }
-        let segment = tcpmd5::wire::IpSegment::parse(&judged.packet)
-            .map(|s| s.segment.to_vec())
-            .unwrap_or_default();
         tally.report.reach.count(
-            &segment,
+            &judged.packet,
             matches!(input.target, Target::Established(..)),
             input.receiver_key.as_ref().map(|k| (k, input.key_scope)),
             judged.verdict,

@@ -132,6 +132,45 @@ impl Lab {
         link::add_neighbour(self.kernel_ifindex, ip, PEER_MAC)
     }
 
+    /// Puts every address on the link, not only the lab subnets: the
+    /// kernel gets an address in each of a few prefixes covering both
+    /// address spaces, so it answers a peer of any address that
+    /// [`Lab::add_peer`] made known (the more specific lab subnets still
+    /// win). IPv4 makes no prefix route for a network in 0.0.0.0/8, so
+    /// those prefixes start at 1.0.0.0/8.
+    pub fn add_onlink_everywhere(&mut self) -> Result<(), HarnessError> {
+        let v4 = [
+            (1u32, 8u8),
+            (2, 7),
+            (4, 6),
+            (8, 5),
+            (16, 4),
+            (32, 3),
+            (64, 2),
+            (128, 1),
+        ]
+        .map(|(first, len)| {
+            // The last address but one of the prefix.
+            let host = (first << 24) | (u32::MAX >> len);
+            (IpAddr::V4(Ipv4Addr::from(host - 1)), len)
+        });
+        let v6 = [
+            (
+                IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0xffff, 0, 0, 0, 0, 0xfe)),
+                1,
+            ),
+            (
+                IpAddr::V6(Ipv6Addr::new(0xfdff, 0xffff, 0, 0, 0, 0, 0, 0xfe)),
+                1,
+            ),
+        ];
+        for (ip, len) in v4.into_iter().chain(v6) {
+            link::add_address(self.kernel_ifindex, ip, len)?;
+        }
+        let added: Vec<IpAddr> = v4.into_iter().chain(v6).map(|(ip, _)| ip).collect();
+        wait_local(&added)
+    }
+
     /// Index of `vk`, for `TCP_MD5SIG_FLAG_IFINDEX` cases.
     pub fn kernel_ifindex(&self) -> u32 {
         self.kernel_ifindex

@@ -36,7 +36,7 @@ mod wire;
 
 pub use error::CaptureError;
 use error::io;
-use key_check::check_key_vectors;
+pub use key_check::{KeyReplay, replay_key_vectors};
 use scenarios::{client, server};
 use sink::{Sink, id_safe};
 pub use summary::CaptureSummary;
@@ -78,8 +78,8 @@ pub fn capture(out_dir: &Path) -> Result<CaptureSummary, CaptureError> {
             )?;
         }
     }
+    sink.summary.keys = key_check::replay(&mut lab, &mut barrier, &out_dir.join("keys"))?;
     drop(barrier);
-    check_key_vectors(out_dir, &mut sink.summary)?;
     drop(lab);
     let file = out_dir
         .join("digest")

@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
+use super::KeyReplay;
+
 /// What [`capture`](super::capture) wrote.
 #[derive(Debug, Clone, Default)]
 pub struct CaptureSummary {
@@ -25,12 +27,8 @@ pub struct CaptureSummary {
     /// Kernel segments the peer verified as it saw them (each captured
     /// vector's segment among them).
     pub peer_verified: usize,
-    /// Key-vector requests (`keys/*.json`) replayed on a live socket.
-    pub key_requests_checked: usize,
-    /// Key-vector requests skipped (VRF-bound: the lab has no VRF).
-    pub key_requests_skipped: usize,
-    /// Key-vector requests whose live result differs from the vector.
-    pub key_request_mismatches: Vec<String>,
+    /// The key vectors (`keys/*.json`) replayed on live sockets.
+    pub keys: KeyReplay,
 }
 
 impl fmt::Display for CaptureSummary {
@@ -58,10 +56,20 @@ impl fmt::Display for CaptureSummary {
             "kernel segments verified by the peer: {}",
             self.peer_verified
         )?;
+        write!(f, "{}", self.keys)
+    }
+}
+
+impl fmt::Display for KeyReplay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "key requests replayed live: {} checked, {} skipped (VRF), mismatches: {:?}",
-            self.key_requests_checked, self.key_requests_skipped, self.key_request_mismatches
+            "key vectors replayed live: {} requests ({} skipped: VRF), {} lookups ({} skipped: VRF or another family), mismatches: {:?}",
+            self.requests_checked,
+            self.requests_skipped,
+            self.lookups_checked,
+            self.lookups_skipped,
+            self.mismatches
         )
     }
 }

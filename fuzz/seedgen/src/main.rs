@@ -5,16 +5,24 @@
 //! Usage: `cargo run --manifest-path fuzz/seedgen/Cargo.toml -- [OUT_DIR]`
 //! (default `fuzz/seeds`). Files are named by content, so reruns are
 //! idempotent and never delete anything.
+#![forbid(unsafe_code)]
+#![allow(
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "every seed is built from constants here: a failure is a bug in this generator, \
+              reported at once; the bytes read from vectors/ go through checked paths"
+)]
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 use std::{env, fs};
 
+use tcpmd5::key_table::Md5SigRequest;
 use tcpmd5::sign::sign_packet_to_vec;
 use tcpmd5::wire::{IpSegment, Ipv4Repr, Ipv6Repr, TcpFlags, TcpRepr};
 use tcpmd5::{AddrPair, Key};
 
-/// Must match `tcpmd5_fuzz::targets::VERDICT_PREFIX_LEN` and its layout.
+/// Must match `tcpmd5_fuzz::targets::keyed::PREFIX_LEN` and its layout.
 const VERDICT_PREFIXES: [[u8; 4]; 8] = [
     [0, 0, 0x00, 6], // rfc2385, no key
     [1, 0, 0x01, 6], // legacy, exact key
@@ -24,6 +32,18 @@ const VERDICT_PREFIXES: [[u8; 4]; 8] = [
     [2, 1, 0x15, 6], // key bound to VRF 5, arriving in 5
     [2, 0, 0x15, 6], // key bound to VRF 5, arriving outside
     [1, 0, 0x0a, 6], // wildcard keys for both families
+];
+
+/// The `receiver` target's bytes between the key prefix and the packet
+/// (`tcpmd5_fuzz::targets::receiver::CONTROL_LEN`): `[control, rcv_nxt delta
+/// (2 bytes), window]`; control 1 FIN-WAIT-2, 2 rfc1337, 4 a listener.
+const RECEIVER_CONTROLS: [[u8; 4]; 6] = [
+    [0, 0, 0, 2],       // TIME-WAIT, rcv_nxt = seq
+    [1, 0, 0, 2],       // FIN-WAIT-2, rcv_nxt = seq
+    [2, 0, 1, 0],       // TIME-WAIT with rfc1337, rcv_nxt = seq + 1
+    [4, 0, 0, 2],       // a listener for the closed-port reset
+    [5, 0xff, 0xff, 3], // FIN-WAIT-2, listener, rcv_nxt = seq - 1
+    [6, 0x10, 0, 4],    // rfc1337, listener, rcv_nxt far ahead
 ];
 
 fn fnv(data: &[u8]) -> u64 {
@@ -61,6 +81,10 @@ impl Seeds {
             let mut v = prefix.to_vec();
             v.extend_from_slice(packet);
             self.put("verdict", name, &v);
+            let mut r = prefix.to_vec();
+            r.extend_from_slice(&RECEIVER_CONTROLS[self.rotate % RECEIVER_CONTROLS.len()]);
+            r.extend_from_slice(packet);
+            self.put("receiver", name, &r);
         }
         if let Ok(seg) = IpSegment::parse(packet) {
             self.put("parse_packet", &format!("{name}-tcp"), seg.segment);
@@ -75,7 +99,11 @@ impl Seeds {
             {
                 let p = ip_packet(v6, area, b"seed", None);
                 let p = if signed { sign(&p).unwrap_or(p) } else { p };
-                let tag = format!("{name}-{}{}", if v6 { "v6" } else { "v4" }, if signed { "-signed" } else { "" });
+                let tag = format!(
+                    "{name}-{}{}",
+                    if v6 { "v6" } else { "v4" },
+                    if signed { "-signed" } else { "" }
+                );
                 self.packet(&tag, &p);
             }
         }
@@ -87,7 +115,10 @@ fn v4() -> (Ipv4Addr, Ipv4Addr) {
 }
 
 fn v6() -> (Ipv6Addr, Ipv6Addr) {
-    ("fd00:99::2".parse().expect("v6"), "fd00:99::1".parse().expect("v6"))
+    (
+        "fd00:99::2".parse().expect("v6"),
+        "fd00:99::1".parse().expect("v6"),
+    )
 }
 
 /// An IP packet around a TCP SYN with these options (padded with EOL to a
@@ -185,7 +216,10 @@ fn crafted(seeds: &mut Seeds) {
     let layouts: Vec<(&str, Vec<u8>)> = vec![
         ("empty", vec![]),
         ("linux-md5", cat(&[nop2, &m])),
-        ("linux-md5-mss-ws-sackp", cat(&[nop2, &m, mss, ws, sackp, nop2])),
+        (
+            "linux-md5-mss-ws-sackp",
+            cat(&[nop2, &m, mss, ws, sackp, nop2]),
+        ),
         ("typical-syn", cat(&[mss, sackp, ts, ws])),
         ("md5-at-0", m.clone()),
         ("md5-len-17", cat(&[&[19, 17], &[0; 15], nop2])),
@@ -211,6 +245,44 @@ fn crafted(seeds: &mut Seeds) {
     for (name, area) in &layouts {
         seeds.options(name, area);
     }
+    // AO options reaching a socket with a key, unsigned, under every
+    // semantics (the rotation above signs most packets, and MD5 + AO is
+    // malformed), for the verdict and every receiver.
+    for (name, area) in layouts
+        .iter()
+        .filter(|(n, _)| n.starts_with("ao") || n.contains("-ao"))
+    {
+        for v6 in [false, true] {
+            let p = ip_packet(v6, area, b"", None);
+            for sem in 0..4u8 {
+                let prefix = [sem, 0, 0x01, 6];
+                let tag = format!("{name}-{}-sem{sem}", if v6 { "v6" } else { "v4" });
+                seeds.put("verdict", &tag, &cat(&[&prefix, &p]));
+                let control = [4 | (sem & 1), 0, 0, 2];
+                seeds.put("receiver", &tag, &cat(&[&prefix, &control, &p]));
+            }
+        }
+    }
+    // Vector records (vectors/README.md) around crafted packets and areas.
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    for (name, area) in layouts.iter().take(8) {
+        let p = ip_packet(false, area, b"vec", None);
+        let signed = sign(&p).unwrap_or(p);
+        let record = format!(
+            r#"{{"group":"digest","vectors":[{{"id":"{name}","packet":"{}","key":"{}","area":"{}","verdict":{{"rfc2385":"accept","linux-legacy":"accept","linux":"accept","linux-ao":"accept","linux-6.6":"x"}}}}]}}"#,
+            hex(&signed),
+            hex(key_a().as_bytes()),
+            hex(area)
+        );
+        seeds.put("vector_json", name, record.as_bytes());
+    }
+    seeds.put("vector_json", "empty-key", br#"{"key":"","packet":"45"}"#);
+    seeds.put(
+        "vector_json",
+        "long-key",
+        format!(r#"{{"key":"{}"}}"#, "ab".repeat(81)).as_bytes(),
+    );
+
     // Oddly long areas for the scan alone.
     seeds.put("auth_scan", "long-nops-md5", &cat(&[&[1; 300], &m]));
     seeds.put("auth_scan", "one-byte", &[19]);
@@ -219,7 +291,11 @@ fn crafted(seeds: &mut Seeds) {
     for is_v6 in [false, true] {
         for payload in [&b""[..], b"hello, bgp"] {
             let p = ip_packet(is_v6, &cat(&[mss, sackp, ts, ws]), payload, None);
-            let name = format!("signed-syn-{}-{}", if is_v6 { "v6" } else { "v4" }, payload.len());
+            let name = format!(
+                "signed-syn-{}-{}",
+                if is_v6 { "v6" } else { "v4" },
+                payload.len()
+            );
             if let Some(s) = sign(&p) {
                 seeds.packet(&name, &s);
             }
@@ -235,7 +311,11 @@ fn crafted(seeds: &mut Seeds) {
     // Truncated and odd packets.
     let full = sign(&ip_packet(false, &[], b"abc", None)).unwrap_or_default();
     for cut in [0, 1, 19, 20, 39, 40, 59] {
-        seeds.put("parse_packet", &format!("cut-{cut}"), &full[..cut.min(full.len())]);
+        seeds.put(
+            "parse_packet",
+            &format!("cut-{cut}"),
+            &full[..cut.min(full.len())],
+        );
     }
     let mut bad_doff = full.clone();
     if let Some(b) = bad_doff.get_mut(32) {
@@ -243,8 +323,59 @@ fn crafted(seeds: &mut Seeds) {
     }
     seeds.packet("bad-doff", &bad_doff);
 
+    // Raw setsockopt bytes: `[control]` then `struct tcp_md5sig`
+    // (control 1 an IPv6 socket, 2 TCP_MD5SIG_EXT).
+    let key = key_a();
+    let (src4, _) = v4();
+    let (src6, _) = v6();
+    let requests = [
+        ("add-v4", 0u8, Md5SigRequest::add(src4.into(), &key)),
+        (
+            "add-v4-prefix-24",
+            2,
+            Md5SigRequest::add(src4.into(), &key).with_prefix(24),
+        ),
+        (
+            "add-mapped",
+            1,
+            Md5SigRequest::add(src4.to_ipv6_mapped().into(), &key),
+        ),
+        (
+            "add-v6-prefix-64",
+            3,
+            Md5SigRequest::add(src6.into(), &key).with_prefix(64),
+        ),
+        (
+            "add-v6-vrf-5",
+            3,
+            Md5SigRequest::add(src6.into(), &key).with_ifindex(5),
+        ),
+        (
+            "add-v6-not-vrf",
+            3,
+            Md5SigRequest::add(src6.into(), &key).with_ifindex(2),
+        ),
+        ("delete-v4", 0, Md5SigRequest::delete(src4.into())),
+        ("wrong-family", 1, Md5SigRequest::add(src4.into(), &key)),
+    ];
+    for (name, control, req) in &requests {
+        let bytes = req.to_bytes();
+        seeds.put("key_sockopt", name, &cat(&[&[*control], &bytes]));
+        seeds.put(
+            "key_sockopt",
+            &format!("{name}-short"),
+            &cat(&[&[*control], &bytes[..215]]),
+        );
+    }
+    let mut long_key = requests[0].2.to_bytes();
+    long_key[130..132].copy_from_slice(&81u16.to_ne_bytes());
+    seeds.put("key_sockopt", "keylen-81", &cat(&[&[0], &long_key]));
+
     // Key table: a few operation streams (any bytes decode as one).
-    for (i, s) in [&[0u8; 32][..], &[0xff; 64], &(0..=255).collect::<Vec<u8>>()].iter().enumerate() {
+    for (i, s) in [&[0u8; 32][..], &[0xff; 64], &(0..=255).collect::<Vec<u8>>()]
+        .iter()
+        .enumerate()
+    {
         seeds.put("key_table", &format!("bytes-{i}"), s);
         seeds.put("sign_verify", &format!("bytes-{i}"), s);
     }
@@ -256,7 +387,7 @@ fn hex_decode(s: &str) -> Option<Vec<u8>> {
         .bytes()
         .filter(|b| !b" :_-\n\t".contains(b))
         .collect();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return None;
     }
     digits
@@ -274,9 +405,13 @@ fn string_fields<'a>(text: &'a str, field: &str) -> Vec<&'a str> {
     while let Some(i) = rest.find(&needle) {
         rest = &rest[i + needle.len()..];
         let after = rest.trim_start();
-        let Some(after) = after.strip_prefix(':') else { continue };
+        let Some(after) = after.strip_prefix(':') else {
+            continue;
+        };
         let after = after.trim_start();
-        let Some(after) = after.strip_prefix('"') else { continue };
+        let Some(after) = after.strip_prefix('"') else {
+            continue;
+        };
         if let Some(end) = after.find('"') {
             found.push(&after[..end]);
         }
@@ -285,7 +420,9 @@ fn string_fields<'a>(text: &'a str, field: &str) -> Vec<&'a str> {
 }
 
 fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = fs::read_dir(dir) else { return };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
     let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
     entries.sort();
     for path in entries {
@@ -302,18 +439,27 @@ fn vectors(seeds: &mut Seeds, root: &Path) -> usize {
     json_files(&root.join("vectors"), &mut files);
     let mut n = 0;
     for file in &files {
-        let Ok(text) = fs::read_to_string(file) else { continue };
-        let stem = file.file_stem().map_or("vector".into(), |s| s.to_string_lossy().into_owned());
+        let Ok(text) = fs::read_to_string(file) else {
+            continue;
+        };
+        let stem = file
+            .file_stem()
+            .map_or("vector".into(), |s| s.to_string_lossy().into_owned());
+        seeds.put("vector_json", &format!("vec-{stem}"), text.as_bytes());
         // Digest and option vectors carry whole packets in `packet`, option
         // areas in `area` (vectors/README.md); `*_hex` names are accepted too.
-        let packets = ["packet", "packet_hex"].into_iter().flat_map(|f| string_fields(&text, f));
+        let packets = ["packet", "packet_hex"]
+            .into_iter()
+            .flat_map(|f| string_fields(&text, f));
         for hex in packets {
             if let Some(bytes) = hex_decode(hex) {
                 seeds.packet(&format!("vec-{stem}"), &bytes);
                 n += 1;
             }
         }
-        let areas = ["area", "options_hex"].into_iter().flat_map(|f| string_fields(&text, f));
+        let areas = ["area", "options_hex"]
+            .into_iter()
+            .flat_map(|f| string_fields(&text, f));
         for hex in areas {
             if let Some(bytes) = hex_decode(hex) {
                 seeds.options(&format!("vec-{stem}"), &bytes);
@@ -326,8 +472,14 @@ fn vectors(seeds: &mut Seeds, root: &Path) -> usize {
 
 fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let out = env::args_os().nth(1).map_or_else(|| root.join("fuzz/seeds"), PathBuf::from);
-    let mut seeds = Seeds { out, written: 0, rotate: 0 };
+    let out = env::args_os()
+        .nth(1)
+        .map_or_else(|| root.join("fuzz/seeds"), PathBuf::from);
+    let mut seeds = Seeds {
+        out,
+        written: 0,
+        rotate: 0,
+    };
     let vectors_only = env::args().any(|a| a == "--vectors-only");
     if !vectors_only {
         crafted(&mut seeds);
