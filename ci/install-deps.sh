@@ -11,6 +11,9 @@
 #   flex bison bc libelf-dev   ci/build-ao-kernel.sh (a CONFIG_TCP_AO kernel
 #   libssl-dev xz-utils make   from linux-source-6.12)
 #   zip unzip                  the OSS-Fuzz seed corpora
+#   nftables                   the ao-bypass mitigation case (a rule dropping
+#                              TCP option 29 toward the MD5 port)
+#   patch                      ci/build-ao-kernel.sh --patch (the AO-bypass fix)
 # plus cargo-fuzz and nightly's llvm-tools (ci/fuzz.sh, ci/fuzz-coverage.sh,
 # ci/oss-fuzz-build.sh), and the two Debian kernels of the matrix
 # (ci/debian-kernels.sh) in the suite's cache, as `vm --kernel <package>`
@@ -19,7 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(tcpdump iproute2 util-linux passwd qemu-system-x86 busybox-static
-          flex bison bc libelf-dev libssl-dev xz-utils make zip unzip)
+          flex bison bc libelf-dev libssl-dev xz-utils make zip unzip nftables patch)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

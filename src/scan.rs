@@ -29,10 +29,16 @@ pub enum Semantics {
         /// AO options are verified instead of ignored.
         tcp_ao: bool,
     },
+    /// Linux 6.7 and later without `CONFIG_TCP_AO`, with the proposed fix of
+    /// the AO bypass (`docs/advisories/ao-bypass-fix.patch`): the option
+    /// scan is that of [`Semantics::Linux`], but a TCP-AO option no longer
+    /// exempts a segment from the MD5 check; it counts as "no MD5 option".
+    LinuxAoBypassFixed,
 }
 
 impl Semantics {
-    /// Every semantics the model knows, for tables and property tests.
+    /// Every semantics of a released kernel (and the RFC), for tables,
+    /// vectors and property tests.
     pub const ALL: [Semantics; 4] = [
         Semantics::Rfc2385,
         Semantics::LinuxLegacy,
@@ -40,19 +46,37 @@ impl Semantics {
         Semantics::Linux { tcp_ao: true },
     ];
 
-    /// A stable identifier (`rfc2385`, `linux-legacy`, `linux`, `linux-ao`).
+    /// Semantics of proposed kernel fixes: no released kernel has them, so
+    /// no kernel is probed as one; a run is held to one with `--semantics`.
+    pub const PROPOSED: [Semantics; 1] = [Semantics::LinuxAoBypassFixed];
+
+    /// A stable identifier (`rfc2385`, `linux-legacy`, `linux`, `linux-ao`,
+    /// `linux-ao-bypass-fixed`).
     pub fn id(self) -> &'static str {
         match self {
             Semantics::Rfc2385 => "rfc2385",
             Semantics::LinuxLegacy => "linux-legacy",
             Semantics::Linux { tcp_ao: false } => "linux",
             Semantics::Linux { tcp_ao: true } => "linux-ao",
+            Semantics::LinuxAoBypassFixed => "linux-ao-bypass-fixed",
+        }
+    }
+
+    /// The released semantics a proposed one patches (itself for a released
+    /// one). They differ only on segments carrying a TCP-AO option.
+    pub fn released_base(self) -> Semantics {
+        match self {
+            Semantics::LinuxAoBypassFixed => Semantics::Linux { tcp_ao: false },
+            released => released,
         }
     }
 
     /// The semantics named by [`Semantics::id`].
     pub fn from_id(id: &str) -> Option<Semantics> {
-        Semantics::ALL.into_iter().find(|s| s.id() == id)
+        Semantics::ALL
+            .into_iter()
+            .chain(Semantics::PROPOSED)
+            .find(|s| s.id() == id)
     }
 
     /// The semantics a Linux kernel of this version uses (`tcp_ao`: whether
@@ -72,6 +96,7 @@ impl Semantics {
             Semantics::Rfc2385 => scan_rfc2385(area),
             Semantics::LinuxLegacy => scan_linux_legacy(area),
             Semantics::Linux { tcp_ao } => scan_linux(area, if tcp_ao { 5 } else { 18 }),
+            Semantics::LinuxAoBypassFixed => scan_linux(area, 18),
         }
     }
 }
@@ -86,6 +111,9 @@ impl fmt::Display for Semantics {
             }
             Semantics::Linux { tcp_ao: true } => {
                 "Linux >= 6.7 (tcp_do_parse_auth_options, CONFIG_TCP_AO=y)"
+            }
+            Semantics::LinuxAoBypassFixed => {
+                "Linux >= 6.7 (tcp_do_parse_auth_options, CONFIG_TCP_AO=n, AO bypass fixed)"
             }
         })
     }

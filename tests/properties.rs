@@ -371,3 +371,34 @@ fn addr_pair_strategy_covers_both_families() {
         .collect();
     assert_eq!(families.len(), 2);
 }
+
+proptest! {
+    /// The proposed AO-bypass fix changes exactly one verdict: where `linux`
+    /// accepts a TCP-AO option unchecked, a keyed receiver now drops it
+    /// (TCP_MD5NOTFOUND) and a keyless one takes it as unsigned; every other
+    /// segment gets the same verdict.
+    //= type=test
+    //= linux/ao-bypass-fixed
+    #[test]
+    fn the_ao_bypass_fix_changes_only_the_bypass(
+        spec in segment_from_grammar_any(),
+        key in key_any(),
+        keyed in any::<bool>(),
+    ) {
+        let segment = spec.to_bytes().unwrap();
+        let key = keyed.then_some(&key);
+        let linux = verify_segment(&spec.addrs, &segment, key, Semantics::Linux { tcp_ao: false });
+        let fixed = verify_segment(&spec.addrs, &segment, key, Semantics::LinuxAoBypassFixed);
+        match linux {
+            Ok(Verdict::Accept(Acceptance::AoNotChecked)) => {
+                let want = if keyed {
+                    Verdict::Drop(DropReason::Md5NotFound)
+                } else {
+                    Verdict::Accept(Acceptance::Unsigned)
+                };
+                prop_assert_eq!(fixed, Ok(want));
+            }
+            other => prop_assert_eq!(fixed, other),
+        }
+    }
+}

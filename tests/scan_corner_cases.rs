@@ -1,6 +1,8 @@
 //! Every option-layout corner case (`tcpmd5_testkit::layouts`) under every
 //! `Semantics`: one named test per case and semantics.
 //!
+//! The proposed `linux-ao-bypass-fixed` scans as `linux` does.
+//!
 //! Expectations: `M(n)` MD5 found with its kind byte at offset n, `A(n)` AO
 //! found at n, `Ab` no option (segment counts as unsigned), `X` malformed
 //! (dropped with TCP_AUTH_HDR before any key is looked at).
@@ -58,6 +60,9 @@ macro_rules! corner_cases {
                 fn linux() { check(stringify!($name), Semantics::Linux { tcp_ao: false }, $linux) }
                 #[test]
                 fn linux_ao() { check(stringify!($name), Semantics::Linux { tcp_ao: true }, $linux_ao) }
+                // The AO-bypass fix changes the decision, not the scan.
+                #[test]
+                fn linux_ao_bypass_fixed() { check(stringify!($name), Semantics::LinuxAoBypassFixed, $linux) }
             }
         )*
 

@@ -112,8 +112,11 @@ pub fn decide(
         //= linux/auth-hdr-drop
         AuthScan::Malformed(_) => Verdict::Drop(DropReason::AuthHeader),
         //= linux/ao-unchecked
-        AuthScan::Ao { .. } => match semantics {
-            Semantics::Linux { tcp_ao: true } => Verdict::Drop(DropReason::AoUnexpected),
+        AuthScan::Ao { .. } => match (semantics, key) {
+            (Semantics::Linux { tcp_ao: true }, _) => Verdict::Drop(DropReason::AoUnexpected),
+            //= linux/ao-bypass-fixed
+            (Semantics::LinuxAoBypassFixed, Some(_)) => Verdict::Drop(DropReason::Md5NotFound),
+            (Semantics::LinuxAoBypassFixed, None) => Verdict::Accept(Acceptance::Unsigned),
             _ => Verdict::Accept(Acceptance::AoNotChecked),
         },
         //= linux/md5-notfound

@@ -68,7 +68,10 @@ pub fn closed_port_reset(
         // CONFIG_TCP_AO `tcp_ao_prepare_reset` refuses without a socket
         // (from the source, not seen live).
         AuthScan::Ao { .. } => match (semantics, located.addrs.family()) {
-            (Semantics::Linux { tcp_ao: false }, crate::Family::V6) => ResetReply::Unsigned,
+            (
+                Semantics::Linux { tcp_ao: false } | Semantics::LinuxAoBypassFixed,
+                crate::Family::V6,
+            ) => ResetReply::Unsigned,
             _ => ResetReply::None,
         },
     })

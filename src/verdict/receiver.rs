@@ -1,11 +1,11 @@
 //! Which sockets run the authentication check, and what the request socket
 //! adds to it.
 
-use super::{Acceptance, Verdict, packet_verdict};
+use super::{Acceptance, DropReason, Verdict, packet_verdict};
 use crate::checksum::Checksums;
 use crate::key_table::KeyTable;
-use crate::scan::Semantics;
-use crate::wire::{IpSegment, WireError};
+use crate::scan::{AuthScan, Semantics};
+use crate::wire::{IpSegment, TcpPacket, WireError};
 
 /// The kind of socket a segment reaches, as far as the MD5 check cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -102,10 +102,26 @@ pub fn receiver_verdict(
             let v = packet_verdict(packet, table, l3index, semantics)?;
             Ok(match v {
                 Verdict::Accept(Acceptance::AoNotChecked) => ReceiverVerdict::AoRequestMismatch,
+                // The request check precedes the MD5 check in
+                // `tcp_inbound_hash`, which the fix leaves alone.
+                Verdict::Accept(_) | Verdict::Drop(DropReason::Md5NotFound)
+                    if semantics == Semantics::LinuxAoBypassFixed
+                        && carries_ao(packet, semantics)? =>
+                {
+                    ReceiverVerdict::AoRequestMismatch
+                }
                 other => ReceiverVerdict::Checked(other),
             })
         }
     }
+}
+
+/// Whether `semantics`' scan of the packet's option area finds a TCP-AO
+/// option (the `aoh` of `tcp_inbound_hash`).
+fn carries_ao(packet: &[u8], semantics: Semantics) -> Result<bool, WireError> {
+    let located = IpSegment::parse(packet)?;
+    let tcp = TcpPacket::new_checked(located.segment)?;
+    Ok(matches!(semantics.scan(tcp.options()), AuthScan::Ao { .. }))
 }
 
 #[cfg(test)]
@@ -152,6 +168,45 @@ mod tests {
         assert_eq!(
             receiver_verdict(&ack_with(&addrs, &[]), &t, 0, s, Receiver::TimeWait),
             Ok(ReceiverVerdict::NotChecked)
+        );
+    }
+
+    // The proposed fix: a keyed socket drops the AO-only segment as
+    // unsigned; the request socket's TCPAOBad drop comes first, as before.
+    //= type=test
+    //= linux/ao-bypass-fixed
+    //= linux/request-sock-ao
+    #[test]
+    fn ao_option_per_receiver_with_the_fix() {
+        let [addrs, _] = pairs();
+        let p = ack_with(&addrs, &ao_area());
+        let mut t = KeyTable::new();
+        let s = Semantics::LinuxAoBypassFixed;
+        assert_eq!(
+            receiver_verdict(&p, &t, 0, s, Receiver::Socket),
+            Ok(ReceiverVerdict::Checked(Verdict::Accept(
+                Acceptance::Unsigned
+            )))
+        );
+        assert_eq!(
+            receiver_verdict(&p, &t, 0, s, Receiver::RequestSock),
+            Ok(ReceiverVerdict::AoRequestMismatch)
+        );
+        t.apply(
+            crate::Family::V4,
+            &Md5SigRequest::add(addrs.src(), &Key::from_array(b"k")),
+            &[] as &[(i32, bool)],
+        )
+        .expect("the key is added");
+        assert_eq!(
+            receiver_verdict(&p, &t, 0, s, Receiver::Socket),
+            Ok(ReceiverVerdict::Checked(Verdict::Drop(
+                DropReason::Md5NotFound
+            )))
+        );
+        assert_eq!(
+            receiver_verdict(&p, &t, 0, s, Receiver::RequestSock),
+            Ok(ReceiverVerdict::AoRequestMismatch)
         );
     }
 }

@@ -161,6 +161,9 @@ pub fn kernels(s: Semantics) -> &'static str {
             "Linux 6.7 and later built without CONFIG_TCP_AO (e.g. Debian's 6.12)"
         }
         Semantics::Linux { tcp_ao: true } => "Linux 6.7 and later built with CONFIG_TCP_AO=y",
+        Semantics::LinuxAoBypassFixed => {
+            "Linux 6.7 and later without CONFIG_TCP_AO, with the proposed AO-bypass fix"
+        }
     }
 }
 
@@ -391,6 +394,7 @@ fn short_kernels(s: Semantics) -> &'static str {
         Semantics::LinuxLegacy => "Linux < 6.7",
         Semantics::Linux { tcp_ao: false } => "Linux >= 6.7, TCP_AO=n",
         Semantics::Linux { tcp_ao: true } => "Linux >= 6.7, TCP_AO=y",
+        Semantics::LinuxAoBypassFixed => "Linux >= 6.7, TCP_AO=n, AO bypass fixed",
     }
 }
 

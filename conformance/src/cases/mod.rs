@@ -1,6 +1,7 @@
 //! Every conformance case, by area.
 
 mod ao_keys;
+mod ao_mitigation;
 mod checksum;
 mod closing;
 mod common;
@@ -30,6 +31,7 @@ pub fn all() -> Vec<Case> {
     cases.extend(states::cases());
     cases.extend(timewait::cases(timewait::Setup::OrphanFinWait2));
     cases.extend(keys::cases());
+    cases.extend(ao_mitigation::cases());
     cases.extend(checksum::cases());
     cases.extend(vrf::cases());
     cases.extend(ao_keys::cases());

@@ -30,7 +30,12 @@ fn judge(env: &Environment) -> Finding {
     } else {
         format!("probes fit {}", fits.join(", "))
     };
-    let problems = if env.observed_semantics.contains(&env.semantics) {
+    // The probes carry no TCP-AO option, on which alone a proposed fix
+    // differs from the released semantics it patches.
+    let problems = if env
+        .observed_semantics
+        .contains(&env.semantics.released_base())
+    {
         vec![]
     } else {
         vec![format!(
@@ -96,5 +101,16 @@ mod tests {
         let mut held = env(linux, vec![Semantics::LinuxLegacy]);
         held.hold_to(Semantics::LinuxLegacy);
         assert_eq!(judge(&held).outcome, Outcome::Pass);
+    }
+
+    #[test]
+    fn a_proposed_fix_fits_where_its_released_base_fits() {
+        let linux = Semantics::Linux { tcp_ao: false };
+        let mut held = env(linux, vec![linux]);
+        held.hold_to(Semantics::LinuxAoBypassFixed);
+        assert_eq!(judge(&held).outcome, Outcome::Pass);
+        let mut legacy = env(linux, vec![Semantics::LinuxLegacy]);
+        legacy.hold_to(Semantics::LinuxAoBypassFixed);
+        assert!(matches!(judge(&legacy).outcome, Outcome::Fail(_)));
     }
 }
