@@ -60,6 +60,8 @@ pub fn model_scan(semantics: Semantics, area: &[u8]) -> Outcome {
             };
             tcp_do_parse_auth_options(area, minlen)
         }
+        // The proposed fix changes what an AO option means, not the parse.
+        Semantics::LinuxAoBypassFixed => tcp_do_parse_auth_options(area, TCPOLEN_MD5SIG),
     }
 }
 

@@ -113,6 +113,11 @@ pub(crate) fn model_verdict(
         Outcome::Malformed(_) => Verdict::Drop(DropReason::AuthHeader),
         Outcome::Ao(..) => match semantics {
             Semantics::Linux { tcp_ao: true } => Verdict::Drop(DropReason::AoUnexpected),
+            // The proposed fix: an AO option counts as no MD5 option.
+            Semantics::LinuxAoBypassFixed if entry.is_some() => {
+                Verdict::Drop(DropReason::Md5NotFound)
+            }
+            Semantics::LinuxAoBypassFixed => Verdict::Accept(Acceptance::Unsigned),
             _ => Verdict::Accept(Acceptance::AoNotChecked),
         },
         Outcome::Absent => match entry {
