@@ -115,9 +115,10 @@ pub fn tcp_checksum_ok(addrs: &AddrPair, segment: &[u8]) -> bool {
 }
 
 /// Whether a computed and a carried checksum agree: in one's complement
-/// 0x0000 and 0xffff are the same value.
+/// 0x0000 and 0xffff are the same value (and only those two: a checksum
+/// that is the bitwise complement of the right one is wrong).
 pub fn same_checksum(computed: u16, carried: u16) -> bool {
-    computed == carried || (computed | carried == 0xffff && computed & carried == 0)
+    computed == carried || matches!((computed, carried), (0, 0xffff) | (0xffff, 0))
 }
 
 /// Whether the segment carries a partial checksum as left by TX checksum
@@ -222,6 +223,31 @@ mod tests {
             s.copy_from_slice(&[0x12, 0x34]);
         }
         assert!(!tcp_checksum_ok(&addrs, &seg));
+    }
+
+    // Regression (found by the `receiver` fuzz target against its own
+    // RFC 1071 model): a carried checksum that is the bitwise complement of
+    // the right one was taken as right.
+    #[test]
+    fn the_complement_of_the_right_checksum_is_wrong() {
+        for addrs in pairs() {
+            let good = packet(&addrs);
+            let Ok(located) = IpSegment::parse(&good) else {
+                panic!("packet parses")
+            };
+            let mut seg = located.segment.to_vec();
+            let right = tcp_checksum(&addrs, &seg);
+            if let Some(s) = seg.get_mut(16..18) {
+                s.copy_from_slice(&(!right).to_be_bytes());
+            }
+            assert!(
+                !tcp_checksum_ok(&addrs, &seg),
+                "{right:#x} carried as {:#x}",
+                !right
+            );
+        }
+        assert!(!same_checksum(0xf66c, 0x0993));
+        assert!(same_checksum(0, 0xffff) && same_checksum(0xffff, 0));
     }
 
     #[test]

@@ -13,12 +13,17 @@ use tcpmd5::scan::Malformation;
 /// model's, and what it points at is what the area holds.
 pub fn run(area: &[u8]) {
     // The area read as a semantics id (the vectors and `--semantics` name
-    // them so): only the four ids name one, and each names itself.
+    // them so): only the four ids and the proposed fix's name one, and each
+    // names itself.
     if let Ok(text) = core::str::from_utf8(area) {
         let named = Semantics::from_id(text);
         assert_eq!(
             named.map(Semantics::id),
-            Semantics::ALL.iter().map(|s| s.id()).find(|id| *id == text)
+            Semantics::ALL
+                .iter()
+                .chain(Semantics::PROPOSED.iter())
+                .map(|s| s.id())
+                .find(|id| *id == text)
         );
     }
     if let [major, minor, ao, ..] = *area {
