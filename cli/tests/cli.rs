@@ -125,6 +125,12 @@ impl Drop for TempDir {
 }
 
 /// Writes a pcap of `frames` (data, length on the wire).
+/// A frame captured whole: its original length is its length.
+fn whole(frame: Vec<u8>) -> (Vec<u8>, u32) {
+    let n = frame.len() as u32;
+    (frame, n)
+}
+
 fn write_pcap(path: &Path, link: LinkType, frames: &[(Vec<u8>, u32)]) {
     let mut w = PcapWriter::new(Vec::new(), link).unwrap();
     for (i, (f, orig)) in frames.iter().enumerate() {
@@ -221,10 +227,7 @@ fn every_link_type_both_families_and_extension_headers() {
         vlan(&[0x88a8, 0x8100], &packets[1]),
     ]
     .into_iter()
-    .map(|f| {
-        let n = f.len() as u32;
-        (f, n)
-    })
+    .map(whole)
     .collect();
     let path = dir.path("vlan.pcap");
     write_pcap(&path, LinkType::Ethernet, &frames);
@@ -765,10 +768,7 @@ fn explain_a_frame_of_a_capture() {
     let dir = TempDir::new("frame");
     let frames: Vec<(Vec<u8>, u32)> = [packet(&v4(), &[], b""), signed(&v6(), b"other")]
         .into_iter()
-        .map(|p| {
-            let n = p.len() as u32;
-            (p, n)
-        })
+        .map(whole)
         .collect();
     let path = dir.path("f.pcap");
     write_pcap(&path, LinkType::Raw, &frames);

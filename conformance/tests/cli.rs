@@ -147,6 +147,22 @@ fn closed_stdout_ends_quietly() {
 /// namespace (not real root) whose limit of nested user namespaces is 0.
 /// Where `unshare` itself is refused, the binary already runs without
 /// privilege.
+/// Whether `unshare` itself refused (no privilege for the namespaces this
+/// test needs): the test is then skipped with the reason, never under CI,
+/// which runs as root.
+fn unshare_unavailable(test: &str, o: &Output) -> bool {
+    if !stderr(o).starts_with("unshare:") {
+        return false;
+    }
+    assert!(
+        std::env::var("CI").is_err(),
+        "CI runs as root: {}",
+        stderr(o)
+    );
+    eprintln!("SKIP {test}: {}", stderr(o));
+    true
+}
+
 fn without_namespaces(args: &[&str]) -> Output {
     let script = r#"echo 0 > /proc/sys/user/max_user_namespaces && exec "$0" "$@""#;
     let o = Command::new("unshare")
@@ -457,16 +473,7 @@ exit $rc"#;
         .args(["--format", "json", "--check-leftovers"])
         .output()
         .unwrap();
-    if stderr(&o).starts_with("unshare:") {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI runs as root: {}",
-            stderr(&o)
-        );
-        eprintln!(
-            "SKIP private_tracefs_leaves_nothing_mounted: {}",
-            stderr(&o)
-        );
+    if unshare_unavailable("private_tracefs_leaves_nothing_mounted", &o) {
         return;
     }
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -491,13 +498,7 @@ fn root_in_a_user_namespace_is_rootless() {
         .args(["--format", "json", "--check-leftovers"])
         .output()
         .unwrap();
-    if stderr(&o).starts_with("unshare:") {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI runs as root: {}",
-            stderr(&o)
-        );
-        eprintln!("SKIP root_in_a_user_namespace_is_rootless: {}", stderr(&o));
+    if unshare_unavailable("root_in_a_user_namespace_is_rootless", &o) {
         return;
     }
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
