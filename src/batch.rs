@@ -202,7 +202,8 @@ impl Batch {
     /// library's own functions: locating the segment, the checksum stage
     /// before the lookup ([`Checksums::before_lookup`]), the key lookup,
     /// the authentication check (digests batched), and for a segment that
-    /// passes it, the checksum stage after it ([`Checksums::after_auth`]).
+    /// passes it, the checksum stage after it
+    /// ([`Checksums::after_auth_verdict`]).
     pub fn verdicts_at_sockets(
         &self,
         packets: &[PacketAtSocket<'_>],
@@ -225,11 +226,8 @@ impl Batch {
             }))
         }));
         for (verdict, located) in verdicts.iter_mut().zip(&located) {
-            if let (Ok(v), Ok(located)) = (&*verdict, located)
-                && v.is_accept()
-                && let Some(reason) = checksums.after_auth(located)
-            {
-                *verdict = Ok(Verdict::Drop(reason));
+            if let (Ok(v), Ok(located)) = (&mut *verdict, located) {
+                *v = checksums.after_auth_verdict(located, *v);
             }
         }
         verdicts

@@ -32,7 +32,7 @@
 //! of those segments as if their checksums were right.
 
 use crate::AddrPair;
-use crate::verdict::DropReason;
+use crate::verdict::{DropReason, Verdict};
 use crate::wire::checksum::{finish, pseudo_header_sum, tcp_checksum};
 use crate::wire::{IpSegment, Ipv4Packet, TcpPacket};
 
@@ -80,6 +80,17 @@ impl Checksums {
                 tcp_drop(&located.addrs, located.segment)
             }
             Checksums::Verify | Checksums::Skip => None,
+        }
+    }
+
+    /// `verdict`, the authentication check's, once the socket has summed
+    /// the segment: only a segment the check passed reaches
+    /// `tcp_checksum_complete`, so a bad checksum replaces an accept and
+    /// nothing else.
+    pub fn after_auth_verdict(self, located: &IpSegment<'_>, verdict: Verdict) -> Verdict {
+        match self.after_auth(located) {
+            Some(reason) if verdict.is_accept() => Verdict::Drop(reason),
+            _ => verdict,
         }
     }
 

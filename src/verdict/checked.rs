@@ -193,12 +193,7 @@ pub fn packet_verdict_with(
         .lookup(located.addrs.src(), l3index)
         .map(|entry| &entry.key);
     let verdict = verify_segment(&located.addrs, located.segment, key, semantics)?;
-    // Only a segment the authentication check passed reaches
-    // `tcp_checksum_complete`.
-    Ok(match checksums.after_auth(&located) {
-        Some(reason) if verdict.is_accept() => Verdict::Drop(reason),
-        _ => verdict,
-    })
+    Ok(checksums.after_auth_verdict(&located, verdict))
 }
 
 #[cfg(test)]
