@@ -106,7 +106,8 @@ pub struct VerifyArgs {
     /// The keys.
     #[command(flatten)]
     pub keys: KeyArgs,
-    /// The receiver's semantics: rfc2385, linux-legacy, linux, linux-ao.
+    /// The receiver's semantics: rfc2385, linux-legacy, linux, linux-ao, or
+    /// the proposed linux-ao-bypass-fixed.
     #[arg(long, default_value = "linux", value_parser = parse_semantics)]
     pub semantics: tcpmd5::Semantics,
     /// Checksum mismatches: a note (default: captures on a sending host
@@ -152,7 +153,12 @@ pub fn parse_semantics(id: &str) -> Result<tcpmd5::Semantics, String> {
     tcpmd5::Semantics::from_id(id).ok_or_else(|| {
         format!(
             "unknown semantics {id:?} (one of {})",
-            tcpmd5::Semantics::ALL.map(tcpmd5::Semantics::id).join(", ")
+            tcpmd5::Semantics::ALL
+                .into_iter()
+                .chain(tcpmd5::Semantics::PROPOSED)
+                .map(tcpmd5::Semantics::id)
+                .collect::<Vec<_>>()
+                .join(", ")
         )
     })
 }

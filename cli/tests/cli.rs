@@ -384,6 +384,26 @@ fn ao_in_an_md5_session_is_a_bypass_attempt() {
             .unwrap()
             .starts_with("they disagree")
     );
+    // The proposed fix is listed, marked as such, and named where it
+    // changes the released verdict.
+    let fixed = &e["verdicts"]["linux-ao-bypass-fixed"];
+    assert_eq!(fixed["verdict"], "drop:TCP_MD5NOTFOUND");
+    assert_eq!(fixed["proposed"], true);
+    assert_eq!(fixed["md5_bypassed"], false);
+    assert!(
+        fixed["reason"]
+            .as_str()
+            .unwrap()
+            .contains("counts as no MD5 option")
+    );
+    assert_eq!(e["verdicts"]["linux"]["proposed"], false);
+    assert!(
+        e["agreement"].as_str().unwrap().contains(
+            "the proposed fix linux-ao-bypass-fixed (Linux >= 6.7, TCP_AO=n, AO bypass fixed) -> drop:TCP_MD5NOTFOUND instead of accept (ao-not-checked)"
+        ),
+        "{}",
+        e["agreement"]
+    );
 }
 
 #[test]
@@ -756,7 +776,7 @@ fn human_output_reads_well() {
         "drop:TCP_MD5FAILURE",
         "tcp:tcp_hash_md5_mismatch",
         "TCPMD5Failure",
-        "=> all four semantics agree",
+        "=> all four released semantics agree",
     ] {
         assert!(text.contains(want), "missing {want:?} in\n{text}");
     }

@@ -139,6 +139,8 @@ pub struct SemanticsVerdict {
     pub reason: String,
     /// Set when a TCP-AO option skips the MD5 check of a keyed receiver.
     pub md5_bypassed: bool,
+    /// A proposed kernel fix no released kernel has (`Semantics::PROPOSED`).
+    pub proposed: bool,
 }
 
 /// The digest step.
@@ -271,7 +273,7 @@ pub fn explain(req: &Request<'_>, keys: &mut KeyRing) -> Explanation {
     let receiver = receiver_of(req.state);
 
     let mut verdicts = BTreeMap::new();
-    for s in Semantics::ALL {
+    for s in Semantics::ALL.into_iter().chain(Semantics::PROPOSED) {
         let scan = s.scan(area);
         let (scan_class, option_offset, detail) = scan_detail(s, &scan, area.len());
         let rv = receiver_verdict(packet, &table, 0, s, receiver).unwrap_or(
@@ -307,6 +309,15 @@ pub fn explain(req: &Request<'_>, keys: &mut KeyRing) -> Explanation {
                 };
                 (Some(acceptance_id(a)), None, reason)
             }
+            ReceiverVerdict::Checked(Verdict::Drop(r))
+                if s == Semantics::LinuxAoBypassFixed && matches!(scan, AuthScan::Ao { .. }) =>
+            {
+                let why = format!(
+                    "with the proposed fix a TCP-AO option on a kernel without CONFIG_TCP_AO counts as no MD5 option, so the MD5 check runs: {}",
+                    drop_sentence(r)
+                );
+                (None, Some(r), why)
+            }
             ReceiverVerdict::Checked(Verdict::Drop(r)) => (None, Some(r), drop_sentence(r)),
             ReceiverVerdict::NotChecked => (
                 Some("not-checked"),
@@ -337,6 +348,7 @@ pub fn explain(req: &Request<'_>, keys: &mut KeyRing) -> Explanation {
                 tracepoint: drop.and_then(|r| r.tracepoint()),
                 reason,
                 md5_bypassed,
+                proposed: Semantics::PROPOSED.contains(&s),
             },
         );
     }
@@ -398,24 +410,31 @@ fn short_kernels(s: Semantics) -> &'static str {
     }
 }
 
+/// One verdict as the agreement line names it.
+fn verdict_label(v: &SemanticsVerdict) -> String {
+    match v.acceptance {
+        Some(a) => format!("{} ({a})", v.verdict),
+        None => v.verdict.clone(),
+    }
+}
+
+/// Where the released semantics disagree, then what each proposed fix
+/// changes against the released semantics it patches.
 fn agreement(verdicts: &BTreeMap<&'static str, SemanticsVerdict>) -> String {
     let mut groups: Vec<(String, Vec<String>)> = Vec::new();
     for s in Semantics::ALL {
         let Some(v) = verdicts.get(s.id()) else {
             continue;
         };
-        let label = match v.acceptance {
-            Some(a) => format!("{} ({a})", v.verdict),
-            None => v.verdict.clone(),
-        };
+        let label = verdict_label(v);
         let who = format!("{} ({})", s.id(), short_kernels(s));
         match groups.iter_mut().find(|(l, _)| *l == label) {
             Some((_, ids)) => ids.push(who),
             None => groups.push((label, vec![who])),
         }
     }
-    match groups.as_slice() {
-        [(label, _)] => format!("all four semantics agree: {label}"),
+    let mut line = match groups.as_slice() {
+        [(label, _)] => format!("all four released semantics agree: {label}"),
         _ => {
             let parts: Vec<String> = groups
                 .iter()
@@ -423,7 +442,22 @@ fn agreement(verdicts: &BTreeMap<&'static str, SemanticsVerdict>) -> String {
                 .collect();
             format!("they disagree: {}", parts.join("; "))
         }
+    };
+    for s in Semantics::PROPOSED {
+        let base = s.released_base();
+        let (Some(fixed), Some(released)) = (verdicts.get(s.id()), verdicts.get(base.id())) else {
+            continue;
+        };
+        let (fixed, released) = (verdict_label(fixed), verdict_label(released));
+        if fixed != released {
+            line.push_str(&format!(
+                "; the proposed fix {} ({}) -> {fixed} instead of {released}",
+                s.id(),
+                short_kernels(s)
+            ));
+        }
     }
+    line
 }
 
 /// Runs `explain`.

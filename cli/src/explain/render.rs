@@ -80,11 +80,20 @@ pub fn render_human(e: &Explanation, out: &mut dyn Write) -> std::io::Result<()>
         }
     )?;
     writeln!(out, "4 verdict by semantics")?;
-    for s in Semantics::ALL {
+    for s in Semantics::ALL.into_iter().chain(Semantics::PROPOSED) {
         let Some(v) = e.verdicts.get(s.id()) else {
             continue;
         };
-        writeln!(out, "  {:<12} {}", s.id(), v.kernels)?;
+        if v.proposed {
+            writeln!(
+                out,
+                "  {} (proposed, not in any released kernel) {}",
+                s.id(),
+                v.kernels
+            )?;
+        } else {
+            writeln!(out, "  {:<12} {}", s.id(), v.kernels)?;
+        }
         writeln!(out, "    scan     {}", v.scan_detail)?;
         if let Some(d) = &v.digest {
             writeln!(
