@@ -7,12 +7,15 @@
 //! packages are unpacked and the initramfs written with crates, not dpkg
 //! or cpio.
 
+mod child;
 mod deb;
+pub mod differential;
 mod elf;
 pub mod error;
 pub mod guest;
 mod initramfs;
 pub mod kernel;
+mod kvm;
 pub mod matrix;
 mod modules;
 mod progress;
