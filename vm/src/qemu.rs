@@ -16,7 +16,7 @@ use crate::kvm;
 /// How many console lines an error quotes.
 const TAIL_LINES: usize = 25;
 /// A KVM guest is up in a second or two; one that is not after this long
-/// is taken as KVM not working here, when the probe ([`kvm::usable`])
+/// is taken as KVM not working here, when the probe (`kvm::usable`)
 /// passed but a guest still wedges.
 const KVM_UP_TIMEOUT: Duration = Duration::from_secs(30);
 /// How often the loop wakes to check its deadlines.
@@ -122,7 +122,7 @@ impl GuestExit {
 
 /// The accelerator a guest of `image` gets, and why not KVM when `auto`
 /// chose TCG: KVM where it runs guests here (probed once per process,
-/// [`kvm::usable`]), else TCG at once.
+/// `kvm::usable`), else TCG at once.
 pub fn choose(requested: Accel, image: &Path) -> (Accel, Option<String>) {
     match requested {
         Accel::Auto => match kvm::usable(image) {
