@@ -617,7 +617,10 @@ impl MatrixReport {
             .filter_map(|k| k.differential.as_ref().map(|d| (k, d)))
             .collect();
         let Some((_, first)) = ran.first() else {
-            let _ = writeln!(out, "\nno differential (--differential-cases 0)");
+            let _ = writeln!(
+                out,
+                "\nno differential ran (--differential-cases 0, or no kernel got that far)"
+            );
             return;
         };
         let _ = writeln!(
