@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# The kernel matrix job: the whole suite on Debian's 6.1 and 6.12 kernels
-# and on a CONFIG_TCP_AO kernel built from linux-source-6.12, each booted in
-# qemu (TCG where KVM does not work); fails on any failure on any kernel.
-# Writes the matrix (txt, json, ktap) and each kernel's suite report into
-# target/kernel-matrix/. Run ci/install-deps.sh first.
+# The kernel matrix job: the whole suite, then the model-vs-kernel
+# differential, on Debian's 6.1 and 6.12 kernels and on a CONFIG_TCP_AO
+# kernel built from linux-source-6.12, each booted in qemu (TCG where KVM
+# does not work); fails on any failure or disagreement on any kernel. First
+# checks that a SIGKILLed `vm` leaves no qemu behind (ci/vm-orphans.sh).
+# Writes the matrix (txt, json, ktap) and each kernel's suite and
+# differential reports into target/kernel-matrix/. Run ci/install-deps.sh
+# first. TCPMD5_DIFF_CASES sets the differential's cases per family
+# (default: the matrix's, 200 under TCG).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,11 +18,16 @@ echo "AO kernel: $ao_kernel ($((built - start)) s; cached when unchanged)"
 
 cargo build --release -p tcpmd5-conformance
 bin=target/release/tcpmd5-conformance
+ci/vm-orphans.sh "$bin" "$ao_kernel"
+
 args=()
 for k in $(ci/debian-kernels.sh); do
     args+=(--kernel "$k")
 done
 args+=(--kernel "6.12-tcp-ao=$ao_kernel")
+if [ -n "${TCPMD5_DIFF_CASES:-}" ]; then
+    args+=(--differential-cases "$TCPMD5_DIFF_CASES")
+fi
 
 status=0
 matrix_start=$(date +%s)

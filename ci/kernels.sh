@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates docs/kernels.md: the kernel matrix (Debian 6.1 and 6.12, the
-# CONFIG_TCP_AO kernel of ci/build-ao-kernel.sh, and this machine's kernel)
-# with the report as the suite prints it. Run as root (the host run needs
+# CONFIG_TCP_AO kernel of ci/build-ao-kernel.sh, and this machine's kernel),
+# the suite and the model-vs-kernel differential on each, with the report as
+# the suite prints it. Run as root (the host run needs
 # namespaces) after ci/install-deps.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +25,12 @@ target/release/tcpmd5-conformance matrix "${args[@]}" --save-reports target/kern
     echo "over Debian's newest 6.1 and 6.12 cloud kernels, a kernel built from"
     echo "\`linux-source-6.12\` with \`CONFIG_TCP_AO=y\` and VRF (\`ci/build-ao-kernel.sh\`),"
     echo "each booted in qemu, and the kernel of the machine that ran it."
-    echo "Boot and suite times are wall-clock seconds under the accelerator named."
+    echo "On each kernel the suite runs, then the model-vs-kernel differential"
+    echo "(\`tcpmd5-conformance differential\`, generated segments whose kernel verdict"
+    echo "must equal the model's; the same seed on every kernel; fewer cases per"
+    echo "family under TCG), in the same guest boot as the suite."
+    echo "Boot, suite and differential times are wall-clock seconds under the"
+    echo "accelerator named."
     echo
     echo '```text'
     cat target/kernels-doc/matrix.txt

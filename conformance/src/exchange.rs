@@ -26,30 +26,58 @@ pub const BARRIER_PORT: u16 = 9;
 /// exchange lost.
 pub const BARRIER_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// Barriers the listeners answer before they are opened afresh. Each
+/// barrier leaves a request socket in the listener's SYN queue (its
+/// handshake is never finished) until the SYN-ACK retries run out, about a
+/// minute later; a kernel without `CONFIG_SYN_COOKIES` drops every SYN once
+/// the queue holds the backlog (128), so a long run in one lab (the
+/// differential) would lose its barriers. Closing a listener drops its
+/// request sockets without a segment.
+const BARRIER_REUSE: u32 = 64;
+
 /// Keyless listeners on the barrier port for both families.
 #[derive(Debug)]
 pub struct Barrier {
-    _v4: socket2::Socket,
-    _v6: socket2::Socket,
+    /// IPv4 and IPv6; `None` only while being replaced.
+    listeners: Option<(socket2::Socket, socket2::Socket)>,
     next_port: u16,
+    /// Barriers sent to the current listeners.
+    sent: u32,
+}
+
+fn barrier_listeners(lab: &Lab) -> std::io::Result<(socket2::Socket, socket2::Socket)> {
+    let v4 = sockopt::listener(
+        SocketAddr::new(lab.kernel_addr(Family::V4), BARRIER_PORT),
+        None,
+    )?;
+    let v6 = sockopt::listener(
+        SocketAddr::new(lab.kernel_addr(Family::V6), BARRIER_PORT),
+        Some(true),
+    )?;
+    Ok((v4, v6))
 }
 
 impl Barrier {
     /// Opens the barrier listeners in the lab's namespace.
     pub fn open(lab: &Lab) -> std::io::Result<Barrier> {
-        let v4 = sockopt::listener(
-            SocketAddr::new(lab.kernel_addr(Family::V4), BARRIER_PORT),
-            None,
-        )?;
-        let v6 = sockopt::listener(
-            SocketAddr::new(lab.kernel_addr(Family::V6), BARRIER_PORT),
-            Some(true),
-        )?;
         Ok(Barrier {
-            _v4: v4,
-            _v6: v6,
+            listeners: Some(barrier_listeners(lab)?),
             next_port: 61000,
+            sent: 0,
         })
+    }
+
+    /// Counts one barrier, first opening the listeners afresh when they
+    /// have answered [`BARRIER_REUSE`] (see there).
+    fn next(&mut self, lab: &Lab) -> std::io::Result<()> {
+        if self.sent >= BARRIER_REUSE || self.listeners.is_none() {
+            // The old ones go first: the new ones bind the same port.
+            self.listeners = None;
+            self.listeners = Some(barrier_listeners(lab)?);
+            self.sent = 0;
+        }
+        self.sent += 1;
+        Ok(())
     }
 }
 
@@ -114,6 +142,9 @@ pub fn exchange(
     let family = probe.tcp.addrs.family();
     let peer = SocketAddr::new(probe.tcp.addrs.src(), probe.tcp.src_port);
     let kernel = SocketAddr::new(probe.tcp.addrs.dst(), probe.tcp.dst_port);
+    barrier
+        .next(lab)
+        .map_err(Error::io("reopening the barrier listeners"))?;
     barrier.next_port = barrier.next_port.wrapping_add(1).max(61000);
     let barrier_isn = 0x0bad_0000 | u32::from(barrier.next_port);
     let barrier_peer = SocketAddr::new(lab.peer_addr(family), barrier.next_port);

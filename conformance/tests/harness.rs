@@ -19,9 +19,11 @@ use std::time::{Duration, Instant};
 use tcpmd5::Family;
 use tcpmd5::Key;
 use tcpmd5::key_table::{AF_INET, Md5SigOption, Md5SigRequest};
+use tcpmd5_conformance::exchange::{Barrier as BarrierListeners, exchange};
 use tcpmd5_conformance::harness::counters::auth_delta;
 use tcpmd5_conformance::harness::sockopt::{self, set_md5sig};
 use tcpmd5_conformance::harness::{Errno, Lab, netns, sysctl};
+use tcpmd5_conformance::segment::SegmentSpec;
 
 use common::{is_synack, lab, ports_flags, syn, tcp_of};
 use tcpmd5_conformance::harness::privilege;
@@ -235,6 +237,30 @@ fn two_labs_are_isolated() {
     }
 }
 
+/// A long run in one lab (the differential's) keeps its barriers on a
+/// kernel without SYN cookies: each barrier's handshake is left unfinished,
+/// and with `tcp_syncookies` 0 (as without `CONFIG_SYN_COOKIES`) the kernel
+/// drops every SYN once the listener's SYN queue is full (backlog 128).
+fn barriers_outlast_a_full_syn_queue_without_syncookies() {
+    let mut lab = lab("barriers_outlast_a_full_syn_queue_without_syncookies");
+    sysctl::write("net/ipv4/tcp_syncookies", "0").unwrap();
+    let mut barrier = BarrierListeners::open(&lab).unwrap();
+    for family in Family::ALL {
+        for i in 0..200u16 {
+            // A SYN to a closed port (answered with a RST), then the barrier.
+            let probe = SegmentSpec::syn(
+                lab.peer_addr(family),
+                lab.kernel_addr(family),
+                30000 + i,
+                7,
+                1000,
+            );
+            let seen = exchange(&mut lab, &mut barrier, &probe).unwrap();
+            assert!(seen.barrier_seen, "{family}: barrier {i} not answered");
+        }
+    }
+}
+
 fn main() -> std::process::ExitCode {
     // Before any thread: rootless needs a single-threaded process.
     let privilege = privilege::init();
@@ -252,6 +278,10 @@ fn main() -> std::process::ExitCode {
                 md5_key_silences_unsigned_syn,
             ),
             ("two_labs_are_isolated", two_labs_are_isolated),
+            (
+                "barriers_outlast_a_full_syn_queue_without_syncookies",
+                barriers_outlast_a_full_syn_queue_without_syncookies,
+            ),
         ],
     );
     trials.push(libtest_mimic::Trial::test("setsockopt_errors", || {

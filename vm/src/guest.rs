@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::error::VmError;
-use crate::initramfs::{self, GuestPlan};
+pub use crate::initramfs::GuestStep;
+use crate::initramfs::{self, GuestPlan, MAX_PORTS};
 use crate::kernel::{self, Kernel};
 use crate::modules;
 use crate::progress::Stage;
@@ -35,10 +36,10 @@ pub struct GuestArgs {
 pub struct GuestRun {
     /// The kernel it ran.
     pub kernel: Kernel,
-    /// Status, accelerator and times.
+    /// Each step's status, the accelerator and the times.
     pub exit: GuestExit,
-    /// What the suite wrote to the second serial port, when asked to.
-    pub port_output: Option<Vec<u8>>,
+    /// What each step wrote to its serial port, for the steps that had one.
+    pub port_outputs: Vec<Option<Vec<u8>>>,
 }
 
 /// Resolves `spec` (with an optional modules tree).
@@ -46,12 +47,12 @@ pub fn resolve(spec: &str, modules: Option<&Path>) -> Result<Kernel, VmError> {
     kernel::resolve(spec, modules, &kernel::cache_dir())
 }
 
-/// Runs the suite with `suite_args` in a guest booted from `kernel`.
+/// Runs `steps` (each a run of the suite binary), one after the other, in
+/// one guest booted from `kernel`.
 pub fn run(
     kernel: &Kernel,
     args: &GuestArgs,
-    suite_args: Vec<String>,
-    stdout_to_port: bool,
+    steps: Vec<GuestStep>,
     echo: Echo,
 ) -> Result<GuestRun, VmError> {
     let suite = match &args.suite {
@@ -68,6 +69,21 @@ pub fn run(
         .map_err(VmError::io(std::env::temp_dir()))?;
     let initrd = scratch.path().join("initramfs.cpio.gz");
     let nonce = qemu::nonce();
+    let ports: Vec<Option<PathBuf>> = initramfs::step_ports(&steps)
+        .into_iter()
+        .map(|p| p.map(|n| qemu::port_path(scratch.path(), &kernel.name, n)))
+        .collect();
+    let port_files: Vec<PathBuf> = ports.iter().flatten().cloned().collect();
+    if port_files.len() > MAX_PORTS {
+        return Err(VmError::Command {
+            program: "qemu-system-x86_64".to_owned(),
+            detail: format!(
+                "{} steps write to a serial port; a guest has {MAX_PORTS}",
+                port_files.len()
+            ),
+        });
+    }
+    let step_count = steps.len();
     Stage::Pack.show(&format!(
         "{} with {} module(s): {}",
         suite.display(),
@@ -81,21 +97,20 @@ pub fn run(
     initramfs::write(
         &GuestPlan {
             suite,
-            args: suite_args,
+            steps,
             modules,
-            stdout_to_port,
             nonce: nonce.clone(),
         },
         &initrd,
     )?;
-    let port = stdout_to_port.then(|| qemu::port_path(scratch.path(), &kernel.name));
     Stage::Boot.show(&format!("{} ({})", kernel.name, kernel.image.display()));
     let exit = qemu::boot(
         &Boot {
             kernel_name: &kernel.name,
             image: &kernel.image,
             initrd: &initrd,
-            port_file: port.as_deref(),
+            port_files: &port_files,
+            steps: step_count,
             nonce: &nonce,
             memory_mib: args.memory,
             cpus: args.cpus,
@@ -104,17 +119,29 @@ pub fn run(
         },
         args.accel,
     )?;
-    let port_output = match &port {
-        Some(p) => Some(std::fs::read(p).map_err(VmError::io(p))?),
-        None => None,
-    };
+    let port_outputs = ports
+        .iter()
+        .map(|p| {
+            p.as_ref()
+                .map(|p| std::fs::read(p).map_err(VmError::io(p)))
+                .transpose()
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let steps: Vec<String> = (0..step_count)
+        .map(|i| {
+            format!(
+                "step {i} status {} in {:.1} s",
+                exit.status(i),
+                exit.time(i).as_secs_f64()
+            )
+        })
+        .collect();
     Stage::Done.show(&format!(
-        "{}: status {}, {} boot {:.1} s, suite {:.1} s{}",
+        "{}: {} boot {:.1} s, {}{}",
         kernel.name,
-        exit.status,
         exit.accel.name().to_uppercase(),
         exit.boot_time.as_secs_f64(),
-        exit.suite_time.as_secs_f64(),
+        steps.join(", "),
         exit.kvm_fallback
             .as_deref()
             .map_or(String::new(), |w| format!(" (not KVM: {w})"))
@@ -122,6 +149,6 @@ pub fn run(
     Ok(GuestRun {
         kernel: kernel.clone(),
         exit,
-        port_output,
+        port_outputs,
     })
 }

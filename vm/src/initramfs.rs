@@ -14,28 +14,67 @@ const GUEST_SUITE: &str = "/tcpmd5-conformance";
 /// Where busybox is looked for on the host (Debian's busybox-static).
 const BUSYBOX_CANDIDATES: &[&str] = &["/bin/busybox", "/usr/bin/busybox"];
 
+/// One run of the suite binary in the guest.
+#[derive(Debug, Clone)]
+pub struct GuestStep {
+    /// Its arguments (`["--format", "json"]`, `["differential", ...]`).
+    pub args: Vec<String>,
+    /// Send its stdout to a serial port of its own (a host file) instead
+    /// of the console.
+    pub to_port: bool,
+}
+
+/// The serial ports a guest has besides its console (x86 has four).
+pub(crate) const MAX_PORTS: usize = 3;
+
 /// What the guest is to run.
 #[derive(Debug, Clone)]
 pub(crate) struct GuestPlan {
     /// The suite binary on the host.
     pub suite: PathBuf,
-    /// Arguments for the suite.
-    pub args: Vec<String>,
+    /// What to run, in order, each whatever the one before did.
+    pub steps: Vec<GuestStep>,
     /// Modules to load, in order.
     pub modules: Vec<Module>,
-    /// Send the suite's stdout to the second serial port (a host file)
-    /// instead of the console.
-    pub stdout_to_port: bool,
-    /// The per-run nonce of the exit marker.
+    /// The per-run nonce of the markers.
     pub nonce: String,
+}
+
+/// The guest serial device (`/dev/ttyS<n>`) of each step that writes to a
+/// port: the second port for the first such step, and so on.
+pub(crate) fn step_ports(steps: &[GuestStep]) -> Vec<Option<usize>> {
+    let mut next = 1;
+    steps
+        .iter()
+        .map(|s| {
+            s.to_port.then(|| {
+                next += 1;
+                next - 1
+            })
+        })
+        .collect()
 }
 
 /// What the last line `/init` prints starts with.
 pub(crate) const EXIT_MARKER: &str = "TCPMD5-VM-EXIT";
 
-/// The line `/init` prints last: `TCPMD5-VM-EXIT <nonce> <status>`.
-pub(crate) fn exit_marker_prefix(nonce: &str) -> String {
-    format!("{EXIT_MARKER} {nonce} ")
+/// The line `/init` prints last, when every step is done:
+/// `TCPMD5-VM-EXIT <nonce> done`.
+pub(crate) fn exit_marker(nonce: &str) -> String {
+    format!("{EXIT_MARKER} {nonce} done")
+}
+
+/// What `/init` prints after each step: `tcpmd5-vm: step <nonce> <i> exit
+/// <status>`, this prefix then `<i> exit <status>`.
+pub(crate) fn step_marker_prefix(nonce: &str) -> String {
+    format!("{GUEST_LINE_PREFIX} step {nonce} ")
+}
+
+/// A step marker's step index and exit status, if `line` is one.
+pub(crate) fn parse_step_marker(line: &str, nonce: &str) -> Option<(usize, i32)> {
+    let rest = line.strip_prefix(&step_marker_prefix(nonce))?;
+    let (index, status) = rest.split_once(" exit ")?;
+    Some((index.parse().ok()?, status.trim().parse().ok()?))
 }
 
 /// What `/init`'s own messages start with.
@@ -49,17 +88,23 @@ fn shell_quote(arg: &str) -> String {
 }
 
 fn init_script(plan: &GuestPlan) -> String {
-    let args: Vec<String> = plan.args.iter().map(|a| shell_quote(a)).collect();
-    let redirect = if plan.stdout_to_port {
-        " >/dev/ttyS1"
-    } else {
-        ""
-    };
-    let port_setup = if plan.stdout_to_port {
-        "stty -F /dev/ttyS1 raw -echo 2>/dev/null\n"
-    } else {
-        ""
-    };
+    let mut port_setup = String::new();
+    let mut steps = String::new();
+    for (i, (step, port)) in plan.steps.iter().zip(step_ports(&plan.steps)).enumerate() {
+        let args: Vec<String> = step.args.iter().map(|a| shell_quote(a)).collect();
+        let redirect = match port {
+            Some(n) => {
+                port_setup.push_str(&format!("stty -F /dev/ttyS{n} raw -echo 2>/dev/null\n"));
+                format!(" >/dev/ttyS{n}")
+            }
+            None => String::new(),
+        };
+        steps.push_str(&format!(
+            "{GUEST_SUITE} {args}{redirect}\necho \"{marker}{i} exit $?\"\n",
+            args = args.join(" "),
+            marker = step_marker_prefix(&plan.nonce),
+        ));
+    }
     format!(
         r#"#!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -73,16 +118,12 @@ while read -r m; do
     insmod "/lib/modules/$m.ko" || echo "tcpmd5-vm: insmod $m failed"
 done </modules.order
 {port_setup}echo "{up}: $(uname -r), $(nproc) CPUs"
-{suite} {args}{redirect}
-status=$?
-sync
-echo "{marker}$status"
+{steps}sync
+echo "{marker}"
 reboot -f
 "#,
         up = GUEST_UP,
-        suite = GUEST_SUITE,
-        args = args.join(" "),
-        marker = exit_marker_prefix(&plan.nonce),
+        marker = exit_marker(&plan.nonce),
     )
 }
 
@@ -221,16 +262,44 @@ mod tests {
     }
 
     #[test]
-    fn init_reports_status_behind_the_nonce() {
+    fn init_runs_each_step_into_its_port_and_reports_its_status_behind_the_nonce() {
         let plan = GuestPlan {
             suite: PathBuf::from("/x"),
-            args: vec!["--filter".to_owned(), "vrf".to_owned()],
+            steps: vec![
+                GuestStep {
+                    args: vec!["--filter".to_owned(), "vrf".to_owned()],
+                    to_port: true,
+                },
+                GuestStep {
+                    args: vec!["probe".to_owned()],
+                    to_port: false,
+                },
+                GuestStep {
+                    args: vec!["differential".to_owned()],
+                    to_port: true,
+                },
+            ],
             modules: vec![],
-            stdout_to_port: true,
             nonce: "n0nce".to_owned(),
         };
         let script = init_script(&plan);
-        assert!(script.contains("/tcpmd5-conformance '--filter' 'vrf' >/dev/ttyS1\n"));
-        assert!(script.contains("echo \"TCPMD5-VM-EXIT n0nce $status\""));
+        assert!(script.contains(
+            "/tcpmd5-conformance '--filter' 'vrf' >/dev/ttyS1\necho \"tcpmd5-vm: step n0nce 0 exit $?\"\n"
+        ));
+        assert!(
+            script
+                .contains("/tcpmd5-conformance 'probe'\necho \"tcpmd5-vm: step n0nce 1 exit $?\"")
+        );
+        assert!(script.contains("/tcpmd5-conformance 'differential' >/dev/ttyS2\n"));
+        assert!(script.contains("stty -F /dev/ttyS2 raw -echo"));
+        assert!(script.contains("echo \"TCPMD5-VM-EXIT n0nce done\"\nreboot -f"));
+        assert_eq!(
+            parse_step_marker("tcpmd5-vm: step n0nce 2 exit 4", "n0nce"),
+            Some((2, 4))
+        );
+        assert_eq!(
+            parse_step_marker("tcpmd5-vm: step other 2 exit 4", "n0nce"),
+            None
+        );
     }
 }

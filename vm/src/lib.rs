@@ -1,18 +1,22 @@
 //! Runs the tcpmd5 conformance suite on kernels other than the host's: a
 //! kernel image, a Debian kernel package or a package name is booted in
 //! qemu with an initramfs holding the suite binary itself (`vm`), and
-//! several kernels are compared case by case (`matrix`).
+//! several kernels are compared case by case (`matrix`), each also running
+//! the model-vs-kernel differential in the same boot.
 //!
 //! Everything runs as a normal user (qemu's TCG needs no privilege); the
 //! packages are unpacked and the initramfs written with crates, not dpkg
 //! or cpio.
 
+mod child;
 mod deb;
+pub mod differential;
 mod elf;
 pub mod error;
 pub mod guest;
 mod initramfs;
 pub mod kernel;
+mod kvm;
 pub mod matrix;
 mod modules;
 mod progress;

@@ -1,20 +1,24 @@
 //! `matrix`: the suite on several kernels (and the host), then what
 //! differs between them: observed semantics and witnesses, every case whose
 //! kernel behaviour differs with the semantics that predicted it, and a
-//! pass/fail summary per kernel. Human, JSON or KTAP.
+//! pass/fail summary per kernel. After the suite, each kernel runs the
+//! model-vs-kernel differential in the same boot (the host: right after);
+//! a disagreement fails that kernel. Human, JSON or KTAP.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::PathBuf;
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 use std::time::Instant;
 
 use serde::Serialize;
 
+use crate::child;
+use crate::differential::{self, DifferentialResult};
 use crate::error::VmError;
-use crate::guest::{self, GuestArgs};
+use crate::guest::{self, GuestArgs, GuestStep};
 use crate::progress::Stage;
-use crate::qemu::Echo;
+use crate::qemu::{self, Echo};
 use crate::status;
 use crate::suite_report::{CaseResult, Counts, Environment, SuiteReport};
 use crate::vm_command::SuiteArgs;
@@ -49,6 +53,14 @@ pub struct MatrixArgs {
     /// Parallel cases in each run.
     #[arg(long)]
     pub jobs: Option<usize>,
+    /// Differential cases per family on each kernel, after its suite; 0
+    /// runs none [default: 1000 on the host and under KVM, 200 under TCG].
+    #[arg(long, value_name = "N")]
+    pub differential_cases: Option<u32>,
+    /// The differential's seed, the same on every kernel (64 hex digits)
+    /// [default: a fresh one, printed in the report].
+    #[arg(long, value_name = "HEX", value_parser = differential::parse_seed)]
+    pub differential_seed: Option<String>,
     /// Write each kernel's full suite report (`<label>.json`) and the matrix
     /// in every format (`matrix.txt`, `matrix.json`, `matrix.ktap`) into DIR.
     #[arg(long, value_name = "DIR")]
@@ -74,9 +86,14 @@ pub struct KernelResult {
     pub boot_seconds: f64,
     /// Seconds the suite ran.
     pub suite_seconds: f64,
-    /// Outcome counts.
+    /// Outcome counts of the suite.
     pub counts: Counts,
-    /// kselftest status: 0 pass, 1 fail, 4 nothing ran.
+    /// The suite's kselftest status: 0 pass, 1 fail, 4 nothing ran.
+    pub suite_status: i32,
+    /// The differential after the suite, unless turned off.
+    pub differential: Option<DifferentialResult>,
+    /// The kernel's kselftest status, suite and differential together:
+    /// 1 if either failed, 4 if neither ran anything, else 0.
     pub status: i32,
     /// Why the kernel produced no report, if it did not.
     pub error: Option<String>,
@@ -135,10 +152,44 @@ fn failed_kernel(label: String, spec: String, accel: &str, e: &VmError) -> Kerne
         boot_seconds: 0.0,
         suite_seconds: 0.0,
         counts: Counts::default(),
+        suite_status: status::FAIL,
+        differential: None,
         status: status::FAIL,
         error: Some(e.to_string()),
         cases: Vec::new(),
     }
+}
+
+/// The status of a kernel from its suite's and its differential's.
+fn combined(suite: i32, differential: Option<&DifferentialResult>) -> i32 {
+    let statuses = [Some(suite), differential.map(|d| d.status)];
+    let statuses = statuses.iter().flatten();
+    if statuses.clone().any(|s| *s == status::FAIL) {
+        status::FAIL
+    } else if statuses.clone().any(|s| *s == status::PASS) {
+        status::PASS
+    } else {
+        status::SKIP
+    }
+}
+
+/// Sets the differential's result and the kernel's status.
+fn with_differential(
+    mut result: KernelResult,
+    differential: Option<DifferentialResult>,
+) -> KernelResult {
+    result.status = combined(result.suite_status, differential.as_ref());
+    result.differential = differential;
+    result
+}
+
+/// File names of a kernel's saved reports.
+fn report_file(label: &str, what: &str) -> String {
+    let safe: String = label
+        .chars()
+        .map(|c| if c == '/' || c == ' ' { '-' } else { c })
+        .collect();
+    format!("{safe}{what}.json")
 }
 
 fn from_report(
@@ -149,7 +200,7 @@ fn from_report(
     match report {
         Ok(r) => {
             result.counts = r.total;
-            result.status = r.total.status();
+            result.suite_status = r.total.status();
             match r.environment {
                 Ok(env) => {
                     if !label_given && !env.kernel_release.is_empty() {
@@ -162,10 +213,11 @@ fn from_report(
             result.cases = r.cases;
         }
         Err(e) => {
-            result.status = status::FAIL;
+            result.suite_status = status::FAIL;
             result.error = Some(e.to_string());
         }
     }
+    result.status = result.suite_status;
     result
 }
 
@@ -179,55 +231,97 @@ fn save(dir: &Option<PathBuf>, file: &str, bytes: &[u8]) {
     }
 }
 
-fn run_guest(arg: &str, args: &MatrixArgs, suite_args: &[String]) -> KernelResult {
+/// What each kernel runs: the suite's arguments and the differential's
+/// seed and case count (`None`: the default for the accelerator).
+struct Plan<'a> {
+    suite_args: &'a [String],
+    seed: &'a str,
+    differential_cases: Option<u32>,
+}
+
+fn run_guest(arg: &str, args: &MatrixArgs, plan: &Plan<'_>) -> KernelResult {
     let (label, spec) = split_label(arg);
     let fallback_label = label.unwrap_or(spec).to_owned();
     let kernel = match guest::resolve(spec, None) {
         Ok(k) => k,
         Err(e) => return failed_kernel(fallback_label, spec.to_owned(), "-", &e),
     };
-    let run = match guest::run(
-        &kernel,
-        &args.guest,
-        suite_args.to_vec(),
-        true,
-        Echo::Stderr,
-    ) {
+    let (accel, _) = qemu::choose(args.guest.accel, &kernel.image);
+    let cases = differential::cases_for(plan.differential_cases, Some(accel));
+    let mut steps = vec![GuestStep {
+        args: plan.suite_args.to_vec(),
+        to_port: true,
+    }];
+    if cases > 0 {
+        steps.push(GuestStep {
+            args: differential::args(cases, plan.seed),
+            to_port: true,
+        });
+    }
+    let run = match guest::run(&kernel, &args.guest, steps, Echo::Stderr) {
         Ok(r) => r,
         Err(e) => return failed_kernel(fallback_label, spec.to_owned(), "-", &e),
     };
-    let bytes = run.port_output.unwrap_or_default();
+    let output = |i: usize| {
+        run.port_outputs
+            .get(i)
+            .cloned()
+            .flatten()
+            .unwrap_or_default()
+    };
+    let bytes = output(0);
     let result = KernelResult {
         label: label.map_or_else(|| kernel.name.clone(), str::to_owned),
         spec: spec.to_owned(),
         environment: None,
         accel: run.exit.accel.name().to_owned(),
-        kvm_fallback: run.exit.kvm_fallback,
+        kvm_fallback: run.exit.kvm_fallback.clone(),
         boot_seconds: run.exit.boot_time.as_secs_f64(),
-        suite_seconds: run.exit.suite_time.as_secs_f64(),
+        suite_seconds: run.exit.time(0).as_secs_f64(),
         counts: Counts::default(),
-        status: run.exit.status,
+        suite_status: run.exit.status(0),
+        differential: None,
+        status: run.exit.status(0),
         error: None,
         cases: Vec::new(),
     };
     let report = SuiteReport::parse(&bytes, &format!("{} report", kernel.name));
     let result = from_report(result, report, label.is_some());
-    save(
-        &args.save_reports,
-        &format!("{}.json", result.label),
-        &bytes,
-    );
-    result
+    save(&args.save_reports, &report_file(&result.label, ""), &bytes);
+    let diff = (cases > 0).then(|| {
+        let bytes = output(1);
+        save(
+            &args.save_reports,
+            &report_file(&result.label, ".differential"),
+            &bytes,
+        );
+        DifferentialResult::read(
+            &bytes,
+            run.exit.status(1),
+            run.exit.time(1).as_secs_f64(),
+            (cases, plan.seed),
+            &format!("{} differential report", kernel.name),
+        )
+    });
+    with_differential(result, diff)
 }
 
-fn run_host(args: &MatrixArgs, suite_args: &[String]) -> KernelResult {
+/// Runs the suite binary here with `args` (killed with this process).
+fn run_here(args: &MatrixArgs, run_args: &[String]) -> std::io::Result<std::process::Output> {
+    let exe = match &args.guest.suite {
+        Some(s) => s.clone(),
+        None => std::env::current_exe()?,
+    };
+    child::guarded(exe)
+        .args(run_args)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+}
+
+fn run_host(args: &MatrixArgs, plan: &Plan<'_>) -> KernelResult {
     Stage::Run.show("host kernel");
     let started = Instant::now();
-    let exe = match &args.guest.suite {
-        Some(s) => Ok(s.clone()),
-        None => std::env::current_exe(),
-    };
-    let output = exe.and_then(|exe| Command::new(exe).args(suite_args).output());
+    let output = run_here(args, plan.suite_args);
     let base = KernelResult {
         label: "host".to_owned(),
         spec: "host".to_owned(),
@@ -237,11 +331,13 @@ fn run_host(args: &MatrixArgs, suite_args: &[String]) -> KernelResult {
         boot_seconds: 0.0,
         suite_seconds: started.elapsed().as_secs_f64(),
         counts: Counts::default(),
+        suite_status: status::FAIL,
+        differential: None,
         status: status::FAIL,
         error: None,
         cases: Vec::new(),
     };
-    match output {
+    let mut result = match output {
         Ok(out) => {
             let report = SuiteReport::parse(&out.stdout, "host report");
             let mut result = from_report(base, report, false);
@@ -249,13 +345,43 @@ fn run_host(args: &MatrixArgs, suite_args: &[String]) -> KernelResult {
             save(&args.save_reports, "host.json", &out.stdout);
             result
         }
-        Err(e) => failed_kernel(
-            "host".to_owned(),
-            "host".to_owned(),
-            "host",
-            &VmError::io("tcpmd5-conformance")(e),
-        ),
+        Err(e) => {
+            return failed_kernel(
+                "host".to_owned(),
+                "host".to_owned(),
+                "host",
+                &VmError::io("tcpmd5-conformance")(e),
+            );
+        }
+    };
+    let cases = differential::cases_for(plan.differential_cases, None);
+    if cases > 0 {
+        Stage::Run.show(&format!(
+            "host kernel: differential, {cases} cases per family"
+        ));
+        let started = Instant::now();
+        let diff = match run_here(args, &differential::args(cases, plan.seed)) {
+            Ok(out) => {
+                save(&args.save_reports, "host.differential.json", &out.stdout);
+                DifferentialResult::read(
+                    &out.stdout,
+                    out.status.code().unwrap_or(status::FAIL),
+                    started.elapsed().as_secs_f64(),
+                    (cases, plan.seed),
+                    "host differential report",
+                )
+            }
+            Err(e) => DifferentialResult::read(
+                b"",
+                status::FAIL,
+                0.0,
+                (cases, plan.seed),
+                &format!("host differential: {e}"),
+            ),
+        };
+        result = with_differential(result, Some(diff));
     }
+    result
 }
 
 /// The kernel behaviour in a case's `observed` text, without what differs
@@ -381,13 +507,18 @@ impl MatrixReport {
 
     /// Text for people.
     pub fn human(&self) -> String {
-        let mut out = String::from("tcpmd5 kernel matrix\n\nkernels\n");
+        let mut out = String::from("tcpmd5 kernel matrix\n\n");
+        if let Some(why) = self.kernels.iter().find_map(|k| k.kvm_fallback.as_deref()) {
+            let _ = writeln!(out, "TCG, not KVM: {why}\n");
+        }
+        out.push_str("kernels\n");
         let width = self
             .kernels
             .iter()
             .map(|k| k.label.len())
+            .chain(["kernel".len()])
             .max()
-            .unwrap_or(6);
+            .unwrap_or_default();
         for k in &self.kernels {
             let (sem, by_version) = k.environment.as_ref().map_or(("-", "-"), |e| {
                 (e.semantics.as_str(), e.semantics_by_version.as_str())
@@ -444,17 +575,27 @@ impl MatrixReport {
                 }
             }
         }
-        let _ = writeln!(out, "\nsummary");
+        self.human_differential(&mut out, width);
         let _ = writeln!(
             out,
-            "  {:<width$}  {:>5} {:>5} {:>5} {:>5} {:>5}  result",
-            "kernel", "pass", "fail", "xfail", "skip", "error"
+            "\nsummary (suite cases; differential cases over both families)"
+        );
+        let _ = writeln!(
+            out,
+            "  {:<width$}  {:>5} {:>5} {:>5} {:>5} {:>5}  {:>6} {:>8}  result",
+            "kernel", "pass", "fail", "xfail", "skip", "error", "diff", "disagree"
         );
         for k in &self.kernels {
             let c = k.counts;
+            let (diff, disagree) = k
+                .differential
+                .as_ref()
+                .map_or(("-".to_owned(), "-".to_owned()), |d| {
+                    (d.cases.to_string(), d.disagreements.to_string())
+                });
             let _ = writeln!(
                 out,
-                "  {:<width$}  {:>5} {:>5} {:>5} {:>5} {:>5}  {}",
+                "  {:<width$}  {:>5} {:>5} {:>5} {:>5} {:>5}  {diff:>6} {disagree:>8}  {}",
                 k.label,
                 c.pass,
                 c.fail,
@@ -465,6 +606,78 @@ impl MatrixReport {
             );
         }
         out
+    }
+
+    /// The differential section: per kernel its counts, what it skipped,
+    /// its errors, and every disagreement with the segment and both verdicts.
+    fn human_differential(&self, out: &mut String, width: usize) {
+        let ran: Vec<(&KernelResult, &DifferentialResult)> = self
+            .kernels
+            .iter()
+            .filter_map(|k| k.differential.as_ref().map(|d| (k, d)))
+            .collect();
+        let Some((_, first)) = ran.first() else {
+            let _ = writeln!(
+                out,
+                "\nno differential ran (--differential-cases 0, or no kernel got that far)"
+            );
+            return;
+        };
+        let _ = writeln!(
+            out,
+            "\ndifferential: model vs kernel on generated segments, seed {}",
+            first.seed
+        );
+        let _ = writeln!(
+            out,
+            "  {:<width$}  {:>10} {:>6} {:>6} {:>8} {:>8}  result",
+            "kernel", "per-family", "cases", "agree", "disagree", "time"
+        );
+        for (k, d) in &ran {
+            let _ = writeln!(
+                out,
+                "  {:<width$}  {:>10} {:>6} {:>6} {:>8} {:>6.1} s  {}",
+                k.label,
+                d.cases_per_family,
+                d.cases,
+                d.agreements,
+                d.disagreements,
+                d.seconds,
+                status_word(d.status)
+            );
+            if d.seed != first.seed {
+                let _ = writeln!(out, "  {:<width$}  seed {}", "", d.seed);
+            }
+            for why in &d.skipped {
+                let _ = writeln!(out, "  {:<width$}  skipped {why}", "");
+            }
+            for e in &d.errors {
+                let _ = writeln!(out, "  {:<width$}  ERROR: {e}", "");
+            }
+            if d.inferred > 0 {
+                let _ = writeln!(
+                    out,
+                    "  {:<width$}  {} verdicts inferred from silence (no tracepoints)",
+                    "", d.inferred
+                );
+            }
+            for c in &d.disagreement_cases {
+                let _ = writeln!(
+                    out,
+                    "  {:<width$}  DISAGREEMENT {} {}{}: kernel {}, model {}; segment {}",
+                    "",
+                    c.family,
+                    c.kind,
+                    if c.shrunk { " (shrunk)" } else { "" },
+                    c.kernel,
+                    c.model,
+                    c.packet_hex
+                );
+                for p in &c.problems {
+                    let _ = writeln!(out, "  {:<width$}    - {p}", "");
+                }
+            }
+        }
     }
 
     /// One JSON document.
@@ -486,7 +699,8 @@ impl MatrixReport {
             if let Some(e) = &k.error {
                 let _ = writeln!(out, "    # error: {}", one_line(e));
             }
-            let _ = writeln!(out, "    1..{}", k.cases.len());
+            let tests = k.cases.len() + usize::from(k.differential.is_some());
+            let _ = writeln!(out, "    1..{tests}");
             for (j, c) in k.cases.iter().enumerate() {
                 let n = j + 1;
                 let id = ktap_name(&c.id);
@@ -499,7 +713,16 @@ impl MatrixReport {
                 };
                 let _ = writeln!(out, "    {line}");
             }
-            let c = k.counts;
+            let mut c = k.counts;
+            if let Some(d) = &k.differential {
+                let n = k.cases.len() + 1;
+                ktap_differential(&mut out, n, d);
+                match d.status {
+                    status::PASS => c.pass += 1,
+                    status::SKIP => c.skip += 1,
+                    _ => c.fail += 1,
+                }
+            }
             let _ = writeln!(
                 out,
                 "    # Totals: pass:{} fail:{} xfail:{} xpass:0 skip:{} error:{}",
@@ -516,12 +739,47 @@ impl MatrixReport {
     }
 }
 
+/// The differential's test in a kernel's KTAP block, diagnostics first.
+fn ktap_differential(out: &mut String, n: usize, d: &DifferentialResult) {
+    let _ = writeln!(
+        out,
+        "    # differential: {} cases ({} per family), {} agree, {} disagree, seed {}",
+        d.cases, d.cases_per_family, d.agreements, d.disagreements, d.seed
+    );
+    for e in &d.errors {
+        let _ = writeln!(out, "    # differential: error: {}", one_line(e));
+    }
+    for c in &d.disagreement_cases {
+        let _ = writeln!(
+            out,
+            "    # differential: {} {}: kernel {}, model {}, segment {}",
+            c.family,
+            c.kind,
+            one_line(&c.kernel),
+            one_line(&c.model),
+            c.packet_hex
+        );
+    }
+    let line = match d.status {
+        status::PASS => format!("ok {n} differential"),
+        status::SKIP => format!(
+            "ok {n} differential # SKIP {}",
+            one_line(&d.skipped.join("; "))
+        ),
+        _ => format!("not ok {n} differential"),
+    };
+    let _ = writeln!(out, "    {line}");
+}
+
 fn run_line(k: &KernelResult) -> String {
+    let differential = k.differential.as_ref().map_or(String::new(), |d| {
+        format!(", differential {:.1} s", d.seconds)
+    });
     if k.accel == "host" {
-        format!("host kernel, suite {:.1} s", k.suite_seconds)
+        format!("host kernel, suite {:.1} s{differential}", k.suite_seconds)
     } else {
         format!(
-            "{}, boot {:.1} s, suite {:.1} s",
+            "{}, boot {:.1} s, suite {:.1} s{differential}",
             k.accel.to_uppercase(),
             k.boot_seconds,
             k.suite_seconds
@@ -562,13 +820,22 @@ pub fn run_matrix(args: &MatrixArgs) -> ExitCode {
         jobs: args.jobs,
     }
     .to_args(Some("json"));
+    let seed = args
+        .differential_seed
+        .clone()
+        .unwrap_or_else(differential::fresh_seed);
+    let plan = Plan {
+        suite_args: &suite_args,
+        seed: &seed,
+        differential_cases: args.differential_cases,
+    };
     let mut kernels = Vec::new();
     for (i, k) in args.kernels.iter().enumerate() {
         Stage::Run.show(&format!("kernel {}/{}: {k}", i + 1, args.kernels.len()));
-        kernels.push(run_guest(k, args, &suite_args));
+        kernels.push(run_guest(k, args, &plan));
     }
     if args.host {
-        kernels.push(run_host(args, &suite_args));
+        kernels.push(run_host(args, &plan));
     }
     let report = MatrixReport {
         differences: differences(&kernels),
@@ -596,6 +863,7 @@ pub fn run_matrix(args: &MatrixArgs) -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::differential::Disagreement;
 
     fn kernel(label: &str, semantics: &str, cases: &[(&str, &str, &str)]) -> KernelResult {
         KernelResult {
@@ -610,6 +878,8 @@ mod tests {
             boot_seconds: 1.0,
             suite_seconds: 2.0,
             counts: Counts::default(),
+            suite_status: status::PASS,
+            differential: None,
             status: status::PASS,
             error: None,
             cases: cases
@@ -666,7 +936,7 @@ mod tests {
         }
         .human();
         assert!(
-            human.contains("6.12  pass  dropped TCP_AUTH_HDR  [predicted by linux]"),
+            human.contains("6.12    pass  dropped TCP_AUTH_HDR  [predicted by linux]"),
             "{human}"
         );
     }
@@ -735,6 +1005,107 @@ mod tests {
         };
         assert_eq!(r.status(), status::SKIP);
         assert!(r.ktap().contains("ok 1 c # SKIP nothing ran"));
+    }
+
+    fn differential(status: i32, disagreement: Option<Disagreement>) -> DifferentialResult {
+        DifferentialResult {
+            cases_per_family: 200,
+            seed: "5eed".to_owned(),
+            semantics: Some("linux".to_owned()),
+            status,
+            seconds: 12.5,
+            cases: 400,
+            agreements: 400 - u64::from(disagreement.is_some()),
+            disagreements: u64::from(disagreement.is_some()),
+            inferred: 0,
+            skipped: Vec::new(),
+            errors: Vec::new(),
+            disagreement_cases: disagreement.into_iter().collect(),
+        }
+    }
+
+    #[test]
+    fn a_differential_disagreement_fails_its_kernel_in_every_format() {
+        let bad = Disagreement {
+            family: "ipv4".to_owned(),
+            kind: "listener syn".to_owned(),
+            shrunk: true,
+            packet_hex: "4500abcd".to_owned(),
+            model: "drop:TCP_AUTH_HDR".to_owned(),
+            kernel: "accept".to_owned(),
+            problems: vec!["verdict differs".to_owned()],
+        };
+        let a = with_differential(
+            kernel("a", "linux", &[("x", "pass", "1")]),
+            Some(differential(status::FAIL, Some(bad))),
+        );
+        let b = with_differential(
+            kernel("b", "linux", &[("x", "pass", "1")]),
+            Some(differential(status::PASS, None)),
+        );
+        assert_eq!((a.suite_status, a.status), (status::PASS, status::FAIL));
+        assert_eq!(b.status, status::PASS);
+        let r = MatrixReport {
+            kernels: vec![a, b],
+            differences: vec![],
+        };
+        assert_eq!(r.status(), status::FAIL);
+
+        let human = r.human();
+        assert!(
+            human.contains(
+                "DISAGREEMENT ipv4 listener syn (shrunk): kernel accept, model drop:TCP_AUTH_HDR; segment 4500abcd"
+            ),
+            "{human}"
+        );
+        assert!(human.contains("seed 5eed"), "{human}");
+        assert!(
+            human.contains("  b           0     0     0     0     0     400        0  pass"),
+            "{human}"
+        );
+
+        let ktap = r.ktap();
+        assert!(ktap.contains("    1..2\n    ok 1 x\n"), "{ktap}");
+        assert!(
+            ktap.contains(
+                "    # differential: ipv4 listener syn: kernel accept, model drop:TCP_AUTH_HDR, segment 4500abcd\n    not ok 2 differential\n"
+            ),
+            "{ktap}"
+        );
+        assert!(ktap.contains("    ok 2 differential\n"), "{ktap}");
+        assert!(ktap.contains("not ok 1 a\n"), "{ktap}");
+        assert!(ktap.contains("ok 2 b\n"), "{ktap}");
+
+        let json: serde_json::Value = serde_json::from_str(&r.json()).expect("json");
+        let d = &json["kernels"][0]["differential"];
+        assert_eq!(d["disagreements"], 1);
+        assert_eq!(d["disagreement_cases"][0]["kernel"], "accept");
+        assert_eq!(d["disagreement_cases"][0]["model"], "drop:TCP_AUTH_HDR");
+        assert_eq!(json["kernels"][0]["status"], status::FAIL);
+        assert_eq!(json["kernels"][0]["suite_status"], status::PASS);
+    }
+
+    #[test]
+    fn a_skipped_differential_neither_passes_nor_fails_a_kernel() {
+        let mut skipped = differential(status::SKIP, None);
+        skipped.cases = 0;
+        skipped.skipped = vec!["no CONFIG_TCP_MD5SIG".to_owned()];
+        let mut k = kernel("a", "linux", &[]);
+        k.suite_status = status::SKIP;
+        let k = with_differential(k, Some(skipped.clone()));
+        assert_eq!(k.status, status::SKIP);
+        let k = with_differential(kernel("b", "linux", &[]), Some(skipped));
+        assert_eq!(k.status, status::PASS, "the suite passed");
+        let r = MatrixReport {
+            kernels: vec![k],
+            differences: vec![],
+        };
+        assert!(
+            r.ktap()
+                .contains("ok 1 differential # SKIP no CONFIG_TCP_MD5SIG"),
+            "{}",
+            r.ktap()
+        );
     }
 
     #[test]

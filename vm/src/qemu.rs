@@ -8,13 +8,16 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use crate::child;
 use crate::error::VmError;
-use crate::initramfs::{EXIT_MARKER, GUEST_LINE_PREFIX, GUEST_UP, exit_marker_prefix};
+use crate::initramfs::{EXIT_MARKER, GUEST_LINE_PREFIX, GUEST_UP, exit_marker, parse_step_marker};
+use crate::kvm;
 
 /// How many console lines an error quotes.
 const TAIL_LINES: usize = 25;
 /// A KVM guest is up in a second or two; one that is not after this long
-/// is taken as KVM not working here (some hosts wedge instead of failing).
+/// is taken as KVM not working here, when the probe (`kvm::usable`)
+/// passed but a guest still wedges.
 const KVM_UP_TIMEOUT: Duration = Duration::from_secs(30);
 /// How often the loop wakes to check its deadlines.
 const TICK: Duration = Duration::from_secs(1);
@@ -61,9 +64,12 @@ pub struct Boot<'a> {
     pub image: &'a Path,
     /// The initramfs.
     pub initrd: &'a Path,
-    /// Where the second serial port writes (the suite's stdout), if used.
-    pub port_file: Option<&'a Path>,
-    /// The exit marker's nonce.
+    /// Where the serial ports after the console write, in order (the
+    /// stdout of the steps that write to a port).
+    pub port_files: &'a [PathBuf],
+    /// How many steps `/init` runs.
+    pub steps: usize,
+    /// The markers' nonce.
     pub nonce: &'a str,
     /// Guest memory in MiB.
     pub memory_mib: u32,
@@ -75,63 +81,75 @@ pub struct Boot<'a> {
     pub echo: Echo,
 }
 
+/// One step's end in the guest.
+#[derive(Debug, Clone, Copy)]
+pub struct StepExit {
+    /// Its exit status.
+    pub status: i32,
+    /// From the end of the step before (or the guest being up) to its end.
+    pub time: Duration,
+}
+
 /// What a finished guest reported.
 #[derive(Debug, Clone)]
 pub struct GuestExit {
-    /// The suite's exit status in the guest.
-    pub status: i32,
+    /// Each step's status and time, in order; a step the guest did not
+    /// report has none.
+    pub steps: Vec<Option<StepExit>>,
     /// The accelerator used.
     pub accel: Accel,
     /// From qemu's start until `/init` said the guest was up.
     pub boot_time: Duration,
-    /// From then until the exit marker.
-    pub suite_time: Duration,
     /// Why KVM was not used, when `auto` fell back to TCG.
     pub kvm_fallback: Option<String>,
 }
 
-/// Whether /dev/kvm can be opened for reading and writing.
-fn kvm_device_usable() -> bool {
-    std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/kvm")
-        .is_ok()
+impl GuestExit {
+    /// Step `i`'s exit status (1, a failure, when it did not report one).
+    pub fn status(&self, i: usize) -> i32 {
+        self.step(i).map_or(crate::status::FAIL, |s| s.status)
+    }
+
+    /// Step `i`'s time (zero when it did not report).
+    pub fn time(&self, i: usize) -> Duration {
+        self.step(i).map_or(Duration::ZERO, |s| s.time)
+    }
+
+    fn step(&self, i: usize) -> Option<StepExit> {
+        self.steps.get(i).copied().flatten()
+    }
 }
 
-/// Why KVM did not work, once a guest found out: later guests of this
-/// process go straight to TCG.
-static KVM_FAILED: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
-
-fn kvm_failed() -> Option<String> {
-    KVM_FAILED.lock().ok().and_then(|k| k.clone())
-}
-
-/// Boots the guest and waits for its exit marker. With `Accel::Auto`, KVM
-/// is tried first and TCG used when KVM cannot run the guest (here the
-/// first KVM_RUN fails).
-pub fn boot(spec: &Boot<'_>, accel: Accel) -> Result<GuestExit, VmError> {
-    let tcg_because = |why: String| {
-        let mut exit = boot_with(spec, Accel::Tcg).map_err(Failure::into_error)?;
-        exit.kvm_fallback = Some(why);
-        Ok(exit)
-    };
-    match accel {
-        Accel::Kvm | Accel::Tcg => boot_with(spec, accel).map_err(Failure::into_error),
-        Accel::Auto if !kvm_device_usable() => tcg_because("/dev/kvm cannot be opened".to_owned()),
-        Accel::Auto => match kvm_failed() {
-            Some(why) => tcg_because(why),
-            None => match boot_with(spec, Accel::Kvm) {
-                Ok(exit) => Ok(exit),
-                Err(Failure::BeforeGuest(why)) => {
-                    if let Ok(mut k) = KVM_FAILED.lock() {
-                        *k = Some(why.clone());
-                    }
-                    tcg_because(why)
-                }
-                Err(other) => Err(other.into_error()),
-            },
+/// The accelerator a guest of `image` gets, and why not KVM when `auto`
+/// chose TCG: KVM where it runs guests here (probed once per process,
+/// `kvm::usable`), else TCG at once.
+pub fn choose(requested: Accel, image: &Path) -> (Accel, Option<String>) {
+    match requested {
+        Accel::Auto => match kvm::usable(image) {
+            Ok(()) => (Accel::Kvm, None),
+            Err(why) => (Accel::Tcg, Some(why)),
         },
+        other => (other, None),
+    }
+}
+
+/// Boots the guest and waits for its exit marker, under the accelerator
+/// [`choose`] picks; with `Accel::Auto`, a KVM guest that fails before it
+/// is up (though the probe passed) is booted again under TCG.
+pub fn boot(spec: &Boot<'_>, requested: Accel) -> Result<GuestExit, VmError> {
+    let (accel, fallback) = choose(requested, spec.image);
+    match boot_with(spec, accel) {
+        Ok(mut exit) => {
+            exit.kvm_fallback = fallback;
+            Ok(exit)
+        }
+        Err(Failure::BeforeGuest(why)) if requested == Accel::Auto && accel == Accel::Kvm => {
+            kvm::failed(&why);
+            let mut exit = boot_with(spec, Accel::Tcg).map_err(Failure::into_error)?;
+            exit.kvm_fallback = Some(why);
+            Ok(exit)
+        }
+        Err(other) => Err(other.into_error()),
     }
 }
 
@@ -185,8 +203,10 @@ fn spawn_reader(mut from: impl Read + Send + 'static, tx: mpsc::Sender<Chunk>, c
     });
 }
 
+/// qemu for `spec`, killed by the kernel if the thread that starts it
+/// (which waits for it) ends first ([`child::guarded`]).
 fn qemu_command(spec: &Boot<'_>, accel: Accel) -> Command {
-    let mut cmd = Command::new("qemu-system-x86_64");
+    let mut cmd = child::guarded("qemu-system-x86_64");
     cmd.args(["-accel", accel.name()]);
     if accel == Accel::Kvm {
         cmd.args(["-cpu", "host"]);
@@ -195,7 +215,7 @@ fn qemu_command(spec: &Boot<'_>, accel: Accel) -> Command {
         .args(["-smp", &spec.cpus.to_string()])
         .args(["-nodefaults", "-display", "none", "-no-reboot"])
         .args(["-serial", "stdio"]);
-    if let Some(port) = spec.port_file {
+    for port in spec.port_files {
         cmd.arg("-serial").arg(format!("file:{}", port.display()));
     }
     cmd.arg("-kernel")
@@ -328,7 +348,10 @@ fn boot_with(spec: &Boot<'_>, accel: Accel) -> Result<GuestExit, Failure> {
     let mut child = qemu_command(spec, accel).spawn().map_err(|e| {
         Failure::Guest(VmError::Command {
             program: "qemu-system-x86_64".to_owned(),
-            detail: format!("{e} (install qemu-system-x86)"),
+            detail: format!(
+                "{e} (install qemu-system-x86; {})",
+                child::install_hint("qemu-system-x86_64")
+            ),
         })
     })?;
     let (tx, rx) = mpsc::channel();
@@ -338,7 +361,7 @@ fn boot_with(spec: &Boot<'_>, accel: Accel) -> Result<GuestExit, Failure> {
     if let Some(err) = child.stderr.take() {
         spawn_reader(err, tx, false);
     }
-    let marker = exit_marker_prefix(spec.nonce);
+    let marker = exit_marker(spec.nonce);
     let mut console = Console {
         partial: Vec::new(),
         line_ended_by_cr: false,
@@ -349,7 +372,9 @@ fn boot_with(spec: &Boot<'_>, accel: Accel) -> Result<GuestExit, Failure> {
     };
     let mut stderr_text = String::new();
     let mut up_at: Option<Instant> = None;
-    let mut status: Option<i32> = None;
+    let mut steps: Vec<Option<StepExit>> = vec![None; spec.steps];
+    let mut last_end: Option<Instant> = None;
+    let mut done = false;
     let deadline = started + spec.timeout;
     let guest_error = |detail: String, console: &Console| {
         Failure::Guest(VmError::Guest {
@@ -377,11 +402,22 @@ fn boot_with(spec: &Boot<'_>, accel: Accel) -> Result<GuestExit, Failure> {
                     if line.starts_with(GUEST_UP) && up_at.is_none() {
                         up_at = Some(Instant::now());
                     }
-                    if let Some(rest) = line.strip_prefix(&marker) {
-                        status = rest.trim().parse().ok();
+                    if let Some((i, status)) = parse_step_marker(line, spec.nonce) {
+                        let now = Instant::now();
+                        let from = last_end.or(up_at).unwrap_or(started);
+                        if let Some(slot) = steps.get_mut(i) {
+                            *slot = Some(StepExit {
+                                status,
+                                time: now.duration_since(from),
+                            });
+                        }
+                        last_end = Some(now);
+                    }
+                    if line.trim_end() == marker {
+                        done = true;
                     }
                 });
-                if status.is_some() {
+                if done {
                     break;
                 }
             }
@@ -409,7 +445,7 @@ fn boot_with(spec: &Boot<'_>, accel: Accel) -> Result<GuestExit, Failure> {
             Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
         if accel == Accel::Kvm && up_at.is_none() {
-            if stderr_text.contains("KVM internal error") {
+            if stderr_text.contains(kvm::INTERNAL_ERROR) {
                 stop(&mut child);
                 return Err(Failure::BeforeGuest(format!(
                     "KVM cannot run the guest: {}",
@@ -437,10 +473,9 @@ fn boot_with(spec: &Boot<'_>, accel: Accel) -> Result<GuestExit, Failure> {
     stop(&mut child);
     let up = up_at.unwrap_or(finished);
     Ok(GuestExit {
-        status: status.unwrap_or(1),
+        steps,
         accel,
         boot_time: up.duration_since(started),
-        suite_time: finished.duration_since(up),
         kvm_fallback: None,
     })
 }
@@ -459,8 +494,8 @@ pub fn nonce() -> String {
     format!("{:016x}", h.finish())
 }
 
-/// A unique scratch path for a port file.
-pub fn port_path(dir: &Path, kernel: &str) -> PathBuf {
+/// A unique scratch path for the file of guest port `/dev/ttyS<port>`.
+pub fn port_path(dir: &Path, kernel: &str, port: usize) -> PathBuf {
     let safe: String = kernel
         .chars()
         .map(|c| {
@@ -471,7 +506,7 @@ pub fn port_path(dir: &Path, kernel: &str) -> PathBuf {
             }
         })
         .collect();
-    dir.join(format!("{safe}.port"))
+    dir.join(format!("{safe}.ttyS{port}"))
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::guest::GuestStep;
 use crate::guest::{self, GuestArgs};
 use crate::qemu::Echo;
 use crate::status;
@@ -77,18 +78,20 @@ pub fn run_vm(args: &VmArgs) -> ExitCode {
         guest::run(
             &kernel,
             &args.guest,
-            args.suite.to_args(None),
-            machine_format,
+            vec![GuestStep {
+                args: args.suite.to_args(None),
+                to_port: machine_format,
+            }],
             echo,
         )
     });
     match result {
         Ok(run) => {
-            if let Some(report) = &run.port_output {
+            if let Some(Some(report)) = run.port_outputs.first() {
                 let text = String::from_utf8_lossy(report).replace("\r\n", "\n");
                 let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
             }
-            status::exit_code(run.exit.status)
+            status::exit_code(run.exit.status(0))
         }
         Err(e) => {
             eprintln!("tcpmd5-conformance vm: {e}");

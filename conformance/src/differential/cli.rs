@@ -7,6 +7,7 @@ use tcpmd5::Semantics;
 
 use super::run::{Settings, run};
 use super::seed::Seed;
+use super::summary::unavailable_json;
 use crate::environment::{self, Unavailable};
 
 /// Report format.
@@ -47,19 +48,26 @@ fn parse_semantics(id: &str) -> Result<Semantics, String> {
 
 /// Runs the differential with parsed arguments.
 pub fn execute(args: &DifferentialArgs) -> ExitCode {
-    const SKIP: u8 = 4;
+    let seed = args.seed.unwrap_or_else(Seed::from_time);
     let env = match environment::get() {
         Ok(env) => env,
-        Err(u @ Unavailable::Unsupported(_)) => {
-            eprintln!("differential: SKIP: {u}");
-            return ExitCode::from(SKIP);
-        }
-        Err(u @ Unavailable::ProbeFailed(_)) => {
-            eprintln!("differential: ERROR: {u}");
-            return ExitCode::from(1);
+        Err(u) => {
+            let probe_failed = matches!(u, Unavailable::ProbeFailed(_));
+            eprintln!(
+                "differential: {}: {u}",
+                if probe_failed { "ERROR" } else { "SKIP" }
+            );
+            if args.format == Format::Json {
+                let json =
+                    unavailable_json(&u.to_string(), probe_failed, &seed.to_string(), args.cases);
+                if let Err(e) = crate::stdout::line(&json) {
+                    return crate::stdout::failed("tcpmd5-conformance differential", &e);
+                }
+            }
+            return ExitCode::from(if probe_failed { 1 } else { 4 });
         }
     };
-    let mut settings = Settings::new(args.cases, args.seed.unwrap_or_else(Seed::from_time));
+    let mut settings = Settings::new(args.cases, seed);
     settings.semantics = args.semantics;
     let progress = |line: &str| eprintln!("{line}");
     let summary = run(&settings, env, &progress);
@@ -70,12 +78,5 @@ pub fn execute(args: &DifferentialArgs) -> ExitCode {
     if let Err(e) = crate::stdout::line(&text) {
         return crate::stdout::failed("tcpmd5-conformance differential", &e);
     }
-    let skipped = summary.families.iter().all(|f| f.skipped.is_some());
-    if skipped {
-        ExitCode::from(SKIP)
-    } else if summary.failed() {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
+    ExitCode::from(summary.exit_status())
 }

@@ -94,6 +94,29 @@ impl FamilyReport {
     }
 }
 
+/// The JSON document's shape version (`conformance/differential.schema.json`).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// kselftest exit statuses.
+const PASS: u8 = 0;
+const FAIL: u8 = 1;
+const SKIP: u8 = 4;
+
+/// Counts over every family.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct Total {
+    /// Cases run.
+    pub cases: u64,
+    /// Cases where kernel and model agreed.
+    pub agreements: u64,
+    /// Cases where they did not.
+    pub disagreements: u64,
+    /// Families that could not run here (each with its reason in `families`).
+    pub skipped_families: u64,
+    /// Verdicts that rest on inference (see [`FamilyReport::inferred`]).
+    pub inferred: u64,
+}
+
 /// The whole run.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
@@ -125,6 +148,38 @@ impl Summary {
                 .any(|f| f.error.is_some() || !f.disagreements.is_empty())
     }
 
+    /// Whether no family could run here (each skipped with its reason).
+    pub fn nothing_ran(&self) -> bool {
+        self.families.iter().all(|f| f.skipped.is_some())
+    }
+
+    /// The exit status as kselftest has it: 4 when no family could run,
+    /// 1 on any disagreement or harness error, else 0.
+    pub fn exit_status(&self) -> u8 {
+        if self.nothing_ran() {
+            SKIP
+        } else if self.failed() {
+            FAIL
+        } else {
+            PASS
+        }
+    }
+
+    /// The counts over every family.
+    pub fn total(&self) -> Total {
+        let mut t = Total::default();
+        for f in &self.families {
+            for k in f.kinds.values() {
+                t.cases += k.cases;
+                t.agreements += k.agreements;
+                t.disagreements += k.disagreements;
+            }
+            t.skipped_families += u64::from(f.skipped.is_some());
+            t.inferred += f.inferred;
+        }
+        t
+    }
+
     /// The reach over every family.
     pub fn reach(&self) -> Reach {
         let mut total = Reach::default();
@@ -134,9 +189,17 @@ impl Summary {
         total
     }
 
-    /// JSON.
+    /// JSON (`conformance/differential.schema.json`): the run with its
+    /// result, exit status and totals.
     pub fn json(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_default()
+        let status = self.exit_status();
+        document(
+            status,
+            &Document::Ran {
+                total: self.total(),
+                summary: self,
+            },
+        )
     }
 
     /// Text for people.
@@ -232,5 +295,158 @@ impl Summary {
             self.seed
         );
         s
+    }
+}
+
+/// `result` of the JSON document for an exit status.
+fn result_word(status: u8) -> &'static str {
+    match status {
+        PASS => "pass",
+        SKIP => "nothing-ran",
+        _ => "fail",
+    }
+}
+
+/// What the JSON document holds besides its header.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Document<'a> {
+    /// The families ran (or were skipped one by one).
+    Ran {
+        total: Total,
+        #[serde(flatten)]
+        summary: &'a Summary,
+    },
+    /// No case could run here at all.
+    Unavailable {
+        /// Why (the environment probe's reason).
+        unavailable: &'a str,
+        seed: &'a str,
+        cases_per_family: u32,
+    },
+}
+
+/// The JSON document: header and body.
+fn document(status: u8, body: &Document<'_>) -> String {
+    #[derive(Serialize)]
+    struct Header<'a> {
+        schema_version: u32,
+        tool: &'static str,
+        result: &'static str,
+        exit_status: u8,
+        #[serde(flatten)]
+        body: &'a Document<'a>,
+    }
+    serde_json::to_string_pretty(&Header {
+        schema_version: SCHEMA_VERSION,
+        tool: "tcpmd5-conformance differential",
+        result: result_word(status),
+        exit_status: status,
+        body,
+    })
+    .unwrap_or_default()
+}
+
+/// The JSON document of a run that could not start: `unsupported` (exit
+/// status 4, nothing ran) or the probe failed (1).
+pub fn unavailable_json(reason: &str, probe_failed: bool, seed: &str, cases: u32) -> String {
+    document(
+        if probe_failed { FAIL } else { SKIP },
+        &Document::Unavailable {
+            unavailable: reason,
+            seed,
+            cases_per_family: cases,
+        },
+    )
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Summary {
+        let mut v4 = FamilyReport::new(Family::V4);
+        v4.kinds.insert(
+            "listener syn".to_owned(),
+            KindStats {
+                cases: 3,
+                agreements: 2,
+                disagreements: 1,
+                seconds: 0.5,
+            },
+        );
+        v4.reach.segments = 3;
+        v4.reach.verdicts.insert("drop:TCP_AUTH_HDR".to_owned(), 3);
+        v4.disagreements.push(Disagreement {
+            family: "ipv4".to_owned(),
+            kind: "listener syn".to_owned(),
+            shrunk: true,
+            packet_hex: "4500".to_owned(),
+            expected: "drop:TCP_AUTH_HDR".to_owned(),
+            observed: "accept".to_owned(),
+            problems: vec!["verdict".to_owned()],
+            notes: vec![],
+        });
+        v4.inferred = 1;
+        let v6 = FamilyReport {
+            skipped: Some("the kernel has no IPv6".to_owned()),
+            ..FamilyReport::new(Family::V6)
+        };
+        Summary {
+            seed: "ab".repeat(32),
+            semantics: "linux".to_owned(),
+            kernel: "6.12.0".to_owned(),
+            cases_per_family: 3,
+            families: vec![v4, v6],
+        }
+    }
+
+    fn validate(json: &str) -> serde_json::Value {
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../../differential.schema.json")).unwrap();
+        let validator = jsonschema::validator_for(&schema).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(json).unwrap();
+        let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{errors:?}\n{json}");
+        doc
+    }
+
+    #[test]
+    fn json_matches_its_schema_with_totals_and_result() {
+        let doc = validate(&sample().json());
+        assert_eq!(doc["result"], "fail");
+        assert_eq!(doc["exit_status"], 1);
+        assert_eq!(doc["total"]["cases"], 3);
+        assert_eq!(doc["total"]["agreements"], 2);
+        assert_eq!(doc["total"]["disagreements"], 1);
+        assert_eq!(doc["total"]["skipped_families"], 1);
+        assert_eq!(doc["families"][1]["skipped"], "the kernel has no IPv6");
+        assert_eq!(doc["families"][0]["disagreements"][0]["observed"], "accept");
+    }
+
+    #[test]
+    fn a_run_where_nothing_could_run_is_no_pass() {
+        let mut s = sample();
+        for f in &mut s.families {
+            f.skipped = Some("no".to_owned());
+        }
+        assert_eq!(s.exit_status(), SKIP);
+        let doc = validate(&unavailable_json("no CONFIG_TCP_MD5SIG", false, &s.seed, 3));
+        assert_eq!(doc["result"], "nothing-ran");
+        assert_eq!(doc["exit_status"], 4);
+        let doc = validate(&unavailable_json("no lab", true, &s.seed, 3));
+        assert_eq!(doc["exit_status"], 1);
+    }
+
+    #[test]
+    fn agreement_everywhere_passes() {
+        let mut s = sample();
+        s.families[0].disagreements.clear();
+        let k = s.families[0].kinds.get_mut("listener syn").unwrap();
+        k.agreements = 3;
+        k.disagreements = 0;
+        assert_eq!(s.exit_status(), PASS);
+        assert_eq!(validate(&s.json())["result"], "pass");
     }
 }

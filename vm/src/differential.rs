@@ -1,0 +1,313 @@
+//! The matrix's second step on every kernel: the model-vs-kernel
+//! differential (`tcpmd5-conformance differential --format json`, shape
+//! `conformance/differential.schema.json`), its arguments, its seed, and
+//! what the matrix keeps of its report.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::VmError;
+use crate::qemu::Accel;
+use crate::status;
+
+/// Cases per family where the kernel runs at native speed (the host, KVM).
+pub const NATIVE_CASES: u32 = 1000;
+/// Cases per family under TCG, which runs them some ten times slower.
+pub const TCG_CASES: u32 = 200;
+
+/// Cases per family for a kernel run under `accel` (`None`: the host),
+/// unless the command line says how many.
+pub fn cases_for(requested: Option<u32>, accel: Option<Accel>) -> u32 {
+    requested.unwrap_or(match accel {
+        Some(Accel::Tcg) => TCG_CASES,
+        _ => NATIVE_CASES,
+    })
+}
+
+/// The differential's command line.
+pub fn args(cases: u32, seed: &str) -> Vec<String> {
+    [
+        "differential",
+        "--cases",
+        &cases.to_string(),
+        "--seed",
+        seed,
+        "--format",
+        "json",
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
+/// A seed as `--seed` takes it: 64 hex digits.
+pub fn parse_seed(arg: &str) -> Result<String, String> {
+    if arg.len() == 64 && arg.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(arg.to_ascii_lowercase())
+    } else {
+        Err(format!("{arg:?} is not 64 hex digits"))
+    }
+}
+
+/// A fresh seed for one matrix run (every kernel gets the same, so their
+/// differentials generate the same segments). Not secret.
+pub fn fresh_seed() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let state = std::collections::hash_map::RandomState::new();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    (0u8..4)
+        .map(|i| {
+            let mut h = state.build_hasher();
+            h.write_u8(i);
+            h.write_u128(now);
+            h.write_u32(std::process::id());
+            format!("{:016x}", h.finish())
+        })
+        .collect()
+}
+
+/// The parts of the differential's JSON report the matrix reads
+/// (leniently: unknown fields are ignored, missing ones default).
+#[derive(Debug, Clone, Deserialize)]
+struct Report {
+    exit_status: i32,
+    #[serde(default)]
+    unavailable: Option<String>,
+    #[serde(default)]
+    seed: String,
+    #[serde(default)]
+    semantics: Option<String>,
+    #[serde(default)]
+    cases_per_family: u32,
+    #[serde(default)]
+    total: Total,
+    #[serde(default)]
+    families: Vec<Family>,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+struct Total {
+    #[serde(default)]
+    cases: u64,
+    #[serde(default)]
+    agreements: u64,
+    #[serde(default)]
+    disagreements: u64,
+    #[serde(default)]
+    inferred: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct Family {
+    family: String,
+    #[serde(default)]
+    skipped: Option<String>,
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    disagreements: Vec<Disagreement>,
+}
+
+/// A segment on which the kernel and the model disagreed.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+pub struct Disagreement {
+    /// `ipv4` or `ipv6`.
+    pub family: String,
+    /// The case kind (`listener syn`, `established data in-window`, ...).
+    pub kind: String,
+    /// Whether it is proptest's shrunk (minimal) case.
+    #[serde(default)]
+    pub shrunk: bool,
+    /// The IP packet injected, hex.
+    pub packet_hex: String,
+    /// The model's verdict.
+    #[serde(rename(deserialize = "expected"))]
+    pub model: String,
+    /// The kernel's verdict.
+    #[serde(rename(deserialize = "observed"))]
+    pub kernel: String,
+    /// What differed.
+    #[serde(default)]
+    pub problems: Vec<String>,
+}
+
+/// One kernel's differential in the matrix.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DifferentialResult {
+    /// Cases per family asked for.
+    pub cases_per_family: u32,
+    /// The seed (replays the run with `differential --seed`).
+    pub seed: String,
+    /// The semantics the kernel was held to.
+    pub semantics: Option<String>,
+    /// kselftest status: 0 agreed everywhere, 1 a disagreement or error,
+    /// 4 nothing could run.
+    pub status: i32,
+    /// Wall-clock seconds of the step.
+    pub seconds: f64,
+    /// Cases run over both families.
+    pub cases: u64,
+    /// Cases where kernel and model agreed.
+    pub agreements: u64,
+    /// Cases where they did not.
+    pub disagreements: u64,
+    /// Kernel verdicts resting on inference (no tracepoints).
+    pub inferred: u64,
+    /// What could not run, with the reason (`ipv6: ...`, or the run's).
+    pub skipped: Vec<String>,
+    /// Harness errors, or why there is no report.
+    pub errors: Vec<String>,
+    /// Every disagreement, with the segment and both verdicts.
+    pub disagreement_cases: Vec<Disagreement>,
+}
+
+impl DifferentialResult {
+    /// Reads the report in `bytes`, written by a step that exited with
+    /// `step_status` after `seconds`; `what` names it in errors. A missing
+    /// or unreadable report is a failure, never a pass.
+    pub fn read(
+        bytes: &[u8],
+        step_status: i32,
+        seconds: f64,
+        asked: (u32, &str),
+        what: &str,
+    ) -> DifferentialResult {
+        let (cases_per_family, seed) = asked;
+        let mut result = DifferentialResult {
+            cases_per_family,
+            seed: seed.to_owned(),
+            semantics: None,
+            status: status::FAIL,
+            seconds,
+            cases: 0,
+            agreements: 0,
+            disagreements: 0,
+            inferred: 0,
+            skipped: Vec::new(),
+            errors: Vec::new(),
+            disagreement_cases: Vec::new(),
+        };
+        let report = match parse(bytes, what) {
+            Ok(r) => r,
+            Err(e) => {
+                result.errors.push(e.to_string());
+                return result;
+            }
+        };
+        result.cases_per_family = report.cases_per_family;
+        if !report.seed.is_empty() {
+            result.seed = report.seed;
+        }
+        result.semantics = report.semantics;
+        result.cases = report.total.cases;
+        result.agreements = report.total.agreements;
+        result.disagreements = report.total.disagreements;
+        result.inferred = report.total.inferred;
+        result.skipped.extend(report.unavailable);
+        for f in report.families {
+            if let Some(why) = f.skipped {
+                result.skipped.push(format!("{}: {why}", f.family));
+            }
+            if let Some(e) = f.error {
+                result.errors.push(format!("{}: {e}", f.family));
+            }
+            result.disagreement_cases.extend(f.disagreements);
+        }
+        // The report's verdict, when the process agrees with it.
+        result.status = if step_status == report.exit_status {
+            report.exit_status
+        } else {
+            result.errors.push(format!(
+                "the differential exited with {step_status} but its report says {}",
+                report.exit_status
+            ));
+            status::FAIL
+        };
+        result
+    }
+}
+
+fn parse(bytes: &[u8], what: &str) -> Result<Report, VmError> {
+    // A serial port may turn "\n" into "\r\n"; JSON ignores the "\r".
+    let text = String::from_utf8_lossy(bytes);
+    let start = text.find('{').unwrap_or(0);
+    serde_json::from_str(text.get(start..).unwrap_or_default()).map_err(|e| VmError::Report {
+        what: what.to_owned(),
+        detail: format!("{e} (report {} bytes)", bytes.len()),
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    /// Recorded from `matrix --kernel ao=<the AO kernel>`: 50 cases per
+    /// family in a TCG guest, every one agreed.
+    const AO_PASS: &str = include_str!("../testdata/differential-ao-pass.json");
+    /// Recorded from `differential --cases 30 --semantics rfc2385` on a
+    /// 6.18 kernel: the wrong semantics, so the kernel disagrees.
+    const WRONG_SEMANTICS: &str = include_str!("../testdata/differential-wrong-semantics.json");
+
+    #[test]
+    fn a_recorded_guest_report_is_read_with_its_counts() {
+        let r = DifferentialResult::read(AO_PASS.as_bytes(), 0, 2.4, (50, "x"), "t");
+        assert_eq!(r.status, status::PASS, "{r:?}");
+        assert_eq!((r.cases, r.agreements, r.disagreements), (100, 100, 0));
+        assert_eq!(r.cases_per_family, 50);
+        assert_eq!(r.semantics.as_deref(), Some("linux-ao"));
+        assert!(r.seed.starts_with("144c739f"), "the report's seed wins");
+        assert!(r.skipped.is_empty() && r.errors.is_empty());
+    }
+
+    #[test]
+    fn a_recorded_disagreement_names_the_segment_and_both_verdicts() {
+        let r = DifferentialResult::read(WRONG_SEMANTICS.as_bytes(), 1, 1.0, (30, "x"), "t");
+        assert_eq!(r.status, status::FAIL);
+        assert_eq!((r.cases, r.agreements, r.disagreements), (8, 6, 2));
+        let first = &r.disagreement_cases[0];
+        assert_eq!(first.family, "ipv4");
+        assert_eq!(first.kind, "listener syn");
+        assert_eq!(first.model, "drop:TCP_AUTH_HDR");
+        assert_eq!(first.kernel, "accept");
+        assert!(first.packet_hex.starts_with("45"), "an IPv4 packet");
+        assert_eq!(r.disagreement_cases.len(), 4, "first and shrunk per family");
+    }
+
+    #[test]
+    fn a_missing_or_contradicted_report_is_a_failure() {
+        let r = DifferentialResult::read(b"", 0, 0.0, (50, "seed"), "k report");
+        assert_eq!(r.status, status::FAIL);
+        assert!(r.errors[0].starts_with("k report: "), "{:?}", r.errors);
+        assert_eq!(r.seed, "seed");
+        let r = DifferentialResult::read(AO_PASS.as_bytes(), 1, 0.0, (50, "x"), "t");
+        assert_eq!(r.status, status::FAIL, "the process failed");
+    }
+
+    #[test]
+    fn an_unavailable_environment_is_a_skip_with_its_reason() {
+        let json = r#"{"schema_version":1,"tool":"tcpmd5-conformance differential","result":"nothing-ran","exit_status":4,"unavailable":"no CONFIG_TCP_MD5SIG","seed":"ab","cases_per_family":9}"#;
+        let r = DifferentialResult::read(json.as_bytes(), 4, 0.1, (9, "ab"), "t");
+        assert_eq!(r.status, status::SKIP);
+        assert_eq!(r.skipped, ["no CONFIG_TCP_MD5SIG"]);
+        assert_eq!(r.cases, 0);
+    }
+
+    #[test]
+    fn tcg_runs_fewer_cases_unless_told() {
+        assert_eq!(cases_for(None, Some(Accel::Tcg)), TCG_CASES);
+        assert_eq!(cases_for(None, Some(Accel::Kvm)), NATIVE_CASES);
+        assert_eq!(cases_for(None, None), NATIVE_CASES);
+        assert_eq!(cases_for(Some(0), Some(Accel::Tcg)), 0);
+        const { assert!(TCG_CASES < NATIVE_CASES) };
+    }
+
+    #[test]
+    fn seeds_are_64_hex_digits() {
+        let s = fresh_seed();
+        assert_eq!(parse_seed(&s), Ok(s.clone()));
+        assert_ne!(s, fresh_seed());
+        assert!(parse_seed("abc").is_err());
+        assert!(parse_seed(&"g".repeat(64)).is_err());
+    }
+}
