@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Regenerates the measured table of docs/advisories/ao-bypass.md from the
-saved suite reports in docs/advisories/runs/ (one `--format json` report of
-`tcpmd5-conformance [vm --kernel K] --filter ao-bypass` per kernel; the file
-name is the kernel's label). Run by ci/advisory.sh; never edit the table by
-hand."""
+"""Regenerates the measured table of docs/advisories/ao-bypass.md from one
+kernel-matrix run saved in docs/advisories/runs/ by ci/advisory.sh
+(`tcpmd5-conformance matrix --filter ao-bypass --save-reports`): the rows
+follow matrix.json's kernels, in run order, and each row's observations come
+from that kernel's suite report (`<label>.json`, `host.json` for the host).
+Never edit the table by hand."""
 
 import json
 import pathlib
@@ -71,11 +72,15 @@ def table():
         "| " + " | ".join(heads) + " |",
         "|" + "---|" * len(heads),
     ]
-    reports = sorted(RUNS.glob("*.json"))
-    if not reports:
-        sys.exit(f"no reports in {RUNS}")
-    for path in reports:
-        lines.append(row(path.stem, json.loads(path.read_text())))
+    matrix = RUNS / "matrix.json"
+    if not matrix.exists():
+        sys.exit(f"no matrix run in {RUNS}: run ci/advisory.sh")
+    for kernel in json.loads(matrix.read_text())["kernels"]:
+        if kernel.get("error"):
+            sys.exit(f"{kernel['label']}: no report ({kernel['error']})")
+        name = "host.json" if kernel["accel"] == "host" else f"{kernel['label']}.json"
+        label = "host" if kernel["accel"] == "host" else kernel["label"]
+        lines.append(row(label, json.loads((RUNS / name).read_text())))
     return "\n".join(lines)
 
 
@@ -110,7 +115,7 @@ def main():
         patch_stat(),
     )
     DOC.write_text(text)
-    print(f"{DOC.relative_to(ROOT)}: table from {len(list(RUNS.glob('*.json')))} reports")
+    print(f"{DOC.relative_to(ROOT)}: table from the matrix run in {RUNS.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

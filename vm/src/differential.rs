@@ -23,9 +23,9 @@ pub fn cases_for(requested: Option<u32>, accel: Option<Accel>) -> u32 {
     })
 }
 
-/// The differential's command line.
-pub fn args(cases: u32, seed: &str) -> Vec<String> {
-    [
+/// The differential's command line (`semantics`: hold the kernel to it).
+pub fn args(cases: u32, seed: &str, semantics: Option<&str>) -> Vec<String> {
+    let mut args = [
         "differential",
         "--cases",
         &cases.to_string(),
@@ -35,7 +35,11 @@ pub fn args(cases: u32, seed: &str) -> Vec<String> {
         "json",
     ]
     .map(str::to_owned)
-    .to_vec()
+    .to_vec();
+    if let Some(id) = semantics {
+        args.extend(["--semantics".to_owned(), id.to_owned()]);
+    }
+    args
 }
 
 /// A seed as `--seed` takes it: 64 hex digits.

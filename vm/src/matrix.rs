@@ -5,7 +5,7 @@
 //! model-vs-kernel differential in the same boot (the host: right after);
 //! a disagreement fails that kernel. Human, JSON or KTAP.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -61,6 +61,12 @@ pub struct MatrixArgs {
     /// [default: a fresh one, printed in the report].
     #[arg(long, value_name = "HEX", value_parser = differential::parse_seed)]
     pub differential_seed: Option<String>,
+    /// Hold the kernel labelled LABEL (`host` for the host) to semantics ID
+    /// instead of the probed one, in its suite and differential (repeatable):
+    /// e.g. a patched kernel held to the proposed fix's semantics, next to
+    /// the same kernel held to the released one.
+    #[arg(long = "semantics-for", value_name = "LABEL=ID")]
+    pub semantics_for: Vec<String>,
     /// Write each kernel's full suite report (`<label>.json`) and the matrix
     /// in every format (`matrix.txt`, `matrix.json`, `matrix.ktap`) into DIR.
     #[arg(long, value_name = "DIR")]
@@ -237,6 +243,49 @@ struct Plan<'a> {
     suite_args: &'a [String],
     seed: &'a str,
     differential_cases: Option<u32>,
+    /// Semantics ids by kernel label (`--semantics-for`).
+    held: BTreeMap<&'a str, &'a str>,
+}
+
+impl Plan<'_> {
+    /// The suite's arguments for the kernel labelled `label`.
+    fn suite_args_for(&self, label: &str) -> Vec<String> {
+        let mut args = self.suite_args.to_vec();
+        if let Some(id) = self.held.get(label) {
+            args.extend(["--semantics".to_owned(), (*id).to_owned()]);
+        }
+        args
+    }
+
+    /// The differential's arguments for the kernel labelled `label`.
+    fn differential_args_for(&self, label: &str, cases: u32) -> Vec<String> {
+        differential::args(cases, self.seed, self.held.get(label).copied())
+    }
+}
+
+/// `--semantics-for` as a map, each label one of the kernels'.
+fn held_semantics(args: &MatrixArgs) -> Result<BTreeMap<&str, &str>, String> {
+    let labels: Vec<&str> = args
+        .kernels
+        .iter()
+        .filter_map(|k| split_label(k).0)
+        .chain(args.host.then_some("host"))
+        .collect();
+    let mut held = BTreeMap::new();
+    for arg in &args.semantics_for {
+        let Some((label, id)) = arg.split_once('=') else {
+            return Err(format!("--semantics-for {arg:?}: give LABEL=ID"));
+        };
+        if !labels.contains(&label) {
+            return Err(format!(
+                "--semantics-for {arg:?}: no kernel is labelled {label:?} (label one with --kernel {label}=SPEC, or use host with --host)"
+            ));
+        }
+        if held.insert(label, id).is_some() {
+            return Err(format!("--semantics-for: {label:?} given twice"));
+        }
+    }
+    Ok(held)
 }
 
 fn run_guest(arg: &str, args: &MatrixArgs, plan: &Plan<'_>) -> KernelResult {
@@ -249,12 +298,12 @@ fn run_guest(arg: &str, args: &MatrixArgs, plan: &Plan<'_>) -> KernelResult {
     let (accel, _) = qemu::choose(args.guest.accel, &kernel.image);
     let cases = differential::cases_for(plan.differential_cases, Some(accel));
     let mut steps = vec![GuestStep {
-        args: plan.suite_args.to_vec(),
+        args: plan.suite_args_for(&fallback_label),
         to_port: true,
     }];
     if cases > 0 {
         steps.push(GuestStep {
-            args: differential::args(cases, plan.seed),
+            args: plan.differential_args_for(&fallback_label, cases),
             to_port: true,
         });
     }
@@ -321,7 +370,7 @@ fn run_here(args: &MatrixArgs, run_args: &[String]) -> std::io::Result<std::proc
 fn run_host(args: &MatrixArgs, plan: &Plan<'_>) -> KernelResult {
     Stage::Run.show("host kernel");
     let started = Instant::now();
-    let output = run_here(args, plan.suite_args);
+    let output = run_here(args, &plan.suite_args_for("host"));
     let base = KernelResult {
         label: "host".to_owned(),
         spec: "host".to_owned(),
@@ -360,7 +409,7 @@ fn run_host(args: &MatrixArgs, plan: &Plan<'_>) -> KernelResult {
             "host kernel: differential, {cases} cases per family"
         ));
         let started = Instant::now();
-        let diff = match run_here(args, &differential::args(cases, plan.seed)) {
+        let diff = match run_here(args, &plan.differential_args_for("host", cases)) {
             Ok(out) => {
                 save(&args.save_reports, "host.differential.json", &out.stdout);
                 DifferentialResult::read(
@@ -813,6 +862,13 @@ pub fn run_matrix(args: &MatrixArgs) -> ExitCode {
         eprintln!("tcpmd5-conformance matrix: give at least one --kernel, or --host");
         return ExitCode::from(2);
     }
+    let held = match held_semantics(args) {
+        Ok(held) => held,
+        Err(e) => {
+            eprintln!("tcpmd5-conformance matrix: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let suite_args = SuiteArgs {
         format: None,
         filter: args.filter.clone(),
@@ -828,6 +884,7 @@ pub fn run_matrix(args: &MatrixArgs) -> ExitCode {
         suite_args: &suite_args,
         seed: &seed,
         differential_cases: args.differential_cases,
+        held,
     };
     let mut kernels = Vec::new();
     for (i, k) in args.kernels.iter().enumerate() {
@@ -893,6 +950,69 @@ mod tests {
                     observed: (*obs).to_owned(),
                 })
                 .collect(),
+        }
+    }
+
+    fn matrix_args(argv: &[&str]) -> MatrixArgs {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            matrix: MatrixArgs,
+        }
+        let argv = std::iter::once("matrix").chain(argv.iter().copied());
+        <Cli as clap::Parser>::try_parse_from(argv).unwrap().matrix
+    }
+
+    #[test]
+    fn a_kernel_is_held_to_a_semantics_by_its_label() {
+        let args = matrix_args(&[
+            "--kernel",
+            "fixed=/k/bzImage",
+            "--kernel",
+            "fixed.held=/k/bzImage",
+            "--host",
+            "--semantics-for",
+            "fixed.held=linux-ao-bypass-fixed",
+            "--semantics-for",
+            "host=linux",
+        ]);
+        let held = held_semantics(&args).unwrap();
+        let plan = Plan {
+            suite_args: &["--format".to_owned(), "json".to_owned()],
+            seed: "00",
+            differential_cases: None,
+            held,
+        };
+        assert_eq!(plan.suite_args_for("fixed"), ["--format", "json"]);
+        assert_eq!(
+            plan.suite_args_for("fixed.held"),
+            ["--format", "json", "--semantics", "linux-ao-bypass-fixed"]
+        );
+        assert_eq!(
+            plan.differential_args_for("fixed.held", 5)[7..],
+            ["--semantics", "linux-ao-bypass-fixed"]
+        );
+        assert_eq!(plan.differential_args_for("fixed", 5).len(), 7);
+        assert_eq!(plan.suite_args_for("host")[2..], ["--semantics", "linux"]);
+    }
+
+    #[test]
+    fn semantics_for_an_unknown_label_or_twice_is_refused() {
+        for argv in [
+            &["--kernel", "a=/k", "--semantics-for", "b=linux"][..],
+            &["--kernel", "/k", "--semantics-for", "/k=linux"][..],
+            &["--kernel", "a=/k", "--semantics-for", "host=linux"][..],
+            &["--kernel", "a=/k", "--semantics-for", "a"][..],
+            &[
+                "--kernel",
+                "a=/k",
+                "--semantics-for",
+                "a=linux",
+                "--semantics-for",
+                "a=linux-ao",
+            ][..],
+        ] {
+            assert!(held_semantics(&matrix_args(argv)).is_err(), "{argv:?}");
         }
     }
 
