@@ -1,0 +1,325 @@
+//! The matrix's unit tests.
+
+use super::differences::*;
+use super::report::*;
+use super::runs::*;
+use super::*;
+use crate::differential::DifferentialResult;
+use crate::differential::Disagreement;
+use crate::suite_report::{CaseResult, Counts, Environment};
+
+fn kernel(label: &str, semantics: &str, cases: &[(&str, &str, &str)]) -> KernelResult {
+    KernelResult {
+        label: label.to_owned(),
+        spec: label.to_owned(),
+        environment: Some(Environment {
+            semantics: semantics.to_owned(),
+            ..Environment::default()
+        }),
+        accel: "tcg".to_owned(),
+        kvm_fallback: None,
+        boot_seconds: 1.0,
+        suite_seconds: 2.0,
+        counts: Counts::default(),
+        suite_status: status::PASS,
+        differential: None,
+        status: status::PASS,
+        error: None,
+        cases: cases
+            .iter()
+            .map(|(id, st, obs)| CaseResult {
+                id: (*id).to_owned(),
+                summary: String::new(),
+                status: (*st).to_owned(),
+                reason: None,
+                expected: String::new(),
+                observed: (*obs).to_owned(),
+            })
+            .collect(),
+    }
+}
+
+fn matrix_args(argv: &[&str]) -> MatrixArgs {
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        matrix: MatrixArgs,
+    }
+    let argv = std::iter::once("matrix").chain(argv.iter().copied());
+    <Cli as clap::Parser>::try_parse_from(argv).unwrap().matrix
+}
+
+#[test]
+fn a_kernel_is_held_to_a_semantics_by_its_label() {
+    let args = matrix_args(&[
+        "--kernel",
+        "fixed=/k/bzImage",
+        "--kernel",
+        "fixed.held=/k/bzImage",
+        "--host",
+        "--semantics-for",
+        "fixed.held=linux-ao-bypass-fixed",
+        "--semantics-for",
+        "host=linux",
+    ]);
+    let held = held_semantics(&args).unwrap();
+    let plan = Plan {
+        suite_args: &["--format".to_owned(), "json".to_owned()],
+        seed: "00",
+        differential_cases: None,
+        held,
+    };
+    assert_eq!(plan.suite_args_for("fixed"), ["--format", "json"]);
+    assert_eq!(
+        plan.suite_args_for("fixed.held"),
+        ["--format", "json", "--semantics", "linux-ao-bypass-fixed"]
+    );
+    assert_eq!(
+        plan.differential_args_for("fixed.held", 5)[7..],
+        ["--semantics", "linux-ao-bypass-fixed"]
+    );
+    assert_eq!(plan.differential_args_for("fixed", 5).len(), 7);
+    assert_eq!(plan.suite_args_for("host")[2..], ["--semantics", "linux"]);
+}
+
+#[test]
+fn semantics_for_an_unknown_label_or_twice_is_refused() {
+    for argv in [
+        &["--kernel", "a=/k", "--semantics-for", "b=linux"][..],
+        &["--kernel", "/k", "--semantics-for", "/k=linux"][..],
+        &["--kernel", "a=/k", "--semantics-for", "host=linux"][..],
+        &["--kernel", "a=/k", "--semantics-for", "a"][..],
+        &[
+            "--kernel",
+            "a=/k",
+            "--semantics-for",
+            "a=linux",
+            "--semantics-for",
+            "a=linux-ao",
+        ][..],
+    ] {
+        assert!(held_semantics(&matrix_args(argv)).is_err(), "{argv:?}");
+    }
+}
+
+#[test]
+fn a_changed_behaviour_names_the_semantics_that_predicted_each_side() {
+    let ks = vec![
+        kernel(
+            "6.1",
+            "linux-legacy",
+            &[
+                ("len17", "pass", "accepted unsigned"),
+                ("same", "pass", "dropped"),
+            ],
+        ),
+        kernel(
+            "6.12",
+            "linux",
+            &[
+                ("len17", "pass", "dropped TCP_AUTH_HDR"),
+                ("same", "pass", "dropped"),
+            ],
+        ),
+        kernel(
+            "ao",
+            "linux-ao",
+            &[("len17", "skip", ""), ("same", "pass", "dropped")],
+        ),
+    ];
+    let d = differences(&ks);
+    assert_eq!(d.len(), 1);
+    let d = d.first().expect("one difference");
+    assert_eq!(d.id, "len17");
+    assert_eq!(d.kernels.len(), 2, "the skipped kernel has no side");
+    assert_eq!(
+        d.kernels.first().map(|s| s.predicted_by.clone()),
+        Some(vec!["linux-legacy".to_owned()])
+    );
+    let human = MatrixReport {
+        kernels: ks,
+        differences: vec![d.clone()],
+    }
+    .human();
+    assert!(
+        human.contains("6.12    pass  dropped TCP_AUTH_HDR  [predicted by linux]"),
+        "{human}"
+    );
+}
+
+#[test]
+fn witnesses_and_sequence_numbers_are_not_behaviour() {
+    assert_eq!(
+        behaviour(
+            "probe: counters {}, trace Some([\"tcp_hash_md5_required\"]), 1 replies [.] seq 0x74e5b67a ack 0x1a050507"
+        ),
+        "probe: counters {}, 1 replies [.] seq <isn> ack 0x1a050507"
+    );
+    assert_eq!(
+        behaviour("a, trace None, 0 replies"),
+        behaviour("a, trace Some([]), 0 replies")
+    );
+    assert_ne!(
+        behaviour("1 RST, counters {}"),
+        behaviour("0 RST, counters {}")
+    );
+}
+
+#[test]
+fn families_fold_when_they_agree() {
+    let ks = vec![
+        kernel(
+            "a",
+            "linux-legacy",
+            &[
+                ("x/y/ipv4", "pass", "1"),
+                ("x/y/ipv6", "pass", "1"),
+                ("z/ipv4", "pass", "1"),
+                ("z/ipv6", "pass", "3"),
+            ],
+        ),
+        kernel(
+            "b",
+            "linux",
+            &[
+                ("x/y/ipv4", "pass", "2"),
+                ("x/y/ipv6", "pass", "2"),
+                ("z/ipv4", "pass", "2"),
+                ("z/ipv6", "pass", "2"),
+            ],
+        ),
+    ];
+    let ids: Vec<String> = differences(&ks).into_iter().map(|d| d.id).collect();
+    assert_eq!(ids, ["x/y/{ipv4,ipv6}", "z/ipv4", "z/ipv6"]);
+}
+
+#[test]
+fn one_failing_kernel_fails_the_matrix_and_nothing_run_is_no_pass() {
+    let mut bad = kernel("a", "linux", &[]);
+    bad.status = status::FAIL;
+    let good = kernel("b", "linux", &[]);
+    let r = MatrixReport {
+        kernels: vec![bad, good],
+        differences: vec![],
+    };
+    assert_eq!(r.status(), status::FAIL);
+    let mut skipped = kernel("c", "linux", &[]);
+    skipped.status = status::SKIP;
+    let r = MatrixReport {
+        kernels: vec![skipped],
+        differences: vec![],
+    };
+    assert_eq!(r.status(), status::SKIP);
+    assert!(r.ktap().contains("ok 1 c # SKIP nothing ran"));
+}
+
+fn differential(status: i32, disagreement: Option<Disagreement>) -> DifferentialResult {
+    DifferentialResult {
+        cases_per_family: 200,
+        seed: "5eed".to_owned(),
+        semantics: Some("linux".to_owned()),
+        status,
+        seconds: 12.5,
+        cases: 400,
+        agreements: 400 - u64::from(disagreement.is_some()),
+        disagreements: u64::from(disagreement.is_some()),
+        inferred: 0,
+        skipped: Vec::new(),
+        errors: Vec::new(),
+        disagreement_cases: disagreement.into_iter().collect(),
+    }
+}
+
+#[test]
+fn a_differential_disagreement_fails_its_kernel_in_every_format() {
+    let bad = Disagreement {
+        family: "ipv4".to_owned(),
+        kind: "listener syn".to_owned(),
+        shrunk: true,
+        packet_hex: "4500abcd".to_owned(),
+        model: "drop:TCP_AUTH_HDR".to_owned(),
+        kernel: "accept".to_owned(),
+        problems: vec!["verdict differs".to_owned()],
+    };
+    let a = with_differential(
+        kernel("a", "linux", &[("x", "pass", "1")]),
+        Some(differential(status::FAIL, Some(bad))),
+    );
+    let b = with_differential(
+        kernel("b", "linux", &[("x", "pass", "1")]),
+        Some(differential(status::PASS, None)),
+    );
+    assert_eq!((a.suite_status, a.status), (status::PASS, status::FAIL));
+    assert_eq!(b.status, status::PASS);
+    let r = MatrixReport {
+        kernels: vec![a, b],
+        differences: vec![],
+    };
+    assert_eq!(r.status(), status::FAIL);
+
+    let human = r.human();
+    assert!(
+        human.contains(
+            "DISAGREEMENT ipv4 listener syn (shrunk): kernel accept, model drop:TCP_AUTH_HDR; segment 4500abcd"
+        ),
+        "{human}"
+    );
+    assert!(human.contains("seed 5eed"), "{human}");
+    assert!(
+        human.contains("  b           0     0     0     0     0     400        0  pass"),
+        "{human}"
+    );
+
+    let ktap = r.ktap();
+    assert!(ktap.contains("    1..2\n    ok 1 x\n"), "{ktap}");
+    assert!(
+        ktap.contains(
+            "    # differential: ipv4 listener syn: kernel accept, model drop:TCP_AUTH_HDR, segment 4500abcd\n    not ok 2 differential\n"
+        ),
+        "{ktap}"
+    );
+    assert!(ktap.contains("    ok 2 differential\n"), "{ktap}");
+    assert!(ktap.contains("not ok 1 a\n"), "{ktap}");
+    assert!(ktap.contains("ok 2 b\n"), "{ktap}");
+
+    let json: serde_json::Value = serde_json::from_str(&r.json()).expect("json");
+    let d = &json["kernels"][0]["differential"];
+    assert_eq!(d["disagreements"], 1);
+    assert_eq!(d["disagreement_cases"][0]["kernel"], "accept");
+    assert_eq!(d["disagreement_cases"][0]["model"], "drop:TCP_AUTH_HDR");
+    assert_eq!(json["kernels"][0]["status"], status::FAIL);
+    assert_eq!(json["kernels"][0]["suite_status"], status::PASS);
+}
+
+#[test]
+fn a_skipped_differential_neither_passes_nor_fails_a_kernel() {
+    let mut skipped = differential(status::SKIP, None);
+    skipped.cases = 0;
+    skipped.skipped = vec!["no CONFIG_TCP_MD5SIG".to_owned()];
+    let mut k = kernel("a", "linux", &[]);
+    k.suite_status = status::SKIP;
+    let k = with_differential(k, Some(skipped.clone()));
+    assert_eq!(k.status, status::SKIP);
+    let k = with_differential(kernel("b", "linux", &[]), Some(skipped));
+    assert_eq!(k.status, status::PASS, "the suite passed");
+    let r = MatrixReport {
+        kernels: vec![k],
+        differences: vec![],
+    };
+    assert!(
+        r.ktap()
+            .contains("ok 1 differential # SKIP no CONFIG_TCP_MD5SIG"),
+        "{}",
+        r.ktap()
+    );
+}
+
+#[test]
+fn labels_are_split_from_paths_only_before_an_equals_sign() {
+    assert_eq!(split_label("ao=/tmp/bzImage"), (Some("ao"), "/tmp/bzImage"));
+    assert_eq!(split_label("/a=b/bzImage"), (None, "/a=b/bzImage"));
+    assert_eq!(
+        split_label("linux-image-6.1.0-57-cloud-amd64"),
+        (None, "linux-image-6.1.0-57-cloud-amd64")
+    );
+}
