@@ -5,9 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::VmError;
 use crate::qemu::Accel;
 use crate::status;
+use crate::suite_report::from_serial;
 
 /// Cases per family where the kernel runs at native speed (the host, KVM).
 pub const NATIVE_CASES: u32 = 1000;
@@ -191,7 +191,7 @@ impl DifferentialResult {
             errors: Vec::new(),
             disagreement_cases: Vec::new(),
         };
-        let report = match parse(bytes, what) {
+        let report = match from_serial::<Report>(bytes, what) {
             Ok(r) => r,
             Err(e) => {
                 result.errors.push(e.to_string());
@@ -229,16 +229,6 @@ impl DifferentialResult {
         };
         result
     }
-}
-
-fn parse(bytes: &[u8], what: &str) -> Result<Report, VmError> {
-    // A serial port may turn "\n" into "\r\n"; JSON ignores the "\r".
-    let text = String::from_utf8_lossy(bytes);
-    let start = text.find('{').unwrap_or(0);
-    serde_json::from_str(text.get(start..).unwrap_or_default()).map_err(|e| VmError::Report {
-        what: what.to_owned(),
-        detail: format!("{e} (report {} bytes)", bytes.len()),
-    })
 }
 
 #[cfg(test)]

@@ -138,14 +138,23 @@ impl Counts {
 impl SuiteReport {
     /// Parses a report; `what` names it in errors.
     pub fn parse(bytes: &[u8], what: &str) -> Result<SuiteReport, VmError> {
-        // A serial port may turn "\n" into "\r\n"; JSON ignores the "\r".
-        let text = String::from_utf8_lossy(bytes);
-        let start = text.find('{').unwrap_or(0);
-        serde_json::from_str(text.get(start..).unwrap_or_default()).map_err(|e| VmError::Report {
-            what: what.to_owned(),
-            detail: format!("{e} (report {} bytes)", bytes.len()),
-        })
+        from_serial(bytes, what)
     }
+}
+
+/// A JSON document as a guest's serial port (or a child's stdout) carries
+/// it: from its first `{`; `what` names it in errors.
+pub(crate) fn from_serial<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+    what: &str,
+) -> Result<T, VmError> {
+    // A serial port may turn "\n" into "\r\n"; JSON ignores the "\r".
+    let text = String::from_utf8_lossy(bytes);
+    let start = text.find('{').unwrap_or(0);
+    serde_json::from_str(text.get(start..).unwrap_or_default()).map_err(|e| VmError::Report {
+        what: what.to_owned(),
+        detail: format!("{e} (report {} bytes)", bytes.len()),
+    })
 }
 
 #[cfg(test)]
