@@ -151,6 +151,7 @@ impl ChecksumReport {
 }
 
 /// Finds the TCP segment in a frame of link type `link`.
+#[inline]
 pub fn locate(link: LinkType, frame: &[u8], orig_len: u32) -> Located<'_> {
     let cut = (frame.len() as u64) < u64::from(orig_len);
     let (link_offset, packet) = match link::payload(link, frame) {

@@ -18,10 +18,10 @@ use std::net::SocketAddr;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use serde_json::json;
+use tcpmd5::AddrPair;
 use tcpmd5::batch::{Batch, SegmentAtSocket};
 use tcpmd5::verdict::VerdictId;
 use tcpmd5::wire::TcpFlags;
-use tcpmd5::{AddrPair, KeyTable};
 
 use crate::args::{Format, VerifyArgs};
 use crate::assess::{Assessment, Prepared, Status, checksums, conclude, prepare_flow};
@@ -234,18 +234,39 @@ fn recycle<T, U>(mut v: Vec<T>) -> Vec<U> {
     v.into_iter().filter_map(|_| None).collect()
 }
 
-/// What a frame of a chunk is: a TCP segment (its flow, and where its IP
-/// packet starts; the segment itself is the next of the chunk's
-/// [`SegmentAtSocket`]s), or not.
+/// What a frame of a chunk is: a TCP segment (its flow; the segment itself
+/// is the next of the chunk's segments), or not.
 #[derive(Debug)]
 enum Seen {
-    Tcp { flow: usize, link_offset: usize },
+    Tcp(usize),
     Unchecked(Unchecked),
     Other,
 }
 
-/// A segment's addresses and ports (source, destination): what its flow is.
-type FlowKey = (AddrPair, u16, u16);
+/// A segment's addresses and ports (source, destination): what its flow
+/// is, as plain integers (compared in registers, per segment).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct FlowKey {
+    v6: bool,
+    src: u128,
+    dst: u128,
+    ports: u32,
+}
+
+impl FlowKey {
+    fn of(addrs: &AddrPair, sport: u16, dport: u16) -> FlowKey {
+        let (v6, src, dst) = match *addrs {
+            AddrPair::V4 { src, dst } => (false, src.to_bits().into(), dst.to_bits().into()),
+            AddrPair::V6 { src, dst } => (true, src.to_bits(), dst.to_bits()),
+        };
+        FlowKey {
+            v6,
+            src,
+            dst,
+            ports: (u32::from(sport) << 16) | u32::from(dport),
+        }
+    }
+}
 
 /// What every segment of a flow (one direction of a connection) shares,
 /// found at its first segment.
@@ -304,6 +325,7 @@ struct Judge<'a> {
     /// Per frame of the chunk, what it is; its segments, for the batch
     /// (scratch: their allocations kept from chunk to chunk).
     seen: Vec<Seen>,
+    segments: Vec<Segment<'static>>,
     at_sockets: Vec<SegmentAtSocket<'static>>,
     flags: Spelled<TcpFlags>,
     verdicts: Spelled<VerdictId>,
@@ -321,6 +343,7 @@ impl Judge<'_> {
             chunks: 0,
             connections: Vec::new(),
             seen: Vec::new(),
+            segments: Vec::new(),
             at_sockets: Vec::new(),
             flags: Spelled::default(),
             verdicts: Spelled::default(),
@@ -364,9 +387,9 @@ impl Judge<'_> {
     /// The flow of a segment, found or made.
     fn flow(&mut self, seg: &Segment<'_>) -> usize {
         let tcp = seg.tcp();
-        let addrs = seg.addrs();
+        let addrs = &seg.ip.addrs;
         let (sport, dport) = (tcp.src_port(), tcp.dst_port());
-        let key = (addrs, sport, dport);
+        let key = FlowKey::of(addrs, sport, dport);
         for &at in &self.last_flows {
             if self.flows.get(at).is_some_and(|f| f.key == key) {
                 return at;
@@ -375,7 +398,7 @@ impl Judge<'_> {
         let at = match self.flow_index.get(&key) {
             Some(&at) => at,
             None => {
-                let prepared = prepare_flow(addrs, sport, dport, &mut self.keys);
+                let prepared = prepare_flow(*addrs, sport, dport, &mut self.keys);
                 let (src, dst) = (
                     SocketAddr::new(addrs.src(), sport),
                     SocketAddr::new(addrs.dst(), dport),
@@ -410,45 +433,44 @@ impl Judge<'_> {
         } = chunk;
         // Every segment once: located and its flow found (which may build a
         // key table), then each given its table, then judged as a batch.
-        let placeholder = KeyTable::new();
-        let mut at_sockets: Vec<SegmentAtSocket<'_>> =
-            recycle(std::mem::take(&mut self.at_sockets));
+        // Segments stay where pass one put them (read in place later: a
+        // fresh copy read back at once stalls on the store).
+        let mut segments: Vec<Segment<'_>> = recycle(std::mem::take(&mut self.segments));
         self.seen.clear();
         for f in frames.iter() {
             let seen = match locate(f.link, bytes.get(f.data.clone()).unwrap_or(&[]), f.orig_len) {
                 Located::Tcp(seg) => {
-                    at_sockets.push(SegmentAtSocket {
-                        packet: seg.packet,
-                        located: seg.ip,
-                        table: &placeholder,
-                        l3index: 0,
-                    });
-                    Seen::Tcp {
-                        flow: self.flow(&seg),
-                        link_offset: seg.link_offset,
-                    }
+                    segments.push(seg);
+                    Seen::Tcp(self.flow(&seg))
                 }
                 Located::Unchecked(why) => Seen::Unchecked(why),
                 Located::Other => Seen::Other,
             };
             self.seen.push(seen);
         }
+        let mut at_sockets: Vec<SegmentAtSocket<'_>> =
+            recycle(std::mem::take(&mut self.at_sockets));
         let flows = self.seen.iter().filter_map(|s| match s {
-            Seen::Tcp { flow, .. } => Some(*flow),
+            Seen::Tcp(flow) => Some(*flow),
             _ => None,
         });
-        for (at, flow) in at_sockets.iter_mut().zip(flows) {
-            if let Some(f) = self.flows.get(flow) {
-                at.table = self.keys.table_of(f.prepared.table);
-            }
-        }
+        at_sockets.extend(segments.iter().zip(flows).filter_map(|(seg, flow)| {
+            // A segment always has its flow.
+            self.flows.get(flow).map(|f| SegmentAtSocket {
+                packet: seg.packet,
+                located: seg.ip,
+                table: self.keys.table_of(f.prepared.table),
+                l3index: 0,
+            })
+        }));
         let mode = checksums(self.args.checksum);
         let mut verdicts = Vec::with_capacity(at_sockets.len());
         for part in at_sockets.chunks(BATCH) {
             verdicts.extend(self.batch.segment_verdicts(part, mode));
         }
         let mut verdicts = verdicts.into_iter();
-        let mut segments = at_sockets.iter();
+        self.at_sockets = recycle(at_sockets);
+        let mut segs = segments.iter();
         for (frame, seen) in frames.iter().zip(&self.seen) {
             summary.frames += 1;
             match seen {
@@ -457,18 +479,13 @@ impl Judge<'_> {
                     summary.totals.add(Status::Unchecked, false);
                     unchecked(self.args.format, text, frame.number, why);
                 }
-                &Seen::Tcp { flow, link_offset } => {
-                    if let Some(at) = segments.next()
+                &Seen::Tcp(flow) => {
+                    if let Some(seg) = segs.next()
                         && let Some(f) = self.flows.get_mut(flow)
                         && let Some(verdict) = verdicts.next()
                     {
-                        let seg = Segment {
-                            packet: at.packet,
-                            ip: at.located,
-                            link_offset,
-                        };
                         let a = conclude(
-                            &seg,
+                            seg,
                             &self.keys,
                             self.args.semantics,
                             &f.prepared,
@@ -485,12 +502,12 @@ impl Judge<'_> {
                             flags: &mut self.flags,
                             verdicts: &mut self.verdicts,
                         };
-                        out.segment(frame.number, &seg, f, &a);
+                        out.segment(frame.number, seg, f, &a);
                     }
                 }
             }
         }
-        self.at_sockets = recycle(at_sockets);
+        self.segments = recycle(segments);
         let keys = &self.keys;
         summary.connections = self
             .connections
