@@ -15,7 +15,8 @@
 #                              TCP option 29 toward the MD5 port)
 #   patch                      ci/build-ao-kernel.sh --patch (the AO-bypass fix)
 # plus cargo-fuzz and nightly's llvm-tools (ci/fuzz.sh, ci/fuzz-coverage.sh,
-# ci/oss-fuzz-build.sh), and the two Debian kernels of the matrix
+# ci/oss-fuzz-build.sh), nightly's miri and rust-src (ci/miri.sh), and the
+# two Debian kernels of the matrix
 # (ci/debian-kernels.sh) in the suite's cache, as `vm --kernel <package>`
 # would fetch them.
 set -euo pipefail
@@ -43,6 +44,12 @@ fi
 if ! rustup component list --toolchain nightly --installed 2>/dev/null | grep -q '^llvm-tools'; then
     rustup component add llvm-tools-preview --toolchain nightly
 fi
+# ci/miri.sh: Miri and the standard library's source it builds its sysroot from.
+for c in miri rust-src; do
+    if ! rustup component list --toolchain nightly --installed 2>/dev/null | grep -q "^$c"; then
+        rustup component add "$c" --toolchain nightly
+    fi
+done
 cargo fuzz --version
 
 home=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}

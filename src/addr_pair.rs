@@ -56,6 +56,7 @@ impl AddrPair {
     }
 
     /// The source address.
+    #[inline]
     pub fn src(&self) -> IpAddr {
         match *self {
             AddrPair::V4 { src, .. } => IpAddr::V4(src),
@@ -64,6 +65,7 @@ impl AddrPair {
     }
 
     /// The destination address.
+    #[inline]
     pub fn dst(&self) -> IpAddr {
         match *self {
             AddrPair::V4 { dst, .. } => IpAddr::V4(dst),

@@ -84,6 +84,22 @@ pub struct PacketAtSocket<'a> {
     pub l3index: i32,
 }
 
+/// A TCP segment already located in its IP packet
+/// ([`IpSegment::parse`]) arriving at a socket: a [`PacketAtSocket`] for a
+/// caller that parsed the packet (a capture reader), so that it is not
+/// parsed twice.
+#[derive(Debug, Clone, Copy)]
+pub struct SegmentAtSocket<'a> {
+    /// The IP packet.
+    pub packet: &'a [u8],
+    /// The segment in it, as [`IpSegment::parse`] found it in `packet`.
+    pub located: IpSegment<'a>,
+    /// The receiving socket's keys.
+    pub table: &'a KeyTable,
+    /// The L3 domain of the interface.
+    pub l3index: i32,
+}
+
 /// Digests and verifies batches of segments with one MD5 kernel.
 #[derive(Debug, Clone, Copy)]
 pub struct Batch {
@@ -209,25 +225,56 @@ impl Batch {
         packets: &[PacketAtSocket<'_>],
         checksums: Checksums,
     ) -> Vec<Result<Verdict, WireError>> {
-        let located: Vec<Result<IpSegment<'_>, WireError>> =
-            packets.iter().map(|p| IpSegment::parse(p.packet)).collect();
-        let mut verdicts = self.verify(packets.iter().zip(&located).map(|(p, located)| {
-            let located = (*located)?;
-            if let Some(reason) = checksums.before_lookup(p.packet, &located) {
+        let located: Vec<Result<SegmentAtSocket<'_>, WireError>> = packets
+            .iter()
+            .map(|p| {
+                IpSegment::parse(p.packet).map(|located| SegmentAtSocket {
+                    packet: p.packet,
+                    located,
+                    table: p.table,
+                    l3index: p.l3index,
+                })
+            })
+            .collect();
+        self.receive(&located, |s| s.as_ref().map_err(|e| *e), checksums)
+    }
+
+    /// [`Batch::verdicts_at_sockets`] of segments already located in their
+    /// packets.
+    pub fn segment_verdicts(
+        &self,
+        segments: &[SegmentAtSocket<'_>],
+        checksums: Checksums,
+    ) -> Vec<Result<Verdict, WireError>> {
+        self.receive(segments, Ok, checksums)
+    }
+
+    /// The receive path of `packet_verdict_with` for each of `segments`
+    /// (`get` locates one; by reference: a segment is too big to copy
+    /// around cheaply).
+    fn receive<'a: 's, 's, S>(
+        &self,
+        segments: &'s [S],
+        get: impl Fn(&'s S) -> Result<&'s SegmentAtSocket<'a>, WireError>,
+        checksums: Checksums,
+    ) -> Vec<Result<Verdict, WireError>> {
+        let mut verdicts = self.verify(segments.iter().map(|s| {
+            let s = get(s)?;
+            if let Some(reason) = checksums.before_lookup(s.packet, &s.located) {
                 return Ok(Err(Verdict::Drop(reason)));
             }
             Ok(Ok(ReceivedSegment {
-                addrs: located.addrs,
-                segment: located.segment,
-                key: p
+                addrs: s.located.addrs,
+                segment: s.located.segment,
+                key: s
                     .table
-                    .lookup(located.addrs.src(), p.l3index)
+                    .lookup(s.located.addrs.src(), s.l3index)
                     .map(|entry| &entry.key),
             }))
         }));
-        for (verdict, located) in verdicts.iter_mut().zip(&located) {
-            if let (Ok(v), Ok(located)) = (&mut *verdict, located) {
-                *v = checksums.after_auth_verdict(located, *v);
+        for (verdict, s) in verdicts.iter_mut().zip(segments) {
+            if let (Ok(v), Ok(s)) = (&mut *verdict, get(s)) {
+                *v = checksums.after_auth_verdict(&s.located, *v);
             }
         }
         verdicts

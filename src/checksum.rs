@@ -128,6 +128,7 @@ pub fn tcp_checksum_ok(addrs: &AddrPair, segment: &[u8]) -> bool {
 /// Whether a computed and a carried checksum agree: in one's complement
 /// 0x0000 and 0xffff are the same value (and only those two: a checksum
 /// that is the bitwise complement of the right one is wrong).
+#[inline]
 pub fn same_checksum(computed: u16, carried: u16) -> bool {
     computed == carried || matches!((computed, carried), (0, 0xffff) | (0xffff, 0))
 }
@@ -139,7 +140,15 @@ pub fn is_partial_checksum(addrs: &AddrPair, segment: &[u8]) -> bool {
     let Ok(tcp) = TcpPacket::new_checked(segment) else {
         return false;
     };
-    !finish(pseudo_header_sum(addrs, segment.len())) == tcp.checksum()
+    is_partial_from(pseudo_header_sum(addrs, segment.len()), tcp.checksum())
+}
+
+/// [`is_partial_checksum`] given the segment's
+/// [`pseudo_header_sum`](crate::wire::checksum::pseudo_header_sum) and the
+/// checksum it carries.
+#[inline]
+pub fn is_partial_from(pseudo: u32, carried: u16) -> bool {
+    !finish(pseudo) == carried
 }
 
 #[cfg(test)]

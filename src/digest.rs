@@ -70,36 +70,55 @@ impl std::error::Error for DigestError {}
 /// The pseudo-header of a `tcp_len`-byte segment between `addrs`, and its
 /// length (12 bytes for IPv4, 40 for IPv6).
 fn pseudo_header(addrs: &AddrPair, tcp_len: usize) -> Result<([u8; 40], usize), DigestError> {
+    let mut out = [0u8; 40];
+    let len = write_pseudo_header(addrs, tcp_len, &mut out)?;
+    Ok((out, len))
+}
+
+/// Writes the pseudo-header into the start of `out` (40 bytes or more);
+/// its length. In place: the batch path writes it straight into the first
+/// block (a copy of one built aside, read back at once, stalls the load on
+/// the narrower stores that built it).
+#[inline]
+fn write_pseudo_header(
+    addrs: &AddrPair,
+    tcp_len: usize,
+    out: &mut [u8],
+) -> Result<usize, DigestError> {
     let too_long = DigestError::TooLong {
         segment_len: tcp_len,
     };
-    let mut out = [0u8; 40];
     //= 2.0/digest-order
     //# 1. the TCP pseudo-header (in the order: source IP address,
     //#    destination IP address, zero-padded protocol number, and
     //#    segment length)
     let len = match addrs {
         AddrPair::V4 { src, dst } => {
-            let len = u16::try_from(tcp_len).map_err(|_| too_long)?;
-            let [l0, l1] = len.to_be_bytes();
-            let [s0, s1, s2, s3] = src.octets();
-            let [d0, d1, d2, d3] = dst.octets();
-            let bytes = [s0, s1, s2, s3, d0, d1, d2, d3, 0, 6, l0, l1];
-            out[..12].copy_from_slice(&bytes);
+            let [l0, l1] = u16::try_from(tcp_len).map_err(|_| too_long)?.to_be_bytes();
+            write_parts(out, &[&src.octets(), &dst.octets(), &[0, 6, l0, l1]]);
             12
         }
         AddrPair::V6 { src, dst } => {
             // RFC 8200 section 8.1: a 32-bit upper-layer length, three zero
             // bytes and the next header.
-            let len = u32::try_from(tcp_len).map_err(|_| too_long)?;
-            out[..16].copy_from_slice(&src.octets());
-            out[16..32].copy_from_slice(&dst.octets());
-            out[32..36].copy_from_slice(&len.to_be_bytes());
-            out[39] = 6;
+            let len = u32::try_from(tcp_len).map_err(|_| too_long)?.to_be_bytes();
+            write_parts(out, &[&src.octets(), &dst.octets(), &len, &[0, 0, 0, 6]]);
             40
         }
     };
-    Ok((out, len))
+    Ok(len)
+}
+
+/// Writes `parts` one after another into the start of `out`.
+#[inline]
+fn write_parts(out: &mut [u8], parts: &[&[u8]]) {
+    let mut at = 0;
+    for part in parts {
+        if let Some(dst) = out.get_mut(at..at + part.len()) {
+            dst.copy_from_slice(part);
+        }
+        at += part.len();
+    }
 }
 
 /// The digest of one segment, fed in any number of chunks.
@@ -249,12 +268,12 @@ impl<'a> DigestInput<'a> {
         }
         let (fixed, rest) = segment.split_at(HEADER_LEN.min(segment.len()));
         let payload = rest.get(header_len - HEADER_LEN..).unwrap_or(&[]);
-        let (pseudo, len) = pseudo_header(addrs, segment.len())?;
-        // Fixed-size copies for the pseudo-header and the fixed header (one
-        // instantiation per family); only the payload's share is variable.
+        let len = write_pseudo_header(addrs, segment.len(), &mut self.block)?;
+        // Fixed-size copies for the fixed header (one instantiation per
+        // family); only the payload's share is variable.
         self.used = match len {
-            12 => first_block::<12, 32>(&mut self.block, &pseudo, fixed, payload),
-            _ => first_block::<40, 4>(&mut self.block, &pseudo, fixed, payload),
+            12 => first_block::<12, 32>(&mut self.block, fixed, payload),
+            _ => first_block::<40, 4>(&mut self.block, fixed, payload),
         };
         self.tail = payload.get(self.used - len - HEADER_LEN..).unwrap_or(&[]);
         Ok(())
@@ -266,19 +285,15 @@ impl<'a> DigestInput<'a> {
     }
 }
 
-/// Fills `block` with the `P`-byte pseudo-header, the fixed header with a
-/// zero checksum and as much of the payload as fits (`R` bytes, what is
-/// left); returns the bytes used.
+/// Fills `block`, after its `P`-byte pseudo-header, with the fixed header
+/// with a zero checksum and as much of the payload as fits (`R` bytes, what
+/// is left); returns the bytes used.
 fn first_block<const P: usize, const R: usize>(
     block: &mut [u8; 64],
-    pseudo: &[u8; 40],
     fixed: &[u8],
     payload: &[u8],
 ) -> usize {
-    let (p, rest) = block.split_at_mut(P);
-    if let Some(src) = pseudo.first_chunk::<P>() {
-        p.copy_from_slice(src);
-    }
+    let (_, rest) = block.split_at_mut(P);
     let (header, rest) = rest.split_at_mut(HEADER_LEN);
     if let Some(src) = fixed.first_chunk::<HEADER_LEN>() {
         header.copy_from_slice(src);

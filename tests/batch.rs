@@ -17,7 +17,9 @@ use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
 use serde_json::Value;
-use tcpmd5::batch::{Batch, Kernel, KeyedSegment, PacketAtSocket, ReceivedSegment};
+use tcpmd5::batch::{
+    Batch, Kernel, KeyedSegment, PacketAtSocket, ReceivedSegment, SegmentAtSocket,
+};
 use tcpmd5::wire::checksum::tcp_checksum;
 use tcpmd5::wire::{IpSegment, ip_packet};
 use tcpmd5::{
@@ -411,6 +413,22 @@ proptest! {
                         &batch.verdicts_at_sockets(&at_sockets, checksums),
                         &want_packets,
                         "{} {:?}",
+                        batch.kernel(),
+                        checksums
+                    );
+                    // The packets a caller located already (those that parse).
+                    let (located, want_located): (Vec<SegmentAtSocket<'_>>, Vec<_>) = at_sockets
+                        .iter()
+                        .zip(&want_packets)
+                        .filter_map(|(p, want)| {
+                            let located = IpSegment::parse(p.packet).ok()?;
+                            Some((SegmentAtSocket { packet: p.packet, located, table: p.table, l3index: 0 }, *want))
+                        })
+                        .unzip();
+                    prop_assert_eq!(
+                        &batch.segment_verdicts(&located, checksums),
+                        &want_located,
+                        "{} {:?} located",
                         batch.kernel(),
                         checksums
                     );

@@ -10,7 +10,7 @@ use serde::Serialize;
 use tcpmd5::scan::AuthScan;
 use tcpmd5::verdict::{Acceptance, DropReason, Verdict, verify_segment};
 use tcpmd5::wire::WireError;
-use tcpmd5::{Checksums, Semantics, packet_verdict_with};
+use tcpmd5::{AddrPair, Checksums, Semantics, packet_verdict_with};
 
 use crate::keys::{Choice, KeyRing, KeySpec, Lookup, TableId};
 use crate::segment::{ChecksumReport, Segment};
@@ -109,14 +109,21 @@ pub fn checksums(mode: ChecksumMode) -> Checksums {
 }
 
 /// What [`prepare`] finds before the verdict: the key chosen and the table
-/// the receiver holds.
+/// the receiver holds. The same for every segment of a flow (source,
+/// destination and ports): `verify` finds it once per flow.
 #[derive(Debug, Clone)]
 pub struct Prepared {
     choice: Option<Choice>,
     /// The receiver's keys, for the library's verdict.
     pub table: TableId,
     notes: Vec<String>,
-    checksum_note: Option<ChecksumReport>,
+}
+
+impl Prepared {
+    /// The key chosen (its index in the [`KeyRing`]).
+    pub fn key(&self) -> Option<usize> {
+        self.choice.map(|c| c.index)
+    }
 }
 
 /// Assesses a segment under `semantics`, one at a time.
@@ -126,7 +133,7 @@ pub fn assess(
     semantics: Semantics,
     mode: ChecksumMode,
 ) -> Assessment {
-    let prepared = prepare(seg, keys, mode);
+    let prepared = prepare(seg, keys);
     let verdict = packet_verdict_with(
         seg.packet,
         keys.table_of(prepared.table),
@@ -134,21 +141,21 @@ pub fn assess(
         semantics,
         checksums(mode),
     );
-    conclude(seg, keys, semantics, prepared, verdict)
+    conclude(seg, keys, semantics, &prepared, mode, verdict)
 }
 
-/// The key lookup and the checksum note of a segment: everything but the
-/// verdict, which the caller gets from the library for
-/// [`Prepared::table`] (one at a time, or a batch), then [`conclude`]s.
-pub fn prepare(seg: &Segment<'_>, keys: &mut KeyRing, mode: ChecksumMode) -> Prepared {
-    let addrs = seg.addrs();
+/// The key lookup of a segment: everything but the verdict, which the
+/// caller gets from the library for [`Prepared::table`] (one at a time, or
+/// a batch), then [`conclude`]s.
+pub fn prepare(seg: &Segment<'_>, keys: &mut KeyRing) -> Prepared {
     let tcp = seg.tcp();
-    let (sport, dport) = (tcp.src_port(), tcp.dst_port());
+    prepare_flow(seg.addrs(), tcp.src_port(), tcp.dst_port(), keys)
+}
+
+/// [`prepare`] for the segments from `addrs.src():sport` to
+/// `addrs.dst():dport`.
+pub fn prepare_flow(addrs: AddrPair, sport: u16, dport: u16, keys: &mut KeyRing) -> Prepared {
     let mut notes = Vec::new();
-    let checksum_note = match mode {
-        ChecksumMode::Note => Some(seg.checksums()).filter(|r| !r.ok()),
-        ChecksumMode::Strict => None,
-    };
     let choice = keys.choose(addrs.src(), addrs.dst(), sport, dport);
     let table = match choice {
         Some(c) if c.lookup == Lookup::Destination => {
@@ -166,7 +173,15 @@ pub fn prepare(seg: &Segment<'_>, keys: &mut KeyRing, mode: ChecksumMode) -> Pre
         choice,
         table,
         notes,
-        checksum_note,
+    }
+}
+
+/// The checksums of a segment when one is wrong and `mode` lets it pass
+/// (a note).
+pub fn checksum_note(seg: &Segment<'_>, mode: ChecksumMode) -> Option<ChecksumReport> {
+    match mode {
+        ChecksumMode::Note => Some(seg.checksums()).filter(|r| !r.ok()),
+        ChecksumMode::Strict => None,
     }
 }
 
@@ -175,15 +190,18 @@ pub fn conclude(
     seg: &Segment<'_>,
     keys: &KeyRing,
     semantics: Semantics,
-    prepared: Prepared,
+    prepared: &Prepared,
+    mode: ChecksumMode,
     verdict: Result<Verdict, WireError>,
 ) -> Assessment {
-    let Prepared {
-        choice,
-        mut notes,
-        checksum_note,
-        ..
-    } = prepared;
+    let choice = prepared.choice;
+    // Most flows have no note: no clone to make.
+    let mut notes = if prepared.notes.is_empty() {
+        Vec::new()
+    } else {
+        prepared.notes.clone()
+    };
+    let checksum_note = checksum_note(seg, mode);
     let key = choice.map(|c| c.index);
     let verdict = match verdict {
         Ok(v) => v,

@@ -103,6 +103,7 @@ fn by_ethertype(frame: &[u8], ethertype: u16, offset: usize) -> Payload<'_> {
 }
 
 /// The IP packet in `frame` of link type `link`.
+#[inline]
 pub fn payload(link: LinkType, frame: &[u8]) -> Payload<'_> {
     match link {
         LinkType::Raw | LinkType::Ipv4 | LinkType::Ipv6 => Payload::Ip {

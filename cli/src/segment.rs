@@ -3,8 +3,9 @@
 //! missing).
 
 use tcpmd5::AddrPair;
-use tcpmd5::checksum::{ipv4_header_checksum_ok, is_partial_checksum, same_checksum};
-use tcpmd5::wire::{IpSegment, TcpPacket, WireError, checksum::tcp_checksum};
+use tcpmd5::checksum::{is_partial_from, same_checksum};
+use tcpmd5::wire::checksum::{checksum, pseudo_header_sum, tcp_checksum_from};
+use tcpmd5::wire::{IpSegment, TcpPacket, WireError};
 
 use crate::link::{self, LinkType};
 
@@ -81,13 +82,19 @@ impl Segment<'_> {
         self.ip.addrs
     }
 
-    /// The checksums as carried and as computed.
+    /// The checksums as carried and as computed (the pseudo-header summed
+    /// once for the checksum and the partial-checksum test).
     pub fn checksums(&self) -> ChecksumReport {
         let ip_ok = match self.ip.addrs {
-            AddrPair::V4 { .. } => Some(ipv4_header_checksum_ok(self.packet)),
+            AddrPair::V4 { .. } => Some(
+                self.packet
+                    .get(..self.ip.tcp_offset)
+                    .is_some_and(|header| checksum(header) == 0),
+            ),
             AddrPair::V6 { .. } => None,
         };
-        let computed = tcp_checksum(&self.ip.addrs, self.ip.segment);
+        let pseudo = pseudo_header_sum(&self.ip.addrs, self.ip.segment.len());
+        let computed = tcp_checksum_from(pseudo, self.ip.segment);
         let carried = self.tcp().checksum();
         let tcp_ok = same_checksum(computed, carried);
         ChecksumReport {
@@ -95,7 +102,7 @@ impl Segment<'_> {
             tcp_ok,
             tcp_carried: carried,
             tcp_computed: computed,
-            partial: !tcp_ok && is_partial_checksum(&self.ip.addrs, self.ip.segment),
+            partial: !tcp_ok && is_partial_from(pseudo, carried),
         }
     }
 }
@@ -144,6 +151,7 @@ impl ChecksumReport {
 }
 
 /// Finds the TCP segment in a frame of link type `link`.
+#[inline]
 pub fn locate(link: LinkType, frame: &[u8], orig_len: u32) -> Located<'_> {
     let cut = (frame.len() as u64) < u64::from(orig_len);
     let (link_offset, packet) = match link::payload(link, frame) {

@@ -83,9 +83,6 @@ pub struct ConnectionSummary {
     pub keys: BTreeSet<String>,
     /// The verdict ids of its drops, with how often.
     pub drops: BTreeMap<String, u64>,
-    /// Its endpoints as printed (`a`, `b`), formatted once.
-    #[serde(skip)]
-    pub endpoints: (String, String),
 }
 
 /// Everything a run counts.

@@ -1,41 +1,39 @@
 //! `tcpmd5 verify`: every TCP segment of a capture, streamed.
 //!
-//! Frames are copied into chunks of [`CHUNK_FRAMES`]; each chunk is judged
-//! at once (the library's [`Batch`]: the MD5 work of a chunk shares the
-//! vector unit's lanes) into its output text and its part of the summary.
-//! With `--jobs N > 1`, one thread reads, N judge chunks (chunk i by worker
-//! i mod N) and the calling thread writes them in capture order; every
-//! queue holds one chunk, so memory stays bounded whatever the capture's
-//! size.
+//! The file is read in blocks of whole records ([`Blocks`]: a chunk's
+//! frames are ranges of its block, never copied); each chunk is judged at
+//! once (the library's [`Batch`]: the MD5 work of a chunk shares the vector
+//! unit's lanes) into its output text and its part of the summary. What a
+//! flow's segments share (the key lookup, the connection, the endpoints as
+//! printed) is found once per flow. With `--jobs N > 1`, one thread reads,
+//! N judge chunks (chunk i by worker i mod N) and the calling thread writes
+//! them in capture order; every queue holds one chunk, so memory stays
+//! bounded whatever the capture's size.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::fs::File;
 use std::io::{self, IsTerminal, Write};
-use std::ops::Range;
+use std::net::SocketAddr;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use serde_json::json;
-use tcpmd5::batch::{Batch, PacketAtSocket};
+use tcpmd5::AddrPair;
+use tcpmd5::batch::{Batch, SegmentAtSocket};
 use tcpmd5::verdict::VerdictId;
 use tcpmd5::wire::TcpFlags;
 
 use crate::args::{Format, VerifyArgs};
-use crate::assess::{Assessment, Status, checksums, conclude, prepare};
-use crate::capture::{CaptureError, Frame, Next, read_frames};
+use crate::assess::{Assessment, Prepared, Status, checksums, conclude, prepare_flow};
+use crate::capture::{Blocks, CaptureError, FrameAt};
 use crate::error::{CliError, Status as Exit};
 use crate::keys::KeyRing;
-use crate::link::LinkType;
-use crate::segment::{Located, Segment, locate};
-use crate::summary::{ConnectionId, ConnectionSummary, Summary};
+use crate::segment::{Located, Segment, Unchecked, locate};
+use crate::summary::{ConnectionId, ConnectionSummary, Counts, Summary};
 
-/// Frames per chunk: 16 lanes filled many times over, hand-offs between
-/// threads rare, and each chunk's scratch vectors under malloc's mmap
-/// threshold (at 1024 frames they were mapped and unmapped per chunk: a
-/// third of the time went to page faults).
-const CHUNK_FRAMES: usize = 256;
-/// Captured bytes per chunk at most (jumbo frames close a chunk early).
-const CHUNK_BYTES: usize = 4 << 20;
+/// Segments per call into the library's batch: 16 lanes filled many times
+/// over, and its scratch vectors small enough for malloc to reuse.
+const BATCH: usize = 256;
 
 /// Runs `verify`, writing to `out`.
 pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
@@ -55,10 +53,11 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
         write_error: None,
     };
     let judge = Judge::new(args, keys);
+    let blocks = Blocks::new(file);
     let result = if jobs <= 1 {
-        serial(file, judge, &mut run, progress.as_ref())
+        serial(blocks, judge, &mut run, progress.as_ref())
     } else {
-        parallel(file, &judge, jobs, &mut run, progress.as_ref())
+        parallel(blocks, &judge, jobs, &mut run, progress.as_ref())
     };
     if let Some(bar) = progress {
         bar.finish_and_clear();
@@ -101,41 +100,54 @@ fn progress_bar(len: u64) -> Option<indicatif::ProgressBar> {
     Some(bar)
 }
 
+/// Reads the next block into `chunk`; whether there was one.
+fn read_chunk(
+    blocks: &mut Blocks<File>,
+    chunk: &mut Chunk,
+    progress: Option<&indicatif::ProgressBar>,
+) -> Result<bool, CaptureError> {
+    chunk.clear();
+    let more = blocks.next_block(&mut chunk.bytes, &mut chunk.frames)?;
+    if let Some(bar) = progress {
+        bar.set_position(blocks.consumed());
+    }
+    Ok(more)
+}
+
 /// One thread: read a chunk, judge it, write it.
 fn serial(
-    file: File,
+    mut blocks: Blocks<File>,
     mut judge: Judge<'_>,
     run: &mut Run<'_>,
     progress: Option<&indicatif::ProgressBar>,
-) -> Result<u64, CaptureError> {
+) -> Result<(), CaptureError> {
     let mut chunk = Chunk::default();
-    let read = read_frames(file, |frame| {
-        show_progress(progress, frame);
-        if chunk.push(frame) {
-            return Next::Continue;
+    while read_chunk(&mut blocks, &mut chunk, progress)? {
+        judge.chunk(&mut chunk);
+        if run.chunk(&mut chunk) == Next::Stop {
+            break;
         }
-        judge.chunk(&mut chunk);
-        let next = run.chunk(&mut chunk);
-        chunk.clear();
-        next
-    });
-    if run.write_error.is_none() && !chunk.frames.is_empty() {
-        judge.chunk(&mut chunk);
-        run.chunk(&mut chunk);
     }
-    read
+    Ok(())
+}
+
+/// Whether to go on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Next {
+    Continue,
+    Stop,
 }
 
 /// A reading thread, `jobs` judging threads (chunk i to worker i mod
 /// `jobs`), and the writing caller, which takes the chunks back in the
 /// same order.
 fn parallel(
-    file: File,
+    blocks: Blocks<File>,
     judge: &Judge<'_>,
     jobs: usize,
     run: &mut Run<'_>,
     progress: Option<&indicatif::ProgressBar>,
-) -> Result<u64, CaptureError> {
+) -> Result<(), CaptureError> {
     std::thread::scope(|scope| {
         let (free_tx, free_rx) = sync_channel::<Chunk>(jobs * 3);
         let mut to_workers = Vec::with_capacity(jobs);
@@ -155,7 +167,7 @@ fn parallel(
             to_workers.push(in_tx);
             from_workers.push(out_rx);
         }
-        let reader = scope.spawn(move || read_into_chunks(file, &to_workers, &free_rx, progress));
+        let reader = scope.spawn(move || read_into_chunks(blocks, &to_workers, &free_rx, progress));
         write_in_order(run, from_workers, free_tx);
         // The writer is done (or stdout closed): every queue is dropped,
         // so the reader and the workers end.
@@ -165,35 +177,20 @@ fn parallel(
     })
 }
 
-/// The reading thread: frames into chunks, chunk i to worker i mod n.
+/// The reading thread: block i to worker i mod n.
 fn read_into_chunks(
-    file: File,
+    mut blocks: Blocks<File>,
     to_workers: &[SyncSender<Chunk>],
     free: &Receiver<Chunk>,
     progress: Option<&indicatif::ProgressBar>,
-) -> Result<u64, CaptureError> {
-    let mut chunk = Chunk::default();
-    let mut sent = 0usize;
-    let mut send = |chunk: Chunk| -> Next {
-        let worker = to_workers.get(sent % to_workers.len().max(1));
-        sent += 1;
-        match worker {
-            Some(w) if w.send(chunk).is_ok() => Next::Continue,
-            _ => Next::Stop,
+) -> Result<(), CaptureError> {
+    for worker in to_workers.iter().cycle() {
+        let mut chunk = free.try_recv().unwrap_or_default();
+        if !read_chunk(&mut blocks, &mut chunk, progress)? || worker.send(chunk).is_err() {
+            break;
         }
-    };
-    let read = read_frames(file, |frame| {
-        show_progress(progress, frame);
-        if chunk.push(frame) {
-            return Next::Continue;
-        }
-        let next_chunk = free.try_recv().unwrap_or_default();
-        send(std::mem::replace(&mut chunk, next_chunk))
-    });
-    if !chunk.frames.is_empty() {
-        send(chunk);
     }
-    read
+    Ok(())
 }
 
 /// The writing side: chunk i from worker i mod n, until one has no more.
@@ -205,30 +202,13 @@ fn write_in_order(run: &mut Run<'_>, from_workers: Vec<Receiver<Chunk>>, free: S
         if run.chunk(&mut chunk) == Next::Stop {
             return;
         }
-        chunk.clear();
         // A full free list drops the chunk instead.
         let _ = free.try_send(chunk);
     }
 }
 
-fn show_progress(progress: Option<&indicatif::ProgressBar>, frame: &Frame<'_>) {
-    if let Some(bar) = progress
-        && frame.number.is_multiple_of(4096)
-    {
-        bar.set_position(frame.offset);
-    }
-}
-
-/// A frame of a chunk: where its bytes are in [`Chunk::bytes`].
-#[derive(Debug, Clone)]
-struct FrameAt {
-    number: u64,
-    link: LinkType,
-    bytes: Range<usize>,
-    orig_len: u32,
-}
-
-/// Consecutive frames, copied, and once judged their output and summary.
+/// A block of whole records, its frames, and once judged their output and
+/// summary.
 #[derive(Debug, Default)]
 struct Chunk {
     bytes: Vec<u8>,
@@ -238,19 +218,6 @@ struct Chunk {
 }
 
 impl Chunk {
-    /// Adds a frame; whether the chunk has room for more.
-    fn push(&mut self, frame: &Frame<'_>) -> bool {
-        let start = self.bytes.len();
-        self.bytes.extend_from_slice(frame.data);
-        self.frames.push(FrameAt {
-            number: frame.number,
-            link: frame.link,
-            bytes: start..self.bytes.len(),
-            orig_len: frame.orig_len,
-        });
-        self.frames.len() < CHUNK_FRAMES && self.bytes.len() < CHUNK_BYTES
-    }
-
     fn clear(&mut self) {
         self.bytes.clear();
         self.frames.clear();
@@ -259,13 +226,107 @@ impl Chunk {
     }
 }
 
-/// Judges chunks: each thread has its own (its key tables are built on
-/// first use).
+/// An empty vector with the allocation of `v` (kept when the element types
+/// have the same layout, as two lifetimes of one type do): scratch space
+/// that borrows a chunk outlives it.
+fn recycle<T, U>(mut v: Vec<T>) -> Vec<U> {
+    v.clear();
+    v.into_iter().filter_map(|_| None).collect()
+}
+
+/// What a frame of a chunk is: a TCP segment (its flow; the segment itself
+/// is the next of the chunk's segments), or not.
+#[derive(Debug)]
+enum Seen {
+    Tcp(usize),
+    Unchecked(Unchecked),
+    Other,
+}
+
+/// A segment's addresses and ports (source, destination): what its flow
+/// is, as plain integers (compared in registers, per segment).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct FlowKey {
+    v6: bool,
+    src: u128,
+    dst: u128,
+    ports: u32,
+}
+
+impl FlowKey {
+    fn of(addrs: &AddrPair, sport: u16, dport: u16) -> FlowKey {
+        let (v6, src, dst) = match *addrs {
+            AddrPair::V4 { src, dst } => (false, src.to_bits().into(), dst.to_bits().into()),
+            AddrPair::V6 { src, dst } => (true, src.to_bits(), dst.to_bits()),
+        };
+        FlowKey {
+            v6,
+            src,
+            dst,
+            ports: (u32::from(sport) << 16) | u32::from(dport),
+        }
+    }
+}
+
+/// What every segment of a flow (one direction of a connection) shares,
+/// found at its first segment.
+#[derive(Debug)]
+struct Flow {
+    key: FlowKey,
+    prepared: Prepared,
+    connection: ConnectionId,
+    /// Source and destination as printed.
+    src: String,
+    dst: String,
+    /// `{src} > {dst} `: a human line's middle.
+    head: Vec<u8>,
+    /// The rest of the flow's last human line and what it said: the next
+    /// segment most often says the same.
+    tail: Option<(Said, Vec<u8>)>,
+    /// Its connection's slot in the chunk being judged: (chunk, slot).
+    slot: Option<(u64, usize)>,
+}
+
+/// What the end of a human line depends on (a static reason, by its
+/// address: an assessment with any other reason is written anew).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Said {
+    flags: TcpFlags,
+    status: Status,
+    verdict: Option<VerdictId>,
+    key: Option<usize>,
+    reason: (usize, usize),
+}
+
+/// A connection's counts in one chunk.
+#[derive(Debug)]
+struct ChunkConnection {
+    id: ConnectionId,
+    counts: Counts,
+    /// The keys that verified its segments (indices in the ring).
+    keys: Vec<usize>,
+    drops: BTreeMap<String, u64>,
+}
+
+/// Judges chunks: each thread has its own (its key tables and flows are
+/// found on first use).
 #[derive(Debug)]
 struct Judge<'a> {
     args: &'a VerifyArgs,
     keys: KeyRing,
     batch: Batch,
+    flows: Vec<Flow>,
+    flow_index: HashMap<FlowKey, usize>,
+    /// The last flow found (a capture's segments come in runs of one
+    /// flow, or of one connection both ways).
+    last_flows: [usize; 2],
+    chunks: u64,
+    connections: Vec<ChunkConnection>,
+    /// Per frame of the chunk, what it is; its segments, for the batch
+    /// (scratch: their allocations kept from chunk to chunk).
+    seen: Vec<Seen>,
+    segments: Vec<Segment<'static>>,
+    at_sockets: Vec<SegmentAtSocket<'static>>,
     flags: Spelled<TcpFlags>,
     verdicts: Spelled<VerdictId>,
 }
@@ -276,6 +337,14 @@ impl Judge<'_> {
             args,
             keys,
             batch: Batch::new(args.semantics),
+            flows: Vec::new(),
+            flow_index: HashMap::new(),
+            last_flows: [usize::MAX; 2],
+            chunks: 0,
+            connections: Vec::new(),
+            seen: Vec::new(),
+            segments: Vec::new(),
+            at_sockets: Vec::new(),
             flags: Spelled::default(),
             verdicts: Spelled::default(),
         }
@@ -284,13 +353,7 @@ impl Judge<'_> {
 
 impl Clone for Judge<'_> {
     fn clone(&self) -> Self {
-        Judge {
-            args: self.args,
-            keys: KeyRing::new(self.keys.specs().to_vec()),
-            batch: self.batch,
-            flags: Spelled::default(),
-            verdicts: Spelled::default(),
-        }
+        Judge::new(self.args, KeyRing::new(self.keys.specs().to_vec()))
     }
 }
 
@@ -321,82 +384,166 @@ impl<K: Copy + PartialEq + fmt::Display> Spelled<K> {
 }
 
 impl Judge<'_> {
+    /// The flow of a segment, found or made.
+    fn flow(&mut self, seg: &Segment<'_>) -> usize {
+        let tcp = seg.tcp();
+        let addrs = &seg.ip.addrs;
+        let (sport, dport) = (tcp.src_port(), tcp.dst_port());
+        let key = FlowKey::of(addrs, sport, dport);
+        for &at in &self.last_flows {
+            if self.flows.get(at).is_some_and(|f| f.key == key) {
+                return at;
+            }
+        }
+        let at = match self.flow_index.get(&key) {
+            Some(&at) => at,
+            None => {
+                let prepared = prepare_flow(*addrs, sport, dport, &mut self.keys);
+                let (src, dst) = (
+                    SocketAddr::new(addrs.src(), sport),
+                    SocketAddr::new(addrs.dst(), dport),
+                );
+                let (src, dst) = (src.to_string(), dst.to_string());
+                self.flows.push(Flow {
+                    key,
+                    prepared,
+                    connection: ConnectionId::of(addrs.src(), sport, addrs.dst(), dport),
+                    head: format!("{src} > {dst} ").into_bytes(),
+                    src,
+                    dst,
+                    tail: None,
+                    slot: None,
+                });
+                self.flow_index.insert(key, self.flows.len() - 1);
+                self.flows.len() - 1
+            }
+        };
+        self.last_flows = [at, self.last_flows[0]];
+        at
+    }
+
     /// Fills `chunk.text` and `chunk.summary`.
     fn chunk(&mut self, chunk: &mut Chunk) {
+        self.chunks += 1;
         let Chunk {
             bytes,
             frames,
             text,
             summary,
         } = chunk;
-        let located: Vec<Located<'_>> = frames
-            .iter()
-            .map(|f| {
-                locate(
-                    f.link,
-                    bytes.get(f.bytes.clone()).unwrap_or(&[]),
-                    f.orig_len,
-                )
-            })
-            .collect();
-        let prepared: Vec<_> = located
-            .iter()
-            .filter_map(|l| match l {
-                Located::Tcp(seg) => Some(prepare(seg, &mut self.keys, self.args.checksum)),
-                _ => None,
-            })
-            .collect();
-        let keys = &self.keys;
-        let at_sockets: Vec<PacketAtSocket<'_>> = located
-            .iter()
-            .filter_map(|l| match l {
-                Located::Tcp(seg) => Some(seg.packet),
-                _ => None,
-            })
-            .zip(&prepared)
-            .map(|(packet, p)| PacketAtSocket {
-                packet,
-                table: keys.table_of(p.table),
+        // Every segment once: located and its flow found (which may build a
+        // key table), then each given its table, then judged as a batch.
+        // Segments stay where pass one put them (read in place later: a
+        // fresh copy read back at once stalls on the store).
+        let mut segments: Vec<Segment<'_>> = recycle(std::mem::take(&mut self.segments));
+        self.seen.clear();
+        for f in frames.iter() {
+            let seen = match locate(f.link, bytes.get(f.data.clone()).unwrap_or(&[]), f.orig_len) {
+                Located::Tcp(seg) => {
+                    segments.push(seg);
+                    Seen::Tcp(self.flow(&seg))
+                }
+                Located::Unchecked(why) => Seen::Unchecked(why),
+                Located::Other => Seen::Other,
+            };
+            self.seen.push(seen);
+        }
+        let mut at_sockets: Vec<SegmentAtSocket<'_>> =
+            recycle(std::mem::take(&mut self.at_sockets));
+        let flows = self.seen.iter().filter_map(|s| match s {
+            Seen::Tcp(flow) => Some(*flow),
+            _ => None,
+        });
+        at_sockets.extend(segments.iter().zip(flows).filter_map(|(seg, flow)| {
+            // A segment always has its flow.
+            self.flows.get(flow).map(|f| SegmentAtSocket {
+                packet: seg.packet,
+                located: seg.ip,
+                table: self.keys.table_of(f.prepared.table),
                 l3index: 0,
             })
-            .collect();
-        let verdicts = self
-            .batch
-            .verdicts_at_sockets(&at_sockets, checksums(self.args.checksum));
-        let mut judged = prepared.into_iter().zip(verdicts);
-        let mut out = Output {
-            args: self.args,
-            keys,
-            text,
-            summary,
-            connections: Vec::new(),
-            connection_index: BTreeMap::new(),
-            last_connection: 0,
-            flags: &mut self.flags,
-            verdicts: &mut self.verdicts,
-        };
-        for (frame, l) in frames.iter().zip(&located) {
-            out.summary.frames += 1;
-            match l {
-                Located::Other => out.summary.other_frames += 1,
-                Located::Unchecked(why) => {
-                    out.summary.totals.add(Status::Unchecked, false);
-                    out.unchecked(frame.number, why);
+        }));
+        let mode = checksums(self.args.checksum);
+        let mut verdicts = Vec::with_capacity(at_sockets.len());
+        for part in at_sockets.chunks(BATCH) {
+            verdicts.extend(self.batch.segment_verdicts(part, mode));
+        }
+        let mut verdicts = verdicts.into_iter();
+        self.at_sockets = recycle(at_sockets);
+        let mut segs = segments.iter();
+        for (frame, seen) in frames.iter().zip(&self.seen) {
+            summary.frames += 1;
+            match seen {
+                Seen::Other => summary.other_frames += 1,
+                Seen::Unchecked(why) => {
+                    summary.totals.add(Status::Unchecked, false);
+                    unchecked(self.args.format, text, frame.number, why);
                 }
-                Located::Tcp(seg) => {
-                    if let Some((p, verdict)) = judged.next() {
-                        let a = conclude(seg, keys, self.args.semantics, p, verdict);
-                        out.segment(frame.number, seg, &a);
+                &Seen::Tcp(flow) => {
+                    if let Some(seg) = segs.next()
+                        && let Some(f) = self.flows.get_mut(flow)
+                        && let Some(verdict) = verdicts.next()
+                    {
+                        let a = conclude(
+                            seg,
+                            &self.keys,
+                            self.args.semantics,
+                            &f.prepared,
+                            self.args.checksum,
+                            verdict,
+                        );
+                        let mut out = Output {
+                            args: self.args,
+                            keys: &self.keys,
+                            text,
+                            summary,
+                            connections: &mut self.connections,
+                            chunk: self.chunks,
+                            flags: &mut self.flags,
+                            verdicts: &mut self.verdicts,
+                        };
+                        out.segment(frame.number, seg, f, &a);
                     }
                 }
             }
         }
-        let connections = std::mem::take(&mut out.connections);
-        out.summary.merge(Summary {
-            connections: connections.into_iter().collect(),
-            ..Summary::default()
-        });
+        self.segments = recycle(segments);
+        let keys = &self.keys;
+        summary.connections = self
+            .connections
+            .drain(..)
+            .map(|c| {
+                let summary = ConnectionSummary {
+                    counts: c.counts,
+                    keys: c
+                        .keys
+                        .iter()
+                        .filter_map(|&i| keys.spec(i).map(|s| s.label().to_owned()))
+                        .collect(),
+                    drops: c.drops,
+                };
+                (c.id, summary)
+            })
+            .collect();
     }
+}
+
+/// A frame without a segment to check, written.
+fn unchecked(format: Format, text: &mut Vec<u8>, number: u64, why: &Unchecked) {
+    // Writing to a Vec<u8> cannot fail.
+    let _ = match format {
+        Format::Json => {
+            let record = json!({
+                "frame": number,
+                "status": Status::Unchecked.id(),
+                "verdict": null,
+                "unchecked": why.id(),
+                "reason": why.reason(),
+            });
+            writeln!(text, "{record}")
+        }
+        Format::Human => writeln!(text, "#{number:<6} unchecked  {}", why.reason()),
+    };
 }
 
 /// A chunk's output text and summary, being written.
@@ -405,12 +552,10 @@ struct Output<'a> {
     keys: &'a KeyRing,
     text: &'a mut Vec<u8>,
     summary: &'a mut Summary,
-    /// The chunk's connections, each once, in order of appearance, their
-    /// index, and the last one used (a capture's segments come in runs of
-    /// one connection: found without the index's comparisons).
-    connections: Vec<(ConnectionId, ConnectionSummary)>,
-    connection_index: BTreeMap<ConnectionId, usize>,
-    last_connection: usize,
+    /// The chunk's connections, each once, in order of appearance (a
+    /// flow knows its slot).
+    connections: &'a mut Vec<ChunkConnection>,
+    chunk: u64,
     flags: &'a mut Spelled<TcpFlags>,
     verdicts: &'a mut Spelled<VerdictId>,
 }
@@ -422,65 +567,52 @@ fn padded(out: &mut Vec<u8>, text: &[u8], width: usize) {
 }
 
 impl Output<'_> {
-    // Writing to a Vec<u8> cannot fail.
-    fn unchecked(&mut self, number: u64, why: &crate::segment::Unchecked) {
-        let _ = match self.args.format {
-            Format::Json => {
-                let record = json!({
-                    "frame": number,
-                    "status": Status::Unchecked.id(),
-                    "verdict": null,
-                    "unchecked": why.id(),
-                    "reason": why.reason(),
-                });
-                writeln!(self.text, "{record}")
+    /// The chunk's counts of the flow's connection.
+    fn connection(&mut self, flow: &mut Flow) -> Option<&mut ChunkConnection> {
+        let slot = match flow.slot {
+            Some((chunk, slot)) if chunk == self.chunk => slot,
+            _ => {
+                // Both directions of a connection share its slot.
+                let slot = match self
+                    .connections
+                    .iter()
+                    .position(|c| c.id == flow.connection)
+                {
+                    Some(slot) => slot,
+                    None => {
+                        self.connections.push(ChunkConnection {
+                            id: flow.connection,
+                            counts: Counts::default(),
+                            keys: Vec::new(),
+                            drops: BTreeMap::new(),
+                        });
+                        self.connections.len() - 1
+                    }
+                };
+                flow.slot = Some((self.chunk, slot));
+                slot
             }
-            Format::Human => writeln!(self.text, "#{number:<6} unchecked  {}", why.reason()),
         };
+        self.connections.get_mut(slot)
     }
 
-    fn segment(&mut self, number: u64, seg: &Segment<'_>, a: &Assessment) {
+    fn segment(&mut self, number: u64, seg: &Segment<'_>, flow: &mut Flow, a: &Assessment) {
         let tcp = seg.tcp();
-        let addrs = seg.addrs();
-        let (src, dst) = (
-            std::net::SocketAddr::new(addrs.src(), tcp.src_port()),
-            std::net::SocketAddr::new(addrs.dst(), tcp.dst_port()),
-        );
         // Carries an MD5 option, read as its sender wrote it.
         let signed = tcpmd5::sign::locate_md5_option(tcp.options()).is_some();
         let summary = &mut *self.summary;
         summary.totals.add(a.status, signed);
         let partial = a.checksum_note.is_some_and(|r| r.partial);
         summary.partial_checksums += u64::from(partial);
-        let id = ConnectionId::of(src.ip(), src.port(), dst.ip(), dst.port());
-        let at = match self.connections.get(self.last_connection) {
-            Some((last, _)) if *last == id => self.last_connection,
-            _ => match self.connection_index.get(&id) {
-                Some(&at) => at,
-                None => {
-                    self.connection_index.insert(id, self.connections.len());
-                    self.connections.push((
-                        id,
-                        ConnectionSummary {
-                            endpoints: (id.a.to_string(), id.b.to_string()),
-                            ..Default::default()
-                        },
-                    ));
-                    self.connections.len() - 1
-                }
-            },
-        };
-        self.last_connection = at;
-        let Some((_, conn)) = self.connections.get_mut(at) else {
+        let Some(conn) = self.connection(flow) else {
             return;
         };
         conn.counts.add(a.status, signed);
-        let label = a.key.and_then(|i| self.keys.spec(i)).map(|s| s.label());
         if a.status == Status::Valid
-            && let Some(k) = label
-            && !conn.keys.contains(k)
+            && let Some(k) = a.key
+            && !conn.keys.contains(&k)
         {
-            conn.keys.insert(k.to_owned());
+            conn.keys.push(k);
         }
         if a.status.fails()
             && let Some(v) = a.verdict
@@ -490,18 +622,14 @@ impl Output<'_> {
         if self.args.quiet && !a.status.fails() && a.status != Status::Unchecked {
             return;
         }
-        let (src_text, dst_text) = if src == id.a {
-            (&conn.endpoints.0, &conn.endpoints.1)
-        } else {
-            (&conn.endpoints.1, &conn.endpoints.0)
-        };
+        let label = a.key.and_then(|i| self.keys.spec(i)).map(|s| s.label());
         let flags = tcp.flags();
         match self.args.format {
             Format::Json => {
                 let record = json!({
                     "frame": number,
-                    "src": src_text,
-                    "dst": dst_text,
+                    "src": flow.src,
+                    "dst": flow.dst,
                     "flags": flags.to_string(),
                     "status": a.status.id(),
                     "verdict": a.verdict.map(|v| v.id().to_string()),
@@ -513,33 +641,49 @@ impl Output<'_> {
             }
             Format::Human => {
                 // `#{number:<6} {src} > {dst} {flags} {status:<9} {verdict}:
-                // {reason}[, key {key}]`, pieced together: this line is most
-                // of the tool's work per segment after the digest.
-                let t = &mut *self.text;
-                t.push(b'#');
-                padded(t, itoa::Buffer::new().format(number).as_bytes(), 6);
-                t.push(b' ');
-                t.extend_from_slice(src_text.as_bytes());
-                t.extend_from_slice(b" > ");
-                t.extend_from_slice(dst_text.as_bytes());
-                t.push(b' ');
-                t.extend_from_slice(self.flags.get(flags).as_bytes());
-                t.push(b' ');
-                padded(t, a.status.id().as_bytes(), 9);
-                t.push(b' ');
-                match a.verdict {
-                    Some(v) => t.extend_from_slice(self.verdicts.get(v.id()).as_bytes()),
-                    None => t.push(b'-'),
+                // {reason}[, key {key}]`, pieced together from the flow's
+                // middle and (most often) the end of its last line: this
+                // line is most of the tool's work per segment after the
+                // digest.
+                let said = Said {
+                    flags,
+                    status: a.status,
+                    verdict: a.verdict.map(|v| v.id()),
+                    key: a.key,
+                    reason: match &a.reason {
+                        std::borrow::Cow::Borrowed(r) => (r.as_ptr() as usize, r.len()),
+                        std::borrow::Cow::Owned(_) => (0, 0),
+                    },
+                };
+                if said.reason == (0, 0) || flow.tail.as_ref().is_none_or(|(s, _)| *s != said) {
+                    let mut t = Vec::new();
+                    t.extend_from_slice(self.flags.get(flags).as_bytes());
+                    t.push(b' ');
+                    padded(&mut t, a.status.id().as_bytes(), 9);
+                    t.push(b' ');
+                    match said.verdict {
+                        Some(v) => t.extend_from_slice(self.verdicts.get(v).as_bytes()),
+                        None => t.push(b'-'),
+                    }
+                    t.extend_from_slice(b": ");
+                    t.extend_from_slice(a.reason.as_bytes());
+                    if let Some(k) = label
+                        && a.status == Status::Valid
+                    {
+                        t.extend_from_slice(b", key ");
+                        t.extend_from_slice(k.as_bytes());
+                    }
+                    t.push(b'\n');
+                    flow.tail = Some((said, t));
                 }
-                t.extend_from_slice(b": ");
-                t.extend_from_slice(a.reason.as_bytes());
-                if let Some(k) = label
-                    && a.status == Status::Valid
-                {
-                    t.extend_from_slice(b", key ");
-                    t.extend_from_slice(k.as_bytes());
+                let out = &mut *self.text;
+                out.push(b'#');
+                padded(out, itoa::Buffer::new().format(number).as_bytes(), 6);
+                out.push(b' ');
+                out.extend_from_slice(&flow.head);
+                if let Some((_, t)) = &flow.tail {
+                    out.extend_from_slice(t);
                 }
-                t.push(b'\n');
             }
         }
         if self.args.format == Format::Human {

@@ -23,14 +23,15 @@
 //! The kernels' `unsafe` (vector loads and stores, and the calls into
 //! `#[target_feature]` functions once the CPU was seen to have the feature)
 //! is confined to `src/x86/`; the scheduler and the scalar kernel are safe
-//! code.
+//! code. Under Miri, which cannot run vector intrinsics, only the scalar
+//! kernel exists (`ci/miri.sh` runs the scheduler and it there).
 
 use core::fmt;
 
 mod scalar;
 mod schedule;
 mod steps;
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", not(miri)))]
 mod x86;
 
 /// An MD5 digest.
@@ -131,9 +132,9 @@ impl std::error::Error for LengthMismatch {}
 #[derive(Debug, Clone, Copy)]
 enum Dispatch {
     Scalar,
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(all(target_arch = "x86_64", not(miri)))]
     Avx2(x86::Avx2),
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(all(target_arch = "x86_64", not(miri)))]
     Avx512(x86::Avx512),
 }
 
@@ -165,11 +166,11 @@ impl Md5Lanes {
     pub fn with_kernel(kernel: Kernel) -> Result<Md5Lanes, Unsupported> {
         let dispatch = match kernel {
             Kernel::Scalar => Some(Dispatch::Scalar),
-            #[cfg(target_arch = "x86_64")]
+            #[cfg(all(target_arch = "x86_64", not(miri)))]
             Kernel::Avx2 => x86::Avx2::detect().map(Dispatch::Avx2),
-            #[cfg(target_arch = "x86_64")]
+            #[cfg(all(target_arch = "x86_64", not(miri)))]
             Kernel::Avx512 => x86::Avx512::detect().map(Dispatch::Avx512),
-            #[cfg(not(target_arch = "x86_64"))]
+            #[cfg(any(not(target_arch = "x86_64"), miri))]
             Kernel::Avx2 | Kernel::Avx512 => None,
         };
         dispatch
@@ -181,9 +182,9 @@ impl Md5Lanes {
     pub fn kernel(&self) -> Kernel {
         match self.dispatch {
             Dispatch::Scalar => Kernel::Scalar,
-            #[cfg(target_arch = "x86_64")]
+            #[cfg(all(target_arch = "x86_64", not(miri)))]
             Dispatch::Avx2(_) => Kernel::Avx2,
-            #[cfg(target_arch = "x86_64")]
+            #[cfg(all(target_arch = "x86_64", not(miri)))]
             Dispatch::Avx512(_) => Kernel::Avx512,
         }
     }
@@ -214,11 +215,11 @@ impl Md5Lanes {
     fn digest_each<'a, M: AsRef<[&'a [u8]]>>(&self, messages: &[M], out: &mut [Digest]) {
         match self.dispatch {
             Dispatch::Scalar => schedule::run(messages, out, scalar::compress),
-            #[cfg(target_arch = "x86_64")]
+            #[cfg(all(target_arch = "x86_64", not(miri)))]
             Dispatch::Avx2(token) => {
                 schedule::run(messages, out, |s, l, b| token.compress(s, l, b));
             }
-            #[cfg(target_arch = "x86_64")]
+            #[cfg(all(target_arch = "x86_64", not(miri)))]
             Dispatch::Avx512(token) => {
                 schedule::run(messages, out, |s, l, b| token.compress(s, l, b));
             }

@@ -26,6 +26,7 @@ pub struct IpSegment<'a> {
 impl<'a> IpSegment<'a> {
     /// Locates the TCP segment of an IPv4 or IPv6 packet (by version nibble).
     /// Never panics; the segment's TCP header is checked too.
+    #[inline]
     pub fn parse(packet: &'a [u8]) -> Result<IpSegment<'a>, WireError> {
         let version = packet.first().map_or(0, |b| b >> 4);
         let located = match version {
