@@ -38,7 +38,7 @@ use tcpmd5_conformance::differential::options::{Layout, MAX_AREA, OptionArea};
 use tcpmd5_conformance::differential::{Agreement, Failure, Session};
 use tcpmd5_conformance::environment::Unavailable;
 use tcpmd5_conformance::harness::lab;
-use tcpmd5_conformance::harness::privilege;
+use tcpmd5_conformance::harness::privilege::{self, Privilege, Unsupported};
 use tcpmd5_testkit::TcpSegmentSpec;
 use tcpmd5_testkit::options;
 
@@ -46,7 +46,14 @@ use tcpmd5_testkit::options;
 /// starts any thread (`LLVMFuzzerInitialize`), as `unshare(CLONE_NEWUSER)`
 /// requires; a failure is reported by the first [`run`].
 pub fn init() {
-    let _ = privilege::init();
+    privilege();
+}
+
+/// The outcome of the first `privilege::init` of the process, kept: a
+/// second attempt, once libFuzzer's threads run, could only report those.
+fn privilege() -> &'static Result<Privilege, Unsupported> {
+    static PRIVILEGE: OnceLock<Result<Privilege, Unsupported>> = OnceLock::new();
+    PRIVILEGE.get_or_init(privilege::init)
 }
 
 /// The entry point.
@@ -83,7 +90,7 @@ fn session() -> Option<&'static Session> {
     static SESSION: OnceLock<Option<Session>> = OnceLock::new();
     SESSION
         .get_or_init(|| {
-            if let Err(e) = privilege::init() {
+            if let Err(e) = privilege() {
                 eprintln!("kernel_differential: SKIP (nothing is tested): {e}");
                 return None;
             }
