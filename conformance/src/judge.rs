@@ -129,7 +129,12 @@ pub(crate) fn check_reply_signature(reply: &Reply, key: Option<&Key>, rec: &mut 
         return;
     };
     if !tcp.verify_checksum(&reply.addrs) {
-        rec.problem("reply TCP checksum is wrong");
+        // The bytes as captured, so a rare occurrence can be examined.
+        let hex: String = reply.packet.iter().map(|b| format!("{b:02x}")).collect();
+        rec.problem(format!(
+            "reply TCP checksum is wrong (field {:#06x}; reply {hex})",
+            tcp.checksum()
+        ));
     }
     let what = words::flags(reply.flags);
     let scan = Semantics::Rfc2385.scan(tcp.options());
