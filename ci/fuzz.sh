@@ -16,6 +16,11 @@
 #   FUZZ_JOBS=1 ci/fuzz.sh                     # one target at a time
 #   FUZZ_ARGS="-max_len=512" ci/fuzz.sh        # extra libFuzzer flags
 #   FUZZ_SAVE_SEEDS=1 ci/fuzz.sh               # merge new coverage into fuzz/seeds
+#   FUZZ_README=1 ci/fuzz.sh                   # record the rows in fuzz/README.md
+#
+# kernel_differential injects every input into the live kernel inside
+# network namespaces: it needs root or unprivileged user namespaces, else it
+# prints why once and tests nothing (its row then says SKIPPED, never ok).
 set -euo pipefail
 
 # The whole script is one function, read before it runs: editing this file
@@ -46,6 +51,29 @@ FUZZ_TARGETS=${FUZZ_TARGETS:-$(cargo +nightly fuzz list)}
 echo "fuzz.sh: building all targets"
 cargo +nightly fuzz build >/dev/null
 
+# The kernel_* targets rootless: run as root with the CI's unprivileged user
+# present (ci/rootless.sh creates it), each must get its namespaces through a
+# user namespace of its own, not skip.
+ci_user=${TCPMD5_CI_USER:-tcpmd5-ci}
+if [ "$(id -u)" = 0 ] && id "$ci_user" >/dev/null 2>&1; then
+    for t in $FUZZ_TARGETS; do
+        case "$t" in kernel_*) ;; *) continue ;; esac
+        # The checkout may sit where the user cannot read (/root): run a copy.
+        dir=$(mktemp -d)
+        chmod 755 "$dir"
+        cp "target/x86_64-unknown-linux-gnu/release/$t" "$dir/"
+        if ! (cd "$dir" && runuser -u "$ci_user" -- "./$t" -runs=64 -len_control=0 -seed=1) >"$dir/log" 2>&1 ||
+            grep -q 'SKIP' "$dir/log" || ! grep -q "^$t: kernel " "$dir/log"; then
+            echo "fuzz.sh: $t did not run rootless as $ci_user:" >&2
+            tail -n 20 "$dir/log" >&2
+            rm -rf "$dir"
+            exit 1
+        fi
+        echo "fuzz.sh: $t runs rootless as $ci_user ($(grep -m1 "^$t: kernel " "$dir/log"))"
+        rm -rf "$dir"
+    done
+fi
+
 # Working corpora: committed seeds, then seeds from the JSON vectors.
 for t in $FUZZ_TARGETS; do
     mkdir -p "corpus/$t" "artifacts/$t"
@@ -72,6 +100,15 @@ max_len_for() {
     esac
 }
 
+# Per-target libFuzzer flags. kernel_* targets run tens of inputs a second
+# (each is a kernel exchange), too few for libFuzzer's slow growth of input
+# lengths from 4 bytes (-len_control): they get the whole length at once.
+flags_for() {
+    case "$1" in
+        kernel_*) echo "-len_control=0" ;;
+    esac
+}
+
 content_hashes() {
     find "$1" -maxdepth 1 -type f -exec sha1sum {} + 2>/dev/null | cut -d' ' -f1 | sort -u
 }
@@ -90,7 +127,7 @@ run_target() {
     # shellcheck disable=SC2046,SC2086
     cargo +nightly fuzz run "$t" "corpus/$t" -- \
         -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
-        -max_len="$(max_len_for "$t")" -print_final_stats=1 $(dict_for "$t") $FUZZ_ARGS \
+        -max_len="$(max_len_for "$t")" -print_final_stats=1 $(dict_for "$t") $(flags_for "$t") $FUZZ_ARGS \
         >"$log" 2>&1 || status=$?
     # Minimise the grown corpus in place (libFuzzer -merge=1 into a fresh
     # directory), so it carries only inputs that add coverage.
@@ -116,10 +153,12 @@ run_target() {
                 ;;
         esac
     done
+    # A target that could not test anything here says so in its log.
+    if [ "$status" = 0 ] && grep -q 'SKIP (nothing is tested)' "$log"; then status=skip; fi
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "${execs:-?}" "${rate:-?}" "${cov:-?}" "$new" \
         "$(sed '/^$/d' <<<"$found" | wc -l)" "$status" >"$fuzz/artifacts/$t/last-run.tsv"
 }
-export -f run_target content_hashes findings dict_for max_len_for
+export -f run_target content_hashes findings dict_for max_len_for flags_for
 export fuzz FUZZ_SECONDS FUZZ_ARGS FUZZ_SAVE_SEEDS
 
 echo "fuzz.sh: running $(wc -w <<<"$FUZZ_TARGETS") targets for ${FUZZ_SECONDS}s each, $FUZZ_JOBS at a time"
@@ -132,13 +171,19 @@ failed=()
 for t in $FUZZ_TARGETS; do
     IFS=$'\t' read -r name execs rate cov new crashes status <"artifacts/$t/last-run.tsv"
     result=ok
-    if [ "$status" != 0 ] || [ "$crashes" != 0 ]; then
+    if [ "$status" = skip ]; then
+        result="SKIPPED ($(grep -m1 -o 'SKIP (nothing is tested): .*' "artifacts/$t/last-run.log" | cut -d: -f2- | cut -c2-))"
+    elif [ "$status" != 0 ] || [ "$crashes" != 0 ]; then
         result="FAILED (exit $status; log fuzz/artifacts/$t/last-run.log)"
         failed+=("$t")
     fi
     printf '%-14s %12s %9s %9s %12s %8s  %s\n' "$name" "$execs" "$rate" "$cov" "$new" "$crashes" "$result"
 done
 echo "(${FUZZ_SECONDS}s per target; new corpus = inputs kept after cmin that were not in the corpus before)"
+if [ "${FUZZ_README:-0}" = 1 ]; then
+    # shellcheck disable=SC2086
+    python3 "$root/ci/fuzz_run_summary.py" $FUZZ_TARGETS
+fi
 if [ "${#failed[@]}" -ne 0 ]; then
     for t in "${failed[@]}"; do
         echo "fuzz.sh: $t: last lines of fuzz/artifacts/$t/last-run.log" >&2

@@ -11,8 +11,11 @@
 use std::sync::OnceLock;
 
 use libtest_mimic::{Arguments, Failed, Trial};
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::TestRunner;
 use tcpmd5::{Family, Semantics};
-use tcpmd5_conformance::differential::{Seed, Settings, run_family, summary};
+use tcpmd5_conformance::differential::input::{Generator, input_with};
+use tcpmd5_conformance::differential::{Failure, Seed, Session, Settings, run_family, summary};
 use tcpmd5_conformance::environment::{self, Environment};
 use tcpmd5_conformance::harness::privilege;
 
@@ -84,6 +87,38 @@ fn wrong_semantics_fails(env: &'static Environment) -> Result<(), Failed> {
     }
 }
 
+/// The per-process session (the `kernel_differential` fuzz target's) on
+/// the same cases: it agrees where the kernel has the semantics it is held
+/// to, and finds a disagreement where it has not.
+fn session_agrees_and_can_fail(env: &'static Environment) -> Result<(), Failed> {
+    let wrong = match env.semantics {
+        Semantics::Linux { .. } => Semantics::LinuxLegacy,
+        _ => Semantics::Linux { tcp_ao: env.tcp_ao },
+    };
+    let right = Session::open(None).map_err(|e| e.to_string())?;
+    let held_wrong = Session::open(Some(wrong)).map_err(|e| e.to_string())?;
+    let mut runner = TestRunner::deterministic();
+    let mut found = None;
+    for family in right.families() {
+        let strategy = input_with(family, Generator::default());
+        for _ in 0..200 {
+            let input = strategy.new_tree(&mut runner)?.current();
+            if let Err(e) = right.check(family, &input) {
+                return Err(format!("{family}: {e}").into());
+            }
+            match held_wrong.check(family, &input) {
+                Ok(_) => {}
+                Err(Failure::Disagreement(d)) => found = found.or(Some(d)),
+                Err(e @ Failure::Harness(_)) => return Err(e.to_string().into()),
+            }
+        }
+    }
+    match found {
+        Some(_) => Ok(()),
+        None => Err(format!("held to {}, the session found no disagreement", wrong.id()).into()),
+    }
+}
+
 fn main() -> std::process::ExitCode {
     let privileged = privilege::init();
     let args = Arguments::from_args();
@@ -113,6 +148,12 @@ fn main() -> std::process::ExitCode {
                 _ => Trial::test(name, || Ok(())).with_ignored_flag(true),
             }
         })
+        .chain(std::iter::once(match env {
+            Some(env) => Trial::test("differential/session", move || {
+                session_agrees_and_can_fail(env)
+            }),
+            None => Trial::test("differential/session", || Ok(())).with_ignored_flag(true),
+        }))
         .chain(std::iter::once(match env {
             Some(env) => Trial::test("differential/wrong-semantics-fails", move || {
                 wrong_semantics_fails(env)

@@ -11,7 +11,6 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use proptest::prelude::*;
-use proptest::sample::Index;
 use tcpmd5::key_table::Md5SigRequest;
 use tcpmd5::{Family, Key};
 use tcpmd5_testkit::TcpSegmentSpec;
@@ -184,6 +183,20 @@ impl fmt::Debug for Sign {
     }
 }
 
+/// Which of the bits a flip may touch is flipped: `n` choices are spread
+/// evenly over the `u64` range, so a value picks the same relative place
+/// whatever `n` is (as `proptest::sample::Index` does).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BitChoice(pub u64);
+
+impl BitChoice {
+    /// The chosen index among `n` choices (`0` when there are none).
+    pub fn among(self, n: usize) -> usize {
+        let scaled = (u128::from(self.0) * n as u128) >> 64;
+        usize::try_from(scaled).unwrap_or(0)
+    }
+}
+
 /// One generated case (keys appear only as their length in `Debug`).
 #[derive(Debug, Clone)]
 pub struct Input {
@@ -206,7 +219,7 @@ pub struct Input {
     pub sign: Sign,
     /// One bit flipped after signing, chosen among the bits that do not
     /// change what the segment is (see `flippable`).
-    pub flip: Option<Index>,
+    pub flip: Option<BitChoice>,
     /// Whether the TCP checksum is left wrong (only generated when
     /// [`Generator::bad_checksums`] is on).
     pub bad_checksum: bool,
@@ -277,7 +290,7 @@ pub fn input_with(family: Family, generator: Generator) -> BoxedStrategy<Input> 
             1 => Just(KeyScope::Elsewhere),
         ],
         sign,
-        proptest::option::weighted(0.4, any::<Index>()),
+        proptest::option::weighted(0.4, any::<u64>().prop_map(BitChoice)),
         bad_checksum,
     )
         .prop_map(
@@ -304,4 +317,19 @@ pub fn input_with(family: Family, generator: Generator) -> BoxedStrategy<Input> 
             },
         )
         .boxed()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bit_choice_is_always_one_of_the_choices() {
+        for n in [1usize, 2, 7, 100, 12_000] {
+            assert_eq!(BitChoice(0).among(n), 0);
+            assert_eq!(BitChoice(u64::MAX).among(n), n - 1);
+            assert_eq!(BitChoice(1 << 63).among(n), n / 2);
+        }
+        assert_eq!(BitChoice(u64::MAX).among(0), 0);
+    }
 }

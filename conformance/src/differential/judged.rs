@@ -1,8 +1,9 @@
 //! The judgement of one case: the model's verdict, the kernel's, and every
 //! disagreement between them or among the witnesses.
 
-use tcpmd5::{DropReason, Verdict};
+use tcpmd5::{DropReason, Family, Verdict};
 
+use super::summary::Disagreement;
 use crate::exchange::Observation;
 
 /// One case, judged.
@@ -30,6 +31,25 @@ impl Judged {
     /// Whether the kernel agreed with the model on everything.
     pub(super) fn agrees(&self) -> bool {
         self.problems.is_empty()
+    }
+
+    /// The report of this case as a disagreement of `family`'s `kind`.
+    pub(super) fn into_disagreement(
+        self,
+        family: Family,
+        kind: String,
+        shrunk: bool,
+    ) -> Disagreement {
+        Disagreement {
+            family: family.to_string(),
+            kind,
+            shrunk,
+            packet_hex: self.packet.iter().map(|b| format!("{b:02x}")).collect(),
+            expected: self.expected,
+            observed: self.observed,
+            problems: self.problems,
+            notes: self.notes,
+        }
     }
 }
 

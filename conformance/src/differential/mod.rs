@@ -16,8 +16,11 @@
 //! `TCP_INFO` and what the application reads.
 //!
 //! `tcpmd5-conformance differential` and the `differential` test of
-//! `cargo test` run the same code ([`run`], [`run_family`]).
+//! `cargo test` run the same code ([`run`], [`run_family`]); a caller that
+//! makes its own cases (the `kernel_differential` fuzz target) runs them
+//! one at a time through a [`Session`], on the same per-case code.
 
+mod case;
 pub mod cli;
 mod established;
 pub mod input;
@@ -27,6 +30,7 @@ pub(crate) mod probe;
 pub mod reach;
 mod run;
 mod seed;
+mod session;
 pub mod summary;
 mod syn;
 mod targets;
@@ -34,4 +38,5 @@ pub mod tcp_effect;
 
 pub use run::{Settings, run, run_family, summary};
 pub use seed::{Seed, SeedError};
+pub use session::{Agreement, Failure, Session};
 pub use targets::ConnectionEvents;

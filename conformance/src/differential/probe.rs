@@ -110,10 +110,10 @@ pub(crate) fn build(
         flips: Vec::new(),
         checksum_fault: None,
     };
-    if let Some(index) = &input.flip {
+    if let Some(choice) = input.flip {
         let choices = flippable.bits(20 + spec.tcp.options.len() + spec.tcp.payload.len());
         if !choices.is_empty()
-            && let Some(&bit) = choices.get(index.index(choices.len()))
+            && let Some(&bit) = choices.get(choice.among(choices.len()))
         {
             spec.flips.push(bit);
         }

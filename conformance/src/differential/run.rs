@@ -9,12 +9,11 @@ use proptest::test_runner::{
 };
 use tcpmd5::{Family, Semantics};
 
+use super::case::CaseRunner;
 use super::input::{Generator, Input, Target, input_with};
 use super::judged::Judged;
 use super::seed::Seed;
-use super::summary::{Disagreement, FamilyReport, Summary};
-use super::targets::Targets;
-use super::{established, syn};
+use super::summary::{FamilyReport, Summary};
 use crate::environment::Environment;
 use crate::error::Error;
 use crate::harness::system;
@@ -94,7 +93,7 @@ fn semantics(settings: &Settings, env: &Environment) -> Semantics {
 /// Everything one family's runner keeps between cases.
 struct Tally {
     report: FamilyReport,
-    targets: Option<Targets>,
+    runner: CaseRunner,
     failed: bool,
 }
 
@@ -141,7 +140,7 @@ pub fn run_family(
     );
     let tally = RefCell::new(Tally {
         report: FamilyReport::new(family),
-        targets: None,
+        runner: CaseRunner::new(family, semantics),
         failed: false,
     });
     let every = match settings.progress_steps {
@@ -152,7 +151,7 @@ pub fn run_family(
     let strategy = input_with(family, settings.generator);
     let _ = runner.run(&strategy, |input| {
         let mut tally = tally.borrow_mut();
-        let result = one(&mut tally, family, semantics, &input);
+        let result = one(&mut tally, family, &input);
         let cases = tally.report.cases();
         if !tally.failed && cases.is_multiple_of(every) {
             let r = &tally.report;
@@ -167,47 +166,20 @@ pub fn run_family(
     });
     let mut tally = tally.into_inner();
     // The lab goes before the report leaves the thread.
-    tally.targets = None;
+    tally.runner.close();
     tally.report.seconds = started.elapsed().as_secs_f64();
     tally.report
 }
 
-/// One case: set up what it needs, run it, count it.
-fn one(
-    tally: &mut Tally,
-    family: Family,
-    semantics: Semantics,
-    input: &Input,
-) -> Result<(), TestCaseError> {
-    if tally.targets.as_ref().is_none_or(Targets::worn_out) {
-        tally.targets = None;
-        match Targets::new(family) {
-            Ok(t) => tally.targets = Some(t),
-            Err(e) => return harness_error(tally, e),
-        }
-    }
-    let Some(targets) = tally.targets.as_mut() else {
-        return harness_error(tally, Error::NotSeen("no lab".to_owned()));
-    };
-    targets.used();
-    let started = Instant::now();
-    let result = match input.target {
-        Target::Listener => syn::run(targets, semantics, input),
-        Target::Established(kind, place) => {
-            established::run(targets, semantics, input, kind, place)
-        }
-    };
-    let events = targets.take_events();
+/// One case: run it, count it.
+fn one(tally: &mut Tally, family: Family, input: &Input) -> Result<(), TestCaseError> {
+    let ran = tally.runner.run(input);
     if !tally.failed {
-        tally.report.connections.add(events);
+        tally.report.connections.add(ran.events);
     }
-    let judged = match result {
+    let judged = match ran.result {
         Ok(j) => j,
-        Err(e) => {
-            // Start the next case in a fresh lab.
-            tally.targets = None;
-            return harness_error(tally, e);
-        }
+        Err(e) => return harness_error(tally, e),
     };
     let kind = input.target.kind();
     if tally.failed {
@@ -215,7 +187,7 @@ fn one(
     } else {
         let stats = tally.report.kinds.entry(kind.clone()).or_default();
         stats.cases += 1;
-        stats.seconds += started.elapsed().as_secs_f64();
+        stats.seconds += ran.seconds;
         tally.report.inferred += u64::from(judged.inferred);
         if judged.agrees() {
             stats.agreements += 1;
@@ -247,16 +219,7 @@ fn one(
 fn record(tally: &mut Tally, family: Family, kind: String, judged: Judged) {
     let shrunk = tally.failed;
     tally.failed = true;
-    let d = Disagreement {
-        family: family.to_string(),
-        kind,
-        shrunk,
-        packet_hex: judged.packet.iter().map(|b| format!("{b:02x}")).collect(),
-        expected: judged.expected,
-        observed: judged.observed,
-        problems: judged.problems,
-        notes: judged.notes,
-    };
+    let d = judged.into_disagreement(family, kind, shrunk);
     let list = &mut tally.report.disagreements;
     if shrunk && list.len() > 1 {
         list.pop();

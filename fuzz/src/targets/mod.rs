@@ -6,6 +6,7 @@
 use arbitrary::{Arbitrary, Unstructured};
 
 pub mod auth_scan;
+pub mod kernel_differential;
 pub mod key_sockopt;
 pub mod key_table;
 pub mod parse_packet;
@@ -26,6 +27,9 @@ pub struct Target {
     pub name: &'static str,
     /// Runs one input; panics on a finding.
     pub run: fn(&[u8]),
+    /// Whether each input is injected into the live kernel (milliseconds
+    /// an input: the replay test feeds it its own seeds only).
+    pub live_kernel: bool,
 }
 
 /// Every target, in `Cargo.toml` order.
@@ -33,42 +37,57 @@ pub const ALL: &[Target] = &[
     Target {
         name: "parse_packet",
         run: parse_packet::run,
+        live_kernel: false,
     },
     Target {
         name: "auth_scan",
         run: auth_scan::run,
+        live_kernel: false,
     },
     Target {
         name: "sign_verify",
         run: |data| structured(data, sign_verify::run),
+        live_kernel: false,
     },
     Target {
         name: "key_table",
         run: |data| structured(data, key_table::run),
+        live_kernel: false,
     },
     Target {
         name: "verdict",
         run: verdict::run,
+        live_kernel: false,
     },
     Target {
         name: "receiver",
         run: receiver::run,
+        live_kernel: false,
     },
     Target {
         name: "key_sockopt",
         run: key_sockopt::run,
+        live_kernel: false,
     },
     Target {
         name: "vector_json",
         run: vector_json::run,
+        live_kernel: false,
     },
     Target {
         name: "cli_explain_input",
         run: tcpmd5_cli::fuzz::fuzz_entry_explain_input,
+        live_kernel: false,
     },
     Target {
         name: "cli_capture",
         run: tcpmd5_cli::fuzz::fuzz_entry_capture,
+        live_kernel: false,
+    },
+    Target {
+        name: "kernel_differential",
+        run: kernel_differential::run,
+        live_kernel: true,
     },
 ];
 
