@@ -33,6 +33,7 @@
 
 use crate::AddrPair;
 use crate::verdict::{DropReason, Verdict};
+pub use crate::wire::checksum::same_checksum;
 use crate::wire::checksum::{finish, pseudo_header_sum, tcp_checksum};
 use crate::wire::{IpSegment, Ipv4Packet, TcpPacket};
 
@@ -123,14 +124,6 @@ pub fn tcp_checksum_ok(addrs: &AddrPair, segment: &[u8]) -> bool {
         return false;
     };
     same_checksum(tcp_checksum(addrs, segment), tcp.checksum())
-}
-
-/// Whether a computed and a carried checksum agree: in one's complement
-/// 0x0000 and 0xffff are the same value (and only those two: a checksum
-/// that is the bitwise complement of the right one is wrong).
-#[inline]
-pub fn same_checksum(computed: u16, carried: u16) -> bool {
-    computed == carried || matches!((computed, carried), (0, 0xffff) | (0xffff, 0))
 }
 
 /// Whether the segment carries a partial checksum as left by TX checksum

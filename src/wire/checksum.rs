@@ -113,6 +113,15 @@ pub fn pseudo_header_sum(addrs: &AddrPair, tcp_len: usize) -> u32 {
     sum as u32
 }
 
+/// Whether a computed and a carried checksum agree: in one's complement
+/// 0x0000 and 0xffff are the same value (and only those two: a checksum
+/// that is the bitwise complement of the right one is wrong). Linux sends a
+/// computed 0 as 0xffff when it checksums in software.
+#[inline]
+pub fn same_checksum(computed: u16, carried: u16) -> bool {
+    computed == carried || matches!((computed, carried), (0, 0xffff) | (0xffff, 0))
+}
+
 #[cfg(test)]
 #[allow(clippy::indexing_slicing)]
 mod tests {

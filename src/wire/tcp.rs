@@ -224,9 +224,10 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
         self.b().get(self.header_len()..).unwrap_or(&[])
     }
 
-    /// Whether the checksum is correct for `addrs`.
+    /// Whether the checksum is correct for `addrs` (0x0000 and 0xffff are
+    /// one value, as in every one's-complement check).
     pub fn verify_checksum(&self, addrs: &AddrPair) -> bool {
-        checksum::tcp_checksum(addrs, self.b()) == self.checksum()
+        checksum::same_checksum(checksum::tcp_checksum(addrs, self.b()), self.checksum())
     }
 }
 
@@ -449,6 +450,42 @@ mod tests {
         assert!(packet.verify_checksum(&addrs()));
         assert_eq!(TcpRepr::parse(&packet), repr);
         assert_eq!(packet.payload(), b"hello");
+    }
+
+    #[test]
+    fn a_computed_zero_checksum_verifies_as_0xffff_and_a_complement_does_not() {
+        let repr = TcpRepr {
+            src_port: 40000,
+            dst_port: 179,
+            seq: 7,
+            ack: 9,
+            flags: TcpFlags::ACK,
+            window: 502,
+            urgent: 0,
+            options: &[],
+            payload: b"",
+        };
+        let mut buf = [0u8; 20];
+        repr.emit(&addrs(), &mut buf).unwrap();
+        // The urgent pointer that makes the computed checksum 0 (the kernel
+        // then sends 0xffff, as a syncookie SYN-ACK in the differential did).
+        let urgent = (0..=u16::MAX)
+            .find(|u| {
+                buf[18..20].copy_from_slice(&u.to_be_bytes());
+                checksum::tcp_checksum(&addrs(), &buf) == 0
+            })
+            .unwrap();
+        buf[18..20].copy_from_slice(&urgent.to_be_bytes());
+        for (carried, ok) in [(0x0000, true), (0xffff, true), (0x0001, false)] {
+            buf[16..18].copy_from_slice(&u16::to_be_bytes(carried));
+            let packet = TcpPacket::new_checked(&buf[..]).unwrap();
+            assert_eq!(packet.verify_checksum(&addrs()), ok, "{carried:#06x}");
+        }
+        // Any other right checksum: its bitwise complement is wrong.
+        repr.emit(&addrs(), &mut buf).unwrap();
+        let right = TcpPacket::new_checked(&buf[..]).unwrap().checksum();
+        buf[16..18].copy_from_slice(&(!right).to_be_bytes());
+        assert!(!TcpPacket::new_checked(&buf[..]).unwrap().verify_checksum(&addrs()));
     }
 
     #[test]
