@@ -485,7 +485,11 @@ mod tests {
         repr.emit(&addrs(), &mut buf).unwrap();
         let right = TcpPacket::new_checked(&buf[..]).unwrap().checksum();
         buf[16..18].copy_from_slice(&(!right).to_be_bytes());
-        assert!(!TcpPacket::new_checked(&buf[..]).unwrap().verify_checksum(&addrs()));
+        assert!(
+            !TcpPacket::new_checked(&buf[..])
+                .unwrap()
+                .verify_checksum(&addrs())
+        );
     }
 
     #[test]
