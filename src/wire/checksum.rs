@@ -38,8 +38,13 @@ pub fn sum_bytes(acc: u32, data: &[u8]) -> u32 {
         word |= u64::from(one) << (shift - 8);
     }
     sum += (word >> 32) + (word & 0xffff_ffff);
-    // End-around carries down to 16 bits (and one carry bit at most): zero
-    // stays zero, anything else stays non-zero and congruent.
+    fold64(sum)
+}
+
+/// End-around carries of a 64-bit sum down to 16 bits (and one carry bit
+/// at most): zero stays zero, anything else stays non-zero and congruent.
+#[inline]
+fn fold64(mut sum: u64) -> u32 {
     sum = (sum & 0xffff_ffff) + (sum >> 32);
     sum = (sum & 0xffff_ffff) + (sum >> 32);
     sum = (sum & 0xffff) + (sum >> 16);
@@ -105,12 +110,7 @@ pub fn pseudo_header_sum(addrs: &AddrPair, tcp_len: usize) -> u32 {
         }
     };
     let len = tcp_len as u64;
-    let mut sum = words + 6 + (len >> 32) + (len & 0xffff_ffff);
-    sum = (sum & 0xffff_ffff) + (sum >> 32);
-    sum = (sum & 0xffff_ffff) + (sum >> 32);
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum as u32
+    fold64(words + 6 + (len >> 32) + (len & 0xffff_ffff))
 }
 
 /// Whether a computed and a carried checksum agree: in one's complement
