@@ -166,7 +166,7 @@ echo "fuzz.sh: running $(wc -w <<<"$FUZZ_TARGETS") targets for ${FUZZ_SECONDS}s 
 printf '%s\n' $FUZZ_TARGETS | xargs -P "$FUZZ_JOBS" -I{} bash -c 'run_target "$1"' _ {}
 
 echo
-printf '%-14s %12s %9s %9s %12s %8s  %s\n' target execs execs/s "cov edges" "new corpus" crashes result
+printf '%-20s %12s %9s %9s %12s %8s  %s\n' target execs execs/s "cov edges" "new corpus" crashes result
 failed=()
 for t in $FUZZ_TARGETS; do
     IFS=$'\t' read -r name execs rate cov new crashes status <"artifacts/$t/last-run.tsv"
@@ -177,7 +177,7 @@ for t in $FUZZ_TARGETS; do
         result="FAILED (exit $status; log fuzz/artifacts/$t/last-run.log)"
         failed+=("$t")
     fi
-    printf '%-14s %12s %9s %9s %12s %8s  %s\n' "$name" "$execs" "$rate" "$cov" "$new" "$crashes" "$result"
+    printf '%-20s %12s %9s %9s %12s %8s  %s\n' "$name" "$execs" "$rate" "$cov" "$new" "$crashes" "$result"
 done
 echo "(${FUZZ_SECONDS}s per target; new corpus = inputs kept after cmin that were not in the corpus before)"
 if [ "${FUZZ_README:-0}" = 1 ]; then
