@@ -50,7 +50,7 @@ echo "oss-fuzz-build: build.sh took $(($(date +%s) - start)) s"
 fail=0
 # kernel_* targets need network namespaces and are not shipped (build.sh).
 targets=$(cd "$SRC/tcpmd5/fuzz" && cargo fuzz list | grep -v '^kernel_')
-printf '%-14s %-8s %-6s %-10s %s\n' target binary dict "zip seeds" "replay"
+printf '%-20s %-8s %-6s %-10s %s\n' target binary dict "zip seeds" "replay"
 for t in $targets; do
     bin=ok dict=ok zipped=0 replay=ok
     [ -x "$OUT/$t" ] || { bin=MISSING; fail=1; }
@@ -70,7 +70,7 @@ for t in $targets; do
             tail -n 20 "$WORK/$t.replay.log" >&2
         fi
     fi
-    printf '%-14s %-8s %-6s %-10s %s\n' "$t" "$bin" "$dict" "$zipped/$committed" "$replay"
+    printf '%-20s %-8s %-6s %-10s %s\n' "$t" "$bin" "$dict" "$zipped/$committed" "$replay"
 done
 for t in $(cd "$SRC/tcpmd5/fuzz" && cargo fuzz list | grep '^kernel_' || true); do
     if [ -e "$OUT/$t" ]; then
