@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use tcpmd5::{Family, packet_verdict};
 
 use super::common::LISTEN_PORT;
-use super::conn::{established, finish, rst_effect};
+use super::conn::{acknowledges_all_sent, established, finish, rst_effect};
 use crate::case::{Case, Ctx};
 use crate::error::Error;
 use crate::outcome::{Finding, Outcome};
@@ -145,17 +145,7 @@ fn mitigated_session(ctx: &mut Ctx<'_>, family: Family) -> Result<Finding, Error
 
     let data = peer.data(b"FORGED", &Auth::Ao);
     forged_is_stopped(ctx, &mut rec, &mut peer, &conn, "AO data", &data)?;
-    let (ack, _) = peer.certain_ack(&mut ctx.lab, &mut ctx.barrier)?;
-    match ack {
-        Some(a) => rec.check(
-            a.ack == peer.snd_nxt,
-            format!(
-                "AO data: the kernel acknowledges {:#x}, the peer's signed data ends at {:#x}",
-                a.ack, peer.snd_nxt
-            ),
-        ),
-        None => rec.problem("AO data: no ACK to the certain-answer probe"),
-    }
+    acknowledges_all_sent(ctx, &mut rec, &mut peer, "AO data")?;
 
     let rst = peer.rst(0, &Auth::Ao);
     forged_is_stopped(ctx, &mut rec, &mut peer, &conn, "AO RST", &rst)?;

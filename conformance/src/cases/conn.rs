@@ -336,6 +336,29 @@ pub(super) fn connect_peer(
     Ok(KernelConn::from_accepted(sock, listener, peer.addrs.src()))
 }
 
+/// Checks with a certain-answer probe that the kernel acknowledges exactly
+/// what the peer has sent: a dropped segment left `rcv_nxt` alone, an
+/// accepted one moved it. `what` names the step in a problem.
+pub(super) fn acknowledges_all_sent(
+    ctx: &mut Ctx<'_>,
+    rec: &mut Record,
+    peer: &mut Peer,
+    what: &str,
+) -> Result<(), Error> {
+    let (ack, _) = peer.certain_ack(&mut ctx.lab, &mut ctx.barrier)?;
+    match ack {
+        Some(a) => rec.check(
+            a.ack == peer.snd_nxt,
+            format!(
+                "{what}: the kernel acknowledges {:#x}, the peer has sent up to {:#x}",
+                a.ack, peer.snd_nxt
+            ),
+        ),
+        None => rec.problem(format!("{what}: no ACK to the certain-answer probe")),
+    }
+    Ok(())
+}
+
 /// Sends `payload` with `auth` on an established connection and checks
 /// verdict, delivery and the kernel's acknowledgement. Returns whether the
 /// model accepts it.
@@ -372,17 +395,7 @@ pub(super) fn send_data(
             ),
         );
     }
-    let (ack, _) = peer.certain_ack(&mut ctx.lab, &mut ctx.barrier)?;
-    match ack {
-        Some(a) => rec.check(
-            a.ack == peer.snd_nxt,
-            format!(
-                "{name}: the kernel acknowledges {:#x}, the peer has sent up to {:#x}",
-                a.ack, peer.snd_nxt
-            ),
-        ),
-        None => rec.problem(format!("{name}: no ACK to the certain-answer probe")),
-    }
+    acknowledges_all_sent(ctx, rec, peer, name)?;
     rec.note(if accepted {
         format!("{name}: delivered and acknowledged by a verified ACK")
     } else {

@@ -19,8 +19,9 @@ use tcpmd5::{Family, Key};
 
 use super::common::{LISTEN_PORT, key, keyed_listener};
 use super::conn::{
-    DATA_VARIANTS, KernelConn, Step, Variant, accept_after, corrupted, established, finish, isn,
-    kernel_fin, other_key, rst_effect, send_data, signed, signed_data_after, step, unsigned,
+    DATA_VARIANTS, KernelConn, Step, Variant, accept_after, acknowledges_all_sent, corrupted,
+    established, finish, isn, kernel_fin, other_key, rst_effect, send_data, signed,
+    signed_data_after, step, unsigned,
 };
 use super::timewait;
 use crate::case::{Case, Ctx};
@@ -111,17 +112,7 @@ fn peer_fin_case(name: &str, summary: &str, auth: fn() -> Auth) -> Vec<Case> {
                 ),
             );
         }
-        let (ack, _) = peer.certain_ack(&mut ctx.lab, &mut ctx.barrier)?;
-        rec.check(
-            ack.as_ref().is_some_and(|a| a.ack == peer.snd_nxt),
-            match &ack {
-                Some(a) => format!(
-                    "the certain ACK acknowledges {:#x}, the peer has sent up to {:#x}",
-                    a.ack, peer.snd_nxt
-                ),
-                None => "no ACK to the certain-answer probe".to_owned(),
-            },
-        );
+        acknowledges_all_sent(ctx, &mut rec, &mut peer, "after the FIN")?;
         if expected.is_accept() {
             last_ack(ctx, &mut rec, &mut peer, &conn)?;
         }
