@@ -71,12 +71,15 @@ impl Semantics {
         }
     }
 
+    /// Every semantics the model knows: the released ones ([`Semantics::ALL`])
+    /// then the proposed ones ([`Semantics::PROPOSED`]).
+    pub fn known() -> impl Iterator<Item = Semantics> {
+        Semantics::ALL.into_iter().chain(Semantics::PROPOSED)
+    }
+
     /// The semantics named by [`Semantics::id`].
     pub fn from_id(id: &str) -> Option<Semantics> {
-        Semantics::ALL
-            .into_iter()
-            .chain(Semantics::PROPOSED)
-            .find(|s| s.id() == id)
+        Semantics::known().find(|s| s.id() == id)
     }
 
     /// The semantics a Linux kernel of this version uses (`tcp_ao`: whether

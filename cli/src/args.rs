@@ -153,9 +153,7 @@ pub fn parse_semantics(id: &str) -> Result<tcpmd5::Semantics, String> {
     tcpmd5::Semantics::from_id(id).ok_or_else(|| {
         format!(
             "unknown semantics {id:?} (one of {})",
-            tcpmd5::Semantics::ALL
-                .into_iter()
-                .chain(tcpmd5::Semantics::PROPOSED)
+            tcpmd5::Semantics::known()
                 .map(tcpmd5::Semantics::id)
                 .collect::<Vec<_>>()
                 .join(", ")

@@ -136,13 +136,8 @@ pub struct CaptureArgs {
 }
 
 fn semantics_parser() -> impl TypedValueParser<Value = Semantics> {
-    PossibleValuesParser::new(
-        Semantics::ALL
-            .into_iter()
-            .chain(Semantics::PROPOSED)
-            .map(Semantics::id),
-    )
-    .try_map(|id| Semantics::from_id(&id).ok_or_else(|| format!("unknown semantics {id}")))
+    PossibleValuesParser::new(Semantics::known().map(Semantics::id))
+        .try_map(|id| Semantics::from_id(&id).ok_or_else(|| format!("unknown semantics {id}")))
 }
 
 /// An existing vectors directory with key vectors to replay.

@@ -273,7 +273,7 @@ pub fn explain(req: &Request<'_>, keys: &mut KeyRing) -> Explanation {
     let receiver = receiver_of(req.state);
 
     let mut verdicts = BTreeMap::new();
-    for s in Semantics::ALL.into_iter().chain(Semantics::PROPOSED) {
+    for s in Semantics::known() {
         let scan = s.scan(area);
         let (scan_class, option_offset, detail) = scan_detail(s, &scan, area.len());
         let rv = receiver_verdict(packet, &table, 0, s, receiver).unwrap_or(

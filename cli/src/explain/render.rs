@@ -80,7 +80,7 @@ pub fn render_human(e: &Explanation, out: &mut dyn Write) -> std::io::Result<()>
         }
     )?;
     writeln!(out, "4 verdict by semantics")?;
-    for s in Semantics::ALL.into_iter().chain(Semantics::PROPOSED) {
+    for s in Semantics::known() {
         let Some(v) = e.verdicts.get(s.id()) else {
             continue;
         };
