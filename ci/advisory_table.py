@@ -57,8 +57,8 @@ def row(label, report):
     ]
     cells += [observed(report, name) for name, _ in COLUMNS]
     cells.append(
-        "{pass} pass, {fail} fail, {skip} skip, {error} error".format(
-            **{k: total.get(k, 0) for k in ("pass", "fail", "skip", "error")}
+        "{pass} pass, {xfail} xfail, {fail} fail, {skip} skip, {error} error".format(
+            **{k: total.get(k, 0) for k in ("pass", "xfail", "fail", "skip", "error")}
         )
     )
     return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"

@@ -104,6 +104,10 @@ pub struct RunArgs {
     /// tracefs mount behind.
     #[arg(long)]
     pub check_leftovers: bool,
+    /// A case that shows a known kernel defect (the AO bypass) fails the run
+    /// instead of reporting XFAIL, for CI that gates on security defects.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// `probe`.

@@ -6,7 +6,9 @@ use std::os::fd::AsFd;
 
 use tcpmd5::key_table::{KeyChange, KeyTable, KeyTableError, Md5SigRequest};
 use tcpmd5::wire::SeqNumber;
-use tcpmd5::{Family, Key, Semantics, Verdict, packet_verdict};
+use tcpmd5::{Family, Key, Semantics, Verdict};
+
+use crate::model_query::packet_verdict;
 
 use crate::error::Error;
 use crate::exchange::{Barrier, exchange};

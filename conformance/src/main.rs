@@ -201,19 +201,19 @@ fn run(args: &RunArgs) -> ExitCode {
     let env = environment(args.suite.semantics);
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let jobs = args.suite.jobs.map_or(cpus * 2, usize::from);
-    let progress = Progress::new(&selected, args.suite.format == Format::Human);
-    let reports = runner::run_all(&selected, &env, jobs, &|r, done, total| {
-        progress.case_done(r, done, total)
-    });
-    progress.finish();
-    let reports = match reports {
-        Ok(r) => r,
+    let policy = match runner::Policy::load(args.strict) {
+        Ok(p) => p,
         Err(e) => {
             eprintln!("{NAME}: {e}");
             return ExitCode::from(1);
         }
     };
-    let report = Report::new(env, reports, started.elapsed());
+    let progress = Progress::new(&selected, args.suite.format == Format::Human);
+    let reports = runner::run_all(&selected, &env, jobs, &policy, &|r, done, total| {
+        progress.case_done(r, done, total)
+    });
+    progress.finish();
+    let report = Report::new(env, reports, &policy.defects, started.elapsed());
     let text = match args.suite.format {
         Format::Human => Ok(report.human(args.verbose)),
         Format::Json => report.json().map_err(|e| e.to_string()),

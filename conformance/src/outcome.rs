@@ -13,7 +13,9 @@ pub enum Outcome {
     Pass,
     /// The kernel and the model disagree (or the witnesses do).
     Fail(String),
-    /// A known, documented kernel divergence (`expected-failures.json`).
+    /// Expected failure: a known, documented kernel divergence
+    /// (`expected-failures.json`), or a known kernel defect the kernel shows
+    /// ([`crate::known_defect`]; the case's `known_defect` names it).
     #[serde(rename = "xfail")]
     ExpectedFail(String),
     /// The case cannot run here; never counted as a pass.
@@ -177,6 +179,10 @@ pub struct CaseReport {
     /// Outcome (`status`, and `reason` unless it passed).
     #[serde(flatten)]
     pub outcome: Outcome,
+    /// The known defect the case shows (its XFAIL, or its failure under
+    /// `--strict`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub known_defect: Option<&'static str>,
     /// Expected (model).
     pub expected: String,
     /// Observed (kernel).
@@ -184,6 +190,13 @@ pub struct CaseReport {
     /// The evidence behind the observed verdict (counters, tracepoints,
     /// replies, digests checked), one item per line.
     pub notes: Vec<String>,
+    /// The known defects whose fixed semantics the model tells apart on
+    /// this case's segments (whether or not the kernel has them).
+    #[serde(skip)]
+    pub exercises: Vec<&'static str>,
+    /// Where the held semantics departs from RFC 2385 on its segments.
+    #[serde(skip)]
+    pub deviations: Vec<crate::deviation::Deviation>,
     /// Wall time of the case, namespace setup and teardown included.
     #[serde(rename = "duration_ms", serialize_with = "millis")]
     pub duration: Duration,

@@ -1,16 +1,41 @@
 //! Running cases: each on a worker thread, in its own lab, with the
-//! outcome held against the expected-failures list.
+//! outcome held against the expected-failures list and the known defects.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::Instant;
 
 use crate::case::{Case, Ctx};
+use crate::deviation::{self, Deviation};
 use crate::environment::{Environment, Unavailable};
 use crate::exchange::Barrier;
 use crate::expected::{self, ExpectedFailure};
 use crate::harness::{Lab, system};
+use crate::known_defect::{KNOWN_DEFECTS, KnownDefect};
+use crate::model_query::{self, ModelQuery};
 use crate::outcome::{CaseReport, Outcome};
+
+/// What turns a case's finding into its outcome beyond pass and fail.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Known divergences of the kernel from the model (`expected-failures.json`).
+    pub xfails: Vec<ExpectedFailure>,
+    /// Known kernel defects the model predicts ([`KNOWN_DEFECTS`]).
+    pub defects: Vec<KnownDefect>,
+    /// `--strict`: a case that shows a known defect fails instead of XFAIL.
+    pub strict: bool,
+}
+
+impl Policy {
+    /// The built-in lists.
+    pub fn load(strict: bool) -> Result<Policy, String> {
+        Ok(Policy {
+            xfails: expected::load()?,
+            defects: KNOWN_DEFECTS.to_vec(),
+            strict,
+        })
+    }
+}
 
 /// A filter that selects no case (a usage error: a run of nothing is never a pass).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -34,44 +59,76 @@ pub fn select(cases: Vec<Case>, filters: &[String]) -> Result<Vec<Case>, Nothing
 pub fn run_case(
     case: &Case,
     env: &Result<Environment, Unavailable>,
-    xfails: &[ExpectedFailure],
+    policy: &Policy,
 ) -> CaseReport {
     let started = Instant::now();
-    let (outcome, expected, observed, notes) = match env {
-        Err(Unavailable::Unsupported(why)) => (
-            Outcome::Skip(why.clone()),
-            String::new(),
-            String::new(),
-            vec![],
-        ),
-        Err(e @ Unavailable::ProbeFailed(_)) => (
-            Outcome::Error(e.to_string()),
-            String::new(),
-            String::new(),
-            vec![],
-        ),
-        Ok(env) => match case.unmet_need(env) {
-            Some(why) => (Outcome::Skip(why), String::new(), String::new(), vec![]),
-            None => {
-                let f = run_body(case, env);
-                let outcome = apply_expected(case, env, f.outcome, xfails);
-                (outcome, f.expected, f.observed, f.notes)
-            }
-        },
-    };
-    CaseReport {
+    let mut report = CaseReport {
         id: case.id.clone(),
         area: case.area.to_owned(),
         family: case
             .family
             .map_or_else(|| "ipv4+ipv6".to_owned(), |f| f.to_string()),
         summary: case.summary.clone(),
-        outcome,
-        expected,
-        observed,
-        notes,
+        outcome: Outcome::Pass,
+        known_defect: None,
+        expected: String::new(),
+        observed: String::new(),
+        notes: Vec::new(),
+        exercises: Vec::new(),
+        deviations: Vec::new(),
         duration: started.elapsed(),
-    }
+    };
+    report.outcome = match env {
+        Err(Unavailable::Unsupported(why)) => Outcome::Skip(why.clone()),
+        Err(e @ Unavailable::ProbeFailed(_)) => Outcome::Error(e.to_string()),
+        Ok(env) => match case.unmet_need(env) {
+            Some(why) => Outcome::Skip(why),
+            None => {
+                let _ = model_query::take();
+                let f = run_body(case, env);
+                let queries = model_query::take();
+                report.exercises = policy
+                    .defects
+                    .iter()
+                    .filter(|d| d.exercised_by(&queries))
+                    .map(|d| d.id)
+                    .collect();
+                report.deviations = deviations(&queries, env);
+                let shown = policy
+                    .defects
+                    .iter()
+                    .find(|d| d.shown_by(env.semantics, &queries));
+                let outcome = apply_expected(case, env, f.outcome, &policy.xfails);
+                report.expected = f.expected;
+                report.observed = f.observed;
+                report.notes = f.notes;
+                match (shown, outcome) {
+                    (Some(d), Outcome::Pass) => {
+                        report.known_defect = Some(d.id);
+                        if policy.strict {
+                            Outcome::Fail(format!("{} (--strict)", d.xfail_reason()))
+                        } else {
+                            Outcome::ExpectedFail(d.xfail_reason())
+                        }
+                    }
+                    (_, other) => other,
+                }
+            }
+        },
+    };
+    report.duration = started.elapsed();
+    report
+}
+
+/// The distinct departures from RFC 2385 of a case's segments.
+fn deviations(queries: &[ModelQuery], env: &Environment) -> Vec<Deviation> {
+    let mut found: Vec<Deviation> = queries
+        .iter()
+        .filter_map(|q| deviation::of(q, env.semantics))
+        .collect();
+    found.sort();
+    found.dedup();
+    found
 }
 
 fn run_body(case: &Case, env: &Environment) -> crate::outcome::Finding {
@@ -115,16 +172,16 @@ pub fn run_all(
     cases: &[Case],
     env: &Result<Environment, Unavailable>,
     jobs: usize,
+    policy: &Policy,
     progress: &(dyn Fn(&CaseReport, usize, usize) + Sync),
-) -> Result<Vec<CaseReport>, String> {
-    let xfails = expected::load()?;
+) -> Vec<CaseReport> {
     let queue: Mutex<VecDeque<usize>> = Mutex::new((0..cases.len()).collect());
     let results: Mutex<Vec<Option<CaseReport>>> = Mutex::new(vec![None; cases.len()]);
     let done = Mutex::new(0usize);
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     std::thread::scope(|scope| {
         for worker in 0..jobs.max(1) {
-            let (queue, results, done, xfails) = (&queue, &results, &done, &xfails);
+            let (queue, results, done) = (&queue, &results, &done);
             scope.spawn(move || {
                 // Best effort: unpinned, the barrier may rarely be reordered,
                 // which the barrier-ordering case would report.
@@ -133,7 +190,7 @@ pub fn run_all(
                     let next = queue.lock().ok().and_then(|mut q| q.pop_front());
                     let Some(i) = next else { break };
                     let Some(case) = cases.get(i) else { break };
-                    let report = run_case(case, env, xfails);
+                    let report = run_case(case, env, policy);
                     let finished = done.lock().map(|mut d| {
                         *d += 1;
                         *d
@@ -148,8 +205,7 @@ pub fn run_all(
             });
         }
     });
-    let results = results
-        .into_inner()
-        .map_err(|_| "a worker panicked".to_owned())?;
-    Ok(results.into_iter().flatten().collect())
+    // A poisoned lock (a panicking worker) still holds every finished report.
+    let results = results.into_inner().unwrap_or_else(|p| p.into_inner());
+    results.into_iter().flatten().collect()
 }

@@ -9,7 +9,7 @@
 use libtest_mimic::{Arguments, Failed, Trial};
 use tcpmd5_conformance::harness::{leftovers, privilege};
 use tcpmd5_conformance::outcome::{CaseReport, Outcome, debug_markers};
-use tcpmd5_conformance::{cases, environment, expected, runner};
+use tcpmd5_conformance::{cases, environment, runner};
 
 fn main() -> std::process::ExitCode {
     // Before any thread: rootless mode needs a single-threaded process.
@@ -18,8 +18,8 @@ fn main() -> std::process::ExitCode {
     }
     let args = Arguments::from_args();
     let env = environment::get();
-    let xfails = match expected::load() {
-        Ok(x) => x,
+    let policy = match runner::Policy::load(false) {
+        Ok(p) => p,
         Err(e) => {
             eprintln!("{e}");
             return std::process::ExitCode::FAILURE;
@@ -35,9 +35,9 @@ fn main() -> std::process::ExitCode {
         };
         let name = case.id.clone();
         let id = case.id.clone();
-        let xf = xfails.clone();
+        let policy = policy.clone();
         let trial = Trial::test(name.clone(), move || {
-            let report = runner::run_case(&case, env, &xf);
+            let report = runner::run_case(&case, env, &policy);
             debug_free(&report)?;
             match report.outcome {
                 Outcome::Pass => Ok(()),
@@ -61,6 +61,7 @@ fn main() -> std::process::ExitCode {
             trials.push(trial);
         }
     }
+    trials.push(known_defects_trial(env, &policy));
     // The suite must leave nothing behind: checked after all trials ran.
     let before = match leftovers::Snapshot::take() {
         Ok(s) => s,
@@ -103,6 +104,80 @@ fn main() -> std::process::ExitCode {
     }
     eprintln!("no leftovers: no namespace, fd, thread or trace instance of the suite remains");
     conclusion.exit_code()
+}
+
+/// The known-defects list decides XFAIL, on a kernel that has the AO bypass:
+/// its data, RST and SYN cases are XFAIL with the list, plain PASS without
+/// the bypass in it, and FAIL when the kernel is held to the fix's
+/// semantics. Ignored, with the reason, on a kernel held to another
+/// semantics (one without the bypass cannot show it).
+fn known_defects_trial(
+    env: &'static Result<environment::Environment, environment::Unavailable>,
+    policy: &runner::Policy,
+) -> Trial {
+    const NAME: &str = "known-defects/ao-bypass-list-decides-xfail";
+    let affected = tcpmd5::Semantics::Linux { tcp_ao: false };
+    let skip = match env {
+        Err(environment::Unavailable::Unsupported(why)) => Some(why.clone()),
+        Err(environment::Unavailable::ProbeFailed(_)) => None,
+        Ok(e) if e.semantics != affected => Some(format!(
+            "the kernel is held to {}, which has no AO bypass",
+            e.semantics.id()
+        )),
+        Ok(_) => None,
+    };
+    let with_list = policy.clone();
+    let trial = Trial::test(NAME, move || {
+        let Ok(env_ok) = env else {
+            return Err(Failed::from("no environment"));
+        };
+        let mut without = with_list.clone();
+        without.defects.retain(|d| d.id != "ao-bypass");
+        let mut held_fixed = env_ok.clone();
+        held_fixed.hold_to(tcpmd5::Semantics::LinuxAoBypassFixed);
+        let held_fixed = Ok(held_fixed);
+        let ids = [
+            "ao-bypass/data-on-md5-session/",
+            "ao-bypass/rst-on-md5-session/",
+            "ao-bypass/handshake-and-data/",
+        ];
+        let selected: Vec<_> = cases::all()
+            .into_iter()
+            .filter(|c| ids.iter().any(|i| c.id.starts_with(i)) && c.id.ends_with("ipv4"))
+            .collect();
+        if selected.len() != ids.len() {
+            return Err(Failed::from(format!(
+                "expected {} cases, found {}",
+                ids.len(),
+                selected.len()
+            )));
+        }
+        for case in &selected {
+            let listed = runner::run_case(case, env, &with_list);
+            let unlisted = runner::run_case(case, env, &without);
+            let fixed = runner::run_case(case, &held_fixed, &with_list);
+            let got = (
+                listed.outcome.label(),
+                listed.known_defect,
+                unlisted.outcome.label(),
+                fixed.outcome.label(),
+            );
+            if got != ("xfail", Some("ao-bypass"), "pass", "fail") {
+                return Err(Failed::from(format!(
+                    "{}: with the list {} ({:?}), without the bypass in it {}, held to linux-ao-bypass-fixed {}",
+                    case.id, got.0, got.1, got.2, got.3
+                )));
+            }
+        }
+        Ok(())
+    });
+    match skip {
+        Some(why) => {
+            eprintln!("SKIP {NAME}: {why}");
+            trial.with_ignored_flag(true)
+        }
+        None => trial,
+    }
 }
 
 /// The case's line (expected, observed, reason) and its notes are words, not

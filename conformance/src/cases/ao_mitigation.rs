@@ -104,7 +104,9 @@ fn forged_is_stopped(
     name: &str,
     probe: &SegmentSpec,
 ) -> Result<(), Error> {
-    // What the kernel itself would do without the rule, for the report.
+    // What the kernel itself would do without the rule, for the notes only:
+    // not logged as the case's prediction (the rule stops the segment), so
+    // the case does not count as showing the bypass.
     if let Ok(v) = packet_verdict(&probe.packet(), &conn.model, 0, ctx.env.semantics) {
         rec.note(format!(
             "{name}: without the rule, {} predicts {v}",

@@ -8,7 +8,9 @@
 //! At a closed port and at a TIME-WAIT socket (which checks no signature)
 //! the checksum stage comes first whatever the length: no reset, no ACK.
 
-use tcpmd5::verdict::{Receiver, ReceiverVerdict, ResetReply, closed_port_reset, receiver_verdict};
+use tcpmd5::verdict::{Receiver, ReceiverVerdict, ResetReply, closed_port_reset};
+
+use crate::model_query::receiver_verdict;
 use tcpmd5::wire::TcpFlags;
 use tcpmd5::{DropReason, Family, Verdict};
 

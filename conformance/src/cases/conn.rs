@@ -11,7 +11,9 @@ use std::os::fd::AsFd;
 use socket2::Socket;
 use tcpmd5::key_table::{KeyChange, KeyTable, Md5SigRequest};
 use tcpmd5::wire::{SeqNumber, TcpFlags};
-use tcpmd5::{DropReason, Family, Semantics, Verdict, packet_verdict};
+use tcpmd5::{DropReason, Family, Semantics, Verdict};
+
+use crate::model_query::packet_verdict;
 
 use super::common::{LISTEN_PORT, key, keyed_listener, wrong_key};
 use crate::case::Ctx;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tcpmd5::key_table::Md5SigRequest;
 use tcpmd5::verdict::{
-    Receiver, ReceiverVerdict, ResetReply, closed_port_reset, receiver_verdict, reset_listener_port,
+    Receiver, ReceiverVerdict, ResetReply, closed_port_reset, reset_listener_port,
 };
 use tcpmd5::wire::{SeqNumber, TcpFlags};
 use tcpmd5::{Family, Key};
@@ -21,6 +21,7 @@ use crate::case::{Case, Ctx};
 use crate::error::Error;
 use crate::judge::evidence;
 use crate::listener::Listener;
+use crate::model_query::receiver_verdict;
 use crate::outcome::Finding;
 use crate::peer::{Auth, Peer};
 use crate::record::Record;

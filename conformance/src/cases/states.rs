@@ -8,7 +8,9 @@
 //! read from the application, `TCP_INFO` and a certain answer, and every
 //! kernel segment (the FIN included) is verified by the reference library.
 
-use tcpmd5::verdict::{Receiver, ReceiverVerdict, receiver_verdict};
+use tcpmd5::verdict::{Receiver, ReceiverVerdict};
+
+use crate::model_query::receiver_verdict;
 use tcpmd5::wire::TcpFlags;
 use tcpmd5::{Family, Verdict};
 

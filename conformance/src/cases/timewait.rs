@@ -21,7 +21,7 @@
 
 use tcpmd5::verdict::{
     Acceptance, Receiver, ReceiverVerdict, ResetReply, TimeWaitAction, TimeWaitSubstate,
-    closed_port_reset, listener_reset, receiver_verdict, reset_listener_port, timewait_action,
+    closed_port_reset, listener_reset, reset_listener_port, timewait_action,
 };
 use tcpmd5::wire::{SeqNumber, TcpFlags};
 use tcpmd5::{Key, Verdict};
@@ -33,6 +33,7 @@ use crate::case::{Case, Ctx};
 use crate::error::Error;
 use crate::exchange::Observation;
 use crate::harness::{proc_tcp, sysctl};
+use crate::model_query::receiver_verdict;
 use crate::peer::{Auth, Peer};
 use crate::record::Record;
 use crate::segment::SegmentSpec;

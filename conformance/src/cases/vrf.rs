@@ -22,7 +22,9 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use tcpmd5::key_table::{KeyTable, Md5SigRequest};
-use tcpmd5::{Family, Key, packet_verdict};
+use tcpmd5::{Family, Key};
+
+use crate::model_query::packet_verdict;
 
 use super::common::{LISTEN_PORT, lab_prefix, signed_syn, subnet, syn};
 use crate::case::{Case, Ctx, Need};

@@ -121,7 +121,7 @@ pub(super) fn differences(kernels: &[KernelResult]) -> Vec<Difference> {
                 let predicted_by: BTreeSet<String> = ran
                     .iter()
                     .zip(&seen)
-                    .filter(|((_, other), other_b)| other.passed() && *other_b == b)
+                    .filter(|((_, other), other_b)| other.as_predicted() && *other_b == b)
                     .map(|((other_k, _), _)| semantics(other_k))
                     .collect();
                 Side {

@@ -71,6 +71,21 @@ impl MatrixReport {
                     let _ = writeln!(out, "  {:<width$}  - {e}", "");
                 }
             }
+            for d in &k.known_defects {
+                let _ = writeln!(
+                    out,
+                    "  {:<width$}  security: known defect {} {} ({} cases exercise it; {})",
+                    "",
+                    d.id,
+                    if d.status == "present" {
+                        "PRESENT"
+                    } else {
+                        d.status.as_str()
+                    },
+                    d.cases.len(),
+                    d.advisory
+                );
+            }
             if let Some(e) = &k.error {
                 let _ = writeln!(out, "  {:<width$}  ERROR: {e}", "");
             }
@@ -235,7 +250,7 @@ impl MatrixReport {
                 let line = match c.status.as_str() {
                     "pass" => format!("ok {n} {id}"),
                     "skip" => format!("ok {n} {id} # SKIP {why}"),
-                    "expected-fail" => format!("ok {n} {id} # XFAIL {why}"),
+                    "xfail" => format!("ok {n} {id} # XFAIL {why}"),
                     _ => format!("not ok {n} {id}\n    # {}: {why}", c.status),
                 };
                 let _ = writeln!(out, "    {line}");

@@ -15,7 +15,7 @@ use crate::guest::{self, GuestStep};
 use crate::progress::Stage;
 use crate::qemu::{self, Echo};
 use crate::status;
-use crate::suite_report::{CaseResult, Counts, Environment, SuiteReport};
+use crate::suite_report::{CaseResult, Counts, Environment, KnownDefectResult, SuiteReport};
 
 /// One kernel's run in the matrix.
 #[derive(Debug, Clone, Serialize)]
@@ -45,6 +45,8 @@ pub struct KernelResult {
     pub status: i32,
     /// Why the kernel produced no report, if it did not.
     pub error: Option<String>,
+    /// What the suite found about each known kernel defect.
+    pub known_defects: Vec<KnownDefectResult>,
     #[serde(skip)]
     pub(super) cases: Vec<CaseResult>,
 }
@@ -70,6 +72,7 @@ pub(super) fn failed_kernel(label: String, spec: String, accel: &str, e: &VmErro
         differential: None,
         status: status::FAIL,
         error: Some(e.to_string()),
+        known_defects: Vec::new(),
         cases: Vec::new(),
     }
 }
@@ -125,6 +128,7 @@ pub(super) fn from_report(
                 Err(why) => result.error = Some(format!("no case could run: {why}")),
             }
             result.cases = r.cases;
+            result.known_defects = r.known_defects;
         }
         Err(e) => {
             result.suite_status = status::FAIL;
@@ -240,6 +244,7 @@ pub(super) fn run_guest(arg: &str, args: &MatrixArgs, plan: &Plan<'_>) -> Kernel
         differential: None,
         status: run.exit.status(0),
         error: None,
+        known_defects: Vec::new(),
         cases: Vec::new(),
     };
     let report = SuiteReport::parse(&bytes, &format!("{} report", kernel.name));
@@ -295,6 +300,7 @@ pub(super) fn run_host(args: &MatrixArgs, plan: &Plan<'_>) -> KernelResult {
         differential: None,
         status: status::FAIL,
         error: None,
+        known_defects: Vec::new(),
         cases: Vec::new(),
     };
     let mut result = match output {

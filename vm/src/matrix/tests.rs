@@ -25,6 +25,7 @@ fn kernel(label: &str, semantics: &str, cases: &[(&str, &str, &str)]) -> KernelR
         differential: None,
         status: status::PASS,
         error: None,
+        known_defects: Vec::new(),
         cases: cases
             .iter()
             .map(|(id, st, obs)| CaseResult {
@@ -32,6 +33,7 @@ fn kernel(label: &str, semantics: &str, cases: &[(&str, &str, &str)]) -> KernelR
                 summary: String::new(),
                 status: (*st).to_owned(),
                 reason: None,
+                known_defect: None,
                 expected: String::new(),
                 observed: (*obs).to_owned(),
             })
@@ -321,5 +323,53 @@ fn labels_are_split_from_paths_only_before_an_equals_sign() {
     assert_eq!(
         split_label("linux-image-6.1.0-57-cloud-amd64"),
         (None, "linux-image-6.1.0-57-cloud-amd64")
+    );
+}
+
+#[test]
+fn a_known_defect_is_an_xfail_the_matrix_keeps() {
+    // An affected kernel (the bypass XFAIL) and a patched one held to the fix
+    // (PASS): both as predicted by their semantics, neither fails.
+    let mut affected = kernel(
+        "affected",
+        "linux",
+        &[("ao-bypass/data-on-md5-session/ipv4", "xfail", "accept")],
+    );
+    affected.known_defects = vec![crate::suite_report::KnownDefectResult {
+        id: "ao-bypass".to_owned(),
+        advisory: "docs/advisories/ao-bypass.md".to_owned(),
+        status: "present".to_owned(),
+        cases: vec!["ao-bypass/data-on-md5-session/ipv4".to_owned()],
+    }];
+    let fixed = kernel(
+        "fixed",
+        "linux-ao-bypass-fixed",
+        &[(
+            "ao-bypass/data-on-md5-session/ipv4",
+            "pass",
+            "drop:TCP_MD5NOTFOUND",
+        )],
+    );
+    let kernels = vec![affected, fixed];
+    let differences = super::differences::differences(&kernels);
+    let sides = &differences.first().expect("the behaviour differs").kernels;
+    assert_eq!(
+        sides.first().map(|s| s.predicted_by.clone()),
+        Some(vec!["linux".to_owned()])
+    );
+    let r = MatrixReport {
+        kernels,
+        differences,
+    };
+    assert_eq!(r.status(), status::PASS);
+    let ktap = r.ktap();
+    assert!(
+        ktap.contains("ok 1 ao-bypass/data-on-md5-session/ipv4 # XFAIL"),
+        "{ktap}"
+    );
+    assert!(!ktap.contains("not ok 1 ao-bypass"), "{ktap}");
+    assert!(
+        r.human()
+            .contains("security: known defect ao-bypass PRESENT")
     );
 }
