@@ -2,6 +2,7 @@
 //! that runs in a fresh lab on the calling thread.
 
 use std::fmt;
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use tcpmd5::Family;
@@ -21,6 +22,49 @@ pub enum Need {
     Vrf,
     /// `CONFIG_TCP_AO`.
     TcpAo,
+    /// A program the case runs.
+    Program(Program),
+}
+
+/// A program a case runs, and the Debian package that installs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Program {
+    /// The command, looked up on `PATH`.
+    pub name: &'static str,
+    /// The package (`ci/install-deps.sh` installs it).
+    pub package: &'static str,
+}
+
+impl Program {
+    /// `nft`, for the nftables mitigation cases.
+    pub const NFT: Program = Program {
+        name: "nft",
+        package: "nftables",
+    };
+
+    /// Why the program cannot be run, if it cannot: `--version` is
+    /// spawned through `PATH`, as the case would spawn it.
+    pub fn missing(self) -> Option<String> {
+        match Command::new(self.name)
+            .arg("--version")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+        {
+            Ok(_) => None,
+            Err(e) => Some(format!(
+                "cannot run {} ({e}): install {}",
+                self.name, self.package
+            )),
+        }
+    }
+}
+
+/// Whether CI is running (`CI=true`): there a missing program fails its
+/// case instead of skipping it, since `ci/install-deps.sh` installs them.
+pub fn under_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
 }
 
 /// Everything a case body works with.
@@ -103,7 +147,29 @@ impl Case {
             Need::TcpAo if !env.tcp_ao => {
                 Some("the kernel has no TCP-AO (CONFIG_TCP_AO)".to_owned())
             }
+            Need::Program(p) if !under_ci() => p.missing(),
             _ => None,
         })
+    }
+
+    /// Why this case must fail before it runs, if it must: under `CI=true`
+    /// a program it needs is missing (elsewhere that is a skip, from
+    /// [`Case::unmet_need`]).
+    pub fn missing_under_ci(&self) -> Option<String> {
+        if !under_ci() {
+            return None;
+        }
+        self.needs.iter().find_map(|need| match need {
+            Need::Program(p) => p
+                .missing()
+                .map(|why| format!("{why}; CI=true, where ci/install-deps.sh installs it")),
+            _ => None,
+        })
+    }
+
+    /// The case, also needing `need`.
+    pub fn with_need(mut self, need: Need) -> Case {
+        self.needs.push(need);
+        self
     }
 }

@@ -81,9 +81,10 @@ pub fn run_case(
     report.outcome = match env {
         Err(Unavailable::Unsupported(why)) => Outcome::Skip(why.clone()),
         Err(e @ Unavailable::ProbeFailed(_)) => Outcome::Error(e.to_string()),
-        Ok(env) => match case.unmet_need(env) {
-            Some(why) => Outcome::Skip(why),
-            None => {
+        Ok(env) => match (case.unmet_need(env), case.missing_under_ci()) {
+            (Some(why), _) => Outcome::Skip(why),
+            (None, Some(why)) => Outcome::Fail(why),
+            (None, None) => {
                 let _ = model_query::take();
                 let f = run_body(case, env);
                 let queries = model_query::take();
