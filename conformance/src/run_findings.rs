@@ -37,6 +37,9 @@ pub struct DefectFinding {
     pub status: DefectStatus,
     /// The cases that ran and exercise it.
     pub cases: Vec<String>,
+    /// How many of them the kernel did not pass (for the summary's line).
+    #[serde(skip)]
+    pub not_passed: usize,
 }
 
 impl DefectFinding {
@@ -73,6 +76,7 @@ impl DefectFinding {
                     defect: *d,
                     status,
                     cases: ran.iter().map(|c| c.id.clone()).collect(),
+                    not_passed: ran.iter().filter(|c| c.outcome != Outcome::Pass).count(),
                 }
             })
             .collect()
@@ -100,9 +104,11 @@ impl DefectFinding {
                 d.id
             ),
             DefectStatus::Unknown => format!(
-                "security: known defect {} undecided: {n} cases exercise it and not all behaved as {} predicts (see the divergences)",
+                "SECURITY: known defect {} UNDECIDED: {} of the {n} cases that exercise it did not pass under {} (see the divergences): the kernel may have it; advisory {}",
                 d.id,
-                held.id()
+                self.not_passed,
+                held.id(),
+                d.advisory
             ),
         }
     }
@@ -189,4 +195,59 @@ where {} departs from RFC 2385 (computed from the model over the segments of the
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::known_defect::KNOWN_DEFECTS;
+
+    fn case(outcome: Outcome, known_defect: Option<&'static str>) -> CaseReport {
+        CaseReport {
+            id: "ao-bypass/data-on-md5-session/ipv4".to_owned(),
+            area: "ao-bypass".to_owned(),
+            family: "ipv4".to_owned(),
+            summary: String::new(),
+            outcome,
+            known_defect,
+            expected: String::new(),
+            observed: String::new(),
+            notes: Vec::new(),
+            exercises: vec!["ao-bypass"],
+            deviations: Vec::new(),
+            duration: Duration::ZERO,
+        }
+    }
+
+    fn status(held: Semantics, c: CaseReport) -> DefectStatus {
+        DefectFinding::of_run(KNOWN_DEFECTS, held, &[c])
+            .first()
+            .map(|f| f.status)
+            .unwrap_or(DefectStatus::Unknown)
+    }
+
+    #[test]
+    fn present_absent_or_undecided() {
+        let linux = Semantics::Linux { tcp_ao: false };
+        let fixed = Semantics::LinuxAoBypassFixed;
+        let xfail = Outcome::ExpectedFail("known defect".to_owned());
+        assert_eq!(
+            status(linux, case(xfail, Some("ao-bypass"))),
+            DefectStatus::Present
+        );
+        assert_eq!(
+            status(fixed, case(Outcome::Pass, None)),
+            DefectStatus::Absent
+        );
+        let fail = Outcome::Fail("accepted".to_owned());
+        assert_eq!(
+            status(fixed, case(fail.clone(), None)),
+            DefectStatus::Unknown
+        );
+        assert_eq!(status(linux, case(fail, None)), DefectStatus::Unknown);
+        let skip = Outcome::Skip("no ipv6".to_owned());
+        assert_eq!(status(fixed, case(skip, None)), DefectStatus::Unknown);
+    }
 }
