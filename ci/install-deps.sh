@@ -15,7 +15,8 @@
 #                              TCP option 29 toward the MD5 port)
 #   patch                      ci/build-ao-kernel.sh --patch (the AO-bypass fix)
 # plus cargo-fuzz and nightly's llvm-tools (ci/fuzz.sh, ci/fuzz-coverage.sh,
-# ci/oss-fuzz-build.sh), nightly's miri and rust-src (ci/miri.sh), and the
+# ci/oss-fuzz-build.sh), nightly's miri and rust-src (ci/miri.sh), the musl
+# target (ci/kselftest-package.sh's static binary), and the
 # two Debian kernels of the matrix
 # (ci/debian-kernels.sh) in the suite's cache, as `vm --kernel <package>`
 # would fetch them.
@@ -51,6 +52,10 @@ for c in miri rust-src; do
     fi
 done
 cargo fuzz --version
+# ci/kselftest-package.sh: the static (musl) suite binary.
+if ! rustup target list --installed | grep -qx x86_64-unknown-linux-musl; then
+    rustup target add x86_64-unknown-linux-musl
+fi
 
 home=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}
 cache=${TCPMD5_CACHE:-${XDG_CACHE_HOME:-$home/.cache}/tcpmd5}

@@ -29,6 +29,10 @@ pub struct GuestArgs {
     /// The suite binary to run in the guest (default: this binary).
     #[arg(long)]
     pub suite: Option<PathBuf>,
+    /// A host directory to copy into the guest, and its guest path (set
+    /// by `vm --kselftest`).
+    #[arg(skip)]
+    pub tree: Option<(PathBuf, String)>,
 }
 
 /// A finished guest run.
@@ -100,6 +104,7 @@ pub fn run(
             steps,
             modules,
             nonce: nonce.clone(),
+            tree: args.tree.clone(),
         },
         &initrd,
     )?;

@@ -14,9 +14,11 @@ const GUEST_SUITE: &str = "/tcpmd5-conformance";
 /// Where busybox is looked for on the host (Debian's busybox-static).
 const BUSYBOX_CANDIDATES: &[&str] = &["/bin/busybox", "/usr/bin/busybox"];
 
-/// One run of the suite binary in the guest.
-#[derive(Debug, Clone)]
+/// One run of the suite binary (or of another program) in the guest.
+#[derive(Debug, Clone, Default)]
 pub struct GuestStep {
+    /// The program to run, a guest path; the suite binary when `None`.
+    pub program: Option<String>,
     /// Its arguments (`["--format", "json"]`, `["differential", ...]`).
     pub args: Vec<String>,
     /// Send its stdout to a serial port of its own (a host file) instead
@@ -38,6 +40,8 @@ pub(crate) struct GuestPlan {
     pub modules: Vec<Module>,
     /// The per-run nonce of the markers.
     pub nonce: String,
+    /// A host directory copied into the guest, and where (`/kselftest`).
+    pub tree: Option<(PathBuf, String)>,
 }
 
 /// The guest serial device (`/dev/ttyS<n>`) of each step that writes to a
@@ -100,7 +104,11 @@ fn init_script(plan: &GuestPlan) -> String {
             None => String::new(),
         };
         steps.push_str(&format!(
-            "{GUEST_SUITE} {args}{redirect}\necho \"{marker}{i} exit $?\"\n",
+            "{program} {args}{redirect}\necho \"{marker}{i} exit $?\"\n",
+            program = step
+                .program
+                .as_deref()
+                .map_or(GUEST_SUITE.to_owned(), shell_quote),
             args = args.join(" "),
             marker = step_marker_prefix(&plan.nonce),
         ));
@@ -112,6 +120,11 @@ export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
+# What udev would add: kselftest's runner writes to /dev/stdout.
+ln -sf /proc/self/fd /dev/fd
+ln -sf /proc/self/fd/0 /dev/stdin
+ln -sf /proc/self/fd/1 /dev/stdout
+ln -sf /proc/self/fd/2 /dev/stderr
 mount -t tmpfs tmpfs /tmp
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null || mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 while read -r m; do
@@ -162,6 +175,34 @@ impl<W: Write> Writer<W> {
             .rdev_minor(minor)
             .write(&mut self.out, 0)
             .finish()?;
+        Ok(())
+    }
+
+    /// Copies the host directory `host` to `guest`, keeping each file's
+    /// permission bits (symbolic links are followed).
+    fn tree(&mut self, host: &Path, guest: &Path) -> std::io::Result<()> {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(host)?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<Result<_, _>>()?;
+        entries.sort();
+        for path in entries {
+            let Some(name) = path.file_name() else {
+                continue;
+            };
+            let to = guest.join(name);
+            let meta = std::fs::metadata(&path)?;
+            if meta.is_dir() {
+                self.dir(&to.to_string_lossy())?;
+                self.tree(&path, &to)?;
+            } else {
+                use std::os::unix::fs::PermissionsExt as _;
+                let data = std::fs::read(&path).map_err(|e| {
+                    std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+                })?;
+                let mode = 0o100_000 | (meta.permissions().mode() & 0o777);
+                self.entry(&to.to_string_lossy(), mode, &data)?;
+            }
+        }
         Ok(())
     }
 
@@ -244,6 +285,10 @@ pub(crate) fn write(plan: &GuestPlan, dest: &Path) -> Result<(), VmError> {
             order.push('\n');
         }
         w.entry("/modules.order", 0o100_644, order.as_bytes())?;
+        if let Some((host, guest)) = &plan.tree {
+            w.parents(&Path::new(guest).join("x"), &mut made)?;
+            w.tree(host, Path::new(guest))?;
+        }
         w.entry("/init", 0o100_755, init_script(plan).as_bytes())?;
         let gz = cpio::newc::trailer(w.out)?;
         gz.finish()?.flush()
@@ -269,18 +314,27 @@ mod tests {
                 GuestStep {
                     args: vec!["--filter".to_owned(), "vrf".to_owned()],
                     to_port: true,
+                    ..GuestStep::default()
                 },
                 GuestStep {
                     args: vec!["probe".to_owned()],
                     to_port: false,
+                    ..GuestStep::default()
                 },
                 GuestStep {
                     args: vec!["differential".to_owned()],
                     to_port: true,
+                    ..GuestStep::default()
+                },
+                GuestStep {
+                    program: Some("/kselftest/run_kselftest.sh".to_owned()),
+                    args: vec![],
+                    to_port: false,
                 },
             ],
             modules: vec![],
             nonce: "n0nce".to_owned(),
+            tree: None,
         };
         let script = init_script(&plan);
         assert!(script.contains(
@@ -292,6 +346,11 @@ mod tests {
         );
         assert!(script.contains("/tcpmd5-conformance 'differential' >/dev/ttyS2\n"));
         assert!(script.contains("stty -F /dev/ttyS2 raw -echo"));
+        assert!(
+            script.contains(
+                "'/kselftest/run_kselftest.sh' \necho \"tcpmd5-vm: step n0nce 3 exit $?\""
+            )
+        );
         assert!(script.contains("echo \"TCPMD5-VM-EXIT n0nce done\"\nreboot -f"));
         assert_eq!(
             parse_step_marker("tcpmd5-vm: step n0nce 2 exit 4", "n0nce"),

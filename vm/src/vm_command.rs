@@ -20,11 +20,20 @@ pub struct VmArgs {
     /// (not needed when veth is built in).
     #[arg(long)]
     pub modules: Option<PathBuf>,
+    /// Run an installed kselftest tree (as `ci/kselftest.sh` assembles
+    /// one) instead of the suite: DIR is copied to /kselftest in the guest
+    /// and its `run_kselftest.sh` runs, as kernel CI runs kselftests; its
+    /// output streams on stdout. The suite options do not apply.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["format", "filter", "semantics", "jobs", "strict"])]
+    pub kselftest: Option<PathBuf>,
     #[command(flatten)]
     pub guest: GuestArgs,
     #[command(flatten)]
     pub suite: SuiteArgs,
 }
+
+/// Where `vm --kselftest` puts the tree in the guest.
+const GUEST_KSELFTEST: &str = "/kselftest";
 
 /// The suite options passed through to the guest.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -41,6 +50,9 @@ pub struct SuiteArgs {
     /// Parallel cases in the guest.
     #[arg(long)]
     pub jobs: Option<usize>,
+    /// A case that shows a known kernel defect fails instead of XFAIL.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 impl SuiteArgs {
@@ -59,6 +71,9 @@ impl SuiteArgs {
         if let Some(j) = self.jobs {
             args.extend(["--jobs".to_owned(), j.to_string()]);
         }
+        if self.strict {
+            args.push("--strict".to_owned());
+        }
         args
     }
 }
@@ -74,17 +89,24 @@ pub fn run_vm(args: &VmArgs) -> ExitCode {
     } else {
         Echo::Stdout
     };
-    let result = guest::resolve(&args.kernel, args.modules.as_deref()).and_then(|kernel| {
-        guest::run(
-            &kernel,
-            &args.guest,
-            vec![GuestStep {
-                args: args.suite.to_args(None),
-                to_port: machine_format,
-            }],
-            echo,
-        )
-    });
+    let mut guest_args = args.guest.clone();
+    let step = match &args.kselftest {
+        Some(dir) => {
+            guest_args.tree = Some((dir.clone(), GUEST_KSELFTEST.to_owned()));
+            GuestStep {
+                program: Some(format!("{GUEST_KSELFTEST}/run_kselftest.sh")),
+                args: Vec::new(),
+                to_port: false,
+            }
+        }
+        None => GuestStep {
+            program: None,
+            args: args.suite.to_args(None),
+            to_port: machine_format,
+        },
+    };
+    let result = guest::resolve(&args.kernel, args.modules.as_deref())
+        .and_then(|kernel| guest::run(&kernel, &guest_args, vec![step], echo));
     match result {
         Ok(run) => {
             if let Some(Some(report)) = run.port_outputs.first() {

@@ -210,11 +210,13 @@ pub(super) fn run_guest(arg: &str, args: &MatrixArgs, plan: &Plan<'_>) -> Kernel
     let (accel, _) = qemu::choose(args.guest.accel, &kernel.image);
     let cases = differential::cases_for(plan.differential_cases, Some(accel));
     let mut steps = vec![GuestStep {
+        program: None,
         args: plan.suite_args_for(&fallback_label),
         to_port: true,
     }];
     if cases > 0 {
         steps.push(GuestStep {
+            program: None,
             args: plan.differential_args_for(&fallback_label, cases),
             to_port: true,
         });
