@@ -34,9 +34,9 @@ pub use vm_command::{VmArgs, run_vm};
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum VmCommand {
     /// Run the suite on another kernel in qemu and exit with its status.
-    Vm(VmArgs),
+    Vm(Box<VmArgs>),
     /// Run the suite on several kernels and report what differs.
-    Matrix(MatrixArgs),
+    Matrix(Box<MatrixArgs>),
 }
 
 impl VmCommand {
