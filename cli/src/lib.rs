@@ -5,6 +5,7 @@
 pub mod args;
 pub mod assess;
 pub mod capture;
+pub mod diagnosis;
 pub mod error;
 pub mod explain;
 pub mod fuzz;
