@@ -12,6 +12,7 @@ pub mod fuzz;
 pub mod hex;
 pub mod keys;
 pub mod link;
+pub mod router;
 pub mod segment;
 pub mod sign;
 pub mod summary;

@@ -172,7 +172,12 @@ fn verify(path: &Path, extra: &[&str]) -> (Vec<Value>, Output) {
     args.extend(key_args());
     args.extend(extra.iter().map(|s| (*s).to_owned()));
     let out = Command::new(BIN).args(&args).output().unwrap();
-    (json_lines(&out), out)
+    // Frame records and the summary (sessions have their own test).
+    let records = json_lines(&out)
+        .into_iter()
+        .filter(|r| r.get("session").is_none())
+        .collect();
+    (records, out)
 }
 
 #[test]
@@ -334,8 +339,18 @@ fn what_cannot_be_checked_is_said() {
     assert_eq!(ids[0], (Value::from("unchecked"), Value::from("snaplen")));
     assert_eq!(ids[1], (Value::from("unchecked"), Value::from("fragment")));
     assert_eq!(records[2]["status"], "unchecked");
-    assert!(records[2]["reason"].as_str().unwrap().contains("no key"));
-    assert_eq!(out.status.code(), Some(0), "unchecked is not a failure");
+    assert!(
+        records[2]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("keys were not given")
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "unchecked is not a failure, and nothing was checked"
+    );
+    assert_eq!(records[3]["summary"]["nothing_checked"], true);
 }
 
 #[test]
@@ -407,37 +422,63 @@ fn ao_in_an_md5_session_is_a_bypass_attempt() {
 }
 
 #[test]
-fn checksum_mismatch_is_a_note_unless_strict() {
+fn checksums_are_offload_aware_by_default() {
     let dir = TempDir::new("csum");
-    let mut p = signed(&v6(), SECRET.as_bytes());
-    p[40 + 16] ^= 0xff;
+    let good = signed(&v6(), SECRET.as_bytes());
+    // Neither right nor partial.
+    let mut bad = good.clone();
+    bad[40 + 16] ^= 0xff;
+    // The partial sum TX offload leaves: the pseudo-header's, folded.
+    let mut partial = good.clone();
+    let tcp_len = partial.len() - 40;
+    let mut sum = tcpmd5::wire::checksum::pseudo_header_sum(&v6(), tcp_len);
+    while sum >> 16 != 0 {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    partial[40 + 16..40 + 18].copy_from_slice(&(sum as u16).to_be_bytes());
     let path = dir.path("c.pcap");
-    write_pcap(&path, LinkType::Raw, &[(p.clone(), p.len() as u32)]);
+    write_pcap(
+        &path,
+        LinkType::Raw,
+        &[
+            (bad.clone(), bad.len() as u32),
+            (partial.clone(), partial.len() as u32),
+        ],
+    );
     let (records, out) = verify(&path, &[]);
-    assert_eq!(records[0]["status"], "valid");
+    assert_eq!(records[0]["verdict"], "drop:TCP_CSUM", "{}", records[0]);
+    assert_eq!(records[1]["status"], "valid", "{}", records[1]);
     assert!(
-        records[0]["notes"][0]
+        records[1]["notes"][0]
             .as_str()
             .unwrap()
-            .contains("TCP checksum")
+            .contains("partial sum TX offload leaves")
     );
+    assert_eq!(records[2]["summary"]["partial_checksums"], 1);
+    assert_eq!(out.status.code(), Some(1));
+    let (records, out) = verify(&path, &["--checksum", "note"]);
+    assert_eq!(records[0]["status"], "valid");
     assert_eq!(out.status.code(), Some(0));
     let (records, out) = verify(&path, &["--checksum", "strict"]);
     assert_eq!(records[0]["verdict"], "drop:TCP_CSUM");
+    assert_eq!(records[1]["verdict"], "drop:TCP_CSUM");
     assert_eq!(out.status.code(), Some(1));
-    // explain is strict by default.
-    let mut args = vec![
-        "explain".to_owned(),
-        tcpmd5_cli::hex::encode(&p),
-        "--format".into(),
-        "json".into(),
-    ];
-    args.extend(key_args());
-    let e: Value =
-        serde_json::from_slice(&Command::new(BIN).args(&args).output().unwrap().stdout).unwrap();
-    for s in ["rfc2385", "linux-legacy", "linux", "linux-ao"] {
-        assert_eq!(e["verdicts"][s]["verdict"], "drop:TCP_CSUM");
-        assert_eq!(e["verdicts"][s]["counter"], "Tcp:InCsumErrors");
+    // explain: the same by default, and its decision is verify's.
+    for (p, want) in [(&bad, "drop:TCP_CSUM"), (&partial, "accept")] {
+        let mut args = vec![
+            "explain".to_owned(),
+            tcpmd5_cli::hex::encode(p),
+            "--format".into(),
+            "json".into(),
+        ];
+        args.extend(key_args());
+        let e: Value =
+            serde_json::from_slice(&Command::new(BIN).args(&args).output().unwrap().stdout)
+                .unwrap();
+        for s in ["rfc2385", "linux-legacy", "linux", "linux-ao"] {
+            assert_eq!(e["verdicts"][s]["verdict"], want);
+        }
+        assert_eq!(e["decision"]["verdict"], want);
     }
 }
 
@@ -575,7 +616,7 @@ fn bad_input_is_one_line_and_exit_2() {
         &["explain", "4500", "--key", "10.0.0.1=hex:abc"],
         "odd number",
     );
-    bad_input(&["explain", "4500", "--key", "10.0.0.1="], "1 to 80");
+    bad_input(&["explain", "4500", "--key", "10.0.0.1=hex:"], "1 to 80");
     let keys = dir.path("keys.txt");
     std::fs::write(&keys, "# peers\n10.0.0.1=ok\n\nnot-an-address=x\n").unwrap();
     bad_input(
@@ -835,7 +876,9 @@ fn jobs_do_not_change_the_output() {
         .collect();
     let path = dir.path("jobs.pcap");
     write_pcap(&path, LinkType::Raw, &frames);
-    for (mode, valid, invalid) in [("note", 600, 400), ("strict", 400, 600)] {
+    // Signed: valid or invalid; the 200 unsigned ones are dropped apart
+    // (`unsigned_dropped`): the counts add up.
+    for (mode, valid, invalid) in [("note", 600, 200), ("strict", 400, 400)] {
         for format in ["human", "json"] {
             let outputs: Vec<Output> = ["1", "2", "3"]
                 .iter()
