@@ -124,7 +124,7 @@ fn compare_frames(
     frames: &BTreeMap<u64, FrameInfo>,
 ) -> Result<String, Failed> {
     let mut used = vec![false; run.truth.drops.len()];
-    let (mut agreed, mut down, mut tool_drops) = (0, 0, 0);
+    let (mut agreed, mut down, mut down_agreed, mut tool_drops) = (0, 0, 0, 0);
     let mut wrong = Vec::new();
     for r in records.iter().filter(|r| r.get("frame").is_some()) {
         let n = r["frame"].as_u64().ok_or("frame number")?;
@@ -141,6 +141,15 @@ fn compare_frames(
         if run.daemon_down(side, f.time_ns, START_GRACE_NS) {
             // No listener: the capture cannot show which socket decided.
             down += 1;
+            down_agreed += usize::from(tool == kernel);
+            if std::env::var_os("TCPMD5_DAEMONS_VERBOSE").is_some() {
+                println!(
+                    "down: frame {n} to {}: tool {tool:?}, kernel {kernel:?}: {} {}",
+                    side.letter(),
+                    r["flags"],
+                    r["reason"]
+                );
+            }
             continue;
         }
         if r["status"] == "unchecked" {
@@ -186,7 +195,7 @@ fn compare_frames(
         .into());
     }
     Ok(format!(
-        "{} frames: {agreed} agree with the receiving kernel ({} kernel drops, {tool_drops} tool drops), {down} reached a router whose daemon was down (not compared), 0 disagree",
+        "{} frames: {agreed} agree with the receiving kernel ({} kernel drops, {tool_drops} tool drops), {down} reached a router whose daemon was down (not compared; {down_agreed} of them happen to agree), 0 disagree",
         records.iter().filter(|r| r.get("frame").is_some()).count(),
         run.truth.drops.len()
     ))
