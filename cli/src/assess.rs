@@ -348,8 +348,13 @@ fn other_key(
         && let Some(spec) = keys.spec(i)
         && verifies(spec)
     {
+        let why = if chosen.is_some() {
+            "the two ends' passwords differ"
+        } else {
+            "the sender has a password the receiver lacks"
+        };
         notes.push(format!(
-            "it verifies with {}, the sender's key for the receiver: the two ends' passwords differ",
+            "it verifies with {}, the sender's key for the receiver: {why}",
             spec.label()
         ));
         return Some((i, true));

@@ -26,6 +26,11 @@ pub fn render_human(e: &Explanation, out: &mut dyn Write) -> std::io::Result<()>
     };
     let tcp = if c.tcp_ok {
         format!("TCP checksum {} ok", c.tcp_carried)
+    } else if c.partial && c.mode != ChecksumMode::Strict {
+        format!(
+            "TCP checksum {} is the partial sum TX offload leaves (filled in later: {})",
+            c.tcp_carried, c.tcp_computed
+        )
     } else {
         format!(
             "TCP checksum {} WRONG, should be {}{} (TCP_CSUM)",
@@ -43,7 +48,7 @@ pub fn render_human(e: &Explanation, out: &mut dyn Write) -> std::io::Result<()>
         (_, true) => "",
         (ChecksumMode::Note, false) => " -> noted; judged as if right (--checksum note)",
         (ChecksumMode::Offload, false) if c.partial && c.ip_ok != Some(false) => {
-            " -> not an error: the sum TX offload leaves (a NIC or a veth fills it in); judged as if right (--checksum strict drops it)"
+            " -> not an error (a NIC or a veth fills it in); judged as if right (--checksum strict drops it)"
         }
         (ChecksumMode::Strict | ChecksumMode::Offload, false)
             if c.ip_ok == Some(false) || tcp_len <= CHECKSUM_BREAK =>
