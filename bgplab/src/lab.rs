@@ -226,7 +226,9 @@ impl Lab {
         let mut child = Command::new("ip")
             .args(["netns", "exec", self.ns.a.name(), "tcpdump", "-i"])
             .arg(link_name(Side::A))
-            .args(["-s", "0", "-U", "-n", "-w"])
+            // Immediate mode: every packet is handed over at once, so none is
+            // left in a ring block when the capture stops.
+            .args(["-s", "0", "-U", "--immediate-mode", "-n", "-w"])
             .arg(&pcap)
             .arg("tcp port 179")
             .stdout(Stdio::null())

@@ -10,6 +10,7 @@ pub mod error;
 pub mod explain;
 pub mod fuzz;
 pub mod hex;
+pub mod key_sources;
 pub mod keys;
 pub mod link;
 pub mod router;

@@ -59,7 +59,7 @@ pub fn sign_frame(link: LinkType, data: &[u8], orig_len: u32, keys: &mut KeyRing
 
 /// Runs `sign`.
 pub fn run(args: &SignArgs, out: &mut dyn Write) -> Result<Status, CliError> {
-    let mut keys = KeyRing::load(&args.keys)?;
+    let mut keys = crate::key_sources::load(&args.keys)?;
     if keys.is_empty() {
         return Err(CliError::argument("--key", "sign needs at least one key"));
     }

@@ -32,7 +32,6 @@ use tcpmd5_cli::args::{KeyArgs, ReceiverState};
 use tcpmd5_cli::assess::ChecksumMode;
 use tcpmd5_cli::capture::{Next, read_frames};
 use tcpmd5_cli::explain::{Request, explain};
-use tcpmd5_cli::keys::KeyRing;
 use tcpmd5_cli::segment::{Located, locate};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tcpmd5");
@@ -181,7 +180,19 @@ fn compare_frames(
                         (f.time_ns - d.realtime_ns) / 1_000_000
                     )
                 });
-            format!("{d:?}; nearest {near:?}")
+            let last = frames.values().map(|f| f.time_ns).max().unwrap_or(0);
+            format!(
+                "{d:?}; nearest {near:?}; {} ms before the capture's last frame; daemons {:?}",
+                (last - d.realtime_ns) / 1_000_000,
+                run.timeline
+                    .iter()
+                    .map(|e| (
+                        e.router,
+                        e.started,
+                        (e.realtime_ns - d.realtime_ns) / 1_000_000
+                    ))
+                    .collect::<Vec<_>>()
+            )
         })
         .collect();
     if !wrong.is_empty() || !unmatched.is_empty() {
@@ -211,7 +222,7 @@ fn compare_explain(run: &LabRun, records: &[Value]) -> Result<usize, Failed> {
             run.config(Side::B).to_path_buf(),
         ],
     };
-    let mut keys = KeyRing::load(&args)?;
+    let mut keys = tcpmd5_cli::key_sources::load(&args)?;
     let by_frame: BTreeMap<u64, &Value> = records
         .iter()
         .filter_map(|r| Some((r.get("frame")?.as_u64()?, r)))

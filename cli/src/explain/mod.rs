@@ -418,7 +418,7 @@ fn agreement(verdicts: &BTreeMap<&'static str, SemanticsVerdict>) -> String {
 
 /// Runs `explain`.
 pub fn run(args: &ExplainArgs, out: &mut dyn Write) -> Result<Status, CliError> {
-    let mut keys = KeyRing::load(&args.keys)?;
+    let mut keys = crate::key_sources::load(&args.keys)?;
     let (link, bytes, orig_len) = match (&args.hex, &args.capture, args.frame) {
         (Some(text), _, _) => {
             let bytes = hex::decode(text).map_err(|e| CliError::argument("HEX", e.to_string()))?;

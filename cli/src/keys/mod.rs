@@ -10,9 +10,6 @@ use std::net::IpAddr;
 
 use tcpmd5::Key;
 
-use crate::args::KeyArgs;
-use crate::error::CliError;
-
 mod file;
 mod ring;
 mod scope;
@@ -96,30 +93,6 @@ pub struct Holder {
 }
 
 impl KeyRing {
-    /// The keys of `--keys` files, `--router` files and `--key` arguments,
-    /// in that order (later is newer: an argument overrides a file line
-    /// for the same scope, as a later `setsockopt` does).
-    pub fn load(args: &KeyArgs) -> Result<KeyRing, CliError> {
-        let mut specs = Vec::new();
-        let mut holders = Vec::new();
-        for path in &args.key_files {
-            read_key_file(path, &mut specs, &mut holders)?;
-        }
-        for path in &args.routers {
-            crate::router::read_router(path, &mut specs, &mut holders)?;
-        }
-        for (i, arg) in args.keys.iter().enumerate() {
-            let origin = format!("--key #{}", i + 1);
-            let spec = parse_key(arg, origin.clone()).map_err(|detail| {
-                // Name the argument by its scope only: the secret stays out.
-                let scope = arg.split_once('=').map_or("", |(s, _)| s);
-                CliError::argument(format!("{origin} {scope}=…"), detail)
-            })?;
-            specs.push(spec);
-        }
-        Ok(KeyRing::with_holders(specs, holders))
-    }
-
     /// What was read, one line per router and one for the shared keys:
     /// scopes and origins, never the bytes.
     pub fn describe(&self) -> Vec<String> {

@@ -25,13 +25,16 @@ use crate::error::{CliError, Status as Exit};
 use crate::keys::KeyRing;
 use crate::summary::Summary;
 
+mod chunk;
+mod flow;
 mod judge;
 mod output;
 mod pipeline;
 mod report;
 
+use chunk::Chunk;
 use judge::Judge;
-use pipeline::{Chunk, parallel, progress_bar, serial};
+use pipeline::{parallel, progress_bar, serial};
 
 /// Segments per call into the library's batch: 16 lanes filled many times
 /// over, and its scratch vectors small enough for malloc to reuse.
@@ -39,7 +42,7 @@ const BATCH: usize = 256;
 
 /// Runs `verify`, writing to `out`.
 pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
-    let keys = KeyRing::load(&args.keys)?;
+    let keys = crate::key_sources::load(&args.keys)?;
     let path = args.file.display().to_string();
     let file = File::open(&args.file).map_err(|e| CliError::file(&args.file, &e))?;
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);

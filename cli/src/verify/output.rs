@@ -15,7 +15,7 @@ use crate::keys::KeyRing;
 use crate::segment::Segment;
 use crate::summary::{Counts, Summary};
 
-use super::judge::{ChunkConnection, Flow, Said, Spelled};
+use super::flow::{ChunkConnection, Flow, Said, Spelled};
 
 /// A chunk's output text and summary, being written.
 pub(super) struct Output<'a> {

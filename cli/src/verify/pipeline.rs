@@ -5,9 +5,9 @@ use std::fs::File;
 use std::io::{self, IsTerminal};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-use crate::capture::{Blocks, CaptureError, FrameAt};
-use crate::summary::Summary;
+use crate::capture::{Blocks, CaptureError};
 
+use super::chunk::Chunk;
 use super::judge::Judge;
 use super::{Next, Run};
 
@@ -121,24 +121,5 @@ fn write_in_order(run: &mut Run<'_>, from_workers: Vec<Receiver<Chunk>>, free: S
         }
         // A full free list drops the chunk instead.
         let _ = free.try_send(chunk);
-    }
-}
-
-/// A block of whole records, its frames, and once judged their output and
-/// summary.
-#[derive(Debug, Default)]
-pub(super) struct Chunk {
-    pub(super) bytes: Vec<u8>,
-    pub(super) frames: Vec<FrameAt>,
-    pub(super) text: Vec<u8>,
-    pub(super) summary: Summary,
-}
-
-impl Chunk {
-    pub(super) fn clear(&mut self) {
-        self.bytes.clear();
-        self.frames.clear();
-        self.text.clear();
-        self.summary = Summary::default();
     }
 }
