@@ -93,14 +93,32 @@ fn run_lab(spec: LabSpec, dir: &Path) -> Result<LabRun, Failed> {
     Ok(lab.finish()?)
 }
 
-fn verify_json(run: &LabRun) -> Result<Vec<Value>, Failed> {
+/// The same tables as a key file with host sections: each router's own
+/// addresses, then a line per peer (`SCOPE=` for no password).
+fn host_key_file(spec: &LabSpec, path: &Path) -> Result<(), Failed> {
+    let mut text = Vec::new();
+    for side in [Side::A, Side::B] {
+        text.extend_from_slice(format!("host {}", side.letter()).as_bytes());
+        for s in &spec.sessions {
+            text.extend_from_slice(format!(" {}", s.addr(side)).as_bytes());
+        }
+        text.push(b'\n');
+        for s in &spec.sessions {
+            text.extend_from_slice(format!("{}=", s.addr(side.peer())).as_bytes());
+            text.extend_from_slice(s.password(side).unwrap_or_default());
+            text.push(b'\n');
+        }
+    }
+    std::fs::write(path, text)?;
+    Ok(())
+}
+
+fn verify_json(run: &LabRun, keys: &[&std::ffi::OsStr]) -> Result<Vec<Value>, Failed> {
     let out = Command::new(BIN)
         .arg("verify")
         .arg(&run.pcap)
-        .args(["--format", "json", "--jobs", "2", "--router"])
-        .arg(run.config(Side::A))
-        .arg("--router")
-        .arg(run.config(Side::B))
+        .args(["--format", "json", "--jobs", "2"])
+        .args(keys)
         .output()?;
     if !matches!(out.status.code(), Some(0 | 1)) {
         return Err(format!(
@@ -333,7 +351,28 @@ fn lab_test(spec: LabSpec, name: &str) -> Result<(), Failed> {
     if !run.truth.unparsed.is_empty() {
         return Err(format!("unparsed events: {:?}", run.truth.unparsed).into());
     }
-    let records = verify_json(&run)?;
+    let records = verify_json(
+        &run,
+        &[
+            "--router".as_ref(),
+            run.config(Side::A).as_os_str(),
+            "--router".as_ref(),
+            run.config(Side::B).as_os_str(),
+        ],
+    )?;
+    // The per-host key file form decides every frame alike.
+    let hosts = dir.join("hosts.txt");
+    host_key_file(&run.spec, &hosts)?;
+    let by_hosts = verify_json(&run, &["--keys".as_ref(), hosts.as_os_str()])?;
+    let verdicts = |rs: &[Value]| -> Vec<(Value, Value)> {
+        rs.iter()
+            .filter(|r| r.get("frame").is_some())
+            .map(|r| (r["frame"].clone(), r["verdict"].clone()))
+            .collect()
+    };
+    if verdicts(&records) != verdicts(&by_hosts) {
+        return Err("--keys with host sections and --router disagree".into());
+    }
     let frames = frames(&run.pcap)?;
     let agreement = compare_frames(&run, &records, &frames)?;
     let explained = compare_explain(&run, &records)?;
