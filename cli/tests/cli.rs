@@ -204,6 +204,18 @@ fn ao_in_an_md5_session_is_a_bypass_attempt() {
     assert_eq!(records[0]["status"], "bypass", "{records:?}");
     assert_eq!(records[0]["verdict"], "accept");
     assert_eq!(out.status.code(), Some(1));
+    // The session's diagnosis names it.
+    let session = json_lines(&out)
+        .into_iter()
+        .find(|r| r.get("session").is_some())
+        .unwrap();
+    assert_eq!(session["diagnosis"]["causes"][0]["cause"], "ao-bypass");
+    assert!(
+        session["diagnosis"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("a TCP-AO option toward an MD5 session (the bypass)")
+    );
     let (records, _) = verify(&path, &["--semantics", "linux-legacy"]);
     assert_eq!(records[0]["verdict"], "drop:TCP_MD5NOTFOUND");
     // explain says so for linux, and why.
