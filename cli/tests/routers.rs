@@ -225,3 +225,65 @@ fn the_receivers_table_decides_and_the_session_is_diagnosed() {
     assert_eq!(out.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&out.stdout).contains("warning: nothing could be checked"));
 }
+
+/// `--router` reads BIRD 2 and FRR configurations (format detected), says
+/// what it found (scopes and origins, never the bytes), and decides as the
+/// host-section form does; a file that is neither is one line, exit 2.
+#[test]
+fn router_configurations_are_key_tables() {
+    let dir = TempDir::new("routers");
+    let a = Ipv4Addr::new(198, 51, 100, 7);
+    let b = Ipv4Addr::new(198, 51, 100, 8);
+    let packets = [
+        signed(&AddrPair::V4 { src: a, dst: b }, b"only A"),
+        packet(&AddrPair::V4 { src: b, dst: a }, &[], b"plain"),
+    ];
+    let frames: Vec<(Vec<u8>, u32)> = packets
+        .iter()
+        .map(|p| (p.clone(), p.len() as u32))
+        .collect();
+    let path = dir.path("c.pcap");
+    write_pcap(&path, LinkType::Raw, &frames);
+    let bird = dir.path("a.conf");
+    std::fs::write(
+        &bird,
+        "router id 1.1.1.1;\nprotocol bgp b {\n  local 198.51.100.7 as 65001;\n  neighbor 198.51.100.8 as 65002;\n  password \"only A\";\n}\n",
+    )
+    .unwrap();
+    let frr = dir.path("b.conf");
+    std::fs::write(
+        &frr,
+        "router bgp 65002\n neighbor 198.51.100.7 remote-as 65001\n neighbor 198.51.100.7 update-source 198.51.100.8\n",
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args(["verify", path.to_str().unwrap(), "--router"])
+        .arg(&bird)
+        .arg("--router")
+        .arg(&frr)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("(BIRD 2)): own addresses 198.51.100.7; keys: 198.51.100.8 ("),
+        "{text}"
+    );
+    assert!(
+        text.contains("(FRR)): own addresses 198.51.100.8; keys: no key for 198.51.100.7 ("),
+        "{text}"
+    );
+    assert!(!text.contains("only A\""), "a secret in the output: {text}");
+    assert!(text.contains("b has no password for a"), "{text}");
+    assert_eq!(out.status.code(), Some(1));
+    let garbage = dir.path("x.conf");
+    std::fs::write(&garbage, "hostname x\n").unwrap();
+    let out = Command::new(BIN)
+        .args(["verify", path.to_str().unwrap(), "--router"])
+        .arg(&garbage)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("x.conf:1: neither a BIRD 2"), "{err}");
+}
