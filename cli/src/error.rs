@@ -69,17 +69,20 @@ pub enum Status {
     Ok,
     /// At least one segment fails: dropped, or a bypass attempt.
     Failures,
+    /// Nothing could be checked (no keys for any receiver, no segment).
+    NothingChecked,
     /// Bad input (see [`CliError`]).
     BadInput,
 }
 
 impl Status {
-    /// The exit code: 0, 1 or 2.
+    /// The exit code: 0, 1, 2 or 4 (kselftest's skip: nothing checked).
     pub fn code(self) -> u8 {
         match self {
             Status::Ok => 0,
             Status::Failures => 1,
             Status::BadInput => 2,
+            Status::NothingChecked => 4,
         }
     }
 }

@@ -5,12 +5,15 @@
 pub mod args;
 pub mod assess;
 pub mod capture;
+pub mod diagnosis;
 pub mod error;
 pub mod explain;
 pub mod fuzz;
 pub mod hex;
+pub mod key_sources;
 pub mod keys;
 pub mod link;
+pub mod router;
 pub mod segment;
 pub mod sign;
 pub mod summary;

@@ -1,179 +1,22 @@
 //! The `tcpmd5` binary end to end: every link type, IPv6 extension headers,
-//! what cannot be checked, the AO bypass, checksum modes, sign -> verify,
-//! bad input (one line, exit 2), secrets never printed, a closed stdout.
+//! what cannot be checked, the AO bypass, sign -> verify, bad input (one
+//! line, exit 2), secrets never printed, a closed stdout.
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
+mod common;
+
 use std::io::Write;
-use std::net::{Ipv4Addr, Ipv6Addr};
-use std::path::{Path, PathBuf};
+use std::net::Ipv4Addr;
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+use common::*;
 use pcap_parser::ToVec;
 use serde_json::Value;
-use tcpmd5::wire::{Ipv4Packet, TcpFlags, TcpRepr, ip_packet};
+use tcpmd5::wire::Ipv4Packet;
 use tcpmd5::{AddrPair, Key};
-use tcpmd5_cli::capture::PcapWriter;
 use tcpmd5_cli::link::LinkType;
-
-const BIN: &str = env!("CARGO_BIN_EXE_tcpmd5");
-const SECRET: &str = "S3cr3t-Zebra-Pass";
-
-fn v4() -> AddrPair {
-    AddrPair::V4 {
-        src: Ipv4Addr::new(192, 0, 2, 2),
-        dst: Ipv4Addr::new(192, 0, 2, 1),
-    }
-}
-
-fn v6() -> AddrPair {
-    AddrPair::V6 {
-        src: "2001:db8::2".parse::<Ipv6Addr>().unwrap(),
-        dst: "2001:db8::1".parse::<Ipv6Addr>().unwrap(),
-    }
-}
-
-/// An unsigned segment from `addrs.src()` port 40000 to port 179.
-fn packet(addrs: &AddrPair, options: &[u8], payload: &[u8]) -> Vec<u8> {
-    let repr = TcpRepr {
-        src_port: 40000,
-        dst_port: 179,
-        seq: 1000,
-        ack: 2000,
-        flags: TcpFlags::ACK | TcpFlags::PSH,
-        window: 512,
-        urgent: 0,
-        options,
-        payload,
-    };
-    ip_packet(addrs, &repr.to_vec(addrs).unwrap()).unwrap()
-}
-
-fn signed(addrs: &AddrPair, secret: &[u8]) -> Vec<u8> {
-    tcpmd5::sign::sign_packet_to_vec(&packet(addrs, &[], b"BGP OPEN"), &Key::new(secret).unwrap())
-        .unwrap()
-}
-
-/// Inserts an 8-byte Hop-by-Hop header into an IPv6 packet.
-fn with_hop_by_hop(p: &[u8]) -> Vec<u8> {
-    let mut out = p[..40].to_vec();
-    out[6] = 0;
-    let plen = u16::from_be_bytes([out[4], out[5]]) + 8;
-    out[4..6].copy_from_slice(&plen.to_be_bytes());
-    out.extend([6, 0, 1, 4, 0, 0, 0, 0]);
-    out.extend(&p[40..]);
-    out
-}
-
-fn link_header(link: LinkType, ip: &[u8]) -> Vec<u8> {
-    let v6 = ip[0] >> 4 == 6;
-    let ethertype: [u8; 2] = if v6 { [0x86, 0xdd] } else { [0x08, 0x00] };
-    match link {
-        LinkType::Ethernet => {
-            let mut h = vec![2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2];
-            h.extend(ethertype);
-            h
-        }
-        LinkType::LinuxSll => {
-            let mut h = vec![0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 2, 0, 0];
-            h.extend(ethertype);
-            h
-        }
-        LinkType::LinuxSll2 => {
-            let mut h = ethertype.to_vec();
-            h.extend([0, 0, 0, 0, 0, 2, 0, 1, 0, 0, 6, 2, 0, 0, 0, 0, 2, 0]);
-            h
-        }
-        LinkType::Null => (if v6 { 30u32 } else { 2 }).to_le_bytes().to_vec(),
-        LinkType::Loop => (if v6 { 24u32 } else { 2 }).to_be_bytes().to_vec(),
-        LinkType::Raw | LinkType::Ipv4 | LinkType::Ipv6 => Vec::new(),
-    }
-}
-
-fn vlan(tags: &[u16], ip: &[u8]) -> Vec<u8> {
-    let mut f = vec![2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2];
-    for (i, tpid) in tags.iter().enumerate() {
-        f.extend(tpid.to_be_bytes());
-        f.extend((i as u16 + 10).to_be_bytes());
-    }
-    f.extend(if ip[0] >> 4 == 6 {
-        [0x86, 0xdd]
-    } else {
-        [0x08, 0x00]
-    });
-    f.extend(ip);
-    f
-}
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!("tcpmd5-cli-{name}-{}", std::process::id()));
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-    fn path(&self, f: &str) -> PathBuf {
-        self.0.join(f)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Writes a pcap of `frames` (data, length on the wire).
-/// A frame captured whole: its original length is its length.
-fn whole(frame: Vec<u8>) -> (Vec<u8>, u32) {
-    let n = frame.len() as u32;
-    (frame, n)
-}
-
-fn write_pcap(path: &Path, link: LinkType, frames: &[(Vec<u8>, u32)]) {
-    let mut w = PcapWriter::new(Vec::new(), link).unwrap();
-    for (i, (f, orig)) in frames.iter().enumerate() {
-        w.write(f, *orig, (1_700_000_000, i as u32)).unwrap();
-    }
-    std::fs::write(path, w.finish().unwrap()).unwrap();
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).output().unwrap()
-}
-
-fn json_lines(out: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect()
-}
-
-fn key_args() -> Vec<String> {
-    vec![
-        "--key".into(),
-        format!("192.0.2.0/24={SECRET}"),
-        "--key".into(),
-        format!(
-            "[2001:db8::/64]:179=hex:{}",
-            tcpmd5_cli::hex::encode(SECRET.as_bytes())
-        ),
-    ]
-}
-
-fn verify(path: &Path, extra: &[&str]) -> (Vec<Value>, Output) {
-    let mut args = vec![
-        "verify".to_owned(),
-        path.display().to_string(),
-        "--format".into(),
-        "json".into(),
-    ];
-    args.extend(key_args());
-    args.extend(extra.iter().map(|s| (*s).to_owned()));
-    let out = Command::new(BIN).args(&args).output().unwrap();
-    (json_lines(&out), out)
-}
 
 #[test]
 fn every_link_type_both_families_and_extension_headers() {
@@ -334,8 +177,18 @@ fn what_cannot_be_checked_is_said() {
     assert_eq!(ids[0], (Value::from("unchecked"), Value::from("snaplen")));
     assert_eq!(ids[1], (Value::from("unchecked"), Value::from("fragment")));
     assert_eq!(records[2]["status"], "unchecked");
-    assert!(records[2]["reason"].as_str().unwrap().contains("no key"));
-    assert_eq!(out.status.code(), Some(0), "unchecked is not a failure");
+    assert!(
+        records[2]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("keys were not given")
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "unchecked is not a failure, and nothing was checked"
+    );
+    assert_eq!(records[3]["summary"]["nothing_checked"], true);
 }
 
 #[test]
@@ -351,6 +204,18 @@ fn ao_in_an_md5_session_is_a_bypass_attempt() {
     assert_eq!(records[0]["status"], "bypass", "{records:?}");
     assert_eq!(records[0]["verdict"], "accept");
     assert_eq!(out.status.code(), Some(1));
+    // The session's diagnosis names it.
+    let session = json_lines(&out)
+        .into_iter()
+        .find(|r| r.get("session").is_some())
+        .unwrap();
+    assert_eq!(session["diagnosis"]["causes"][0]["cause"], "ao-bypass");
+    assert!(
+        session["diagnosis"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("a TCP-AO option toward an MD5 session (the bypass)")
+    );
     let (records, _) = verify(&path, &["--semantics", "linux-legacy"]);
     assert_eq!(records[0]["verdict"], "drop:TCP_MD5NOTFOUND");
     // explain says so for linux, and why.
@@ -404,41 +269,6 @@ fn ao_in_an_md5_session_is_a_bypass_attempt() {
         "{}",
         e["agreement"]
     );
-}
-
-#[test]
-fn checksum_mismatch_is_a_note_unless_strict() {
-    let dir = TempDir::new("csum");
-    let mut p = signed(&v6(), SECRET.as_bytes());
-    p[40 + 16] ^= 0xff;
-    let path = dir.path("c.pcap");
-    write_pcap(&path, LinkType::Raw, &[(p.clone(), p.len() as u32)]);
-    let (records, out) = verify(&path, &[]);
-    assert_eq!(records[0]["status"], "valid");
-    assert!(
-        records[0]["notes"][0]
-            .as_str()
-            .unwrap()
-            .contains("TCP checksum")
-    );
-    assert_eq!(out.status.code(), Some(0));
-    let (records, out) = verify(&path, &["--checksum", "strict"]);
-    assert_eq!(records[0]["verdict"], "drop:TCP_CSUM");
-    assert_eq!(out.status.code(), Some(1));
-    // explain is strict by default.
-    let mut args = vec![
-        "explain".to_owned(),
-        tcpmd5_cli::hex::encode(&p),
-        "--format".into(),
-        "json".into(),
-    ];
-    args.extend(key_args());
-    let e: Value =
-        serde_json::from_slice(&Command::new(BIN).args(&args).output().unwrap().stdout).unwrap();
-    for s in ["rfc2385", "linux-legacy", "linux", "linux-ao"] {
-        assert_eq!(e["verdicts"][s]["verdict"], "drop:TCP_CSUM");
-        assert_eq!(e["verdicts"][s]["counter"], "Tcp:InCsumErrors");
-    }
 }
 
 #[test]
@@ -549,6 +379,19 @@ fn bad_input_is_one_line_and_exit_2() {
         &["verify", truncated.to_str().unwrap()],
         &format!("truncated.pcap: byte {second_record}: truncated"),
     );
+    // What was read before the damage is summed up first (exit 2 still).
+    let out = run(&[
+        "verify",
+        truncated.to_str().unwrap(),
+        "--key",
+        "192.0.2.0/24=x",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("total: 1 frames"), "{text}");
+    assert!(
+        text.contains(&format!("damaged at byte {second_record}")),
+        "{text}"
+    );
     let mut unknown = bytes.clone();
     unknown[20..24].copy_from_slice(&147u32.to_le_bytes());
     let unknown_path = dir.path("unknown.pcap");
@@ -575,7 +418,7 @@ fn bad_input_is_one_line_and_exit_2() {
         &["explain", "4500", "--key", "10.0.0.1=hex:abc"],
         "odd number",
     );
-    bad_input(&["explain", "4500", "--key", "10.0.0.1="], "1 to 80");
+    bad_input(&["explain", "4500", "--key", "10.0.0.1=hex:"], "1 to 80");
     let keys = dir.path("keys.txt");
     std::fs::write(&keys, "# peers\n10.0.0.1=ok\n\nnot-an-address=x\n").unwrap();
     bad_input(
@@ -835,7 +678,9 @@ fn jobs_do_not_change_the_output() {
         .collect();
     let path = dir.path("jobs.pcap");
     write_pcap(&path, LinkType::Raw, &frames);
-    for (mode, valid, invalid) in [("note", 600, 400), ("strict", 400, 600)] {
+    // Signed: valid or invalid; the 200 unsigned ones are dropped apart
+    // (`unsigned_dropped`): the counts add up.
+    for (mode, valid, invalid) in [("note", 600, 200), ("strict", 400, 400)] {
         for format in ["human", "json"] {
             let outputs: Vec<Output> = ["1", "2", "3"]
                 .iter()
