@@ -1,5 +1,6 @@
-//! What goes wrong with the tool's input: one line that names the file and
-//! byte offset, or the argument. Every variant exits with status 2.
+//! What goes wrong: one line that names the file and byte offset, or the
+//! argument (status 2), or what this host does not let the tool observe
+//! (status 4).
 
 use std::path::Path;
 
@@ -42,6 +43,10 @@ pub enum CliError {
         /// What is wrong with it.
         detail: String,
     },
+    /// The live kernel cannot be observed here (privileges, namespace,
+    /// netlink): nothing was checked.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl CliError {
@@ -50,6 +55,37 @@ impl CliError {
         CliError::File {
             path: path.display().to_string(),
             detail: err.to_string(),
+        }
+    }
+
+    /// Output that cannot be written.
+    pub fn stdout(e: impl std::fmt::Display) -> CliError {
+        CliError::File {
+            path: "stdout".to_owned(),
+            detail: e.to_string(),
+        }
+    }
+
+    /// A namespace that cannot be entered: a bad name is bad input, a
+    /// refusal means nothing could be observed.
+    pub fn from_netns(e: crate::netns::NetnsError) -> CliError {
+        use crate::netns::NetnsError;
+        match e {
+            NetnsError::BadName(_) => CliError::argument("--netns", e.to_string()),
+            NetnsError::Open { ref source, .. }
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                CliError::argument("--netns", e.to_string())
+            }
+            _ => CliError::Unavailable(e.to_string()),
+        }
+    }
+
+    /// The exit status this error ends the program with.
+    pub fn status(&self) -> Status {
+        match self {
+            CliError::Unavailable(_) => Status::Unobservable,
+            _ => Status::BadInput,
         }
     }
 
@@ -71,15 +107,19 @@ pub enum Status {
     Failures,
     /// Bad input (see [`CliError`]).
     BadInput,
+    /// Nothing could be observed (no privilege to read keys, no tracing and
+    /// no counters): the reason is printed, and it is never "all clear".
+    Unobservable,
 }
 
 impl Status {
-    /// The exit code: 0, 1 or 2.
+    /// The exit code: 0, 1, 2 or 4.
     pub fn code(self) -> u8 {
         match self {
             Status::Ok => 0,
             Status::Failures => 1,
             Status::BadInput => 2,
+            Status::Unobservable => 4,
         }
     }
 }

@@ -60,7 +60,6 @@ impl TcpExtCounters {
             path: NETSTAT.to_owned(),
             detail,
         })?;
-        let snmp = snmp;
         for (group, text) in [("IpExt", text), ("Tcp", snmp)] {
             let other = parse_group(text, group).map_err(|detail| CountersError::Parse {
                 path: if group == "Tcp" { SNMP } else { NETSTAT }.to_owned(),

@@ -6,6 +6,8 @@
 //! left no instance, mount, thread or descriptor behind ([`leftovers`]).
 
 pub mod counters;
+pub mod hash_event;
 pub mod leftovers;
+pub mod netns_cookie;
 pub mod trace;
 pub mod tracefs;
