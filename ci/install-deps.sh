@@ -14,6 +14,8 @@
 #   nftables                   the ao-bypass mitigation case (a rule dropping
 #                              TCP option 29 toward the MD5 port)
 #   patch                      ci/build-ao-kernel.sh --patch (the AO-bypass fix)
+#   bird2 frr                  real BGP daemons (BIRD 2, FRR's bgpd) for the
+#                              tool's daemon test and the bgplab crate
 # plus cargo-fuzz and nightly's llvm-tools (ci/fuzz.sh, ci/fuzz-coverage.sh,
 # ci/oss-fuzz-build.sh), nightly's miri and rust-src (ci/miri.sh), and the
 # two Debian kernels of the matrix
@@ -23,7 +25,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(tcpdump iproute2 util-linux passwd qemu-system-x86 busybox-static
-          flex bison bc libelf-dev libssl-dev xz-utils make zip unzip nftables patch)
+          flex bison bc libelf-dev libssl-dev xz-utils make zip unzip nftables patch bird2 frr)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -36,6 +38,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 tcpdump --version 2>&1 | head -n 1
 qemu-system-x86_64 --version | head -n 1
+bird --version 2>&1 | head -n 1
+/usr/lib/frr/bgpd --version | head -n 1
 
 CARGO_FUZZ_VERSION=0.13.2
 if ! cargo fuzz --version 2>/dev/null | grep -qF "$CARGO_FUZZ_VERSION"; then

@@ -7,6 +7,7 @@ pub mod args;
 pub mod assess;
 pub mod capability;
 pub mod capture;
+pub mod diagnosis;
 pub mod drop_event;
 pub mod error;
 pub mod explain;

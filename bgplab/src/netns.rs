@@ -1,0 +1,124 @@
+//! Named network namespaces (`ip netns`): made and removed with `ip`, and
+//! entered by a short-lived thread to read what only a member can (the
+//! namespace's cookie, its counters).
+#![allow(unsafe_code)]
+
+use std::fs::File;
+use std::os::fd::AsRawFd;
+use std::process::Command;
+
+use tcpmd5_conformance::harness::counters::TcpExtCounters;
+
+use crate::error::LabError;
+
+/// `SO_NETNS_COOKIE` (not in every libc).
+const SO_NETNS_COOKIE: libc::c_int = 71;
+
+/// Runs a command; its stderr is the error.
+pub fn run(args: &[&str]) -> Result<String, LabError> {
+    let command = args.join(" ");
+    let (program, rest) = args.split_first().ok_or_else(|| LabError::Command {
+        command: command.clone(),
+        detail: "empty command".into(),
+    })?;
+    let out = Command::new(program)
+        .args(rest)
+        .output()
+        .map_err(|e| LabError::Command {
+            command: command.clone(),
+            detail: e.to_string(),
+        })?;
+    if !out.status.success() {
+        return Err(LabError::Command {
+            command,
+            detail: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+        });
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// A named namespace, deleted on drop.
+#[derive(Debug)]
+pub struct NamedNs {
+    name: String,
+}
+
+impl NamedNs {
+    /// `ip netns add NAME`, with `lo` up.
+    pub fn add(name: &str) -> Result<NamedNs, LabError> {
+        run(&["ip", "netns", "add", name])?;
+        let ns = NamedNs {
+            name: name.to_owned(),
+        };
+        run(&["ip", "-n", name, "link", "set", "lo", "up"])?;
+        Ok(ns)
+    }
+
+    /// Its name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Runs `f` on a thread inside the namespace.
+    fn inside<T: Send>(
+        &self,
+        f: impl FnOnce() -> Result<T, LabError> + Send,
+    ) -> Result<T, LabError> {
+        let path = format!("/run/netns/{}", self.name);
+        let file = File::open(&path).map_err(|e| LabError::file(path.as_ref(), &e))?;
+        std::thread::scope(|s| {
+            s.spawn(move || {
+                // SAFETY: an open nsfs fd; setns moves only this thread,
+                // which ends with the closure.
+                if unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
+                    return Err(LabError::Truth(format!(
+                        "setns {path}: {}",
+                        std::io::Error::last_os_error()
+                    )));
+                }
+                f()
+            })
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p))
+        })
+    }
+
+    /// The namespace's cookie, as the `tcp_hash_*` tracepoints print it.
+    pub fn cookie(&self) -> Result<u64, LabError> {
+        self.inside(|| {
+            let sock = socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::DGRAM, None)
+                .map_err(|e| LabError::Truth(format!("socket(AF_UNIX): {e}")))?;
+            let mut cookie: u64 = 0;
+            let mut len = std::mem::size_of::<u64>() as libc::socklen_t;
+            // SAFETY: the fd is open during the call; cookie and len point
+            // to a live u64 and its size.
+            let rc = unsafe {
+                libc::getsockopt(
+                    sock.as_raw_fd(),
+                    libc::SOL_SOCKET,
+                    SO_NETNS_COOKIE,
+                    (&raw mut cookie).cast(),
+                    &raw mut len,
+                )
+            };
+            if rc != 0 {
+                return Err(LabError::Truth(format!(
+                    "getsockopt(SO_NETNS_COOKIE): {}",
+                    std::io::Error::last_os_error()
+                )));
+            }
+            Ok(cookie)
+        })
+    }
+
+    /// The namespace's `TcpExt` counters (and the checksum counters).
+    pub fn counters(&self) -> Result<TcpExtCounters, LabError> {
+        self.inside(|| TcpExtCounters::read().map_err(|e| LabError::Truth(e.to_string())))
+    }
+}
+
+impl Drop for NamedNs {
+    fn drop(&mut self) {
+        let _ = run(&["ip", "netns", "del", &self.name]);
+    }
+}
