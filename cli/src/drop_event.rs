@@ -1,14 +1,17 @@
 //! A segment the kernel dropped for its authentication options, as a
 //! `tcp:tcp_hash_*` (or `tcp:tcp_ao_*`) trace line reports it, in the
 //! project's verdict vocabulary: the library's [`DropReason`] (its kernel
-//! name and `TcpExt` counter) and the diagnosis sentence an operator reads.
+//! name and `TcpExt` counter) and the session's [`Cause`] as `verify`
+//! diagnoses it ([`crate::diagnosis`]).
 
 use std::net::{IpAddr, SocketAddr};
 
 use serde::Serialize;
-use tcpmd5::verdict::DropReason;
+use tcpmd5::verdict::{DropReason, Verdict};
 use tcpmd5_witness::hash_event::HashEventFields;
 use tcpmd5_witness::trace::TraceEvent;
+
+use crate::diagnosis::{Cause, Evidence, diagnose};
 
 /// Why the segment was dropped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -80,19 +83,6 @@ impl DropCause {
     pub fn counter(self) -> Option<&'static str> {
         self.reason().and_then(DropReason::counter)
     }
-
-    /// What it means for the session, seen from the host that dropped it.
-    pub fn diagnosis(self) -> &'static str {
-        match self.reason() {
-            Some(DropReason::Md5Failure) => "the passwords differ",
-            Some(DropReason::Md5Unexpected) => "this host has no key for the peer",
-            Some(DropReason::Md5NotFound) => "the peer sends unsigned segments",
-            Some(DropReason::AoUnexpected) => "TCP-AO option toward an MD5 session",
-            Some(DropReason::AuthHeader) => "malformed authentication options",
-            Some(DropReason::IpChecksum | DropReason::TcpChecksum) => "a corrupted segment",
-            None => "a TCP-AO check failed",
-        }
-    }
 }
 
 /// One dropped segment.
@@ -132,6 +122,37 @@ impl DropEvent {
     pub fn peer_ip(&self) -> IpAddr {
         self.peer.ip()
     }
+
+    /// Counts this drop into the evidence of its session (the segment went
+    /// from the peer to this host).
+    pub fn add_to(&self, evidence: &mut Evidence) {
+        if let (Some(reason), Some(from)) = (self.cause.reason(), evidence.end_of(self.peer_ip())) {
+            let direction = evidence.from_mut(from);
+            direction.segments += 1;
+            if self.flags == "S" {
+                direction.syns += 1;
+            }
+            direction.add_drop(Verdict::Drop(reason));
+        }
+    }
+
+    /// The session's evidence made of this drop alone.
+    pub fn evidence(&self) -> Evidence {
+        let mut e = Evidence::new(self.local.ip(), self.peer_ip());
+        self.add_to(&mut e);
+        e
+    }
+
+    /// What `verify` would conclude from this drop alone: its most
+    /// important cause's id (`no-password`, `digest-fails`, …), none for
+    /// a drop the model does not name.
+    pub fn cause_id(&self) -> Option<&'static str> {
+        diagnose(self.evidence())
+            .causes
+            .iter()
+            .find(|c| c.is_problem() && !matches!(c, Cause::SynsUnanswered { .. }))
+            .map(Cause::id)
+    }
 }
 
 /// A drop as JSON.
@@ -149,8 +170,8 @@ pub struct DropRecord<'a> {
     pub verdict: String,
     /// The counter it increments.
     pub counter: Option<&'static str>,
-    /// The diagnosis.
-    pub diagnosis: &'static str,
+    /// The session's likely cause, as `verify` names it.
+    pub cause: Option<&'static str>,
     /// The receiving socket's state.
     pub state: Option<&'a str>,
     /// The segment's flags.
@@ -169,7 +190,7 @@ impl DropEvent {
             local: self.local,
             verdict: self.cause.id(),
             counter: self.cause.counter(),
-            diagnosis: self.cause.diagnosis(),
+            cause: self.cause_id(),
             state: self.state.as_deref(),
             flags: &self.flags,
             l3index: self.l3index,
@@ -193,7 +214,13 @@ mod tests {
         assert_eq!(d.peer, "10.0.0.3:4000".parse().unwrap());
         assert_eq!(d.cause.id(), "drop:TCP_MD5UNEXPECTED");
         assert_eq!(d.cause.counter(), Some("TCPMD5Unexpected"));
-        assert_eq!(d.cause.diagnosis(), "this host has no key for the peer");
+        assert_eq!(d.cause_id(), Some("no-password"));
+        let e = d.evidence();
+        let text = diagnose(e).to_string();
+        assert!(
+            text.contains("10.0.0.1 has no password for 10.0.0.3"),
+            "{text}"
+        );
         let ao = DropCause::of_tracepoint("tcp_hash_ao_required").unwrap();
         assert_eq!(
             (ao.id().as_str(), ao.counter()),

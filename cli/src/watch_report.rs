@@ -13,7 +13,9 @@ use crate::drop_event::DropEvent;
 use crate::error::{CliError, Status};
 use crate::keys::KeyScope;
 use crate::watch::Message;
-use crate::watch_totals::{CounterCheck, PeerTotal, Totals, counter_checks, watched_counters};
+use crate::watch_totals::{
+    CounterCheck, PeerTotal, SessionCauses, Totals, counter_checks, watched_counters,
+};
 
 /// Why peers cannot be named without the tracepoints.
 const NO_PEERS: &str =
@@ -51,6 +53,7 @@ struct TotalsRecord<'a> {
     seconds: f64,
     peers_named: bool,
     peers: &'a [PeerTotal],
+    sessions: &'a [SessionCauses],
     counters: &'a [CounterCheck],
 }
 
@@ -190,7 +193,10 @@ impl Report {
                 if let Some(c) = d.cause.counter() {
                     write!(out, " ({c})")?;
                 }
-                writeln!(out, ": {}", d.cause.diagnosis())
+                match d.cause_id() {
+                    Some(cause) => writeln!(out, "  {cause}"),
+                    None => writeln!(out),
+                }
             }
         }
     }
@@ -223,14 +229,12 @@ impl Report {
                         "counter": counter,
                         "delta": n,
                         "verdict": cause.id(),
-                        "diagnosis": cause.diagnosis(),
                     }),
                 )?,
                 Format::Human => writeln!(
                     out,
-                    "{clock}  {counter} +{n}  {}: {} (peer unknown)",
+                    "{clock}  {counter} +{n}  {} (peer unknown)",
                     cause.id(),
-                    cause.diagnosis()
                 )?,
             }
         }
@@ -247,6 +251,7 @@ impl Report {
             return Ok(());
         };
         let peers = self.totals.peers();
+        let sessions = self.totals.sessions();
         let checks = counter_checks(base, now, self.tracing.then_some(&self.totals));
         let seconds = self.started.elapsed().as_secs_f64();
         if self.format == Format::Json {
@@ -258,6 +263,7 @@ impl Report {
                     seconds: (seconds * 1000.0).round() / 1000.0,
                     peers_named: self.tracing,
                     peers: &peers,
+                    sessions: &sessions,
                     counters: &checks,
                 },
             );
@@ -274,17 +280,26 @@ impl Report {
                     p.peer.to_string(),
                     p.verdict,
                     p.segments,
-                    p.diagnosis
+                    p.counter.unwrap_or("no counter")
                 )?;
+            }
+            for s in &sessions {
+                for sentence in &s.sentences {
+                    writeln!(out, "  {} <> {}: {sentence}", s.local, s.peer)?;
+                }
             }
         } else {
             writeln!(out, "after {seconds:.1} s ({NO_PEERS}):")?;
         }
+        writeln!(
+            out,
+            "counters of the namespace against the drops the tracepoints saw:"
+        )?;
         for c in &checks {
             match c.events {
                 Some(e) => writeln!(
                     out,
-                    "  {} {:+} in the namespace, {e} drop(s) seen by the tracepoints{}",
+                    "  {:<18} {:+}, {e} drop(s) seen{}",
                     c.counter,
                     c.delta,
                     if i64::try_from(e).is_ok_and(|e| e == c.delta) {
@@ -293,7 +308,7 @@ impl Report {
                         " (they differ)"
                     }
                 )?,
-                None => writeln!(out, "  {} {:+} in the namespace", c.counter, c.delta)?,
+                None => writeln!(out, "  {:<18} {:+}", c.counter, c.delta)?,
             }
         }
         Ok(())

@@ -8,12 +8,15 @@ use std::net::IpAddr;
 use serde::Serialize;
 use tcpmd5_witness::counters::{TcpExtCounters, delta};
 
+use crate::diagnosis::{Cause, Evidence, diagnose};
 use crate::drop_event::{DropCause, DropEvent};
 
 /// Drops by peer and cause, and by cause over every peer.
 #[derive(Debug, Clone, Default)]
 pub struct Totals {
     by_peer: BTreeMap<(IpAddr, DropCause), u64>,
+    /// The evidence of each session (this host's address, the peer's).
+    sessions: BTreeMap<(IpAddr, IpAddr), Evidence>,
     /// Every drop seen, filtered or not (what the counters count).
     by_cause: BTreeMap<DropCause, u64>,
 }
@@ -27,10 +30,21 @@ pub struct PeerTotal {
     pub verdict: String,
     /// The counter.
     pub counter: Option<&'static str>,
-    /// The diagnosis.
-    pub diagnosis: &'static str,
     /// How many segments.
     pub segments: u64,
+}
+
+/// A session's likely causes, as `verify` words them, from this host's drops.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SessionCauses {
+    /// This host's address.
+    pub local: IpAddr,
+    /// The peer's.
+    pub peer: IpAddr,
+    /// The causes' ids (`no-password`, `digest-fails`, …).
+    pub causes: Vec<&'static str>,
+    /// The causes in words, with the drop counts.
+    pub sentences: Vec<String>,
 }
 
 /// A counter's change against the drops the tracepoints reported.
@@ -53,7 +67,35 @@ impl Totals {
                 .by_peer
                 .entry((event.peer_ip(), event.cause))
                 .or_default() += 1;
+            let (local, peer) = (event.local.ip(), event.peer_ip());
+            let evidence = self
+                .sessions
+                .entry((local, peer))
+                .or_insert_with(|| Evidence::new(local, peer));
+            event.add_to(evidence);
         }
+    }
+
+    /// Each session's causes. A watch sees only this host's drops, never
+    /// what was taken or answered: "SYNs unanswered" is not its to say.
+    pub fn sessions(&self) -> Vec<SessionCauses> {
+        self.sessions
+            .iter()
+            .map(|((local, peer), evidence)| {
+                let d = diagnose(evidence.clone());
+                let causes: Vec<&Cause> = d
+                    .causes
+                    .iter()
+                    .filter(|c| c.is_problem() && !matches!(c, Cause::SynsUnanswered { .. }))
+                    .collect();
+                SessionCauses {
+                    local: *local,
+                    peer: *peer,
+                    causes: causes.iter().map(|c| c.id()).collect(),
+                    sentences: causes.iter().map(|c| d.sentence(c)).collect(),
+                }
+            })
+            .collect()
     }
 
     /// The per-peer totals, by peer then cause.
@@ -64,7 +106,6 @@ impl Totals {
                 peer: *peer,
                 verdict: cause.id(),
                 counter: cause.counter(),
-                diagnosis: cause.diagnosis(),
                 segments: *n,
             })
             .collect()
@@ -153,6 +194,10 @@ mod tests {
             .find(|c| c.counter == "TCPMD5Failure")
             .unwrap();
         assert_eq!((failure.delta, failure.events), (2, Some(2)));
+        let sessions = t.sessions();
+        assert_eq!(sessions.len(), 1);
+        assert_eq!(sessions[0].causes, ["digest-fails"]);
+        assert!(sessions[0].sentences[0].contains("10.0.0.1 drops 2 segments of 10.0.0.2"));
         let not_found = checks
             .iter()
             .find(|c| c.counter == "TCPMD5NotFound")
