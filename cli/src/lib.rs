@@ -31,6 +31,7 @@ pub mod utc_time;
 pub mod verdict_id;
 pub mod verify;
 pub mod watch;
+pub mod watch_message;
 pub mod watch_report;
 pub mod watch_totals;
 

@@ -18,6 +18,7 @@ use crate::args::WatchArgs;
 use crate::drop_event::DropEvent;
 use crate::error::{CliError, Status};
 use crate::keys::{KeyScope, parse_scope};
+use crate::watch_message::Message;
 use crate::watch_report::Report;
 
 /// The tracepoints a watch enables (those the kernel has).
@@ -35,30 +36,6 @@ static WATCHED_EVENTS: [&str; 9] = [
 
 /// How often the trace pipe (or, without tracepoints, the counters) is read.
 const POLL: Duration = Duration::from_millis(100);
-
-/// What the namespace's thread tells the rendering one.
-#[derive(Debug)]
-pub enum Message {
-    /// The counters at the start, and the tracepoints recording (or why
-    /// there are none).
-    Started {
-        /// The baseline.
-        counters: TcpExtCounters,
-        /// The enabled tracepoints, or why tracing is unavailable.
-        tracing: Result<Vec<&'static str>, String>,
-    },
-    /// A dropped segment.
-    Drop(DropEvent),
-    /// The counters now; `last` at the end of the watch.
-    Counters {
-        /// The snapshot.
-        counters: TcpExtCounters,
-        /// Whether the watch has ended.
-        last: bool,
-    },
-    /// The watch failed.
-    Failed(String),
-}
 
 /// Runs `tcpmd5 watch`.
 pub fn run(args: &WatchArgs, out: &mut dyn Write) -> Result<Status, CliError> {

@@ -12,7 +12,7 @@ use crate::args::Format;
 use crate::drop_event::DropEvent;
 use crate::error::{CliError, Status};
 use crate::keys::KeyScope;
-use crate::watch::Message;
+use crate::watch_message::Message;
 use crate::watch_totals::{
     CounterCheck, PeerTotal, SessionCauses, Totals, counter_checks, watched_counters,
 };
