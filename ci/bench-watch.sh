@@ -53,7 +53,7 @@ cpu1=$(cpu_ms $watch)
 kill -INT $watch; wait $watch || true
 echo "busy session ($RUNS x $MB MB, keyed, kernel $(uname -r)):"
 echo "  without watch: $plain MB/s (median)"
-echo "  with watch:    $watched MB/s (median); watch used $((cpu1 - cpu0)) ms CPU in $(echo "$t1 - $t0" | bc) s"
+echo "  with watch:    $watched MB/s (median); watch used $((cpu1 - cpu0)) ms CPU in $(printf %.1f "$(echo "$t1 - $t0" | bc)") s"
 
 "$BIN" watch --netns "$LAB_S" --duration $((STORM + 3)) --format json >"$out" &
 watch=$!
@@ -68,7 +68,7 @@ records = [json.loads(l) for l in open(sys.argv[1])]
 storm, attempts, cpu = float(sys.argv[2]), sys.argv[3], sys.argv[4]
 drops = sum(1 for r in records if r["event"] == "drop")
 final = next(r for r in records if r["event"] == "totals" and r["last"])
-print(f"drop storm ({storm:.0f} s, wrong key, last batch of {attempts} connections still open at the end):")
+print(f"drop storm ({storm:.0f} s, wrong key, {attempts} connections opened, their SYNs retransmitted until closed):")
 print(f"  drops printed by watch: {drops} ({drops / storm:.0f}/s); watch used {cpu} ms CPU")
 for c in final["counters"]:
     print(f"  {c['counter']}: {c['delta']:+d} in the namespace, {c['events']} seen by the tracepoints")

@@ -277,3 +277,83 @@ fn keyless_notes(sockets: &[DiagSocket], keyed: &[&DiagSocket]) -> Vec<KeylessNo
     }
     out
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    fn socket(state: TcpState, local: &str, remote: &str, key_for: Option<&str>) -> DiagSocket {
+        DiagSocket {
+            state,
+            local: local.parse().unwrap(),
+            remote: remote.parse().unwrap(),
+            bound_ifindex: 0,
+            inode: 0,
+            md5_keys: key_for
+                .map(|a| {
+                    vec![SocketKey {
+                        addr: a.parse().unwrap(),
+                        prefixlen: 32,
+                        key: tcpmd5::Key::new(b"k").unwrap(),
+                    }]
+                })
+                .unwrap_or_default(),
+        }
+    }
+
+    #[test]
+    fn keyless_sockets_toward_keyed_peers() {
+        let sockets = [
+            socket(
+                TcpState::Listen,
+                "0.0.0.0:179",
+                "0.0.0.0:0",
+                Some("10.0.0.2"),
+            ),
+            socket(TcpState::Listen, "[::]:179", "[::]:0", None),
+            socket(TcpState::Established, "10.0.0.1:179", "10.0.0.2:4000", None),
+            socket(TcpState::Established, "10.0.0.1:179", "10.0.0.3:4000", None),
+            socket(TcpState::Listen, "0.0.0.0:22", "0.0.0.0:0", None),
+        ];
+        let keyed: Vec<&DiagSocket> = sockets.iter().filter(|s| !s.md5_keys.is_empty()).collect();
+        let notes = keyless_notes(&sockets, &keyed);
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(notes[0].note.contains("listener without keys on port 179"));
+        assert!(notes[0].note.contains("10.0.0.2"));
+        assert!(
+            notes[1]
+                .note
+                .contains("connection to 10.0.0.2 without a key")
+        );
+    }
+
+    #[test]
+    fn configured_key_compared() {
+        let s = socket(
+            TcpState::Established,
+            "10.0.0.1:179",
+            "10.0.0.2:4000",
+            Some("10.0.0.2"),
+        );
+        let k = &s.md5_keys[0];
+        let ring = |text: &str| {
+            KeyRing::new(vec![
+                crate::keys::parse_key(text, "--key #1".into()).unwrap(),
+            ])
+        };
+        let addr = k.addr;
+        assert!(matches!(
+            configured(&ring("10.0.0.0/24=k"), &s, addr, 32, k),
+            Configured::Equal { .. }
+        ));
+        assert!(matches!(
+            configured(&ring("10.0.0.2=K"), &s, addr, 32, k),
+            Configured::Differs { .. }
+        ));
+        assert_eq!(
+            configured(&ring("10.9.0.2=k"), &s, addr, 32, k),
+            Configured::NotConfigured
+        );
+    }
+}

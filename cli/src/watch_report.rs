@@ -121,8 +121,8 @@ impl Report {
         }
     }
 
-    /// The exit status: 0 nothing dropped, 1 drops seen, 4 (error) when
-    /// nothing could be observed.
+    /// The exit status: 0 nothing dropped, 1 drops seen (by tracepoint or
+    /// counter), 4 (error) when nothing could be observed.
     pub fn status(&self) -> Result<Status, CliError> {
         if let Some(f) = &self.failure {
             return Err(CliError::Unavailable(format!("watch: {f}")));
@@ -202,11 +202,11 @@ impl Report {
     }
 
     /// Fallback: each counter's change since the last reading.
-    fn counter_changes(&self, now: &TcpExtCounters, out: &mut dyn Write) -> io::Result<()> {
-        let Some(last) = &self.last else {
+    fn counter_changes(&mut self, now: &TcpExtCounters, out: &mut dyn Write) -> io::Result<()> {
+        let Some(last) = self.last.clone() else {
             return Ok(());
         };
-        let changes = delta(last, now);
+        let changes = delta(&last, now);
         let (rfc3339, clock) = crate::utc_time::now();
         for reason in tcpmd5::verdict::DropReason::ALL {
             let Some(counter) = reason.counter() else {
@@ -218,6 +218,7 @@ impl Report {
             else {
                 continue;
             };
+            self.drops += u64::try_from(*n).unwrap_or(0);
             let cause =
                 crate::drop_event::DropCause::Reason(crate::drop_event::DropReasonKey::of(reason));
             match self.format {
@@ -319,4 +320,53 @@ fn json_line(out: &mut dyn Write, value: &impl Serialize) -> io::Result<()> {
     serde_json::to_writer(&mut *out, value).map_err(io::Error::other)?;
     writeln!(out)?;
     out.flush()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn counters(failures: u64) -> TcpExtCounters {
+        TcpExtCounters::parse(&format!(
+            "TcpExt: TCPMD5NotFound TCPMD5Unexpected TCPMD5Failure\nTcpExt: 0 0 {failures}\n"
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn without_tracepoints_counters_and_no_peers() {
+        let mut r = Report::new(Format::Human, Some("r1".into()), None);
+        let mut out = Vec::new();
+        let started = Message::Started {
+            counters: counters(5),
+            tracing: Err("this kernel has no tcp_hash_* tracepoints".into()),
+        };
+        r.take(started, &mut out).unwrap();
+        r.take(
+            Message::Counters {
+                counters: counters(8),
+                last: false,
+            },
+            &mut out,
+        )
+        .unwrap();
+        r.take(
+            Message::Counters {
+                counters: counters(8),
+                last: true,
+            },
+            &mut out,
+        )
+        .unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("through its counters"), "{text}");
+        assert!(text.contains("not from which peer"), "{text}");
+        assert!(
+            text.contains("TCPMD5Failure +3  drop:TCP_MD5FAILURE (peer unknown)"),
+            "{text}"
+        );
+        assert!(text.contains("TCPMD5Failure      +3"), "{text}");
+        assert_eq!(r.status().unwrap(), Status::Failures);
+    }
 }

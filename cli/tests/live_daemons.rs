@@ -151,17 +151,15 @@ fn link(lab: &Lab, up: bool) -> Result<(), Failed> {
     Ok(())
 }
 
+/// Starts `watch` on `side` for `seconds` (empty: until interrupted) and
+/// waits for its first record.
 fn start_watch(lab: &Lab, side: Side, seconds: &str) -> Result<(Child, Value), Failed> {
+    let mut args = vec!["watch", "--netns", lab.netns(side), "--format", "json"];
+    if !seconds.is_empty() {
+        args.extend(["--duration", seconds]);
+    }
     let mut child = Command::new(BIN)
-        .args([
-            "watch",
-            "--netns",
-            lab.netns(side),
-            "--duration",
-            seconds,
-            "--format",
-            "json",
-        ])
+        .args(&args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()?;
@@ -302,6 +300,17 @@ fn live() -> Result<(), Failed> {
     let (ra, rb) = (records(wa)?, records(wb)?);
     println!("{}", check_watch(&spec, Side::A, &ra)?);
     println!("{}", check_watch(&spec, Side::B, &rb)?);
+    // Ctrl-C ends a watch without --duration, and removes its instance too.
+    let (wc, _) = start_watch(&lab, Side::A, "")?;
+    let interrupted = wc.id();
+    Command::new("kill")
+        .args(["-INT", &interrupted.to_string()])
+        .status()?;
+    let out = wc.wait_with_output()?;
+    if !matches!(out.status.code(), Some(0 | 1)) {
+        return Err(format!("watch after SIGINT: {:?}", out.status).into());
+    }
+    let pids = [pids[0], pids[1], interrupted];
     let left = instances_of(&pids)?;
     if !left.is_empty() {
         return Err(format!("trace instances left behind: {left:?}").into());
