@@ -43,8 +43,8 @@ runs = int(runs)
 key = f"10.78.0.0/24={secret}"
 cpus = os.cpu_count() or 1
 tools = {
-    "verify1": [bin_, "verify", pcap, "--key", key, "--jobs", "1"],
-    "verifyN": [bin_, "verify", pcap, "--key", key],
+    "verify1": [bin_, "verify", pcap, "--key", key, "--frames", "--jobs", "1"],
+    "verifyN": [bin_, "verify", pcap, "--key", key, "--frames"],
     "tcpdump": ["tcpdump", "-nn", "-r", pcap, "-M", secret],
 }
 
@@ -110,7 +110,7 @@ print(f'tcpmd5: "{ours}"; tcpdump: {theirs} "md5 valid".')
 print()
 print(f"Both print one line per packet (the same work of formatting): `tcpdump -M` "
       f"{len(theirs_text.splitlines())} lines (every frame), {len(theirs_text.encode()) / packets:.0f} "
-      f"bytes per packet; `tcpmd5 verify` {len(ours_text.splitlines())} lines (every TCP segment, "
+      f"bytes per packet; `tcpmd5 verify` {len(ours_text.splitlines())} lines (every TCP segment with --frames, "
       f"then the per-connection summary), {len(ours_text.encode()) / packets:.0f} bytes per packet.")
 PY
 )"

@@ -1,6 +1,9 @@
-//! Runs the operator mix (BIRD on A, FRR on B) for a few seconds, with a
-//! restart of B, and leaves the capture and configurations in DIR:
-//! `cargo run -p tcpmd5-bgplab --example bgplab -- DIR` (root).
+//! Runs the operator mix (BIRD on A, FRR on B), or the sessions named, for
+//! a few seconds with a restart of B, and leaves the capture and the
+//! configurations in DIR:
+//! `cargo run -p tcpmd5-bgplab --example bgplab -- DIR [SESSION…]` (root;
+//! sessions: same-v4, differ-v4, a-only-v4, none-v4, long-v6, b-only-v6,
+//! differ-v6).
 
 use std::time::Duration;
 
@@ -9,7 +12,14 @@ use tcpmd5_bgplab::{Lab, LabSpec, Side};
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::args().nth(1).ok_or("usage: bgplab DIR")?;
     std::fs::create_dir_all(&dir)?;
-    let spec = LabSpec::operator_mix();
+    let mut spec = LabSpec::operator_mix();
+    let names: Vec<String> = std::env::args().skip(2).collect();
+    if !names.is_empty() {
+        spec.sessions.retain(|s| names.iter().any(|n| n == s.name));
+        if spec.sessions.len() != names.len() {
+            return Err(format!("unknown session among {names:?}").into());
+        }
+    }
     if let Some(why) = tcpmd5_bgplab::require::unmet(&spec.daemons()) {
         return Err(why.into());
     }

@@ -40,7 +40,21 @@ pub struct Lab {
     traces: Vec<(Side, TraceSession)>,
     before: Vec<(Side, TcpExtCounters)>,
     offset_ns: i128,
+    timeline: Vec<DaemonEvent>,
     ns: PerSide<NamedNs>,
+}
+
+/// When a daemon was started or told to stop (`CLOCK_REALTIME`, as the
+/// capture's timestamps): while it is down, its router has no listener,
+/// and what reaches it is decided by no socket's keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DaemonEvent {
+    /// When.
+    pub realtime_ns: i128,
+    /// Whose daemon.
+    pub router: Side,
+    /// Started (`true`) or told to stop.
+    pub started: bool,
 }
 
 /// What a finished lab leaves: its files and the kernels' truth.
@@ -56,9 +70,25 @@ pub struct LabRun {
     pub truth: Truth,
     /// The daemons' version lines.
     pub versions: Vec<String>,
+    /// Every start and stop of a daemon, in order.
+    pub timeline: Vec<DaemonEvent>,
 }
 
 impl LabRun {
+    /// Whether `router`'s daemon was down at `realtime_ns`: told to stop
+    /// and not yet started again, or started less than `grace_ns` before
+    /// (its sockets not yet open).
+    pub fn daemon_down(&self, router: Side, realtime_ns: i128, grace_ns: i128) -> bool {
+        let mut down = true;
+        for e in self.timeline.iter().filter(|e| e.router == router) {
+            if e.realtime_ns > realtime_ns {
+                break;
+            }
+            down = !e.started || realtime_ns < e.realtime_ns + grace_ns;
+        }
+        down
+    }
+
     /// The configuration file of `side`.
     pub fn config(&self, side: Side) -> &Path {
         match side {
@@ -103,7 +133,10 @@ impl Lab {
     /// Builds the namespaces and the link, writes the configurations into
     /// `dir`, starts the capture and the trace sessions, then the daemons.
     pub fn start(spec: LabSpec, dir: &Path) -> Result<Lab, LabError> {
-        let id = std::process::id();
+        // Unique per process and lab: tests may run labs side by side.
+        static LABS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = LABS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let id = format!("{}-{n}", std::process::id());
         let ns = PerSide {
             a: NamedNs::add(&format!("tcpmd5bgp-a-{id}"))?,
             b: NamedNs::add(&format!("tcpmd5bgp-b-{id}"))?,
@@ -149,6 +182,7 @@ impl Lab {
             traces: Vec::new(),
             before: Vec::new(),
             offset_ns: realtime_offset_ns(),
+            timeline: Vec::new(),
             ns,
         };
         for side in SIDES {
@@ -197,7 +231,9 @@ impl Lab {
         let mut child = Command::new("ip")
             .args(["netns", "exec", self.ns.a.name(), "tcpdump", "-i"])
             .arg(link_name(Side::A))
-            .args(["-s", "0", "-U", "-n", "-w"])
+            // Immediate mode: every packet is handed over at once, so none is
+            // left in a ring block when the capture stops.
+            .args(["-s", "0", "-U", "--immediate-mode", "-n", "-w"])
             .arg(&pcap)
             .arg("tcp port 179")
             .stdout(Stdio::null())
@@ -270,6 +306,11 @@ impl Lab {
                 detail: e.to_string(),
             })?;
         *self.daemons.get_mut(side) = Some(child);
+        self.timeline.push(DaemonEvent {
+            realtime_ns: now_ns(),
+            router: side,
+            started: true,
+        });
         Ok(())
     }
 
@@ -277,6 +318,11 @@ impl Lab {
     /// it does on shutdown), then SIGKILL after 5 s.
     pub fn stop_daemon(&mut self, side: Side) -> Result<(), LabError> {
         if let Some(child) = self.daemons.get_mut(side).take() {
+            self.timeline.push(DaemonEvent {
+                realtime_ns: now_ns(),
+                router: side,
+                started: false,
+            });
             stop(child, "TERM")?;
         }
         Ok(())
@@ -326,8 +372,16 @@ impl Lab {
             spec: self.spec.clone(),
             truth,
             versions,
+            timeline: self.timeline.clone(),
         })
     }
+}
+
+/// `CLOCK_REALTIME` now, in nanoseconds.
+fn now_ns() -> i128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i128::try_from(d.as_nanos()).unwrap_or(i128::MAX))
 }
 
 /// Sends `signal` to one child by its id, and reaps it (SIGKILL after 5 s).

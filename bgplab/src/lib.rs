@@ -19,6 +19,6 @@ pub mod spec;
 pub mod truth;
 
 pub use error::LabError;
-pub use lab::{Lab, LabRun};
+pub use lab::{DaemonEvent, Lab, LabRun};
 pub use spec::{Daemon, LabSpec, Router, Session, Side};
 pub use truth::{KernelDrop, Truth};

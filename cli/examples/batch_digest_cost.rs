@@ -34,10 +34,11 @@ fn main() -> Result<(), Box<dyn Error>> {
     };
     let rounds: usize = rest.first().map_or(Ok(7), |r| r.parse())?;
     let spec = parse_key(key, "--key #1".to_owned())?;
+    let key = spec.key().ok_or("give a key, not SCOPE= (no key)")?;
     let mut table = KeyTable::new();
     table.apply(
         Family::of(&spec.scope.addr),
-        &Md5SigRequest::add(spec.scope.addr, spec.key()).with_prefix(spec.scope.prefixlen),
+        &Md5SigRequest::add(spec.scope.addr, key).with_prefix(spec.scope.prefixlen),
         &[] as &[(i32, bool)],
     )?;
 
@@ -57,7 +58,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         .map(|l| KeyedSegment {
             addrs: l.addrs,
             segment: l.segment,
-            key: spec.key(),
+            key,
         })
         .collect();
     let at_sockets: Vec<PacketAtSocket<'_>> = packets
@@ -96,7 +97,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         .map(|l| {
             let pseudo = if l.addrs.src().is_ipv4() { 12 } else { 40 };
             let options = l.tcp().options().len();
-            pseudo + l.segment.len() - options + spec.key().len()
+            pseudo + l.segment.len() - options + key.len()
         })
         .sum();
     println!("segments {}", keyed.len());

@@ -40,13 +40,20 @@ pub enum Command {
 pub struct KeyArgs {
     /// A key: SCOPE=SECRET, where SCOPE is an address or prefix with an
     /// optional port (10.0.0.0/24, 10.0.0.1:179, [2001:db8::1]:179) and
-    /// SECRET is text or hex:0011… (1 to 80 bytes, NUL allowed).
-    /// Repeatable; later keys are newer.
+    /// SECRET is text or hex:0011… (1 to 80 bytes, NUL allowed); an
+    /// empty SECRET means no key for the scope. Both ends hold a key given
+    /// this way. Repeatable; later keys are newer.
     #[arg(long = "key", value_name = "SCOPE=SECRET")]
     pub keys: Vec<String>,
-    /// A file of keys, one SCOPE=SECRET per line, `#` comment lines.
+    /// A file of keys, one SCOPE=SECRET per line, `#` comment lines; a
+    /// line `host [NAME] ADDR…` starts a host's own table (its addresses,
+    /// then its SCOPE=SECRET lines; SCOPE= for no key).
     #[arg(long = "keys", value_name = "FILE")]
     pub key_files: Vec<PathBuf>,
+    /// A router's BGP configuration (BIRD 2 or FRR, detected): its
+    /// neighbors' passwords are its key table. Repeatable.
+    #[arg(long = "router", value_name = "FILE")]
+    pub routers: Vec<PathBuf>,
 }
 
 /// Output format.
@@ -94,10 +101,14 @@ pub struct ExplainArgs {
     /// The receiving socket's state.
     #[arg(long, value_enum, default_value = "listener")]
     pub state: ReceiverState,
-    /// Checksum mismatches: strict (the receiver of exactly these bytes
-    /// drops them) or note (as if the checksums were right).
-    #[arg(long, value_enum, default_value = "strict")]
+    /// Checksums: offload (a right one or the partial sum TX offload
+    /// leaves passes, any other is a drop), strict (the receiver of
+    /// exactly these bytes), or note (every mismatch passes).
+    #[arg(long, value_enum, default_value = "offload")]
     pub checksum: ChecksumMode,
+    /// The semantics of the decision line (what `verify` decides).
+    #[arg(long, default_value = "linux", value_parser = parse_semantics)]
+    pub semantics: tcpmd5::Semantics,
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
@@ -116,14 +127,18 @@ pub struct VerifyArgs {
     /// the proposed linux-ao-bypass-fixed.
     #[arg(long, default_value = "linux", value_parser = parse_semantics)]
     pub semantics: tcpmd5::Semantics,
-    /// Checksum mismatches: a note (default: captures on a sending host
-    /// carry offloaded checksums) or a drop (strict).
-    #[arg(long, value_enum, default_value = "note")]
+    /// Checksums: offload (a right one or the partial sum TX offload
+    /// leaves passes, any other is a drop), strict (the receiver of
+    /// exactly these bytes), or note (every mismatch passes).
+    #[arg(long, value_enum, default_value = "offload")]
     pub checksum: ChecksumMode,
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
-    /// Print only the failing and unchecked segments, and the summary.
+    /// Print a line per segment too (human format; JSON always has them).
+    #[arg(long, short = 'v', visible_alias = "verbose")]
+    pub frames: bool,
+    /// With --frames, only the failing and unchecked segments.
     #[arg(long)]
     pub quiet: bool,
     /// Threads verifying segments (default: one per CPU; 1 verifies on the

@@ -2,7 +2,8 @@
 //! for the receiver the keys describe, and what an operator needs on top of
 //! it — a signed segment nobody has the key for is unchecked (not invalid),
 //! a TCP-AO option in an MD5 session is a bypass attempt (not "accepted"),
-//! and a checksum the sender's NIC had yet to fill in is a note.
+//! and a checksum the sender's NIC had yet to fill in is a note. `verify`
+//! (a batch's verdicts) and `explain` (one segment) both decide here.
 
 use std::borrow::Cow;
 
@@ -15,13 +16,17 @@ use tcpmd5::{AddrPair, Checksums, Semantics, packet_verdict_with};
 use crate::keys::{Choice, KeyRing, KeySpec, Lookup, TableId};
 use crate::segment::{ChecksumReport, Segment};
 use crate::verdict_id::verdict_id;
+use tcpmd5::wire::TcpFlags;
 
 /// What the checksum stage does with a mismatch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ChecksumMode {
-    /// A mismatch is a note; the MD5 check runs as if it were right
-    /// (captures taken on the sending host carry offloaded checksums).
+    /// A right checksum, or the partial (pseudo-header only) sum TX
+    /// offload leaves, passes; any other drops the segment, as the
+    /// receiver does (`IP_CSUM`, `TCP_CSUM`).
+    Offload,
+    /// A mismatch is a note; the MD5 check runs as if it were right.
     Note,
     /// A mismatch drops the segment, as the receiving kernel does.
     Strict,
@@ -76,10 +81,16 @@ pub struct Assessment {
     pub key: Option<usize>,
     /// Remarks (another key that would verify, …).
     pub notes: Vec<String>,
-    /// The checksums, when one is wrong and `--checksum note` let it pass:
-    /// a note, written out only where shown (a capture taken on the sender
-    /// has one on every segment).
+    /// The checksums, when one is wrong and the mode let it pass: a note,
+    /// written out only where shown (a capture with TX offload has one on
+    /// most segments).
     pub checksum_note: Option<ChecksumReport>,
+    /// Whether the receiver's keys were known (a router's table, or a
+    /// shared key covering the segment): otherwise nothing was checked.
+    pub receiver_known: bool,
+    /// For a digest that fails: a key given that verifies it, and whether
+    /// it is the one the sender holds for the receiver.
+    pub verified_with: Option<(usize, bool)>,
 }
 
 impl Assessment {
@@ -101,9 +112,11 @@ impl Assessment {
 }
 
 /// The checksum stage the library applies in `mode`.
+/// (`Offload` skips them here: [`conclude`] judges again, strictly, the
+/// rare segment whose checksum is neither right nor partial.)
 pub fn checksums(mode: ChecksumMode) -> Checksums {
     match mode {
-        ChecksumMode::Note => Checksums::Skip,
+        ChecksumMode::Note | ChecksumMode::Offload => Checksums::Skip,
         ChecksumMode::Strict => Checksums::Verify,
     }
 }
@@ -122,7 +135,12 @@ pub struct Prepared {
 impl Prepared {
     /// The key chosen (its index in the [`KeyRing`]).
     pub fn key(&self) -> Option<usize> {
-        self.choice.map(|c| c.index)
+        self.choice.and_then(|c| c.index)
+    }
+
+    /// What the receiver's lookup found.
+    pub fn choice(&self) -> Option<Choice> {
+        self.choice
     }
 }
 
@@ -157,18 +175,19 @@ pub fn prepare(seg: &Segment<'_>, keys: &mut KeyRing) -> Prepared {
 pub fn prepare_flow(addrs: AddrPair, sport: u16, dport: u16, keys: &mut KeyRing) -> Prepared {
     let mut notes = Vec::new();
     let choice = keys.choose(addrs.src(), addrs.dst(), sport, dport);
-    let table = match choice {
-        Some(c) if c.lookup == Lookup::Destination => {
-            if let Some(spec) = keys.spec(c.index) {
-                notes.push(format!(
-                    "no key covers the sender: checked with the key for the destination, {}",
-                    spec.label()
-                ));
-            }
-            keys.sender_table_id(addrs.src(), c.index)
-        }
-        _ => keys.table_id(sport, dport),
-    };
+    if let Some(Choice {
+        index: Some(i),
+        lookup: Lookup::Destination,
+        ..
+    }) = choice
+        && let Some(spec) = keys.spec(i)
+    {
+        notes.push(format!(
+            "no key covers the sender: checked with the key for the destination, {}",
+            spec.label()
+        ));
+    }
+    let table = keys.table_id(addrs.src(), choice);
     Prepared {
         choice,
         table,
@@ -181,7 +200,21 @@ pub fn prepare_flow(addrs: AddrPair, sport: u16, dport: u16, keys: &mut KeyRing)
 pub fn checksum_note(seg: &Segment<'_>, mode: ChecksumMode) -> Option<ChecksumReport> {
     match mode {
         ChecksumMode::Note => Some(seg.checksums()).filter(|r| !r.ok()),
+        ChecksumMode::Offload => Some(seg.checksums()).filter(|r| !r.ok() && r.offloaded()),
         ChecksumMode::Strict => None,
+    }
+}
+
+/// Whether `mode` lets the segment's checksums pass without judging them
+/// (`Offload` judges the ones neither right nor partial).
+pub fn judged_strictly(seg: &Segment<'_>, mode: ChecksumMode) -> bool {
+    match mode {
+        ChecksumMode::Strict => true,
+        ChecksumMode::Note => false,
+        ChecksumMode::Offload => {
+            let r = seg.checksums();
+            !r.ok() && !r.offloaded()
+        }
     }
 }
 
@@ -202,7 +235,21 @@ pub fn conclude(
         prepared.notes.clone()
     };
     let checksum_note = checksum_note(seg, mode);
-    let key = choice.map(|c| c.index);
+    let key = choice.and_then(|c| c.index);
+    let receiver_known = choice.is_some();
+    // Offload: a checksum neither right nor partial is judged as the
+    // receiver of these bytes does.
+    let verdict = if mode == ChecksumMode::Offload && judged_strictly(seg, mode) {
+        packet_verdict_with(
+            seg.packet,
+            keys.table_of(prepared.table),
+            0,
+            semantics,
+            Checksums::Verify,
+        )
+    } else {
+        verdict
+    };
     let verdict = match verdict {
         Ok(v) => v,
         Err(e) => {
@@ -213,15 +260,22 @@ pub fn conclude(
                 key: None,
                 notes,
                 checksum_note,
+                receiver_known,
+                verified_with: None,
             };
         }
     };
     let (status, reason) = match verdict {
         Verdict::Accept(Acceptance::Signed) => (Status::Valid, "digest verified".into()),
-        Verdict::Accept(Acceptance::Unsigned) => {
-            (Status::Unsigned, "unsigned, and no key applies".into())
-        }
-        Verdict::Accept(Acceptance::AoNotChecked) if choice.is_some() => (
+        Verdict::Accept(Acceptance::Unsigned) if receiver_known => (
+            Status::Unsigned,
+            "unsigned, and the receiver has no key for the sender".into(),
+        ),
+        Verdict::Accept(Acceptance::Unsigned) => (
+            Status::Unsigned,
+            "unsigned; no key given for the receiver".into(),
+        ),
+        Verdict::Accept(Acceptance::AoNotChecked) if key.is_some() => (
             Status::Bypass,
             format!(
                 "TCP-AO option in an MD5 session: {} skips the MD5 check (AO is compiled out and lets it through) — a bypass attempt",
@@ -234,37 +288,30 @@ pub fn conclude(
             "TCP-AO option, not checked, and no MD5 key applies".into(),
         ),
         Verdict::Drop(DropReason::Md5Unexpected)
-            if matches!(semantics.scan(seg.tcp().options()), AuthScan::Md5 { .. }) =>
+            if !receiver_known
+                && matches!(semantics.scan(seg.tcp().options()), AuthScan::Md5 { .. }) =>
         {
             return Assessment {
                 status: Status::Unchecked,
                 verdict: None,
                 reason:
-                    "signed, but no key given covers the sender or destination: give one with --key"
+                    "signed, but the receiver's keys were not given: give them with --router, a host section, or --key"
                         .into(),
                 key: None,
                 notes,
                 checksum_note,
+                receiver_known,
+                verified_with: None,
             };
         }
         Verdict::Drop(r) => (Status::Invalid, drop_sentence(r).into()),
     };
-    if verdict == Verdict::Drop(DropReason::Md5Failure)
-        && let Some(c) = choice
-    {
-        let tcp = seg.tcp();
-        let chosen = keys.spec(c.index).map(KeySpec::label);
-        for spec in keys.candidates(c.peer, tcp.src_port(), tcp.dst_port()) {
-            let label = spec.label();
-            if Some(label) != chosen
-                && verify_segment(&seg.addrs(), seg.ip.segment, Some(spec.key()), semantics)
-                    == Ok(Verdict::Accept(Acceptance::Signed))
-            {
-                notes.push(format!(
-                    "it verifies with {label}, which the receiver does not pick (a longer prefix or a newer key wins)"
-                ));
-            }
-        }
+    let mut verified_with = None;
+    if matches!(
+        verdict,
+        Verdict::Drop(DropReason::Md5Failure | DropReason::Md5Unexpected)
+    ) {
+        verified_with = other_key(seg, keys, semantics, key, &mut notes);
     }
     Assessment {
         status,
@@ -273,7 +320,67 @@ pub fn conclude(
         key,
         notes,
         checksum_note,
+        receiver_known,
+        verified_with,
     }
+}
+
+/// For a signed segment the receiver drops: the key given that verifies it
+/// (the sender's own first), named in a note.
+fn other_key(
+    seg: &Segment<'_>,
+    keys: &KeyRing,
+    semantics: Semantics,
+    chosen: Option<usize>,
+    notes: &mut Vec<String>,
+) -> Option<(usize, bool)> {
+    let tcp = seg.tcp();
+    let addrs = seg.addrs();
+    let (sport, dport) = (tcp.src_port(), tcp.dst_port());
+    let verifies = |spec: &KeySpec| {
+        spec.key().is_some_and(|k| {
+            verify_segment(&addrs, seg.ip.segment, Some(k), semantics)
+                == Ok(Verdict::Accept(Acceptance::Signed))
+        })
+    };
+    let senders = keys.senders_key(addrs.src(), addrs.dst(), sport, dport);
+    if let Some(i) = senders.filter(|&i| Some(i) != chosen)
+        && let Some(spec) = keys.spec(i)
+        && verifies(spec)
+    {
+        let why = if chosen.is_some() {
+            "the two ends' passwords differ"
+        } else {
+            "the sender has a password the receiver lacks"
+        };
+        notes.push(format!(
+            "it verifies with {}, the sender's key for the receiver: {why}",
+            spec.label()
+        ));
+        return Some((i, true));
+    }
+    let chosen_label = chosen.and_then(|i| keys.spec(i)).map(KeySpec::label);
+    for peer in [addrs.src(), addrs.dst()] {
+        for spec in keys.candidates(peer, sport, dport) {
+            if Some(spec.label()) != chosen_label && verifies(spec) {
+                notes.push(format!(
+                    "it verifies with {}, which the receiver does not pick",
+                    spec.label()
+                ));
+                let index = keys.specs().iter().position(|s| s == spec);
+                return index.map(|i| (i, false));
+            }
+        }
+    }
+    None
+}
+
+/// Whether a segment's flags make it a connection attempt (SYN, no ACK)
+/// or an answer to one (SYN-ACK).
+pub fn syn_kind(flags: TcpFlags) -> (bool, bool) {
+    let syn = flags.contains(TcpFlags::SYN);
+    let ack = flags.contains(TcpFlags::ACK);
+    (syn && !ack, syn && ack)
 }
 
 /// A drop, in a sentence an operator can act on.

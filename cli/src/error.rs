@@ -84,7 +84,7 @@ impl CliError {
     /// The exit status this error ends the program with.
     pub fn status(&self) -> Status {
         match self {
-            CliError::Unavailable(_) => Status::Unobservable,
+            CliError::Unavailable(_) => Status::NothingChecked,
             _ => Status::BadInput,
         }
     }
@@ -105,21 +105,21 @@ pub enum Status {
     Ok,
     /// At least one segment fails: dropped, or a bypass attempt.
     Failures,
+    /// Nothing could be checked (no keys for any receiver, no segment; a
+    /// live kernel that cannot be observed here): the reason is printed.
+    NothingChecked,
     /// Bad input (see [`CliError`]).
     BadInput,
-    /// Nothing could be observed (no privilege to read keys, no tracing and
-    /// no counters): the reason is printed, and it is never "all clear".
-    Unobservable,
 }
 
 impl Status {
-    /// The exit code: 0, 1, 2 or 4.
+    /// The exit code: 0, 1, 2 or 4 (kselftest's skip: nothing checked).
     pub fn code(self) -> u8 {
         match self {
             Status::Ok => 0,
             Status::Failures => 1,
             Status::BadInput => 2,
-            Status::Unobservable => 4,
+            Status::NothingChecked => 4,
         }
     }
 }

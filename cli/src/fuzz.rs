@@ -70,6 +70,7 @@ pub fn fuzz_entry_explain_input(data: &[u8]) {
                     segment,
                     state,
                     checksum,
+                    semantics: Semantics::Linux { tcp_ao: false },
                 },
                 &mut keys,
             );

@@ -37,7 +37,11 @@ pub fn sign_frame(link: LinkType, data: &[u8], orig_len: u32, keys: &mut KeyRing
     let Some(choice) = keys.choose(addrs.src(), addrs.dst(), tcp.src_port(), tcp.dst_port()) else {
         return Signed::Unchanged("no key");
     };
-    let Some(key) = keys.spec(choice.index).map(|s| s.key().clone()) else {
+    let Some(key) = choice
+        .index
+        .and_then(|i| keys.spec(i))
+        .and_then(|s| s.key().cloned())
+    else {
         return Signed::Unchanged("no key");
     };
     match sign_packet_to_vec(seg.packet, &key) {
@@ -55,7 +59,7 @@ pub fn sign_frame(link: LinkType, data: &[u8], orig_len: u32, keys: &mut KeyRing
 
 /// Runs `sign`.
 pub fn run(args: &SignArgs, out: &mut dyn Write) -> Result<Status, CliError> {
-    let mut keys = KeyRing::load(&args.keys.keys, &args.keys.key_files)?;
+    let mut keys = crate::key_sources::load(&args.keys)?;
     if keys.is_empty() {
         return Err(CliError::argument("--key", "sign needs at least one key"));
     }

@@ -156,12 +156,12 @@ fn key_entry(
     } else {
         key.prefixlen
     };
+    let local = if socket.local.ip().is_unspecified() {
+        source_toward(addr).unwrap_or(socket.local.ip())
+    } else {
+        unmap(socket.local.ip())
+    };
     let salt = if prefixlen >= full_len(addr) {
-        let local = if socket.local.ip().is_unspecified() {
-            source_toward(addr).unwrap_or(socket.local.ip())
-        } else {
-            socket.local.ip()
-        };
         Salt::peering(local, addr)
     } else {
         Salt::Prefix(addr, prefixlen)
@@ -171,41 +171,43 @@ fn key_entry(
         len: key.key.len(),
         fingerprint: memo.fingerprint(&key.key, salt),
         salt: salt.to_string(),
-        configured: ring.map(|r| configured(r, socket, addr, prefixlen, key)),
+        configured: ring.map(|r| {
+            configured(
+                r,
+                local,
+                addr,
+                (socket.local.port(), socket.remote.port()),
+                key,
+            )
+        }),
     }
 }
 
-/// The configured key the kernel would pick for this scope (longest prefix
-/// covering it, then the newest), compared in constant time.
+/// The configured key this host's kernel would pick for a segment from
+/// the key's peer (the receiving router's own table when `--router` or a
+/// host section names this address, else the shared keys), compared in
+/// constant time.
 fn configured(
     ring: &KeyRing,
-    socket: &DiagSocket,
-    addr: IpAddr,
-    prefixlen: u8,
+    local: IpAddr,
+    peer: IpAddr,
+    ports: (u16, u16),
     key: &SocketKey,
 ) -> Configured {
-    let candidates = ring.candidates(addr, socket.local.port(), socket.remote.port());
-    let best = candidates
-        .iter()
-        .filter(|s| s.scope.prefixlen <= prefixlen)
-        .max_by_key(|s| s.scope.prefixlen);
-    let best = best.and_then(|b| {
-        candidates
-            .iter()
-            .rev()
-            .find(|s| s.scope.prefixlen == b.scope.prefixlen)
-    });
-    match best {
-        None => Configured::NotConfigured,
-        Some(spec) => {
-            let same: bool = spec.key().as_bytes().ct_eq(key.key.as_bytes()).into();
-            let label = spec.label().to_owned();
-            if same {
-                Configured::Equal { key: label }
-            } else {
-                Configured::Differs { key: label }
-            }
-        }
+    let (local_port, remote_port) = ports;
+    let spec = ring
+        .lookup(peer, local, remote_port, local_port)
+        .and_then(|c| c.index)
+        .and_then(|i| ring.spec(i));
+    let Some((spec, configured)) = spec.and_then(|s| s.key().map(|k| (s, k))) else {
+        return Configured::NotConfigured;
+    };
+    let same: bool = configured.as_bytes().ct_eq(key.key.as_bytes()).into();
+    let label = spec.label().to_owned();
+    if same {
+        Configured::Equal { key: label }
+    } else {
+        Configured::Differs { key: label }
     }
 }
 
@@ -342,18 +344,13 @@ mod tests {
                 crate::keys::parse_key(text, "--key #1".into()).unwrap(),
             ])
         };
-        let addr = k.addr;
-        assert!(matches!(
-            configured(&ring("10.0.0.0/24=k"), &s, addr, 32, k),
-            Configured::Equal { .. }
-        ));
-        assert!(matches!(
-            configured(&ring("10.0.0.2=K"), &s, addr, 32, k),
-            Configured::Differs { .. }
-        ));
-        assert_eq!(
-            configured(&ring("10.9.0.2=k"), &s, addr, 32, k),
-            Configured::NotConfigured
-        );
+        let (local, peer) = (s.local.ip(), k.addr);
+        let ports = (179, 4000);
+        let eq = configured(&ring("10.0.0.0/24=k"), local, peer, ports, k);
+        assert!(matches!(eq, Configured::Equal { .. }), "{eq:?}");
+        let ne = configured(&ring("10.0.0.2=K"), local, peer, ports, k);
+        assert!(matches!(ne, Configured::Differs { .. }), "{ne:?}");
+        let none = configured(&ring("10.9.0.2=k"), local, peer, ports, k);
+        assert_eq!(none, Configured::NotConfigured);
     }
 }

@@ -8,7 +8,6 @@ use serde::Serialize;
 
 use crate::args::{Format, SocketsArgs};
 use crate::error::{CliError, Status};
-use crate::keys::KeyRing;
 use crate::socket_keys::{Configured, SocketsReport};
 
 /// Why keys cannot be read, in the words the output uses.
@@ -27,16 +26,19 @@ struct Document<'a> {
 
 /// Runs `tcpmd5 sockets`.
 pub fn run(args: &SocketsArgs, out: &mut dyn Write) -> Result<Status, CliError> {
-    let ring = if args.keys.keys.is_empty() && args.keys.key_files.is_empty() {
+    let ring = if args.keys.keys.is_empty()
+        && args.keys.key_files.is_empty()
+        && args.keys.routers.is_empty()
+    {
         None
     } else {
-        Some(KeyRing::load(&args.keys.keys, &args.keys.key_files)?)
+        Some(crate::key_sources::load(&args.keys)?)
     };
     let netns = args.netns.as_deref();
     let readable = crate::capability::has_net_admin().map_err(CliError::Unavailable)?;
     if !readable {
         write_unreadable(args.format, netns, out)?;
-        return Ok(Status::Unobservable);
+        return Ok(Status::NothingChecked);
     }
     let report = crate::netns::run_in(netns, || {
         crate::inet_diag::tcp_sockets()

@@ -6,6 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 use serde::Serialize;
 
 use crate::assess::Status;
+use crate::diagnosis::Evidence;
 
 /// A connection, its endpoints in a canonical order (lower first).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -28,48 +29,101 @@ impl ConnectionId {
     }
 }
 
-/// Counts of segments by outcome.
+/// Counts of segments by outcome, that add up: `signed + unsigned =
+/// segments`, `valid + invalid + unchecked = signed`, `accepted + dropped +
+/// bypass + unchecked = unsigned` (of the unsigned ones).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {
     /// TCP segments.
     pub segments: u64,
     /// Carrying an MD5 option.
     pub signed: u64,
+    /// Not carrying one.
+    pub unsigned: u64,
     /// Signed and verified.
     pub valid: u64,
-    /// Dropped by the receiver.
+    /// Signed and dropped by the receiver.
     pub invalid: u64,
-    /// Unsigned and accepted.
-    pub unsigned: u64,
-    /// TCP-AO in an MD5 session.
-    pub bypass: u64,
-    /// Not checkable.
+    /// Signed, and not checkable (no key for the receiver, malformed).
     pub unchecked: u64,
+    /// Unsigned and accepted.
+    pub unsigned_accepted: u64,
+    /// Unsigned and dropped (a key for the sender, a bad checksum).
+    pub unsigned_dropped: u64,
+    /// Unsigned, with a TCP-AO option let past an MD5 key: a bypass.
+    pub bypass: u64,
+    /// Unsigned and not checkable (malformed).
+    pub unsigned_unchecked: u64,
+    /// Segments whose receiver's keys were known (a verdict, not a guess).
+    pub decided: u64,
 }
 
 impl Counts {
     /// Adds another's counts.
-    pub fn merge(&mut self, other: &Counts) {
-        self.segments += other.segments;
-        self.signed += other.signed;
-        self.valid += other.valid;
-        self.invalid += other.invalid;
-        self.unsigned += other.unsigned;
-        self.bypass += other.bypass;
-        self.unchecked += other.unchecked;
+    pub fn merge(&mut self, o: &Counts) {
+        self.segments += o.segments;
+        self.signed += o.signed;
+        self.unsigned += o.unsigned;
+        self.valid += o.valid;
+        self.invalid += o.invalid;
+        self.unchecked += o.unchecked;
+        self.unsigned_accepted += o.unsigned_accepted;
+        self.unsigned_dropped += o.unsigned_dropped;
+        self.bypass += o.bypass;
+        self.unsigned_unchecked += o.unsigned_unchecked;
+        self.decided += o.decided;
     }
 
-    /// Adds one segment.
-    pub fn add(&mut self, status: Status, signed: bool) {
+    /// Adds one segment: its status, whether it carries an MD5 option, and
+    /// whether the receiver's keys were known.
+    pub fn add(&mut self, status: Status, signed: bool, decided: bool) {
         self.segments += 1;
-        self.signed += u64::from(signed);
-        match status {
-            Status::Valid => self.valid += 1,
-            Status::Invalid => self.invalid += 1,
-            Status::Unsigned => self.unsigned += 1,
-            Status::Bypass => self.bypass += 1,
-            Status::Unchecked => self.unchecked += 1,
+        self.decided += u64::from(decided);
+        if signed {
+            self.signed += 1;
+            match status {
+                Status::Valid => self.valid += 1,
+                Status::Invalid | Status::Bypass => self.invalid += 1,
+                Status::Unsigned | Status::Unchecked => self.unchecked += 1,
+            }
+        } else {
+            self.unsigned += 1;
+            match status {
+                Status::Unsigned | Status::Valid => self.unsigned_accepted += 1,
+                Status::Invalid => self.unsigned_dropped += 1,
+                Status::Bypass => self.bypass += 1,
+                Status::Unchecked => self.unsigned_unchecked += 1,
+            }
         }
+    }
+
+    /// Whether any segment fails (dropped, or a bypass).
+    pub fn fails(&self) -> bool {
+        self.invalid + self.unsigned_dropped + self.bypass > 0
+    }
+}
+
+impl std::fmt::Display for Counts {
+    /// `N segments: S signed (v valid, i invalid, u unchecked), U unsigned
+    /// (a accepted, d dropped, b bypass[, u unchecked])`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} segments: {} signed ({} valid, {} invalid, {} unchecked), {} unsigned ({} accepted, {} dropped, {} bypass",
+            self.segments,
+            self.signed,
+            self.valid,
+            self.invalid,
+            self.unchecked,
+            self.unsigned,
+            self.unsigned_accepted,
+            self.unsigned_dropped,
+            self.bypass
+        )?;
+        if self.unsigned_unchecked > 0 {
+            write!(f, ", {} unchecked", self.unsigned_unchecked)?;
+        }
+        f.write_str(")")
     }
 }
 
@@ -88,6 +142,11 @@ pub struct ConnectionSummary {
 /// Everything a run counts.
 #[derive(Debug, Default)]
 pub struct Summary {
+    /// By session (the two routers' addresses, lower first): the evidence
+    /// of its diagnosis.
+    pub sessions: BTreeMap<(IpAddr, IpAddr), Evidence>,
+    /// Frames whose TCP segment cannot be read (cut, fragment, malformed).
+    pub unreadable: u64,
     /// By connection, in order of first appearance is not kept: sorted.
     pub connections: BTreeMap<ConnectionId, ConnectionSummary>,
     /// Totals over TCP segments.
@@ -118,6 +177,15 @@ impl Summary {
                 }
             }
         }
+        for (id, e) in later.sessions {
+            match self.sessions.entry(id) {
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    v.insert(e);
+                }
+                std::collections::btree_map::Entry::Occupied(mut o) => o.get_mut().merge(&e),
+            }
+        }
+        self.unreadable += later.unreadable;
         self.totals.merge(&later.totals);
         self.frames += later.frames;
         self.other_frames += later.other_frames;
@@ -126,6 +194,12 @@ impl Summary {
 
     /// Whether any segment fails.
     pub fn failed(&self) -> bool {
-        self.totals.invalid + self.totals.bypass > 0
+        self.totals.fails()
+    }
+
+    /// Whether no segment could be decided (no keys for any receiver, or
+    /// no segment at all).
+    pub fn nothing_checked(&self) -> bool {
+        self.totals.decided == 0
     }
 }

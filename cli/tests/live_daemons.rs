@@ -115,6 +115,24 @@ fn check_sockets(lab: &Lab, spec: &LabSpec) -> Result<(), Failed> {
     if code != 0 || !out.contains("equals") {
         return Err(format!("sockets --key (exit {code}) does not say equals:\n{out}").into());
     }
+    // Each router's own configuration holds exactly the keys on its sockets.
+    for side in [Side::A, Side::B] {
+        let config = lab.config_path(side);
+        let config = config.to_str().ok_or("config path")?;
+        let (code, out, err) = tcpmd5(&["sockets", "--netns", lab.netns(side), "--router", config]);
+        let keys = out
+            .lines()
+            .filter(|l| l.trim_start().starts_with("key "))
+            .count();
+        let equal = out.lines().filter(|l| l.contains("  equals ")).count();
+        if code != 0 || keys == 0 || keys != equal {
+            return Err(format!(
+                "sockets --router {config} (exit {code}, {keys} keys, {equal} equal):\n{out}{err}"
+            )
+            .into());
+        }
+        no_secret(spec, "sockets --router", &out)?;
+    }
     Ok(())
 }
 

@@ -76,6 +76,7 @@ fn explain_packet(packet: &[u8], key: Option<String>) -> Explanation {
             segment,
             state: ReceiverState::Listener,
             checksum: ChecksumMode::Strict,
+            semantics: tcpmd5::Semantics::Linux { tcp_ao: false },
         },
         &mut ring,
     )

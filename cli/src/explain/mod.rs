@@ -12,17 +12,20 @@ use tcpmd5::verdict::{Acceptance, Receiver, ReceiverVerdict, Verdict, receiver_v
 use tcpmd5::{AddrPair, Semantics};
 
 use crate::args::{ExplainArgs, Format, ReceiverState};
-use crate::assess::{ChecksumMode, drop_sentence};
+use crate::assess::{ChecksumMode, drop_sentence, judged_strictly, prepare};
 use crate::capture::{Next, read_frames};
 use crate::error::{CliError, Status};
 use crate::hex;
-use crate::keys::{KeyRing, Lookup};
+use crate::keys::KeyRing;
 use crate::link::LinkType;
 use crate::segment::{Located, Segment, locate};
 use crate::verdict_id::{acceptance_id, receiver_verdict_id};
 
+mod decision;
 mod options;
 mod render;
+pub use decision::Decision;
+use decision::{decide, key_info};
 use options::scan_detail;
 pub use options::walk_options;
 pub use render::render_human;
@@ -44,6 +47,8 @@ pub struct Explanation {
     pub verdicts: BTreeMap<&'static str, SemanticsVerdict>,
     /// Where the semantics disagree, in one line.
     pub agreement: String,
+    /// What `verify` decides on this segment (the same code).
+    pub decision: Decision,
 }
 
 /// The headers.
@@ -178,6 +183,8 @@ pub struct Request<'a> {
     pub state: ReceiverState,
     /// Checksum handling.
     pub checksum: ChecksumMode,
+    /// The semantics of the decision `verify` would make.
+    pub semantics: Semantics,
 }
 
 fn receiver_of(state: ReceiverState) -> Receiver {
@@ -197,79 +204,27 @@ pub fn explain(req: &Request<'_>, keys: &mut KeyRing) -> Explanation {
     let report = seg.checksums();
     let area = tcp.options();
 
-    // The key step.
-    let choice = keys.choose(addrs.src(), addrs.dst(), sport, dport);
-    let choice = choice.and_then(|c| {
-        let spec = keys.spec(c.index)?;
-        let candidates = keys.candidates(c.peer, sport, dport);
-        let same_len = candidates
-            .iter()
-            .filter(|s| s.scope.prefixlen == spec.scope.prefixlen)
-            .count();
-        let mut why = format!(
-            "{} of {} key(s) covering {}: the longest prefix (/{})",
-            spec.label(),
-            candidates.len(),
-            c.peer,
-            spec.scope.prefixlen
-        );
-        if same_len > 1 {
-            why.push_str(&format!(", the newest of {same_len} with that length"));
-        }
-        if let Some(p) = spec.scope.port {
-            why.push_str(&format!(", port {p} in use"));
-        }
-        why.push_str("; no VRF: l3index 0");
-        if c.lookup == Lookup::Destination {
-            why.push_str(&format!(
-                "; no key covers the sender {}: looked up for the destination, the key its sender signs with",
-                addrs.src()
-            ));
-        }
-        Some((
-            spec.label().to_owned(),
-            c.lookup,
-            c.index,
-            spec.key().clone(),
-            why,
-            candidates
-                .iter()
-                .map(|s| s.label().to_owned())
-                .collect::<Vec<_>>(),
-        ))
-    });
-    let key_info = match &choice {
-        Some((label, _, _, _, why, candidates)) => KeyInfo {
-            chosen: Some(label.clone()),
-            why: why.clone(),
-            candidates: candidates.clone(),
-            l3index: 0,
-        },
-        None => KeyInfo {
-            chosen: None,
-            why: format!(
-                "no key given covers the sender {} (or the destination {}): the receiver holds none",
-                addrs.src(),
-                addrs.dst()
-            ),
-            candidates: Vec::new(),
-            l3index: 0,
-        },
-    };
+    // The key step: the receiver's lookup, shared with `verify`.
+    let prepared = prepare(seg, keys);
+    let choice = prepared.choice();
+    let key_info = key_info(keys, choice, &addrs, sport, dport);
+    let chosen_key = prepared
+        .key()
+        .and_then(|i| keys.spec(i))
+        .and_then(|s| s.key().cloned());
 
-    // The packet judged: in note mode, the same bytes with right checksums.
+    // The packet judged: the same bytes with right checksums where the
+    // mode lets a wrong one pass (note: any; offload: a partial sum).
     let mut fixed;
-    let packet: &[u8] = if req.checksum == ChecksumMode::Note && !report.ok() {
+    let packet: &[u8] = if !report.ok() && !judged_strictly(seg, req.checksum) {
         fixed = seg.packet.to_vec();
         fix_checksums(&mut fixed, seg);
         &fixed
     } else {
         seg.packet
     };
-    let table = match &choice {
-        Some((_, Lookup::Destination, index, ..)) => keys.sender_table(addrs.src(), *index).clone(),
-        _ => keys.table(sport, dport).clone(),
-    };
+    let table = keys.table_of(prepared.table).clone();
+    let decision = decide(seg, keys, req, &prepared);
     let receiver = receiver_of(req.state);
 
     let mut verdicts = BTreeMap::new();
@@ -279,8 +234,8 @@ pub fn explain(req: &Request<'_>, keys: &mut KeyRing) -> Explanation {
         let rv = receiver_verdict(packet, &table, 0, s, receiver).unwrap_or(
             ReceiverVerdict::Checked(Verdict::Drop(tcpmd5::DropReason::Md5Failure)),
         );
-        let digest = match (&scan, &choice) {
-            (AuthScan::Md5 { digest, .. }, Some((_, _, _, key, _, _))) => {
+        let digest = match (&scan, &chosen_key) {
+            (AuthScan::Md5 { digest, .. }, Some(key)) => {
                 segment_digest(&addrs, seg.ip.segment, key)
                     .ok()
                     .map(|d| DigestInfo {
@@ -294,7 +249,7 @@ pub fn explain(req: &Request<'_>, keys: &mut KeyRing) -> Explanation {
         let md5_bypassed = matches!(
             rv,
             ReceiverVerdict::Checked(Verdict::Accept(Acceptance::AoNotChecked))
-        ) && choice.is_some();
+        ) && chosen_key.is_some();
         let (acceptance, drop, reason) = match rv {
             ReceiverVerdict::Checked(Verdict::Accept(a)) => {
                 let reason = match a {
@@ -385,6 +340,7 @@ pub fn explain(req: &Request<'_>, keys: &mut KeyRing) -> Explanation {
         },
         verdicts,
         agreement,
+        decision,
     }
 }
 
@@ -462,7 +418,7 @@ fn agreement(verdicts: &BTreeMap<&'static str, SemanticsVerdict>) -> String {
 
 /// Runs `explain`.
 pub fn run(args: &ExplainArgs, out: &mut dyn Write) -> Result<Status, CliError> {
-    let mut keys = KeyRing::load(&args.keys.keys, &args.keys.key_files)?;
+    let mut keys = crate::key_sources::load(&args.keys)?;
     let (link, bytes, orig_len) = match (&args.hex, &args.capture, args.frame) {
         (Some(text), _, _) => {
             let bytes = hex::decode(text).map_err(|e| CliError::argument("HEX", e.to_string()))?;
@@ -503,6 +459,7 @@ pub fn run(args: &ExplainArgs, out: &mut dyn Write) -> Result<Status, CliError> 
             segment,
             state: args.state,
             checksum: args.checksum,
+            semantics: args.semantics,
         },
         &mut keys,
     );

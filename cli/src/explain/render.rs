@@ -26,6 +26,11 @@ pub fn render_human(e: &Explanation, out: &mut dyn Write) -> std::io::Result<()>
     };
     let tcp = if c.tcp_ok {
         format!("TCP checksum {} ok", c.tcp_carried)
+    } else if c.partial && c.mode != ChecksumMode::Strict {
+        format!(
+            "TCP checksum {} is the partial sum TX offload leaves (filled in later: {})",
+            c.tcp_carried, c.tcp_computed
+        )
     } else {
         format!(
             "TCP checksum {} WRONG, should be {}{} (TCP_CSUM)",
@@ -42,10 +47,15 @@ pub fn render_human(e: &Explanation, out: &mut dyn Write) -> std::io::Result<()>
     let mode = match (c.mode, c.ip_ok != Some(false) && c.tcp_ok) {
         (_, true) => "",
         (ChecksumMode::Note, false) => " -> noted; judged as if right (--checksum note)",
-        (ChecksumMode::Strict, false) if c.ip_ok == Some(false) || tcp_len <= CHECKSUM_BREAK => {
+        (ChecksumMode::Offload, false) if c.partial && c.ip_ok != Some(false) => {
+            " -> not an error (a NIC or a veth fills it in); judged as if right (--checksum strict drops it)"
+        }
+        (ChecksumMode::Strict | ChecksumMode::Offload, false)
+            if c.ip_ok == Some(false) || tcp_len <= CHECKSUM_BREAK =>
+        {
             " -> the receiver drops it before any MD5 logic"
         }
-        (ChecksumMode::Strict, false) => {
+        (ChecksumMode::Strict | ChecksumMode::Offload, false) => {
             " -> a segment of more than 76 bytes: the receiver sums it only after the MD5 check passes it, then drops it"
         }
     };
@@ -123,5 +133,24 @@ pub fn render_human(e: &Explanation, out: &mut dyn Write) -> std::io::Result<()>
             v.verdict, v.reason
         )?;
     }
-    writeln!(out, "=> {}", e.agreement)
+    writeln!(out, "=> {}", e.agreement)?;
+    let d = &e.decision;
+    let key = d
+        .key
+        .as_ref()
+        .filter(|_| d.status == crate::assess::Status::Valid)
+        .map(|k| format!(", key {k}"))
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "=> verify ({}): {} {}: {}{key}",
+        d.semantics,
+        d.status.id(),
+        d.verdict.as_deref().unwrap_or("-"),
+        d.reason
+    )?;
+    for n in &d.notes {
+        writeln!(out, "   note: {n}")?;
+    }
+    Ok(())
 }

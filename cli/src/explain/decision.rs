@@ -1,0 +1,127 @@
+//! The two steps `explain` shares with `verify`: the receiver's key
+//! lookup (in words) and the decision on the segment (the same code as
+//! `verify`'s, so the two views cannot disagree).
+
+use serde::Serialize;
+use tcpmd5::{AddrPair, packet_verdict_with};
+
+use super::{KeyInfo, Request};
+use crate::assess::{Prepared, Status, checksums, conclude};
+use crate::keys::{Choice, KeyRing, Lookup};
+use crate::segment::Segment;
+
+/// The decision `verify` makes on a segment, under one semantics.
+#[derive(Debug, Clone, Serialize)]
+pub struct Decision {
+    /// The semantics (`--semantics`, default `linux`).
+    pub semantics: &'static str,
+    /// `valid`, `unsigned`, `invalid`, `bypass` or `unchecked`.
+    pub status: Status,
+    /// The verdict id (`null` when unchecked).
+    pub verdict: Option<String>,
+    /// Why, in a sentence.
+    pub reason: String,
+    /// The key used (its label), if any.
+    pub key: Option<String>,
+    /// Remarks (the key that verifies a failing digest, …).
+    pub notes: Vec<String>,
+}
+
+/// The key step, for people: the key the receiver picks and why.
+pub(super) fn key_info(
+    keys: &KeyRing,
+    choice: Option<Choice>,
+    addrs: &AddrPair,
+    sport: u16,
+    dport: u16,
+) -> KeyInfo {
+    let Some(c) = choice else {
+        return KeyInfo {
+            chosen: None,
+            why: format!(
+                "no key given covers the sender {} (or the destination {}), and no router's table was given for the receiver: nothing to check with",
+                addrs.src(),
+                addrs.dst()
+            ),
+            candidates: Vec::new(),
+            l3index: 0,
+        };
+    };
+    let candidates = keys.candidates(c.peer, sport, dport);
+    let table = match c.lookup {
+        Lookup::Receiver(r) => keys.holders().get(r).map_or_else(String::new, |h| {
+            format!("in {}'s table ({}): ", h.name, h.source)
+        }),
+        _ => String::new(),
+    };
+    let Some(spec) = c.index.and_then(|i| keys.spec(i)) else {
+        return KeyInfo {
+            chosen: None,
+            why: format!(
+                "{table}the receiver holds no key for the sender {}: a signed segment is unexpected, an unsigned one passes",
+                c.peer
+            ),
+            candidates: candidates.iter().map(|s| s.label().to_owned()).collect(),
+            l3index: 0,
+        };
+    };
+    let same_len = candidates
+        .iter()
+        .filter(|s| s.holder == spec.holder && s.scope.prefixlen == spec.scope.prefixlen)
+        .count();
+    let mut why = format!(
+        "{table}{} of {} key(s) covering {}: the longest prefix (/{})",
+        spec.label(),
+        candidates.len(),
+        c.peer,
+        spec.scope.prefixlen
+    );
+    if same_len > 1 {
+        why.push_str(&format!(", the newest of {same_len} with that length"));
+    }
+    if let Some(p) = spec.scope.port {
+        why.push_str(&format!(", port {p} in use"));
+    }
+    why.push_str("; no VRF: l3index 0");
+    if c.lookup == Lookup::Destination {
+        why.push_str(&format!(
+            "; no key covers the sender {}: looked up for the destination, the key both ends hold",
+            addrs.src()
+        ));
+    }
+    KeyInfo {
+        chosen: Some(spec.label().to_owned()),
+        why,
+        candidates: candidates.iter().map(|s| s.label().to_owned()).collect(),
+        l3index: 0,
+    }
+}
+
+/// The decision `verify` makes on this segment (the same code), under
+/// the semantics asked for.
+pub(super) fn decide(
+    seg: &Segment<'_>,
+    keys: &KeyRing,
+    req: &Request<'_>,
+    prepared: &Prepared,
+) -> Decision {
+    let verdict = packet_verdict_with(
+        seg.packet,
+        keys.table_of(prepared.table),
+        0,
+        req.semantics,
+        checksums(req.checksum),
+    );
+    let a = conclude(seg, keys, req.semantics, prepared, req.checksum, verdict);
+    Decision {
+        semantics: req.semantics.id(),
+        status: a.status,
+        verdict: a.verdict.map(|v| v.id().to_string()),
+        reason: a.reason.into_owned(),
+        key: a
+            .key
+            .and_then(|i| keys.spec(i))
+            .map(|s| s.label().to_owned()),
+        notes: a.notes,
+    }
+}

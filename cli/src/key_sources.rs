@@ -1,0 +1,32 @@
+//! Every source of keys a subcommand takes, read in order: `--keys` files
+//! (with their host sections), `--router` configurations, `--key`
+//! arguments.
+
+use crate::args::KeyArgs;
+use crate::error::CliError;
+use crate::keys::{KeyRing, parse_key, read_key_file};
+use crate::router::read_router;
+
+/// The keys of `--keys` files, `--router` files and `--key` arguments,
+/// in that order (later is newer: an argument overrides a file line
+/// for the same scope, as a later `setsockopt` does).
+pub fn load(args: &KeyArgs) -> Result<KeyRing, CliError> {
+    let mut specs = Vec::new();
+    let mut holders = Vec::new();
+    for path in &args.key_files {
+        read_key_file(path, &mut specs, &mut holders)?;
+    }
+    for path in &args.routers {
+        read_router(path, &mut specs, &mut holders)?;
+    }
+    for (i, arg) in args.keys.iter().enumerate() {
+        let origin = format!("--key #{}", i + 1);
+        let spec = parse_key(arg, origin.clone()).map_err(|detail| {
+            // Name the argument by its scope only: the secret stays out.
+            let scope = arg.split_once('=').map_or("", |(s, _)| s);
+            CliError::argument(format!("{origin} {scope}=…"), detail)
+        })?;
+        specs.push(spec);
+    }
+    Ok(KeyRing::with_holders(specs, holders))
+}

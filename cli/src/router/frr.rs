@@ -1,0 +1,161 @@
+//! FRR's configuration, as far as MD5 goes: `router bgp` sections,
+//! `neighbor X password WORD`, `neighbor X update-source ADDR`, peer-groups
+//! (`neighbor G peer-group`, `neighbor X peer-group G`, whose password and
+//! update-source the members inherit) and `bgp listen range P peer-group G`.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use super::{ConfigError, Entry, RouterConfig, one_address, password};
+
+/// Whether the text is FRR's.
+pub(super) fn looks_like(text: &str) -> bool {
+    text.lines()
+        .any(|l| l.trim_start().starts_with("router bgp"))
+}
+
+/// What the configuration says of a neighbor or a peer-group.
+#[derive(Debug, Default)]
+struct Peer {
+    group: Option<String>,
+    password: Option<(Vec<u8>, usize)>,
+    source: Option<IpAddr>,
+    line: usize,
+}
+
+/// Parses the configuration.
+pub(super) fn parse(bytes: &[u8]) -> Result<RouterConfig, ConfigError> {
+    let mut peers: HashMap<String, Peer> = HashMap::new();
+    let mut order: Vec<String> = Vec::new();
+    let mut ranges: Vec<(crate::keys::KeyScope, String, usize)> = Vec::new();
+    let mut in_bgp = false;
+    for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
+        let line = i + 1;
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let text = String::from_utf8_lossy(raw);
+        let indented = raw.first().is_some_and(u8::is_ascii_whitespace);
+        let words: Vec<&str> = text.split_whitespace().collect();
+        match words.as_slice() {
+            ["router", "bgp", ..] => {
+                in_bgp = true;
+                continue;
+            }
+            [w, ..] if !indented && !w.starts_with('!') => in_bgp = false,
+            _ => {}
+        }
+        if !in_bgp {
+            continue;
+        }
+        match words.as_slice() {
+            ["neighbor", name, rest @ ..] => {
+                let peer = peers.entry((*name).to_owned()).or_insert_with(|| {
+                    order.push((*name).to_owned());
+                    Peer {
+                        line,
+                        ..Peer::default()
+                    }
+                });
+                match rest {
+                    ["peer-group", group] => peer.group = Some((*group).to_owned()),
+                    ["password", ..] => {
+                        // The bytes after `password `, as written.
+                        let at = find(raw, b"password").map_or(raw.len(), |p| p + 8);
+                        let pw = raw.get(at..).unwrap_or_default().trim_ascii();
+                        peer.password = Some((pw.to_vec(), line));
+                    }
+                    ["update-source", src] => peer.source = src.parse().ok(),
+                    _ => {}
+                }
+            }
+            ["bgp", "listen", "range", prefix, "peer-group", group] => {
+                if let Ok(scope) = crate::keys::parse_scope(prefix) {
+                    ranges.push((scope, (*group).to_owned(), line));
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut config = RouterConfig {
+        daemon: "FRR",
+        ..RouterConfig::default()
+    };
+    let inherited = |p: &Peer| {
+        let group = p.group.as_ref().and_then(|g| peers.get(g));
+        (
+            p.password
+                .clone()
+                .or_else(|| group.and_then(|g| g.password.clone())),
+            p.source.or_else(|| group.and_then(|g| g.source)),
+        )
+    };
+    let entry = |scope, pw: Option<(Vec<u8>, usize)>, line| -> Result<Entry, ConfigError> {
+        Ok(match pw {
+            Some((pw, l)) => Entry {
+                scope,
+                key: Some(password(&pw, l)?),
+                line: l,
+            },
+            None => Entry {
+                scope,
+                key: None,
+                line,
+            },
+        })
+    };
+    for name in &order {
+        let Some(p) = peers.get(name) else { continue };
+        // Peer-group names and interfaces are not addresses.
+        let Some(scope) = one_address(name) else {
+            continue;
+        };
+        let (pw, source) = inherited(p);
+        if let Some(a) = source
+            && !config.addrs.contains(&a)
+        {
+            config.addrs.push(a);
+        }
+        config.entries.push(entry(scope, pw, p.line)?);
+    }
+    for (scope, group, line) in ranges {
+        let pw = peers.get(&group).and_then(|g| g.password.clone());
+        config.entries.push(entry(scope, pw, line)?);
+    }
+    Ok(config)
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn neighbors_and_peer_groups() {
+        let conf = b"frr defaults traditional\nrouter bgp 65002\n neighbor PEERS peer-group\n neighbor PEERS password grp-pw\n neighbor PEERS update-source 10.0.0.2\n neighbor 10.0.0.1 remote-as 65001\n neighbor 10.0.0.1 peer-group PEERS\n neighbor 10.0.0.3 remote-as 65003\n neighbor 10.0.0.3 password own\xc3\xa4\r\n neighbor 10.0.0.4 remote-as 65004\n bgp listen range 10.8.0.0/16 peer-group PEERS\n!\nline vty\n";
+        let c = parse(conf).unwrap();
+        assert_eq!(c.addrs, vec!["10.0.0.2".parse::<IpAddr>().unwrap()]);
+        let e: Vec<_> = c
+            .entries
+            .iter()
+            .map(|e| {
+                (
+                    e.scope.to_string(),
+                    e.key.as_ref().map(|k| k.as_bytes().to_vec()),
+                    e.line,
+                )
+            })
+            .collect();
+        assert_eq!(
+            e,
+            vec![
+                ("10.0.0.1".into(), Some(b"grp-pw".to_vec()), 4),
+                ("10.0.0.3".into(), Some("own\u{e4}".as_bytes().to_vec()), 9),
+                ("10.0.0.4".into(), None, 10),
+                ("10.8.0.0/16".into(), Some(b"grp-pw".to_vec()), 4),
+            ]
+        );
+    }
+}
