@@ -369,4 +369,58 @@ mod tests {
         assert!(text.contains("TCPMD5Failure      +3"), "{text}");
         assert_eq!(r.status().unwrap(), Status::Failures);
     }
+
+    #[test]
+    fn peer_filter_shows_its_peers_and_counters_count_all() {
+        use crate::drop_event::{DropCause, DropReasonKey};
+        use tcpmd5::verdict::DropReason;
+        let scope = crate::keys::parse_scope("10.0.0.2").unwrap();
+        let mut r = Report::new(Format::Json, None, Some(scope));
+        let mut out = Vec::new();
+        let started = Message::Started {
+            counters: counters(0),
+            tracing: Ok(vec!["tcp_hash_md5_mismatch"]),
+        };
+        r.take(started, &mut out).unwrap();
+        for peer in ["10.0.0.2:1000", "10.0.0.3:1000"] {
+            let d = DropEvent {
+                peer: peer.parse().unwrap(),
+                local: "10.0.0.1:179".parse().unwrap(),
+                cause: DropCause::Reason(DropReasonKey::of(DropReason::Md5Failure)),
+                state: Some("TCP_LISTEN".into()),
+                flags: "S".into(),
+                l3index: Some(0),
+            };
+            r.take(Message::Drop(d), &mut out).unwrap();
+        }
+        r.take(
+            Message::Counters {
+                counters: counters(2),
+                last: true,
+            },
+            &mut out,
+        )
+        .unwrap();
+        let lines: Vec<serde_json::Value> = String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let drops: Vec<_> = lines.iter().filter(|l| l["event"] == "drop").collect();
+        assert_eq!(drops.len(), 1);
+        assert_eq!(drops[0]["peer"], "10.0.0.2:1000");
+        assert_eq!(drops[0]["cause"], "digest-fails");
+        let totals = lines.last().unwrap();
+        assert_eq!(totals["peers"].as_array().unwrap().len(), 1);
+        let failure = totals["counters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["counter"] == "TCPMD5Failure")
+            .unwrap();
+        assert_eq!(
+            (failure["delta"].as_i64(), failure["events"].as_i64()),
+            (Some(2), Some(2))
+        );
+    }
 }
