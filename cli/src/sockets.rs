@@ -153,7 +153,7 @@ fn render(
     if !compared && !report.sockets.is_empty() {
         writeln!(
             out,
-            "fingerprints match across routers when the keys and the peering (salt) are the same; --key/--keys compare with a configured key"
+            "fingerprints match across routers when the keys and the peering (salt) are the same; --key/--keys/--router compare each key with a configured one"
         )?;
     }
     Ok(())
