@@ -9,6 +9,31 @@
 //! Used by the `tcpmd5` tool's daemon test and by any crate whose tests
 //! need real BGP sessions. Root only; [`require::unmet`] says why a lab
 //! cannot run here (a test is then ignored with that reason).
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use tcpmd5_bgplab::{Lab, LabSpec, Side};
+//!
+//! # fn main() -> Result<(), tcpmd5_bgplab::LabError> {
+//! let spec = LabSpec::operator_mix(); // BIRD on A, FRR on B, seven sessions
+//! if let Some(why) = tcpmd5_bgplab::require::unmet(&spec.daemons()) {
+//!     eprintln!("skipped: {why}");
+//!     return Ok(());
+//! }
+//! let dir = std::env::temp_dir().join("bgplab-example");
+//! std::fs::create_dir_all(&dir).ok();
+//! let mut lab = Lab::start(spec, &dir)?;
+//! std::thread::sleep(Duration::from_secs(6));
+//! lab.stop_daemon(Side::B)?; // NOTIFICATIONs, FINs, RSTs
+//! lab.start_daemon(Side::B)?;
+//! std::thread::sleep(Duration::from_secs(5));
+//! let run = lab.finish()?;
+//! // run.pcap: the capture; run.config(Side::A): A's configuration;
+//! // run.truth.drops: every drop by either kernel, with its tracepoint.
+//! println!("{} kernel drops", run.truth.drops.len());
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod config;
 pub mod error;

@@ -234,12 +234,16 @@ pub fn conclude(
     } else {
         prepared.notes.clone()
     };
-    let checksum_note = checksum_note(seg, mode);
+    // The checksums summed once (strict mode leaves them to the library).
+    let report = (mode != ChecksumMode::Strict).then(|| seg.checksums());
+    let checksum_note = report.filter(|r| !r.ok() && (mode == ChecksumMode::Note || r.offloaded()));
     let key = choice.and_then(|c| c.index);
     let receiver_known = choice.is_some();
     // Offload: a checksum neither right nor partial is judged as the
     // receiver of these bytes does.
-    let verdict = if mode == ChecksumMode::Offload && judged_strictly(seg, mode) {
+    let strictly =
+        mode == ChecksumMode::Offload && report.is_some_and(|r| !r.ok() && !r.offloaded());
+    let verdict = if strictly {
         packet_verdict_with(
             seg.packet,
             keys.table_of(prepared.table),

@@ -16,6 +16,7 @@ fn ring() -> KeyRing {
         "10.0.0.0/8:179=hex:00ff00",
         "::/0=fuzz-key",
         "[2001:db8::/32]:179=hex:0102",
+        "10.1.0.0/16=",
     ]
     .iter()
     .filter_map(|k| parse_key(k, "fuzz".into()).ok())
@@ -29,7 +30,9 @@ pub fn fuzz_entry_capture(data: &[u8]) {
     let _ = read_frames(data, |frame| {
         if let Located::Tcp(seg) = locate(frame.link, frame.data, frame.orig_len) {
             for s in Semantics::ALL {
-                let _ = assess(&seg, &mut keys, s, ChecksumMode::Strict);
+                for mode in [ChecksumMode::Strict, ChecksumMode::Offload] {
+                    let _ = assess(&seg, &mut keys, s, mode);
+                }
             }
         }
         let _ = crate::sign::sign_frame(frame.link, frame.data, frame.orig_len, &mut keys);

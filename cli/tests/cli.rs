@@ -1,184 +1,22 @@
 //! The `tcpmd5` binary end to end: every link type, IPv6 extension headers,
-//! what cannot be checked, the AO bypass, checksum modes, sign -> verify,
-//! bad input (one line, exit 2), secrets never printed, a closed stdout.
+//! what cannot be checked, the AO bypass, sign -> verify, bad input (one
+//! line, exit 2), secrets never printed, a closed stdout.
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
+mod common;
+
 use std::io::Write;
-use std::net::{Ipv4Addr, Ipv6Addr};
-use std::path::{Path, PathBuf};
+use std::net::Ipv4Addr;
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+use common::*;
 use pcap_parser::ToVec;
 use serde_json::Value;
-use tcpmd5::wire::{Ipv4Packet, TcpFlags, TcpRepr, ip_packet};
+use tcpmd5::wire::Ipv4Packet;
 use tcpmd5::{AddrPair, Key};
-use tcpmd5_cli::capture::PcapWriter;
 use tcpmd5_cli::link::LinkType;
-
-const BIN: &str = env!("CARGO_BIN_EXE_tcpmd5");
-const SECRET: &str = "S3cr3t-Zebra-Pass";
-
-fn v4() -> AddrPair {
-    AddrPair::V4 {
-        src: Ipv4Addr::new(192, 0, 2, 2),
-        dst: Ipv4Addr::new(192, 0, 2, 1),
-    }
-}
-
-fn v6() -> AddrPair {
-    AddrPair::V6 {
-        src: "2001:db8::2".parse::<Ipv6Addr>().unwrap(),
-        dst: "2001:db8::1".parse::<Ipv6Addr>().unwrap(),
-    }
-}
-
-/// An unsigned segment from `addrs.src()` port 40000 to port 179.
-fn packet(addrs: &AddrPair, options: &[u8], payload: &[u8]) -> Vec<u8> {
-    let repr = TcpRepr {
-        src_port: 40000,
-        dst_port: 179,
-        seq: 1000,
-        ack: 2000,
-        flags: TcpFlags::ACK | TcpFlags::PSH,
-        window: 512,
-        urgent: 0,
-        options,
-        payload,
-    };
-    ip_packet(addrs, &repr.to_vec(addrs).unwrap()).unwrap()
-}
-
-fn signed(addrs: &AddrPair, secret: &[u8]) -> Vec<u8> {
-    tcpmd5::sign::sign_packet_to_vec(&packet(addrs, &[], b"BGP OPEN"), &Key::new(secret).unwrap())
-        .unwrap()
-}
-
-/// Inserts an 8-byte Hop-by-Hop header into an IPv6 packet.
-fn with_hop_by_hop(p: &[u8]) -> Vec<u8> {
-    let mut out = p[..40].to_vec();
-    out[6] = 0;
-    let plen = u16::from_be_bytes([out[4], out[5]]) + 8;
-    out[4..6].copy_from_slice(&plen.to_be_bytes());
-    out.extend([6, 0, 1, 4, 0, 0, 0, 0]);
-    out.extend(&p[40..]);
-    out
-}
-
-fn link_header(link: LinkType, ip: &[u8]) -> Vec<u8> {
-    let v6 = ip[0] >> 4 == 6;
-    let ethertype: [u8; 2] = if v6 { [0x86, 0xdd] } else { [0x08, 0x00] };
-    match link {
-        LinkType::Ethernet => {
-            let mut h = vec![2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2];
-            h.extend(ethertype);
-            h
-        }
-        LinkType::LinuxSll => {
-            let mut h = vec![0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 2, 0, 0];
-            h.extend(ethertype);
-            h
-        }
-        LinkType::LinuxSll2 => {
-            let mut h = ethertype.to_vec();
-            h.extend([0, 0, 0, 0, 0, 2, 0, 1, 0, 0, 6, 2, 0, 0, 0, 0, 2, 0]);
-            h
-        }
-        LinkType::Null => (if v6 { 30u32 } else { 2 }).to_le_bytes().to_vec(),
-        LinkType::Loop => (if v6 { 24u32 } else { 2 }).to_be_bytes().to_vec(),
-        LinkType::Raw | LinkType::Ipv4 | LinkType::Ipv6 => Vec::new(),
-    }
-}
-
-fn vlan(tags: &[u16], ip: &[u8]) -> Vec<u8> {
-    let mut f = vec![2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2];
-    for (i, tpid) in tags.iter().enumerate() {
-        f.extend(tpid.to_be_bytes());
-        f.extend((i as u16 + 10).to_be_bytes());
-    }
-    f.extend(if ip[0] >> 4 == 6 {
-        [0x86, 0xdd]
-    } else {
-        [0x08, 0x00]
-    });
-    f.extend(ip);
-    f
-}
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!("tcpmd5-cli-{name}-{}", std::process::id()));
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-    fn path(&self, f: &str) -> PathBuf {
-        self.0.join(f)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Writes a pcap of `frames` (data, length on the wire).
-/// A frame captured whole: its original length is its length.
-fn whole(frame: Vec<u8>) -> (Vec<u8>, u32) {
-    let n = frame.len() as u32;
-    (frame, n)
-}
-
-fn write_pcap(path: &Path, link: LinkType, frames: &[(Vec<u8>, u32)]) {
-    let mut w = PcapWriter::new(Vec::new(), link).unwrap();
-    for (i, (f, orig)) in frames.iter().enumerate() {
-        w.write(f, *orig, (1_700_000_000, i as u32)).unwrap();
-    }
-    std::fs::write(path, w.finish().unwrap()).unwrap();
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).output().unwrap()
-}
-
-fn json_lines(out: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect()
-}
-
-fn key_args() -> Vec<String> {
-    vec![
-        "--key".into(),
-        format!("192.0.2.0/24={SECRET}"),
-        "--key".into(),
-        format!(
-            "[2001:db8::/64]:179=hex:{}",
-            tcpmd5_cli::hex::encode(SECRET.as_bytes())
-        ),
-    ]
-}
-
-fn verify(path: &Path, extra: &[&str]) -> (Vec<Value>, Output) {
-    let mut args = vec![
-        "verify".to_owned(),
-        path.display().to_string(),
-        "--format".into(),
-        "json".into(),
-    ];
-    args.extend(key_args());
-    args.extend(extra.iter().map(|s| (*s).to_owned()));
-    let out = Command::new(BIN).args(&args).output().unwrap();
-    // Frame records and the summary (sessions have their own test).
-    let records = json_lines(&out)
-        .into_iter()
-        .filter(|r| r.get("session").is_none())
-        .collect();
-    (records, out)
-}
 
 #[test]
 fn every_link_type_both_families_and_extension_headers() {
@@ -366,6 +204,18 @@ fn ao_in_an_md5_session_is_a_bypass_attempt() {
     assert_eq!(records[0]["status"], "bypass", "{records:?}");
     assert_eq!(records[0]["verdict"], "accept");
     assert_eq!(out.status.code(), Some(1));
+    // The session's diagnosis names it.
+    let session = json_lines(&out)
+        .into_iter()
+        .find(|r| r.get("session").is_some())
+        .unwrap();
+    assert_eq!(session["diagnosis"]["causes"][0]["cause"], "ao-bypass");
+    assert!(
+        session["diagnosis"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("a TCP-AO option toward an MD5 session (the bypass)")
+    );
     let (records, _) = verify(&path, &["--semantics", "linux-legacy"]);
     assert_eq!(records[0]["verdict"], "drop:TCP_MD5NOTFOUND");
     // explain says so for linux, and why.
@@ -419,67 +269,6 @@ fn ao_in_an_md5_session_is_a_bypass_attempt() {
         "{}",
         e["agreement"]
     );
-}
-
-#[test]
-fn checksums_are_offload_aware_by_default() {
-    let dir = TempDir::new("csum");
-    let good = signed(&v6(), SECRET.as_bytes());
-    // Neither right nor partial.
-    let mut bad = good.clone();
-    bad[40 + 16] ^= 0xff;
-    // The partial sum TX offload leaves: the pseudo-header's, folded.
-    let mut partial = good.clone();
-    let tcp_len = partial.len() - 40;
-    let mut sum = tcpmd5::wire::checksum::pseudo_header_sum(&v6(), tcp_len);
-    while sum >> 16 != 0 {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    partial[40 + 16..40 + 18].copy_from_slice(&(sum as u16).to_be_bytes());
-    let path = dir.path("c.pcap");
-    write_pcap(
-        &path,
-        LinkType::Raw,
-        &[
-            (bad.clone(), bad.len() as u32),
-            (partial.clone(), partial.len() as u32),
-        ],
-    );
-    let (records, out) = verify(&path, &[]);
-    assert_eq!(records[0]["verdict"], "drop:TCP_CSUM", "{}", records[0]);
-    assert_eq!(records[1]["status"], "valid", "{}", records[1]);
-    assert!(
-        records[1]["notes"][0]
-            .as_str()
-            .unwrap()
-            .contains("partial sum TX offload leaves")
-    );
-    assert_eq!(records[2]["summary"]["partial_checksums"], 1);
-    assert_eq!(out.status.code(), Some(1));
-    let (records, out) = verify(&path, &["--checksum", "note"]);
-    assert_eq!(records[0]["status"], "valid");
-    assert_eq!(out.status.code(), Some(0));
-    let (records, out) = verify(&path, &["--checksum", "strict"]);
-    assert_eq!(records[0]["verdict"], "drop:TCP_CSUM");
-    assert_eq!(records[1]["verdict"], "drop:TCP_CSUM");
-    assert_eq!(out.status.code(), Some(1));
-    // explain: the same by default, and its decision is verify's.
-    for (p, want) in [(&bad, "drop:TCP_CSUM"), (&partial, "accept")] {
-        let mut args = vec![
-            "explain".to_owned(),
-            tcpmd5_cli::hex::encode(p),
-            "--format".into(),
-            "json".into(),
-        ];
-        args.extend(key_args());
-        let e: Value =
-            serde_json::from_slice(&Command::new(BIN).args(&args).output().unwrap().stdout)
-                .unwrap();
-        for s in ["rfc2385", "linux-legacy", "linux", "linux-ao"] {
-            assert_eq!(e["verdicts"][s]["verdict"], want);
-        }
-        assert_eq!(e["decision"]["verdict"], want);
-    }
 }
 
 #[test]
@@ -936,155 +725,4 @@ fn jobs_do_not_change_the_output() {
             }
         }
     }
-}
-
-/// `explain` and `verify` decide every frame of a capture alike (the
-/// same code): keyed, wrong key, unsigned, no key for the sender, a bad and
-/// an offloaded checksum, a TCP-AO option, a router's own table with "no
-/// key" for a peer; under two semantics.
-#[test]
-fn explain_and_verify_agree_on_every_frame() {
-    let dir = TempDir::new("agree");
-    let mut ao = vec![29u8, 16, 1, 1];
-    ao.extend([0xa5; 12]);
-    ao.extend([1, 1, 1, 1]);
-    let mut bad_csum = signed(&v4(), SECRET.as_bytes());
-    bad_csum[20 + 16] ^= 0xff;
-    let stranger = AddrPair::V4 {
-        src: Ipv4Addr::new(198, 51, 100, 7),
-        dst: Ipv4Addr::new(198, 51, 100, 8),
-    };
-    let packets = [
-        signed(&v4(), SECRET.as_bytes()),
-        signed(&v4(), b"wrong secret"),
-        packet(&v4(), &[], b"unsigned"),
-        signed(&v6(), SECRET.as_bytes()),
-        bad_csum,
-        packet(&v4(), &ao, b"UPDATE"),
-        signed(&stranger, b"whatever"),
-        packet(&stranger, &[], b"plain"),
-    ];
-    let frames: Vec<(Vec<u8>, u32)> = packets
-        .iter()
-        .map(|p| (p.clone(), p.len() as u32))
-        .collect();
-    let path = dir.path("agree.pcap");
-    write_pcap(&path, LinkType::Raw, &frames);
-    // A host section: 198.51.100.8 holds no key for .7.
-    let keys = dir.path("hosts.txt");
-    std::fs::write(
-        &keys,
-        "host B 198.51.100.8\n198.51.100.7=\nhost A 198.51.100.7\n198.51.100.8=whatever\n",
-    )
-    .unwrap();
-    let mut compared = 0;
-    for semantics in ["linux", "linux-legacy"] {
-        let extra = ["--semantics", semantics, "--keys", keys.to_str().unwrap()];
-        let (records, _) = verify(&path, &extra);
-        for r in records.iter().filter(|r| r.get("frame").is_some()) {
-            let n = r["frame"].as_u64().unwrap();
-            let mut args = vec![
-                "explain".to_owned(),
-                "--capture".into(),
-                path.display().to_string(),
-                "--frame".into(),
-                n.to_string(),
-                "--format".into(),
-                "json".into(),
-            ];
-            args.extend(key_args());
-            args.extend(extra.iter().map(|s| (*s).to_owned()));
-            let out = Command::new(BIN).args(&args).output().unwrap();
-            let e: Value = serde_json::from_slice(&out.stdout).unwrap();
-            let d = &e["decision"];
-            assert_eq!(
-                (&d["status"], &d["verdict"]),
-                (&r["status"], &r["verdict"]),
-                "{semantics} frame {n}: verify {r}, explain {d}"
-            );
-            if r["status"] != "unchecked" {
-                assert_eq!(e["verdicts"][semantics]["verdict"], r["verdict"], "{n}");
-            }
-            compared += 1;
-        }
-    }
-    assert_eq!(compared, 2 * packets.len());
-}
-
-/// One router's table decides: a signed segment toward a host without a
-/// key for its sender is dropped (TCP_MD5UNEXPECTED), not checked with the
-/// sender's key; the sessions' diagnosis says who lacks the password.
-#[test]
-fn the_receivers_table_decides_and_the_session_is_diagnosed() {
-    let dir = TempDir::new("hosts");
-    let a = Ipv4Addr::new(198, 51, 100, 7);
-    let b = Ipv4Addr::new(198, 51, 100, 8);
-    let a_to_b = AddrPair::V4 { src: a, dst: b };
-    let b_to_a = AddrPair::V4 { src: b, dst: a };
-    let packets = [signed(&a_to_b, b"only-A"), packet(&b_to_a, &[], b"plain")];
-    let frames: Vec<(Vec<u8>, u32)> = packets
-        .iter()
-        .map(|p| (p.clone(), p.len() as u32))
-        .collect();
-    let path = dir.path("onesided.pcap");
-    write_pcap(&path, LinkType::Raw, &frames);
-    let keys = dir.path("hosts.txt");
-    std::fs::write(
-        &keys,
-        "host A 198.51.100.7\n198.51.100.8=only-A\nhost B 198.51.100.8\n",
-    )
-    .unwrap();
-    let out = Command::new(BIN)
-        .args([
-            "verify",
-            path.to_str().unwrap(),
-            "--format",
-            "json",
-            "--keys",
-        ])
-        .arg(&keys)
-        .output()
-        .unwrap();
-    let records = json_lines(&out);
-    assert_eq!(
-        records[0]["verdict"], "drop:TCP_MD5UNEXPECTED",
-        "{}",
-        records[0]
-    );
-    assert_eq!(
-        records[1]["verdict"], "drop:TCP_MD5NOTFOUND",
-        "{}",
-        records[1]
-    );
-    let d = &records[2]["diagnosis"];
-    assert_eq!(records[2]["session"], "198.51.100.7 <> 198.51.100.8");
-    assert!(
-        d["summary"]
-            .as_str()
-            .unwrap()
-            .contains("B has no password for A"),
-        "{d}"
-    );
-    let totals = &records[3]["summary"]["totals"];
-    assert_eq!(
-        totals["signed"].as_u64().unwrap() + totals["unsigned"].as_u64().unwrap(),
-        2
-    );
-    assert_eq!(out.status.code(), Some(1));
-    // The human default: one line per session, then the totals.
-    let out = Command::new(BIN)
-        .args(["verify", path.to_str().unwrap(), "--keys"])
-        .arg(&keys)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(!text.contains("#1 "), "{text}");
-    assert!(text.contains("B has no password for A"), "{text}");
-    // No keys at all: a warning and exit 4.
-    let out = Command::new(BIN)
-        .args(["verify", path.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(4));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("warning: nothing could be checked"));
 }
