@@ -207,6 +207,11 @@ impl Lab {
         Ok(lab)
     }
 
+    /// The name of `side`'s network namespace (under /run/netns).
+    pub fn netns(&self, side: Side) -> &str {
+        self.ns.get(side).name()
+    }
+
     /// The configuration file of `side`.
     pub fn config_path(&self, side: Side) -> PathBuf {
         let ext = match self.spec.router(side).daemon {

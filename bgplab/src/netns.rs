@@ -11,9 +11,6 @@ use tcpmd5_conformance::harness::counters::TcpExtCounters;
 
 use crate::error::LabError;
 
-/// `SO_NETNS_COOKIE` (not in every libc).
-const SO_NETNS_COOKIE: libc::c_int = 71;
-
 /// Runs a command; its stderr is the error.
 pub fn run(args: &[&str]) -> Result<String, LabError> {
     let command = args.join(" ");
@@ -86,28 +83,8 @@ impl NamedNs {
     /// The namespace's cookie, as the `tcp_hash_*` tracepoints print it.
     pub fn cookie(&self) -> Result<u64, LabError> {
         self.inside(|| {
-            let sock = socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::DGRAM, None)
-                .map_err(|e| LabError::Truth(format!("socket(AF_UNIX): {e}")))?;
-            let mut cookie: u64 = 0;
-            let mut len = std::mem::size_of::<u64>() as libc::socklen_t;
-            // SAFETY: the fd is open during the call; cookie and len point
-            // to a live u64 and its size.
-            let rc = unsafe {
-                libc::getsockopt(
-                    sock.as_raw_fd(),
-                    libc::SOL_SOCKET,
-                    SO_NETNS_COOKIE,
-                    (&raw mut cookie).cast(),
-                    &raw mut len,
-                )
-            };
-            if rc != 0 {
-                return Err(LabError::Truth(format!(
-                    "getsockopt(SO_NETNS_COOKIE): {}",
-                    std::io::Error::last_os_error()
-                )));
-            }
-            Ok(cookie)
+            tcpmd5_witness::netns_cookie::current()
+                .map_err(|e| LabError::Truth(format!("getsockopt(SO_NETNS_COOKIE): {e}")))
         })
     }
 

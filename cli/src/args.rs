@@ -27,6 +27,12 @@ pub enum Command {
     /// Re-sign the segments of a capture (or one hex packet) with the given
     /// keys, fixing checksums; writes a pcap.
     Sign(SignArgs),
+    /// List the TCP sockets holding MD5 keys (live, needs CAP_NET_ADMIN):
+    /// each key's scope, length and a salted fingerprint, never the key.
+    Sockets(SocketsArgs),
+    /// Print each segment the kernel drops for its MD5/AO options as it
+    /// happens (tcp_hash_* tracepoints), then per-peer totals.
+    Watch(WatchArgs),
 }
 
 /// Receiver keys (every subcommand).
@@ -174,4 +180,48 @@ pub fn parse_semantics(id: &str) -> Result<tcpmd5::Semantics, String> {
                 .join(", ")
         )
     })
+}
+
+/// `tcpmd5 sockets`.
+#[derive(Debug, Args)]
+pub struct SocketsArgs {
+    /// Look into this network namespace (a name under /run/netns, as
+    /// `ip netns` gives them) instead of the current one.
+    #[arg(long, value_name = "NAME")]
+    pub netns: Option<String>,
+    /// Keys to compare each socket's key with (by scope, in constant time).
+    #[command(flatten)]
+    pub keys: KeyArgs,
+    /// Output format (json: one object).
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+}
+
+/// `tcpmd5 watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Watch this network namespace (a name under /run/netns).
+    #[arg(long, value_name = "NAME")]
+    pub netns: Option<String>,
+    /// Stop after S seconds (default: at Ctrl-C).
+    #[arg(long, value_name = "S", value_parser = positive_seconds)]
+    pub duration: Option<f64>,
+    /// Print the totals every S seconds too, not only at the end.
+    #[arg(long, value_name = "S", value_parser = positive_seconds)]
+    pub interval: Option<f64>,
+    /// Only drops from these peers: an address or prefix, optionally with
+    /// a port (10.0.0.2, 10.0.0.0/24, [2001:db8::1]:179).
+    #[arg(long, value_name = "SCOPE")]
+    pub peer: Option<String>,
+    /// Output format (json: one record per line).
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+}
+
+/// Parses a positive number of seconds.
+fn positive_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s > 0.0 && s.is_finite() && s < 1e9 => Ok(s),
+        _ => Err(format!("{text:?} is not a positive number of seconds")),
+    }
 }

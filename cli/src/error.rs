@@ -1,5 +1,6 @@
-//! What goes wrong with the tool's input: one line that names the file and
-//! byte offset, or the argument. Every variant exits with status 2.
+//! What goes wrong: one line that names the file and byte offset, or the
+//! argument (status 2), or what this host does not let the tool observe
+//! (status 4).
 
 use std::path::Path;
 
@@ -42,6 +43,10 @@ pub enum CliError {
         /// What is wrong with it.
         detail: String,
     },
+    /// The live kernel cannot be observed here (privileges, namespace,
+    /// netlink): nothing was checked.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl CliError {
@@ -50,6 +55,37 @@ impl CliError {
         CliError::File {
             path: path.display().to_string(),
             detail: err.to_string(),
+        }
+    }
+
+    /// Output that cannot be written.
+    pub fn stdout(e: impl std::fmt::Display) -> CliError {
+        CliError::File {
+            path: "stdout".to_owned(),
+            detail: e.to_string(),
+        }
+    }
+
+    /// A namespace that cannot be entered: a bad name is bad input, a
+    /// refusal means nothing could be observed.
+    pub fn from_netns(e: crate::netns::NetnsError) -> CliError {
+        use crate::netns::NetnsError;
+        match e {
+            NetnsError::BadName(_) => CliError::argument("--netns", e.to_string()),
+            NetnsError::Open { ref source, .. }
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                CliError::argument("--netns", e.to_string())
+            }
+            _ => CliError::Unavailable(e.to_string()),
+        }
+    }
+
+    /// The exit status this error ends the program with.
+    pub fn status(&self) -> Status {
+        match self {
+            CliError::Unavailable(_) => Status::NothingChecked,
+            _ => Status::BadInput,
         }
     }
 
@@ -69,7 +105,8 @@ pub enum Status {
     Ok,
     /// At least one segment fails: dropped, or a bypass attempt.
     Failures,
-    /// Nothing could be checked (no keys for any receiver, no segment).
+    /// Nothing could be checked (no keys for any receiver, no segment; a
+    /// live kernel that cannot be observed here): the reason is printed.
     NothingChecked,
     /// Bad input (see [`CliError`]).
     BadInput,

@@ -15,7 +15,7 @@ fn main() -> ExitCode {
             use std::io::Write;
             let _ = out.flush();
             let _ = writeln!(std::io::stderr(), "tcpmd5: {e}");
-            ExitCode::from(tcpmd5_cli::error::Status::BadInput.code())
+            ExitCode::from(e.status().code())
         }
     }
 }

@@ -48,6 +48,18 @@ pub enum HarnessError {
     Unsupported(String),
 }
 
+impl From<tcpmd5_witness::counters::CountersError> for HarnessError {
+    fn from(e: tcpmd5_witness::counters::CountersError) -> HarnessError {
+        use tcpmd5_witness::counters::CountersError;
+        match e {
+            CountersError::Read { path, source } => {
+                HarnessError::io(format!("read {path}"), &source)
+            }
+            CountersError::Parse { path, detail } => HarnessError::Parse { path, detail },
+        }
+    }
+}
+
 impl HarnessError {
     /// A failed syscall or I/O step, keeping the errno.
     pub fn io(op: impl fmt::Display, err: &io::Error) -> HarnessError {

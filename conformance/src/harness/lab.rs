@@ -246,7 +246,7 @@ impl Lab {
 
     /// The namespace's TcpExt counters (read from this thread).
     pub fn counters(&self) -> Result<TcpExtCounters, HarnessError> {
-        TcpExtCounters::read()
+        Ok(TcpExtCounters::read()?)
     }
 
     /// The trace session, if tracing is available.

@@ -2,11 +2,9 @@
 //! frames, everything a conformance case needs to talk to the live kernel.
 
 pub mod capture;
-pub mod counters;
 pub mod errno;
 pub mod error;
 pub mod lab;
-pub mod leftovers;
 pub mod link;
 pub mod netns;
 pub mod offload;
@@ -16,8 +14,8 @@ pub mod sockopt;
 pub mod sysctl;
 pub mod system;
 pub mod tcp_info;
-pub mod trace;
-pub mod tracefs;
+
+pub use tcpmd5_witness::{counters, leftovers, trace, tracefs};
 
 pub use errno::Errno;
 pub use error::HarnessError;

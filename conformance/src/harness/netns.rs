@@ -9,8 +9,6 @@ use std::os::unix::fs::MetadataExt;
 use super::error::HarnessError;
 
 const THREAD_NET_NS: &str = "/proc/thread-self/ns/net";
-/// `SO_NETNS_COOKIE` from `asm-generic/socket.h` (not in every libc).
-const SO_NETNS_COOKIE: libc::c_int = 71;
 
 /// The calling thread's membership of a fresh network namespace.
 ///
@@ -56,25 +54,8 @@ impl NetNs {
     /// The namespace's cookie, as `SO_NETNS_COOKIE` reports it and as the
     /// `tcp_hash_*` tracepoints print it in `net_cookie`.
     pub fn cookie(&self) -> Result<u64, HarnessError> {
-        let sock = socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::DGRAM, None)
-            .map_err(|e| HarnessError::io("socket(AF_UNIX)", &e))?;
-        let mut cookie: u64 = 0;
-        let mut len = std::mem::size_of::<u64>() as libc::socklen_t;
-        // SAFETY: the fd is open for the whole call, and cookie/len point to a
-        // live u64 and its correct size.
-        let rc = unsafe {
-            libc::getsockopt(
-                sock.as_raw_fd(),
-                libc::SOL_SOCKET,
-                SO_NETNS_COOKIE,
-                (&raw mut cookie).cast(),
-                &raw mut len,
-            )
-        };
-        if rc != 0 {
-            return Err(HarnessError::last_os("getsockopt(SO_NETNS_COOKIE)"));
-        }
-        Ok(cookie)
+        tcpmd5_witness::netns_cookie::current()
+            .map_err(|e| HarnessError::io("getsockopt(SO_NETNS_COOKIE)", &e))
     }
 
     /// The inode of the namespace (as in `net:[<inode>]`), for leftover checks.

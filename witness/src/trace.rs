@@ -26,6 +26,15 @@ pub const HASH_EVENTS: [&str; 5] = [
     "tcp_hash_ao_required",
 ];
 
+/// The TCP-AO tracepoints that report a dropped segment (present only on
+/// kernels built with `CONFIG_TCP_AO`, except `tcp_ao_handshake_failure`).
+pub const AO_DROP_EVENTS: [&str; 4] = [
+    "tcp_ao_handshake_failure",
+    "tcp_ao_wrong_maclen",
+    "tcp_ao_mismatch",
+    "tcp_ao_key_not_found",
+];
+
 /// Prefix of the instance this process creates: `tcpmd5-<pid>-`.
 pub fn instance_prefix() -> String {
     format!("tcpmd5-{}-", std::process::id())
@@ -87,7 +96,7 @@ fn write(path: &Path, value: &str) -> Result<(), TraceUnavailable> {
 }
 
 impl Shared {
-    fn create() -> Result<Shared, TraceUnavailable> {
+    fn create(names: &[&'static str]) -> Result<Shared, TraceUnavailable> {
         let root = tracefs::open().map_err(unavailable)?;
         let dir = root
             .path()
@@ -96,7 +105,7 @@ impl Shared {
         fs::create_dir(&dir).map_err(|e| unavailable(format!("mkdir {}: {e}", dir.display())))?;
         let mut events = Vec::new();
         let setup = (|| {
-            for name in HASH_EVENTS {
+            for &name in names {
                 let ev = dir.join("events/tcp").join(name);
                 if ev.is_dir() {
                     write(&ev.join("enable"), "1")?;
@@ -104,7 +113,9 @@ impl Shared {
                 }
             }
             if events.is_empty() {
-                return Err(unavailable("this kernel has no tcp_hash_* tracepoints"));
+                return Err(unavailable(
+                    "this kernel has no tcp_hash_* tracepoints (they came with Linux 6.7)",
+                ));
             }
             write(&dir.join("tracing_on"), "1")?;
             let path = dir.join("trace_pipe");
@@ -231,8 +242,18 @@ impl TraceSession {
     /// Starts recording the hash events of the namespace with `net_cookie`
     /// (creating the process's instance on first use).
     pub fn start(net_cookie: u64) -> Result<TraceSession, TraceUnavailable> {
+        Self::start_with(net_cookie, &HASH_EVENTS)
+    }
+
+    /// [`TraceSession::start`] recording the tracepoints in `names` that the
+    /// kernel has. The process's first session decides the instance's
+    /// events; later ones share them.
+    pub fn start_with(
+        net_cookie: u64,
+        names: &[&'static str],
+    ) -> Result<TraceSession, TraceUnavailable> {
         let mut guard = shared();
-        let state = guard.get_or_insert_with(Shared::create);
+        let state = guard.get_or_insert_with(|| Shared::create(names));
         let shared = state.as_mut().map_err(|e| e.clone())?;
         // Events already in the pipe predate this session: not ours.
         shared.drain()?;
@@ -268,6 +289,12 @@ impl TraceSession {
     /// All events of this namespace recorded so far.
     pub fn events(&self) -> Result<Vec<TraceEvent>, TraceUnavailable> {
         self.with(|v| v.clone())
+    }
+
+    /// The events recorded since the last `take` (or the start), forgotten
+    /// here: a reader that polls sees each event once.
+    pub fn take(&self) -> Result<Vec<TraceEvent>, TraceUnavailable> {
+        self.with(std::mem::take)
     }
 
     /// Forgets the events recorded so far.

@@ -8,13 +8,32 @@
 use std::collections::BTreeMap;
 use std::fs;
 
-use super::error::HarnessError;
+/// A counter file that cannot be read or parsed.
+#[derive(Debug, thiserror::Error)]
+pub enum CountersError {
+    /// The file cannot be read.
+    #[error("read {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The system's reason.
+        source: std::io::Error,
+    },
+    /// The file does not have the expected shape.
+    #[error("{path}: {detail}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// What was wrong.
+        detail: String,
+    },
+}
 
 /// The counters a conformance verdict is made of.
 pub const MD5_COUNTERS: [&str; 3] = ["TCPMD5NotFound", "TCPMD5Unexpected", "TCPMD5Failure"];
 
-const NETSTAT: &str = "/proc/thread-self/net/netstat";
-const SNMP: &str = "/proc/thread-self/net/snmp";
+pub const NETSTAT: &str = "/proc/thread-self/net/netstat";
+pub const SNMP: &str = "/proc/thread-self/net/snmp";
 /// The counters of the checksum stage, outside `TcpExt`.
 pub const CHECKSUM_COUNTERS: [&str; 2] = ["Tcp:InCsumErrors", "IpExt:InCsumErrors"];
 
@@ -24,17 +43,25 @@ pub struct TcpExtCounters(pub BTreeMap<String, u64>);
 
 impl TcpExtCounters {
     /// Reads the snapshot for the calling thread's namespace.
-    pub fn read() -> Result<TcpExtCounters, HarnessError> {
-        let text = fs::read_to_string(NETSTAT)
-            .map_err(|e| HarnessError::io(format!("read {NETSTAT}"), &e))?;
-        let mut counters = Self::parse(&text).map_err(|detail| HarnessError::Parse {
+    pub fn read() -> Result<TcpExtCounters, CountersError> {
+        let read = |path: &str| {
+            fs::read_to_string(path).map_err(|source| CountersError::Read {
+                path: path.to_owned(),
+                source,
+            })
+        };
+        Self::from_texts(&read(NETSTAT)?, &read(SNMP)?)
+    }
+
+    /// The snapshot in the texts of `netstat` and `snmp` (read elsewhere,
+    /// e.g. from files opened inside another namespace).
+    pub fn from_texts(text: &str, snmp: &str) -> Result<TcpExtCounters, CountersError> {
+        let mut counters = Self::parse(text).map_err(|detail| CountersError::Parse {
             path: NETSTAT.to_owned(),
             detail,
         })?;
-        let snmp =
-            fs::read_to_string(SNMP).map_err(|e| HarnessError::io(format!("read {SNMP}"), &e))?;
-        for (group, text) in [("IpExt", &text), ("Tcp", &snmp)] {
-            let other = parse_group(text, group).map_err(|detail| HarnessError::Parse {
+        for (group, text) in [("IpExt", text), ("Tcp", snmp)] {
+            let other = parse_group(text, group).map_err(|detail| CountersError::Parse {
                 path: if group == "Tcp" { SNMP } else { NETSTAT }.to_owned(),
                 detail,
             })?;

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# What `tcpmd5 watch` costs and whether it sees every drop (root; a bench,
+# not a test). Two namespaces (ci/netns-md5.sh) and a keyed bulk transfer:
+#  1. throughput of a busy MD5 session (MB/s, median of RUNS transfers of
+#     MB megabytes) without and with `tcpmd5 watch` on the receiver's
+#     namespace, and the CPU time watch used meanwhile;
+#  2. a drop storm: a client with the wrong key opens connections for
+#     STORM seconds (each SYN dropped, TCP_MD5FAILURE); watch's drops
+#     against the namespace's TCPMD5Failure delta, drops per second, and
+#     watch's CPU time.
+# Usage: ci/bench-watch.sh [RUNS] [MB] [STORM]   (defaults 5 400 5)
+# README_WRITE=1 also puts the result into the README (between
+# <!-- generated:watch-bench --> and <!-- end:watch-bench -->).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${1:-5}
+MB=${2:-400}
+STORM=${3:-5}
+. ci/netns-md5.sh
+cargo build -q --release -p tcpmd5-cli --bin tcpmd5
+BIN="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/tcpmd5"
+LOAD="$(pwd)/ci/bench_watch.py"
+KEY=$(hexof "Peer-Pass-2026")
+WRONG=$(hexof "Peer-Pass-2O26")
+lab_up 10.78.0.2
+fifo=$(mktemp -u); mkfifo "$fifo"
+ip netns exec "$LAB_S" python3 "$LOAD" sink "$KEY" >"$fifo" &
+LAB_SERVER=$!
+read -r _ <"$fifo"; rm -f "$fifo"
+
+cpu_ms() {  # utime+stime of PID in ms
+    awk -v hz="$(getconf CLK_TCK)" '{print int(($14+$15)*1000/hz)}' "/proc/$1/stat"
+}
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+transfers() {
+    for _ in $(seq "$RUNS"); do
+        ip netns exec "$LAB_C" python3 "$LOAD" bulk "$KEY" "$MB"
+    done | median
+}
+
+report=$(mktemp)
+exec 3>&1 1> >(tee "$report" >&3)
+plain=$(transfers)
+out=$(mktemp)
+"$BIN" watch --netns "$LAB_S" --format json >"$out" &
+watch=$!
+sleep 0.5
+cpu0=$(cpu_ms $watch)
+t0=$(date +%s.%N)
+watched=$(transfers)
+t1=$(date +%s.%N)
+cpu1=$(cpu_ms $watch)
+kill -INT $watch; wait $watch || true
+echo "busy session ($RUNS x $MB MB, keyed, kernel $(uname -r)):"
+echo "  without watch: $plain MB/s (median)"
+echo "  with watch:    $watched MB/s (median); watch used $((cpu1 - cpu0)) ms CPU in $(printf %.1f "$(echo "$t1 - $t0" | bc)") s"
+
+"$BIN" watch --netns "$LAB_S" --duration $((STORM + 3)) --format json >"$out" &
+watch=$!
+sleep 1
+cpu0=$(cpu_ms $watch)
+attempts=$(ip netns exec "$LAB_C" python3 "$LOAD" storm "$WRONG" "$STORM")
+cpu1=$(cpu_ms $watch)
+wait $watch || true
+python3 - "$out" "$STORM" "$attempts" "$((cpu1 - cpu0))" <<'PY'
+import json, sys
+records = [json.loads(l) for l in open(sys.argv[1])]
+storm, attempts, cpu = float(sys.argv[2]), sys.argv[3], sys.argv[4]
+drops = sum(1 for r in records if r["event"] == "drop")
+final = next(r for r in records if r["event"] == "totals" and r["last"])
+once = ", each closed before its SYN was retransmitted" if drops == int(attempts) else ""
+print(f"drop storm ({storm:.0f} s, wrong key: {attempts} connections opened, 200 at a time{once}):")
+print(f"  drops printed by watch: {drops} ({drops / storm:.0f}/s); watch used {cpu} ms CPU")
+for c in final["counters"]:
+    print(f"  {c['counter']}: {c['delta']:+d} in the namespace, {c['events']} seen by the tracepoints")
+PY
+rm -f "$out"
+exec 1>&3
+sleep 0.2
+if [ "${README_WRITE:-}" = 1 ]; then
+    REPORT="$report" python3 - <<'PY'
+import os, pathlib, re, sys
+readme = pathlib.Path("README.md")
+body = pathlib.Path(os.environ["REPORT"]).read_text().rstrip()
+block = "<!-- generated:watch-bench -->\n```\n$ ci/bench-watch.sh\n" + body + "\n```\n<!-- end:watch-bench -->"
+text, n = re.subn(r"<!-- generated:watch-bench -->.*?<!-- end:watch-bench -->", lambda _: block, readme.read_text(), flags=re.S)
+if n != 1:
+    sys.exit("README.md has no generated:watch-bench region")
+readme.write_text(text)
+PY
+fi
+rm -f "$report"
