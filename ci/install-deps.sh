@@ -15,7 +15,8 @@
 #                              TCP option 29 toward the MD5 port)
 #   patch                      ci/build-ao-kernel.sh --patch (the AO-bypass fix)
 # plus cargo-fuzz and nightly's llvm-tools (ci/fuzz.sh, ci/fuzz-coverage.sh,
-# ci/oss-fuzz-build.sh), nightly's miri and rust-src (ci/miri.sh), and the
+# ci/oss-fuzz-build.sh), cargo-mutants (ci/mutants.sh), nightly's miri and
+# rust-src (ci/miri.sh), and the
 # two Debian kernels of the matrix
 # (ci/debian-kernels.sh) in the suite's cache, as `vm --kernel <package>`
 # would fetch them.
@@ -40,6 +41,10 @@ qemu-system-x86_64 --version | head -n 1
 CARGO_FUZZ_VERSION=0.13.2
 if ! cargo fuzz --version 2>/dev/null | grep -qF "$CARGO_FUZZ_VERSION"; then
     cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
+fi
+CARGO_MUTANTS_VERSION=27.1.0
+if ! cargo mutants --version 2>/dev/null | grep -qF "$CARGO_MUTANTS_VERSION"; then
+    cargo install cargo-mutants --version "$CARGO_MUTANTS_VERSION" --locked
 fi
 if ! rustup component list --toolchain nightly --installed 2>/dev/null | grep -q '^llvm-tools'; then
     rustup component add llvm-tools-preview --toolchain nightly
