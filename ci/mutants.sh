@@ -12,22 +12,39 @@
 #                                    (nightly: about 1,260 mutants, hours on
 #                                    2 cores)
 #   ci/mutants.sh --file GLOB...     the mutants of these files only
+#   ci/mutants.sh --live [REGEX]     the live suite's power: the model's
+#                                    mutants on this kernel's decision path
+#                                    (REGEX over their names; default: the
+#                                    >= 6.7 scan, the check, receivers,
+#                                    resets, TIME-WAIT, witnesses) against
+#                                    the conformance cases on this machine's
+#                                    kernel (`cargo test -p
+#                                    tcpmd5-conformance --test kernel`, root);
+#                                    a missed mutant is one the live suite
+#                                    does not notice. Slow: minutes a mutant.
 #
 # With MUTANTS_README=1 the figure (caught / equivalent / unviable / timeout
 # / missed, and the scope) replaces the README's `mutants` region; the
 # nightly run does this.
 #
 # Each mutant is built and tested in a copy of the tree (-j 1: one build at
-# a time; CARGO_TARGET_DIR keeps the copies' builds incremental); results go
-# to target/mutants/<mode>/mutants.out (outcomes.json, missed.txt, ...).
+# a time; CARGO_TARGET_DIR, outside the copies, keeps their builds
+# incremental); results go to target/mutants/<mode>/mutants.out
+# (outcomes.json, missed.txt, ...).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 mode=${1:---in-diff}
 shift || true
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target/mutants-build}
-# No debug info: mutants are judged by test results, and linking is faster.
-export CARGO_PROFILE_DEV_DEBUG=0
+if [ "$mode" = --in-diff ]; then
+    # CI: reuse the dependencies ci/check.sh's `cargo test` built.
+    export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
+else
+    # Long runs: a build directory of their own, without debug info
+    # (mutants are judged by test results, and linking is faster).
+    export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target/mutants-build}
+    export CARGO_PROFILE_DEV_DEBUG=0
+fi
 out=target/mutants/${mode#--}
 mkdir -p "$out"
 common=(-j 1 --timeout "${MUTANTS_TIMEOUT:-60}" --output "$out")
@@ -56,8 +73,15 @@ case "$mode" in
         for f in "$@"; do scope+=(--file "$f"); done
         what="$*"
         ;;
+    --live)
+        default='in (scan_linux|option_len|md5_at|decide|verify_segment|packet_verdict|packet_verdict_with|receiver_verdict|carries_ao|closed_port_reset|reset_listener_port|listener_reset|timewait_action|tcp_in_window|DropReason::(counter|tracepoint|kernel_name))$'
+        scope=(--file 'src/scan.rs' --file 'src/verdict/*.rs' -F "${1:-$default}"
+               --test-package tcpmd5-conformance --cargo-test-arg=--test=kernel)
+        common=(-j 1 --timeout "${MUTANTS_TIMEOUT:-600}" --output "$out")
+        what="the model's decision path on $(uname -r), judged by the live suite"
+        ;;
     *)
-        echo "usage: $0 [--in-diff [BASE] | --full | --file GLOB...]" >&2
+        echo "usage: $0 [--in-diff [BASE] | --full | --file GLOB... | --live [REGEX]]" >&2
         exit 2
         ;;
 esac

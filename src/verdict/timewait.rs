@@ -254,7 +254,16 @@ mod tests {
         let plain_ack = Ack {
             enters_time_wait: false,
         };
-        let rows: [(TimeWaitSubstate, TcpFlags, u32, &[u8], bool, TimeWaitAction); 22] = [
+        // (substate, flags, seq, payload, tcp_rfc1337, action)
+        type Row = (
+            TimeWaitSubstate,
+            TcpFlags,
+            u32,
+            &'static [u8],
+            bool,
+            TimeWaitAction,
+        );
+        let rows: [Row; 22] = [
             // FIN-WAIT-2, window [1000, 1000 + 100].
             (
                 FinWait2,

@@ -209,7 +209,7 @@ pub fn corner_cases() -> Vec<OptionLayout> {
         l(
             "md5_remaining_17",
             "three NOPs, then MD5 of length 18 with 17 bytes left",
-            cat(&[&[NOP, NOP, NOP], &d[..17]]),
+            cat(&[&[NOP, NOP, NOP, 19, 18], &[0u8; 15]]),
         ),
         l(
             "len2_before_md5",
