@@ -6,7 +6,7 @@ ci/mutants.sh) / unviable / timeout / missed, and each missed mutant. With
 --readme FILE, rewrites FILE's region between `<!-- generated:mutants -->`
 and `<!-- end:mutants -->` with the figure (ci/mutants.sh --full does).
 
-Usage: ci/mutants_figure.py OUTCOMES.json --equivalent N --scope TEXT [--readme FILE]
+Usage: ci/mutants_figure.py OUTCOMES.json... --equivalent N --scope TEXT [--readme FILE]
 """
 import argparse
 import collections
@@ -18,16 +18,16 @@ import sys
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("outcomes")
+    ap.add_argument("outcomes", nargs="+", help="one or more runs' outcomes.json")
     ap.add_argument("--equivalent", type=int, required=True)
     ap.add_argument("--scope", required=True, help="what was mutated, in words")
     ap.add_argument("--readme")
     args = ap.parse_args()
-    doc = json.loads(pathlib.Path(args.outcomes).read_text())
+    docs = [json.loads(pathlib.Path(p).read_text()) for p in args.outcomes]
     kinds = collections.Counter()
     missed = []
     by_package = collections.Counter()
-    for o in doc["outcomes"]:
+    for o in (o for doc in docs for o in doc["outcomes"]):
         scenario = o["scenario"]
         if scenario == "Baseline":
             continue
@@ -59,12 +59,12 @@ def main() -> int:
     if args.readme:
         readme = pathlib.Path(args.readme)
         text = readme.read_text()
-        started = doc.get("start_time", "")[:10]
+        started = min(doc.get("start_time", "")[:10] for doc in docs)
+        version = docs[0].get("cargo_mutants_version", "?")
         region = (
             "<!-- generated:mutants -->\n"
             f"Mutants of {args.scope}, tested by the crates' own tests "
-            f"(`ci/mutants.sh`, {started}, cargo-mutants "
-            f"{doc.get('cargo_mutants_version', '?')}): {line}\n"
+            f"(`ci/mutants.sh`, {started}, cargo-mutants {version}): {line}\n"
             "<!-- end:mutants -->"
         )
         new, n = re.subn(
