@@ -263,7 +263,7 @@ mod tests {
             bool,
             TimeWaitAction,
         );
-        let rows: [Row; 22] = [
+        let rows: [Row; 23] = [
             // FIN-WAIT-2, window [1000, 1000 + 100].
             (
                 FinWait2,
@@ -280,6 +280,9 @@ mod tests {
             (FinWait2, fin, 1000, &[], false, Ignore),
             (FinWait2, psh, 1000, b"x", false, Ignore),
             (FinWait2, ack, 1000, &[], false, Ignore),
+            // Empty, exactly at the window's end: in the window (the
+            // zero-length clause of tcp_in_window), a duplicate ACK.
+            (FinWait2, ack, 1100, &[], false, Ignore),
             (FinWait2, ack, 999, b"xy", false, ResetAndKill),
             (FinWait2, syn, 1000, &[], false, ResetAndKill),
             (FinWait2, syn | ack, 1050, &[], false, ResetAndKill),
