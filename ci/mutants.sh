@@ -85,7 +85,7 @@ case "$mode" in
     --live)
         default='in (scan_linux|option_len|md5_at|decide|verify_segment|packet_verdict|packet_verdict_with|receiver_verdict|carries_ao|closed_port_reset|reset_listener_port|listener_reset|timewait_action|tcp_in_window|DropReason::(counter|tracepoint|kernel_name))$'
         scope=(--file 'src/scan.rs' --file 'src/verdict/*.rs' -F "${1:-$default}"
-               --test-package tcpmd5-conformance --cargo-test-arg=--test=kernel)
+               --cargo-test-arg=--package=tcpmd5-conformance --cargo-test-arg=--test=kernel)
         common=(-j 1 --timeout "${MUTANTS_TIMEOUT:-600}" --output "$out")
         what="the model's decision path on $(uname -r), judged by the live suite"
         ;;
