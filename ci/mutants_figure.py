@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The mutation-testing figure, from cargo-mutants' outcomes.json.
 
-Prints caught / equivalent (excluded by .cargo/mutants.toml, counted by
+Prints, over one or more runs (a mutant tested again in a later run counts
+once, with its latest outcome), caught / equivalent (excluded by .cargo/mutants.toml, counted by
 ci/mutants.sh) / unviable / timeout / missed, and each missed mutant. With
 --readme FILE, rewrites FILE's region between `<!-- generated:mutants -->`
 and `<!-- end:mutants -->` with the figure (ci/mutants.sh --full does).
@@ -24,19 +25,21 @@ def main() -> int:
     ap.add_argument("--readme")
     args = ap.parse_args()
     docs = [json.loads(pathlib.Path(p).read_text()) for p in args.outcomes]
+    # A mutant tested again in a later run (after a test was added) counts
+    # once, with its latest outcome.
+    latest = {}
+    for o in (o for doc in docs for o in doc["outcomes"]):
+        if o["scenario"] != "Baseline":
+            latest[o["scenario"]["Mutant"]["name"]] = o
     kinds = collections.Counter()
     missed = []
     by_package = collections.Counter()
-    for o in (o for doc in docs for o in doc["outcomes"]):
-        scenario = o["scenario"]
-        if scenario == "Baseline":
-            continue
-        mutant = scenario["Mutant"]
+    for name, o in latest.items():
         summary = o["summary"]
         kinds[summary] += 1
-        by_package[mutant["package"]] += 1
+        by_package[o["scenario"]["Mutant"]["package"]] += 1
         if summary == "MissedMutant":
-            missed.append(mutant["name"])
+            missed.append(name)
     caught, timeout = kinds["CaughtMutant"], kinds["Timeout"]
     unviable = kinds["Unviable"]
     viable = caught + timeout + len(missed)
