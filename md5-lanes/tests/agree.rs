@@ -166,6 +166,20 @@ fn kernels_name_themselves_and_their_width() {
     );
 }
 
+// A kernel is offered exactly where the CPU has its instructions.
+#[cfg(all(target_arch = "x86_64", not(miri)))]
+#[test]
+fn kernels_are_supported_where_the_cpu_has_their_features() {
+    assert_eq!(
+        Kernel::Avx2.is_supported(),
+        std::arch::is_x86_feature_detected!("avx2")
+    );
+    assert_eq!(
+        Kernel::Avx512.is_supported(),
+        std::arch::is_x86_feature_detected!("avx512f")
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
