@@ -322,5 +322,12 @@ mod tests {
         }
         assert!(is_partial_checksum(&addrs, &seg));
         assert!(!tcp_checksum_ok(&addrs, &seg));
+        // A complete, right checksum is no partial one; nor is a header
+        // too short to hold a checksum.
+        assert!(!is_partial_checksum(&addrs, located.segment));
+        assert!(!is_partial_checksum(&addrs, &seg[..19]));
+        let pseudo = pseudo_header_sum(&addrs, seg.len());
+        assert!(is_partial_from(pseudo, partial));
+        assert!(!is_partial_from(pseudo, partial ^ 1));
     }
 }

@@ -364,6 +364,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn errors_say_which_option_and_how_long() {
+        let truncated = OptionError::Truncated {
+            kind: 8,
+            expected_len: 10,
+            actual_len: 6,
+        };
+        assert_eq!(
+            truncated.to_string(),
+            "option kind 8 truncated: needs 10 bytes, 6 left"
+        );
+        let bad = OptionError::BadLength {
+            kind: 2,
+            expected_len: 4,
+            actual_len: 3,
+        };
+        assert_eq!(bad.to_string(), "option kind 2: length 3, expected 4");
+    }
+
+    #[test]
     fn parses_common_options() {
         let area = [
             2, 4, 0x05, 0xb4, 1, 3, 3, 7, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2,
