@@ -17,8 +17,9 @@
 #   bird2 frr                  real BGP daemons (BIRD 2, FRR's bgpd) for the
 #                              tool's daemon test and the bgplab crate
 # plus cargo-fuzz and nightly's llvm-tools (ci/fuzz.sh, ci/fuzz-coverage.sh,
-# ci/oss-fuzz-build.sh), nightly's miri and rust-src (ci/miri.sh), the musl
-# target (ci/kselftest-package.sh's static binary), and the
+# ci/oss-fuzz-build.sh), cargo-mutants (ci/mutants.sh), nightly's miri and
+# rust-src (ci/miri.sh), the musl target (ci/kselftest-package.sh's static
+# binary), and the
 # two Debian kernels of the matrix
 # (ci/debian-kernels.sh) in the suite's cache, as `vm --kernel <package>`
 # would fetch them.
@@ -45,6 +46,10 @@ bird --version 2>&1 | head -n 1
 CARGO_FUZZ_VERSION=0.13.2
 if ! cargo fuzz --version 2>/dev/null | grep -qF "$CARGO_FUZZ_VERSION"; then
     cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
+fi
+CARGO_MUTANTS_VERSION=27.1.0
+if ! cargo mutants --version 2>/dev/null | grep -qF "$CARGO_MUTANTS_VERSION"; then
+    cargo install cargo-mutants --version "$CARGO_MUTANTS_VERSION" --locked
 fi
 if ! rustup component list --toolchain nightly --installed 2>/dev/null | grep -q '^llvm-tools'; then
     rustup component add llvm-tools-preview --toolchain nightly

@@ -209,6 +209,51 @@ mod tests {
         assert_eq!(stage(&bad_ip), Some(Some(DropReason::IpChecksum)));
     }
 
+    // Each stage on its own side of CHECKSUM_BREAK: a bad checksum in a
+    // 76-byte segment is the early stage's, in a 77-byte one the late
+    // stage's, and neither stage reports the other's.
+    //= type=test
+    //= linux/checksum-early
+    //= linux/checksum-after-auth
+    #[test]
+    fn each_stage_owns_its_side_of_the_break() {
+        for addrs in pairs() {
+            for len in [CHECKSUM_BREAK, CHECKSUM_BREAK + 1] {
+                let repr = TcpRepr {
+                    src_port: 179,
+                    dst_port: 4444,
+                    seq: 1,
+                    ack: 0,
+                    flags: TcpFlags::SYN,
+                    window: 1024,
+                    urgent: 0,
+                    options: &[],
+                    payload: &vec![7u8; len - 20],
+                };
+                let mut p = repr
+                    .to_vec(&addrs)
+                    .and_then(|seg| ip_packet(&addrs, &seg))
+                    .unwrap_or_default();
+                let at = IpSegment::parse(&p).map_or(0, |l| l.tcp_offset + 16);
+                if let Some(b) = p.get_mut(at) {
+                    *b ^= 0x40;
+                }
+                let located = IpSegment::parse(&p).expect("parses");
+                assert_eq!(located.segment.len(), len);
+                let bad = Some(DropReason::TcpChecksum);
+                let (early, late) = if len > CHECKSUM_BREAK {
+                    (None, bad)
+                } else {
+                    (bad, None)
+                };
+                let v = Checksums::Verify;
+                assert_eq!(v.before_lookup(&p, &located), early, "{addrs:?} {len}");
+                assert_eq!(v.after_auth(&located), late, "{addrs:?} {len}");
+                assert_eq!(Checksums::Skip.after_auth(&located), None);
+            }
+        }
+    }
+
     #[test]
     fn zero_and_ffff_are_one_value() {
         let addrs = pairs()[0];
@@ -277,5 +322,12 @@ mod tests {
         }
         assert!(is_partial_checksum(&addrs, &seg));
         assert!(!tcp_checksum_ok(&addrs, &seg));
+        // A complete, right checksum is no partial one; nor is a header
+        // too short to hold a checksum.
+        assert!(!is_partial_checksum(&addrs, located.segment));
+        assert!(!is_partial_checksum(&addrs, &seg[..19]));
+        let pseudo = pseudo_header_sum(&addrs, seg.len());
+        assert!(is_partial_from(pseudo, partial));
+        assert!(!is_partial_from(pseudo, partial ^ 1));
     }
 }

@@ -95,6 +95,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn no_key_is_empty_and_a_bad_length_says_why() {
+        assert!(!Key::from_array(b"k").is_empty());
+        assert!(!Key::new(&[7; 80]).unwrap().is_empty());
+        assert_eq!(
+            KeyLenError { actual_len: 81 }.to_string(),
+            "key length 81 outside 1..=80"
+        );
+    }
+
+    #[test]
     fn lengths() {
         assert!(Key::new(b"").is_err());
         assert_eq!(Key::new(&[0; 80]).unwrap().len(), 80);

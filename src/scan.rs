@@ -452,3 +452,6 @@ fn scan_rfc2385(area: &[u8]) -> AuthScan<'_> {
     }
     done(found, Absence::NoOption)
 }
+
+#[cfg(test)]
+mod tests;

@@ -289,6 +289,37 @@ mod tests {
     use super::*;
     use crate::wire::{TcpFlags, TcpRepr};
 
+    #[test]
+    fn errors_say_what_stopped_the_signing() {
+        assert_eq!(
+            SignError::NoMd5Option.to_string(),
+            "cannot sign: no MD5 option to fill"
+        );
+        assert_eq!(
+            SignError::OptionSpace {
+                needed: 44,
+                available: 40
+            }
+            .to_string(),
+            "cannot sign: 44 option bytes needed, 40 available"
+        );
+        assert_eq!(
+            SignError::BufferTooSmall {
+                expected_len: 60,
+                actual_len: 40
+            }
+            .to_string(),
+            "cannot sign: output needs 60 bytes, has 40"
+        );
+        let wire = crate::wire::TcpPacket::new_checked(&[0u8; 4][..])
+            .map(|_| ())
+            .expect_err("4 bytes are no TCP header");
+        assert_eq!(
+            SignError::Wire(wire).to_string(),
+            format!("cannot sign: {wire}")
+        );
+    }
+
     //= type=test
     //= linux/md5-option-layout
     #[test]

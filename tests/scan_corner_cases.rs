@@ -121,4 +121,13 @@ corner_cases! {
     sack_then_md5:              M(14), M(14), M(14), M(14);
     unknown_kind_before_md5:    M(6), M(6),  M(6),  M(6);
     sackperm_len3_before_md5:   M(4), M(4),  M(4),  M(4);
+    eol_len2_before_md5:        Ab,   Ab,    Ab,    Ab;
+    nop_eol_before_md5:         Ab,   Ab,    Ab,    Ab;
+    md5_remaining_17:           X,    Ab,    Ab,    X;
+    len2_before_md5:            M(4), M(4),  M(4),  M(4);
+    len18_before_md5:           M(18), M(18), M(18), M(18);
+    len19_before_md5:           M(19), M(19), M(19), M(19);
+    nops17_before_md5:          M(17), M(17), M(17), M(17);
+    nops18_before_md5:          M(18), M(18), M(18), M(18);
+    nops19_before_md5:          M(19), M(19), M(19), M(19);
 }

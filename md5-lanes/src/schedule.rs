@@ -165,7 +165,9 @@ fn longest_first<'a, M: AsRef<[&'a [u8]]>>(messages: &[M]) -> Vec<usize> {
     if classes.windows(2).all(|w| w.first() == w.last()) {
         return (0..messages.len()).collect(); // one class: keep the order
     }
-    let mut start = [0usize; CLASSES + 1];
+    // Indexed `CLASSES - class`: a message has at least one block, so its
+    // class is at least 1 and `CLASSES` slots suffice.
+    let mut start = [0usize; CLASSES];
     for &c in &classes {
         if let Some(s) = start.get_mut(CLASSES - usize::from(c)) {
             *s += 1;

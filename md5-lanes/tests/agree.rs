@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use md5::{Digest as _, Md5};
-use md5_lanes::{Kernel, LengthMismatch, Md5Lanes};
+use md5_lanes::{Kernel, LengthMismatch, Md5Lanes, Unsupported};
 use proptest::prelude::*;
 
 fn reference(parts: &[&[u8]]) -> [u8; 16] {
@@ -128,6 +128,56 @@ fn best_is_the_widest_supported() {
         assert_eq!(Kernel::from_name(k.name()), Some(k));
     }
     println!("best kernel here: {best}");
+}
+
+// The names, widths and messages people and benchmarks read.
+#[test]
+fn kernels_name_themselves_and_their_width() {
+    let rows = [
+        (Kernel::Scalar, "scalar", 1),
+        (Kernel::Avx2, "avx2", 16),
+        (Kernel::Avx512, "avx512", 16),
+    ];
+    assert_eq!(rows.map(|r| r.0), Kernel::ALL);
+    for (k, name, lanes) in rows {
+        assert_eq!(
+            (k.name(), k.to_string(), k.lanes()),
+            (name, name.to_owned(), lanes)
+        );
+        assert_eq!(Kernel::from_name(name), Some(k));
+        assert_eq!(k.is_supported(), Md5Lanes::with_kernel(k).is_ok(), "{k}");
+    }
+    assert_eq!(Kernel::from_name("avx"), None);
+    assert!(Kernel::Scalar.is_supported());
+    assert_eq!(
+        Unsupported {
+            kernel: Kernel::Avx512
+        }
+        .to_string(),
+        "this CPU cannot run the avx512 MD5 kernel"
+    );
+    assert_eq!(
+        LengthMismatch {
+            messages: 3,
+            digests: 2
+        }
+        .to_string(),
+        "3 messages but room for 2 digests"
+    );
+}
+
+// A kernel is offered exactly where the CPU has its instructions.
+#[cfg(all(target_arch = "x86_64", not(miri)))]
+#[test]
+fn kernels_are_supported_where_the_cpu_has_their_features() {
+    assert_eq!(
+        Kernel::Avx2.is_supported(),
+        std::arch::is_x86_feature_detected!("avx2")
+    );
+    assert_eq!(
+        Kernel::Avx512.is_supported(),
+        std::arch::is_x86_feature_detected!("avx512f")
+    );
 }
 
 proptest! {

@@ -269,4 +269,19 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn verdicts_and_acceptances_print_their_ids() {
+        for a in Acceptance::ALL {
+            assert_eq!(a.to_string(), a.id());
+            assert_eq!(Acceptance::from_id(a.id()), Some(a));
+            let v = Verdict::Accept(a);
+            assert_eq!(v.to_string(), format!("accept ({})", a.id()));
+            assert_eq!((v.is_accept(), v.acceptance()), (true, Some(a)));
+        }
+        assert_eq!(Acceptance::from_id("accept"), None);
+        let drop = Verdict::Drop(DropReason::Md5Failure);
+        assert_eq!(drop.to_string(), "drop:TCP_MD5FAILURE");
+        assert_eq!((drop.is_accept(), drop.acceptance()), (false, None));
+    }
 }

@@ -92,7 +92,7 @@ mod tests {
 
     use crate::AddrPair;
 
-    use crate::verdict::test_packet::{ack_with as packet, ao_area, pairs};
+    use crate::verdict::test_packet::{ack_with as packet, ao_area, pairs, segment};
 
     fn listener(addrs: &AddrPair, key: &Key) -> KeyTable {
         let mut t = KeyTable::new();
@@ -148,6 +148,62 @@ mod tests {
                     ),
                     Ok(ResetReply::None)
                 );
+            }
+        }
+    }
+
+    // The reply to a signed segment at a closed port: signed with the
+    // listener's key when the digest verifies with it, nothing when it does
+    // not or no listener holds a key; an unsigned segment gets an unsigned
+    // RST; an RST, or a segment with a bad checksum, gets nothing.
+    //= type=test
+    //= linux/closed-port-reset
+    #[test]
+    fn signed_unsigned_reset_and_bad_checksum() {
+        let key = Key::from_array(b"closed-port");
+        let wrong = Key::from_array(b"not the key");
+        let md5 = [
+            1u8, 1, 19, 18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        ];
+        for s in Semantics::known() {
+            for addrs in pairs() {
+                let table = listener(&addrs, &key);
+                let signed = |k: &Key, flags| {
+                    let mut p = segment(&addrs, flags, 3, &md5, &[]);
+                    crate::sign::sign_packet_in_place(&mut p, k).expect("signed");
+                    p
+                };
+                let r = |p: &[u8], l| closed_port_reset(p, l, 0, s);
+                let ack = crate::wire::TcpFlags::ACK;
+                let rst = crate::wire::TcpFlags::RST | ack;
+                assert_eq!(
+                    r(&signed(&key, ack), Some(&table)),
+                    Ok(ResetReply::Signed(key.clone())),
+                    "{s}"
+                );
+                assert_eq!(
+                    r(&signed(&wrong, ack), Some(&table)),
+                    Ok(ResetReply::None),
+                    "{s}"
+                );
+                assert_eq!(r(&signed(&key, ack), None), Ok(ResetReply::None), "{s}");
+                assert_eq!(
+                    r(&signed(&key, rst), Some(&table)),
+                    Ok(ResetReply::None),
+                    "{s}"
+                );
+                let unsigned = packet(&addrs, &[]);
+                assert_eq!(r(&unsigned, None), Ok(ResetReply::Unsigned), "{s}");
+                assert_eq!(
+                    r(&segment(&addrs, rst, 3, &[], &[]), None),
+                    Ok(ResetReply::None),
+                    "{s}"
+                );
+                let mut bad = unsigned.clone();
+                let at = IpSegment::parse(&bad).expect("parses").tcp_offset + 16;
+                bad[at] ^= 0xff;
+                assert_eq!(r(&bad, None), Ok(ResetReply::None), "{s}");
+                assert_eq!(reset_listener_port(&unsigned), Ok(179));
             }
         }
     }

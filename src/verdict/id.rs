@@ -86,5 +86,9 @@ mod tests {
         );
         assert!("accept:signed".parse::<VerdictId>().is_err());
         assert!("".parse::<VerdictId>().is_err());
+        assert_eq!(
+            "drop:MD5".parse::<VerdictId>().map_err(|e| e.to_string()),
+            Err("unknown verdict id \"drop:MD5\" (expected `accept` or `drop:<kernel drop reason>`)".to_owned())
+        );
     }
 }

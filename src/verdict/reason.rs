@@ -84,3 +84,70 @@ impl fmt::Display for DropReason {
         f.write_str(self.kernel_name())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The witnesses a live run reads (`/proc/net/netstat`, `tcp:` trace
+    // events), by the kernel's spelling: the conformance suite matches
+    // these strings, so a changed one must fail here first.
+    //= type=test
+    //= linux/md5-notfound
+    //= linux/md5-unexpected
+    //= linux/auth-hdr-drop
+    #[test]
+    fn names_counters_and_tracepoints() {
+        let table = [
+            (
+                DropReason::AuthHeader,
+                "TCP_AUTH_HDR",
+                None,
+                Some("tcp_hash_bad_header"),
+            ),
+            (
+                DropReason::Md5NotFound,
+                "TCP_MD5NOTFOUND",
+                Some("TCPMD5NotFound"),
+                Some("tcp_hash_md5_required"),
+            ),
+            (
+                DropReason::Md5Unexpected,
+                "TCP_MD5UNEXPECTED",
+                Some("TCPMD5Unexpected"),
+                Some("tcp_hash_md5_unexpected"),
+            ),
+            (
+                DropReason::Md5Failure,
+                "TCP_MD5FAILURE",
+                Some("TCPMD5Failure"),
+                Some("tcp_hash_md5_mismatch"),
+            ),
+            (
+                DropReason::AoUnexpected,
+                "TCP_AOUNEXPECTED",
+                Some("TCPAOKeyNotFound"),
+                None,
+            ),
+            (
+                DropReason::IpChecksum,
+                "IP_CSUM",
+                Some("IpExt:InCsumErrors"),
+                None,
+            ),
+            (
+                DropReason::TcpChecksum,
+                "TCP_CSUM",
+                Some("Tcp:InCsumErrors"),
+                None,
+            ),
+        ];
+        assert_eq!(table.map(|row| row.0), DropReason::ALL);
+        for (reason, name, counter, tracepoint) in table {
+            assert_eq!(reason.kernel_name(), name);
+            assert_eq!(reason.to_string(), name);
+            assert_eq!(reason.counter(), counter, "{name}");
+            assert_eq!(reason.tracepoint(), tracepoint, "{name}");
+        }
+    }
+}

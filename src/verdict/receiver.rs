@@ -209,4 +209,85 @@ mod tests {
             Ok(ReceiverVerdict::AoRequestMismatch)
         );
     }
+
+    #[test]
+    fn each_receiver_verdict_says_whether_tcp_goes_on() {
+        let rows = [
+            (
+                ReceiverVerdict::Checked(Verdict::Accept(Acceptance::Signed)),
+                true,
+                "accept",
+                None,
+            ),
+            (
+                ReceiverVerdict::Checked(Verdict::Drop(DropReason::Md5Failure)),
+                false,
+                "drop:TCP_MD5FAILURE",
+                Some("TCPMD5Failure"),
+            ),
+            (ReceiverVerdict::NotChecked, true, "accept", None),
+            (
+                ReceiverVerdict::AoRequestMismatch,
+                false,
+                "drop:TCPAOBad",
+                Some("TCPAOBad"),
+            ),
+        ];
+        for (v, accept, id, counter) in rows {
+            assert_eq!(v.is_accept(), accept, "{v:?}");
+            assert_eq!(v.id(), id, "{v:?}");
+            assert_eq!(v.counter(), counter, "{v:?}");
+        }
+    }
+
+    // Without an AO option a request socket decides like any socket, under
+    // the fix too: only a segment carrying TCP-AO meets `tcp_check_req`'s
+    // AO mismatch.
+    //= type=test
+    //= linux/request-sock-ao
+    #[test]
+    fn request_socket_without_ao_is_checked_like_a_socket() {
+        let [addrs, _] = pairs();
+        let unsigned = ack_with(&addrs, &[]);
+        let keyed = crate::verdict::test_packet::keyed_table(&addrs, &Key::from_array(b"k"));
+        let keyless = KeyTable::new();
+        for s in Semantics::known() {
+            for (table, want) in [
+                (&keyed, Verdict::Drop(DropReason::Md5NotFound)),
+                (&keyless, Verdict::Accept(Acceptance::Unsigned)),
+            ] {
+                for r in [Receiver::Socket, Receiver::RequestSock] {
+                    assert_eq!(
+                        receiver_verdict(&unsigned, table, 0, s, r),
+                        Ok(ReceiverVerdict::Checked(want)),
+                        "{s} {r:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    // TIME-WAIT checks no signature, but a bad checksum still drops the
+    // segment before TCP sees it.
+    //= type=test
+    //= linux/timewait-unchecked
+    #[test]
+    fn timewait_drops_a_bad_checksum() {
+        let [addrs, _] = pairs();
+        let mut p = ack_with(&addrs, &[]);
+        let at = IpSegment::parse(&p).expect("the packet parses").tcp_offset + 16;
+        p[at] ^= 0xff;
+        assert_eq!(
+            receiver_verdict(
+                &p,
+                &KeyTable::new(),
+                0,
+                Semantics::Linux { tcp_ao: false },
+                Receiver::TimeWait
+            ),
+            Ok(ReceiverVerdict::Checked(Verdict::Drop(
+                DropReason::TcpChecksum
+            )))
+        );
+    }
 }

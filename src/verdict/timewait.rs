@@ -215,4 +215,107 @@ mod tests {
         assert!(!TimeWaitAction::Kill.survives());
         assert!(TimeWaitAction::Ignore.survives());
     }
+
+    // `tcp_in_window` at each of its bounds: the window's first number, a
+    // segment ending exactly at it, one starting exactly at its end, and an
+    // empty segment there (the kernel's exception for a zero window).
+    #[test]
+    fn in_window_bounds() {
+        let w = |seq: u32, end: u32, s: u32, e: u32| {
+            tcp_in_window(SeqNumber(seq), SeqNumber(end), SeqNumber(s), SeqNumber(e))
+        };
+        assert!(w(1000, 1000, 1000, 2000), "empty, at the start");
+        assert!(w(1000, 1001, 1000, 2000), "one byte at the start");
+        assert!(w(999, 1001, 1000, 2000), "straddles the start");
+        assert!(!w(999, 1000, 1000, 2000), "ends exactly at the start");
+        assert!(w(1999, 2000, 1000, 2000), "last byte in the window");
+        assert!(!w(2000, 2001, 1000, 2000), "starts exactly at the end");
+        assert!(w(2000, 2000, 1000, 2000), "empty, exactly at the end");
+        assert!(!w(2001, 2001, 1000, 2000), "empty, past the end");
+        assert!(w(1000, 1000, 1000, 1000), "empty, zero window");
+        assert!(!w(3000, 3001, 1000, 2000), "far beyond");
+    }
+
+    // Every branch of `tcp_timewait_state_process` this model keeps, each
+    // at its bounds (rcv_nxt 1000 in FIN-WAIT-2, 1001 in TIME-WAIT).
+    //= type=test
+    //= linux/timewait-state
+    #[test]
+    fn every_branch_at_its_bounds() {
+        use TimeWaitAction::*;
+        use TimeWaitSubstate::{FinWait2, TimeWait};
+        let (syn, fin, rst, ack, psh) = (
+            TcpFlags::SYN,
+            TcpFlags::FIN,
+            TcpFlags::RST,
+            TcpFlags::ACK,
+            TcpFlags::PSH,
+        );
+        let plain_ack = Ack {
+            enters_time_wait: false,
+        };
+        // (substate, flags, seq, payload, tcp_rfc1337, action)
+        type Row = (
+            TimeWaitSubstate,
+            TcpFlags,
+            u32,
+            &'static [u8],
+            bool,
+            TimeWaitAction,
+        );
+        let rows: [Row; 23] = [
+            // FIN-WAIT-2, window [1000, 1000 + 100].
+            (
+                FinWait2,
+                fin | ack,
+                1000,
+                &[],
+                false,
+                Ack {
+                    enters_time_wait: true,
+                },
+            ),
+            (FinWait2, fin | ack, 1000, b"x", false, ResetAndKill),
+            (FinWait2, fin | ack, 1001, &[], false, ResetAndKill),
+            (FinWait2, fin, 1000, &[], false, Ignore),
+            (FinWait2, psh, 1000, b"x", false, Ignore),
+            (FinWait2, ack, 1000, &[], false, Ignore),
+            // Empty, exactly at the window's end: in the window (the
+            // zero-length clause of tcp_in_window), a duplicate ACK.
+            (FinWait2, ack, 1100, &[], false, Ignore),
+            (FinWait2, ack, 999, b"xy", false, ResetAndKill),
+            (FinWait2, syn, 1000, &[], false, ResetAndKill),
+            (FinWait2, syn | ack, 1050, &[], false, ResetAndKill),
+            (FinWait2, syn, 999, b"xy", false, Ignore),
+            (FinWait2, rst, 1100, &[], false, Kill),
+            (FinWait2, rst, 1101, &[], false, plain_ack),
+            (FinWait2, ack, 1101, b"x", false, plain_ack),
+            // TIME-WAIT.
+            (TimeWait, ack, 1001, &[], false, Ignore),
+            (TimeWait, ack, 1001, b"x", false, plain_ack),
+            (TimeWait, rst, 1001, &[], false, Kill),
+            (TimeWait, rst, 1001, &[], true, Ignore),
+            (TimeWait, rst, 1002, &[], false, Ignore),
+            (TimeWait, syn, 1002, &[], false, Reopen),
+            (TimeWait, syn, 1001, &[], false, plain_ack),
+            (TimeWait, syn | ack, 1002, &[], false, plain_ack),
+            (TimeWait, ack, 1000, &[], false, plain_ack),
+        ];
+        for (substate, flags, seq, payload, rfc1337, want) in rows {
+            let state = TimeWaitState {
+                substate,
+                rcv_nxt: SeqNumber(match substate {
+                    FinWait2 => 1000,
+                    TimeWait => 1001,
+                }),
+                rcv_wnd: 100,
+            };
+            assert_eq!(
+                timewait_action(&seg(flags, seq, payload), state, rfc1337),
+                Ok(want),
+                "{substate:?} {flags:?} seq {seq} len {} rfc1337 {rfc1337}",
+                payload.len()
+            );
+        }
+    }
 }

@@ -363,6 +363,56 @@ impl core::iter::FusedIterator for TcpOptions<'_> {}
 mod tests {
     use super::*;
 
+    // A SACK option holds whole 8-byte blocks, at least one.
+    #[test]
+    fn sack_needs_whole_blocks() {
+        for (len, ok) in [
+            (2u8, false),
+            (7, false),
+            (10, true),
+            (11, false),
+            (18, true),
+        ] {
+            let mut area = vec![kind::SACK, len];
+            area.resize(usize::from(len), 0);
+            let got = TcpOptions::new(&area).next().map(|r| r.map(|o| o.1));
+            if ok {
+                assert!(
+                    matches!(got, Some(Ok(TcpOption::Sack(d))) if d.len() == usize::from(len) - 2)
+                );
+            } else {
+                assert_eq!(
+                    got,
+                    Some(Err(OptionError::BadLength {
+                        kind: kind::SACK,
+                        expected_len: 10,
+                        actual_len: usize::from(len),
+                    })),
+                    "length {len}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn errors_say_which_option_and_how_long() {
+        let truncated = OptionError::Truncated {
+            kind: 8,
+            expected_len: 10,
+            actual_len: 6,
+        };
+        assert_eq!(
+            truncated.to_string(),
+            "option kind 8 truncated: needs 10 bytes, 6 left"
+        );
+        let bad = OptionError::BadLength {
+            kind: 2,
+            expected_len: 4,
+            actual_len: 3,
+        };
+        assert_eq!(bad.to_string(), "option kind 2: length 3, expected 4");
+    }
+
     #[test]
     fn parses_common_options() {
         let area = [

@@ -197,6 +197,51 @@ pub fn corner_cases() -> Vec<OptionLayout> {
             cat(&[&[254, 4, 0xde, 0xad], &[NOP, NOP], &d]),
         ),
         l(
+            "eol_len2_before_md5",
+            "EOL, then a byte that reads as length 2, then MD5",
+            cat(&[&[EOL, 2], &d]),
+        ),
+        l(
+            "nop_eol_before_md5",
+            "NOP, EOL, then MD5",
+            cat(&[&[NOP, EOL], &d]),
+        ),
+        l(
+            "md5_remaining_17",
+            "three NOPs, then MD5 of length 18 with 17 bytes left",
+            cat(&[&[NOP, NOP, NOP, 19, 18], &[0u8; 15]]),
+        ),
+        l(
+            "len2_before_md5",
+            "an option of length 2 (the shortest valid) before MD5",
+            cat(&[&[8, 2, NOP, NOP], &d, &[NOP, NOP]]),
+        ),
+        l(
+            "len18_before_md5",
+            "an option of length 18 before MD5",
+            cat(&[&[8, 18], &[0u8; 16], &d, &[NOP, NOP, NOP, NOP]]),
+        ),
+        l(
+            "len19_before_md5",
+            "an option of length 19 before MD5 (at an odd offset)",
+            cat(&[&[8, 19], &[0u8; 17], &d, &[NOP, NOP, NOP]]),
+        ),
+        l(
+            "nops17_before_md5",
+            "17 NOPs, then MD5",
+            cat(&[&[NOP; 17], &d, &[NOP]]),
+        ),
+        l(
+            "nops18_before_md5",
+            "18 NOPs, then MD5",
+            cat(&[&[NOP; 18], &d]),
+        ),
+        l(
+            "nops19_before_md5",
+            "19 NOPs, then MD5",
+            cat(&[&[NOP; 19], &d, &[NOP, NOP, NOP]]),
+        ),
+        l(
             "sackperm_len3_before_md5",
             "SACK-permitted with a wrong length (3) before MD5",
             cat(&[&[4, 3, 0, NOP], &d, &[NOP, NOP]]),

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Mutation testing of the reference implementation (`src/`, crate tcpmd5)
+# and of md5-lanes with cargo-mutants: every mutant that is not listed as
+# equivalent in .cargo/mutants.toml must be caught by the crate's own tests
+# (no privilege, no particular kernel). Fails when a mutant is missed; a
+# mutant that times out hangs the tests, which counts as caught.
+#
+#   ci/mutants.sh --in-diff [BASE]   mutants in the lines changed since BASE
+#                                    (default origin/main, else main): the
+#                                    CI step, minutes for a typical change
+#   ci/mutants.sh --full             every mutant of src/ and md5-lanes/
+#                                    (nightly: about 1,260 mutants, hours on
+#                                    2 cores)
+#   ci/mutants.sh --file GLOB...     the mutants of these files only
+#   ci/mutants.sh --live [REGEX]     the live suite's power: the model's
+#                                    mutants on this kernel's decision path
+#                                    (REGEX over their names; default: the
+#                                    >= 6.7 scan, the check, receivers,
+#                                    resets, TIME-WAIT, witnesses) against
+#                                    the conformance cases on this machine's
+#                                    kernel (`cargo test -p
+#                                    tcpmd5-conformance --test kernel`, root);
+#                                    a missed mutant is one the live suite
+#                                    does not notice. Slow: minutes a mutant.
+#
+# With MUTANTS_README=1 the figure (caught / equivalent / unviable / timeout
+# / missed, and the scope) replaces the README's `mutants` region; the
+# nightly run does this.
+#
+# Each mutant is built and tested in a copy of the tree (-j 1: one build at
+# a time; CARGO_TARGET_DIR, outside the copies, keeps their builds
+# incremental); results go to target/mutants/<mode>/mutants.out
+# (outcomes.json, missed.txt, ...).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=${1:---in-diff}
+shift || true
+if [ "$mode" = --in-diff ]; then
+    # CI: reuse the dependencies ci/check.sh's `cargo test` built.
+    export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
+else
+    # Long runs: a build directory of their own, without debug info
+    # (mutants are judged by test results, and linking is faster).
+    export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target/mutants-build}
+    export CARGO_PROFILE_DEV_DEBUG=0
+fi
+out=target/mutants/${mode#--}
+mkdir -p "$out"
+common=(-j 1 --timeout "${MUTANTS_TIMEOUT:-60}" --output "$out")
+
+case "$mode" in
+    --in-diff)
+        base=${1:-}
+        if [ -z "$base" ]; then
+            for ref in origin/main main; do
+                if git rev-parse --verify -q "$ref" >/dev/null; then
+                    base=$ref
+                    break
+                fi
+            done
+        fi
+        if [ -z "$base" ]; then
+            echo "SKIP mutants --in-diff: no base to diff against (origin/main, main) in this clone"
+            exit 0
+        fi
+        git diff "$(git merge-base "$base" HEAD)" -- src md5-lanes/src >"$out/changes.diff"
+        if [ ! -s "$out/changes.diff" ]; then
+            echo "mutants: no change to src/ or md5-lanes/src since $base"
+            exit 0
+        fi
+        scope=(--in-diff "$out/changes.diff")
+        what="the lines changed since $base"
+        ;;
+    --full)
+        scope=()
+        what="src/ and md5-lanes/src/"
+        ;;
+    --file)
+        [ "$#" -gt 0 ] || { echo "usage: $0 --file GLOB..." >&2; exit 2; }
+        scope=()
+        for f in "$@"; do scope+=(--file "$f"); done
+        what="$*"
+        ;;
+    --live)
+        default='in (scan_linux|option_len|md5_at|decide|verify_segment|packet_verdict|packet_verdict_with|receiver_verdict|carries_ao|closed_port_reset|reset_listener_port|listener_reset|timewait_action|tcp_in_window|DropReason::(counter|tracepoint|kernel_name))$'
+        scope=(--file 'src/scan.rs' --file 'src/verdict/*.rs' -F "${1:-$default}"
+               --cargo-test-arg=--package=tcpmd5-conformance --cargo-test-arg=--test=kernel)
+        common=(-j 1 --timeout "${MUTANTS_TIMEOUT:-600}" --output "$out")
+        what="the model's decision path on $(uname -r), judged by the live suite"
+        ;;
+    *)
+        echo "usage: $0 [--in-diff [BASE] | --full | --file GLOB... | --live [REGEX]]" >&2
+        exit 2
+        ;;
+esac
+
+listed() { cargo mutants --list -p tcpmd5 -p md5-lanes "${scope[@]}" "$@" | wc -l; }
+if [ "$(listed)" -eq 0 ]; then
+    echo "mutants: none in $what"
+    exit 0
+fi
+status=0
+start=$(date +%s)
+cargo mutants "${common[@]}" -p tcpmd5 -p md5-lanes "${scope[@]}" || status=$?
+echo "mutants: $(( $(date +%s) - start )) s"
+# Equivalent mutants: those of the scope that .cargo/mutants.toml excludes.
+equivalent=$(( $(listed --no-config) - $(listed) ))
+figure=(python3 ci/mutants_figure.py "$out/mutants.out/outcomes.json"
+        --equivalent "$equivalent" --scope "$what")
+if [ "${MUTANTS_README:-0}" = 1 ]; then
+    figure+=(--readme README.md)
+fi
+"${figure[@]}"
+# cargo-mutants exits 2 for missed mutants and 3 for timeouts (hangs the
+# tests catch); anything else but 0 is a broken run.
+case "$status" in
+    0 | 3) exit 0 ;;
+    *) exit "$status" ;;
+esac

@@ -1,0 +1,121 @@
+//! Where each semantics' option expectation comes from: the live runs
+//! recorded in `tests/vectors/observed/` (written by
+//! `ci/observe-layouts.sh` from the conformance suite's JSON report), the
+//! RFC's text for `rfc2385`, or the model alone, said so.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+use tcpmd5::Semantics;
+
+/// The RFC text a strict reading's option expectations follow.
+const RFC_CITE: &str = "RFC 2385 section 3.0 (kind 19, length 18, one option), RFC 9293 section 3.1 (option list: EOL ends it, NOP pads, length covers kind and length bytes and stays within the area)";
+
+/// One recorded live run: the kernel, the semantics its cases were judged
+/// against, and each layout case's status.
+#[derive(Debug)]
+pub(crate) struct Observation {
+    kernel: String,
+    semantics: String,
+    cases: BTreeMap<String, String>,
+}
+
+fn observed_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/observed")
+}
+
+/// Every recorded run, by file name.
+pub(crate) fn observations() -> Vec<Observation> {
+    let mut files: Vec<PathBuf> = fs::read_dir(observed_dir())
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|x| x == "json"));
+    files.sort();
+    files
+        .iter()
+        .map(|p| {
+            let v: Value = serde_json::from_str(&fs::read_to_string(p).unwrap())
+                .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            let field = |k: &str| {
+                v[k].as_str()
+                    .unwrap_or_else(|| panic!("{}: no {k}", p.display()))
+                    .to_owned()
+            };
+            let cases = v["cases"]
+                .as_object()
+                .unwrap_or_else(|| panic!("{}: no cases", p.display()))
+                .iter()
+                .map(|(id, status)| (id.clone(), status.as_str().unwrap().to_owned()))
+                .collect();
+            Observation {
+                kernel: field("kernel"),
+                semantics: field("semantics"),
+                cases,
+            }
+        })
+        .collect()
+}
+
+/// The conformance case sending `layout` to a listener with or without the
+/// signing key, over `family` (`ipv4`, `ipv6`).
+fn case_id(layout: &str, with_key: bool, family: &str) -> String {
+    let area = if with_key {
+        "layouts-key"
+    } else {
+        "layouts-nokey"
+    };
+    format!("{area}/{layout}/{family}")
+}
+
+/// The source of `semantics`' expectation for one option vector. A
+/// recorded run of a kernel judged against `semantics` in which the case
+/// did not pass is a disagreement between kernel and model: the kernel
+/// wins, so generation stops until the model is fixed.
+pub(crate) fn source(
+    observed: &[Observation],
+    semantics: Semantics,
+    layout: &str,
+    with_key: bool,
+    family: &str,
+) -> Value {
+    if semantics == Semantics::Rfc2385 {
+        return json!({"kind": "rfc", "cite": RFC_CITE});
+    }
+    let case = case_id(layout, with_key, family);
+    let kernels: Vec<&str> = observed
+        .iter()
+        .filter(|o| o.semantics == semantics.id())
+        .filter_map(|o| match o.cases.get(&case).map(String::as_str) {
+            Some("pass") => Some(o.kernel.as_str()),
+            Some(status) => panic!(
+                "{case} on {} ({}): {status}; the kernel disagrees with the model",
+                o.kernel, o.semantics
+            ),
+            None => None,
+        })
+        .collect();
+    if kernels.is_empty() {
+        json!({"kind": "model", "reason": format!(
+            "derived from the model, not yet confirmed on a live kernel: no run of a {} kernel recorded ({})",
+            semantics.id(),
+            not_run_because(semantics)
+        )})
+    } else {
+        json!({"kind": "live", "kernels": kernels, "case": case})
+    }
+}
+
+/// Why no kernel of `semantics` has been run for the vectors yet.
+fn not_run_because(semantics: Semantics) -> &'static str {
+    match semantics {
+        Semantics::Linux { tcp_ao: true } => {
+            "needs a CONFIG_TCP_AO kernel: ci/build-ao-kernel.sh, then ci/observe-layouts.sh --kernel ao=<bzImage>"
+        }
+        Semantics::LinuxAoBypassFixed => {
+            "needs the patched kernel: ci/build-ao-kernel.sh --no-tcp-ao --patch docs/advisories/ao-bypass-fix.patch"
+        }
+        _ => "run ci/observe-layouts.sh on such a kernel",
+    }
+}
