@@ -262,6 +262,11 @@ fn crafted(seeds: &mut Seeds) {
                 seeds.put("verdict", &tag, &cat(&[&prefix, &p]));
                 let control = [4 | (sem & 1), 0, 0, 2];
                 seeds.put("receiver", &tag, &cat(&[&prefix, &control, &p]));
+                // The same at a socket without keys.
+                let unkeyed = [sem, 0, 0, 6];
+                let tag = format!("{tag}-no-key");
+                seeds.put("verdict", &tag, &cat(&[&unkeyed, &p]));
+                seeds.put("receiver", &tag, &cat(&[&unkeyed, &control, &p]));
             }
         }
     }
