@@ -56,7 +56,7 @@ pub struct ModelTable {
     next_seq: u64,
 }
 
-fn v4_mapped(a: &Ipv6Addr) -> Option<Ipv4Addr> {
+pub(crate) fn v4_mapped(a: &Ipv6Addr) -> Option<Ipv4Addr> {
     let o = a.octets();
     if o[..10].iter().all(|&b| b == 0) && o[10] == 0xff && o[11] == 0xff {
         Some(Ipv4Addr::new(o[12], o[13], o[14], o[15]))
@@ -66,7 +66,7 @@ fn v4_mapped(a: &Ipv6Addr) -> Option<Ipv4Addr> {
 }
 
 /// The first `bits` bits of two byte strings are equal.
-fn prefix_equal(a: &[u8], b: &[u8], bits: u32) -> bool {
+pub(crate) fn prefix_equal(a: &[u8], b: &[u8], bits: u32) -> bool {
     (0..bits as usize).all(|i| {
         let (byte, bit) = (i / 8, 7 - (i % 8));
         match (a.get(byte), b.get(byte)) {
@@ -76,7 +76,7 @@ fn prefix_equal(a: &[u8], b: &[u8], bits: u32) -> bool {
     })
 }
 
-fn addr_bytes(a: &IpAddr) -> Vec<u8> {
+pub(crate) fn addr_bytes(a: &IpAddr) -> Vec<u8> {
     match a {
         IpAddr::V4(a) => a.octets().to_vec(),
         IpAddr::V6(a) => a.octets().to_vec(),
@@ -206,6 +206,23 @@ impl ModelTable {
             seq: self.next_seq,
         });
         ModelResult::Added
+    }
+
+    /// Whether a key matches `peer` in some L3 domain
+    /// (`tcp_md5_do_lookup_any_l3index`: the lookup without its L3 test).
+    pub fn matches_any_l3index(&self, peer: IpAddr) -> bool {
+        let (family, peer) = match peer {
+            IpAddr::V4(a) => (AF_INET, IpAddr::V4(a)),
+            IpAddr::V6(a) => match v4_mapped(&a) {
+                Some(v4) => (AF_INET, IpAddr::V4(v4)),
+                None => (AF_INET6, IpAddr::V6(a)),
+            },
+        };
+        let peer_bytes = addr_bytes(&peer);
+        self.keys.iter().any(|k| {
+            k.family == family
+                && prefix_equal(&addr_bytes(&k.addr), &peer_bytes, u32::from(k.prefixlen))
+        })
     }
 
     /// The key for a segment from `peer` in L3 domain `l3index`.

@@ -17,6 +17,8 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 use std::{env, fs};
 
+mod batch;
+
 use tcpmd5::key_table::Md5SigRequest;
 use tcpmd5::sign::sign_packet_to_vec;
 use tcpmd5::wire::{IpSegment, Ipv4Repr, Ipv6Repr, TcpFlags, TcpRepr};
@@ -260,6 +262,11 @@ fn crafted(seeds: &mut Seeds) {
                 seeds.put("verdict", &tag, &cat(&[&prefix, &p]));
                 let control = [4 | (sem & 1), 0, 0, 2];
                 seeds.put("receiver", &tag, &cat(&[&prefix, &control, &p]));
+                // The same at a socket without keys.
+                let unkeyed = [sem, 0, 0, 6];
+                let tag = format!("{tag}-no-key");
+                seeds.put("verdict", &tag, &cat(&[&unkeyed, &p]));
+                seeds.put("receiver", &tag, &cat(&[&unkeyed, &control, &p]));
             }
         }
     }
@@ -371,12 +378,14 @@ fn crafted(seeds: &mut Seeds) {
     long_key[130..132].copy_from_slice(&81u16.to_ne_bytes());
     seeds.put("key_sockopt", "keylen-81", &cat(&[&[0], &long_key]));
 
-    // Key table: a few operation streams (any bytes decode as one).
+    // Key tables (MD5 alone, AO next to MD5): a few operation streams
+    // (any bytes decode as one).
     for (i, s) in [&[0u8; 32][..], &[0xff; 64], &(0..=255).collect::<Vec<u8>>()]
         .iter()
         .enumerate()
     {
         seeds.put("key_table", &format!("bytes-{i}"), s);
+        seeds.put("ao_keys", &format!("bytes-{i}"), s);
         seeds.put("sign_verify", &format!("bytes-{i}"), s);
     }
 }
@@ -483,6 +492,7 @@ fn main() {
     let vectors_only = env::args().any(|a| a == "--vectors-only");
     if !vectors_only {
         crafted(&mut seeds);
+        batch::batch(&mut seeds);
     }
     let from_vectors = vectors(&mut seeds, &root);
     println!(

@@ -41,7 +41,7 @@ pub enum AddrSel {
 }
 
 impl AddrSel {
-    fn addr(self) -> IpAddr {
+    pub(crate) fn addr(self) -> IpAddr {
         match self {
             AddrSel::V4(i) => IpAddr::V4(V4_POOL[usize::from(i) % V4_POOL.len()].into()),
             AddrSel::V6(i, low) => IpAddr::V6(Ipv6Addr::new(
@@ -96,7 +96,7 @@ pub struct KeyTableInput {
 const L3_POOL: [i32; 5] = [0, 5, 7, 1, 9];
 
 impl RequestSpec {
-    fn request(&self) -> Md5SigRequest {
+    pub(crate) fn request(&self) -> Md5SigRequest {
         let addr = self.addr.addr();
         let sa_family = match self.family % 8 {
             0..=4 => match addr {

@@ -5,7 +5,9 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 
+pub mod ao_keys;
 pub mod auth_scan;
+pub mod batch;
 pub mod kernel_differential;
 pub mod key_sockopt;
 pub mod key_table;
@@ -72,6 +74,16 @@ pub const ALL: &[Target] = &[
     Target {
         name: "vector_json",
         run: vector_json::run,
+        live_kernel: false,
+    },
+    Target {
+        name: "batch",
+        run: batch::run,
+        live_kernel: false,
+    },
+    Target {
+        name: "ao_keys",
+        run: |data| structured(data, ao_keys::run),
         live_kernel: false,
     },
     Target {

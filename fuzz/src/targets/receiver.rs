@@ -9,15 +9,18 @@
 //!   transcription of `tcp_timewait_state_process` in
 //!   [`crate::timewait_model`], with `rcv_nxt` near the packet's sequence
 //!   number so the window tests are reached;
+//! - a listener (`listener_reset`) against the model verdict and key;
+//! - `SeqNumber` arithmetic on the packet's sequence number and `rcv_nxt`
+//!   against `u32` arithmetic and the kernel's `before()`;
 //! - a closed port (`closed_port_reset`, `reset_listener_port`) against the
 //!   reset recomputed from the model scan, the model key and the RFC 2385
 //!   digest.
 
 use tcpmd5::verdict::{
     Receiver, ReceiverVerdict, ResetReply, TimeWaitAction, TimeWaitState, TimeWaitSubstate,
-    closed_port_reset, receiver_verdict, reset_listener_port, timewait_action,
+    closed_port_reset, listener_reset, receiver_verdict, reset_listener_port, timewait_action,
 };
-use tcpmd5::wire::IpSegment;
+use tcpmd5::wire::{IpSegment, SeqNumber};
 use tcpmd5::{Acceptance, DropReason, Family, Semantics, Verdict};
 
 use super::keyed::{PREFIX_LEN, keyed, model_verdict};
@@ -134,6 +137,7 @@ pub fn run(data: &[u8]) {
         rcv_nxt: tcpmd5::wire::SeqNumber(rcv_nxt),
         rcv_wnd,
     };
+    seq_arithmetic(th.seq, rcv_nxt, delta, th.data_len);
     let action = timewait_action(packet, state, rfc1337).expect("parseable");
     let want = tcp_timewait_state_process(th, fin_wait2, rcv_nxt, rcv_wnd, rfc1337);
     let same = matches!(
@@ -187,8 +191,44 @@ pub fn run(data: &[u8]) {
         }
     };
     assert_eq!(reset, want, "{semantics}: closed-port reset");
+
+    // A listener (no connection for the segment): a reset for an ACK that
+    // passes the authentication check, signed with the listener's key for
+    // the source; nothing for an RST or a SYN.
+    let listener_want = if !expected.is_accept() || th.rst || !th.ack {
+        ResetReply::None
+    } else {
+        match socket.model.lookup(located.addrs.src(), l3index) {
+            Some(k) => ResetReply::Signed(tcpmd5::Key::new(&k.key).expect("1..=80")),
+            None => ResetReply::Unsigned,
+        }
+    };
+    assert_eq!(
+        listener_reset(packet, &socket.table, l3index, semantics),
+        Ok(listener_want),
+        "{semantics}: listener reset"
+    );
     assert_eq!(
         reset_listener_port(packet),
         Ok(u16::from_be_bytes([seg[0], seg[1]]))
     );
+}
+
+/// `SeqNumber` against `u32` arithmetic and the kernel's `before()`
+/// (`(s32)(a - b) < 0`), on the packet's sequence number and `rcv_nxt`
+/// (`seq + delta`).
+fn seq_arithmetic(seq: u32, rcv_nxt: u32, delta: i16, data_len: u32) {
+    let (s, n) = (SeqNumber::from(seq), SeqNumber(rcv_nxt));
+    assert_eq!(n.since(s), i32::from(delta));
+    assert_eq!(s.since(n), -i32::from(delta));
+    let before = |a: u32, b: u32| (a.wrapping_sub(b) as i32) < 0;
+    assert_eq!(s < n, before(seq, rcv_nxt));
+    assert_eq!(s > n, before(rcv_nxt, seq));
+    let mut end = s;
+    end += data_len;
+    assert_eq!(end, s.add_len(data_len as usize));
+    assert_eq!(u32::from(end), seq.wrapping_add(data_len));
+    assert_eq!(end - data_len, s);
+    assert_eq!(n.to_string(), format!("{rcv_nxt:#x}"));
+    assert_eq!(format!("{n:x}"), format!("{rcv_nxt:x}"));
 }

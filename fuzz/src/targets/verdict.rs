@@ -2,8 +2,9 @@
 //! domain and the keys a socket holds (and may sign the packet first, see
 //! [`keyed`]); the rest is an IP packet. `packet_verdict` must equal the
 //! verdict recomputed from the model scan, the model key lookup and the
-//! RFC 2385 digest.
+//! RFC 2385 digest; its `VerdictId` reads back as itself.
 
+use tcpmd5::verdict::VerdictId;
 use tcpmd5::wire::IpSegment;
 use tcpmd5::{Acceptance, Checksums, Verdict, packet_verdict_with, segment_digest};
 
@@ -64,6 +65,14 @@ pub fn run(data: &[u8]) {
         assert!(verdict.id().to_string().ends_with(reason.kernel_name()));
         assert!(verdict.to_string().contains(&reason.to_string()));
     }
+    // The one spelling of the verdict reads back as itself, and nothing
+    // else does.
+    let id = verdict.id();
+    assert_eq!(id.to_string().parse::<VerdictId>(), Ok(id));
+    assert!(VerdictId::all().any(|known| known == id));
+    let unknown = format!("{id}:x");
+    let err = unknown.parse::<VerdictId>().expect_err("no id ends in :x");
+    assert!(err.to_string().contains(&unknown), "{err}");
     if verdict == Verdict::Accept(Acceptance::Signed) {
         let e = entry.expect("signed implies a key");
         let d = segment_digest(&located.addrs, located.segment, &e.key).expect("digest");
