@@ -13,20 +13,7 @@ use crate::deviation::{Deviation, Impact};
 use crate::known_defect::KnownDefect;
 use crate::outcome::{CaseReport, Outcome};
 
-/// Whether a defect shows on the kernel, as far as the run can tell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum DefectStatus {
-    /// Held to an affected semantics, some case showed it, and every other
-    /// case that exercises it passed: the kernel has it.
-    Present,
-    /// Held to a semantics without it, and every case that exercises it
-    /// passed: the kernel does not have it.
-    Absent,
-    /// Some case that exercises it did not pass (without showing it), or
-    /// none ran: the run cannot tell.
-    Unknown,
-}
+pub use tcpmd5_vm::DefectStatus;
 
 /// What a run found about one known defect.
 #[derive(Debug, Clone, Serialize)]
@@ -98,16 +85,18 @@ impl DefectFinding {
         let n = self.cases.len();
         match self.status {
             DefectStatus::Present => format!(
-                "SECURITY: known defect {} PRESENT: {}; {} of the {n} cases that exercise it show it (XFAIL, --strict fails them); advisory {}, fixed semantics {}",
+                "SECURITY: known defect {} {}: {}; {} of the {n} cases that exercise it show it (XFAIL, --strict fails them); advisory {}, fixed semantics {}",
                 d.id,
+                self.status.shout(),
                 d.summary,
                 self.shown,
                 d.advisory,
                 d.fixed.id()
             ),
             DefectStatus::Absent => format!(
-                "security: known defect {} absent: the {n} cases that exercise it passed under {}",
+                "security: known defect {} {}: the {n} cases that exercise it passed under {}",
                 d.id,
+                self.status.shout(),
                 held.id()
             ),
             DefectStatus::Unknown if n == 0 => format!(
@@ -115,14 +104,16 @@ impl DefectFinding {
                 d.id
             ),
             DefectStatus::Unknown if self.not_passed == 0 => format!(
-                "SECURITY: known defect {} UNKNOWN: none of the {n} cases that exercise it showed it under {}: the kernel may have it; advisory {}",
+                "SECURITY: known defect {} {}: none of the {n} cases that exercise it showed it under {}: the kernel may have it; advisory {}",
                 d.id,
+                self.status.shout(),
                 held.id(),
                 d.advisory
             ),
             DefectStatus::Unknown => format!(
-                "SECURITY: known defect {} UNKNOWN: {} of the {n} cases that exercise it did not pass under {} (see the divergences), {} show it: the kernel may have it; advisory {}",
+                "SECURITY: known defect {} {}: {} of the {n} cases that exercise it did not pass under {} (see the divergences), {} show it: the kernel may have it; advisory {}",
                 d.id,
+                self.status.shout(),
                 self.not_passed,
                 held.id(),
                 self.shown,
