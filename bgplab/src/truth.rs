@@ -83,7 +83,12 @@ pub fn parse_event(router: Side, ev: &TraceEvent, offset_ns: i128) -> Option<Ker
     let stamp = head.split_whitespace().last()?.trim_end_matches(':');
     let (secs, frac) = stamp.split_once('.')?;
     let frac_ns: i128 = format!("{frac:0<9}").get(..9)?.parse().ok()?;
-    let mono_ns = secs.parse::<i128>().ok()? * 1_000_000_000 + frac_ns;
+    // Trace text is untrusted: an absurd stamp is no event, not an overflow.
+    let mono_ns = secs
+        .parse::<i128>()
+        .ok()?
+        .checked_mul(1_000_000_000)?
+        .checked_add(frac_ns)?;
     let field = |name: &str| {
         body.split_whitespace()
             .find_map(|w| w.strip_prefix(name).map(str::to_owned))
@@ -106,7 +111,7 @@ pub fn parse_event(router: Side, ev: &TraceEvent, offset_ns: i128) -> Option<Ker
         src: field("src=")?.parse().ok()?,
         dst: field("dest=")?.parse().ok()?,
         flags,
-        realtime_ns: mono_ns + offset_ns,
+        realtime_ns: mono_ns.checked_add(offset_ns)?,
     })
 }
 
@@ -226,5 +231,21 @@ mod tests {
         assert!(d.flags.syn && d.flags.ack && !d.flags.fin);
         assert_eq!(d.realtime_ns, 1_234_000_567_000 + 10);
         assert_eq!(d.state, "TCP_LISTEN");
+    }
+
+    /// A stamp whose nanoseconds overflow is no event, never a panic.
+    #[test]
+    fn an_absurd_stamp_is_no_event() {
+        let line = |stamp: &str| TraceEvent {
+            name: "tcp_hash_md5_mismatch".into(),
+            net_cookie: 7,
+            line: format!(
+                "x-1 [000] ..s1. {stamp}: tcp_hash_md5_mismatch: net=7 state=TCP_LISTEN family=AF_INET src=10.0.0.2:1 dest=10.0.0.1:179 L3index=0 [ S   ]"
+            ),
+        };
+        let huge = format!("{}.5", i128::MAX / 10);
+        assert_eq!(parse_event(Side::A, &line(&huge), 0), None);
+        assert!(parse_event(Side::A, &line("12.5"), i128::MAX).is_none());
+        assert!(parse_event(Side::A, &line("12.5"), 0).is_some());
     }
 }
