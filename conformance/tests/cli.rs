@@ -522,14 +522,14 @@ fn defect_statuses_are_the_schemas() {
     fn status_enum(v: &serde_json::Value) -> Option<Vec<String>> {
         match v {
             serde_json::Value::Object(m) => {
-                if let Some(serde_json::Value::Array(e)) = m.get("enum") {
-                    if e.iter().any(|x| x == "present") {
-                        return Some(
-                            e.iter()
-                                .filter_map(|x| x.as_str().map(str::to_owned))
-                                .collect(),
-                        );
-                    }
+                if let Some(serde_json::Value::Array(e)) = m.get("enum")
+                    && e.iter().any(|x| x == "present")
+                {
+                    return Some(
+                        e.iter()
+                            .filter_map(|x| x.as_str().map(str::to_owned))
+                            .collect(),
+                    );
                 }
                 m.values().find_map(status_enum)
             }
