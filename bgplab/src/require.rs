@@ -10,14 +10,7 @@ use crate::spec::Daemon;
 /// need (root, `ip`, `tcpdump`, each daemon), so a skip names them all.
 pub fn unmet(daemons: &[Daemon]) -> Option<String> {
     let mut needs = Vec::new();
-    let uid = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .and_then(|l| l.split_whitespace().nth(1).map(str::to_owned))
-        });
-    if uid.as_deref() != Some("0") {
+    if !is_root() {
         needs.push("needs root (network namespaces, tracefs)".to_owned());
     }
     for (tool, arg) in [("ip", "-V"), ("tcpdump", "--version")] {
@@ -48,6 +41,19 @@ pub fn unmet(daemons: &[Daemon]) -> Option<String> {
         }
     }
     (!needs.is_empty()).then(|| needs.join("; "))
+}
+
+/// Whether the process runs as root (real uid 0): the question a test
+/// asks before it drops a capability, apart from any tool.
+pub fn is_root() -> bool {
+    let uid = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(1).map(str::to_owned))
+        });
+    uid.as_deref() == Some("0")
 }
 
 /// Where FRR's daemons are looked for first: Debian installs them in
