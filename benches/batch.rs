@@ -146,7 +146,7 @@ fn bench_batch(c: &mut Criterion) {
         });
         for kernel in Kernel::ALL {
             let Ok(batch) = Batch::with_kernel(SEMANTICS, kernel) else {
-                eprintln!("skipped batch_{kernel}: this CPU cannot run it");
+                eprintln!("SKIP batch_{kernel}: this CPU cannot run it");
                 continue;
             };
             let got: Vec<[u8; 16]> = batch

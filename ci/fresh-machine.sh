@@ -29,12 +29,16 @@ for d in "${dirs[@]}"; do
         fi
     done
 done
-for t in nft tcpdump qemu-system-x86_64 busybox; do
+for t in nft tcpdump qemu-system-x86_64 busybox bird bgpd; do
     if PATH="$masked/bin" command -v "$t" >/dev/null; then
         echo "fresh-machine: $t is still visible" >&2
         exit 1
     fi
 done
+# FRR's daemons live off PATH (/usr/lib/frr); the lab looks there through
+# TCPMD5_FRR_DIR, pointed here at an empty directory.
+mkdir "$masked/frr"
+export TCPMD5_FRR_DIR="$masked/frr"
 
 log=target/fresh-machine.log
 mkdir -p target
@@ -59,9 +63,19 @@ for want in \
         missing=1
     fi
 done
+# The daemon tests' reasons name the hidden daemons, not only tcpdump.
+for want in \
+    'SKIP daemons_bird_frr_agree_with_the_kernel: .*needs bird .*needs bgpd ' \
+    'SKIP daemons_bird_bird_agree_with_the_kernel: .*needs bird ' \
+    'SKIP sockets_and_watch_with_bird_and_frr: .*needs bird .*needs bgpd '; do
+    if ! grep -qE "$want" "$log"; then
+        echo "fresh-machine: no line matching '$want' in $log" >&2
+        missing=1
+    fi
+done
 [ "$missing" -eq 0 ] || exit 1
 echo "skipped for a hidden program, with their reasons:"
-grep -iE '^(SKIP|skipped) ' "$log" | grep -E 'cannot run|not found|needs ' | sort -u | sed 's/^/  /'
+grep -E '^SKIP ' "$log" | grep -E 'cannot run|not found|needs ' | sort -u | sed 's/^/  /'
 
 # Under CI=true the same missing programs are failures.
 ci_log=target/fresh-machine-ci.log

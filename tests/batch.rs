@@ -37,7 +37,7 @@ fn batches(semantics: Semantics) -> Vec<Batch> {
         .filter_map(|k| match Batch::with_kernel(semantics, k) {
             Ok(b) => Some(b),
             Err(e) => {
-                eprintln!("skipped kernel {k}: {e}");
+                eprintln!("SKIP kernel {k}: {e}");
                 None
             }
         })

@@ -278,8 +278,12 @@ impl Lab {
             .map_err(|e| LabError::file(&log, &e))?;
         let log2 = log.try_clone().map_err(|e| LabError::file(&self.dir, &e))?;
         let daemon = self.spec.router(side).daemon;
+        let binary = require::binary(daemon).ok_or_else(|| LabError::Command {
+            command: daemon.program().into(),
+            detail: "not found (see require::unmet)".into(),
+        })?;
         let mut cmd = Command::new("ip");
-        cmd.args(["netns", "exec", &n, daemon.binary()]);
+        cmd.args(["netns", "exec", &n]).arg(&binary);
         match daemon {
             Daemon::Bird => {
                 cmd.args(["-f", "-c"]).arg(&conf).arg("-s");
@@ -302,7 +306,7 @@ impl Lab {
             .stderr(log2)
             .spawn()
             .map_err(|e| LabError::Command {
-                command: daemon.binary().into(),
+                command: binary.display().to_string(),
                 detail: e.to_string(),
             })?;
         *self.daemons.get_mut(side) = Some(child);

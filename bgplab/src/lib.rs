@@ -17,7 +17,7 @@
 //! # fn main() -> Result<(), tcpmd5_bgplab::LabError> {
 //! let spec = LabSpec::operator_mix(); // BIRD on A, FRR on B, seven sessions
 //! if let Some(why) = tcpmd5_bgplab::require::unmet(&spec.daemons()) {
-//!     eprintln!("skipped: {why}");
+//!     eprintln!("SKIP my_lab_test: {why}");
 //!     return Ok(());
 //! }
 //! let dir = std::env::temp_dir().join("bgplab-example");

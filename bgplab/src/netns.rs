@@ -1,10 +1,8 @@
 //! Named network namespaces (`ip netns`): made and removed with `ip`, and
 //! entered by a short-lived thread to read what only a member can (the
 //! namespace's cookie, its counters).
-#![allow(unsafe_code)]
 
 use std::fs::File;
-use std::os::fd::AsRawFd;
 use std::process::Command;
 
 use tcpmd5_conformance::harness::counters::TcpExtCounters;
@@ -63,21 +61,8 @@ impl NamedNs {
     ) -> Result<T, LabError> {
         let path = format!("/run/netns/{}", self.name);
         let file = File::open(&path).map_err(|e| LabError::file(path.as_ref(), &e))?;
-        std::thread::scope(|s| {
-            s.spawn(move || {
-                // SAFETY: an open nsfs fd; setns moves only this thread,
-                // which ends with the closure.
-                if unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
-                    return Err(LabError::Truth(format!(
-                        "setns {path}: {}",
-                        std::io::Error::last_os_error()
-                    )));
-                }
-                f()
-            })
-            .join()
-            .unwrap_or_else(|p| std::panic::resume_unwind(p))
-        })
+        tcpmd5_witness::netns::run_inside(Some(&file), f)
+            .map_err(|e| LabError::Truth(format!("{path}: {e}")))?
     }
 
     /// The namespace's cookie, as the `tcp_hash_*` tracepoints print it.

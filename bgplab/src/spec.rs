@@ -6,9 +6,9 @@ use std::net::IpAddr;
 /// The BGP daemon a router runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Daemon {
-    /// BIRD 2 (`/usr/sbin/bird`).
+    /// BIRD 2 (`bird`, on `PATH`).
     Bird,
-    /// FRR's `bgpd` (`/usr/lib/frr/bgpd`), run without zebra.
+    /// FRR's `bgpd` (in `/usr/lib/frr`, off `PATH`), run without zebra.
     Frr,
 }
 
@@ -21,11 +21,19 @@ impl Daemon {
         }
     }
 
-    /// The binary.
-    pub fn binary(self) -> &'static str {
+    /// The program's file name ([`crate::require::binary`] finds it).
+    pub fn program(self) -> &'static str {
         match self {
-            Daemon::Bird => "/usr/sbin/bird",
-            Daemon::Frr => "/usr/lib/frr/bgpd",
+            Daemon::Bird => "bird",
+            Daemon::Frr => "bgpd",
+        }
+    }
+
+    /// The Debian package that installs it.
+    pub fn package(self) -> &'static str {
+        match self {
+            Daemon::Bird => "bird2",
+            Daemon::Frr => "frr",
         }
     }
 }

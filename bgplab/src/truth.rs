@@ -9,7 +9,9 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
+use tcpmd5::verdict::DropReason;
 use tcpmd5_conformance::harness::trace::TraceEvent;
+use tcpmd5_witness::hash_event::HashEventFields;
 
 use crate::spec::Side;
 
@@ -29,6 +31,17 @@ pub struct HashFlags {
 }
 
 impl HashFlags {
+    /// From the flags a tracepoint prints (`S`, `P.`, …; blanks removed).
+    pub fn from_printed(flags: &str) -> HashFlags {
+        HashFlags {
+            fin: flags.contains('F'),
+            syn: flags.contains('S'),
+            rst: flags.contains('R'),
+            psh: flags.contains('P'),
+            ack: flags.contains('.'),
+        }
+    }
+
     /// From a TCP header's flags byte.
     pub fn from_bits(bits: u8) -> HashFlags {
         HashFlags {
@@ -63,50 +76,24 @@ pub struct KernelDrop {
     pub realtime_ns: i128,
 }
 
-/// The verdict id of a tracepoint.
-pub fn verdict_of(tracepoint: &str) -> Option<&'static str> {
-    Some(match tracepoint {
-        "tcp_hash_bad_header" => "drop:TCP_AUTH_HDR",
-        "tcp_hash_md5_required" => "drop:TCP_MD5NOTFOUND",
-        "tcp_hash_md5_unexpected" => "drop:TCP_MD5UNEXPECTED",
-        "tcp_hash_md5_mismatch" => "drop:TCP_MD5FAILURE",
-        "tcp_hash_ao_required" => "drop:TCP_AONOTFOUND",
-        _ => return None,
-    })
-}
-
-/// Parses one event line (`… 123.456789: tcp_hash_md5_mismatch: net=…
-/// state=… family=… src=A:P dest=B:Q L3index=0 [FSRP.]`).
+/// Parses one event of a drop the model names (`… 123.456789:
+/// tcp_hash_md5_mismatch: net=… state=… family=… src=A:P dest=B:Q
+/// L3index=0 [FSRP.]`): the fields as the witness reads them, the verdict
+/// as the library names the tracepoint's reason. `None` for a line that
+/// does not parse, or a tracepoint the model has no reason for
+/// (`tcp_hash_ao_required`): the lab reports those.
 pub fn parse_event(router: Side, ev: &TraceEvent, offset_ns: i128) -> Option<KernelDrop> {
-    let line = &ev.line;
-    let (head, body) = line.split_once(&format!(" {}: ", ev.name))?;
-    let stamp = head.split_whitespace().last()?.trim_end_matches(':');
-    let (secs, frac) = stamp.split_once('.')?;
-    let frac_ns: i128 = format!("{frac:0<9}").get(..9)?.parse().ok()?;
-    let mono_ns = secs.parse::<i128>().ok()? * 1_000_000_000 + frac_ns;
-    let field = |name: &str| {
-        body.split_whitespace()
-            .find_map(|w| w.strip_prefix(name).map(str::to_owned))
-    };
-    let flags = body.rsplit_once('[')?.1.trim_end_matches(']');
-    let mut chars = flags.chars();
-    let mut on = |c: char| chars.next() == Some(c);
-    let flags = HashFlags {
-        fin: on('F'),
-        syn: on('S'),
-        rst: on('R'),
-        psh: on('P'),
-        ack: on('.'),
-    };
+    let reason = DropReason::of_tracepoint(&ev.name)?;
+    let fields = HashEventFields::parse(&ev.line)?;
     Some(KernelDrop {
         router,
         tracepoint: ev.name.clone(),
-        verdict: verdict_of(&ev.name)?,
-        state: field("state=")?,
-        src: field("src=")?.parse().ok()?,
-        dst: field("dest=")?.parse().ok()?,
-        flags,
-        realtime_ns: mono_ns + offset_ns,
+        verdict: reason.verdict_id(),
+        state: fields.state?,
+        src: fields.src,
+        dst: fields.dst,
+        flags: HashFlags::from_printed(&fields.flags),
+        realtime_ns: i128::from(ev.stamp_ns()?).checked_add(offset_ns)?,
     })
 }
 
@@ -134,7 +121,8 @@ pub struct Truth {
     pub drops: Vec<KernelDrop>,
     /// Per router, how much each MD5 counter (and `Tcp:InCsumErrors`) moved.
     pub counters: BTreeMap<Side, BTreeMap<String, i64>>,
-    /// Events that did not parse (kept to be reported, never dropped).
+    /// Events that did not parse, or name a drop the model has no reason
+    /// for (kept to be reported, never dropped).
     pub unparsed: Vec<String>,
 }
 
@@ -180,12 +168,9 @@ impl Truth {
     pub fn counted(&self, router: Side) -> BTreeMap<&'static str, i64> {
         let mut out = BTreeMap::new();
         if let Some(c) = self.counters.get(&router) {
-            for (name, verdict) in [
-                ("TCPMD5NotFound", "drop:TCP_MD5NOTFOUND"),
-                ("TCPMD5Unexpected", "drop:TCP_MD5UNEXPECTED"),
-                ("TCPMD5Failure", "drop:TCP_MD5FAILURE"),
-            ] {
-                out.insert(verdict, c.get(name).copied().unwrap_or(0));
+            for r in counted_reasons() {
+                let moved = r.counter().and_then(|n| c.get(n)).copied();
+                out.insert(r.verdict_id(), moved.unwrap_or(0));
             }
         }
         out
@@ -193,19 +178,21 @@ impl Truth {
 
     /// How many drops each router's tracepoints reported, by verdict.
     pub fn traced(&self, router: Side) -> BTreeMap<&'static str, i64> {
-        let mut out: BTreeMap<&'static str, i64> = [
-            "drop:TCP_MD5NOTFOUND",
-            "drop:TCP_MD5UNEXPECTED",
-            "drop:TCP_MD5FAILURE",
-        ]
-        .into_iter()
-        .map(|v| (v, 0))
-        .collect();
+        let mut out: BTreeMap<&'static str, i64> =
+            counted_reasons().map(|r| (r.verdict_id(), 0)).collect();
         for d in self.drops.iter().filter(|d| d.router == router) {
             *out.entry(d.verdict).or_default() += 1;
         }
         out
     }
+}
+
+/// The reasons both a tracepoint and a `TcpExt` counter report (the MD5
+/// ones), so the two can be compared.
+fn counted_reasons() -> impl Iterator<Item = DropReason> {
+    DropReason::ALL
+        .into_iter()
+        .filter(|r| r.tracepoint().is_some() && r.counter().is_some_and(|c| !c.contains(':')))
 }
 
 #[cfg(test)]
@@ -226,5 +213,53 @@ mod tests {
         assert!(d.flags.syn && d.flags.ack && !d.flags.fin);
         assert_eq!(d.realtime_ns, 1_234_000_567_000 + 10);
         assert_eq!(d.state, "TCP_LISTEN");
+    }
+
+    /// A stamp whose nanoseconds overflow is no event, never a panic.
+    #[test]
+    fn an_absurd_stamp_is_no_event() {
+        let line = |stamp: &str| TraceEvent {
+            name: "tcp_hash_md5_mismatch".into(),
+            net_cookie: 7,
+            line: format!(
+                "x-1 [000] ..s1. {stamp}: tcp_hash_md5_mismatch: net=7 state=TCP_LISTEN family=AF_INET src=10.0.0.2:1 dest=10.0.0.1:179 L3index=0 [ S   ]"
+            ),
+        };
+        let huge = format!("{}.5", i128::MAX / 10);
+        assert_eq!(parse_event(Side::A, &line(&huge), 0), None);
+        assert!(parse_event(Side::A, &line("12.5"), i128::MAX).is_none());
+        assert!(parse_event(Side::A, &line("12.5"), 0).is_some());
+    }
+
+    /// The verdict of each tracepoint is the library's, and a tracepoint the
+    /// model has no reason for is no drop of its own spelling.
+    #[test]
+    fn verdicts_are_the_librarys() {
+        let line = |name: &str| TraceEvent {
+            name: name.into(),
+            net_cookie: 7,
+            line: format!(
+                "x-1 [000] ..s1. 5.25: {name}: net=7 state=TCP_LISTEN family=AF_INET src=10.0.0.2:1 dest=10.0.0.1:179 L3index=0 [F  P.]"
+            ),
+        };
+        for r in DropReason::ALL {
+            if let Some(t) = r.tracepoint() {
+                let d = parse_event(Side::A, &line(t), 0).unwrap();
+                assert_eq!(d.verdict, tcpmd5::verdict::VerdictId::Drop(r).to_string());
+                assert_eq!(d.realtime_ns, 5_250_000_000);
+                assert!(d.flags.fin && d.flags.psh && d.flags.ack && !d.flags.syn);
+            }
+        }
+        assert_eq!(parse_event(Side::A, &line("tcp_hash_ao_required"), 0), None);
+        let truth = Truth::default();
+        let keys = |m: BTreeMap<&'static str, i64>| m.into_keys().collect::<Vec<_>>();
+        assert_eq!(
+            keys(truth.traced(Side::A)),
+            [
+                "drop:TCP_MD5FAILURE",
+                "drop:TCP_MD5NOTFOUND",
+                "drop:TCP_MD5UNEXPECTED"
+            ]
+        );
     }
 }

@@ -1,12 +1,13 @@
 //! Looking into a named network namespace (`--netns NAME`, as `ip netns`
 //! names them under `/run/netns`) from a thread of its own: sockets and
 //! `/proc/thread-self/net` files opened there belong to that namespace,
-//! and the caller's thread never moves.
-#![allow(unsafe_code)]
+//! and the caller's thread never moves ([`tcpmd5_witness::netns`]).
 
 use std::fs::File;
-use std::os::fd::AsRawFd;
 use std::path::PathBuf;
+
+use tcpmd5_witness::netns;
+use tcpmd5_witness::netns::InsideError::Setns;
 
 /// Where `ip netns` keeps its namespaces.
 pub const NETNS_RUN_DIR: &str = "/run/netns";
@@ -48,17 +49,7 @@ pub fn run_in<T: Send>(
     body: impl FnOnce() -> T + Send,
 ) -> Result<T, NetnsError> {
     let file = name.map(open).transpose()?;
-    std::thread::scope(|scope| {
-        scope
-            .spawn(move || {
-                if let (Some(name), Some(file)) = (name, &file) {
-                    enter(name, file)?;
-                }
-                Ok(body())
-            })
-            .join()
-            .map_err(|_| NetnsError::Thread(name.unwrap_or("-").to_owned()))?
-    })
+    netns::run_inside(file.as_ref(), body).map_err(|e| inside_error(name, e))
 }
 
 /// Starts `body` on a thread that first enters namespace `name` (or stays
@@ -70,11 +61,19 @@ pub fn spawn_in<T: Send + 'static>(
 ) -> Result<std::thread::JoinHandle<Result<T, NetnsError>>, NetnsError> {
     let file = name.as_deref().map(open).transpose()?;
     Ok(std::thread::spawn(move || {
-        if let (Some(name), Some(file)) = (&name, &file) {
-            enter(name, file)?;
+        if let Some(file) = &file {
+            netns::enter(file).map_err(|e| inside_error(name.as_deref(), Setns(e)))?;
         }
         Ok(body())
     }))
+}
+
+fn inside_error(name: Option<&str>, e: netns::InsideError) -> NetnsError {
+    let name = name.unwrap_or("-").to_owned();
+    match e {
+        netns::InsideError::Setns(source) => NetnsError::Setns { name, source },
+        netns::InsideError::Panicked => NetnsError::Thread(name),
+    }
 }
 
 fn open(name: &str) -> Result<File, NetnsError> {
@@ -87,16 +86,4 @@ fn open(name: &str) -> Result<File, NetnsError> {
         path: path.display().to_string(),
         source,
     })
-}
-
-fn enter(name: &str, file: &File) -> Result<(), NetnsError> {
-    // SAFETY: `file` is an open descriptor for the whole call; setns with
-    // CLONE_NEWNET changes only the calling thread's network namespace.
-    if unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
-        return Err(NetnsError::Setns {
-            name: name.to_owned(),
-            source: std::io::Error::last_os_error(),
-        });
-    }
-    Ok(())
 }

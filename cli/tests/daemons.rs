@@ -404,7 +404,7 @@ fn main() {
                     Trial::test(test, move || Err(format!("CI=true, and {why}").into()))
                 }
                 Some(why) => {
-                    eprintln!("skipped {test}: {why}");
+                    eprintln!("SKIP {test}: {why}");
                     Trial::test(test, || Ok(())).with_ignored_flag(true)
                 }
             }

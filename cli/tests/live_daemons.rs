@@ -389,7 +389,7 @@ fn trial(name: &'static str, unmet: Option<String>, body: fn() -> Result<(), Fai
             })
         }
         Some(why) => {
-            eprintln!("skipped {name}: {why}");
+            eprintln!("SKIP {name}: {why}");
             Trial::test(name, || Ok(())).with_ignored_flag(true)
         }
     }

@@ -13,19 +13,7 @@ use crate::deviation::{Deviation, Impact};
 use crate::known_defect::KnownDefect;
 use crate::outcome::{CaseReport, Outcome};
 
-/// Whether a defect shows on the kernel, as far as the run can tell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum DefectStatus {
-    /// Held to an affected semantics, and the cases that exercise it
-    /// behaved as the model predicts: the kernel has it.
-    Present,
-    /// Held to a semantics without it, and every case that exercises it
-    /// passed: the kernel does not have it.
-    Absent,
-    /// Some case that exercises it failed, or none ran: undecided.
-    Unknown,
-}
+pub use tcpmd5_vm::DefectStatus;
 
 /// What a run found about one known defect.
 #[derive(Debug, Clone, Serialize)]
@@ -33,11 +21,15 @@ pub struct DefectFinding {
     /// The defect.
     #[serde(flatten)]
     pub defect: KnownDefect,
-    /// Present, absent or undecided on this kernel.
+    /// Present, absent or unknown on this kernel.
     pub status: DefectStatus,
     /// The cases that ran and exercise it.
     pub cases: Vec<String>,
-    /// How many of them the kernel did not pass (for the summary's line).
+    /// How many of them show it (`known_defect` names it).
+    #[serde(skip)]
+    pub shown: usize,
+    /// How many of them did not pass without showing it: failures and
+    /// errors the defect does not account for.
     #[serde(skip)]
     pub not_passed: usize,
 }
@@ -59,24 +51,29 @@ impl DefectFinding {
                         c.exercises.contains(&d.id) && !matches!(c.outcome, Outcome::Skip(_))
                     })
                     .collect();
-                let status = if ran.is_empty() {
+                let shows = |c: &CaseReport| c.known_defect == Some(d.id);
+                let shown = ran.iter().filter(|c| shows(c)).count();
+                let not_passed = ran
+                    .iter()
+                    .filter(|c| !shows(c) && c.outcome != Outcome::Pass)
+                    .count();
+                let status = if ran.is_empty() || not_passed > 0 {
                     DefectStatus::Unknown
                 } else if d.affects(held) {
-                    if ran.iter().any(|c| c.known_defect == Some(d.id)) {
+                    if shown > 0 {
                         DefectStatus::Present
                     } else {
                         DefectStatus::Unknown
                     }
-                } else if ran.iter().all(|c| c.outcome == Outcome::Pass) {
-                    DefectStatus::Absent
                 } else {
-                    DefectStatus::Unknown
+                    DefectStatus::Absent
                 };
                 DefectFinding {
                     defect: *d,
                     status,
                     cases: ran.iter().map(|c| c.id.clone()).collect(),
-                    not_passed: ran.iter().filter(|c| c.outcome != Outcome::Pass).count(),
+                    shown,
+                    not_passed,
                 }
             })
             .collect()
@@ -88,26 +85,38 @@ impl DefectFinding {
         let n = self.cases.len();
         match self.status {
             DefectStatus::Present => format!(
-                "SECURITY: known defect {} PRESENT: {}; {n} cases show it (XFAIL, --strict fails them); advisory {}, fixed semantics {}",
+                "SECURITY: known defect {} {}: {}; {} of the {n} cases that exercise it show it (XFAIL, --strict fails them); advisory {}, fixed semantics {}",
                 d.id,
+                self.status.shout(),
                 d.summary,
+                self.shown,
                 d.advisory,
                 d.fixed.id()
             ),
             DefectStatus::Absent => format!(
-                "security: known defect {} absent: the {n} cases that exercise it passed under {}",
+                "security: known defect {} {}: the {n} cases that exercise it passed under {}",
                 d.id,
+                self.status.shout(),
                 held.id()
             ),
             DefectStatus::Unknown if n == 0 => format!(
                 "security: known defect {} not checked: no case that exercises it ran",
                 d.id
             ),
-            DefectStatus::Unknown => format!(
-                "SECURITY: known defect {} UNDECIDED: {} of the {n} cases that exercise it did not pass under {} (see the divergences): the kernel may have it; advisory {}",
+            DefectStatus::Unknown if self.not_passed == 0 => format!(
+                "SECURITY: known defect {} {}: none of the {n} cases that exercise it showed it under {}: the kernel may have it; advisory {}",
                 d.id,
+                self.status.shout(),
+                held.id(),
+                d.advisory
+            ),
+            DefectStatus::Unknown => format!(
+                "SECURITY: known defect {} {}: {} of the {n} cases that exercise it did not pass under {} (see the divergences), {} show it: the kernel may have it; advisory {}",
+                d.id,
+                self.status.shout(),
                 self.not_passed,
                 held.id(),
+                self.shown,
                 d.advisory
             ),
         }
@@ -206,7 +215,7 @@ mod tests {
 
     fn case(outcome: Outcome, known_defect: Option<&'static str>) -> CaseReport {
         CaseReport {
-            id: "ao-bypass/data-on-md5-session/ipv4".to_owned(),
+            id: format!("ao-bypass/{outcome:?}/ipv4"),
             area: "ao-bypass".to_owned(),
             family: "ipv4".to_owned(),
             summary: String::new(),
@@ -229,7 +238,7 @@ mod tests {
     }
 
     #[test]
-    fn present_absent_or_undecided() {
+    fn present_absent_or_unknown() {
         let linux = Semantics::Linux { tcp_ao: false };
         let fixed = Semantics::LinuxAoBypassFixed;
         let xfail = Outcome::ExpectedFail("known defect".to_owned());
@@ -249,5 +258,49 @@ mod tests {
         assert_eq!(status(linux, case(fail, None)), DefectStatus::Unknown);
         let skip = Outcome::Skip("no ipv6".to_owned());
         assert_eq!(status(fixed, case(skip, None)), DefectStatus::Unknown);
+    }
+
+    /// A failed case that exercises the defect keeps it from being a clean
+    /// PRESENT even when another case shows it, and the line counts only
+    /// the cases that show it.
+    #[test]
+    fn a_failure_beside_an_xfail_is_unknown() {
+        let linux = Semantics::Linux { tcp_ao: false };
+        let xfail = Outcome::ExpectedFail("known defect".to_owned());
+        let fail = Outcome::Fail("accepted".to_owned());
+        let run = [
+            case(xfail.clone(), Some("ao-bypass")),
+            case(fail, None),
+            case(Outcome::Pass, None),
+        ];
+        let findings = DefectFinding::of_run(KNOWN_DEFECTS, linux, &run);
+        let f = findings.first().expect("ao-bypass finding");
+        assert_eq!(f.status, DefectStatus::Unknown);
+        assert_eq!((f.shown, f.not_passed), (1, 1));
+        let line = f.line(linux);
+        assert!(line.contains("UNKNOWN: 1 of the 3 cases"), "{line}");
+        assert!(!line.contains("PRESENT"), "{line}");
+
+        let run = [case(xfail, Some("ao-bypass")), case(Outcome::Pass, None)];
+        let findings = DefectFinding::of_run(KNOWN_DEFECTS, linux, &run);
+        let f = findings.first().expect("ao-bypass finding");
+        assert_eq!(f.status, DefectStatus::Present);
+        let line = f.line(linux);
+        assert!(
+            line.contains("1 of the 2 cases that exercise it show it"),
+            "{line}"
+        );
+    }
+
+    /// Under `--strict` a case that shows the defect fails, naming it: it
+    /// still counts as showing it.
+    #[test]
+    fn strict_failures_that_show_it_are_present() {
+        let linux = Semantics::Linux { tcp_ao: false };
+        let strict = Outcome::Fail("known defect (--strict)".to_owned());
+        assert_eq!(
+            status(linux, case(strict, Some("ao-bypass"))),
+            DefectStatus::Present
+        );
     }
 }

@@ -301,6 +301,15 @@ fn json_follows_its_schema() {
     // The matrix reads the same report from each guest.
     let read = tcpmd5_vm::suite_report::SuiteReport::parse(&o.stdout, "the report").unwrap();
     assert_eq!(read.cases.len(), 5);
+    // The typed defect status the matrix reads back is the one written.
+    let written: Vec<&str> = doc["known_defects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["status"].as_str().unwrap())
+        .collect();
+    let read_back: Vec<&str> = read.known_defects.iter().map(|d| d.status.id()).collect();
+    assert_eq!(read_back, written);
     assert_eq!(
         read.environment.unwrap().semantics,
         doc["environment"]["semantics"].as_str().unwrap()
@@ -505,4 +514,34 @@ fn root_in_a_user_namespace_is_rootless() {
     assert!(!stderr(&o).contains("leftover"), "{}", stderr(&o));
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(doc["environment"]["privilege"], "rootless");
+}
+
+/// The schema's defect statuses are the type's, spelled the same.
+#[test]
+fn defect_statuses_are_the_schemas() {
+    fn status_enum(v: &serde_json::Value) -> Option<Vec<String>> {
+        match v {
+            serde_json::Value::Object(m) => {
+                if let Some(serde_json::Value::Array(e)) = m.get("enum")
+                    && e.iter().any(|x| x == "present")
+                {
+                    return Some(
+                        e.iter()
+                            .filter_map(|x| x.as_str().map(str::to_owned))
+                            .collect(),
+                    );
+                }
+                m.values().find_map(status_enum)
+            }
+            serde_json::Value::Array(a) => a.iter().find_map(status_enum),
+            _ => None,
+        }
+    }
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../report.schema.json")).unwrap();
+    let ids: Vec<String> = tcpmd5_vm::DefectStatus::ALL
+        .iter()
+        .map(|s| s.id().to_owned())
+        .collect();
+    assert_eq!(status_enum(&schema), Some(ids));
 }

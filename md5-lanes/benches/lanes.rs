@@ -26,7 +26,7 @@ fn bench(c: &mut Criterion) {
         });
         for kernel in Kernel::ALL {
             let Ok(lanes) = Md5Lanes::with_kernel(kernel) else {
-                eprintln!("skipped {kernel}: not supported by this CPU");
+                eprintln!("SKIP {kernel}: not supported by this CPU");
                 continue;
             };
             g.bench_function(kernel.name(), |b| b.iter(|| lanes.digest(black_box(&msgs))));

@@ -23,7 +23,7 @@ fn kernels() -> Vec<Md5Lanes> {
         .filter_map(|k| match Md5Lanes::with_kernel(k) {
             Ok(l) => Some(l),
             Err(e) => {
-                eprintln!("skipped: {e}");
+                eprintln!("SKIP kernel: {e}");
                 None
             }
         })

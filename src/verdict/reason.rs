@@ -40,17 +40,25 @@ impl DropReason {
         DropReason::TcpChecksum,
     ];
 
+    /// The verdict id of the drop (`drop:TCP_MD5FAILURE`), as
+    /// [`VerdictId`](super::VerdictId) displays it; static, for tables that
+    /// compare ids without allocating.
+    pub fn verdict_id(self) -> &'static str {
+        match self {
+            DropReason::AuthHeader => "drop:TCP_AUTH_HDR",
+            DropReason::Md5NotFound => "drop:TCP_MD5NOTFOUND",
+            DropReason::Md5Unexpected => "drop:TCP_MD5UNEXPECTED",
+            DropReason::Md5Failure => "drop:TCP_MD5FAILURE",
+            DropReason::AoUnexpected => "drop:TCP_AOUNEXPECTED",
+            DropReason::IpChecksum => "drop:IP_CSUM",
+            DropReason::TcpChecksum => "drop:TCP_CSUM",
+        }
+    }
+
     /// The kernel's name (`SKB_DROP_REASON_` omitted).
     pub fn kernel_name(self) -> &'static str {
-        match self {
-            DropReason::AuthHeader => "TCP_AUTH_HDR",
-            DropReason::Md5NotFound => "TCP_MD5NOTFOUND",
-            DropReason::Md5Unexpected => "TCP_MD5UNEXPECTED",
-            DropReason::Md5Failure => "TCP_MD5FAILURE",
-            DropReason::AoUnexpected => "TCP_AOUNEXPECTED",
-            DropReason::IpChecksum => "IP_CSUM",
-            DropReason::TcpChecksum => "TCP_CSUM",
-        }
+        let id = self.verdict_id();
+        id.strip_prefix("drop:").unwrap_or(id)
     }
 
     /// The counter the drop increments, if any: a `TcpExt` counter of
@@ -77,6 +85,14 @@ impl DropReason {
             DropReason::AoUnexpected | DropReason::IpChecksum | DropReason::TcpChecksum => None,
         }
     }
+
+    /// The reason whose tracepoint is `name`; `None` for a tracepoint the
+    /// model has no reason for (`tcp_hash_ao_required`, the `tcp_ao_*` ones).
+    pub fn of_tracepoint(name: &str) -> Option<DropReason> {
+        DropReason::ALL
+            .into_iter()
+            .find(|r| r.tracepoint() == Some(name))
+    }
 }
 
 impl fmt::Display for DropReason {
@@ -88,6 +104,7 @@ impl fmt::Display for DropReason {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::verdict::VerdictId;
 
     // The witnesses a live run reads (`/proc/net/netstat`, `tcp:` trace
     // events), by the kernel's spelling: the conformance suite matches
@@ -149,5 +166,19 @@ mod tests {
             assert_eq!(reason.counter(), counter, "{name}");
             assert_eq!(reason.tracepoint(), tracepoint, "{name}");
         }
+    }
+
+    #[test]
+    fn one_spelling_and_one_tracepoint_each() {
+        for r in DropReason::ALL {
+            assert_eq!(r.verdict_id(), VerdictId::Drop(r).to_string());
+            assert_eq!(format!("drop:{}", r.kernel_name()), r.verdict_id());
+            assert!(!r.kernel_name().starts_with("drop:"));
+            if let Some(t) = r.tracepoint() {
+                assert_eq!(DropReason::of_tracepoint(t), Some(r));
+            }
+        }
+        assert_eq!(DropReason::of_tracepoint("tcp_hash_ao_required"), None);
+        assert_eq!(DropReason::of_tracepoint("tcp_probe"), None);
     }
 }

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::DefectStatus;
 use crate::error::VmError;
 
 /// A suite run's report.
@@ -81,8 +82,8 @@ pub struct KnownDefectResult {
     /// Its advisory.
     #[serde(default)]
     pub advisory: String,
-    /// `present`, `absent` or `unknown`.
-    pub status: String,
+    /// Whether the kernel has it.
+    pub status: DefectStatus,
     /// The cases that ran and exercise it.
     #[serde(default)]
     pub cases: Vec<String>,

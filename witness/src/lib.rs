@@ -8,6 +8,7 @@
 pub mod counters;
 pub mod hash_event;
 pub mod leftovers;
+pub mod netns;
 pub mod netns_cookie;
 pub mod trace;
 pub mod tracefs;

@@ -72,6 +72,26 @@ pub struct TraceEvent {
     pub line: String,
 }
 
+impl TraceEvent {
+    /// When it fired, in nanoseconds of the trace clock: the stamp before
+    /// the tracepoint's name (`… 1234.000567: tcp_hash_md5_mismatch: …`).
+    /// `None` when the line has no stamp or an absurd one (the text is
+    /// untrusted: checked arithmetic, never an overflow).
+    pub fn stamp_ns(&self) -> Option<u64> {
+        let (head, _) = self.line.split_once(&format!(" {}: ", self.name))?;
+        let stamp = head.split_whitespace().last()?.strip_suffix(':')?;
+        let (secs, frac) = stamp.split_once('.')?;
+        if frac.is_empty() || frac.len() > 9 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let frac_ns: u64 = format!("{frac:0<9}").parse().ok()?;
+        secs.parse::<u64>()
+            .ok()?
+            .checked_mul(1_000_000_000)?
+            .checked_add(frac_ns)
+    }
+}
+
 /// The process's instance, and the events read from it so far, by cookie.
 #[derive(Debug)]
 struct Shared {
@@ -347,5 +367,22 @@ mod tests {
         assert_eq!(ev.len(), 1);
         assert_eq!(ev[0].name, "tcp_hash_md5_required");
         assert_eq!(ev[0].net_cookie, 4097);
+    }
+
+    #[test]
+    fn stamps_in_nanoseconds_or_none() {
+        let ev = |stamp: &str| TraceEvent {
+            name: "tcp_hash_md5_mismatch".into(),
+            net_cookie: 7,
+            line: format!(
+                "x-1 [000] ..s1. {stamp}: tcp_hash_md5_mismatch: net=7 src=10.0.0.2:1 dest=10.0.0.1:179 [ S   ]"
+            ),
+        };
+        assert_eq!(ev("1234.000567").stamp_ns(), Some(1_234_000_567_000));
+        assert_eq!(ev("9.1").stamp_ns(), Some(9_100_000_000));
+        let huge = format!("{}.5", u64::MAX / 10);
+        for bad in [huge.as_str(), "12", "12.", "12.x5", "-1.5", "1.0123456789"] {
+            assert_eq!(ev(bad).stamp_ns(), None, "{bad}");
+        }
     }
 }

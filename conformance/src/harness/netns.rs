@@ -3,7 +3,6 @@
 
 use std::fs::File;
 use std::marker::PhantomData;
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::MetadataExt;
 
 use super::error::HarnessError;
@@ -40,7 +39,7 @@ impl NetNs {
             Ok(i) => i,
             Err(e) => {
                 // Best effort: do not leave the thread stranded.
-                restore(&saved);
+                let _ = restore(&saved);
                 return Err(e);
             }
         };
@@ -71,20 +70,18 @@ pub fn current_inode() -> Result<u64, HarnessError> {
         .map_err(|e| HarnessError::io(format!("stat {THREAD_NET_NS}"), &e))
 }
 
-fn restore(saved: &File) -> bool {
-    // SAFETY: saved is an open nsfs fd; setns changes only this thread's namespace.
-    unsafe { libc::setns(saved.as_raw_fd(), libc::CLONE_NEWNET) == 0 }
+fn restore(saved: &File) -> std::io::Result<()> {
+    tcpmd5_witness::netns::enter(saved)
 }
 
 impl Drop for NetNs {
     fn drop(&mut self) {
-        if !restore(&self.saved) {
+        if let Err(e) = restore(&self.saved) {
             // The thread would stay in a dying namespace; later labs on it would
             // still work, but leftovers checks would flag it.
             eprintln!(
-                "tcpmd5 harness: setns back from net namespace {} failed: {}",
-                self.inode,
-                std::io::Error::last_os_error()
+                "tcpmd5 harness: setns back from net namespace {} failed: {e}",
+                self.inode
             );
         }
     }

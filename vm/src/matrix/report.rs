@@ -77,11 +77,7 @@ impl MatrixReport {
                     "  {:<width$}  security: known defect {} {} ({} cases exercise it; {})",
                     "",
                     d.id,
-                    if d.status == "present" {
-                        "PRESENT"
-                    } else {
-                        d.status.as_str()
-                    },
+                    d.status.shout(),
                     d.cases.len(),
                     d.advisory
                 );

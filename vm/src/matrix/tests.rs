@@ -338,7 +338,7 @@ fn a_known_defect_is_an_xfail_the_matrix_keeps() {
     affected.known_defects = vec![crate::suite_report::KnownDefectResult {
         id: "ao-bypass".to_owned(),
         advisory: "docs/advisories/ao-bypass.md".to_owned(),
-        status: "present".to_owned(),
+        status: crate::DefectStatus::Present,
         cases: vec!["ao-bypass/data-on-md5-session/ipv4".to_owned()],
     }];
     let fixed = kernel(
