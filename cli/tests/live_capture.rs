@@ -459,7 +459,7 @@ fn main() {
     let trial = match unmet() {
         None => Trial::test("live_capture_verify_and_tcpdump_agree", live),
         Some(why) => {
-            eprintln!("skipped live_capture_verify_and_tcpdump_agree: {why}");
+            eprintln!("SKIP live_capture_verify_and_tcpdump_agree: {why}");
             Trial::test("live_capture_verify_and_tcpdump_agree", || Ok(())).with_ignored_flag(true)
         }
     };

@@ -345,7 +345,7 @@ fn live() -> Result<(), Failed> {
 /// Without CAP_NET_ADMIN, `sockets` says the keys cannot be read (exit 4),
 /// never "no keys". As root the capability is dropped with `setpriv`.
 fn without_net_admin() -> Result<(), Failed> {
-    let root = tcpmd5_bgplab::require::unmet(&[]).is_none();
+    let root = tcpmd5_bgplab::require::is_root();
     let mut cmd = if root {
         let mut c = Command::new("setpriv");
         c.args(["--inh-caps=-net_admin", "--bounding-set=-net_admin", BIN]);
@@ -370,7 +370,7 @@ fn without_net_admin() -> Result<(), Failed> {
 }
 
 fn setpriv_missing() -> Option<String> {
-    let root = tcpmd5_bgplab::require::unmet(&[]).is_none();
+    let root = tcpmd5_bgplab::require::is_root();
     let found = Command::new("setpriv")
         .arg("--version")
         .stdout(Stdio::null())
