@@ -6,6 +6,8 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
+use tcpmd5::Key;
+
 use super::{ConfigError, Entry, RouterConfig, one_address, password};
 
 /// Whether the text is FRR's.
@@ -18,7 +20,8 @@ pub(super) fn looks_like(text: &str) -> bool {
 #[derive(Debug, Default)]
 struct Peer {
     group: Option<String>,
-    password: Option<(Vec<u8>, usize)>,
+    /// The password as a key (its `Debug` shows the length only).
+    password: Option<(Key, usize)>,
     source: Option<IpAddr>,
     line: usize,
 }
@@ -61,7 +64,7 @@ pub(super) fn parse(bytes: &[u8]) -> Result<RouterConfig, ConfigError> {
                         // The bytes after `password `, as written.
                         let at = find(raw, b"password").map_or(raw.len(), |p| p + 8);
                         let pw = raw.get(at..).unwrap_or_default().trim_ascii();
-                        peer.password = Some((pw.to_vec(), line));
+                        peer.password = Some((password(pw, line)?, line));
                     }
                     ["update-source", src] => peer.source = src.parse().ok(),
                     _ => {}
@@ -88,11 +91,11 @@ pub(super) fn parse(bytes: &[u8]) -> Result<RouterConfig, ConfigError> {
             p.source.or_else(|| group.and_then(|g| g.source)),
         )
     };
-    let entry = |scope, pw: Option<(Vec<u8>, usize)>, line| -> Result<Entry, ConfigError> {
+    let entry = |scope, pw: Option<(Key, usize)>, line| -> Result<Entry, ConfigError> {
         Ok(match pw {
-            Some((pw, l)) => Entry {
+            Some((key, l)) => Entry {
                 scope,
-                key: Some(password(&pw, l)?),
+                key: Some(key),
                 line: l,
             },
             None => Entry {
