@@ -40,7 +40,7 @@ fn secrets_never_appear() {
     std::fs::write(
         &frr,
         format!(
-            "router bgp 1\n neighbor 192.0.2.3 remote-as 2\n neighbor 192.0.2.3 password {SECRET}\n"
+            "router bgp 1\n neighbor 192.0.2.3 remote-as 2\n neighbor 192.0.2.3 password {SECRET}\n neighbor 192.0.2.4 password {SECRET} more\n"
         ),
     )
     .unwrap();

@@ -32,12 +32,25 @@ pub(super) fn parse(bytes: &[u8]) -> Result<RouterConfig, ConfigError> {
     let mut order: Vec<String> = Vec::new();
     let mut ranges: Vec<(crate::keys::KeyScope, String, usize)> = Vec::new();
     let mut in_bgp = false;
+    let mut config = RouterConfig {
+        daemon: "FRR",
+        ..RouterConfig::default()
+    };
     for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
         let line = i + 1;
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        let text = String::from_utf8_lossy(raw);
         let indented = raw.first().is_some_and(u8::is_ascii_whitespace);
-        let words: Vec<&str> = text.split_whitespace().collect();
+        // Words as FRR's command parser splits them; `raw_words` keeps a
+        // password's bytes as written.
+        let raw_words: Vec<&[u8]> = raw
+            .split(u8::is_ascii_whitespace)
+            .filter(|w| !w.is_empty())
+            .collect();
+        let owned: Vec<String> = raw_words
+            .iter()
+            .map(|w| String::from_utf8_lossy(w).into_owned())
+            .collect();
+        let words: Vec<&str> = owned.iter().map(String::as_str).collect();
         match words.as_slice() {
             ["router", "bgp", ..] => {
                 in_bgp = true;
@@ -60,11 +73,25 @@ pub(super) fn parse(bytes: &[u8]) -> Result<RouterConfig, ConfigError> {
                 });
                 match rest {
                     ["peer-group", group] => peer.group = Some((*group).to_owned()),
-                    ["password", ..] => {
-                        // The bytes after `password `, as written.
-                        let at = find(raw, b"password").map_or(raw.len(), |p| p + 8);
-                        let pw = raw.get(at..).unwrap_or_default().trim_ascii();
+                    ["password", _] => {
+                        // `neighbor NAME password WORD`: the word's bytes.
+                        let pw = raw_words.get(3).copied().unwrap_or_default();
                         peer.password = Some((password(pw, line)?, line));
+                    }
+                    ["password", more @ ..] => {
+                        // FRR takes one word: it rejects this command and
+                        // runs the neighbor without this password.
+                        let what = match more.len() {
+                            0 => "a password command without its password".to_owned(),
+                            n => format!("FRR takes a password as one word, this one is {n} words"),
+                        };
+                        config.warnings.push((
+                            line,
+                            format!(
+                                "{what}: FRR rejects the command, so neighbor {name} gets \
+                                 no password from this line (nor does this reading)"
+                            ),
+                        ));
                     }
                     ["update-source", src] => peer.source = src.parse().ok(),
                     _ => {}
@@ -78,10 +105,6 @@ pub(super) fn parse(bytes: &[u8]) -> Result<RouterConfig, ConfigError> {
             _ => {}
         }
     }
-    let mut config = RouterConfig {
-        daemon: "FRR",
-        ..RouterConfig::default()
-    };
     let inherited = |p: &Peer| {
         let group = p.group.as_ref().and_then(|g| peers.get(g));
         (
@@ -126,10 +149,6 @@ pub(super) fn parse(bytes: &[u8]) -> Result<RouterConfig, ConfigError> {
     Ok(config)
 }
 
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
@@ -160,5 +179,33 @@ mod tests {
                 ("10.8.0.0/16".into(), Some(b"grp-pw".to_vec()), 4),
             ]
         );
+    }
+
+    #[test]
+    fn a_password_is_the_word_after_the_neighbor_and_password() {
+        let conf = b"router bgp 1\n neighbor passwords-grp peer-group\n neighbor passwords-grp password X\n neighbor 10.0.0.1 peer-group passwords-grp\n neighbor 10.0.0.2 password two words\n neighbor 10.0.0.3 password\n";
+        let c = parse(conf).unwrap();
+        let e: Vec<_> = c
+            .entries
+            .iter()
+            .map(|e| {
+                (
+                    e.scope.to_string(),
+                    e.key.as_ref().map(|k| k.as_bytes().to_vec()),
+                )
+            })
+            .collect();
+        assert_eq!(
+            e,
+            vec![
+                ("10.0.0.1".into(), Some(b"X".to_vec())),
+                ("10.0.0.2".into(), None),
+                ("10.0.0.3".into(), None),
+            ]
+        );
+        // Each rejected command is named by its line, never its bytes.
+        let lines: Vec<usize> = c.warnings.iter().map(|w| w.0).collect();
+        assert_eq!(lines, vec![5, 6]);
+        assert!(c.warnings.iter().all(|w| !w.1.contains("two words")));
     }
 }

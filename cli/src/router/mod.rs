@@ -25,6 +25,9 @@ pub struct RouterConfig {
     pub addrs: Vec<IpAddr>,
     /// Its neighbors (or ranges) and their passwords (`None`: none).
     pub entries: Vec<Entry>,
+    /// Lines the daemon reads otherwise than one might think, and why
+    /// (never their bytes).
+    pub warnings: Vec<(usize, String)>,
 }
 
 /// One neighbor's entry.
@@ -91,6 +94,9 @@ pub fn read_router(
         line: e.line,
         detail: e.detail,
     })?;
+    for (line, why) in &config.warnings {
+        eprintln!("tcpmd5: warning: {}:{line}: {why}", path.display());
+    }
     let name = path.file_stem().map_or_else(
         || path.display().to_string(),
         |s| s.to_string_lossy().into_owned(),
