@@ -100,6 +100,8 @@ struct Block {
     neighbor: Option<(crate::keys::KeyScope, usize)>,
     /// The password as a key (its `Debug` shows the length only).
     password: Option<(Key, usize)>,
+    /// `vrf "X"` (not `vrf default`).
+    vrf: Option<String>,
 }
 
 fn word(t: Option<&(Token, usize)>) -> Option<&str> {
@@ -155,6 +157,13 @@ fn statement(stmt: &[&(Token, usize)], b: &mut Block) -> Result<(), ConfigError>
             if let Some(s) = scope {
                 b.neighbor = Some((s, line));
             }
+        }
+        Some((Token::Word(w), _)) if w == "vrf" => {
+            b.vrf = match stmt.get(1).map(|t| &t.0) {
+                Some(Token::Str(s)) => Some(String::from_utf8_lossy(s).into_owned()),
+                Some(Token::Word(w)) if w != "default" => Some(w.clone()),
+                _ => None,
+            };
         }
         Some((Token::Word(w), line)) if w == "password" => match stmt.get(1) {
             Some((Token::Str(s), _)) => b.password = Some((password(s, line)?, line)),
@@ -237,7 +246,12 @@ pub(super) fn parse(bytes: &[u8]) -> Result<RouterConfig, ConfigError> {
                     Some((key, line)) => (Some(key), line),
                     None => (None, nline),
                 };
-                config.entries.push(Entry { scope, key, line });
+                config.entries.push(Entry {
+                    scope,
+                    key,
+                    line,
+                    vrf: b.vrf,
+                });
             }
         }
         i = end + 1;
@@ -276,5 +290,13 @@ mod tests {
         let shown = format!("{toks:?} {b:?} {:?}", parse(conf).unwrap());
         assert!(b.password.is_some());
         assert!(!shown.contains("s3cr3tpw"), "{shown}");
+    }
+
+    #[test]
+    fn a_vrf_marks_its_neighbor() {
+        let conf = b"protocol bgp a {\n vrf \"red\";\n neighbor 10.0.0.2 as 2;\n password \"x\";\n}\nprotocol bgp b {\n vrf default;\n neighbor 10.0.0.3 as 3;\n}\n";
+        let c = parse(conf).unwrap();
+        assert_eq!(c.entries[0].vrf.as_deref(), Some("red"));
+        assert_eq!(c.entries[1].vrf, None);
     }
 }

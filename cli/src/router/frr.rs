@@ -24,14 +24,17 @@ struct Peer {
     password: Option<(Key, usize)>,
     source: Option<IpAddr>,
     line: usize,
+    /// The `router bgp N vrf X` section it is in.
+    vrf: Option<String>,
 }
 
 /// Parses the configuration.
 pub(super) fn parse(bytes: &[u8]) -> Result<RouterConfig, ConfigError> {
     let mut peers: HashMap<String, Peer> = HashMap::new();
     let mut order: Vec<String> = Vec::new();
-    let mut ranges: Vec<(crate::keys::KeyScope, String, usize)> = Vec::new();
+    let mut ranges: Vec<(crate::keys::KeyScope, String, usize, Option<String>)> = Vec::new();
     let mut in_bgp = false;
+    let mut vrf: Option<String> = None;
     let mut config = RouterConfig {
         daemon: "FRR",
         ..RouterConfig::default()
@@ -52,8 +55,12 @@ pub(super) fn parse(bytes: &[u8]) -> Result<RouterConfig, ConfigError> {
             .collect();
         let words: Vec<&str> = owned.iter().map(String::as_str).collect();
         match words.as_slice() {
-            ["router", "bgp", ..] => {
+            ["router", "bgp", rest @ ..] => {
                 in_bgp = true;
+                vrf = match rest {
+                    [_, "vrf", name, ..] => Some((*name).to_owned()),
+                    _ => None,
+                };
                 continue;
             }
             [w, ..] if !indented && !w.starts_with('!') => in_bgp = false,
@@ -68,6 +75,7 @@ pub(super) fn parse(bytes: &[u8]) -> Result<RouterConfig, ConfigError> {
                     order.push((*name).to_owned());
                     Peer {
                         line,
+                        vrf: vrf.clone(),
                         ..Peer::default()
                     }
                 });
@@ -99,7 +107,7 @@ pub(super) fn parse(bytes: &[u8]) -> Result<RouterConfig, ConfigError> {
             }
             ["bgp", "listen", "range", prefix, "peer-group", group] => {
                 if let Ok(scope) = crate::keys::parse_scope(prefix) {
-                    ranges.push((scope, (*group).to_owned(), line));
+                    ranges.push((scope, (*group).to_owned(), line, vrf.clone()));
                 }
             }
             _ => {}
@@ -114,19 +122,21 @@ pub(super) fn parse(bytes: &[u8]) -> Result<RouterConfig, ConfigError> {
             p.source.or_else(|| group.and_then(|g| g.source)),
         )
     };
-    let entry = |scope, pw: Option<(Key, usize)>, line| -> Result<Entry, ConfigError> {
-        Ok(match pw {
+    let entry = |scope, pw: Option<(Key, usize)>, line, vrf: Option<String>| -> Entry {
+        match pw {
             Some((key, l)) => Entry {
                 scope,
                 key: Some(key),
                 line: l,
+                vrf,
             },
             None => Entry {
                 scope,
                 key: None,
                 line,
+                vrf,
             },
-        })
+        }
     };
     for name in &order {
         let Some(p) = peers.get(name) else { continue };
@@ -140,11 +150,11 @@ pub(super) fn parse(bytes: &[u8]) -> Result<RouterConfig, ConfigError> {
         {
             config.addrs.push(a);
         }
-        config.entries.push(entry(scope, pw, p.line)?);
+        config.entries.push(entry(scope, pw, p.line, p.vrf.clone()));
     }
-    for (scope, group, line) in ranges {
+    for (scope, group, line, vrf) in ranges {
         let pw = peers.get(&group).and_then(|g| g.password.clone());
-        config.entries.push(entry(scope, pw, line)?);
+        config.entries.push(entry(scope, pw, line, vrf));
     }
     Ok(config)
 }
@@ -207,5 +217,23 @@ mod tests {
         let lines: Vec<usize> = c.warnings.iter().map(|w| w.0).collect();
         assert_eq!(lines, vec![5, 6]);
         assert!(c.warnings.iter().all(|w| !w.1.contains("two words")));
+    }
+
+    #[test]
+    fn a_vrf_section_marks_its_neighbors() {
+        let conf = b"router bgp 1\n neighbor 10.0.0.1 password a\n!\nrouter bgp 1 vrf RED\n neighbor 10.0.0.2 password b\n";
+        let c = parse(conf).unwrap();
+        let v: Vec<_> = c
+            .entries
+            .iter()
+            .map(|e| (e.scope.to_string(), e.vrf.clone()))
+            .collect();
+        assert_eq!(
+            v,
+            vec![
+                ("10.0.0.1".into(), None),
+                ("10.0.0.2".into(), Some("RED".into()))
+            ]
+        );
     }
 }
