@@ -36,7 +36,7 @@ pub enum Command {
 }
 
 /// Receiver keys (every subcommand).
-#[derive(Debug, Clone, Args)]
+#[derive(Clone, Args)]
 pub struct KeyArgs {
     /// A key: SCOPE=SECRET, where SCOPE is an address or prefix with an
     /// optional port (10.0.0.0/24, 10.0.0.1:179, [2001:db8::1]:179) and
@@ -54,6 +54,17 @@ pub struct KeyArgs {
     /// neighbors' passwords are its key table. Repeatable.
     #[arg(long = "router", value_name = "FILE")]
     pub routers: Vec<PathBuf>,
+}
+
+/// `--key` arguments hold secrets: counted, never shown.
+impl std::fmt::Debug for KeyArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyArgs")
+            .field("keys", &format_args!("<{} given>", self.keys.len()))
+            .field("key_files", &self.key_files)
+            .field("routers", &self.routers)
+            .finish()
+    }
 }
 
 /// Output format.

@@ -45,6 +45,30 @@ impl Salt {
     }
 }
 
+impl Salt {
+    /// The salt of a prefix key: the network (the address masked to
+    /// `len` bits, as the kernel matches it; it stores the address as
+    /// given) and the length, so `10.0.0.5/24` and `10.0.0.0/24` holding
+    /// one password share a fingerprint.
+    pub fn prefix(addr: IpAddr, len: u8) -> Salt {
+        let network = match addr {
+            IpAddr::V4(a) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(len.min(32)))
+                    .unwrap_or(0);
+                IpAddr::from((u32::from(a) & mask).to_be_bytes())
+            }
+            IpAddr::V6(a) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(len.min(128)))
+                    .unwrap_or(0);
+                IpAddr::from((u128::from(a) & mask).to_be_bytes())
+            }
+        };
+        Salt::Prefix(network, len)
+    }
+}
+
 impl fmt::Display for Salt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -100,5 +124,26 @@ mod tests {
         assert_ne!(here, Fingerprint::of(&key, &Salt::peering(a, c)));
         assert_eq!(here.to_string().len(), 8);
         assert!(!here.to_string().contains("Peer"));
+    }
+
+    #[test]
+    fn a_prefix_salt_is_its_network() {
+        let key = Key::new(b"Subnet-Pass").unwrap();
+        let ip = |t: &str| t.parse::<IpAddr>().unwrap();
+        let given = Salt::prefix(ip("10.0.0.5"), 24);
+        assert_eq!(given, Salt::prefix(ip("10.0.0.0"), 24));
+        assert_eq!(given.to_string(), "prefix 10.0.0.0/24");
+        assert_eq!(
+            Fingerprint::of(&key, &given),
+            Fingerprint::of(&key, &Salt::prefix(ip("10.0.0.0"), 24))
+        );
+        assert_eq!(
+            Salt::prefix(ip("2001:db8::77"), 64).to_string(),
+            "prefix 2001:db8::/64"
+        );
+        assert_eq!(
+            Salt::prefix(ip("10.1.2.3"), 0).to_string(),
+            "prefix 0.0.0.0/0"
+        );
     }
 }

@@ -21,11 +21,10 @@ pub fn load(args: &KeyArgs) -> Result<KeyRing, CliError> {
     }
     for (i, arg) in args.keys.iter().enumerate() {
         let origin = format!("--key #{}", i + 1);
-        let spec = parse_key(arg, origin.clone()).map_err(|detail| {
-            // Name the argument by its scope only: the secret stays out.
-            let scope = arg.split_once('=').map_or("", |(s, _)| s);
-            CliError::argument(format!("{origin} {scope}=…"), detail)
-        })?;
+        // Named by its position only: either side of `=` may be the
+        // secret (an argument written SECRET=SCOPE).
+        let spec =
+            parse_key(arg, origin.clone()).map_err(|detail| CliError::argument(origin, detail))?;
         specs.push(spec);
     }
     Ok(KeyRing::with_holders(specs, holders))

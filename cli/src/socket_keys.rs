@@ -46,6 +46,10 @@ pub struct KeyEntry {
     pub salt: String,
     /// How it compares with the configured keys, when keys were given.
     pub configured: Option<Configured>,
+    /// Salted with a prefix, not a peering: its fingerprint is not
+    /// comparable with a /32 key's.
+    #[serde(skip)]
+    pub prefix_salted: bool,
 }
 
 /// A socket key against the keys given on the command line.
@@ -164,13 +168,14 @@ fn key_entry(
     let salt = if prefixlen >= full_len(addr) {
         Salt::peering(local, addr)
     } else {
-        Salt::Prefix(addr, prefixlen)
+        Salt::prefix(addr, prefixlen)
     };
     KeyEntry {
         scope: format!("{addr}/{prefixlen}"),
         len: key.key.len(),
         fingerprint: memo.fingerprint(&key.key, salt),
         salt: salt.to_string(),
+        prefix_salted: matches!(salt, Salt::Prefix(..)),
         configured: ring.map(|r| {
             configured(
                 r,

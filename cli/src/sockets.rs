@@ -150,6 +150,17 @@ fn render(
             n.state, n.local, n.remote, n.note
         )?;
     }
+    if report
+        .sockets
+        .iter()
+        .flat_map(|s| &s.keys)
+        .any(|k| k.prefix_salted)
+    {
+        writeln!(
+            out,
+            "a prefix key's fingerprint is salted with its prefix, a /32 key's with the peering: the two are not comparable (different fingerprints there do not mean different keys; --key compares the bytes)"
+        )?;
+    }
     if !compared && !report.sockets.is_empty() {
         writeln!(
             out,

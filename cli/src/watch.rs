@@ -86,11 +86,15 @@ fn observe(
     duration: Option<Duration>,
     interval: Option<Duration>,
 ) {
+    // The baseline first: a drop between it and the tracepoints being
+    // enabled is then in the counters' delta too (the reverse order would
+    // trace a drop the delta misses).
+    let baseline = TcpExtCounters::read();
     let session = match tcpmd5_witness::netns_cookie::current() {
         Ok(cookie) => TraceSession::start_with(cookie, &WATCHED_EVENTS).map_err(|e| e.reason),
         Err(e) => Err(format!("getsockopt(SO_NETNS_COOKIE): {e}")),
     };
-    let counters = match TcpExtCounters::read() {
+    let counters = match baseline {
         Ok(c) => c,
         Err(e) => {
             let _ = tx.send(Message::Failed(format!(

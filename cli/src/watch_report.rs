@@ -122,10 +122,14 @@ impl Report {
     }
 
     /// The exit status: 0 nothing dropped, 1 drops seen (by tracepoint or
-    /// counter), 4 (error) when nothing could be observed.
+    /// counter), 4 (error) when nothing could be observed. A failure after
+    /// drops were seen is a warning: the drops' status stands.
     pub fn status(&self) -> Result<Status, CliError> {
         if let Some(f) = &self.failure {
-            return Err(CliError::Unavailable(format!("watch: {f}")));
+            if self.drops == 0 {
+                return Err(CliError::Unavailable(format!("watch: {f}")));
+            }
+            eprintln!("tcpmd5: warning: watch: {f}");
         }
         Ok(if self.drops > 0 {
             Status::Failures
@@ -145,10 +149,15 @@ impl Report {
         tracing: &Result<Vec<&'static str>, String>,
         out: &mut dyn Write,
     ) -> io::Result<()> {
-        let fallback = tracing
-            .as_ref()
-            .err()
-            .map(|r| format!("tracing unavailable ({r}): {NO_PEERS}"));
+        let fallback = tracing.as_ref().err().map(|r| {
+            let filter = self.peer.map_or_else(String::new, |p| {
+                format!(
+                    "; --peer {p} cannot apply to counters: their changes are shown \
+                         but do not set the exit status"
+                )
+            });
+            format!("tracing unavailable ({r}): {NO_PEERS}{filter}")
+        });
         match self.format {
             Format::Json => json_line(
                 out,
@@ -218,7 +227,10 @@ impl Report {
             else {
                 continue;
             };
-            self.drops += u64::try_from(*n).unwrap_or(0);
+            // A counter names no peer: with --peer it cannot count.
+            if self.peer.is_none() {
+                self.drops += u64::try_from(*n).unwrap_or(0);
+            }
             let cause =
                 crate::drop_event::DropCause::Reason(crate::drop_event::DropReasonKey::of(reason));
             match self.format {
@@ -422,5 +434,55 @@ mod tests {
             (failure["delta"].as_i64(), failure["events"].as_i64()),
             (Some(2), Some(2))
         );
+    }
+
+    #[test]
+    fn a_failure_after_drops_keeps_their_status() {
+        let mut r = Report::new(Format::Human, None, None);
+        let mut out = Vec::new();
+        let started = Message::Started {
+            counters: counters(0),
+            tracing: Err("no tracepoints".into()),
+        };
+        r.take(started, &mut out).unwrap();
+        r.take(Message::Failed("the trace pipe closed".into()), &mut out)
+            .unwrap();
+        assert!(r.status().is_err(), "nothing observed: an error");
+        r.take(
+            Message::Counters {
+                counters: counters(1),
+                last: false,
+            },
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(r.status().unwrap(), Status::Failures);
+    }
+
+    #[test]
+    fn without_tracepoints_a_peer_filter_leaves_counters_out_of_the_status() {
+        let scope = crate::keys::parse_scope("10.0.0.2").unwrap();
+        let mut r = Report::new(Format::Human, None, Some(scope));
+        let mut out = Vec::new();
+        let started = Message::Started {
+            counters: counters(0),
+            tracing: Err("no tracepoints".into()),
+        };
+        r.take(started, &mut out).unwrap();
+        r.take(
+            Message::Counters {
+                counters: counters(4),
+                last: true,
+            },
+            &mut out,
+        )
+        .unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("TCPMD5Failure +4"), "{text}");
+        assert!(
+            text.contains("--peer 10.0.0.2 cannot apply to counters"),
+            "{text}"
+        );
+        assert_eq!(r.status().unwrap(), Status::Ok);
     }
 }

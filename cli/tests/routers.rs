@@ -287,3 +287,29 @@ fn router_configurations_are_key_tables() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("x.conf:1: neither a BIRD 2"), "{err}");
 }
+
+#[test]
+fn a_vrf_is_named_not_modelled_in_the_keys_read() {
+    let dir = TempDir::new("vrf");
+    let good = signed(&v4(), SECRET.as_bytes());
+    let pcap = dir.path("v.pcap");
+    write_pcap(&pcap, LinkType::Raw, &[(good.clone(), good.len() as u32)]);
+    let conf = dir.path("R.conf");
+    std::fs::write(
+        &conf,
+        "router bgp 1\n neighbor 192.0.2.2 password a\n!\nrouter bgp 1 vrf RED\n neighbor 192.0.2.9 password b\n",
+    )
+    .unwrap();
+    let out = run(&[
+        "verify",
+        pcap.to_str().unwrap(),
+        "--router",
+        conf.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let keys = text.lines().find(|l| l.contains("router R")).unwrap();
+    assert!(keys.contains("R.conf:5, VRF RED not modelled"), "{text}");
+    assert!(!keys.contains("R.conf:2, VRF"), "{text}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("VRFs are not modelled"), "{err}");
+}

@@ -72,7 +72,15 @@ pub fn parse_key(text: &str, origin: String) -> Result<KeySpec, String> {
     let (scope, secret) = text.split_once('=').ok_or_else(|| {
         "expected SCOPE=SECRET (e.g. 10.0.0.0/24=secret), or SCOPE= for no key".to_owned()
     })?;
-    let scope = parse_scope(scope.trim())?;
+    // The text before `=` is never quoted: written `SECRET=SCOPE`, it is
+    // the secret. Its length and the line's origin locate the mistake.
+    let scope = parse_scope(scope.trim()).map_err(|_| {
+        format!(
+            "the {} characters before '=' are not a scope (ADDR, ADDR/LEN, \
+             ADDR:PORT, [V6]:PORT); write SCOPE=SECRET, scope first",
+            scope.chars().count()
+        )
+    })?;
     let key = match secret {
         "" => None,
         s => Some(parse_secret(s)?),

@@ -6,6 +6,8 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
+use tcpmd5::Key;
+
 use super::{ConfigError, Entry, RouterConfig, one_address, password};
 
 /// Whether the text is BIRD's.
@@ -14,11 +16,23 @@ pub(super) fn looks_like(text: &str) -> bool {
 }
 
 /// A token and its line.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 enum Token {
     Word(String),
+    /// A quoted string: a password's bytes, among others.
     Str(Vec<u8>),
     Punct(u8),
+}
+
+/// A string shows its length only: it may be a password.
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Token::Word(w) => f.debug_tuple("Word").field(w).finish(),
+            Token::Str(s) => write!(f, "Str(<{} bytes>)", s.len()),
+            Token::Punct(c) => f.debug_tuple("Punct").field(&char::from(*c)).finish(),
+        }
+    }
 }
 
 fn tokens(bytes: &[u8]) -> Result<Vec<(Token, usize)>, ConfigError> {
@@ -84,7 +98,10 @@ fn tokens(bytes: &[u8]) -> Result<Vec<(Token, usize)>, ConfigError> {
 struct Block {
     local: Option<IpAddr>,
     neighbor: Option<(crate::keys::KeyScope, usize)>,
-    password: Option<(Vec<u8>, usize)>,
+    /// The password as a key (its `Debug` shows the length only).
+    password: Option<(Key, usize)>,
+    /// `vrf "X"` (not `vrf default`).
+    vrf: Option<String>,
 }
 
 fn word(t: Option<&(Token, usize)>) -> Option<&str> {
@@ -141,8 +158,15 @@ fn statement(stmt: &[&(Token, usize)], b: &mut Block) -> Result<(), ConfigError>
                 b.neighbor = Some((s, line));
             }
         }
+        Some((Token::Word(w), _)) if w == "vrf" => {
+            b.vrf = match stmt.get(1).map(|t| &t.0) {
+                Some(Token::Str(s)) => Some(String::from_utf8_lossy(s).into_owned()),
+                Some(Token::Word(w)) if w != "default" => Some(w.clone()),
+                _ => None,
+            };
+        }
         Some((Token::Word(w), line)) if w == "password" => match stmt.get(1) {
-            Some((Token::Str(s), _)) => b.password = Some((s.clone(), line)),
+            Some((Token::Str(s), _)) => b.password = Some((password(s, line)?, line)),
             _ => {
                 return Err(ConfigError {
                     line,
@@ -219,10 +243,15 @@ pub(super) fn parse(bytes: &[u8]) -> Result<RouterConfig, ConfigError> {
             }
             if let Some((scope, nline)) = b.neighbor {
                 let (key, line) = match b.password {
-                    Some((pw, line)) => (Some(password(&pw, line)?), line),
+                    Some((key, line)) => (Some(key), line),
                     None => (None, nline),
                 };
-                config.entries.push(Entry { scope, key, line });
+                config.entries.push(Entry {
+                    scope,
+                    key,
+                    line,
+                    vrf: b.vrf,
+                });
             }
         }
         i = end + 1;
@@ -251,5 +280,23 @@ mod tests {
         assert_eq!(c.entries[1].line, 14);
         assert_eq!(c.entries[2].scope.to_string(), "10.9.0.0/16");
         assert!(parse(b"protocol bgp x { password \"open\n; }").is_err());
+    }
+
+    #[test]
+    fn debug_never_shows_a_password() {
+        let conf = b"protocol bgp a {\n neighbor 10.0.0.2 as 1;\n password \"s3cr3tpw\";\n}\n";
+        let toks = tokens(conf).unwrap();
+        let b = block(&toks[4..toks.len() - 1], Block::default()).unwrap();
+        let shown = format!("{toks:?} {b:?} {:?}", parse(conf).unwrap());
+        assert!(b.password.is_some());
+        assert!(!shown.contains("s3cr3tpw"), "{shown}");
+    }
+
+    #[test]
+    fn a_vrf_marks_its_neighbor() {
+        let conf = b"protocol bgp a {\n vrf \"red\";\n neighbor 10.0.0.2 as 2;\n password \"x\";\n}\nprotocol bgp b {\n vrf default;\n neighbor 10.0.0.3 as 3;\n}\n";
+        let c = parse(conf).unwrap();
+        assert_eq!(c.entries[0].vrf.as_deref(), Some("red"));
+        assert_eq!(c.entries[1].vrf, None);
     }
 }

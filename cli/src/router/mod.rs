@@ -25,6 +25,9 @@ pub struct RouterConfig {
     pub addrs: Vec<IpAddr>,
     /// Its neighbors (or ranges) and their passwords (`None`: none).
     pub entries: Vec<Entry>,
+    /// Lines the daemon reads otherwise than one might think, and why
+    /// (never their bytes).
+    pub warnings: Vec<(usize, String)>,
 }
 
 /// One neighbor's entry.
@@ -36,6 +39,9 @@ pub struct Entry {
     pub key: Option<Key>,
     /// The line that gives the password, or the neighbor.
     pub line: usize,
+    /// The VRF the neighbor is configured in (FRR `router bgp N vrf X`,
+    /// BIRD `vrf "X"`): not modelled, its key is read into the one table.
+    pub vrf: Option<String>,
 }
 
 /// A configuration error: the line and what is wrong.
@@ -91,6 +97,21 @@ pub fn read_router(
         line: e.line,
         detail: e.detail,
     })?;
+    let vrfs: Vec<&str> = config
+        .entries
+        .iter()
+        .filter_map(|e| e.vrf.as_deref())
+        .collect();
+    if !vrfs.is_empty() {
+        eprintln!(
+            "tcpmd5: warning: {}: {} neighbor(s) in a VRF: VRFs are not modelled, their keys are read into the default VRF's table (marked \"VRF … not modelled\")",
+            path.display(),
+            vrfs.len()
+        );
+    }
+    for (line, why) in &config.warnings {
+        eprintln!("tcpmd5: warning: {}:{line}: {why}", path.display());
+    }
     let name = path.file_stem().map_or_else(
         || path.display().to_string(),
         |s| s.to_string_lossy().into_owned(),
@@ -102,7 +123,13 @@ pub fn read_router(
         addrs: config.addrs,
     });
     for e in config.entries {
-        let mut spec = KeySpec::new(e.scope, format!("{}:{}", path.display(), e.line), e.key);
+        // VRFs are not modelled (every lookup is the default VRF's): a key
+        // under one says so wherever it is named.
+        let origin = match &e.vrf {
+            Some(v) => format!("{}:{}, VRF {v} not modelled", path.display(), e.line),
+            None => format!("{}:{}", path.display(), e.line),
+        };
+        let mut spec = KeySpec::new(e.scope, origin, e.key);
         spec.holder = Some(holder);
         specs.push(spec);
     }
