@@ -194,8 +194,13 @@ pub fn run_family(
         };
         let batch = pool.run(&inputs);
         let mut tally = tally.borrow_mut();
-        for (input, ran) in inputs.iter().zip(batch.results) {
-            let Some(ran) = ran else { break };
+        for (i, (input, ran)) in inputs.iter().zip(batch.results).enumerate() {
+            let Some(ran) = ran else {
+                // Never a silent pass on fewer cases.
+                tally.failed = true;
+                tally.report.error = Some(format!("case {i} was never run by the pool"));
+                break;
+            };
             let agrees = ran.agrees();
             let _ = count(&mut tally, family, input, ran);
             if !agrees {

@@ -20,7 +20,8 @@ pub struct KindStats {
     pub agreements: u64,
     /// Cases where they did not.
     pub disagreements: u64,
-    /// Wall time spent on these cases, seconds (connection set-up included).
+    /// Wall time spent on these cases, seconds (connection set-up included),
+    /// summed over the labs that ran them side by side.
     pub seconds: f64,
 }
 
