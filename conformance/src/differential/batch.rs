@@ -6,6 +6,14 @@
 //! kernel, the others inject: the kernel's time is shared, a case's
 //! verdict is not. Each worker runs its cases one after another through
 //! the same [`CaseRunner`] as the serial run.
+//!
+//! Where the time goes: the kernel handles an injected frame inside the
+//! send (the softirq runs on the sending CPU before `sendto` returns), so
+//! once nothing sleeps a family is bound by its one pinned CPU, and most
+//! of that is the kernel formatting `/proc/net/{netstat,snmp}` for the
+//! counter snapshots around each probe. More labs can only help where a
+//! worker waits instead (a kernel that defers the work); where the
+//! family's CPU is the limit they do not.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
