@@ -11,9 +11,9 @@
 //! send (the softirq runs on the sending CPU before `sendto` returns), so
 //! once nothing sleeps a family is bound by its one pinned CPU, and most
 //! of that is the kernel formatting `/proc/net/{netstat,snmp}` for the
-//! counter snapshots around each probe. More labs can only help where a
-//! worker waits instead (a kernel that defers the work); where the
-//! family's CPU is the limit they do not.
+//! counter snapshots around each probe. More labs help where a worker
+//! waits instead: for its share of a busy machine's CPU, or for a kernel
+//! that defers the work; a family never gets more than its one CPU.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
