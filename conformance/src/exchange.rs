@@ -16,7 +16,7 @@ use tcpmd5::wire::{IpSegment, SeqNumber, TcpFlags, TcpPacket};
 use tcpmd5::{AddrPair, Family};
 
 use crate::error::Error;
-use crate::harness::counters::auth_delta;
+use crate::harness::counters::{delta, is_auth};
 use crate::harness::{Lab, sockopt};
 use crate::segment::SegmentSpec;
 
@@ -157,7 +157,7 @@ pub fn exchange(
         barrier_isn,
     );
 
-    lab.drain()
+    lab.drain_queued()
         .map_err(Error::harness("draining the peer socket"))?;
     let started = Instant::now();
     lab.send_ip(&probe.packet())
@@ -192,8 +192,13 @@ pub fn exchange(
     let after = lab
         .counters()
         .map_err(Error::harness("reading TcpExt counters"))?;
-    obs.auth_counters = auth_delta(&before, &after);
-    obs.all_counters = crate::harness::counters::delta(&before, &after);
+    obs.all_counters = delta(&before, &after);
+    obs.auth_counters = obs
+        .all_counters
+        .iter()
+        .filter(|(name, _)| is_auth(name))
+        .map(|(name, d)| (name.clone(), *d))
+        .collect();
     if let (Some(t), Some(n)) = (lab.trace(), trace_before) {
         let events = t.events().map_err(Error::Trace)?;
         obs.trace = Some(events.into_iter().skip(n).map(|e| e.name).collect());

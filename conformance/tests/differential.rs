@@ -15,7 +15,9 @@ use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
 use tcpmd5::{Family, Semantics};
 use tcpmd5_conformance::differential::input::{Generator, input_with};
-use tcpmd5_conformance::differential::{Failure, Seed, Session, Settings, run_family, summary};
+use tcpmd5_conformance::differential::{
+    DEFAULT_LABS, Failure, Seed, SeedError, Session, Settings, run_family, summary,
+};
 use tcpmd5_conformance::environment::{self, Environment};
 use tcpmd5_conformance::harness::privilege;
 
@@ -87,6 +89,53 @@ fn wrong_semantics_fails(env: &'static Environment) -> Result<(), Failed> {
     }
 }
 
+/// A fixed seed for comparing the two ways of running.
+const FIXED_SEED: &str = "5d1ff3e7a1c0b2d4e6f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e";
+
+/// On a fixed seed, the cases run one at a time on one lab (`--serial`)
+/// and on several labs at once get the same verdicts, case by case.
+fn serial_equals_labs(family: Family, env: &'static Environment) -> Result<(), Failed> {
+    let seed: Seed = FIXED_SEED.parse().map_err(|e: SeedError| e.to_string())?;
+    let run = |labs: usize| {
+        let mut settings = Settings::new(400, seed);
+        settings.labs = labs;
+        settings.progress_steps = 0;
+        let report = run_family(family, &settings, env, &|_: &str| {});
+        (settings, report)
+    };
+    let (serial_settings, serial) = run(1);
+    let (labs_settings, labs) = run(DEFAULT_LABS);
+    for (settings, report) in [(&serial_settings, &serial), (&labs_settings, &labs)] {
+        let summary = summary(settings, env, vec![report.clone()]);
+        if summary.failed() {
+            return Err(format!("{} labs: {}", settings.labs, summary.human()).into());
+        }
+    }
+    if serial.verdicts.len() != 400 {
+        return Err(format!("{} cases counted serially, want 400", serial.verdicts.len()).into());
+    }
+    match serial
+        .verdicts
+        .iter()
+        .zip(&labs.verdicts)
+        .position(|(s, l)| s != l)
+    {
+        None if serial.verdicts.len() == labs.verdicts.len() => Ok(()),
+        None => Err(format!(
+            "{} cases serially, {} on {DEFAULT_LABS} labs",
+            serial.verdicts.len(),
+            labs.verdicts.len()
+        )
+        .into()),
+        Some(i) => Err(format!(
+            "case {i}: serially {:?}, on {DEFAULT_LABS} labs {:?}",
+            serial.verdicts.get(i),
+            labs.verdicts.get(i)
+        )
+        .into()),
+    }
+}
+
 /// The per-process session (the `kernel_differential` fuzz target's) on
 /// the same cases: it agrees where the kernel has the semantics it is held
 /// to, and finds a disagreement where it has not.
@@ -148,6 +197,15 @@ fn main() -> std::process::ExitCode {
                 _ => Trial::test(name, || Ok(())).with_ignored_flag(true),
             }
         })
+        .chain(Family::ALL.into_iter().map(|family| {
+            let name = format!("differential/serial-equals-labs/{family}");
+            match env {
+                Some(env) if family == Family::V4 || env.ipv6 => {
+                    Trial::test(name, move || serial_equals_labs(family, env))
+                }
+                _ => Trial::test(name, || Ok(())).with_ignored_flag(true),
+            }
+        }))
         .chain(std::iter::once(match env {
             Some(env) => Trial::test("differential/session", move || {
                 session_agrees_and_can_fail(env)

@@ -117,14 +117,33 @@ fn parse_group(text: &str, group: &str) -> Result<BTreeMap<String, u64>, String>
 }
 
 /// The non-zero changes from `before` to `after` (counters missing on one
-/// side count as 0 there).
+/// side count as 0 there), in one ordered walk of both.
 pub fn delta(before: &TcpExtCounters, after: &TcpExtCounters) -> BTreeMap<String, i64> {
     let mut out = BTreeMap::new();
-    let names = before.0.keys().chain(after.0.keys());
-    for name in names {
-        let b = before.get(name).unwrap_or(0) as i128;
-        let a = after.get(name).unwrap_or(0) as i128;
-        let d = (a - b).clamp(i64::MIN as i128, i64::MAX as i128) as i64;
+    let mut b = before.0.iter().peekable();
+    let mut a = after.0.iter().peekable();
+    loop {
+        let (name, was, is) = match (b.peek().copied(), a.peek().copied()) {
+            (None, None) => break,
+            (Some((bn, &bv)), Some((an, &av))) if bn == an => {
+                b.next();
+                a.next();
+                (bn, bv, av)
+            }
+            (Some((bn, &bv)), Some((an, _))) if bn < an => {
+                b.next();
+                (bn, bv, 0)
+            }
+            (Some((bn, &bv)), None) => {
+                b.next();
+                (bn, bv, 0)
+            }
+            (_, Some((an, &av))) => {
+                a.next();
+                (an, 0, av)
+            }
+        };
+        let d = (i128::from(is) - i128::from(was)).clamp(i64::MIN as i128, i64::MAX as i128) as i64;
         if d != 0 {
             out.insert(name.clone(), d);
         }
@@ -137,12 +156,13 @@ pub fn delta(before: &TcpExtCounters, after: &TcpExtCounters) -> BTreeMap<String
 pub fn auth_delta(before: &TcpExtCounters, after: &TcpExtCounters) -> BTreeMap<String, i64> {
     delta(before, after)
         .into_iter()
-        .filter(|(k, _)| {
-            k.starts_with("TCPMD5")
-                || k.starts_with("TCPAO")
-                || CHECKSUM_COUNTERS.contains(&k.as_str())
-        })
+        .filter(|(k, _)| is_auth(k))
         .collect()
+}
+
+/// Whether a verdict is witnessed by the counter `name` (see [`auth_delta`]).
+pub fn is_auth(name: &str) -> bool {
+    name.starts_with("TCPMD5") || name.starts_with("TCPAO") || CHECKSUM_COUNTERS.contains(&name)
 }
 
 #[cfg(test)]

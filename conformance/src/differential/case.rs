@@ -34,6 +34,22 @@ pub(super) struct Ran {
     pub seconds: f64,
 }
 
+impl Ran {
+    /// A case that could not run for `reason`.
+    pub(super) fn harness(reason: String) -> Ran {
+        Ran {
+            result: Err(Error::NotSeen(reason)),
+            events: ConnectionEvents::default(),
+            seconds: 0.0,
+        }
+    }
+
+    /// Whether the kernel agreed with the model on everything.
+    pub(super) fn agrees(&self) -> bool {
+        self.result.as_ref().is_ok_and(Judged::agrees)
+    }
+}
+
 impl CaseRunner {
     /// A runner that holds `family`'s kernel to `semantics`; no lab yet.
     pub(super) fn new(family: Family, semantics: Semantics) -> CaseRunner {

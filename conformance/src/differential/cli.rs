@@ -2,10 +2,11 @@
 
 use std::process::ExitCode;
 
+use clap::builder::TypedValueParser as _;
 use clap::{Args, ValueEnum};
 use tcpmd5::Semantics;
 
-use super::run::{Settings, run};
+use super::run::{DEFAULT_LABS, Settings, run};
 use super::seed::Seed;
 use super::summary::unavailable_json;
 use crate::environment::{self, Unavailable};
@@ -40,6 +41,13 @@ pub struct DifferentialArgs {
     /// Report format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// Labs per family with a case in flight at once, each case alone in
+    /// its lab.
+    #[arg(long, default_value_t = DEFAULT_LABS, value_parser = clap::value_parser!(u16).range(1..=64).map(usize::from))]
+    pub labs: usize,
+    /// One case at a time on one lab (as `--labs 1`).
+    #[arg(long, conflicts_with = "labs")]
+    pub serial: bool,
 }
 
 fn parse_semantics(id: &str) -> Result<Semantics, String> {
@@ -69,6 +77,7 @@ pub fn execute(args: &DifferentialArgs) -> ExitCode {
     };
     let mut settings = Settings::new(args.cases, seed);
     settings.semantics = args.semantics;
+    settings.labs = if args.serial { 1 } else { args.labs };
     let progress = |line: &str| eprintln!("{line}");
     let summary = run(&settings, env, &progress);
     let text = match args.format {

@@ -15,11 +15,17 @@
 //! from its replies, counters, tracepoints, and on established connections
 //! `TCP_INFO` and what the application reads.
 //!
+//! A family's cases run on several labs at once ([`batch`]), each case in
+//! its own namespace, so every reply, counter and tracepoint is that
+//! case's alone; `--serial` runs them one at a time on one lab, as
+//! proptest generates them.
+//!
 //! `tcpmd5-conformance differential` and the `differential` test of
 //! `cargo test` run the same code ([`run`], [`run_family`]); a caller that
 //! makes its own cases (the `kernel_differential` fuzz target) runs them
 //! one at a time through a [`Session`], on the same per-case code.
 
+mod batch;
 mod case;
 pub mod cli;
 mod established;
@@ -36,7 +42,7 @@ mod syn;
 mod targets;
 pub mod tcp_effect;
 
-pub use run::{Settings, run, run_family, summary};
+pub use run::{DEFAULT_LABS, Settings, run, run_family, summary};
 pub use seed::{Seed, SeedError};
 pub use session::{Agreement, Failure, Session};
 pub use targets::ConnectionEvents;

@@ -1,7 +1,14 @@
 //! Running the differential: one proptest runner per family, each on its
-//! own thread pinned to one CPU (the barrier needs that) with its own lab.
+//! own thread pinned to one CPU (the barrier needs that). Serially
+//! (`labs` 1) the runner runs each case on the family's lab as it
+//! generates it. Otherwise the runner first only generates the cases (the
+//! same ones: generation does not depend on outcomes while every case
+//! agrees), a [`Pool`] runs them on `labs` labs at once, and the results
+//! are counted in case order; at the first case that does not agree, the
+//! runner generates the cases again and replays that one on the family's
+//! lab, where proptest shrinks it as in the serial run.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::time::Instant;
 
 use proptest::test_runner::{
@@ -9,11 +16,12 @@ use proptest::test_runner::{
 };
 use tcpmd5::{Family, Semantics};
 
-use super::case::CaseRunner;
+use super::batch::Pool;
+use super::case::{CaseRunner, Ran};
 use super::input::{Generator, Input, Target, input_with};
 use super::judged::Judged;
 use super::seed::Seed;
-use super::summary::{FamilyReport, Summary};
+use super::summary::{CaseVerdict, FamilyReport, Summary};
 use crate::environment::Environment;
 use crate::error::Error;
 use crate::harness::system;
@@ -36,7 +44,14 @@ pub struct Settings {
     pub progress_steps: u32,
     /// Kernel exchanges proptest may spend shrinking a disagreement.
     pub max_shrink_iters: u32,
+    /// Labs per family with a case in flight at once (1: serial, one case
+    /// per barrier at a time).
+    pub labs: usize,
 }
+
+/// Labs per family by default: enough to keep the family's CPU busy
+/// while each waits for the kernel.
+pub const DEFAULT_LABS: usize = 4;
 
 impl Settings {
     /// `cases` per family with `seed`, the environment's semantics, the
@@ -50,6 +65,7 @@ impl Settings {
             regressions: None,
             progress_steps: 10,
             max_shrink_iters: 256,
+            labs: DEFAULT_LABS,
         }
     }
 }
@@ -134,10 +150,6 @@ pub fn run_family(
             .map(|p| Box::new(FileFailurePersistence::Direct(p)) as _),
         ..Config::default()
     };
-    let mut runner = TestRunner::new_with_rng(
-        config,
-        TestRng::from_seed(RngAlgorithm::ChaCha, &settings.seed.0),
-    );
     let tally = RefCell::new(Tally {
         report: FamilyReport::new(family),
         runner: CaseRunner::new(family, semantics),
@@ -149,18 +161,87 @@ pub fn run_family(
     };
     let started = Instant::now();
     let strategy = input_with(family, settings.generator);
-    let _ = runner.run(&strategy, |input| {
+    let runner = || {
+        TestRunner::new_with_rng(
+            config.clone(),
+            TestRng::from_seed(RngAlgorithm::ChaCha, &settings.seed.0),
+        )
+    };
+    let report_progress = |cases: u64, disagreements: u64, seconds: f64| {
+        progress(&format!(
+            "differential {family}: {cases}/{} cases, {disagreements} disagreements, {:.0}/s",
+            settings.cases,
+            cases as f64 / seconds.max(1e-9)
+        ));
+    };
+    // Calls of the test closure to let pass unrun: the cases a pool has
+    // already run and counted.
+    let skip = Cell::new(0usize);
+    if settings.labs > 1 {
+        let inputs = RefCell::new(Vec::new());
+        let _ = runner().run(&strategy, |input| {
+            inputs.borrow_mut().push(input);
+            Ok(())
+        });
+        let inputs = inputs.into_inner();
+        let pool = Pool {
+            family,
+            semantics,
+            cpu: slot % cpus,
+            labs: settings.labs,
+            progress: &|n, seconds| report_progress(n, 0, seconds),
+            every,
+        };
+        let batch = pool.run(&inputs);
+        let mut tally = tally.borrow_mut();
+        for (i, (input, ran)) in inputs.iter().zip(batch.results).enumerate() {
+            let Some(ran) = ran else {
+                // Never a silent pass on fewer cases.
+                tally.failed = true;
+                tally.report.error = Some(format!("case {i} was never run by the pool"));
+                break;
+            };
+            let agrees = ran.agrees();
+            let _ = count(&mut tally, family, input, ran);
+            if !agrees {
+                break;
+            }
+            skip.set(skip.get() + 1);
+        }
+        // All agreed, or a harness failure (nothing to shrink): done.
+        if !tally.failed || tally.report.disagreements.is_empty() {
+            tally.runner.close();
+            tally.report.seconds = started.elapsed().as_secs_f64();
+            return std::mem::replace(&mut tally.report, FamilyReport::new(family));
+        }
+    }
+    // Serially, or replaying the pool's first failing case to shrink it.
+    let replaying = tally.borrow().failed;
+    let _ = runner().run(&strategy, |input| {
+        if skip.get() > 0 {
+            skip.set(skip.get() - 1);
+            return Ok(());
+        }
         let mut tally = tally.borrow_mut();
         let result = one(&mut tally, family, &input);
         let cases = tally.report.cases();
         if !tally.failed && cases.is_multiple_of(every) {
             let r = &tally.report;
-            progress(&format!(
-                "differential {family}: {cases}/{} cases, {} disagreements, {:.0}/s",
-                settings.cases,
+            report_progress(
+                cases,
                 r.kinds.values().map(|k| k.disagreements).sum::<u64>(),
-                cases as f64 / started.elapsed().as_secs_f64().max(1e-9)
-            ));
+                started.elapsed().as_secs_f64(),
+            );
+        }
+        if replaying && result.is_ok() && tally.report.shrink_steps == 1 {
+            // The pool's disagreement did not come back on replay: it
+            // stays reported, and the run stops here.
+            skip.set(usize::MAX);
+            tally
+                .report
+                .disagreements
+                .iter_mut()
+                .for_each(|d| d.notes.push("not seen again on replay".to_owned()));
         }
         result
     });
@@ -174,6 +255,11 @@ pub fn run_family(
 /// One case: run it, count it.
 fn one(tally: &mut Tally, family: Family, input: &Input) -> Result<(), TestCaseError> {
     let ran = tally.runner.run(input);
+    count(tally, family, input, ran)
+}
+
+/// Counts a case that ran.
+fn count(tally: &mut Tally, family: Family, input: &Input, ran: Ran) -> Result<(), TestCaseError> {
     if !tally.failed {
         tally.report.connections.add(ran.events);
     }
@@ -185,6 +271,12 @@ fn one(tally: &mut Tally, family: Family, input: &Input) -> Result<(), TestCaseE
     if tally.failed {
         tally.report.shrink_steps += 1;
     } else {
+        tally.report.verdicts.push(CaseVerdict {
+            kind: kind.clone(),
+            expected: judged.expected.clone(),
+            observed: judged.observed.clone(),
+            agrees: judged.agrees(),
+        });
         let stats = tally.report.kinds.entry(kind.clone()).or_default();
         stats.cases += 1;
         stats.seconds += ran.seconds;

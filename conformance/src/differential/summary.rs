@@ -20,7 +20,8 @@ pub struct KindStats {
     pub agreements: u64,
     /// Cases where they did not.
     pub disagreements: u64,
-    /// Wall time spent on these cases, seconds (connection set-up included).
+    /// Wall time spent on these cases, seconds (connection set-up included),
+    /// summed over the labs that ran them side by side.
     pub seconds: f64,
 }
 
@@ -53,6 +54,19 @@ pub struct Disagreement {
     pub notes: Vec<String>,
 }
 
+/// One case's verdicts, in case order (for comparing runs, not reported).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseVerdict {
+    /// The case kind.
+    pub kind: String,
+    /// The model's verdict.
+    pub expected: String,
+    /// The kernel's.
+    pub observed: String,
+    /// Whether they agreed on everything.
+    pub agrees: bool,
+}
+
 /// One family's run.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct FamilyReport {
@@ -77,6 +91,9 @@ pub struct FamilyReport {
     pub shrink_steps: u64,
     /// Wall time, seconds.
     pub seconds: f64,
+    /// Every case counted, in case order.
+    #[serde(skip)]
+    pub verdicts: Vec<CaseVerdict>,
 }
 
 impl FamilyReport {

@@ -1,4 +1,5 @@
 //! Raw Ethernet frames on the peer's side of the veth (AF_PACKET via pnet).
+#![allow(unsafe_code)]
 
 use std::fmt;
 use std::io;
@@ -20,6 +21,9 @@ const BUFFER: usize = 65_536 + 64;
 pub struct PeerPort {
     tx: Box<dyn DataLinkSender>,
     rx: Box<dyn DataLinkReceiver>,
+    /// The channel's socket (owned by pnet, open while `rx` lives), polled
+    /// without waiting by [`PeerPort::drain_queued`].
+    fd: libc::c_int,
     ifindex: u32,
 }
 
@@ -44,6 +48,20 @@ impl PeerPort {
             ips: Vec::new(),
             flags: 0,
         };
+        // Made here, not by pnet, to keep its number for a zero-timeout
+        // poll; pnet binds it, sets O_NONBLOCK and closes it on drop (and
+        // on a failed set-up).
+        // SAFETY: socket only takes integers.
+        let fd = unsafe {
+            libc::socket(
+                libc::AF_PACKET,
+                libc::SOCK_RAW,
+                i32::from((libc::ETH_P_ALL as u16).to_be()),
+            )
+        };
+        if fd < 0 {
+            return Err(HarnessError::last_os("socket(AF_PACKET)"));
+        }
         let config = linux::Config {
             write_buffer_size: BUFFER,
             read_buffer_size: BUFFER,
@@ -52,10 +70,15 @@ impl PeerPort {
             channel_type: pnet_datalink::ChannelType::Layer2,
             fanout: None,
             promiscuous: false,
-            socket_fd: None,
+            socket_fd: Some(fd),
         };
         match linux::channel(&iface, config) {
-            Ok(Channel::Ethernet(tx, rx)) => Ok(PeerPort { tx, rx, ifindex }),
+            Ok(Channel::Ethernet(tx, rx)) => Ok(PeerPort {
+                tx,
+                rx,
+                fd,
+                ifindex,
+            }),
             Ok(_) => Err(HarnessError::Unsupported(
                 "pnet returned a non-Ethernet channel".to_owned(),
             )),
@@ -95,6 +118,42 @@ impl PeerPort {
                 {
                     return Ok(n);
                 }
+                Err(e) => return Err(HarnessError::io("AF_PACKET recv", &e)),
+            }
+        }
+    }
+
+    /// Discards the frames already queued, without waiting for more;
+    /// returns how many were dropped.
+    pub fn drain_queued(&mut self) -> Result<usize, HarnessError> {
+        let mut n = 0;
+        loop {
+            let mut pollfd = libc::pollfd {
+                fd: self.fd,
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one live pollfd, count 1, no wait.
+            let ready = unsafe { libc::poll(&raw mut pollfd, 1, 0) };
+            if ready < 0 {
+                let e = io::Error::last_os_error();
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(HarnessError::io("poll(AF_PACKET)", &e));
+            }
+            if ready == 0 || pollfd.revents & libc::POLLIN == 0 {
+                return Ok(n);
+            }
+            match self.rx.next() {
+                Ok(_) => n += 1,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::Interrupted
+                            | io::ErrorKind::TimedOut
+                            | io::ErrorKind::WouldBlock
+                    ) => {}
                 Err(e) => return Err(HarnessError::io("AF_PACKET recv", &e)),
             }
         }

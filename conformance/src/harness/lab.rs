@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use tcpmd5::Family;
 
 use super::capture::PeerPort;
+use super::counter_files::CounterFiles;
 use super::counters::TcpExtCounters;
 use super::error::HarnessError;
 use super::link::{self, Mac};
@@ -48,6 +49,7 @@ pub struct Lab {
     // Field order is drop order: everything in the namespace first, the
     // namespace membership last.
     port: PeerPort,
+    counter_files: CounterFiles,
     trace: Option<TraceSession>,
     trace_unavailable: Option<String>,
     cookie: u64,
@@ -91,6 +93,7 @@ impl Lab {
         wait_local(&[IpAddr::V4(KERNEL_V4), IpAddr::V6(KERNEL_V6)])?;
         let kernel_mac = link::mac(kernel_ifindex)?;
         let port = PeerPort::open(peer_ifindex, PEER_IF, PEER_MAC)?;
+        let counter_files = CounterFiles::open()?;
 
         let cookie = netns.cookie()?;
         let (trace, trace_unavailable) = match TraceSession::start(cookie) {
@@ -99,6 +102,7 @@ impl Lab {
         };
         Ok(Lab {
             port,
+            counter_files,
             trace,
             trace_unavailable,
             cookie,
@@ -244,9 +248,15 @@ impl Lab {
         self.port.drain()
     }
 
-    /// The namespace's TcpExt counters (read from this thread).
+    /// Forgets the frames captured so far without waiting for more (what
+    /// each probe needs: anything later is told apart by its 4-tuple).
+    pub fn drain_queued(&mut self) -> Result<usize, HarnessError> {
+        self.port.drain_queued()
+    }
+
+    /// The namespace's TcpExt counters (from files opened in it).
     pub fn counters(&self) -> Result<TcpExtCounters, HarnessError> {
-        Ok(TcpExtCounters::read()?)
+        self.counter_files.read()
     }
 
     /// The trace session, if tracing is available.

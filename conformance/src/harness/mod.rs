@@ -2,6 +2,7 @@
 //! frames, everything a conformance case needs to talk to the live kernel.
 
 pub mod capture;
+pub mod counter_files;
 pub mod errno;
 pub mod error;
 pub mod lab;
