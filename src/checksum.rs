@@ -151,6 +151,11 @@ mod tests {
     use core::net::{Ipv4Addr, Ipv6Addr};
 
     fn packet(addrs: &AddrPair) -> Vec<u8> {
+        packet_with(addrs, b"x")
+    }
+
+    /// A SYN from port 179 carrying `payload`, in its IP packet.
+    fn packet_with(addrs: &AddrPair, payload: &[u8]) -> Vec<u8> {
         let repr = TcpRepr {
             src_port: 179,
             dst_port: 4444,
@@ -160,7 +165,7 @@ mod tests {
             window: 1024,
             urgent: 0,
             options: &[],
-            payload: b"x",
+            payload,
         };
         repr.to_vec(addrs)
             .and_then(|seg| ip_packet(addrs, &seg))
@@ -219,21 +224,7 @@ mod tests {
     fn each_stage_owns_its_side_of_the_break() {
         for addrs in pairs() {
             for len in [CHECKSUM_BREAK, CHECKSUM_BREAK + 1] {
-                let repr = TcpRepr {
-                    src_port: 179,
-                    dst_port: 4444,
-                    seq: 1,
-                    ack: 0,
-                    flags: TcpFlags::SYN,
-                    window: 1024,
-                    urgent: 0,
-                    options: &[],
-                    payload: &vec![7u8; len - 20],
-                };
-                let mut p = repr
-                    .to_vec(&addrs)
-                    .and_then(|seg| ip_packet(&addrs, &seg))
-                    .unwrap_or_default();
+                let mut p = packet_with(&addrs, &vec![7u8; len - 20]);
                 let at = IpSegment::parse(&p).map_or(0, |l| l.tcp_offset + 16);
                 if let Some(b) = p.get_mut(at) {
                     *b ^= 0x40;

@@ -105,14 +105,7 @@ fn clients() -> Vec<Client> {
 
 /// Why the test cannot run here, if it cannot.
 fn unmet() -> Option<String> {
-    let uid = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .and_then(|l| l.split_whitespace().nth(1).map(str::to_owned))
-        });
-    if uid.as_deref() != Some("0") {
+    if !tcpmd5_bgplab::require::is_root() {
         return Some("needs root (network namespaces)".into());
     }
     for tool in ["ip", "tcpdump", "python3"] {
