@@ -164,13 +164,9 @@ pub(super) fn parse(bytes: &[u8]) -> Result<RouterConfig, ConfigError> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn neighbors_and_peer_groups() {
-        let conf = b"frr defaults traditional\nrouter bgp 65002\n neighbor PEERS peer-group\n neighbor PEERS password grp-pw\n neighbor PEERS update-source 10.0.0.2\n neighbor 10.0.0.1 remote-as 65001\n neighbor 10.0.0.1 peer-group PEERS\n neighbor 10.0.0.3 remote-as 65003\n neighbor 10.0.0.3 password own\xc3\xa4\r\n neighbor 10.0.0.4 remote-as 65004\n bgp listen range 10.8.0.0/16 peer-group PEERS\n!\nline vty\n";
-        let c = parse(conf).unwrap();
-        assert_eq!(c.addrs, vec!["10.0.0.2".parse::<IpAddr>().unwrap()]);
-        let e: Vec<_> = c
-            .entries
+    /// Each entry's scope, key bytes and line.
+    fn entries(c: &RouterConfig) -> Vec<(String, Option<Vec<u8>>, usize)> {
+        c.entries
             .iter()
             .map(|e| {
                 (
@@ -179,7 +175,15 @@ mod tests {
                     e.line,
                 )
             })
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn neighbors_and_peer_groups() {
+        let conf = b"frr defaults traditional\nrouter bgp 65002\n neighbor PEERS peer-group\n neighbor PEERS password grp-pw\n neighbor PEERS update-source 10.0.0.2\n neighbor 10.0.0.1 remote-as 65001\n neighbor 10.0.0.1 peer-group PEERS\n neighbor 10.0.0.3 remote-as 65003\n neighbor 10.0.0.3 password own\xc3\xa4\r\n neighbor 10.0.0.4 remote-as 65004\n bgp listen range 10.8.0.0/16 peer-group PEERS\n!\nline vty\n";
+        let c = parse(conf).unwrap();
+        assert_eq!(c.addrs, vec!["10.0.0.2".parse::<IpAddr>().unwrap()]);
+        let e = entries(&c);
         assert_eq!(
             e,
             vec![
@@ -195,16 +199,7 @@ mod tests {
     fn a_password_is_the_word_after_the_neighbor_and_password() {
         let conf = b"router bgp 1\n neighbor passwords-grp peer-group\n neighbor passwords-grp password X\n neighbor 10.0.0.1 peer-group passwords-grp\n neighbor 10.0.0.2 password two words\n neighbor 10.0.0.3 password\n";
         let c = parse(conf).unwrap();
-        let e: Vec<_> = c
-            .entries
-            .iter()
-            .map(|e| {
-                (
-                    e.scope.to_string(),
-                    e.key.as_ref().map(|k| k.as_bytes().to_vec()),
-                )
-            })
-            .collect();
+        let e: Vec<_> = entries(&c).into_iter().map(|(s, k, _)| (s, k)).collect();
         assert_eq!(
             e,
             vec![
