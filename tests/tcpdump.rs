@@ -19,29 +19,17 @@ mod pcap;
 #[path = "vectors/support.rs"]
 mod support;
 
-use std::fs;
 use std::process::{Command, ExitCode};
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use serde_json::Value;
 
-/// Every vector of the `digest` group (`vectors/digest/*.json`).
+/// Every vector of the `digest` group.
 fn digest_vectors() -> Vec<Value> {
-    let mut files: Vec<_> = fs::read_dir(support::vectors_dir().join("digest"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    let mut out = Vec::new();
-    for f in files {
-        let v: Value = serde_json::from_str(&fs::read_to_string(&f).unwrap())
-            .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
-        if v["group"] == "digest" {
-            out.extend(v["vectors"].as_array().unwrap().iter().cloned());
-        }
-    }
-    out
+    support::vectors("digest")
+        .into_iter()
+        .map(|(_, v)| v)
+        .collect()
 }
 
 fn tcpdump_agrees() -> Result<(), Failed> {

@@ -29,7 +29,7 @@ mod support;
 use std::collections::BTreeMap;
 use std::fs;
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 use tcpmd5::key_table::{KeyChange, Md5SigOption, Md5SigRequest};
@@ -39,45 +39,6 @@ use tcpmd5::{Family, Key, Semantics, packet_verdict, segment_digest};
 
 use support::*;
 use tcpmd5_testkit::record::{receiver_table, render};
-
-/// Every vector file (`vectors/**/*.json` but the schema), sorted.
-fn vector_files() -> Vec<PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for e in fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                walk(&p, out);
-            } else if p.extension().is_some_and(|x| x == "json")
-                && p.file_name().is_some_and(|n| n != "schema.json")
-            {
-                out.push(p);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(&vectors_dir(), &mut out);
-    out.sort();
-    out
-}
-
-fn load(p: &Path) -> Value {
-    serde_json::from_str(&fs::read_to_string(p).unwrap())
-        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
-
-/// `(file, vector)` of every vector of `group`.
-fn vectors(group: &str) -> Vec<(PathBuf, Value)> {
-    let mut out = Vec::new();
-    for f in vector_files() {
-        let v = load(&f);
-        if v["group"] == group {
-            for x in v["vectors"].as_array().unwrap() {
-                out.push((f.clone(), x.clone()));
-            }
-        }
-    }
-    out
-}
 
 fn s(v: &Value) -> &str {
     v.as_str().unwrap_or_else(|| panic!("not a string: {v}"))

@@ -1,8 +1,11 @@
 //! Shared helpers of the vector generator and checker. The records' spelling
 //! (hex, scans, verdicts) is `tcpmd5_testkit::record`'s.
 
+use std::fs;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+
+use serde_json::Value;
 
 use tcpmd5::{AddrPair, Verdict};
 pub(crate) use tcpmd5_testkit::record::{family_id, hex, scan_class};
@@ -29,4 +32,44 @@ pub(crate) fn addrs(src: &str, dst: &str) -> AddrPair {
     let s: IpAddr = src.parse().expect("addr");
     let d: IpAddr = dst.parse().expect("addr");
     AddrPair::new(s, d).expect("same family")
+}
+
+/// Every vector file (`vectors/**/*.json` but the schema), sorted.
+pub(crate) fn vector_files() -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "json")
+                && p.file_name().is_some_and(|n| n != "schema.json")
+            {
+                out.push(p);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&vectors_dir(), &mut out);
+    out.sort();
+    out
+}
+
+/// A vector file's JSON (panics, naming the file, on a malformed one).
+pub(crate) fn load(p: &Path) -> Value {
+    serde_json::from_str(&fs::read_to_string(p).unwrap())
+        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// `(file, vector)` of every vector of `group`.
+pub(crate) fn vectors(group: &str) -> Vec<(PathBuf, Value)> {
+    let mut out = Vec::new();
+    for f in vector_files() {
+        let v = load(&f);
+        if v["group"] == group {
+            for x in v["vectors"].as_array().unwrap() {
+                out.push((f.clone(), x.clone()));
+            }
+        }
+    }
+    out
 }
