@@ -49,11 +49,8 @@ impl DropReasonKey {
 impl DropCause {
     /// The cause a tracepoint reports.
     pub fn of_tracepoint(name: &str) -> Option<DropCause> {
-        if let Some(r) = DropReason::ALL
-            .iter()
-            .find(|r| r.tracepoint() == Some(name))
-        {
-            return Some(DropCause::Reason(DropReasonKey::of(*r)));
+        if let Some(r) = DropReason::of_tracepoint(name) {
+            return Some(DropCause::Reason(DropReasonKey::of(r)));
         }
         tcpmd5_witness::trace::HASH_EVENTS
             .iter()
