@@ -99,6 +99,18 @@ impl ModelKey {
     }
 }
 
+/// The family a segment from `peer` is looked up in, and the address it is
+/// looked up by (a v4-mapped IPv6 peer is an IPv4 one).
+fn lookup_family(peer: IpAddr) -> (u16, IpAddr) {
+    match peer {
+        IpAddr::V4(a) => (AF_INET, IpAddr::V4(a)),
+        IpAddr::V6(a) => match v4_mapped(&a) {
+            Some(v4) => (AF_INET, IpAddr::V4(v4)),
+            None => (AF_INET6, IpAddr::V6(a)),
+        },
+    }
+}
+
 impl ModelTable {
     /// `setsockopt(fd, IPPROTO_TCP, req.option, &req, req.optlen)` on a
     /// socket of family `socket`.
@@ -211,13 +223,7 @@ impl ModelTable {
     /// Whether a key matches `peer` in some L3 domain
     /// (`tcp_md5_do_lookup_any_l3index`: the lookup without its L3 test).
     pub fn matches_any_l3index(&self, peer: IpAddr) -> bool {
-        let (family, peer) = match peer {
-            IpAddr::V4(a) => (AF_INET, IpAddr::V4(a)),
-            IpAddr::V6(a) => match v4_mapped(&a) {
-                Some(v4) => (AF_INET, IpAddr::V4(v4)),
-                None => (AF_INET6, IpAddr::V6(a)),
-            },
-        };
+        let (family, peer) = lookup_family(peer);
         let peer_bytes = addr_bytes(&peer);
         self.keys.iter().any(|k| {
             k.family == family
@@ -227,13 +233,7 @@ impl ModelTable {
 
     /// The key for a segment from `peer` in L3 domain `l3index`.
     pub fn lookup(&self, peer: IpAddr, l3index: i32) -> Option<&ModelKey> {
-        let (family, peer) = match peer {
-            IpAddr::V4(a) => (AF_INET, IpAddr::V4(a)),
-            IpAddr::V6(a) => match v4_mapped(&a) {
-                Some(v4) => (AF_INET, IpAddr::V4(v4)),
-                None => (AF_INET6, IpAddr::V6(a)),
-            },
-        };
+        let (family, peer) = lookup_family(peer);
         let peer_bytes = addr_bytes(&peer);
         self.keys
             .iter()
