@@ -4,7 +4,6 @@
 
 use std::path::PathBuf;
 
-use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tcpmd5::Semantics;
 
@@ -53,19 +52,7 @@ pub enum Command {
     Vm(tcpmd5_vm::VmCommand),
 }
 
-/// How a run's report is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
-pub enum Format {
-    /// Text for people: one line per case, a summary, every divergence explained.
-    #[default]
-    Human,
-    /// JSON as described by conformance/report.schema.json.
-    Json,
-    /// KTAP version 1, for kernel CI systems (KernelCI, LKFT).
-    Ktap,
-    /// JUnit XML, for CI systems that read it (GitLab, Jenkins).
-    Junit,
-}
+pub use tcpmd5_report::Format;
 
 /// The options every suite run takes (also for subcommands that run the
 /// suite elsewhere).
@@ -81,7 +68,7 @@ pub struct SuiteArgs {
     /// Hold the kernel to this model instead of the one its version and
     /// configuration imply (for kernels that knowingly differ, e.g. a
     /// distribution backport; also shows that the suite can fail).
-    #[arg(long, value_name = "ID", value_parser = semantics_parser())]
+    #[arg(long, value_name = "ID", value_parser = tcpmd5_report::semantics_parser())]
     pub semantics: Option<Semantics>,
     /// Cases run in parallel [default: 2 per CPU].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
@@ -117,7 +104,7 @@ pub struct ProbeArgs {
     #[arg(long, value_enum, default_value_t)]
     pub format: ProbeFormat,
     /// As for a run: the semantics the kernel would be held to.
-    #[arg(long, value_name = "ID", value_parser = semantics_parser())]
+    #[arg(long, value_name = "ID", value_parser = tcpmd5_report::semantics_parser())]
     pub semantics: Option<Semantics>,
 }
 
@@ -137,11 +124,6 @@ pub struct CaptureArgs {
     /// The vectors directory: must exist and hold keys/*.json.
     #[arg(value_name = "DIR", default_value = "vectors", value_parser = vectors_dir)]
     pub dir: PathBuf,
-}
-
-fn semantics_parser() -> impl TypedValueParser<Value = Semantics> {
-    PossibleValuesParser::new(Semantics::known().map(Semantics::id))
-        .try_map(|id| Semantics::from_id(&id).ok_or_else(|| format!("unknown semantics {id}")))
 }
 
 /// An existing vectors directory with key vectors to replay.

@@ -4,9 +4,6 @@
 //! scans of its option area found, so segments that differ for the same
 //! reason fall into one behaviour.
 
-use std::fmt;
-
-use serde::Serialize;
 use tcpmd5::scan::{Absence, AuthScan, Malformation};
 use tcpmd5::verdict::ReceiverVerdict;
 use tcpmd5::wire::{IpSegment, TcpPacket};
@@ -14,29 +11,7 @@ use tcpmd5::{Acceptance, DropReason, Semantics, Verdict};
 
 use crate::model_query::ModelQuery;
 
-/// What a departure from RFC 2385 means for the session it protects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Impact {
-    /// The kernel accepts a segment that needed a verified signature and
-    /// has none: forged segments get in.
-    SecurityRelevant,
-    /// The kernel accepts an option area RFC 2385's reading rejects, but
-    /// only where the digest verified or no key applies.
-    HarmlessLeniency,
-    /// The kernel drops what RFC 2385 accepts, or drops for another reason.
-    HarmlessStrictness,
-}
-
-impl fmt::Display for Impact {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Impact::SecurityRelevant => "security-relevant",
-            Impact::HarmlessLeniency => "harmless leniency",
-            Impact::HarmlessStrictness => "harmless strictness",
-        })
-    }
-}
+pub use tcpmd5_report::Impact;
 
 /// One segment's departure, named by behaviour.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -7,7 +7,6 @@
 
 use std::sync::OnceLock;
 
-use serde::Serialize;
 use tcpmd5::{Family, Key, Semantics, Verdict, packet_verdict};
 use tcpmd5_testkit::layouts::layout;
 
@@ -19,88 +18,7 @@ use crate::judge::{Observed, observe};
 use crate::listener::Listener;
 use crate::segment::{SegmentSpec, Signing};
 
-/// The probed facts about this machine's kernel.
-#[derive(Debug, Clone, Serialize)]
-pub struct Environment {
-    /// `uname -r`.
-    pub kernel_release: String,
-    /// (major, minor) parsed from the release.
-    #[serde(skip)]
-    pub kernel_version: Option<(u32, u32)>,
-    /// How the suite gets its namespaces (`root` or `rootless`).
-    pub privilege: String,
-    /// Whether the kernel has IPv6.
-    pub ipv6: bool,
-    /// Whether the kernel was built with `CONFIG_TCP_AO` (TCP_AO_ADD_KEY exists).
-    pub tcp_ao: bool,
-    /// Whether VRF devices can exist (`CONFIG_NET_VRF`); `None` when unknown.
-    pub vrf: Option<bool>,
-    /// `None` when the tcp:tcp_hash_* tracepoints can be read; else why not.
-    pub tracing_unavailable: Option<String>,
-    /// The semantics every case is judged against.
-    #[serde(serialize_with = "semantics_id")]
-    pub semantics: Semantics,
-    /// Where [`Environment::semantics`] comes from.
-    pub semantics_source: SemanticsSource,
-    /// Why that semantics, in a sentence.
-    pub semantics_reason: String,
-    /// The semantics the kernel's version and configuration imply.
-    #[serde(serialize_with = "semantics_id")]
-    pub implied_semantics: Semantics,
-    /// The semantics whose predictions match what the kernel did with the
-    /// probe segments (the `semantics/probes` case holds this against
-    /// [`Environment::semantics`]).
-    #[serde(serialize_with = "semantics_ids")]
-    pub observed_semantics: Vec<Semantics>,
-    /// Each probe segment and what the kernel did with it.
-    pub semantics_probes: Vec<String>,
-}
-
-/// Where the semantics a run holds the kernel to comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SemanticsSource {
-    /// The kernel's version and `CONFIG_TCP_AO`.
-    KernelVersion,
-    /// The release could not be parsed: the current parser is assumed.
-    AssumedCurrent,
-    /// `--semantics` on the command line.
-    CommandLine,
-}
-
-impl Environment {
-    /// Holds the kernel to `semantics` instead of the implied one (`--semantics`).
-    pub fn hold_to(&mut self, semantics: Semantics) {
-        self.semantics_reason = format!(
-            "--semantics {}: the kernel is held to that model instead of {}, which its version implies",
-            semantics.id(),
-            self.implied_semantics.id()
-        );
-        self.semantics = semantics;
-        self.semantics_source = SemanticsSource::CommandLine;
-    }
-}
-
-fn semantics_id<S: serde::Serializer>(s: &Semantics, ser: S) -> Result<S::Ok, S::Error> {
-    ser.serialize_str(s.id())
-}
-
-fn semantics_ids<S: serde::Serializer>(s: &[Semantics], ser: S) -> Result<S::Ok, S::Error> {
-    ser.collect_seq(s.iter().map(|s| s.id()))
-}
-
-/// Why no case can run here.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Unavailable {
-    /// A real absence of support (no `CONFIG_TCP_MD5SIG`, no privilege for
-    /// namespaces at all): every case is skipped with this reason.
-    #[error("{0}")]
-    Unsupported(String),
-    /// The harness failed while probing (no lab namespace, barrier lost,
-    /// listener not created): every case is an error with this cause.
-    #[error("environment probe failed: {0}")]
-    ProbeFailed(String),
-}
+pub use tcpmd5_report::{Environment, SemanticsSource, Unavailable};
 
 impl From<Error> for Unavailable {
     fn from(e: Error) -> Unavailable {

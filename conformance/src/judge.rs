@@ -4,12 +4,12 @@
 use tcpmd5::checksum::tcp_checksum_ok;
 use tcpmd5::scan::AuthScan;
 use tcpmd5::sign::LINUX_MD5_PREFIX;
-use tcpmd5::verdict::{Acceptance, DropReason, Verdict, verify_segment};
+use tcpmd5::verdict::{Acceptance, DropReason, Verdict, VerdictId, verify_segment};
 use tcpmd5::wire::{SeqNumber, TcpFlags, TcpPacket};
 use tcpmd5::{Key, Semantics};
 
 use crate::exchange::{Observation, Reply};
-use crate::outcome::Finding;
+use crate::outcome::{Behaviour, Finding};
 use crate::record::Record;
 use crate::words;
 
@@ -32,6 +32,15 @@ impl Observed {
             Observed::Accepted => words::verdict(Verdict::Accept(Acceptance::Unsigned)),
             Observed::Dropped(r) => words::drop(*r),
             Observed::Other(s) => s.clone(),
+        }
+    }
+
+    /// As a case's observed step: a verdict where it is one.
+    pub fn behaviour(&self) -> Behaviour {
+        match self {
+            Observed::Accepted => Behaviour::Verdict(VerdictId::Accept),
+            Observed::Dropped(r) => Behaviour::Verdict(VerdictId::Drop(*r)),
+            Observed::Other(s) => Behaviour::Words(s.clone()),
         }
     }
 
@@ -207,13 +216,11 @@ pub fn judge(
             check_reply_signature(reply, reply_key, &mut rec);
         }
     }
-    let seen = observed.words();
     rec.step(
-        words::verdict(expected),
-        if inferred {
-            format!("{seen} (inferred)")
-        } else {
-            seen
+        expected.id(),
+        match observed {
+            Observed::Dropped(r) if inferred => Behaviour::Inferred(VerdictId::Drop(r)),
+            seen => seen.behaviour(),
         },
     );
     rec.finish()
@@ -340,14 +347,14 @@ mod tests {
         let expected = Verdict::Drop(DropReason::AuthHeader);
         let f = judge(&obs(&[], None), SeqNumber(1), expected, None);
         assert_eq!(f.outcome, Outcome::Pass);
-        assert_eq!(f.observed, "drop:TCP_AUTH_HDR (inferred)");
+        assert_eq!(f.steps.observed_line(), "drop:TCP_AUTH_HDR (inferred)");
         let f = judge(
             &obs(&[], Some(&["tcp_hash_bad_header"])),
             SeqNumber(1),
             expected,
             None,
         );
-        assert_eq!(f.observed, "drop:TCP_AUTH_HDR");
+        assert_eq!(f.steps.observed_line(), "drop:TCP_AUTH_HDR");
     }
 
     #[test]
@@ -360,9 +367,9 @@ mod tests {
             None,
         );
         assert!(f.outcome.is_failure(), "{f:?}");
-        assert_eq!(f.expected, "drop:TCP_MD5FAILURE");
-        assert_eq!(f.observed, "drop:TCP_MD5NOTFOUND");
-        for text in [&f.expected, &f.observed]
+        assert_eq!(f.steps.expected_line(), "drop:TCP_MD5FAILURE");
+        assert_eq!(f.steps.observed_line(), "drop:TCP_MD5NOTFOUND");
+        for text in [&f.steps.expected_line(), &f.steps.observed_line()]
             .into_iter()
             .chain(f.outcome.reason().map(str::to_owned).as_ref())
         {

@@ -7,75 +7,48 @@
 //! [`KNOWN_DEFECTS`] is the one list; which cases show a defect is computed
 //! from the model ([`crate::model_query`]), never a list of case ids.
 
-use serde::Serialize;
+use std::borrow::Cow;
+
 use tcpmd5::Semantics;
+pub use tcpmd5_report::KnownDefect;
 
 use crate::model_query::ModelQuery;
 
-/// One known defect.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct KnownDefect {
-    /// Stable id (`ao-bypass`).
-    pub id: &'static str,
-    /// The advisory describing it, relative to the repository.
-    pub advisory: &'static str,
-    /// What it lets an attacker do, in one line.
-    pub summary: &'static str,
-    /// The semantics (kernels) that have it.
-    #[serde(serialize_with = "semantics_ids")]
-    pub affected: &'static [Semantics],
-    /// The semantics of the proposed fix.
-    #[serde(serialize_with = "semantics_id")]
-    pub fixed: Semantics,
-}
-
-fn semantics_ids<S: serde::Serializer>(s: &&[Semantics], ser: S) -> Result<S::Ok, S::Error> {
-    ser.collect_seq(s.iter().map(|s| s.id()))
-}
-
-fn semantics_id<S: serde::Serializer>(s: &Semantics, ser: S) -> Result<S::Ok, S::Error> {
-    ser.serialize_str(s.id())
-}
-
 /// Every known defect.
 pub const KNOWN_DEFECTS: &[KnownDefect] = &[KnownDefect {
-    id: "ao-bypass",
-    advisory: "docs/advisories/ao-bypass.md",
-    summary: "a TCP-AO option in place of MD5 skips the MD5 check: forged data, RSTs and SYNs reach MD5-protected sockets",
-    affected: &[Semantics::Linux { tcp_ao: false }],
+    id: Cow::Borrowed("ao-bypass"),
+    advisory: Cow::Borrowed("docs/advisories/ao-bypass.md"),
+    summary: Cow::Borrowed(
+        "a TCP-AO option in place of MD5 skips the MD5 check: forged data, RSTs and SYNs reach MD5-protected sockets",
+    ),
+    affected: Cow::Borrowed(&[Semantics::Linux { tcp_ao: false }]),
     fixed: Semantics::LinuxAoBypassFixed,
 }];
 
-impl KnownDefect {
-    /// Whether a kernel held to `semantics` has the defect.
-    pub fn affects(&self, semantics: Semantics) -> bool {
-        self.affected.contains(&semantics)
-    }
+/// Whether the model judges any of `queries` differently with `defect`
+/// and with its fix: the case can tell the two kernels apart.
+pub fn exercised_by(defect: &KnownDefect, queries: &[ModelQuery]) -> bool {
+    defect
+        .affected
+        .iter()
+        .any(|&a| queries.iter().any(|q| q.differs(a, defect.fixed)))
+}
 
-    /// Whether the model judges any of `queries` differently with the
-    /// defect and with its fix: the case can tell the two kernels apart.
-    pub fn exercised_by(&self, queries: &[ModelQuery]) -> bool {
-        self.affected
-            .iter()
-            .any(|&a| queries.iter().any(|q| q.differs(a, self.fixed)))
-    }
+/// Whether a case that asked `queries` shows `defect` on a kernel held to
+/// `held`.
+pub fn shown_by(defect: &KnownDefect, held: Semantics, queries: &[ModelQuery]) -> bool {
+    defect.affects(held) && queries.iter().any(|q| q.differs(held, defect.fixed))
+}
 
-    /// Whether a case that asked `queries` shows the defect on a kernel
-    /// held to `held`.
-    pub fn shown_by(&self, held: Semantics, queries: &[ModelQuery]) -> bool {
-        self.affects(held) && queries.iter().any(|q| q.differs(held, self.fixed))
-    }
-
-    /// The case's XFAIL reason.
-    pub fn xfail_reason(&self) -> String {
-        format!(
-            "known defect {}: {} (advisory {}; fixed semantics {})",
-            self.id,
-            self.summary,
-            self.advisory,
-            self.fixed.id()
-        )
-    }
+/// The XFAIL reason of a case that shows `defect`.
+pub fn xfail_reason(defect: &KnownDefect) -> String {
+    format!(
+        "known defect {}: {} (advisory {}; fixed semantics {})",
+        defect.id,
+        defect.summary,
+        defect.advisory,
+        defect.fixed.id()
+    )
 }
 
 /// The header's line for a kernel held to `held`: what the run will say
@@ -155,10 +128,10 @@ pub(crate) mod tests {
     fn the_ao_bypass_shows_only_under_the_affected_semantics() {
         let q = [ao_data()];
         let bypass = KNOWN_DEFECTS.iter().find(|d| d.id == "ao-bypass").unwrap();
-        assert!(bypass.exercised_by(&q));
-        assert!(bypass.shown_by(Semantics::Linux { tcp_ao: false }, &q));
+        assert!(exercised_by(bypass, &q));
+        assert!(shown_by(bypass, Semantics::Linux { tcp_ao: false }, &q));
         for held in Semantics::known().filter(|&s| s != Semantics::Linux { tcp_ao: false }) {
-            assert!(!bypass.shown_by(held, &q), "{}", held.id());
+            assert!(!shown_by(bypass, held, &q), "{}", held.id());
         }
     }
 }

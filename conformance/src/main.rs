@@ -15,8 +15,9 @@ use tcpmd5_conformance::cli::{
 use tcpmd5_conformance::environment::{self, Environment, Unavailable};
 use tcpmd5_conformance::harness::{leftovers, privilege, trace};
 use tcpmd5_conformance::outcome::CaseReport;
-use tcpmd5_conformance::report::{self, Report, RunResult};
+use tcpmd5_conformance::report::{self, Report};
 use tcpmd5_conformance::{cases, runner, stdout};
+use tcpmd5_report::ExitStatus;
 
 const NAME: &str = "tcpmd5-conformance";
 
@@ -79,8 +80,8 @@ fn probe(args: &ProbeArgs) -> ExitCode {
     }
     match env {
         Ok(_) => ExitCode::SUCCESS,
-        Err(Unavailable::Unsupported(_)) => ExitCode::from(RunResult::NothingRan.exit_status()),
-        Err(Unavailable::ProbeFailed(_)) => ExitCode::from(RunResult::Fail.exit_status()),
+        Err(Unavailable::Unsupported(_)) => ExitStatus::Skip.into(),
+        Err(Unavailable::ProbeFailed(_)) => ExitStatus::Fail.into(),
     }
 }
 
@@ -239,14 +240,14 @@ fn run(args: &RunArgs) -> ExitCode {
                     eprintln!("{NAME}: leftover: {l}");
                 }
                 if !leaked.is_empty() {
-                    status = 1;
+                    status = ExitStatus::Fail;
                 }
             }
             Err(e) => {
                 eprintln!("{NAME}: {e}");
-                status = 1;
+                status = ExitStatus::Fail;
             }
         }
     }
-    ExitCode::from(status)
+    status.into()
 }

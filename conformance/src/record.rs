@@ -3,7 +3,7 @@
 //! one fails the case) and notes (the evidence behind the line: replies,
 //! counters, tracepoints; shown with `--verbose` and for every failure).
 
-use crate::outcome::Finding;
+use crate::outcome::{Behaviour, Finding, Step};
 
 /// Whether a step's verdict is what the case is about (on its line) or a
 /// setup or control around it (in its notes only).
@@ -18,8 +18,7 @@ pub(crate) enum Role {
 /// What a case (or the peer, for the segments it verified) recorded.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Record {
-    expected: Vec<String>,
-    observed: Vec<String>,
+    steps: Vec<Step>,
     problems: Vec<String>,
     notes: Vec<String>,
 }
@@ -41,9 +40,8 @@ impl Record {
     }
 
     /// One compared step of the case line.
-    pub(crate) fn step(&mut self, expected: impl Into<String>, observed: impl Into<String>) {
-        self.expected.push(expected.into());
-        self.observed.push(observed.into());
+    pub(crate) fn step(&mut self, expected: impl Into<Behaviour>, observed: impl Into<Behaviour>) {
+        self.steps.push(Step::new(expected, observed));
     }
 
     /// A disagreement: fails the case.
@@ -84,12 +82,7 @@ impl Record {
 
     /// The finding: pass when no problem was recorded.
     pub(crate) fn finish(self) -> Finding {
-        Finding::compare(
-            self.expected.join(", "),
-            self.observed.join(", "),
-            self.problems,
-            self.notes,
-        )
+        Finding::of_steps(self.steps, self.problems, self.notes)
     }
 }
 
@@ -110,6 +103,6 @@ mod tests {
             f.outcome,
             Outcome::Fail("the kernel read nothing".to_owned())
         );
-        assert_eq!(f.expected, "accept");
+        assert_eq!(f.steps.expected_line(), "accept");
     }
 }

@@ -1,77 +1,18 @@
-//! The run's report: human text, JSON (`conformance/report.schema.json`),
+//! The run's report: human text, JSON (`report/report.schema.json`),
 //! KTAP for kernel CI systems, or JUnit XML.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use serde::Serialize;
+use tcpmd5_report::ktap::{self, Ktap, one_line};
+pub use tcpmd5_report::{Counts, RunResult, SCHEMA_VERSION};
+use tcpmd5_report::{EnvironmentJson, SuiteReport};
 
 use crate::environment::{Environment, Unavailable};
 use crate::known_defect::{self, KNOWN_DEFECTS, KnownDefect};
-use crate::outcome::{CaseReport, Outcome, millis};
-use crate::run_findings::{self, DefectFinding, DeviationGroup};
-
-/// Counts of outcomes.
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
-pub struct Counts {
-    /// Passed.
-    pub pass: usize,
-    /// Failed.
-    pub fail: usize,
-    /// Expected failures.
-    pub xfail: usize,
-    /// Skipped.
-    pub skip: usize,
-    /// Errors.
-    pub error: usize,
-}
-
-impl Counts {
-    /// Counts `o`.
-    pub fn add(&mut self, o: &Outcome) {
-        match o {
-            Outcome::Pass => self.pass += 1,
-            Outcome::Fail(_) => self.fail += 1,
-            Outcome::ExpectedFail(_) => self.xfail += 1,
-            Outcome::Skip(_) => self.skip += 1,
-            Outcome::Error(_) => self.error += 1,
-        }
-    }
-
-    /// Every case counted.
-    pub fn total(&self) -> usize {
-        self.pass + self.fail + self.xfail + self.skip + self.error
-    }
-
-    /// Cases that ran (everything but skips).
-    pub fn ran(&self) -> usize {
-        self.total() - self.skip
-    }
-}
-
-/// What a run amounts to, and its exit status (kselftest's numbers).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RunResult {
-    /// Every case that ran passed (or failed as expected), and one did run.
-    Pass,
-    /// A case failed, or the harness could not decide one.
-    Fail,
-    /// No case ran: every one was skipped.
-    NothingRan,
-}
-
-impl RunResult {
-    /// The process exit status: 0, 1, or 4 (`KSFT_SKIP`).
-    pub fn exit_status(self) -> u8 {
-        match self {
-            RunResult::Pass => 0,
-            RunResult::Fail => 1,
-            RunResult::NothingRan => 4,
-        }
-    }
-}
+use crate::outcome::{CaseReport, CaseRun, Outcome};
+use crate::run_findings::{self, DefectFinding, DeviationGroup, defect_line};
 
 /// A whole run.
 #[derive(Debug, Clone)]
@@ -79,7 +20,7 @@ pub struct Report {
     /// The probed environment, or why there is none.
     pub environment: Result<Environment, Unavailable>,
     /// Every case.
-    pub cases: Vec<CaseReport>,
+    pub cases: Vec<CaseRun>,
     /// Counts per area.
     pub areas: BTreeMap<String, Counts>,
     /// Counts per family.
@@ -94,80 +35,32 @@ pub struct Report {
     pub duration: Duration,
 }
 
-/// The environment in the JSON report: tagged by `status`, never a Rust `Result`.
-#[derive(Serialize)]
-#[serde(tag = "status", rename_all = "kebab-case")]
-enum EnvironmentJson<'a> {
-    Available(&'a Environment),
-    Unsupported { reason: &'a str },
-    ProbeFailed { reason: &'a str },
-}
-
-impl<'a> EnvironmentJson<'a> {
-    fn of(env: &'a Result<Environment, Unavailable>) -> EnvironmentJson<'a> {
-        match env {
-            Ok(env) => EnvironmentJson::Available(env),
-            Err(Unavailable::Unsupported(reason)) => EnvironmentJson::Unsupported { reason },
-            Err(Unavailable::ProbeFailed(reason)) => EnvironmentJson::ProbeFailed { reason },
-        }
-    }
-}
-
 /// The report's `environment` object alone, as `probe --format json` prints it.
 pub fn environment_json(
     env: &Result<Environment, Unavailable>,
 ) -> Result<String, serde_json::Error> {
-    serde_json::to_string_pretty(&EnvironmentJson::of(env))
-}
-
-/// The JSON report (its shape is `conformance/report.schema.json`).
-#[derive(Serialize)]
-struct ReportJson<'a> {
-    schema_version: u32,
-    tool: &'static str,
-    version: &'static str,
-    environment: EnvironmentJson<'a>,
-    result: RunResult,
-    exit_status: u8,
-    #[serde(serialize_with = "millis")]
-    duration_ms: Duration,
-    total: Counts,
-    areas: &'a BTreeMap<String, Counts>,
-    families: &'a BTreeMap<String, Counts>,
-    known_defects: &'a [DefectFinding],
-    rfc2385_deviations: &'a [DeviationGroup],
-    cases: &'a [CaseReport],
-}
-
-/// Version of the JSON report's shape (bumped on incompatible changes).
-pub const JSON_SCHEMA_VERSION: u32 = 2;
-
-/// One line: KTAP and JUnit names and messages stay on a line each.
-fn one_line(s: &str) -> String {
-    s.replace(['\n', '\r'], " ")
+    serde_json::to_string_pretty(&EnvironmentJson(env))
 }
 
 impl Report {
     /// Assembles a report; `defects` is the list the run was judged with.
     pub fn new(
         environment: Result<Environment, Unavailable>,
-        cases: Vec<CaseReport>,
+        cases: Vec<CaseRun>,
         defects: &[KnownDefect],
         duration: Duration,
     ) -> Report {
         let mut areas: BTreeMap<String, Counts> = BTreeMap::new();
         let mut families: BTreeMap<String, Counts> = BTreeMap::new();
         let mut total = Counts::default();
-        for c in &cases {
-            areas.entry(c.area.clone()).or_default().add(&c.outcome);
-            families
-                .entry(c.family.clone())
-                .or_default()
-                .add(&c.outcome);
-            total.add(&c.outcome);
+        for c in cases.iter().map(|c| &c.report) {
+            let status = c.outcome.status();
+            areas.entry(c.area.clone()).or_default().add(status);
+            families.entry(c.family.clone()).or_default().add(status);
+            total.add(status);
         }
         let known_defects = match &environment {
-            Ok(env) => DefectFinding::of_run(defects, env.semantics, &cases),
+            Ok(env) => run_findings::defect_findings(defects, env.semantics, &cases),
             Err(_) => Vec::new(),
         };
         let rfc2385_deviations = run_findings::group(&cases);
@@ -185,13 +78,12 @@ impl Report {
 
     /// What the run amounts to.
     pub fn result(&self) -> RunResult {
-        if self.total.fail + self.total.error > 0 {
-            RunResult::Fail
-        } else if self.total.ran() == 0 {
-            RunResult::NothingRan
-        } else {
-            RunResult::Pass
-        }
+        RunResult::of(&self.total)
+    }
+
+    /// The cases as reported.
+    fn reports(&self) -> impl Iterator<Item = &CaseReport> {
+        self.cases.iter().map(|c| &c.report)
     }
 
     /// The report's header: kernel, semantics and why, witnesses.
@@ -277,18 +169,20 @@ impl Report {
         );
         out.push_str(&Self::header(&self.environment));
         let _ = writeln!(out);
-        let width = self.cases.iter().map(|c| c.id.len()).max().unwrap_or(10);
-        for c in &self.cases {
+        let width = self.reports().map(|c| c.id.len()).max().unwrap_or(10);
+        for c in self.reports() {
             let label = c.outcome.label().to_uppercase();
             match &c.outcome {
-                Outcome::Skip(why) | Outcome::Error(why) if c.expected.is_empty() => {
+                Outcome::Skip(why) | Outcome::Error(why) if c.steps.is_empty() => {
                     let _ = writeln!(out, "{label:<5} {:<width$}  {why}", c.id);
                 }
                 _ => {
                     let _ = writeln!(
                         out,
                         "{label:<5} {:<width$}  expected {:<24} observed {}",
-                        c.id, c.expected, c.observed
+                        c.id,
+                        c.steps.expected_line(),
+                        c.steps.observed_line()
                     );
                 }
             }
@@ -344,8 +238,7 @@ impl Report {
             ));
         }
         let divergent: Vec<&CaseReport> = self
-            .cases
-            .iter()
+            .reports()
             .filter(|c| {
                 matches!(
                     c.outcome,
@@ -357,7 +250,7 @@ impl Report {
             let _ = writeln!(out, "\ndivergences");
             for c in divergent {
                 let _ = writeln!(out, "  {} — {}", c.id, c.summary);
-                match c.known_defect {
+                match &c.known_defect {
                     Some(id) => {
                         let _ = writeln!(
                             out,
@@ -374,7 +267,7 @@ impl Report {
         if let Ok(env) = &self.environment {
             let _ = writeln!(out);
             for f in &self.known_defects {
-                let _ = writeln!(out, "{}", f.line(env.semantics));
+                let _ = writeln!(out, "{}", defect_line(f, env.semantics));
             }
         }
         let _ = writeln!(
@@ -408,99 +301,89 @@ impl Report {
         out
     }
 
-    /// Pretty JSON (`conformance/report.schema.json`).
-    pub fn json(&self) -> Result<String, serde_json::Error> {
-        let environment = EnvironmentJson::of(&self.environment);
+    /// The report as the JSON contract has it.
+    pub fn document(&self) -> SuiteReport {
         let result = self.result();
-        serde_json::to_string_pretty(&ReportJson {
-            schema_version: JSON_SCHEMA_VERSION,
-            tool: env!("CARGO_PKG_NAME"),
-            version: env!("CARGO_PKG_VERSION"),
-            environment,
+        SuiteReport {
+            schema_version: SCHEMA_VERSION,
+            tool: env!("CARGO_PKG_NAME").to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            environment: self.environment.clone(),
             result,
             exit_status: result.exit_status(),
-            duration_ms: self.duration,
+            duration: self.duration,
             total: self.total,
-            areas: &self.areas,
-            families: &self.families,
-            known_defects: &self.known_defects,
-            rfc2385_deviations: &self.rfc2385_deviations,
-            cases: &self.cases,
-        })
+            areas: self.areas.clone(),
+            families: self.families.clone(),
+            known_defects: self.known_defects.clone(),
+            rfc2385_deviations: self.rfc2385_deviations.clone(),
+            cases: self.reports().cloned().collect(),
+        }
+    }
+
+    /// Pretty JSON (`report/report.schema.json`).
+    pub fn json(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string_pretty(&self.document())
     }
 
     /// KTAP version 1 (Documentation/dev-tools/ktap.rst): one test per case,
     /// its diagnostics before its result line, kselftest's SKIP/XFAIL
     /// directives and closing totals.
     pub fn ktap(&self) -> String {
-        let mut out = String::from("KTAP version 1\n");
+        let mut out = Ktap::new();
         match &self.environment {
             Ok(env) => {
-                let _ = writeln!(
-                    out,
-                    "# tcpmd5 conformance on {}, semantics {} ({})",
+                out.diagnostic(&format!(
+                    "tcpmd5 conformance on {}, semantics {} ({})",
                     env.kernel_release,
                     env.semantics.id(),
-                    one_line(&env.semantics_reason)
-                );
+                    env.semantics_reason
+                ));
                 for d in KNOWN_DEFECTS {
-                    let _ = writeln!(
-                        out,
-                        "# security: {}",
-                        one_line(&known_defect::header_line(d, env.semantics))
-                    );
+                    out.diagnostic(&format!(
+                        "security: {}",
+                        known_defect::header_line(d, env.semantics)
+                    ));
                 }
             }
-            Err(e) => {
-                let _ = writeln!(out, "# {}", one_line(&e.to_string()));
-            }
+            Err(e) => out.diagnostic(&e.to_string()),
         }
-        let _ = writeln!(out, "1..{}", self.cases.len());
-        for (i, c) in self.cases.iter().enumerate() {
+        out.plan(self.cases.len());
+        for (i, c) in self.reports().enumerate() {
             let n = i + 1;
-            let name = c.id.replace([' ', '#'], "_");
-            let diagnose = |out: &mut String, what: &str, why: &str| {
-                if !c.expected.is_empty() {
-                    let _ = writeln!(out, "# {name}: expected {}", one_line(&c.expected));
-                    let _ = writeln!(out, "# {name}: observed {}", one_line(&c.observed));
+            let name = ktap::test_name(&c.id);
+            let diagnose = |out: &mut Ktap, what: &str, why: &str| {
+                if !c.steps.is_empty() {
+                    out.diagnostic(&format!("{name}: expected {}", c.steps.expected_line()));
+                    out.diagnostic(&format!("{name}: observed {}", c.steps.observed_line()));
                 }
-                let _ = writeln!(out, "# {name}: {what}{}", one_line(why));
+                out.diagnostic(&format!("{name}: {what}{why}"));
                 for note in &c.notes {
-                    let _ = writeln!(out, "# {name}: {}", one_line(note));
+                    out.diagnostic(&format!("{name}: {note}"));
                 }
             };
-            match &c.outcome {
-                Outcome::Pass => {
-                    let _ = writeln!(out, "ok {n} {name}");
-                }
+            let result = match &c.outcome {
+                Outcome::Pass => ktap::Result::Ok,
                 Outcome::Fail(why) => {
                     diagnose(&mut out, "", why);
-                    let _ = writeln!(out, "not ok {n} {name}");
+                    ktap::Result::NotOk
                 }
                 Outcome::Error(why) => {
                     diagnose(&mut out, "error: ", why);
-                    let _ = writeln!(out, "not ok {n} {name}");
+                    ktap::Result::NotOk
                 }
-                Outcome::ExpectedFail(why) => {
-                    let _ = writeln!(out, "ok {n} {name} # XFAIL {}", one_line(why));
-                }
-                Outcome::Skip(why) => {
-                    let _ = writeln!(out, "ok {n} {name} # SKIP {}", one_line(why));
-                }
-            }
+                Outcome::ExpectedFail(why) => ktap::Result::Xfail(why),
+                Outcome::Skip(why) => ktap::Result::Skip(why),
+            };
+            out.result(n, &c.id, result);
         }
         if let Ok(env) = &self.environment {
             for f in &self.known_defects {
-                let _ = writeln!(out, "# {}", one_line(&f.line(env.semantics)));
+                out.diagnostic(&defect_line(f, env.semantics));
             }
         }
-        let t = self.total;
-        let _ = writeln!(
-            out,
-            "# Totals: pass:{} fail:{} xfail:{} xpass:0 skip:{} error:{}",
-            t.pass, t.fail, t.xfail, t.skip, t.error
-        );
-        out
+        out.totals(&self.total);
+        out.finish()
     }
 
     /// JUnit XML: one test suite per area, one test case per case; failures,
@@ -510,7 +393,7 @@ impl Report {
         let mut report = quick_junit::Report::new("tcpmd5-conformance");
         report.set_time(self.duration);
         let mut suites: BTreeMap<&str, TestSuite> = BTreeMap::new();
-        for c in &self.cases {
+        for c in self.reports() {
             let status = match &c.outcome {
                 Outcome::Pass => TestCaseStatus::success(),
                 // Never a plain success: a known defect or divergence.
@@ -532,7 +415,11 @@ impl Report {
                     };
                     let mut s = TestCaseStatus::non_success(kind);
                     s.set_message(one_line(why));
-                    let mut text = format!("expected {}\nobserved {}\n", c.expected, c.observed);
+                    let mut text = format!(
+                        "expected {}\nobserved {}\n",
+                        c.steps.expected_line(),
+                        c.steps.observed_line()
+                    );
                     for n in &c.notes {
                         let _ = writeln!(text, "{n}");
                     }
@@ -546,7 +433,8 @@ impl Report {
             if let Outcome::ExpectedFail(why) = &c.outcome {
                 case.set_system_out(format!(
                     "expected failure (xfail): {why}\nexpected {}\nobserved {}",
-                    c.expected, c.observed
+                    c.steps.expected_line(),
+                    c.steps.observed_line()
                 ));
             }
             suites

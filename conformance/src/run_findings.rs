@@ -6,144 +6,107 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use serde::Serialize;
 use tcpmd5::Semantics;
+pub use tcpmd5_report::{DefectFinding, DefectStatus, DeviationGroup};
 
-use crate::deviation::{Deviation, Impact};
+use crate::deviation::Deviation;
 use crate::known_defect::KnownDefect;
-use crate::outcome::{CaseReport, Outcome};
+use crate::outcome::{CaseRun, Outcome};
 
-pub use tcpmd5_vm::DefectStatus;
-
-/// What a run found about one known defect.
-#[derive(Debug, Clone, Serialize)]
-pub struct DefectFinding {
-    /// The defect.
-    #[serde(flatten)]
-    pub defect: KnownDefect,
-    /// Present, absent or unknown on this kernel.
-    pub status: DefectStatus,
-    /// The cases that ran and exercise it.
-    pub cases: Vec<String>,
-    /// How many of them show it (`known_defect` names it).
-    #[serde(skip)]
-    pub shown: usize,
-    /// How many of them did not pass without showing it: failures and
-    /// errors the defect does not account for.
-    #[serde(skip)]
-    pub not_passed: usize,
-}
-
-impl DefectFinding {
-    /// What the run found about each of `defects`, from its cases; none when
-    /// no kernel could be probed.
-    pub fn of_run(
-        defects: &[KnownDefect],
-        held: Semantics,
-        cases: &[CaseReport],
-    ) -> Vec<DefectFinding> {
-        defects
-            .iter()
-            .map(|d| {
-                let ran: Vec<&CaseReport> = cases
-                    .iter()
-                    .filter(|c| {
-                        c.exercises.contains(&d.id) && !matches!(c.outcome, Outcome::Skip(_))
-                    })
-                    .collect();
-                let shows = |c: &CaseReport| c.known_defect == Some(d.id);
-                let shown = ran.iter().filter(|c| shows(c)).count();
-                let not_passed = ran
-                    .iter()
-                    .filter(|c| !shows(c) && c.outcome != Outcome::Pass)
-                    .count();
-                let status = if ran.is_empty() || not_passed > 0 {
-                    DefectStatus::Unknown
-                } else if d.affects(held) {
-                    if shown > 0 {
-                        DefectStatus::Present
-                    } else {
-                        DefectStatus::Unknown
-                    }
+/// What the run found about each of `defects`, from its cases; none when
+/// no kernel could be probed.
+pub fn defect_findings(
+    defects: &[KnownDefect],
+    held: Semantics,
+    cases: &[CaseRun],
+) -> Vec<DefectFinding> {
+    defects
+        .iter()
+        .map(|d| {
+            let ran: Vec<&CaseRun> = cases
+                .iter()
+                .filter(|c| {
+                    c.exercises.iter().any(|e| *e == d.id)
+                        && !matches!(c.report.outcome, Outcome::Skip(_))
+                })
+                .collect();
+            let shows = |c: &CaseRun| c.report.known_defect.as_deref() == Some(&*d.id);
+            let shown = ran.iter().filter(|c| shows(c)).count();
+            let not_passed = ran
+                .iter()
+                .filter(|c| !shows(c) && c.report.outcome != Outcome::Pass)
+                .count();
+            let status = if ran.is_empty() || not_passed > 0 {
+                DefectStatus::Unknown
+            } else if d.affects(held) {
+                if shown > 0 {
+                    DefectStatus::Present
                 } else {
-                    DefectStatus::Absent
-                };
-                DefectFinding {
-                    defect: *d,
-                    status,
-                    cases: ran.iter().map(|c| c.id.clone()).collect(),
-                    shown,
-                    not_passed,
+                    DefectStatus::Unknown
                 }
-            })
-            .collect()
-    }
-
-    /// The summary's line.
-    pub fn line(&self, held: Semantics) -> String {
-        let d = &self.defect;
-        let n = self.cases.len();
-        match self.status {
-            DefectStatus::Present => format!(
-                "SECURITY: known defect {} {}: {}; {} of the {n} cases that exercise it show it (XFAIL, --strict fails them); advisory {}, fixed semantics {}",
-                d.id,
-                self.status.shout(),
-                d.summary,
-                self.shown,
-                d.advisory,
-                d.fixed.id()
-            ),
-            DefectStatus::Absent => format!(
-                "security: known defect {} {}: the {n} cases that exercise it passed under {}",
-                d.id,
-                self.status.shout(),
-                held.id()
-            ),
-            DefectStatus::Unknown if n == 0 => format!(
-                "security: known defect {} not checked: no case that exercises it ran",
-                d.id
-            ),
-            DefectStatus::Unknown if self.not_passed == 0 => format!(
-                "SECURITY: known defect {} {}: none of the {n} cases that exercise it showed it under {}: the kernel may have it; advisory {}",
-                d.id,
-                self.status.shout(),
-                held.id(),
-                d.advisory
-            ),
-            DefectStatus::Unknown => format!(
-                "SECURITY: known defect {} {}: {} of the {n} cases that exercise it did not pass under {} (see the divergences), {} show it: the kernel may have it; advisory {}",
-                d.id,
-                self.status.shout(),
-                self.not_passed,
-                held.id(),
-                self.shown,
-                d.advisory
-            ),
-        }
-    }
+            } else {
+                DefectStatus::Absent
+            };
+            DefectFinding {
+                defect: d.clone(),
+                status,
+                cases: ran.iter().map(|c| c.report.id.clone()).collect(),
+                shown,
+                not_passed,
+            }
+        })
+        .collect()
 }
 
-/// One behaviour and the cases whose segments show it.
-#[derive(Debug, Clone, Serialize)]
-pub struct DeviationGroup {
-    /// What it means.
-    pub impact: Impact,
-    /// The behaviour.
-    pub behaviour: String,
-    /// The RFC 2385 reading's verdict.
-    pub rfc2385: String,
-    /// The held semantics' verdict.
-    pub held: String,
-    /// The cases (that ran) whose segments show it.
-    pub cases: Vec<String>,
+/// The summary's line about `finding`.
+pub fn defect_line(finding: &DefectFinding, held: Semantics) -> String {
+    let d = &finding.defect;
+    let n = finding.cases.len();
+    match finding.status {
+        DefectStatus::Present => format!(
+            "SECURITY: known defect {} {}: {}; {} of the {n} cases that exercise it show it (XFAIL, --strict fails them); advisory {}, fixed semantics {}",
+            d.id,
+            finding.status.shout(),
+            d.summary,
+            finding.shown,
+            d.advisory,
+            d.fixed.id()
+        ),
+        DefectStatus::Absent => format!(
+            "security: known defect {} {}: the {n} cases that exercise it passed under {}",
+            d.id,
+            finding.status.shout(),
+            held.id()
+        ),
+        DefectStatus::Unknown if n == 0 => format!(
+            "security: known defect {} not checked: no case that exercises it ran",
+            d.id
+        ),
+        DefectStatus::Unknown if finding.not_passed == 0 => format!(
+            "SECURITY: known defect {} {}: none of the {n} cases that exercise it showed it under {}: the kernel may have it; advisory {}",
+            d.id,
+            finding.status.shout(),
+            held.id(),
+            d.advisory
+        ),
+        DefectStatus::Unknown => format!(
+            "SECURITY: known defect {} {}: {} of the {n} cases that exercise it did not pass under {} (see the divergences), {} show it: the kernel may have it; advisory {}",
+            d.id,
+            finding.status.shout(),
+            finding.not_passed,
+            held.id(),
+            finding.shown,
+            d.advisory
+        ),
+    }
 }
 
 /// The departures of `cases` grouped by behaviour, security-relevant first.
-pub fn group(cases: &[CaseReport]) -> Vec<DeviationGroup> {
+pub fn group(cases: &[CaseRun]) -> Vec<DeviationGroup> {
     let mut groups: BTreeMap<&Deviation, Vec<String>> = BTreeMap::new();
     for c in cases {
         for d in &c.deviations {
-            groups.entry(d).or_default().push(c.id.clone());
+            groups.entry(d).or_default().push(c.report.id.clone());
         }
     }
     groups
@@ -213,25 +176,26 @@ mod tests {
     use super::*;
     use crate::known_defect::KNOWN_DEFECTS;
 
-    fn case(outcome: Outcome, known_defect: Option<&'static str>) -> CaseReport {
-        CaseReport {
-            id: format!("ao-bypass/{outcome:?}/ipv4"),
-            area: "ao-bypass".to_owned(),
-            family: "ipv4".to_owned(),
-            summary: String::new(),
-            outcome,
-            known_defect,
-            expected: String::new(),
-            observed: String::new(),
-            notes: Vec::new(),
-            exercises: vec!["ao-bypass"],
+    fn case(outcome: Outcome, known_defect: Option<&str>) -> CaseRun {
+        CaseRun {
+            report: tcpmd5_report::CaseReport {
+                id: format!("ao-bypass/{outcome:?}/ipv4"),
+                area: "ao-bypass".to_owned(),
+                family: "ipv4".to_owned(),
+                summary: String::new(),
+                outcome,
+                known_defect: known_defect.map(str::to_owned),
+                steps: crate::outcome::Steps::default(),
+                notes: Vec::new(),
+                duration: Duration::ZERO,
+            },
+            exercises: vec!["ao-bypass".to_owned()],
             deviations: Vec::new(),
-            duration: Duration::ZERO,
         }
     }
 
-    fn status(held: Semantics, c: CaseReport) -> DefectStatus {
-        DefectFinding::of_run(KNOWN_DEFECTS, held, &[c])
+    fn status(held: Semantics, c: CaseRun) -> DefectStatus {
+        defect_findings(KNOWN_DEFECTS, held, &[c])
             .first()
             .map(|f| f.status)
             .unwrap_or(DefectStatus::Unknown)
@@ -273,19 +237,19 @@ mod tests {
             case(fail, None),
             case(Outcome::Pass, None),
         ];
-        let findings = DefectFinding::of_run(KNOWN_DEFECTS, linux, &run);
+        let findings = defect_findings(KNOWN_DEFECTS, linux, &run);
         let f = findings.first().expect("ao-bypass finding");
         assert_eq!(f.status, DefectStatus::Unknown);
         assert_eq!((f.shown, f.not_passed), (1, 1));
-        let line = f.line(linux);
+        let line = defect_line(f, linux);
         assert!(line.contains("UNKNOWN: 1 of the 3 cases"), "{line}");
         assert!(!line.contains("PRESENT"), "{line}");
 
         let run = [case(xfail, Some("ao-bypass")), case(Outcome::Pass, None)];
-        let findings = DefectFinding::of_run(KNOWN_DEFECTS, linux, &run);
+        let findings = defect_findings(KNOWN_DEFECTS, linux, &run);
         let f = findings.first().expect("ao-bypass finding");
         assert_eq!(f.status, DefectStatus::Present);
-        let line = f.line(linux);
+        let line = defect_line(f, linux);
         assert!(
             line.contains("1 of the 2 cases that exercise it show it"),
             "{line}"

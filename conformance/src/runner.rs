@@ -11,9 +11,9 @@ use crate::environment::{Environment, Unavailable};
 use crate::exchange::Barrier;
 use crate::expected::{self, ExpectedFailure};
 use crate::harness::{Lab, system};
-use crate::known_defect::{KNOWN_DEFECTS, KnownDefect};
+use crate::known_defect::{self, KNOWN_DEFECTS, KnownDefect};
 use crate::model_query::{self, ModelQuery};
-use crate::outcome::{CaseReport, Outcome};
+use crate::outcome::{CaseReport, CaseRun, Outcome, Steps};
 
 /// What turns a case's finding into its outcome beyond pass and fail.
 #[derive(Debug, Clone)]
@@ -56,12 +56,10 @@ pub fn select(cases: Vec<Case>, filters: &[String]) -> Result<Vec<Case>, Nothing
 }
 
 /// Runs one case on the calling thread.
-pub fn run_case(
-    case: &Case,
-    env: &Result<Environment, Unavailable>,
-    policy: &Policy,
-) -> CaseReport {
+pub fn run_case(case: &Case, env: &Result<Environment, Unavailable>, policy: &Policy) -> CaseRun {
     let started = Instant::now();
+    let mut exercises = Vec::new();
+    let mut deviations_found = Vec::new();
     let mut report = CaseReport {
         id: case.id.clone(),
         area: case.area.to_owned(),
@@ -71,11 +69,8 @@ pub fn run_case(
         summary: case.summary.clone(),
         outcome: Outcome::Pass,
         known_defect: None,
-        expected: String::new(),
-        observed: String::new(),
+        steps: Steps::default(),
         notes: Vec::new(),
-        exercises: Vec::new(),
-        deviations: Vec::new(),
         duration: started.elapsed(),
     };
     report.outcome = match env {
@@ -88,28 +83,28 @@ pub fn run_case(
                 let _ = model_query::take();
                 let f = run_body(case, env);
                 let queries = model_query::take();
-                report.exercises = policy
+                exercises = policy
                     .defects
                     .iter()
-                    .filter(|d| d.exercised_by(&queries))
-                    .map(|d| d.id)
+                    .filter(|d| known_defect::exercised_by(d, &queries))
+                    .map(|d| d.id.to_string())
                     .collect();
-                report.deviations = deviations(&queries, env);
+                deviations_found = deviations(&queries, env);
                 let shown = policy
                     .defects
                     .iter()
-                    .find(|d| d.shown_by(env.semantics, &queries));
+                    .find(|d| known_defect::shown_by(d, env.semantics, &queries));
                 let outcome = apply_expected(case, env, f.outcome, &policy.xfails);
-                report.expected = f.expected;
-                report.observed = f.observed;
+                report.steps = f.steps;
                 report.notes = f.notes;
                 match (shown, outcome) {
                     (Some(d), Outcome::Pass) => {
-                        report.known_defect = Some(d.id);
+                        report.known_defect = Some(d.id.to_string());
+                        let why = known_defect::xfail_reason(d);
                         if policy.strict {
-                            Outcome::Fail(format!("{} (--strict)", d.xfail_reason()))
+                            Outcome::Fail(format!("{why} (--strict)"))
                         } else {
-                            Outcome::ExpectedFail(d.xfail_reason())
+                            Outcome::ExpectedFail(why)
                         }
                     }
                     (_, other) => other,
@@ -118,7 +113,11 @@ pub fn run_case(
         },
     };
     report.duration = started.elapsed();
-    report
+    CaseRun {
+        report,
+        exercises,
+        deviations: deviations_found,
+    }
 }
 
 /// The distinct departures from RFC 2385 of a case's segments.
@@ -175,9 +174,9 @@ pub fn run_all(
     jobs: usize,
     policy: &Policy,
     progress: &(dyn Fn(&CaseReport, usize, usize) + Sync),
-) -> Vec<CaseReport> {
+) -> Vec<CaseRun> {
     let queue: Mutex<VecDeque<usize>> = Mutex::new((0..cases.len()).collect());
-    let results: Mutex<Vec<Option<CaseReport>>> = Mutex::new(vec![None; cases.len()]);
+    let results: Mutex<Vec<Option<CaseRun>>> = Mutex::new(vec![None; cases.len()]);
     let done = Mutex::new(0usize);
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     std::thread::scope(|scope| {
@@ -196,7 +195,7 @@ pub fn run_all(
                         *d += 1;
                         *d
                     });
-                    progress(&report, finished.unwrap_or(0), cases.len());
+                    progress(&report.report, finished.unwrap_or(0), cases.len());
                     if let Ok(mut r) = results.lock()
                         && let Some(slot) = r.get_mut(i)
                     {

@@ -37,7 +37,7 @@ fn main() -> std::process::ExitCode {
         let id = case.id.clone();
         let policy = policy.clone();
         let trial = Trial::test(name.clone(), move || {
-            let report = runner::run_case(&case, env, &policy);
+            let report = runner::run_case(&case, env, &policy).report;
             debug_free(&report)?;
             match report.outcome {
                 Outcome::Pass => Ok(()),
@@ -50,7 +50,9 @@ fn main() -> std::process::ExitCode {
                 }
                 Outcome::Fail(why) | Outcome::Error(why) => Err(Failed::from(format!(
                     "{why}\n  expected {}\n  observed {}\n  notes {:?}",
-                    report.expected, report.observed, report.notes
+                    report.steps.expected_line(),
+                    report.steps.observed_line(),
+                    report.notes
                 ))),
             }
         });
@@ -153,12 +155,12 @@ fn known_defects_trial(
             )));
         }
         for case in &selected {
-            let listed = runner::run_case(case, env, &with_list);
-            let unlisted = runner::run_case(case, env, &without);
-            let fixed = runner::run_case(case, &held_fixed, &with_list);
+            let listed = runner::run_case(case, env, &with_list).report;
+            let unlisted = runner::run_case(case, env, &without).report;
+            let fixed = runner::run_case(case, &held_fixed, &with_list).report;
             let got = (
                 listed.outcome.label(),
-                listed.known_defect,
+                listed.known_defect.as_deref(),
                 unlisted.outcome.label(),
                 fixed.outcome.label(),
             );
@@ -183,7 +185,8 @@ fn known_defects_trial(
 /// The case's line (expected, observed, reason) and its notes are words, not
 /// Rust `Debug` output.
 fn debug_free(report: &CaseReport) -> Result<(), Failed> {
-    let texts = [report.expected.as_str(), report.observed.as_str()]
+    let (expected, observed) = (report.steps.expected_line(), report.steps.observed_line());
+    let texts = [expected.as_str(), observed.as_str()]
         .into_iter()
         .chain(report.outcome.reason())
         .chain(report.notes.iter().map(String::as_str));

@@ -6,7 +6,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::qemu::Accel;
-use crate::status;
+use tcpmd5::Semantics;
+use tcpmd5_report::ExitStatus;
+
 use crate::suite_report::from_serial;
 
 /// Cases per family where the kernel runs at native speed (the host, KVM).
@@ -24,7 +26,7 @@ pub fn cases_for(requested: Option<u32>, accel: Option<Accel>) -> u32 {
 }
 
 /// The differential's command line (`semantics`: hold the kernel to it).
-pub fn args(cases: u32, seed: &str, semantics: Option<&str>) -> Vec<String> {
+pub fn args(cases: u32, seed: &str, semantics: Option<Semantics>) -> Vec<String> {
     let mut args = [
         "differential",
         "--cases",
@@ -36,8 +38,8 @@ pub fn args(cases: u32, seed: &str, semantics: Option<&str>) -> Vec<String> {
     ]
     .map(str::to_owned)
     .to_vec();
-    if let Some(id) = semantics {
-        args.extend(["--semantics".to_owned(), id.to_owned()]);
+    if let Some(s) = semantics {
+        args.extend(["--semantics".to_owned(), s.id().to_owned()]);
     }
     args
 }
@@ -74,13 +76,13 @@ pub fn fresh_seed() -> String {
 /// (leniently: unknown fields are ignored, missing ones default).
 #[derive(Debug, Clone, Deserialize)]
 struct Report {
-    exit_status: i32,
+    exit_status: ExitStatus,
     #[serde(default)]
     unavailable: Option<String>,
     #[serde(default)]
     seed: String,
-    #[serde(default)]
-    semantics: Option<String>,
+    #[serde(default, with = "optional_semantics")]
+    semantics: Option<Semantics>,
     #[serde(default)]
     cases_per_family: u32,
     #[serde(default)]
@@ -125,11 +127,9 @@ pub struct Disagreement {
     /// The IP packet injected, hex.
     pub packet_hex: String,
     /// The model's verdict.
-    #[serde(rename(deserialize = "expected"))]
-    pub model: String,
+    pub expected: String,
     /// The kernel's verdict.
-    #[serde(rename(deserialize = "observed"))]
-    pub kernel: String,
+    pub observed: String,
     /// What differed.
     #[serde(default)]
     pub problems: Vec<String>,
@@ -143,10 +143,11 @@ pub struct DifferentialResult {
     /// The seed (replays the run with `differential --seed`).
     pub seed: String,
     /// The semantics the kernel was held to.
-    pub semantics: Option<String>,
+    #[serde(with = "optional_semantics")]
+    pub semantics: Option<Semantics>,
     /// kselftest status: 0 agreed everywhere, 1 a disagreement or error,
     /// 4 nothing could run.
-    pub status: i32,
+    pub status: ExitStatus,
     /// Wall-clock seconds of the step.
     pub seconds: f64,
     /// Cases run over both families.
@@ -171,7 +172,7 @@ impl DifferentialResult {
     /// or unreadable report is a failure, never a pass.
     pub fn read(
         bytes: &[u8],
-        step_status: i32,
+        step_status: ExitStatus,
         seconds: f64,
         asked: (u32, &str),
         what: &str,
@@ -181,7 +182,7 @@ impl DifferentialResult {
             cases_per_family,
             seed: seed.to_owned(),
             semantics: None,
-            status: status::FAIL,
+            status: ExitStatus::Fail,
             seconds,
             cases: 0,
             agreements: 0,
@@ -225,9 +226,31 @@ impl DifferentialResult {
                 "the differential exited with {step_status} but its report says {}",
                 report.exit_status
             ));
-            status::FAIL
+            ExitStatus::Fail
         };
         result
+    }
+}
+
+/// An optional semantics as its id (`null` when absent).
+mod optional_semantics {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use tcpmd5::Semantics;
+
+    #[derive(Serialize, Deserialize)]
+    struct Id(#[serde(with = "tcpmd5_report::ids::semantics")] Semantics);
+
+    pub(super) fn serialize<S: Serializer>(
+        s: &Option<Semantics>,
+        ser: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.map(Id).serialize(ser)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Semantics>, D::Error> {
+        Ok(Option::<Id>::deserialize(d)?.map(|Id(s)| s))
     }
 }
 
@@ -245,44 +268,64 @@ mod tests {
 
     #[test]
     fn a_recorded_guest_report_is_read_with_its_counts() {
-        let r = DifferentialResult::read(AO_PASS.as_bytes(), 0, 2.4, (50, "x"), "t");
-        assert_eq!(r.status, status::PASS, "{r:?}");
+        let r = DifferentialResult::read(
+            AO_PASS.as_bytes(),
+            ExitStatus::of_code(0),
+            2.4,
+            (50, "x"),
+            "t",
+        );
+        assert_eq!(r.status, ExitStatus::Pass, "{r:?}");
         assert_eq!((r.cases, r.agreements, r.disagreements), (100, 100, 0));
         assert_eq!(r.cases_per_family, 50);
-        assert_eq!(r.semantics.as_deref(), Some("linux-ao"));
+        assert_eq!(r.semantics, Semantics::from_id("linux-ao"));
         assert!(r.seed.starts_with("144c739f"), "the report's seed wins");
         assert!(r.skipped.is_empty() && r.errors.is_empty());
     }
 
     #[test]
     fn a_recorded_disagreement_names_the_segment_and_both_verdicts() {
-        let r = DifferentialResult::read(WRONG_SEMANTICS.as_bytes(), 1, 1.0, (30, "x"), "t");
-        assert_eq!(r.status, status::FAIL);
+        let r = DifferentialResult::read(
+            WRONG_SEMANTICS.as_bytes(),
+            ExitStatus::of_code(1),
+            1.0,
+            (30, "x"),
+            "t",
+        );
+        assert_eq!(r.status, ExitStatus::Fail);
         assert_eq!((r.cases, r.agreements, r.disagreements), (8, 6, 2));
         let first = &r.disagreement_cases[0];
         assert_eq!(first.family, "ipv4");
         assert_eq!(first.kind, "listener syn");
-        assert_eq!(first.model, "drop:TCP_AUTH_HDR");
-        assert_eq!(first.kernel, "accept");
+        assert_eq!(first.expected, "drop:TCP_AUTH_HDR");
+        assert_eq!(first.observed, "accept");
         assert!(first.packet_hex.starts_with("45"), "an IPv4 packet");
         assert_eq!(r.disagreement_cases.len(), 4, "first and shrunk per family");
     }
 
     #[test]
     fn a_missing_or_contradicted_report_is_a_failure() {
-        let r = DifferentialResult::read(b"", 0, 0.0, (50, "seed"), "k report");
-        assert_eq!(r.status, status::FAIL);
+        let r =
+            DifferentialResult::read(b"", ExitStatus::of_code(0), 0.0, (50, "seed"), "k report");
+        assert_eq!(r.status, ExitStatus::Fail);
         assert!(r.errors[0].starts_with("k report: "), "{:?}", r.errors);
         assert_eq!(r.seed, "seed");
-        let r = DifferentialResult::read(AO_PASS.as_bytes(), 1, 0.0, (50, "x"), "t");
-        assert_eq!(r.status, status::FAIL, "the process failed");
+        let r = DifferentialResult::read(
+            AO_PASS.as_bytes(),
+            ExitStatus::of_code(1),
+            0.0,
+            (50, "x"),
+            "t",
+        );
+        assert_eq!(r.status, ExitStatus::Fail, "the process failed");
     }
 
     #[test]
     fn an_unavailable_environment_is_a_skip_with_its_reason() {
         let json = r#"{"schema_version":1,"tool":"tcpmd5-conformance differential","result":"nothing-ran","exit_status":4,"unavailable":"no CONFIG_TCP_MD5SIG","seed":"ab","cases_per_family":9}"#;
-        let r = DifferentialResult::read(json.as_bytes(), 4, 0.1, (9, "ab"), "t");
-        assert_eq!(r.status, status::SKIP);
+        let r =
+            DifferentialResult::read(json.as_bytes(), ExitStatus::of_code(4), 0.1, (9, "ab"), "t");
+        assert_eq!(r.status, ExitStatus::Skip);
         assert_eq!(r.skipped, ["no CONFIG_TCP_MD5SIG"]);
         assert_eq!(r.cases, 0);
     }

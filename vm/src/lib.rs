@@ -10,7 +10,6 @@
 
 mod child;
 mod deb;
-pub mod defect_status;
 pub mod differential;
 mod elf;
 pub mod error;
@@ -22,11 +21,9 @@ pub mod matrix;
 mod modules;
 mod progress;
 pub mod qemu;
-pub mod status;
 pub mod suite_report;
 pub mod vm_command;
 
-pub use defect_status::DefectStatus;
 pub use error::VmError;
 pub use matrix::{MatrixArgs, run_matrix};
 pub use vm_command::{VmArgs, run_vm};

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+use tcpmd5_report::ExitStatus;
 
 use crate::child;
 use crate::error::VmError;
@@ -105,9 +106,14 @@ pub struct GuestExit {
 }
 
 impl GuestExit {
-    /// Step `i`'s exit status (1, a failure, when it did not report one).
+    /// Step `i`'s exit code (1, a failure, when it did not report one).
     pub fn status(&self, i: usize) -> i32 {
-        self.step(i).map_or(crate::status::FAIL, |s| s.status)
+        self.step(i).map_or(1, |s| s.status)
+    }
+
+    /// Step `i`'s exit code as kselftest reads it.
+    pub fn exit_status(&self, i: usize) -> ExitStatus {
+        ExitStatus::of_code(self.status(i))
     }
 
     /// Step `i`'s time (zero when it did not report).

@@ -6,8 +6,10 @@ use std::process::ExitCode;
 
 use crate::guest::GuestStep;
 use crate::guest::{self, GuestArgs};
+use tcpmd5::Semantics;
+use tcpmd5_report::{ExitStatus, Format};
+
 use crate::qemu::Echo;
-use crate::status;
 
 /// Arguments of `vm`.
 #[derive(Debug, Clone, clap::Args)]
@@ -38,15 +40,15 @@ const GUEST_KSELFTEST: &str = "/kselftest";
 /// The suite options passed through to the guest.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct SuiteArgs {
-    /// Report format in the guest: human, json or ktap.
-    #[arg(long)]
-    pub format: Option<String>,
+    /// Report format in the guest.
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
     /// Only cases whose id contains TEXT (repeatable).
     #[arg(long, value_name = "TEXT")]
     pub filter: Vec<String>,
     /// Hold the kernel to this semantics instead of the probed one.
-    #[arg(long)]
-    pub semantics: Option<String>,
+    #[arg(long, value_name = "ID", value_parser = tcpmd5_report::semantics_parser())]
+    pub semantics: Option<Semantics>,
     /// Parallel cases in the guest.
     #[arg(long)]
     pub jobs: Option<usize>,
@@ -57,16 +59,16 @@ pub struct SuiteArgs {
 
 impl SuiteArgs {
     /// The suite's command line, with `format` overriding `--format`.
-    pub fn to_args(&self, format: Option<&str>) -> Vec<String> {
+    pub fn to_args(&self, format: Option<Format>) -> Vec<String> {
         let mut args = Vec::new();
-        if let Some(f) = format.or(self.format.as_deref()) {
-            args.extend(["--format".to_owned(), f.to_owned()]);
+        if let Some(f) = format.or(self.format) {
+            args.extend(["--format".to_owned(), f.id().to_owned()]);
         }
         for f in &self.filter {
             args.extend(["--filter".to_owned(), f.clone()]);
         }
-        if let Some(s) = &self.semantics {
-            args.extend(["--semantics".to_owned(), s.clone()]);
+        if let Some(s) = self.semantics {
+            args.extend(["--semantics".to_owned(), s.id().to_owned()]);
         }
         if let Some(j) = self.jobs {
             args.extend(["--jobs".to_owned(), j.to_string()]);
@@ -83,7 +85,7 @@ impl SuiteArgs {
 pub fn run_vm(args: &VmArgs) -> ExitCode {
     // A machine-read report comes through the second serial port, clean;
     // the human one streams live on the console.
-    let machine_format = matches!(args.suite.format.as_deref(), Some("json" | "ktap"));
+    let machine_format = args.suite.format.is_some_and(Format::is_machine_read);
     let echo = if machine_format {
         Echo::Stderr
     } else {
@@ -113,11 +115,12 @@ pub fn run_vm(args: &VmArgs) -> ExitCode {
                 let text = String::from_utf8_lossy(report).replace("\r\n", "\n");
                 let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
             }
-            status::exit_code(run.exit.status(0))
+            // The guest's own code, a usage error's 2 included.
+            ExitCode::from(u8::try_from(run.exit.status(0)).unwrap_or(ExitStatus::Fail.code()))
         }
         Err(e) => {
             eprintln!("tcpmd5-conformance vm: {e}");
-            status::exit_code(status::FAIL)
+            ExitStatus::Fail.into()
         }
     }
 }

@@ -15,7 +15,7 @@ use super::common::LISTEN_PORT;
 use super::conn::{acknowledges_all_sent, established, finish, rst_effect};
 use crate::case::{Case, Ctx, Need, Program};
 use crate::error::Error;
-use crate::outcome::{Finding, Outcome};
+use crate::outcome::{Finding, Outcome, Steps};
 use crate::peer::{Auth, Peer};
 use crate::record::Record;
 use crate::segment::SegmentSpec;
@@ -92,8 +92,7 @@ pub(super) fn cases() -> Vec<Case> {
 fn skipped(why: String) -> Finding {
     Finding {
         outcome: Outcome::Skip(why),
-        expected: String::new(),
-        observed: String::new(),
+        steps: Steps::default(),
         notes: Vec::new(),
     }
 }

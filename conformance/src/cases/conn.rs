@@ -22,7 +22,7 @@ use crate::exchange::{Observation, Reply};
 use crate::harness::sockopt;
 use crate::judge::{Observed, evidence, observe_witnesses, witnesses};
 use crate::listener::{Listener, agreed};
-use crate::outcome::Finding;
+use crate::outcome::{Behaviour, Finding};
 use crate::peer::{Auth, Peer};
 use crate::record::{Record, Role};
 use crate::segment::SegmentSpec;
@@ -190,9 +190,9 @@ pub(super) fn record_verdict(
                 && (expected.is_accept() || expected == Verdict::Drop(DropReason::AuthHeader)) =>
         {
             found.note("no tracepoints: verdict inferred from the effect");
-            format!("{} (inferred)", words::verdict(expected))
+            Behaviour::Inferred(expected.id())
         }
-        seen => seen.words(),
+        seen => seen.behaviour(),
     };
     found.note(format!(
         "model {}, kernel {observed}; {}",
@@ -201,7 +201,7 @@ pub(super) fn record_verdict(
     ));
     rec.absorb_step(name, &found);
     if step.role == Role::Probe {
-        rec.step(words::verdict(expected), observed);
+        rec.step(expected.id(), observed);
     }
 }
 

@@ -393,8 +393,7 @@ fn run_row(ctx: &mut Ctx<'_>, family: Family, row: &Row) -> Result<Finding, Erro
             Probe::Signed(s) => format!("signed with the {}", key_role(s)),
             Probe::Unsigned => "unsigned".to_owned(),
         };
-        f.expected = format!("{label}: {}", f.expected);
-        f.observed = format!("{label}: {}", f.observed);
+        f.steps.label(label);
         findings.push(f);
     }
     drop(listener);

@@ -87,5 +87,5 @@ pub fn execute(args: &DifferentialArgs) -> ExitCode {
     if let Err(e) = crate::stdout::line(&text) {
         return crate::stdout::failed("tcpmd5-conformance differential", &e);
     }
-    ExitCode::from(summary.exit_status())
+    summary.exit_status().into()
 }

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 use tcpmd5::Family;
+use tcpmd5_report::ExitStatus;
 
 use super::reach::Reach;
 use super::targets::ConnectionEvents;
@@ -114,11 +115,6 @@ impl FamilyReport {
 /// The JSON document's shape version (`conformance/differential.schema.json`).
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// kselftest exit statuses.
-const PASS: u8 = 0;
-const FAIL: u8 = 1;
-const SKIP: u8 = 4;
-
 /// Counts over every family.
 #[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
 pub struct Total {
@@ -172,13 +168,13 @@ impl Summary {
 
     /// The exit status as kselftest has it: 4 when no family could run,
     /// 1 on any disagreement or harness error, else 0.
-    pub fn exit_status(&self) -> u8 {
+    pub fn exit_status(&self) -> ExitStatus {
         if self.nothing_ran() {
-            SKIP
+            ExitStatus::Skip
         } else if self.failed() {
-            FAIL
+            ExitStatus::Fail
         } else {
-            PASS
+            ExitStatus::Pass
         }
     }
 
@@ -316,10 +312,10 @@ impl Summary {
 }
 
 /// `result` of the JSON document for an exit status.
-fn result_word(status: u8) -> &'static str {
+fn result_word(status: ExitStatus) -> &'static str {
     match status {
-        PASS => "pass",
-        SKIP => "nothing-ran",
+        ExitStatus::Pass => "pass",
+        ExitStatus::Skip => "nothing-ran",
         _ => "fail",
     }
 }
@@ -344,13 +340,13 @@ enum Document<'a> {
 }
 
 /// The JSON document: header and body.
-fn document(status: u8, body: &Document<'_>) -> String {
+fn document(status: ExitStatus, body: &Document<'_>) -> String {
     #[derive(Serialize)]
     struct Header<'a> {
         schema_version: u32,
         tool: &'static str,
         result: &'static str,
-        exit_status: u8,
+        exit_status: ExitStatus,
         #[serde(flatten)]
         body: &'a Document<'a>,
     }
@@ -368,7 +364,11 @@ fn document(status: u8, body: &Document<'_>) -> String {
 /// status 4, nothing ran) or the probe failed (1).
 pub fn unavailable_json(reason: &str, probe_failed: bool, seed: &str, cases: u32) -> String {
     document(
-        if probe_failed { FAIL } else { SKIP },
+        if probe_failed {
+            ExitStatus::Fail
+        } else {
+            ExitStatus::Skip
+        },
         &Document::Unavailable {
             unavailable: reason,
             seed,
@@ -448,7 +448,7 @@ mod tests {
         for f in &mut s.families {
             f.skipped = Some("no".to_owned());
         }
-        assert_eq!(s.exit_status(), SKIP);
+        assert_eq!(s.exit_status(), ExitStatus::Skip);
         let doc = validate(&unavailable_json("no CONFIG_TCP_MD5SIG", false, &s.seed, 3));
         assert_eq!(doc["result"], "nothing-ran");
         assert_eq!(doc["exit_status"], 4);
@@ -463,7 +463,7 @@ mod tests {
         let k = s.families[0].kinds.get_mut("listener syn").unwrap();
         k.agreements = 3;
         k.disagreements = 0;
-        assert_eq!(s.exit_status(), PASS);
+        assert_eq!(s.exit_status(), ExitStatus::Pass);
         assert_eq!(validate(&s.json())["result"], "pass");
     }
 }

@@ -74,8 +74,8 @@ pub(super) fn run(t: &mut Targets, semantics: Semantics, input: &Input) -> Resul
     };
     Ok(Judged {
         verdict,
-        expected: finding.expected,
-        observed: finding.observed,
+        expected: finding.steps.expected_line(),
+        observed: finding.steps.observed_line(),
         problems,
         notes: finding.notes,
         packet,

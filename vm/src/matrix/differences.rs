@@ -1,12 +1,16 @@
 //! What differs between kernels: the cases whose observed kernel behaviour
-//! is not the same everywhere, each side with the semantics that predicted it.
+//! is not the same everywhere, each side with the semantics that predicted
+//! it. Behaviour is compared on the suite's typed steps
+//! ([`tcpmd5_report::Behaviour`]): a verdict the harness inferred for want
+//! of tracepoints is the same behaviour as one the tracepoints showed.
 
 use std::collections::BTreeSet;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
+use tcpmd5::Semantics;
+use tcpmd5_report::{Behaviour, CaseReport, Status};
 
 use super::runs::KernelResult;
-use crate::suite_report::CaseResult;
 
 /// One kernel's side of a difference.
 #[derive(Debug, Clone, Serialize)]
@@ -14,12 +18,32 @@ pub struct Side {
     /// The kernel's label.
     pub kernel: String,
     /// The case's outcome there.
-    pub status: String,
-    /// What the kernel did.
-    pub observed: String,
+    pub status: Status,
+    /// What the kernel did, step by step (in JSON, in words: `, ` between
+    /// steps).
+    #[serde(serialize_with = "in_words")]
+    pub observed: Vec<Behaviour>,
     /// The semantics under which the suite predicted this observation
     /// (those of the kernels where the case passed with it).
-    pub predicted_by: Vec<String>,
+    #[serde(serialize_with = "semantics_ids")]
+    pub predicted_by: Vec<Semantics>,
+}
+
+/// Behaviour in words, as a case's `observed` line has it.
+pub(super) fn words(behaviour: &[Behaviour]) -> String {
+    behaviour
+        .iter()
+        .map(Behaviour::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn in_words<S: Serializer>(b: &[Behaviour], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&words(b))
+}
+
+fn semantics_ids<S: Serializer>(ids: &[Semantics], s: S) -> Result<S::Ok, S::Error> {
+    tcpmd5_report::ids::semantics_list::serialize(ids, s)
 }
 
 /// A case whose observed behaviour differs between kernels.
@@ -31,32 +55,6 @@ pub struct Difference {
     pub summary: String,
     /// One entry per kernel on which it ran.
     pub kernels: Vec<Side>,
-}
-
-/// The kernel behaviour in a case's `observed` text, without what differs
-/// between kernels for reasons other than behaviour: whether the tracepoint
-/// witness exists (`, trace None` / `, trace Some([..])`; shown per kernel
-/// instead) and the kernel's random initial sequence numbers (`seq 0x..`).
-pub fn behaviour(observed: &str) -> String {
-    let mut out = String::with_capacity(observed.len());
-    let mut rest = observed;
-    while !rest.is_empty() {
-        if let Some(after) = rest.strip_prefix(", trace None") {
-            rest = after;
-        } else if let Some(after) = rest.strip_prefix(", trace Some([") {
-            rest = after.split_once("])").map_or("", |(_, tail)| tail);
-        } else if let Some(after) = rest.strip_prefix("seq 0x") {
-            out.push_str("seq <isn>");
-            rest = after.trim_start_matches(|c: char| c.is_ascii_hexdigit());
-        } else {
-            let mut chars = rest.chars();
-            if let Some(c) = chars.next() {
-                out.push(c);
-            }
-            rest = chars.as_str();
-        }
-    }
-    out
 }
 
 /// Folds `a/b/ipv4` and `a/b/ipv6` into one `a/b/{ipv4,ipv6}` when every
@@ -98,37 +96,42 @@ pub(super) fn differences(kernels: &[KernelResult]) -> Vec<Difference> {
             }
         }
     }
-    let semantics = |k: &KernelResult| {
-        k.environment
-            .as_ref()
-            .map_or_else(|| "?".to_owned(), |e| e.semantics.clone())
-    };
     let mut out = Vec::new();
     for (id, summary) in ids {
-        let ran: Vec<(&KernelResult, &CaseResult)> = kernels
+        let ran: Vec<(&KernelResult, &CaseReport)> = kernels
             .iter()
             .filter_map(|k| k.cases.iter().find(|c| c.id == id).map(|c| (k, c)))
-            .filter(|(_, c)| c.ran())
+            .filter(|(_, c)| c.outcome.status().ran())
             .collect();
-        let seen: Vec<String> = ran.iter().map(|(_, c)| behaviour(&c.observed)).collect();
-        if seen.iter().collect::<BTreeSet<_>>().len() < 2 {
+        let seen: Vec<Vec<Behaviour>> = ran
+            .iter()
+            .map(|(_, c)| c.steps.observed_behaviour())
+            .collect();
+        if seen.iter().all(|b| Some(b) == seen.first()) {
             continue;
         }
         let sides = ran
             .iter()
             .zip(&seen)
             .map(|((k, c), b)| {
-                let predicted_by: BTreeSet<String> = ran
+                // Kernels without a probed environment predicted nothing.
+                let predicted_by: BTreeSet<&str> = ran
                     .iter()
                     .zip(&seen)
-                    .filter(|((_, other), other_b)| other.as_predicted() && *other_b == b)
-                    .map(|((other_k, _), _)| semantics(other_k))
+                    .filter(|((_, other), other_b)| {
+                        other.outcome.status().as_predicted() && *other_b == b
+                    })
+                    .filter_map(|((other_k, _), _)| other_k.environment.as_ref())
+                    .map(|e| e.semantics.id())
                     .collect();
                 Side {
                     kernel: k.label.clone(),
-                    status: c.status.clone(),
+                    status: c.outcome.status(),
                     observed: b.clone(),
-                    predicted_by: predicted_by.into_iter().collect(),
+                    predicted_by: predicted_by
+                        .into_iter()
+                        .filter_map(Semantics::from_id)
+                        .collect(),
                 }
             })
             .collect();

@@ -16,12 +16,11 @@ use std::process::ExitCode;
 
 use crate::differential;
 use crate::progress::Stage;
-use crate::status;
 use crate::vm_command::SuiteArgs;
 
 pub use args::{MatrixArgs, MatrixFormat};
 use differences::differences;
-pub use differences::{Difference, Side, behaviour};
+pub use differences::{Difference, Side};
 pub use report::MatrixReport;
 pub use runs::KernelResult;
 use runs::{Plan, held_semantics, run_guest, run_host, save};
@@ -47,7 +46,7 @@ pub fn run_matrix(args: &MatrixArgs) -> ExitCode {
         // The matrix compares behaviour; XFAIL stays XFAIL there.
         strict: false,
     }
-    .to_args(Some("json"));
+    .to_args(Some(tcpmd5_report::Format::Json));
     let seed = args
         .differential_seed
         .clone()
@@ -86,5 +85,5 @@ pub fn run_matrix(args: &MatrixArgs) -> ExitCode {
         use std::io::Write;
         let _ = writeln!(std::io::stdout().lock(), "{text}");
     }
-    status::exit_code(report.status())
+    report.status().into()
 }

@@ -4,11 +4,12 @@
 use std::fmt::Write as _;
 
 use serde::Serialize;
+use tcpmd5_report::ktap::{self, Ktap};
+use tcpmd5_report::{ExitStatus, Outcome};
 
-use super::differences::Difference;
-use super::runs::KernelResult;
+use super::differences::{Difference, words};
+use super::runs::{KernelResult, RanOn};
 use crate::differential::DifferentialResult;
-use crate::status;
 
 /// The matrix report.
 #[derive(Debug, Clone, Serialize)]
@@ -22,14 +23,8 @@ pub struct MatrixReport {
 impl MatrixReport {
     /// The matrix's kselftest status: fail if any kernel failed or could
     /// not run, skip if nothing ran anywhere, else pass.
-    pub fn status(&self) -> i32 {
-        if self.kernels.iter().any(|k| k.status == status::FAIL) {
-            status::FAIL
-        } else if self.kernels.iter().all(|k| k.status == status::SKIP) {
-            status::SKIP
-        } else {
-            status::PASS
-        }
+    pub fn status(&self) -> ExitStatus {
+        ExitStatus::combine(self.kernels.iter().map(|k| k.status))
     }
 
     /// Text for people.
@@ -47,9 +42,10 @@ impl MatrixReport {
             .max()
             .unwrap_or_default();
         for k in &self.kernels {
-            let (sem, by_version) = k.environment.as_ref().map_or(("-", "-"), |e| {
-                (e.semantics.as_str(), e.semantics_by_version.as_str())
-            });
+            let (sem, by_version) = k
+                .environment
+                .as_ref()
+                .map_or(("-", "-"), |e| (e.semantics.id(), e.implied_semantics.id()));
             let _ = writeln!(
                 out,
                 "  {:<width$}  semantics {sem} (by version: {by_version}), {}",
@@ -67,7 +63,7 @@ impl MatrixReport {
                         .as_deref()
                         .map_or("yes".to_owned(), |w| format!("no ({w})"))
                 );
-                for e in &env.semantics_evidence {
+                for e in &env.semantics_probes {
                     let _ = writeln!(out, "  {:<width$}  - {e}", "");
                 }
             }
@@ -76,10 +72,10 @@ impl MatrixReport {
                     out,
                     "  {:<width$}  security: known defect {} {} ({} cases exercise it; {})",
                     "",
-                    d.id,
+                    d.defect.id,
                     d.status.shout(),
                     d.cases.len(),
-                    d.advisory
+                    d.defect.advisory
                 );
             }
             if let Some(e) = &k.error {
@@ -103,12 +99,15 @@ impl MatrixReport {
                     let predicted = if s.predicted_by.is_empty() {
                         "predicted by no semantics run here".to_owned()
                     } else {
-                        format!("predicted by {}", s.predicted_by.join(", "))
+                        let ids: Vec<&str> = s.predicted_by.iter().map(|p| p.id()).collect();
+                        format!("predicted by {}", ids.join(", "))
                     };
                     let _ = writeln!(
                         out,
                         "    {:<width$}  {:<5} {}  [{predicted}]",
-                        s.kernel, s.status, s.observed
+                        s.kernel,
+                        s.status.label(),
+                        words(&s.observed)
                     );
                 }
             }
@@ -140,7 +139,7 @@ impl MatrixReport {
                 c.xfail,
                 c.skip,
                 c.error,
-                status_word(k.status)
+                k.status.word()
             );
         }
         out
@@ -181,7 +180,7 @@ impl MatrixReport {
                 d.agreements,
                 d.disagreements,
                 d.seconds,
-                status_word(d.status)
+                d.status.word()
             );
             if d.seed != first.seed {
                 let _ = writeln!(out, "  {:<width$}  seed {}", "", d.seed);
@@ -207,8 +206,8 @@ impl MatrixReport {
                     c.family,
                     c.kind,
                     if c.shrunk { " (shrunk)" } else { "" },
-                    c.kernel,
-                    c.model,
+                    c.observed,
+                    c.expected,
                     c.packet_hex
                 );
                 for p in &c.problems {
@@ -225,100 +224,84 @@ impl MatrixReport {
 
     /// KTAP version 1: one subtest block per kernel, one test per case.
     pub fn ktap(&self) -> String {
-        let mut out = String::from("KTAP version 1\n");
-        let _ = writeln!(out, "1..{}", self.kernels.len());
+        let mut out = Ktap::new();
+        out.plan(self.kernels.len());
         for (i, k) in self.kernels.iter().enumerate() {
-            let name = ktap_name(&k.label);
-            let _ = writeln!(out, "    KTAP version 1");
-            let _ = writeln!(out, "    # Subtest: {name}");
+            out.subtest(&k.label);
             if let Some(env) = &k.environment {
-                let _ = writeln!(out, "    # semantics {}", env.semantics);
+                out.diagnostic(&format!("semantics {}", env.semantics.id()));
             }
             if let Some(e) = &k.error {
-                let _ = writeln!(out, "    # error: {}", one_line(e));
+                out.diagnostic(&format!("error: {e}"));
             }
-            let tests = k.cases.len() + usize::from(k.differential.is_some());
-            let _ = writeln!(out, "    1..{tests}");
+            out.plan(k.cases.len() + usize::from(k.differential.is_some()));
             for (j, c) in k.cases.iter().enumerate() {
                 let n = j + 1;
-                let id = ktap_name(&c.id);
-                let why = one_line(c.reason.as_deref().unwrap_or_default());
-                let line = match c.status.as_str() {
-                    "pass" => format!("ok {n} {id}"),
-                    "skip" => format!("ok {n} {id} # SKIP {why}"),
-                    "xfail" => format!("ok {n} {id} # XFAIL {why}"),
-                    _ => format!("not ok {n} {id}\n    # {}: {why}", c.status),
-                };
-                let _ = writeln!(out, "    {line}");
+                match &c.outcome {
+                    Outcome::Pass => out.result(n, &c.id, ktap::Result::Ok),
+                    Outcome::Skip(why) => out.result(n, &c.id, ktap::Result::Skip(why)),
+                    Outcome::ExpectedFail(why) => out.result(n, &c.id, ktap::Result::Xfail(why)),
+                    Outcome::Fail(why) | Outcome::Error(why) => {
+                        out.result(n, &c.id, ktap::Result::NotOk);
+                        out.diagnostic(&format!("{}: {why}", c.outcome.label()));
+                    }
+                }
             }
             let mut c = k.counts;
             if let Some(d) = &k.differential {
-                let n = k.cases.len() + 1;
-                ktap_differential(&mut out, n, d);
+                ktap_differential(&mut out, k.cases.len() + 1, d);
                 match d.status {
-                    status::PASS => c.pass += 1,
-                    status::SKIP => c.skip += 1,
-                    _ => c.fail += 1,
+                    ExitStatus::Pass => c.pass += 1,
+                    ExitStatus::Skip => c.skip += 1,
+                    ExitStatus::Fail => c.fail += 1,
                 }
             }
-            let _ = writeln!(
-                out,
-                "    # Totals: pass:{} fail:{} xfail:{} xpass:0 skip:{} error:{}",
-                c.pass, c.fail, c.xfail, c.skip, c.error
-            );
-            let verdict = match k.status {
-                status::PASS => format!("ok {} {name}", i + 1),
-                status::SKIP => format!("ok {} {name} # SKIP nothing ran", i + 1),
-                _ => format!("not ok {} {name}", i + 1),
+            out.totals(&c);
+            out.end_subtest();
+            let result = match k.status {
+                ExitStatus::Pass => ktap::Result::Ok,
+                ExitStatus::Skip => ktap::Result::Skip("nothing ran"),
+                ExitStatus::Fail => ktap::Result::NotOk,
             };
-            let _ = writeln!(out, "{verdict}");
+            out.result(i + 1, &k.label, result);
         }
-        out
+        out.finish()
     }
 }
 
 /// The differential's test in a kernel's KTAP block, diagnostics first.
-pub(super) fn ktap_differential(out: &mut String, n: usize, d: &DifferentialResult) {
-    let _ = writeln!(
-        out,
-        "    # differential: {} cases ({} per family), {} agree, {} disagree, seed {}",
+pub(super) fn ktap_differential(out: &mut Ktap, n: usize, d: &DifferentialResult) {
+    out.diagnostic(&format!(
+        "differential: {} cases ({} per family), {} agree, {} disagree, seed {}",
         d.cases, d.cases_per_family, d.agreements, d.disagreements, d.seed
-    );
+    ));
     for e in &d.errors {
-        let _ = writeln!(out, "    # differential: error: {}", one_line(e));
+        out.diagnostic(&format!("differential: error: {e}"));
     }
     for c in &d.disagreement_cases {
-        let _ = writeln!(
-            out,
-            "    # differential: {} {}: kernel {}, model {}, segment {}",
-            c.family,
-            c.kind,
-            one_line(&c.kernel),
-            one_line(&c.model),
-            c.packet_hex
-        );
+        out.diagnostic(&format!(
+            "differential: {} {}: kernel {}, model {}, segment {}",
+            c.family, c.kind, c.observed, c.expected, c.packet_hex
+        ));
     }
-    let line = match d.status {
-        status::PASS => format!("ok {n} differential"),
-        status::SKIP => format!(
-            "ok {n} differential # SKIP {}",
-            one_line(&d.skipped.join("; "))
-        ),
-        _ => format!("not ok {n} differential"),
+    let result = match d.status {
+        ExitStatus::Pass => ktap::Result::Ok,
+        ExitStatus::Skip => ktap::Result::Skip(&d.skipped.join("; ")),
+        ExitStatus::Fail => ktap::Result::NotOk,
     };
-    let _ = writeln!(out, "    {line}");
+    out.result(n, "differential", result);
 }
 
 pub(super) fn run_line(k: &KernelResult) -> String {
     let differential = k.differential.as_ref().map_or(String::new(), |d| {
         format!(", differential {:.1} s", d.seconds)
     });
-    if k.accel == "host" {
+    if k.accel == RanOn::Host {
         format!("host kernel, suite {:.1} s{differential}", k.suite_seconds)
     } else {
         format!(
             "{}, boot {:.1} s, suite {:.1} s{differential}",
-            k.accel.to_uppercase(),
+            k.accel.id().to_uppercase(),
             k.boot_seconds,
             k.suite_seconds
         )
@@ -327,20 +310,4 @@ pub(super) fn run_line(k: &KernelResult) -> String {
 
 pub(super) fn yes_no(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
-}
-
-pub(super) fn status_word(s: i32) -> &'static str {
-    match s {
-        status::PASS => "pass",
-        status::SKIP => "nothing ran",
-        _ => "FAIL",
-    }
-}
-
-pub(super) fn ktap_name(s: &str) -> String {
-    s.replace([' ', '#'], "_")
-}
-
-pub(super) fn one_line(s: &str) -> String {
-    s.replace('\n', " ")
 }

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
+use tcpmd5::Semantics;
+use tcpmd5_report::{CaseReport, Counts, DefectFinding, Environment, ExitStatus, SuiteReport};
 
 use super::args::MatrixArgs;
 use crate::child;
@@ -13,9 +15,37 @@ use crate::differential::{self, DifferentialResult};
 use crate::error::VmError;
 use crate::guest::{self, GuestStep};
 use crate::progress::Stage;
-use crate::qemu::{self, Echo};
-use crate::status;
-use crate::suite_report::{CaseResult, Counts, Environment, KnownDefectResult, SuiteReport};
+use crate::qemu::{self, Accel, Echo};
+use crate::suite_report;
+
+/// Where a kernel ran: on the host, in qemu with an accelerator, or
+/// nowhere (it could not be started). In JSON `host`, `tcg`, `kvm` or `-`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RanOn {
+    /// The host's own kernel.
+    Host,
+    /// A qemu guest.
+    Qemu(Accel),
+    /// Never started.
+    NotStarted,
+}
+
+impl RanOn {
+    /// The word in JSON.
+    pub fn id(self) -> &'static str {
+        match self {
+            RanOn::Host => "host",
+            RanOn::Qemu(a) => a.name(),
+            RanOn::NotStarted => "-",
+        }
+    }
+}
+
+impl Serialize for RanOn {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.id())
+    }
+}
 
 /// One kernel's run in the matrix.
 #[derive(Debug, Clone, Serialize)]
@@ -27,7 +57,7 @@ pub struct KernelResult {
     /// The environment the suite probed (semantics and witnesses).
     pub environment: Option<Environment>,
     /// tcg, kvm, or host.
-    pub accel: String,
+    pub accel: RanOn,
     /// Why not KVM, when auto fell back.
     pub kvm_fallback: Option<String>,
     /// Seconds from qemu's start to the guest's `/init`.
@@ -37,18 +67,18 @@ pub struct KernelResult {
     /// Outcome counts of the suite.
     pub counts: Counts,
     /// The suite's kselftest status: 0 pass, 1 fail, 4 nothing ran.
-    pub suite_status: i32,
+    pub suite_status: ExitStatus,
     /// The differential after the suite, unless turned off.
     pub differential: Option<DifferentialResult>,
     /// The kernel's kselftest status, suite and differential together:
     /// 1 if either failed, 4 if neither ran anything, else 0.
-    pub status: i32,
+    pub status: ExitStatus,
     /// Why the kernel produced no report, if it did not.
     pub error: Option<String>,
     /// What the suite found about each known kernel defect.
-    pub known_defects: Vec<KnownDefectResult>,
+    pub known_defects: Vec<DefectFinding>,
     #[serde(skip)]
-    pub(super) cases: Vec<CaseResult>,
+    pub(super) cases: Vec<CaseReport>,
 }
 
 pub(super) fn split_label(arg: &str) -> (Option<&str>, &str) {
@@ -58,19 +88,24 @@ pub(super) fn split_label(arg: &str) -> (Option<&str>, &str) {
     }
 }
 
-pub(super) fn failed_kernel(label: String, spec: String, accel: &str, e: &VmError) -> KernelResult {
+pub(super) fn failed_kernel(
+    label: String,
+    spec: String,
+    accel: RanOn,
+    e: &VmError,
+) -> KernelResult {
     KernelResult {
         label,
         spec,
         environment: None,
-        accel: accel.to_owned(),
+        accel,
         kvm_fallback: None,
         boot_seconds: 0.0,
         suite_seconds: 0.0,
         counts: Counts::default(),
-        suite_status: status::FAIL,
+        suite_status: ExitStatus::Fail,
         differential: None,
-        status: status::FAIL,
+        status: ExitStatus::Fail,
         error: Some(e.to_string()),
         known_defects: Vec::new(),
         cases: Vec::new(),
@@ -78,16 +113,12 @@ pub(super) fn failed_kernel(label: String, spec: String, accel: &str, e: &VmErro
 }
 
 /// The status of a kernel from its suite's and its differential's.
-pub(super) fn combined(suite: i32, differential: Option<&DifferentialResult>) -> i32 {
-    let statuses = [Some(suite), differential.map(|d| d.status)];
-    let statuses = statuses.iter().flatten();
-    if statuses.clone().any(|s| *s == status::FAIL) {
-        status::FAIL
-    } else if statuses.clone().any(|s| *s == status::PASS) {
-        status::PASS
-    } else {
-        status::SKIP
-    }
+pub(super) fn combined(suite: ExitStatus, differential: Option<&DifferentialResult>) -> ExitStatus {
+    ExitStatus::combine(
+        [Some(suite), differential.map(|d| d.status)]
+            .into_iter()
+            .flatten(),
+    )
 }
 
 /// Sets the differential's result and the kernel's status.
@@ -117,7 +148,7 @@ pub(super) fn from_report(
     match report {
         Ok(r) => {
             result.counts = r.total;
-            result.suite_status = r.total.status();
+            result.suite_status = r.total.exit_status();
             match r.environment {
                 Ok(env) => {
                     if !label_given && !env.kernel_release.is_empty() {
@@ -131,7 +162,7 @@ pub(super) fn from_report(
             result.known_defects = r.known_defects;
         }
         Err(e) => {
-            result.suite_status = status::FAIL;
+            result.suite_status = ExitStatus::Fail;
             result.error = Some(e.to_string());
         }
     }
@@ -155,16 +186,16 @@ pub(super) struct Plan<'a> {
     pub(super) suite_args: &'a [String],
     pub(super) seed: &'a str,
     pub(super) differential_cases: Option<u32>,
-    /// Semantics ids by kernel label (`--semantics-for`).
-    pub(super) held: BTreeMap<&'a str, &'a str>,
+    /// Semantics by kernel label (`--semantics-for`).
+    pub(super) held: BTreeMap<&'a str, Semantics>,
 }
 
 impl Plan<'_> {
     /// The suite's arguments for the kernel labelled `label`.
     pub(super) fn suite_args_for(&self, label: &str) -> Vec<String> {
         let mut args = self.suite_args.to_vec();
-        if let Some(id) = self.held.get(label) {
-            args.extend(["--semantics".to_owned(), (*id).to_owned()]);
+        if let Some(s) = self.held.get(label) {
+            args.extend(["--semantics".to_owned(), s.id().to_owned()]);
         }
         args
     }
@@ -176,7 +207,7 @@ impl Plan<'_> {
 }
 
 /// `--semantics-for` as a map, each label one of the kernels'.
-pub(super) fn held_semantics(args: &MatrixArgs) -> Result<BTreeMap<&str, &str>, String> {
+pub(super) fn held_semantics(args: &MatrixArgs) -> Result<BTreeMap<&str, Semantics>, String> {
     let labels: Vec<&str> = args
         .kernels
         .iter()
@@ -193,7 +224,16 @@ pub(super) fn held_semantics(args: &MatrixArgs) -> Result<BTreeMap<&str, &str>, 
                 "--semantics-for {arg:?}: no kernel is labelled {label:?} (label one with --kernel {label}=SPEC, or use host with --host)"
             ));
         }
-        if held.insert(label, id).is_some() {
+        let Some(semantics) = Semantics::from_id(id) else {
+            return Err(format!(
+                "--semantics-for {arg:?}: unknown semantics {id:?} (known: {})",
+                Semantics::known()
+                    .map(Semantics::id)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        };
+        if held.insert(label, semantics).is_some() {
             return Err(format!("--semantics-for: {label:?} given twice"));
         }
     }
@@ -205,7 +245,7 @@ pub(super) fn run_guest(arg: &str, args: &MatrixArgs, plan: &Plan<'_>) -> Kernel
     let fallback_label = label.unwrap_or(spec).to_owned();
     let kernel = match guest::resolve(spec, None) {
         Ok(k) => k,
-        Err(e) => return failed_kernel(fallback_label, spec.to_owned(), "-", &e),
+        Err(e) => return failed_kernel(fallback_label, spec.to_owned(), RanOn::NotStarted, &e),
     };
     let (accel, _) = qemu::choose(args.guest.accel, &kernel.image);
     let cases = differential::cases_for(plan.differential_cases, Some(accel));
@@ -223,7 +263,7 @@ pub(super) fn run_guest(arg: &str, args: &MatrixArgs, plan: &Plan<'_>) -> Kernel
     }
     let run = match guest::run(&kernel, &args.guest, steps, Echo::Stderr) {
         Ok(r) => r,
-        Err(e) => return failed_kernel(fallback_label, spec.to_owned(), "-", &e),
+        Err(e) => return failed_kernel(fallback_label, spec.to_owned(), RanOn::NotStarted, &e),
     };
     let output = |i: usize| {
         run.port_outputs
@@ -237,19 +277,19 @@ pub(super) fn run_guest(arg: &str, args: &MatrixArgs, plan: &Plan<'_>) -> Kernel
         label: label.map_or_else(|| kernel.name.clone(), str::to_owned),
         spec: spec.to_owned(),
         environment: None,
-        accel: run.exit.accel.name().to_owned(),
+        accel: RanOn::Qemu(run.exit.accel),
         kvm_fallback: run.exit.kvm_fallback.clone(),
         boot_seconds: run.exit.boot_time.as_secs_f64(),
         suite_seconds: run.exit.time(0).as_secs_f64(),
         counts: Counts::default(),
-        suite_status: run.exit.status(0),
+        suite_status: run.exit.exit_status(0),
         differential: None,
-        status: run.exit.status(0),
+        status: run.exit.exit_status(0),
         error: None,
         known_defects: Vec::new(),
         cases: Vec::new(),
     };
-    let report = SuiteReport::parse(&bytes, &format!("{} report", kernel.name));
+    let report = suite_report::parse(&bytes, &format!("{} report", kernel.name));
     let result = from_report(result, report, label.is_some());
     save(&args.save_reports, &report_file(&result.label, ""), &bytes);
     let diff = (cases > 0).then(|| {
@@ -261,7 +301,7 @@ pub(super) fn run_guest(arg: &str, args: &MatrixArgs, plan: &Plan<'_>) -> Kernel
         );
         DifferentialResult::read(
             &bytes,
-            run.exit.status(1),
+            run.exit.exit_status(1),
             run.exit.time(1).as_secs_f64(),
             (cases, plan.seed),
             &format!("{} differential report", kernel.name),
@@ -293,21 +333,21 @@ pub(super) fn run_host(args: &MatrixArgs, plan: &Plan<'_>) -> KernelResult {
         label: "host".to_owned(),
         spec: "host".to_owned(),
         environment: None,
-        accel: "host".to_owned(),
+        accel: RanOn::Host,
         kvm_fallback: None,
         boot_seconds: 0.0,
         suite_seconds: started.elapsed().as_secs_f64(),
         counts: Counts::default(),
-        suite_status: status::FAIL,
+        suite_status: ExitStatus::Fail,
         differential: None,
-        status: status::FAIL,
+        status: ExitStatus::Fail,
         error: None,
         known_defects: Vec::new(),
         cases: Vec::new(),
     };
     let mut result = match output {
         Ok(out) => {
-            let report = SuiteReport::parse(&out.stdout, "host report");
+            let report = suite_report::parse(&out.stdout, "host report");
             let mut result = from_report(base, report, false);
             result.label = format!("host {}", result.label);
             save(&args.save_reports, "host.json", &out.stdout);
@@ -317,7 +357,7 @@ pub(super) fn run_host(args: &MatrixArgs, plan: &Plan<'_>) -> KernelResult {
             return failed_kernel(
                 "host".to_owned(),
                 "host".to_owned(),
-                "host",
+                RanOn::Host,
                 &VmError::io("tcpmd5-conformance")(e),
             );
         }
@@ -333,7 +373,7 @@ pub(super) fn run_host(args: &MatrixArgs, plan: &Plan<'_>) -> KernelResult {
                 save(&args.save_reports, "host.differential.json", &out.stdout);
                 DifferentialResult::read(
                     &out.stdout,
-                    out.status.code().unwrap_or(status::FAIL),
+                    ExitStatus::of_code(out.status.code().unwrap_or(1)),
                     started.elapsed().as_secs_f64(),
                     (cases, plan.seed),
                     "host differential report",
@@ -341,7 +381,7 @@ pub(super) fn run_host(args: &MatrixArgs, plan: &Plan<'_>) -> KernelResult {
             }
             Err(e) => DifferentialResult::read(
                 b"",
-                status::FAIL,
+                ExitStatus::Fail,
                 0.0,
                 (cases, plan.seed),
                 &format!("host differential: {e}"),

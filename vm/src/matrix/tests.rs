@@ -6,36 +6,80 @@ use super::runs::*;
 use super::*;
 use crate::differential::DifferentialResult;
 use crate::differential::Disagreement;
-use crate::suite_report::{CaseResult, Counts, Environment};
+use tcpmd5::{Semantics, VerdictId};
+use tcpmd5_report::{
+    Behaviour, CaseReport, Counts, Environment, ExitStatus, Outcome, SemanticsSource, Step, Steps,
+};
+
+fn environment(semantics: &str) -> Environment {
+    let semantics = Semantics::from_id(semantics).unwrap();
+    Environment {
+        kernel_release: "6.x".to_owned(),
+        kernel_version: None,
+        privilege: "root".to_owned(),
+        ipv6: true,
+        tcp_ao: false,
+        vrf: None,
+        tracing_unavailable: None,
+        semantics,
+        semantics_source: SemanticsSource::KernelVersion,
+        semantics_reason: "by version".to_owned(),
+        implied_semantics: semantics,
+        observed_semantics: vec![semantics],
+        semantics_probes: Vec::new(),
+    }
+}
+
+/// A case's outcome from its status label.
+fn outcome(status: &str) -> Outcome {
+    match status {
+        "pass" => Outcome::Pass,
+        "xfail" => Outcome::ExpectedFail("known".to_owned()),
+        "skip" => Outcome::Skip("skipped".to_owned()),
+        "error" => Outcome::Error("lab".to_owned()),
+        _ => Outcome::Fail("differs".to_owned()),
+    }
+}
+
+/// What a kernel did, as a step: a verdict where `observed` is one.
+fn observed(observed: &str) -> Behaviour {
+    match observed.parse::<VerdictId>() {
+        Ok(v) => Behaviour::Verdict(v),
+        Err(_) => Behaviour::Words(observed.to_owned()),
+    }
+}
 
 fn kernel(label: &str, semantics: &str, cases: &[(&str, &str, &str)]) -> KernelResult {
     KernelResult {
         label: label.to_owned(),
         spec: label.to_owned(),
-        environment: Some(Environment {
-            semantics: semantics.to_owned(),
-            ..Environment::default()
-        }),
-        accel: "tcg".to_owned(),
+        environment: Some(environment(semantics)),
+        accel: RanOn::Qemu(crate::qemu::Accel::Tcg),
         kvm_fallback: None,
         boot_seconds: 1.0,
         suite_seconds: 2.0,
         counts: Counts::default(),
-        suite_status: status::PASS,
+        suite_status: ExitStatus::Pass,
         differential: None,
-        status: status::PASS,
+        status: ExitStatus::Pass,
         error: None,
         known_defects: Vec::new(),
         cases: cases
             .iter()
-            .map(|(id, st, obs)| CaseResult {
+            .map(|(id, st, obs)| CaseReport {
                 id: (*id).to_owned(),
+                area: String::new(),
+                family: "ipv4".to_owned(),
                 summary: String::new(),
-                status: (*st).to_owned(),
-                reason: None,
+                outcome: outcome(st),
                 known_defect: None,
-                expected: String::new(),
-                observed: (*obs).to_owned(),
+                steps: Steps(if obs.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![Step::new("model", observed(obs))]
+                }),
+                notes: Vec::new(),
+                duration: std::time::Duration::ZERO,
             })
             .collect(),
     }
@@ -136,7 +180,7 @@ fn a_changed_behaviour_names_the_semantics_that_predicted_each_side() {
     assert_eq!(d.kernels.len(), 2, "the skipped kernel has no side");
     assert_eq!(
         d.kernels.first().map(|s| s.predicted_by.clone()),
-        Some(vec!["linux-legacy".to_owned()])
+        Some(vec![Semantics::LinuxLegacy])
     );
     let human = MatrixReport {
         kernels: ks,
@@ -149,21 +193,28 @@ fn a_changed_behaviour_names_the_semantics_that_predicted_each_side() {
     );
 }
 
+/// One kernel has tracepoints, another not: the verdict inferred from
+/// silence is the same behaviour as the one a tracepoint showed.
 #[test]
-fn witnesses_and_sequence_numbers_are_not_behaviour() {
+fn an_inferred_verdict_is_the_behaviour_it_infers() {
+    let mut traced = kernel("traced", "linux", &[("x", "pass", "drop:TCP_AUTH_HDR")]);
+    let untraced = kernel("untraced", "linux", &[("x", "pass", "drop:TCP_AUTH_HDR")]);
+    assert!(differences(&[traced.clone(), untraced.clone()]).is_empty());
+    let mut inferred = untraced;
+    for c in &mut inferred.cases {
+        for step in &mut c.steps.0 {
+            step.observed = Behaviour::Inferred("drop:TCP_AUTH_HDR".parse().unwrap());
+        }
+    }
+    assert!(differences(&[traced.clone(), inferred]).is_empty());
+    traced.cases[0].steps.0[0].observed = observed("accept");
     assert_eq!(
-        behaviour(
-            "probe: counters {}, trace Some([\"tcp_hash_md5_required\"]), 1 replies [.] seq 0x74e5b67a ack 0x1a050507"
-        ),
-        "probe: counters {}, 1 replies [.] seq <isn> ack 0x1a050507"
-    );
-    assert_eq!(
-        behaviour("a, trace None, 0 replies"),
-        behaviour("a, trace Some([]), 0 replies")
-    );
-    assert_ne!(
-        behaviour("1 RST, counters {}"),
-        behaviour("0 RST, counters {}")
+        differences(&[
+            traced,
+            kernel("b", "linux", &[("x", "pass", "drop:TCP_AUTH_HDR")])
+        ])
+        .len(),
+        1
     );
 }
 
@@ -198,28 +249,28 @@ fn families_fold_when_they_agree() {
 #[test]
 fn one_failing_kernel_fails_the_matrix_and_nothing_run_is_no_pass() {
     let mut bad = kernel("a", "linux", &[]);
-    bad.status = status::FAIL;
+    bad.status = ExitStatus::Fail;
     let good = kernel("b", "linux", &[]);
     let r = MatrixReport {
         kernels: vec![bad, good],
         differences: vec![],
     };
-    assert_eq!(r.status(), status::FAIL);
+    assert_eq!(r.status(), ExitStatus::Fail);
     let mut skipped = kernel("c", "linux", &[]);
-    skipped.status = status::SKIP;
+    skipped.status = ExitStatus::Skip;
     let r = MatrixReport {
         kernels: vec![skipped],
         differences: vec![],
     };
-    assert_eq!(r.status(), status::SKIP);
+    assert_eq!(r.status(), ExitStatus::Skip);
     assert!(r.ktap().contains("ok 1 c # SKIP nothing ran"));
 }
 
-fn differential(status: i32, disagreement: Option<Disagreement>) -> DifferentialResult {
+fn differential(status: ExitStatus, disagreement: Option<Disagreement>) -> DifferentialResult {
     DifferentialResult {
         cases_per_family: 200,
         seed: "5eed".to_owned(),
-        semantics: Some("linux".to_owned()),
+        semantics: Semantics::from_id("linux"),
         status,
         seconds: 12.5,
         cases: 400,
@@ -239,25 +290,28 @@ fn a_differential_disagreement_fails_its_kernel_in_every_format() {
         kind: "listener syn".to_owned(),
         shrunk: true,
         packet_hex: "4500abcd".to_owned(),
-        model: "drop:TCP_AUTH_HDR".to_owned(),
-        kernel: "accept".to_owned(),
+        expected: "drop:TCP_AUTH_HDR".to_owned(),
+        observed: "accept".to_owned(),
         problems: vec!["verdict differs".to_owned()],
     };
     let a = with_differential(
         kernel("a", "linux", &[("x", "pass", "1")]),
-        Some(differential(status::FAIL, Some(bad))),
+        Some(differential(ExitStatus::Fail, Some(bad))),
     );
     let b = with_differential(
         kernel("b", "linux", &[("x", "pass", "1")]),
-        Some(differential(status::PASS, None)),
+        Some(differential(ExitStatus::Pass, None)),
     );
-    assert_eq!((a.suite_status, a.status), (status::PASS, status::FAIL));
-    assert_eq!(b.status, status::PASS);
+    assert_eq!(
+        (a.suite_status, a.status),
+        (ExitStatus::Pass, ExitStatus::Fail)
+    );
+    assert_eq!(b.status, ExitStatus::Pass);
     let r = MatrixReport {
         kernels: vec![a, b],
         differences: vec![],
     };
-    assert_eq!(r.status(), status::FAIL);
+    assert_eq!(r.status(), ExitStatus::Fail);
 
     let human = r.human();
     assert!(
@@ -287,23 +341,24 @@ fn a_differential_disagreement_fails_its_kernel_in_every_format() {
     let json: serde_json::Value = serde_json::from_str(&r.json()).expect("json");
     let d = &json["kernels"][0]["differential"];
     assert_eq!(d["disagreements"], 1);
-    assert_eq!(d["disagreement_cases"][0]["kernel"], "accept");
-    assert_eq!(d["disagreement_cases"][0]["model"], "drop:TCP_AUTH_HDR");
-    assert_eq!(json["kernels"][0]["status"], status::FAIL);
-    assert_eq!(json["kernels"][0]["suite_status"], status::PASS);
+    assert_eq!(d["disagreement_cases"][0]["observed"], "accept");
+    assert_eq!(d["disagreement_cases"][0]["expected"], "drop:TCP_AUTH_HDR");
+    assert_eq!(json["kernels"][0]["status"], 1);
+    assert_eq!(json["kernels"][0]["suite_status"], 0);
+    assert_eq!(json["kernels"][0]["accel"], "tcg");
 }
 
 #[test]
 fn a_skipped_differential_neither_passes_nor_fails_a_kernel() {
-    let mut skipped = differential(status::SKIP, None);
+    let mut skipped = differential(ExitStatus::Skip, None);
     skipped.cases = 0;
     skipped.skipped = vec!["no CONFIG_TCP_MD5SIG".to_owned()];
     let mut k = kernel("a", "linux", &[]);
-    k.suite_status = status::SKIP;
+    k.suite_status = ExitStatus::Skip;
     let k = with_differential(k, Some(skipped.clone()));
-    assert_eq!(k.status, status::SKIP);
+    assert_eq!(k.status, ExitStatus::Skip);
     let k = with_differential(kernel("b", "linux", &[]), Some(skipped));
-    assert_eq!(k.status, status::PASS, "the suite passed");
+    assert_eq!(k.status, ExitStatus::Pass, "the suite passed");
     let r = MatrixReport {
         kernels: vec![k],
         differences: vec![],
@@ -335,11 +390,18 @@ fn a_known_defect_is_an_xfail_the_matrix_keeps() {
         "linux",
         &[("ao-bypass/data-on-md5-session/ipv4", "xfail", "accept")],
     );
-    affected.known_defects = vec![crate::suite_report::KnownDefectResult {
-        id: "ao-bypass".to_owned(),
-        advisory: "docs/advisories/ao-bypass.md".to_owned(),
-        status: crate::DefectStatus::Present,
+    affected.known_defects = vec![tcpmd5_report::DefectFinding {
+        defect: tcpmd5_report::KnownDefect {
+            id: "ao-bypass".into(),
+            advisory: "docs/advisories/ao-bypass.md".into(),
+            summary: "a TCP-AO option in place of MD5 skips the MD5 check".into(),
+            affected: vec![Semantics::Linux { tcp_ao: false }].into(),
+            fixed: Semantics::LinuxAoBypassFixed,
+        },
+        status: tcpmd5_report::DefectStatus::Present,
         cases: vec!["ao-bypass/data-on-md5-session/ipv4".to_owned()],
+        shown: 1,
+        not_passed: 0,
     }];
     let fixed = kernel(
         "fixed",
@@ -355,13 +417,13 @@ fn a_known_defect_is_an_xfail_the_matrix_keeps() {
     let sides = &differences.first().expect("the behaviour differs").kernels;
     assert_eq!(
         sides.first().map(|s| s.predicted_by.clone()),
-        Some(vec!["linux".to_owned()])
+        Some(vec![Semantics::Linux { tcp_ao: false }])
     );
     let r = MatrixReport {
         kernels,
         differences,
     };
-    assert_eq!(r.status(), status::PASS);
+    assert_eq!(r.status(), ExitStatus::Pass);
     let ktap = r.ktap();
     assert!(
         ktap.contains("ok 1 ao-bypass/data-on-md5-session/ipv4 # XFAIL"),
