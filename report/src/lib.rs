@@ -5,12 +5,14 @@
 //! a [`tcpmd5::VerdictId`] and a semantics a [`tcpmd5::Semantics`] on both
 //! sides; the text in a report is for people and is never parsed back.
 //!
-//! Also here, so that each is written once: the KTAP writer ([`ktap`]) and
+//! The differential's report is [`differential::Report`]
+//! (`report/differential.schema.json`). Also here, so that each is written once: the KTAP writer ([`ktap`]) and
 //! kselftest's exit statuses ([`ExitStatus`]).
 
 mod case;
 mod defect;
 mod deviation;
+pub mod differential;
 mod environment;
 mod format;
 pub mod ids;

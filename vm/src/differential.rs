@@ -3,11 +3,13 @@
 //! `conformance/differential.schema.json`), its arguments, its seed, and
 //! what the matrix keeps of its report.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::qemu::Accel;
 use tcpmd5::Semantics;
 use tcpmd5_report::ExitStatus;
+pub use tcpmd5_report::differential::Disagreement;
+use tcpmd5_report::differential::{Body, Report, SCHEMA_VERSION};
 
 use crate::suite_report::from_serial;
 
@@ -72,69 +74,6 @@ pub fn fresh_seed() -> String {
         .collect()
 }
 
-/// The parts of the differential's JSON report the matrix reads
-/// (leniently: unknown fields are ignored, missing ones default).
-#[derive(Debug, Clone, Deserialize)]
-struct Report {
-    exit_status: ExitStatus,
-    #[serde(default)]
-    unavailable: Option<String>,
-    #[serde(default)]
-    seed: String,
-    #[serde(default, with = "optional_semantics")]
-    semantics: Option<Semantics>,
-    #[serde(default)]
-    cases_per_family: u32,
-    #[serde(default)]
-    total: Total,
-    #[serde(default)]
-    families: Vec<Family>,
-}
-
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
-struct Total {
-    #[serde(default)]
-    cases: u64,
-    #[serde(default)]
-    agreements: u64,
-    #[serde(default)]
-    disagreements: u64,
-    #[serde(default)]
-    inferred: u64,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct Family {
-    family: String,
-    #[serde(default)]
-    skipped: Option<String>,
-    #[serde(default)]
-    error: Option<String>,
-    #[serde(default)]
-    disagreements: Vec<Disagreement>,
-}
-
-/// A segment on which the kernel and the model disagreed.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
-pub struct Disagreement {
-    /// `ipv4` or `ipv6`.
-    pub family: String,
-    /// The case kind (`listener syn`, `established data in-window`, ...).
-    pub kind: String,
-    /// Whether it is proptest's shrunk (minimal) case.
-    #[serde(default)]
-    pub shrunk: bool,
-    /// The IP packet injected, hex.
-    pub packet_hex: String,
-    /// The model's verdict.
-    pub expected: String,
-    /// The kernel's verdict.
-    pub observed: String,
-    /// What differed.
-    #[serde(default)]
-    pub problems: Vec<String>,
-}
-
 /// One kernel's differential in the matrix.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct DifferentialResult {
@@ -143,7 +82,7 @@ pub struct DifferentialResult {
     /// The seed (replays the run with `differential --seed`).
     pub seed: String,
     /// The semantics the kernel was held to.
-    #[serde(with = "optional_semantics")]
+    #[serde(serialize_with = "optional_semantics")]
     pub semantics: Option<Semantics>,
     /// kselftest status: 0 agreed everywhere, 1 a disagreement or error,
     /// 4 nothing could run.
@@ -199,24 +138,52 @@ impl DifferentialResult {
                 return result;
             }
         };
-        result.cases_per_family = report.cases_per_family;
-        if !report.seed.is_empty() {
-            result.seed = report.seed;
+        if report.schema_version != SCHEMA_VERSION {
+            result.errors.push(format!(
+                "{what}: schema version {}, this build reads {SCHEMA_VERSION}",
+                report.schema_version
+            ));
+            return result;
         }
-        result.semantics = report.semantics;
-        result.cases = report.total.cases;
-        result.agreements = report.total.agreements;
-        result.disagreements = report.total.disagreements;
-        result.inferred = report.total.inferred;
-        result.skipped.extend(report.unavailable);
-        for f in report.families {
-            if let Some(why) = f.skipped {
-                result.skipped.push(format!("{}: {why}", f.family));
+        match report.body {
+            Body::Unavailable {
+                unavailable,
+                seed,
+                cases_per_family,
+            } => {
+                result.cases_per_family = cases_per_family;
+                if !seed.is_empty() {
+                    result.seed = seed;
+                }
+                result.skipped.push(unavailable);
             }
-            if let Some(e) = f.error {
-                result.errors.push(format!("{}: {e}", f.family));
+            Body::Ran {
+                total,
+                seed,
+                semantics,
+                cases_per_family,
+                families,
+                ..
+            } => {
+                result.cases_per_family = cases_per_family;
+                if !seed.is_empty() {
+                    result.seed = seed;
+                }
+                result.semantics = Some(semantics);
+                result.cases = total.cases;
+                result.agreements = total.agreements;
+                result.disagreements = total.disagreements;
+                result.inferred = total.inferred;
+                for f in families {
+                    if let Some(why) = f.skipped {
+                        result.skipped.push(format!("{}: {why}", f.family));
+                    }
+                    if let Some(e) = f.error {
+                        result.errors.push(format!("{}: {e}", f.family));
+                    }
+                    result.disagreement_cases.extend(f.disagreements);
+                }
             }
-            result.disagreement_cases.extend(f.disagreements);
         }
         // The report's verdict, when the process agrees with it.
         result.status = if step_status == report.exit_status {
@@ -233,24 +200,13 @@ impl DifferentialResult {
 }
 
 /// An optional semantics as its id (`null` when absent).
-mod optional_semantics {
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-    use tcpmd5::Semantics;
-
-    #[derive(Serialize, Deserialize)]
-    struct Id(#[serde(with = "tcpmd5_report::ids::semantics")] Semantics);
-
-    pub(super) fn serialize<S: Serializer>(
-        s: &Option<Semantics>,
-        ser: S,
-    ) -> Result<S::Ok, S::Error> {
-        s.map(Id).serialize(ser)
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<Semantics>, D::Error> {
-        Ok(Option::<Id>::deserialize(d)?.map(|Id(s)| s))
+fn optional_semantics<S: serde::Serializer>(
+    s: &Option<Semantics>,
+    ser: S,
+) -> Result<S::Ok, S::Error> {
+    match s {
+        Some(s) => ser.serialize_some(s.id()),
+        None => ser.serialize_none(),
     }
 }
 

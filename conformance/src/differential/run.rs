@@ -95,7 +95,7 @@ pub fn run(settings: &Settings, env: &Environment, progress: &(dyn Fn(&str) + Sy
 pub fn summary(settings: &Settings, env: &Environment, families: Vec<FamilyReport>) -> Summary {
     Summary {
         seed: settings.seed.to_string(),
-        semantics: semantics(settings, env).id().to_owned(),
+        semantics: semantics(settings, env),
         kernel: env.kernel_release.clone(),
         cases_per_family: settings.cases,
         families,
@@ -286,7 +286,8 @@ fn count(tally: &mut Tally, family: Family, input: &Input, ran: Ran) -> Result<(
         } else {
             stats.disagreements += 1;
         }
-        tally.report.reach.count(
+        super::reach::count(
+            &mut tally.report.reach,
             &judged.packet,
             matches!(input.target, Target::Established(..)),
             input.receiver_key.as_ref().map(|k| (k, input.key_scope)),

@@ -2,141 +2,25 @@
 //! kind, the reach, and every disagreement with the segment and both
 //! verdicts, as text or JSON.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use serde::Serialize;
-use tcpmd5::Family;
-use tcpmd5_report::ExitStatus;
+use tcpmd5::Semantics;
+use tcpmd5_report::differential::{Body, Report};
+use tcpmd5_report::{ExitStatus, RunResult};
 
 use super::reach::Reach;
-use super::targets::ConnectionEvents;
 
-/// Cases of one kind in one family.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct KindStats {
-    /// Cases run (shrinking steps not included).
-    pub cases: u64,
-    /// Cases where kernel and model agreed on everything.
-    pub agreements: u64,
-    /// Cases where they did not.
-    pub disagreements: u64,
-    /// Wall time spent on these cases, seconds (connection set-up included),
-    /// summed over the labs that ran them side by side.
-    pub seconds: f64,
-}
-
-impl KindStats {
-    /// Cases per second.
-    pub fn rate(&self) -> f64 {
-        self.cases as f64 / self.seconds.max(1e-9)
-    }
-}
-
-/// A case where kernel and model disagreed.
-#[derive(Debug, Clone, Serialize)]
-pub struct Disagreement {
-    /// `ipv4` or `ipv6`.
-    pub family: String,
-    /// The case kind.
-    pub kind: String,
-    /// Whether this is proptest's shrunk (minimal) case rather than the
-    /// first one found.
-    pub shrunk: bool,
-    /// The IP packet injected, hex.
-    pub packet_hex: String,
-    /// The model's verdict.
-    pub expected: String,
-    /// The kernel's.
-    pub observed: String,
-    /// Every disagreement found in the case.
-    pub problems: Vec<String>,
-    /// Evidence.
-    pub notes: Vec<String>,
-}
-
-/// One case's verdicts, in case order (for comparing runs, not reported).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CaseVerdict {
-    /// The case kind.
-    pub kind: String,
-    /// The model's verdict.
-    pub expected: String,
-    /// The kernel's.
-    pub observed: String,
-    /// Whether they agreed on everything.
-    pub agrees: bool,
-}
-
-/// One family's run.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct FamilyReport {
-    /// `ipv4` or `ipv6`.
-    pub family: String,
-    /// Set when the family could not run here (never counted as a pass).
-    pub skipped: Option<String>,
-    /// A harness failure that stopped the run.
-    pub error: Option<String>,
-    /// Per case kind.
-    pub kinds: BTreeMap<String, KindStats>,
-    /// The reach of its segments.
-    pub reach: Reach,
-    /// Disagreements (the first found, and the shrunk one).
-    pub disagreements: Vec<Disagreement>,
-    /// Cases whose kernel verdict rests on inference (see
-    /// `Judged::inferred`): without tracepoints, a `TCP_AUTH_HDR` drop.
-    pub inferred: u64,
-    /// How the established connections came about.
-    pub connections: ConnectionEvents,
-    /// Kernel exchanges spent shrinking a disagreement.
-    pub shrink_steps: u64,
-    /// Wall time, seconds.
-    pub seconds: f64,
-    /// Every case counted, in case order.
-    #[serde(skip)]
-    pub verdicts: Vec<CaseVerdict>,
-}
-
-impl FamilyReport {
-    /// An empty report for `family`.
-    pub fn new(family: Family) -> FamilyReport {
-        FamilyReport {
-            family: family.to_string(),
-            ..FamilyReport::default()
-        }
-    }
-
-    /// Cases run.
-    pub fn cases(&self) -> u64 {
-        self.kinds.values().map(|k| k.cases).sum()
-    }
-}
-
-/// The JSON document's shape version (`conformance/differential.schema.json`).
-pub const SCHEMA_VERSION: u32 = 1;
-
-/// Counts over every family.
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
-pub struct Total {
-    /// Cases run.
-    pub cases: u64,
-    /// Cases where kernel and model agreed.
-    pub agreements: u64,
-    /// Cases where they did not.
-    pub disagreements: u64,
-    /// Families that could not run here (each with its reason in `families`).
-    pub skipped_families: u64,
-    /// Verdicts that rest on inference (see [`FamilyReport::inferred`]).
-    pub inferred: u64,
-}
+pub use tcpmd5_report::differential::{
+    CaseVerdict, Disagreement, FamilyReport, KindStats, SCHEMA_VERSION, Total,
+};
 
 /// The whole run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Summary {
     /// The seed (hex), for `--seed` / `TCPMD5_DIFF_SEED`.
     pub seed: String,
     /// The model's semantics the kernel is held to.
-    pub semantics: String,
+    pub semantics: Semantics,
     /// The kernel release.
     pub kernel: String,
     /// Cases requested per family.
@@ -205,12 +89,15 @@ impl Summary {
     /// JSON (`conformance/differential.schema.json`): the run with its
     /// result, exit status and totals.
     pub fn json(&self) -> String {
-        let status = self.exit_status();
         document(
-            status,
-            &Document::Ran {
+            self.exit_status(),
+            Body::Ran {
                 total: self.total(),
-                summary: self,
+                seed: self.seed.clone(),
+                semantics: self.semantics,
+                kernel: self.kernel.clone(),
+                cases_per_family: self.cases_per_family,
+                families: self.families.clone(),
             },
         )
     }
@@ -221,7 +108,10 @@ impl Summary {
         let _ = writeln!(
             s,
             "differential: kernel {}, semantics {}, {} cases per family, seed {}",
-            self.kernel, self.semantics, self.cases_per_family, self.seed
+            self.kernel,
+            self.semantics.id(),
+            self.cases_per_family,
+            self.seed
         );
         for f in &self.families {
             if let Some(why) = &f.skipped {
@@ -311,49 +201,16 @@ impl Summary {
     }
 }
 
-/// `result` of the JSON document for an exit status.
-fn result_word(status: ExitStatus) -> &'static str {
-    match status {
-        ExitStatus::Pass => "pass",
-        ExitStatus::Skip => "nothing-ran",
-        _ => "fail",
-    }
-}
-
-/// What the JSON document holds besides its header.
-#[derive(Serialize)]
-#[serde(untagged)]
-enum Document<'a> {
-    /// The families ran (or were skipped one by one).
-    Ran {
-        total: Total,
-        #[serde(flatten)]
-        summary: &'a Summary,
-    },
-    /// No case could run here at all.
-    Unavailable {
-        /// Why (the environment probe's reason).
-        unavailable: &'a str,
-        seed: &'a str,
-        cases_per_family: u32,
-    },
-}
-
 /// The JSON document: header and body.
-fn document(status: ExitStatus, body: &Document<'_>) -> String {
-    #[derive(Serialize)]
-    struct Header<'a> {
-        schema_version: u32,
-        tool: &'static str,
-        result: &'static str,
-        exit_status: ExitStatus,
-        #[serde(flatten)]
-        body: &'a Document<'a>,
-    }
-    serde_json::to_string_pretty(&Header {
+fn document(status: ExitStatus, body: Body) -> String {
+    serde_json::to_string_pretty(&Report {
         schema_version: SCHEMA_VERSION,
-        tool: "tcpmd5-conformance differential",
-        result: result_word(status),
+        tool: "tcpmd5-conformance differential".to_owned(),
+        result: match status {
+            ExitStatus::Pass => RunResult::Pass,
+            ExitStatus::Skip => RunResult::NothingRan,
+            ExitStatus::Fail => RunResult::Fail,
+        },
         exit_status: status,
         body,
     })
@@ -369,9 +226,9 @@ pub fn unavailable_json(reason: &str, probe_failed: bool, seed: &str, cases: u32
         } else {
             ExitStatus::Skip
         },
-        &Document::Unavailable {
-            unavailable: reason,
-            seed,
+        Body::Unavailable {
+            unavailable: reason.to_owned(),
+            seed: seed.to_owned(),
             cases_per_family: cases,
         },
     )
@@ -381,6 +238,7 @@ pub fn unavailable_json(reason: &str, probe_failed: bool, seed: &str, cases: u32
 #[allow(clippy::indexing_slicing, clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use tcpmd5::Family;
 
     fn sample() -> Summary {
         let mut v4 = FamilyReport::new(Family::V4);
@@ -412,7 +270,7 @@ mod tests {
         };
         Summary {
             seed: "ab".repeat(32),
-            semantics: "linux".to_owned(),
+            semantics: Semantics::Linux { tcp_ao: false },
             kernel: "6.12.0".to_owned(),
             cases_per_family: 3,
             families: vec![v4, v6],
@@ -421,7 +279,7 @@ mod tests {
 
     fn validate(json: &str) -> serde_json::Value {
         let schema: serde_json::Value =
-            serde_json::from_str(include_str!("../../differential.schema.json")).unwrap();
+            serde_json::from_str(include_str!("../../../report/differential.schema.json")).unwrap();
         let validator = jsonschema::validator_for(&schema).unwrap();
         let doc: serde_json::Value = serde_json::from_str(json).unwrap();
         let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();

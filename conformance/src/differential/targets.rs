@@ -109,22 +109,7 @@ pub(super) struct Targets {
     events: ConnectionEvents,
 }
 
-/// How the established connections came about.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-pub struct ConnectionEvents {
-    /// Handshakes completed (signed with the key the listener held).
-    pub handshakes: u64,
-    /// Keys added, replaced or deleted on a live connection.
-    pub key_changes: u64,
-}
-
-impl ConnectionEvents {
-    /// Adds `other`.
-    pub fn add(&mut self, other: ConnectionEvents) {
-        self.handshakes += other.handshakes;
-        self.key_changes += other.key_changes;
-    }
-}
+pub use tcpmd5_report::differential::ConnectionEvents;
 
 impl Targets {
     /// A fresh lab with both listeners.

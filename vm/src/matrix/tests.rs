@@ -293,6 +293,7 @@ fn a_differential_disagreement_fails_its_kernel_in_every_format() {
         expected: "drop:TCP_AUTH_HDR".to_owned(),
         observed: "accept".to_owned(),
         problems: vec!["verdict differs".to_owned()],
+        notes: Vec::new(),
     };
     let a = with_differential(
         kernel("a", "linux", &[("x", "pass", "1")]),
