@@ -12,28 +12,11 @@ use tcpmd5_report::{EnvironmentJson, SuiteReport};
 use crate::environment::{Environment, Unavailable};
 use crate::known_defect::{self, KNOWN_DEFECTS, KnownDefect};
 use crate::outcome::{CaseReport, CaseRun, Outcome};
-use crate::run_findings::{self, DefectFinding, DeviationGroup, defect_line};
+use crate::run_findings::{self, defect_line};
 
-/// A whole run.
+/// A whole run, as the report has it; written as text, JSON, KTAP or JUnit.
 #[derive(Debug, Clone)]
-pub struct Report {
-    /// The probed environment, or why there is none.
-    pub environment: Result<Environment, Unavailable>,
-    /// Every case.
-    pub cases: Vec<CaseRun>,
-    /// Counts per area.
-    pub areas: BTreeMap<String, Counts>,
-    /// Counts per family.
-    pub families: BTreeMap<String, Counts>,
-    /// Overall counts.
-    pub total: Counts,
-    /// What the run found about each known defect (none without a kernel).
-    pub known_defects: Vec<DefectFinding>,
-    /// Where the held semantics departs from RFC 2385 on the cases' segments.
-    pub rfc2385_deviations: Vec<DeviationGroup>,
-    /// Wall time.
-    pub duration: Duration,
-}
+pub struct Report(pub SuiteReport);
 
 /// The report's `environment` object alone, as `probe --format json` prints it.
 pub fn environment_json(
@@ -64,26 +47,32 @@ impl Report {
             Err(_) => Vec::new(),
         };
         let rfc2385_deviations = run_findings::group(&cases);
-        Report {
+        let result = RunResult::of(&total);
+        Report(SuiteReport {
+            schema_version: SCHEMA_VERSION,
+            tool: env!("CARGO_PKG_NAME").to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
             environment,
-            cases,
+            result,
+            exit_status: result.exit_status(),
+            duration,
+            total,
             areas,
             families,
-            total,
             known_defects,
             rfc2385_deviations,
-            duration,
-        }
+            cases: cases.into_iter().map(|c| c.report).collect(),
+        })
     }
 
     /// What the run amounts to.
     pub fn result(&self) -> RunResult {
-        RunResult::of(&self.total)
+        self.0.result
     }
 
     /// The cases as reported.
     fn reports(&self) -> impl Iterator<Item = &CaseReport> {
-        self.cases.iter().map(|c| &c.report)
+        self.0.cases.iter()
     }
 
     /// The report's header: kernel, semantics and why, witnesses.
@@ -167,7 +156,7 @@ impl Report {
             out,
             "tcpmd5 conformance: the RFC 2385 reference model against this kernel\n"
         );
-        out.push_str(&Self::header(&self.environment));
+        out.push_str(&Self::header(&self.0.environment));
         let _ = writeln!(out);
         let width = self.reports().map(|c| c.id.len()).max().unwrap_or(10);
         for c in self.reports() {
@@ -193,6 +182,7 @@ impl Report {
             }
         }
         let area_width = self
+            .0
             .areas
             .keys()
             .map(String::len)
@@ -202,9 +192,9 @@ impl Report {
         let _ = writeln!(
             out,
             "\nsummary by area ({} cases, {} ran, {:.1} s)",
-            self.total.total(),
-            self.total.ran(),
-            self.duration.as_secs_f64()
+            self.0.total.total(),
+            self.0.total.ran(),
+            self.0.duration.as_secs_f64()
         );
         let _ = writeln!(
             out,
@@ -212,9 +202,10 @@ impl Report {
             "area", "pass", "fail", "xfail", "skip", "error"
         );
         for (area, n) in self
+            .0
             .areas
             .iter()
-            .chain(std::iter::once((&"total".to_owned(), &self.total)))
+            .chain(std::iter::once((&"total".to_owned(), &self.0.total)))
         {
             let _ = writeln!(
                 out,
@@ -225,15 +216,16 @@ impl Report {
         let _ = writeln!(
             out,
             "  passed by family: {}",
-            self.families
+            self.0
+                .families
                 .iter()
                 .map(|(f, n)| format!("{f} {} of {}", n.pass, n.total()))
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        if let Ok(env) = &self.environment {
+        if let Ok(env) = &self.0.environment {
             out.push_str(&run_findings::human(
-                &self.rfc2385_deviations,
+                &self.0.rfc2385_deviations,
                 env.semantics,
             ));
         }
@@ -264,9 +256,9 @@ impl Report {
                 }
             }
         }
-        if let Ok(env) = &self.environment {
+        if let Ok(env) = &self.0.environment {
             let _ = writeln!(out);
-            for f in &self.known_defects {
+            for f in &self.0.known_defects {
                 let _ = writeln!(out, "{}", defect_line(f, env.semantics));
             }
         }
@@ -274,56 +266,36 @@ impl Report {
             out,
             "\n{}",
             match self.result() {
-                RunResult::Pass if self.total.xfail > 0 => format!(
+                RunResult::Pass if self.0.total.xfail > 0 => format!(
                     "PASSED WITH {} XFAIL: the kernel behaved as the model predicts in all {} cases that ran ({} skipped), and {} of them show a known defect or a listed divergence (above)",
-                    self.total.xfail,
-                    self.total.ran(),
-                    self.total.skip,
-                    self.total.xfail
+                    self.0.total.xfail,
+                    self.0.total.ran(),
+                    self.0.total.skip,
+                    self.0.total.xfail
                 ),
                 RunResult::Pass => format!(
                     "no divergence: the kernel behaved as the model predicts in all {} cases that ran ({} skipped)",
-                    self.total.ran(),
-                    self.total.skip
+                    self.0.total.ran(),
+                    self.0.total.skip
                 ),
                 RunResult::Fail => format!(
                     "FAILED: {} failed, {} errors, of {} cases that ran",
-                    self.total.fail,
-                    self.total.error,
-                    self.total.ran()
+                    self.0.total.fail,
+                    self.0.total.error,
+                    self.0.total.ran()
                 ),
                 RunResult::NothingRan => format!(
                     "NOTHING RAN: all {} cases were skipped; nothing was checked",
-                    self.total.total()
+                    self.0.total.total()
                 ),
             }
         );
         out
     }
 
-    /// The report as the JSON contract has it.
-    pub fn document(&self) -> SuiteReport {
-        let result = self.result();
-        SuiteReport {
-            schema_version: SCHEMA_VERSION,
-            tool: env!("CARGO_PKG_NAME").to_owned(),
-            version: env!("CARGO_PKG_VERSION").to_owned(),
-            environment: self.environment.clone(),
-            result,
-            exit_status: result.exit_status(),
-            duration: self.duration,
-            total: self.total,
-            areas: self.areas.clone(),
-            families: self.families.clone(),
-            known_defects: self.known_defects.clone(),
-            rfc2385_deviations: self.rfc2385_deviations.clone(),
-            cases: self.reports().cloned().collect(),
-        }
-    }
-
     /// Pretty JSON (`report/report.schema.json`).
     pub fn json(&self) -> Result<String, serde_json::Error> {
-        serde_json::to_string_pretty(&self.document())
+        serde_json::to_string_pretty(&self.0)
     }
 
     /// KTAP version 1 (Documentation/dev-tools/ktap.rst): one test per case,
@@ -331,7 +303,7 @@ impl Report {
     /// directives and closing totals.
     pub fn ktap(&self) -> String {
         let mut out = Ktap::new();
-        match &self.environment {
+        match &self.0.environment {
             Ok(env) => {
                 out.diagnostic(&format!(
                     "tcpmd5 conformance on {}, semantics {} ({})",
@@ -348,7 +320,7 @@ impl Report {
             }
             Err(e) => out.diagnostic(&e.to_string()),
         }
-        out.plan(self.cases.len());
+        out.plan(self.0.cases.len());
         for (i, c) in self.reports().enumerate() {
             let n = i + 1;
             let name = ktap::test_name(&c.id);
@@ -377,12 +349,12 @@ impl Report {
             };
             out.result(n, &c.id, result);
         }
-        if let Ok(env) = &self.environment {
-            for f in &self.known_defects {
+        if let Ok(env) = &self.0.environment {
+            for f in &self.0.known_defects {
                 out.diagnostic(&defect_line(f, env.semantics));
             }
         }
-        out.totals(&self.total);
+        out.totals(&self.0.total);
         out.finish()
     }
 
@@ -391,7 +363,7 @@ impl Report {
     pub fn junit(&self) -> Result<String, quick_junit::SerializeError> {
         use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
         let mut report = quick_junit::Report::new("tcpmd5-conformance");
-        report.set_time(self.duration);
+        report.set_time(self.0.duration);
         let mut suites: BTreeMap<&str, TestSuite> = BTreeMap::new();
         for c in self.reports() {
             let status = match &c.outcome {
