@@ -31,5 +31,5 @@ pub use format::Format;
 pub use format::semantics_parser;
 pub use kselftest::ExitStatus;
 pub use outcome::{Counts, Outcome, Status};
-pub use step::{Behaviour, Step, Steps};
+pub use step::{Behaviour, Labelled, Step, Steps};
 pub use suite::{RunResult, SCHEMA_VERSION, SuiteReport};

@@ -87,6 +87,25 @@ impl Step {
     }
 }
 
+/// One side of a step with the step's label, as the case's line words it
+/// (`unsigned: accept`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Labelled {
+    /// The step's label, if it has one.
+    pub label: Option<String>,
+    /// The behaviour.
+    pub behaviour: Behaviour,
+}
+
+impl fmt::Display for Labelled {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.label {
+            Some(l) => write!(f, "{l}: {}", self.behaviour),
+            None => write!(f, "{}", self.behaviour),
+        }
+    }
+}
+
 /// A case's steps. In JSON three fields of the case: `expected` and
 /// `observed`, the line for people (steps joined by `, `, a label before
 /// its step), and `steps`, the typed steps; only `steps` is read back.
@@ -121,17 +140,27 @@ impl Steps {
         }
     }
 
-    /// The kernel's behaviour at each step, however it was told.
-    pub fn observed_behaviour(&self) -> Vec<Behaviour> {
-        self.0.iter().map(|s| s.observed.behaviour()).collect()
+    /// The kernel's behaviour at each step, however it was told: what
+    /// kernels are compared on.
+    pub fn observed_behaviour(&self) -> Vec<Labelled> {
+        self.0
+            .iter()
+            .map(|s| Labelled {
+                label: s.label.clone(),
+                behaviour: s.observed.behaviour(),
+            })
+            .collect()
     }
 
     fn line(&self, side: impl Fn(&Step) -> &Behaviour) -> String {
         self.0
             .iter()
-            .map(|s| match &s.label {
-                Some(l) => format!("{l}: {}", side(s)),
-                None => side(s).to_string(),
+            .map(|s| {
+                Labelled {
+                    label: s.label.clone(),
+                    behaviour: side(s).clone(),
+                }
+                .to_string()
             })
             .collect::<Vec<_>>()
             .join(", ")
@@ -185,13 +214,12 @@ mod tests {
             s.observed_line(),
             "unsigned: drop:TCP_AUTH_HDR (inferred), no reply"
         );
-        assert_eq!(
-            s.observed_behaviour(),
-            vec![
-                Behaviour::Verdict(VerdictId::Drop(DropReason::AuthHeader)),
-                Behaviour::Words("no reply".to_owned())
-            ]
-        );
+        let seen: Vec<String> = s
+            .observed_behaviour()
+            .iter()
+            .map(Labelled::to_string)
+            .collect();
+        assert_eq!(seen, ["unsigned: drop:TCP_AUTH_HDR", "no reply"]);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use serde::{Serialize, Serializer};
 use tcpmd5::Semantics;
-use tcpmd5_report::{Behaviour, CaseReport, Status};
+use tcpmd5_report::{CaseReport, Labelled, Status};
 
 use super::runs::KernelResult;
 
@@ -22,7 +22,7 @@ pub struct Side {
     /// What the kernel did, step by step (in JSON, in words: `, ` between
     /// steps).
     #[serde(serialize_with = "in_words")]
-    pub observed: Vec<Behaviour>,
+    pub observed: Vec<Labelled>,
     /// The semantics under which the suite predicted this observation
     /// (those of the kernels where the case passed with it).
     #[serde(serialize_with = "semantics_ids")]
@@ -30,15 +30,15 @@ pub struct Side {
 }
 
 /// Behaviour in words, as a case's `observed` line has it.
-pub(super) fn words(behaviour: &[Behaviour]) -> String {
+pub(super) fn words(behaviour: &[Labelled]) -> String {
     behaviour
         .iter()
-        .map(Behaviour::to_string)
+        .map(Labelled::to_string)
         .collect::<Vec<_>>()
         .join(", ")
 }
 
-fn in_words<S: Serializer>(b: &[Behaviour], s: S) -> Result<S::Ok, S::Error> {
+fn in_words<S: Serializer>(b: &[Labelled], s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&words(b))
 }
 
@@ -103,7 +103,7 @@ pub(super) fn differences(kernels: &[KernelResult]) -> Vec<Difference> {
             .filter_map(|k| k.cases.iter().find(|c| c.id == id).map(|c| (k, c)))
             .filter(|(_, c)| c.outcome.status().ran())
             .collect();
-        let seen: Vec<Vec<Behaviour>> = ran
+        let seen: Vec<Vec<Labelled>> = ran
             .iter()
             .map(|(_, c)| c.steps.observed_behaviour())
             .collect();

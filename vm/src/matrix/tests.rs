@@ -436,3 +436,32 @@ fn a_known_defect_is_an_xfail_the_matrix_keeps() {
             .contains("security: known defect ao-bypass PRESENT")
     );
 }
+
+/// A step's label stays with its behaviour, as on the case's line.
+#[test]
+fn a_labelled_step_keeps_its_label() {
+    let mut a = kernel("a", "linux", &[("vrf/x/ipv4", "pass", "accept")]);
+    let b = kernel(
+        "b",
+        "linux",
+        &[("vrf/x/ipv4", "pass", "drop:TCP_MD5NOTFOUND")],
+    );
+    let mut b_labelled = b.clone();
+    for k in [&mut a, &mut b_labelled] {
+        for c in &mut k.cases {
+            c.steps.label("unsigned");
+        }
+    }
+    let d = differences(&[a.clone(), b_labelled]);
+    let sides: Vec<String> = d[0].kernels.iter().map(|s| words(&s.observed)).collect();
+    assert_eq!(
+        sides,
+        ["unsigned: accept", "unsigned: drop:TCP_MD5NOTFOUND"]
+    );
+    // Only the label differs: still a difference of the line.
+    let mut same = a.clone();
+    for c in &mut same.cases {
+        c.steps.0[0].label = None;
+    }
+    assert_eq!(differences(&[a, same]).len(), 1);
+}
