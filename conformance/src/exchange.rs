@@ -16,7 +16,7 @@ use tcpmd5::wire::{IpSegment, SeqNumber, TcpFlags, TcpPacket};
 use tcpmd5::{AddrPair, Family};
 
 use crate::error::Error;
-use crate::harness::counters::{delta, is_auth};
+use crate::harness::counters::is_auth;
 use crate::harness::{Lab, sockopt};
 use crate::segment::SegmentSpec;
 
@@ -115,14 +115,15 @@ pub struct Observation {
     pub elapsed: Duration,
 }
 
-fn reply_of(packet: &[u8], from: SocketAddr, to: SocketAddr) -> Option<Reply> {
-    let located = IpSegment::parse(packet).ok()?;
-    let tcp = located.tcp();
-    let matches = located.addrs.src() == from.ip()
-        && located.addrs.dst() == to.ip()
-        && tcp.src_port() == from.port()
-        && tcp.dst_port() == to.port();
-    matches.then(|| reply_from(packet)).flatten()
+/// Whether `packet` is a TCP segment from `from` to `to`.
+fn is_on(packet: &[u8], from: SocketAddr, to: SocketAddr) -> bool {
+    IpSegment::parse(packet).is_ok_and(|located| {
+        let tcp = located.tcp();
+        located.addrs.src() == from.ip()
+            && located.addrs.dst() == to.ip()
+            && tcp.src_port() == from.port()
+            && tcp.dst_port() == to.port()
+    })
 }
 
 /// Injects `probe`, then a barrier SYN, and waits for the barrier's SYN-ACK,
@@ -132,12 +133,16 @@ pub fn exchange(
     barrier: &mut Barrier,
     probe: &SegmentSpec,
 ) -> Result<Observation, Error> {
-    let before = lab
-        .counters()
-        .map_err(Error::harness("reading TcpExt counters"))?;
-    let trace_before = match lab.trace() {
-        Some(t) => Some(t.events().map_err(Error::Trace)?.len()),
-        None => None,
+    let (before, trace_before) = match lab.take_counters_after_exchange() {
+        Some(kept) => kept,
+        None => (
+            lab.counter_snapshot()
+                .map_err(Error::harness("reading TcpExt counters"))?,
+            match lab.trace() {
+                Some(t) => Some(t.count().map_err(Error::Trace)?),
+                None => None,
+            },
+        ),
     };
     let family = probe.tcp.addrs.family();
     let peer = SocketAddr::new(probe.tcp.addrs.src(), probe.tcp.src_port);
@@ -168,40 +173,45 @@ pub fn exchange(
     let mut obs = Observation::default();
     let deadline = started + BARRIER_TIMEOUT;
     while !obs.barrier_seen {
-        let mut keep = |p: &[u8]| {
-            reply_of(p, kernel, peer).is_some()
-                || reply_of(p, barrier_kernel, barrier_peer).is_some()
-        };
+        let mut keep = |p: &[u8]| is_on(p, kernel, peer) || is_on(p, barrier_kernel, barrier_peer);
         let Some(packet) = lab
             .recv_ip(deadline, &mut keep)
             .map_err(Error::harness("receiving replies"))?
         else {
             break;
         };
-        if let Some(r) = reply_of(&packet, barrier_kernel, barrier_peer) {
+        let Some(r) = reply_from(&packet) else {
+            continue;
+        };
+        if is_on(&packet, barrier_kernel, barrier_peer) {
             if r.flags.contains(TcpFlags::SYN | TcpFlags::ACK)
                 && r.ack == SeqNumber(barrier_isn) + 1
             {
                 obs.barrier_seen = true;
             }
-        } else if let Some(r) = reply_of(&packet, kernel, peer) {
+        } else {
             obs.replies.push(r);
         }
     }
     obs.elapsed = started.elapsed();
     let after = lab
-        .counters()
+        .counter_snapshot()
         .map_err(Error::harness("reading TcpExt counters"))?;
-    obs.all_counters = delta(&before, &after);
+    obs.all_counters = before.delta(&after);
     obs.auth_counters = obs
         .all_counters
         .iter()
         .filter(|(name, _)| is_auth(name))
         .map(|(name, d)| (name.clone(), *d))
         .collect();
+    let mut trace_after = None;
     if let (Some(t), Some(n)) = (lab.trace(), trace_before) {
-        let events = t.events().map_err(Error::Trace)?;
-        obs.trace = Some(events.into_iter().skip(n).map(|e| e.name).collect());
+        let (names, count) = t.names_since(n).map_err(Error::Trace)?;
+        obs.trace = Some(names);
+        trace_after = Some(count);
+    }
+    if obs.barrier_seen {
+        lab.keep_counters_after_exchange(after, trace_after);
     }
     Ok(obs)
 }

@@ -311,6 +311,26 @@ impl TraceSession {
         self.with(|v| v.clone())
     }
 
+    /// How many events of this namespace were recorded so far (the length
+    /// of [`TraceSession::events`], without copying them).
+    pub fn count(&self) -> Result<usize, TraceUnavailable> {
+        self.with(|v| v.len())
+    }
+
+    /// The names of the events recorded after the first `n`, in order, and
+    /// how many were recorded in all.
+    pub fn names_since(&self, n: usize) -> Result<(Vec<String>, usize), TraceUnavailable> {
+        self.with(|v| {
+            let names = v
+                .get(n..)
+                .unwrap_or_default()
+                .iter()
+                .map(|e| e.name.clone())
+                .collect();
+            (names, v.len())
+        })
+    }
+
     /// The events recorded since the last `take` (or the start), forgotten
     /// here: a reader that polls sees each event once.
     pub fn take(&self) -> Result<Vec<TraceEvent>, TraceUnavailable> {

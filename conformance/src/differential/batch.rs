@@ -11,7 +11,8 @@
 //! send (the softirq runs on the sending CPU before `sendto` returns), so
 //! once nothing sleeps a family is bound by its one pinned CPU, and most
 //! of that is the kernel formatting `/proc/net/{netstat,snmp}` for the
-//! counter snapshots around each probe. More labs help where a worker
+//! counter snapshot after each probe (the one before is the previous
+//! probe's, see `Lab::chain_counters`). More labs help where a worker
 //! waits instead: for its share of a busy machine's CPU, or for a kernel
 //! that defers the work; a family never gets more than its one CPU.
 

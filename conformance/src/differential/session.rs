@@ -79,18 +79,40 @@ impl Session {
     /// [`crate::harness::privilege::init`] must have run while the process
     /// was single-threaded.
     pub fn open(semantics: Option<Semantics>) -> Result<Session, Unavailable> {
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Self::open_on(semantics, &|slot| slot % cpus)
+    }
+
+    /// [`Session::open`] for a caller that runs one case at a time: the
+    /// calling thread and every worker are pinned to the CPU the caller
+    /// runs on now, so handing a case to its worker and the answer back
+    /// wakes a thread on the same CPU, never one on another (an
+    /// inter-processor interrupt, a VM exit on a virtual machine: seen as
+    /// the largest cost of the hand-over on a 2-CPU VM).
+    pub fn open_beside_caller(semantics: Option<Semantics>) -> Result<Session, Unavailable> {
+        let cpu = system::current_cpu()
+            .and_then(|cpu| system::pin_current_thread(cpu).map(|()| cpu))
+            .map_err(|e| Unavailable::ProbeFailed(format!("pinning the calling thread: {e}")))?;
+        Self::open_on(semantics, &|_| cpu)
+    }
+
+    /// Opens the session with family slot `i`'s worker pinned to `cpu(i)`.
+    fn open_on(
+        semantics: Option<Semantics>,
+        cpu: &dyn Fn(usize) -> usize,
+    ) -> Result<Session, Unavailable> {
         let env = environment::get().as_ref().map_err(Clone::clone)?;
         let semantics = semantics.unwrap_or(env.semantics);
-        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
         let mut workers = Vec::new();
         for (slot, family) in Family::ALL.into_iter().enumerate() {
             if family == Family::V6 && !env.ipv6 {
                 continue;
             }
             let (jobs, queue) = mpsc::channel::<Job>();
+            let cpu = cpu(slot);
             let thread = std::thread::Builder::new()
                 .name(format!("differential-{family}"))
-                .spawn(move || serve(family, semantics, slot % cpus, &queue))
+                .spawn(move || serve(family, semantics, cpu, &queue))
                 .map_err(|e| Unavailable::ProbeFailed(format!("spawning a worker: {e}")))?;
             workers.push(Worker {
                 family,

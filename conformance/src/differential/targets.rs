@@ -114,7 +114,9 @@ pub use tcpmd5_report::differential::ConnectionEvents;
 impl Targets {
     /// A fresh lab with both listeners.
     pub(super) fn new(family: Family) -> Result<Targets, Error> {
-        let lab = Lab::new().map_err(Error::harness("creating the lab"))?;
+        let mut lab = Lab::new().map_err(Error::harness("creating the lab"))?;
+        // Only the peer talks to the kernel here (see Lab::chain_counters).
+        lab.chain_counters();
         let barrier = Barrier::open(&lab).map_err(Error::io("opening the barrier listener"))?;
         let listener = Listener::open(&lab, family, SYN_PORT, false)?;
         let conn_listener = Listener::open(&lab, family, CONN_PORT, false)?;

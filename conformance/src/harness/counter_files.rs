@@ -4,13 +4,17 @@
 //! kernel keeps the buffer it grew for the text between reads (a fresh open
 //! formats `netstat` again each time it outgrows a page). The names never
 //! change between reads, so after the first full parse a read only takes
-//! the numbers, checked against the same name lines.
+//! the numbers, checked against the same name lines, into a
+//! [`CounterSnapshot`]: the values by position, the names shared, so a
+//! snapshot and a delta cost no map of strings (what a probe reads twice).
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::os::unix::fs::FileExt as _;
+use std::sync::Arc;
 
-use super::counters::{CHECKSUM_COUNTERS, TcpExtCounters};
+use super::counters::{CHECKSUM_COUNTERS, TcpExtCounters, delta};
 use super::error::HarnessError;
 
 const NETSTAT: &str = "/proc/thread-self/net/netstat";
@@ -22,18 +26,58 @@ pub struct CounterFiles {
     netstat: File,
     snmp: File,
     layout: RefCell<Option<Layout>>,
+    /// The texts' buffers, kept between reads.
+    texts: RefCell<(Vec<u8>, Vec<u8>)>,
 }
 
-/// What the first full parse learnt: the name lines, and where each
-/// number of the value lines goes in the snapshot.
+/// The counters of a [`TcpExtCounters`] snapshot as values by position
+/// among names shared by every snapshot of the same layout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CounterSnapshot {
+    names: Arc<[String]>,
+    values: Vec<u64>,
+}
+
+impl CounterSnapshot {
+    /// The snapshot by name.
+    pub fn counters(&self) -> TcpExtCounters {
+        TcpExtCounters(
+            self.names
+                .iter()
+                .cloned()
+                .zip(self.values.iter().copied())
+                .collect(),
+        )
+    }
+
+    /// The non-zero changes from `self` to `after`, as
+    /// [`counters::delta`](super::counters::delta) gives them.
+    pub fn delta(&self, after: &CounterSnapshot) -> BTreeMap<String, i64> {
+        if !Arc::ptr_eq(&self.names, &after.names) {
+            return delta(&self.counters(), &after.counters());
+        }
+        let mut out = BTreeMap::new();
+        for ((name, &was), &is) in self.names.iter().zip(&self.values).zip(&after.values) {
+            let d =
+                (i128::from(is) - i128::from(was)).clamp(i64::MIN as i128, i64::MAX as i128) as i64;
+            if d != 0 {
+                out.insert(name.clone(), d);
+            }
+        }
+        out
+    }
+}
+
+/// What the first full parse learnt: the name lines, the names kept, and
+/// where each number of the value lines goes among them.
 #[derive(Debug, Clone)]
 struct Layout {
     /// The name lines of both texts, in order.
-    names: Vec<String>,
-    /// The last snapshot (its keys are reused).
-    snapshot: TcpExtCounters,
+    lines: Vec<String>,
+    /// The names kept, in the order of a [`TcpExtCounters`] snapshot.
+    names: Arc<[String]>,
     /// For each number of the value lines, in text order: its position
-    /// among the snapshot's keys, if it is kept.
+    /// among `names`, if it is kept.
     slots: Vec<Option<usize>>,
 }
 
@@ -57,14 +101,14 @@ fn key(group: &str, name: &str, snmp: bool) -> Option<String> {
 }
 
 impl Layout {
-    /// Learns the layout from a full parse.
-    fn learn(netstat: &str, snmp: &str, snapshot: TcpExtCounters) -> Layout {
-        let mut names = Vec::new();
+    /// Learns the layout from a full parse and its `snapshot`.
+    fn learn(netstat: &str, snmp: &str, snapshot: &TcpExtCounters) -> Layout {
+        let mut lines = Vec::new();
         let mut slots = Vec::new();
         for (text, is_snmp) in [(netstat, false), (snmp, true)] {
             for (i, line) in text.lines().enumerate() {
                 if i % 2 == 0 {
-                    names.push(line.to_owned());
+                    lines.push(line.to_owned());
                     continue;
                 }
                 let header = text.lines().nth(i - 1).unwrap_or_default();
@@ -78,26 +122,26 @@ impl Layout {
             }
         }
         Layout {
-            names,
-            snapshot,
+            lines,
+            names: snapshot.0.keys().cloned().collect(),
             slots,
         }
     }
 
     /// The snapshot in `netstat` and `snmp` if their name lines are the
     /// learnt ones.
-    fn read(&mut self, netstat: &str, snmp: &str) -> Option<TcpExtCounters> {
-        let mut names = self.names.iter();
+    fn read(&self, netstat: &str, snmp: &str) -> Option<CounterSnapshot> {
+        let mut lines_learnt = self.lines.iter();
         let mut slots = self.slots.iter();
-        let mut values = vec![0u64; self.snapshot.0.len()];
+        let mut values = vec![0u64; self.names.len()];
         for (is_names, line) in lines(netstat, snmp) {
             if is_names {
-                if names.next().map(String::as_str) != Some(line) {
+                if lines_learnt.next().map(String::as_str) != Some(line) {
                     return None;
                 }
                 continue;
             }
-            for number in line.split_whitespace().skip(1) {
+            for number in line.split_ascii_whitespace().skip(1) {
                 if let Some(slot) = *slots.next()?
                     && let Some(v) = values.get_mut(slot)
                 {
@@ -106,13 +150,13 @@ impl Layout {
                 }
             }
         }
-        if names.next().is_some() || slots.next().is_some() {
+        if lines_learnt.next().is_some() || slots.next().is_some() {
             return None;
         }
-        for (have, v) in self.snapshot.0.values_mut().zip(values) {
-            *have = v;
-        }
-        Some(self.snapshot.clone())
+        Some(CounterSnapshot {
+            names: Arc::clone(&self.names),
+            values,
+        })
     }
 }
 
@@ -125,14 +169,22 @@ impl CounterFiles {
             netstat: open(NETSTAT)?,
             snmp: open(SNMP)?,
             layout: RefCell::new(None),
+            texts: RefCell::new((Vec::new(), Vec::new())),
         })
     }
 
     /// A snapshot of the namespace's counters.
     pub fn read(&self) -> Result<TcpExtCounters, HarnessError> {
-        let netstat = whole(&self.netstat, NETSTAT)?;
-        let snmp = whole(&self.snmp, SNMP)?;
-        parse(&mut self.layout.borrow_mut(), &netstat, &snmp)
+        self.snapshot().map(|s| s.counters())
+    }
+
+    /// A snapshot of the namespace's counters, by position.
+    pub fn snapshot(&self) -> Result<CounterSnapshot, HarnessError> {
+        let mut texts = self.texts.borrow_mut();
+        let (netstat, snmp) = &mut *texts;
+        let netstat = whole(&self.netstat, NETSTAT, netstat)?;
+        let snmp = whole(&self.snmp, SNMP, snmp)?;
+        parse(&mut self.layout.borrow_mut(), netstat, snmp)
     }
 }
 
@@ -142,18 +194,25 @@ fn parse(
     layout: &mut Option<Layout>,
     netstat: &str,
     snmp: &str,
-) -> Result<TcpExtCounters, HarnessError> {
-    if let Some(snapshot) = layout.as_mut().and_then(|l| l.read(netstat, snmp)) {
+) -> Result<CounterSnapshot, HarnessError> {
+    if let Some(snapshot) = layout.as_ref().and_then(|l| l.read(netstat, snmp)) {
         return Ok(snapshot);
     }
-    let snapshot = TcpExtCounters::from_texts(netstat, snmp)?;
-    *layout = Some(Layout::learn(netstat, snmp, snapshot.clone()));
+    let full = TcpExtCounters::from_texts(netstat, snmp)?;
+    let learnt = Layout::learn(netstat, snmp, &full);
+    let snapshot = CounterSnapshot {
+        names: Arc::clone(&learnt.names),
+        values: full.0.values().copied().collect(),
+    };
+    *layout = Some(learnt);
     Ok(snapshot)
 }
 
-/// The whole text of `file`, read from its start.
-fn whole(file: &File, path: &str) -> Result<String, HarnessError> {
-    let mut buf = vec![0u8; 16384];
+/// The whole text of `file`, read from its start into `buf`.
+fn whole<'a>(file: &File, path: &str, buf: &'a mut Vec<u8>) -> Result<&'a str, HarnessError> {
+    if buf.len() < 16384 {
+        buf.resize(16384, 0);
+    }
     let mut len = 0;
     loop {
         if len == buf.len() {
@@ -167,8 +226,8 @@ fn whole(file: &File, path: &str) -> Result<String, HarnessError> {
             Err(e) => return Err(HarnessError::io(format!("read {path}"), &e)),
         }
     }
-    buf.truncate(len);
-    String::from_utf8(buf).map_err(|e| HarnessError::Parse {
+    let text = buf.get(..len).unwrap_or_default();
+    std::str::from_utf8(text).map_err(|e| HarnessError::Parse {
         path: path.to_owned(),
         detail: e.to_string(),
     })
@@ -217,12 +276,13 @@ mod tests {
             let (netstat, snmp) = (bumped(NETSTAT_TEXT, step), bumped(SNMP_TEXT, step * 3));
             let fast = parse(&mut layout, &netstat, &snmp).unwrap();
             let full = TcpExtCounters::from_texts(&netstat, &snmp).unwrap();
-            assert_eq!(fast, full, "step {step}");
-            assert!(layout.as_mut().unwrap().read(&netstat, &snmp).is_some());
+            assert_eq!(fast.counters(), full, "step {step}");
+            assert!(layout.as_ref().unwrap().read(&netstat, &snmp).is_some());
         }
         assert_eq!(
             parse(&mut layout, NETSTAT_TEXT, SNMP_TEXT)
                 .unwrap()
+                .counters()
                 .get("Tcp:InCsumErrors"),
             Some(5)
         );
@@ -233,10 +293,33 @@ mod tests {
         let mut layout = None;
         parse(&mut layout, NETSTAT_TEXT, SNMP_TEXT).unwrap();
         let renamed = NETSTAT_TEXT.replace("TCPAOGood", "TCPAOBad");
-        assert!(layout.as_mut().unwrap().read(&renamed, SNMP_TEXT).is_none());
+        assert!(layout.as_ref().unwrap().read(&renamed, SNMP_TEXT).is_none());
         let full = TcpExtCounters::from_texts(&renamed, SNMP_TEXT).unwrap();
-        assert_eq!(parse(&mut layout, &renamed, SNMP_TEXT).unwrap(), full);
+        assert_eq!(
+            parse(&mut layout, &renamed, SNMP_TEXT).unwrap().counters(),
+            full
+        );
         assert_eq!(full.get("TCPAOBad"), Some(4));
+    }
+
+    #[test]
+    fn delta_by_position_is_the_delta_by_name() {
+        let mut layout = None;
+        let (netstat, snmp) = (bumped(NETSTAT_TEXT, 0), bumped(SNMP_TEXT, 0));
+        let before = parse(&mut layout, &netstat, &snmp).unwrap();
+        let (netstat, snmp) = (bumped(NETSTAT_TEXT, 2), bumped(SNMP_TEXT, 1));
+        let after = parse(&mut layout, &netstat, &snmp).unwrap();
+        let by_name = delta(&before.counters(), &after.counters());
+        assert_eq!(before.delta(&after), by_name);
+        assert_eq!(by_name.get("TCPMD5Failure"), Some(&6));
+        assert_eq!(by_name.get("Tcp:InCsumErrors"), Some(&3));
+        // Another layout: by name.
+        let renamed = NETSTAT_TEXT.replace("TCPAOGood", "TCPAOBad");
+        let other = parse(&mut layout, &renamed, SNMP_TEXT).unwrap();
+        assert_eq!(
+            before.delta(&other),
+            delta(&before.counters(), &other.counters())
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use tcpmd5::Family;
 
 use super::capture::PeerPort;
-use super::counter_files::CounterFiles;
+use super::counter_files::{CounterFiles, CounterSnapshot};
 use super::counters::TcpExtCounters;
 use super::error::HarnessError;
 use super::link::{self, Mac};
@@ -50,6 +50,12 @@ pub struct Lab {
     // namespace membership last.
     port: PeerPort,
     counter_files: CounterFiles,
+    /// Whether an exchange may start from the snapshot the previous one
+    /// ended with ([`Lab::chain_counters`]).
+    chain_counters: bool,
+    /// That snapshot, and the count of trace events then, while the peer
+    /// has sent nothing since.
+    counters_after_exchange: Option<(CounterSnapshot, Option<usize>)>,
     trace: Option<TraceSession>,
     trace_unavailable: Option<String>,
     cookie: u64,
@@ -103,6 +109,8 @@ impl Lab {
         Ok(Lab {
             port,
             counter_files,
+            chain_counters: false,
+            counters_after_exchange: None,
             trace,
             trace_unavailable,
             cookie,
@@ -212,6 +220,8 @@ impl Lab {
         frame.extend_from_slice(&PEER_MAC);
         frame.extend_from_slice(&ethertype.to_be_bytes());
         frame.extend_from_slice(ip_packet);
+        // The kernel may count this frame: the next exchange reads afresh.
+        self.counters_after_exchange = None;
         self.port.send_frame(&frame)
     }
 
@@ -257,6 +267,46 @@ impl Lab {
     /// The namespace's TcpExt counters (from files opened in it).
     pub fn counters(&self) -> Result<TcpExtCounters, HarnessError> {
         self.counter_files.read()
+    }
+
+    /// A snapshot of the namespace's counters by position (cheaper to take
+    /// and compare than [`Lab::counters`]).
+    pub fn counter_snapshot(&self) -> Result<CounterSnapshot, HarnessError> {
+        self.counter_files.snapshot()
+    }
+
+    /// Lets each exchange take the counter snapshot and trace event count
+    /// the previous one ended with as its own starting point, instead of
+    /// reading them again, while the peer sent nothing in between
+    /// ([`Lab::send_ip`] forgets them). The authentication and checksum
+    /// counters and the `tcp_hash_*` tracepoints move only for segments
+    /// the kernel receives, and in a lab where only the peer talks to the
+    /// kernel (the differential) every one of them comes from the peer, so
+    /// their deltas are the same; a counter the kernel's timers move
+    /// between two exchanges (a retransmission) shows in the later one's
+    /// `TcpExt` changes instead of in none.
+    pub fn chain_counters(&mut self) {
+        self.chain_counters = true;
+    }
+
+    /// The snapshot and trace event count the last exchange ended with, if
+    /// the peer sent nothing since and [`Lab::chain_counters`] allows it
+    /// (taken: used once).
+    pub fn take_counters_after_exchange(&mut self) -> Option<(CounterSnapshot, Option<usize>)> {
+        self.counters_after_exchange.take()
+    }
+
+    /// Keeps `snapshot` and the trace event count `trace`, taken at the end
+    /// of an exchange, for the next one (where [`Lab::chain_counters`]
+    /// allows it).
+    pub fn keep_counters_after_exchange(
+        &mut self,
+        snapshot: CounterSnapshot,
+        trace: Option<usize>,
+    ) {
+        if self.chain_counters {
+            self.counters_after_exchange = Some((snapshot, trace));
+        }
     }
 
     /// The trace session, if tracing is available.

@@ -22,6 +22,13 @@ pub fn pin_current_thread(cpu: usize) -> Result<(), HarnessError> {
     Ok(())
 }
 
+/// The CPU the calling thread runs on now.
+pub fn current_cpu() -> Result<usize, HarnessError> {
+    // SAFETY: sched_getcpu takes nothing and only returns a number.
+    let cpu = unsafe { libc::sched_getcpu() };
+    usize::try_from(cpu).map_err(|_| HarnessError::last_os("sched_getcpu"))
+}
+
 /// The running kernel's release (`uname -r`), e.g. `6.18.0`.
 pub fn kernel_release() -> String {
     std::fs::read_to_string("/proc/sys/kernel/osrelease")

@@ -94,7 +94,8 @@ fn session() -> Option<&'static Session> {
                 eprintln!("kernel_differential: SKIP (nothing is tested): {e}");
                 return None;
             }
-            match Session::open(held_to()) {
+            // One input at a time: the worker beside this thread.
+            match Session::open_beside_caller(held_to()) {
                 Ok(s) => {
                     let families: Vec<String> =
                         s.families().iter().map(ToString::to_string).collect();
