@@ -17,13 +17,12 @@ use tcpmd5::key_table::{KeyTable, Md5SigRequest};
 use tcpmd5::wire::TcpFlags;
 use tcpmd5::{Family, Key};
 
-use super::common::{LISTEN_PORT, key, keyed_listener};
-use super::conn::{
+use super::kit::common::{LISTEN_PORT, key, keyed_listener};
+use super::kit::conn::{
     DATA_VARIANTS, KernelConn, Step, Variant, accept_after, acknowledges_all_sent, corrupted,
     established, finish, isn, kernel_fin, other_key, rst_effect, send_data, signed,
     signed_data_after, step, unsigned,
 };
-use super::timewait;
 use crate::case::{Case, Ctx};
 use crate::error::Error;
 use crate::exchange::option_kinds;
@@ -275,12 +274,13 @@ fn build(table: &[(Builder, Variant)]) -> Vec<Case> {
         .collect()
 }
 
-/// Cases of the session areas, in report order (the TIME-WAIT rows live in
-/// [`super::timewait`]). One row per line: a table reads better unwrapped.
+/// Cases of the session areas with the kernel as the server, in report order
+/// (the TIME-WAIT rows that follow them live in [`super::timewait`]). One row
+/// per line: a table reads better unwrapped.
 #[rustfmt::skip]
-pub(super) fn cases() -> Vec<Case> {
+pub(super) fn server_cases() -> Vec<Case> {
     let [data_signed, data_unsigned, data_other_key, data_corrupted] = DATA_VARIANTS;
-    let mut cases = build(&[
+    build(&[
         (third_ack, ("third-ack-signed", "a signed third ACK completes the handshake: accept() returns the connection", signed)),
         (third_ack, ("third-ack-unsigned", "an unsigned third ACK is dropped; accept() returns nothing", unsigned)),
         (third_ack, ("third-ack-wrong-key", "a third ACK signed with another key is dropped", other_key)),
@@ -298,13 +298,16 @@ pub(super) fn cases() -> Vec<Case> {
         (peer_fin_case, ("peer-fin-signed", "the peer's signed FIN: EOF, CLOSE-WAIT, the kernel's signed FIN, LAST-ACK closed by a signed ACK only", signed)),
         (peer_fin_case, ("peer-fin-unsigned", "the peer's unsigned FIN is dropped: no EOF", unsigned)),
         (peer_fin_case, ("peer-fin-corrupted", "the peer's FIN with a corrupted digest is dropped", corrupted)),
-    ]);
-    cases.extend(timewait::cases(timewait::Setup::TimeWait));
-    cases.extend(build(&[
+    ])
+}
+
+/// Cases of the kernel as a client, in report order.
+#[rustfmt::skip]
+pub(super) fn client_cases() -> Vec<Case> {
+    build(&[
         (client_case, ("syn-ack-signed", "connect() with a key: the SYN is signed (no timestamps); a signed SYN-ACK establishes", signed)),
         (client_case, ("syn-ack-unsigned", "an unsigned SYN-ACK is dropped; connect() does not complete", unsigned)),
         (client_case, ("syn-ack-wrong-key", "a SYN-ACK signed with another key is dropped", other_key)),
         (client_case, ("syn-ack-corrupted", "a SYN-ACK with a corrupted digest is dropped", corrupted)),
-    ]));
-    cases
+    ])
 }

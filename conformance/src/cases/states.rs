@@ -14,8 +14,8 @@ use crate::model_query::receiver_verdict;
 use tcpmd5::wire::TcpFlags;
 use tcpmd5::{Family, Verdict};
 
-use super::common::{LISTEN_PORT, key, keyed_listener};
-use super::conn::{
+use super::kit::common::{LISTEN_PORT, key, keyed_listener};
+use super::kit::conn::{
     DATA_VARIANTS, KernelConn, Step, Variant, corrupted, established, expect_kernel_fin, finish,
     kernel_fin, other_key, rst_effect, send_data, signed, signed_data_after, step, step_expecting,
     unsigned,

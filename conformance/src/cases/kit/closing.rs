@@ -1,6 +1,6 @@
 //! Bringing a connection to a timewait-type socket (`inet_timewait_sock`):
 //! TIME-WAIT after the kernel closed first, and the FIN-WAIT-2 of an
-//! orphaned socket. The cases of both are rows of [`super::timewait`].
+//! orphaned socket. The cases of both are rows of [`super::super::timewait`].
 //!
 //! The orphan: the application `close()`s a keyed established socket, the
 //! peer ACKs the kernel's FIN, and `tcp_rcv_state_process` replaces the
@@ -25,7 +25,7 @@ use crate::record::Record;
 
 /// A timewait-type socket a setup left behind.
 #[derive(Debug)]
-pub(super) struct TwSock {
+pub(in crate::cases) struct TwSock {
     /// The keyed listener the connection was accepted from.
     pub listener: Listener,
     /// The peer of the connection.
@@ -42,7 +42,7 @@ impl TwSock {
     /// `snd_nxt`; `last` is the kernel's last segment before it, whose window
     /// (no window scaling: the peer's SYN offers none) is the receive window
     /// the timewait socket keeps.
-    pub(super) fn new(
+    pub(in crate::cases) fn new(
         listener: Listener,
         peer: Peer,
         keys: KeyTable,
@@ -70,7 +70,7 @@ impl TwSock {
 
 /// The kernel closes first (`shutdown(SHUT_WR)`), the peer's signed FIN
 /// acknowledges its FIN, the descriptor is closed: a TIME-WAIT socket.
-pub(super) fn time_wait(
+pub(in crate::cases) fn time_wait(
     ctx: &mut Ctx<'_>,
     rec: &mut Record,
     conn: Established,
@@ -99,7 +99,7 @@ pub(super) fn time_wait(
 
 /// A keyed accepted connection, `close()`d, its FIN ACKed by a signed ACK:
 /// an orphaned FIN-WAIT-2.
-pub(super) fn orphan(
+pub(in crate::cases) fn orphan(
     ctx: &mut Ctx<'_>,
     rec: &mut Record,
     conn: Established,

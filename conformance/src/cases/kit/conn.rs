@@ -30,7 +30,7 @@ use crate::words;
 
 /// A kernel socket of a connection and the model of its keys.
 #[derive(Debug)]
-pub(super) struct KernelConn {
+pub(in crate::cases) struct KernelConn {
     /// The socket (non-blocking).
     pub sock: Socket,
     /// Its family.
@@ -43,7 +43,7 @@ pub(super) struct KernelConn {
 
 impl KernelConn {
     /// Makes `request` on the socket and the model; both must agree.
-    pub(super) fn apply(&mut self, request: &Md5SigRequest) -> Result<KeyChange, Error> {
+    pub(in crate::cases) fn apply(&mut self, request: &Md5SigRequest) -> Result<KeyChange, Error> {
         let kernel = sockopt::set_md5sig(self.sock.as_fd(), request);
         let model = self
             .model
@@ -52,7 +52,11 @@ impl KernelConn {
     }
 
     /// An accepted socket with the key table it inherits from `listener`.
-    pub(super) fn from_accepted(sock: Socket, listener: &Listener, peer: IpAddr) -> KernelConn {
+    pub(in crate::cases) fn from_accepted(
+        sock: Socket,
+        listener: &Listener,
+        peer: IpAddr,
+    ) -> KernelConn {
         KernelConn {
             sock,
             family: listener.family,
@@ -62,7 +66,7 @@ impl KernelConn {
     }
 
     /// Bytes readable now (`Ok(None)`: would block; `Ok(Some(empty))`: EOF).
-    pub(super) fn read_now(&self) -> Result<Option<Vec<u8>>, std::io::Error> {
+    pub(in crate::cases) fn read_now(&self) -> Result<Option<Vec<u8>>, std::io::Error> {
         let mut buf = [0u8; 4096];
         match (&self.sock).read(&mut buf) {
             Ok(n) => Ok(Some(buf.get(..n).unwrap_or(&[]).to_vec())),
@@ -72,12 +76,17 @@ impl KernelConn {
     }
 
     /// The socket's TCP state (`tcpi_state` of `TCP_INFO`).
-    pub(super) fn state(&self) -> Result<u8, Error> {
+    pub(in crate::cases) fn state(&self) -> Result<u8, Error> {
         sockopt::tcp_state(self.sock.as_fd()).map_err(Error::errno("TCP_INFO"))
     }
 
     /// Requires the socket to be in `want`.
-    pub(super) fn check_state(&self, rec: &mut Record, want: u8, when: &str) -> Result<(), Error> {
+    pub(in crate::cases) fn check_state(
+        &self,
+        rec: &mut Record,
+        want: u8,
+        when: &str,
+    ) -> Result<(), Error> {
         let got = self.state()?;
         rec.check(
             got == want,
@@ -93,7 +102,7 @@ impl KernelConn {
 }
 
 /// The model's verdict on `probe` at a socket whose keys are `table`.
-pub(super) fn predict(
+pub(in crate::cases) fn predict(
     probe: &SegmentSpec,
     table: &KeyTable,
     semantics: Semantics,
@@ -103,7 +112,7 @@ pub(super) fn predict(
 
 /// One step of a case: its name in notes and problems, and its role.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Step<'a> {
+pub(in crate::cases) struct Step<'a> {
     /// What the step sends (`third ACK`, `signed data after`).
     pub name: &'a str,
     /// On the case line or not.
@@ -112,7 +121,7 @@ pub(super) struct Step<'a> {
 
 impl Step<'_> {
     /// A step the case is about.
-    pub(super) fn probe(name: &str) -> Step<'_> {
+    pub(in crate::cases) fn probe(name: &str) -> Step<'_> {
         Step {
             name,
             role: Role::Probe,
@@ -120,7 +129,7 @@ impl Step<'_> {
     }
 
     /// A setup or control step.
-    pub(super) fn setup(name: &str) -> Step<'_> {
+    pub(in crate::cases) fn setup(name: &str) -> Step<'_> {
         Step {
             name,
             role: Role::Setup,
@@ -130,7 +139,7 @@ impl Step<'_> {
 
 /// Predicts the model's verdict on `probe` at a socket whose keys are
 /// `table`, sends it, and records the verdict.
-pub(super) fn step(
+pub(in crate::cases) fn step(
     ctx: &mut Ctx<'_>,
     rec: &mut Record,
     peer: &mut Peer,
@@ -145,7 +154,7 @@ pub(super) fn step(
 
 /// Sends `probe` and records the verdict `expected` (from a receiver's own
 /// model: a request socket, a timewait socket).
-pub(super) fn step_expecting(
+pub(in crate::cases) fn step_expecting(
     ctx: &mut Ctx<'_>,
     rec: &mut Record,
     peer: &mut Peer,
@@ -161,7 +170,7 @@ pub(super) fn step_expecting(
 /// Records a step's verdict: its witnesses, silence when dropped (a
 /// retransmission of the kernel's own FIN is not a reply), and the observed
 /// verdict next to the expected one.
-pub(super) fn record_verdict(
+pub(in crate::cases) fn record_verdict(
     rec: &mut Record,
     peer: &Peer,
     step: Step<'_>,
@@ -206,7 +215,7 @@ pub(super) fn record_verdict(
 }
 
 /// The finding, with each peer's verification of every kernel segment.
-pub(super) fn finish(mut rec: Record, peers: &[&Peer]) -> Finding {
+pub(in crate::cases) fn finish(mut rec: Record, peers: &[&Peer]) -> Finding {
     for p in peers {
         rec.absorb(&p.record);
         rec.note(format!(
@@ -288,16 +297,16 @@ pub(crate) const DATA_VARIANTS: [Variant; 4] = [
 ];
 
 /// An ISN per case and step, so segments of different steps never match.
-pub(super) fn isn(salt: u32) -> SeqNumber {
+pub(in crate::cases) fn isn(salt: u32) -> SeqNumber {
     SeqNumber(0x1500_0000) + salt.wrapping_mul(0x0101_0101)
 }
 
 /// A keyed listener, the peer, and the accepted connection.
-pub(super) type Established = (Listener, Peer, KernelConn);
+pub(in crate::cases) type Established = (Listener, Peer, KernelConn);
 
 /// Established: a listener with `key()` for the peer, a signed handshake,
 /// the accepted socket (non-blocking) with the model it inherits.
-pub(super) fn established(
+pub(in crate::cases) fn established(
     ctx: &mut Ctx<'_>,
     family: Family,
     salt: u16,
@@ -317,7 +326,7 @@ pub(super) fn established(
 }
 
 /// Completes a handshake (SYN and third ACK with `auth`) and accepts.
-pub(super) fn connect_peer(
+pub(in crate::cases) fn connect_peer(
     ctx: &mut Ctx<'_>,
     listener: &Listener,
     peer: &mut Peer,
@@ -341,7 +350,7 @@ pub(super) fn connect_peer(
 /// Checks with a certain-answer probe that the kernel acknowledges exactly
 /// what the peer has sent: a dropped segment left `rcv_nxt` alone, an
 /// accepted one moved it. `what` names the step in a problem.
-pub(super) fn acknowledges_all_sent(
+pub(in crate::cases) fn acknowledges_all_sent(
     ctx: &mut Ctx<'_>,
     rec: &mut Record,
     peer: &mut Peer,
@@ -364,7 +373,7 @@ pub(super) fn acknowledges_all_sent(
 /// Sends `payload` with `auth` on an established connection and checks
 /// verdict, delivery and the kernel's acknowledgement. Returns whether the
 /// model accepts it.
-pub(super) fn send_data(
+pub(in crate::cases) fn send_data(
     ctx: &mut Ctx<'_>,
     rec: &mut Record,
     at: Step<'_>,
@@ -407,7 +416,7 @@ pub(super) fn send_data(
 }
 
 /// Signed data after a probe: the connection still carries data.
-pub(super) fn signed_data_after(
+pub(in crate::cases) fn signed_data_after(
     ctx: &mut Ctx<'_>,
     rec: &mut Record,
     peer: &mut Peer,
@@ -428,7 +437,7 @@ pub(super) fn signed_data_after(
 
 /// The effect of an RST on the application: ECONNRESET when `reset`, else
 /// nothing to read and the connection still carries signed data.
-pub(super) fn rst_effect(
+pub(in crate::cases) fn rst_effect(
     ctx: &mut Ctx<'_>,
     rec: &mut Record,
     peer: &mut Peer,
@@ -460,7 +469,7 @@ pub(super) fn rst_effect(
 }
 
 /// `shutdown(SHUT_WR)` on the kernel socket: its FIN, verified by `peer`.
-pub(super) fn kernel_fin(
+pub(in crate::cases) fn kernel_fin(
     ctx: &mut Ctx<'_>,
     peer: &mut Peer,
     conn: &KernelConn,
@@ -474,7 +483,12 @@ pub(super) fn kernel_fin(
 
 /// Requires the kernel's FIN (sent after `after`) at the peer's `rcv_nxt`,
 /// and lets later steps recognise its retransmissions.
-pub(super) fn expect_kernel_fin(rec: &mut Record, peer: &mut Peer, fin: &Reply, after: &str) {
+pub(in crate::cases) fn expect_kernel_fin(
+    rec: &mut Record,
+    peer: &mut Peer,
+    fin: &Reply,
+    after: &str,
+) {
     rec.check(
         fin.seq == peer.rcv_nxt,
         format!(
