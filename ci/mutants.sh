@@ -106,7 +106,7 @@ cargo mutants "${common[@]}" -p tcpmd5 -p md5-lanes "${scope[@]}" || status=$?
 echo "mutants: $(( $(date +%s) - start )) s"
 # Equivalent mutants: those of the scope that .cargo/mutants.toml excludes.
 equivalent=$(( $(listed --no-config) - $(listed) ))
-figure=(python3 ci/mutants_figure.py "$out/mutants.out/outcomes.json"
+figure=(python3 ci/py/mutants_figure.py "$out/mutants.out/outcomes.json"
         --equivalent "$equivalent" --scope "$what")
 if [ "${MUTANTS_README:-0}" = 1 ]; then
     figure+=(--readme README.md)

@@ -15,8 +15,8 @@
 #   BENCH_RUNS (default 7) rounds
 #   BENCH_NO_WRITE=1  print the table only
 set -euo pipefail
-cd "$(dirname "$0")/.."
-. ci/netns-md5.sh
+cd "$(dirname "$0")/../.."
+. ci/lib/netns-md5.sh
 
 MESSAGES="${BENCH_MESSAGES:-100000}"
 RUNS="${BENCH_RUNS:-7}"

@@ -7,14 +7,14 @@
 # whether both runs gave the same counts per kind; writes
 # target/bench-differential.json.
 #
-#   ci/bench-differential.sh                      # 2000 cases per family, 4 labs
-#   TCPMD5_BENCH_CASES=5000 TCPMD5_BENCH_LABS=8 ci/bench-differential.sh
-#   TCPMD5_DIFF_SEED=<64 hex digits> ci/bench-differential.sh
+#   ci/bench/differential.sh                      # 2000 cases per family, 4 labs
+#   TCPMD5_BENCH_CASES=5000 TCPMD5_BENCH_LABS=8 ci/bench/differential.sh
+#   TCPMD5_DIFF_SEED=<64 hex digits> ci/bench/differential.sh
 #
 # Root (or unprivileged user namespaces). Exit 1 if either run found a
 # disagreement or failed.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 cargo build --release -p tcpmd5-conformance
 bin=target/release/tcpmd5-conformance

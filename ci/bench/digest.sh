@@ -11,7 +11,7 @@
 #   BENCH_NO_WRITE=1   print the table only, leave docs/benchmarks.md alone
 #   BENCH_SKIP_RUN=1   only rebuild the table from target/criterion
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 need_libcrypto() {
     ! { pkg-config --exists libcrypto 2>/dev/null || [ -e /usr/lib/x86_64-linux-gnu/libcrypto.so ]; }
@@ -191,7 +191,7 @@ if [ -z "${BENCH_NO_WRITE:-}" ]; then
         echo "# Benchmarks"
         echo
         echo "Measured $(date -u +%Y-%m-%d) on: ${CPU_MODEL}, $(nproc) cores (shared, noisy), Linux $(uname -r), $(rustc --version | cut -d' ' -f1-2), OpenSSL $(pkg-config --modversion libcrypto 2>/dev/null || echo '?')."
-        echo "Regenerate with \`ci/bench.sh\` (a few minutes; numbers below are from one such run)."
+        echo "Regenerate with \`ci/bench/digest.sh\` (a few minutes; numbers below are from one such run)."
         echo
         echo "Each cell: median ns per packet · cycles per hashed byte · ratio to OpenSSL's MD5 over the same bytes in the same run."
         echo "Hashed bytes = pseudo-header (12 IPv4, 40 IPv6) + 20-byte TCP header + payload + key: what RFC 2385 feeds MD5."
@@ -218,9 +218,9 @@ if [ -z "${BENCH_NO_WRITE:-}" ]; then
         echo
         echo "$BATCH_TABLE"
         echo
-        echo "The kernel's cost (loopback TCP with and without \`TCP_MD5SIG\`) is measured by \`ci/bench-kernel.sh\`; see below."
+        echo "The kernel's cost (loopback TCP with and without \`TCP_MD5SIG\`) is measured by \`ci/bench/kernel.sh\`; see below."
     } > docs/benchmarks.md.new
-    # Keep a kernel section written by ci/bench-kernel.sh, if any.
+    # Keep a kernel section written by ci/bench/kernel.sh, if any.
     if [ -f docs/benchmarks.md ] && grep -q '^## Kernel' docs/benchmarks.md; then
         { echo; sed -n '/^## Kernel/,$p' docs/benchmarks.md; } >> docs/benchmarks.md.new
     fi
@@ -231,7 +231,7 @@ if [ -z "${BENCH_NO_WRITE:-}" ]; then
 import re, sys
 table = open(sys.argv[1]).read()
 readme = open("README.md").read()
-start, end = "<!-- batch-table:start (ci/bench.sh) -->", "<!-- batch-table:end -->"
+start, end = "<!-- batch-table:start (ci/bench/digest.sh) -->", "<!-- batch-table:end -->"
 new = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: start + "\n" + table + end, readme, flags=re.S)
 if new == readme and start not in readme:
     sys.exit("bench.sh: README.md has no batch-table markers")

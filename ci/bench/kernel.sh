@@ -6,9 +6,9 @@
 # request/response); segment counts from the namespace's /proc/net/snmp.
 # Needs root (or CAP_SYS_ADMIN + CAP_NET_ADMIN) and python3; nothing else.
 # Writes a "## Kernel" section into docs/benchmarks.md unless BENCH_NO_WRITE=1.
-# Arguments are passed to ci/bench_kernel.py (--mtu, --bulk-mib, --rr, --reps).
+# Arguments are passed to ci/py/bench_kernel.py (--mtu, --bulk-mib, --rr, --reps).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 if [ "$(id -u)" != 0 ]; then
     echo "bench-kernel.sh: needs root for unshare -n and the lo ioctls" >&2
@@ -16,7 +16,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 out="$(mktemp)"
 trap 'rm -f "$out"' EXIT
-unshare -n -- python3 ci/bench_kernel.py --markdown "$out" "$@"
+unshare -n -- python3 ci/py/bench_kernel.py --markdown "$out" "$@"
 
 if [ -z "${BENCH_NO_WRITE:-}" ]; then
     mkdir -p docs
@@ -30,7 +30,7 @@ if [ -z "${BENCH_NO_WRITE:-}" ]; then
     {
         echo "## Kernel"
         echo
-        echo "Measured $(date -u +%Y-%m-%d) by \`ci/bench-kernel.sh\` on $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), Linux $(uname -r). Client and server are python3 (\`ci/bench_kernel.py\`), so the request/response figures include interpreter time on both sides; bulk is kernel-bound."
+        echo "Measured $(date -u +%Y-%m-%d) by \`ci/bench/kernel.sh\` on $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), Linux $(uname -r). Client and server are python3 (\`ci/py/bench_kernel.py\`), so the request/response figures include interpreter time on both sides; bulk is kernel-bound."
         echo "OutSegs counts MSS-sized segments even when TSO sends super-packets; InSegs counts received skbs (so few with offload on)."
         echo
         cat "$out"

@@ -3,7 +3,7 @@
 # user nobody, so it makes its own user namespace and has no tracepoint
 # witness), alternated RUNS times; prints the medians and their ratio.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 runs=${RUNS:-5}
 cargo build --release -p tcpmd5-conformance
 tmp=$(mktemp -d)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What `tcpmd5 watch` costs and whether it sees every drop (root; a bench,
-# not a test). Two namespaces (ci/netns-md5.sh) and a keyed bulk transfer:
+# not a test). Two namespaces (ci/lib/netns-md5.sh) and a keyed bulk transfer:
 #  1. throughput of a busy MD5 session (MB/s, median of RUNS transfers of
 #     MB megabytes) without and with `tcpmd5 watch` on the receiver's
 #     namespace, and the CPU time watch used meanwhile;
@@ -8,18 +8,18 @@
 #     STORM seconds (each SYN dropped, TCP_MD5FAILURE); watch's drops
 #     against the namespace's TCPMD5Failure delta, drops per second, and
 #     watch's CPU time.
-# Usage: ci/bench-watch.sh [RUNS] [MB] [STORM]   (defaults 5 400 5)
+# Usage: ci/bench/watch.sh [RUNS] [MB] [STORM]   (defaults 5 400 5)
 # README_WRITE=1 also puts the result into the README (between
 # <!-- generated:watch-bench --> and <!-- end:watch-bench -->).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 RUNS=${1:-5}
 MB=${2:-400}
 STORM=${3:-5}
-. ci/netns-md5.sh
+. ci/lib/netns-md5.sh
 cargo build -q --release -p tcpmd5-cli --bin tcpmd5
 BIN="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/tcpmd5"
-LOAD="$(pwd)/ci/bench_watch.py"
+LOAD="$(pwd)/ci/py/bench_watch.py"
 KEY=$(hexof "Peer-Pass-2026")
 WRONG=$(hexof "Peer-Pass-2O26")
 lab_up 10.78.0.2
@@ -82,7 +82,7 @@ if [ "${README_WRITE:-}" = 1 ]; then
 import os, pathlib, re, sys
 readme = pathlib.Path("README.md")
 body = pathlib.Path(os.environ["REPORT"]).read_text().rstrip()
-block = "<!-- generated:watch-bench -->\n```\n$ ci/bench-watch.sh\n" + body + "\n```\n<!-- end:watch-bench -->"
+block = "<!-- generated:watch-bench -->\n```\n$ ci/bench/watch.sh\n" + body + "\n```\n<!-- end:watch-bench -->"
 text, n = re.subn(r"<!-- generated:watch-bench -->.*?<!-- end:watch-bench -->", lambda _: block, readme.read_text(), flags=re.S)
 if n != 1:
     sys.exit("README.md has no generated:watch-bench region")

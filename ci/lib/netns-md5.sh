@@ -1,11 +1,11 @@
-# Shared by ci/bench-cli.sh and ci/readme-example.sh (source it): two
+# Shared by ci/bench/cli.sh and ci/regen/tool-example.sh (source it): two
 # throwaway network namespaces joined by a veth pair, a keyed listener and
 # its peers (cli/tests/live/peers.py), and a tcpdump in the listener's
 # namespace (offload left on). Root only. Addresses are namespace-private.
 
 LAB_S="tcpmd5-lab-s$$"
 LAB_C="tcpmd5-lab-c$$"
-PEERS="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/cli/tests/live/peers.py"
+PEERS="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/cli/tests/live/peers.py"
 
 lab_up() {  # lab_up CLIENT_ADDR...
     ip netns add "$LAB_S"

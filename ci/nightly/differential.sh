@@ -4,7 +4,7 @@
 # (default 20000); TCPMD5_DIFF_SEED replays a run. Exit 1 on any
 # disagreement, 4 when nothing could run.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 cargo build --release -p tcpmd5-conformance
 bin=target/release/tcpmd5-conformance

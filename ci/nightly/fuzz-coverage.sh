@@ -8,13 +8,13 @@
 # Output in fuzz/coverage/ (ignored by git): report.txt (per file), summary.json
 # (llvm-cov export), html/. The table in fuzz/README.md between the
 # fuzz-coverage markers is rewritten from summary.json by
-# ci/fuzz_coverage_summary.py (FUZZ_COVERAGE_README=0 leaves it alone).
+# ci/py/fuzz_coverage_summary.py (FUZZ_COVERAGE_README=0 leaves it alone).
 #
-#   ci/fuzz-coverage.sh                    # all targets
-#   FUZZ_TARGETS="verdict receiver" ci/fuzz-coverage.sh
+#   ci/nightly/fuzz-coverage.sh                    # all targets
+#   FUZZ_TARGETS="verdict receiver" ci/nightly/fuzz-coverage.sh
 set -euo pipefail
 
-root=$(cd "$(dirname "$0")/.." && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
 fuzz="$root/fuzz"
 cd "$fuzz"
 
@@ -78,5 +78,5 @@ cp "$work/inputs.txt" "$out/inputs.txt"
 cat "$out/report.txt"
 
 if [ "${FUZZ_COVERAGE_README:-1}" = 1 ]; then
-    python3 "$root/ci/fuzz_coverage_summary.py" "$out" "$root"
+    python3 "$root/ci/py/fuzz_coverage_summary.py" "$out" "$root"
 fi

@@ -12,7 +12,7 @@
 # the C compiler builds md-5's assembly (CC_x86_64_unknown_linux_musl,
 # default gcc).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 dir=${1:-target/kselftest/tcpmd5}
 target=x86_64-unknown-linux-musl

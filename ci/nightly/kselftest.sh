@@ -2,7 +2,7 @@
 # The kselftest package end to end, as kernel CI runs kselftests: assembles
 # a kselftest install in target/kselftest/install (run_kselftest.sh and
 # kselftest/ from Debian's linux-source-6.12, the package of
-# ci/kselftest-package.sh, kselftest-list.txt), runs its run_kselftest.sh
+# ci/nightly/kselftest-package.sh, kselftest-list.txt), runs its run_kselftest.sh
 # inside each Debian guest of the matrix (`vm --kselftest`, qemu), and checks
 # what it printed: the runner's TAP with one plan line (1..1) and
 # `ok 1 selftests: tcpmd5: tcpmd5_conformance.sh`, and within it the suite's
@@ -11,7 +11,7 @@
 # totals line agreeing, nothing failed. Logs in target/kselftest/.
 # Needs what ci/install-deps.sh installs (qemu, busybox, the Debian kernels).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 out=target/kselftest
 install=$out/install
@@ -29,7 +29,7 @@ tar -xJf "$tarball" -C "$out/linux" --strip-components=1 --wildcards \
 selftests=$out/linux/tools/testing/selftests
 cp "$selftests/run_kselftest.sh" "$install/"
 cp -r "$selftests/kselftest" "$install/"
-ci/kselftest-package.sh "$install/tcpmd5" > "$install/kselftest-list.txt"
+ci/nightly/kselftest-package.sh "$install/tcpmd5" > "$install/kselftest-list.txt"
 echo "kselftest install: $install ($(du -sh "$install" | cut -f1)): $(cat "$install/kselftest-list.txt")"
 
 cargo build --release -q -p tcpmd5-conformance

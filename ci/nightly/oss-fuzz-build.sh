@@ -21,10 +21,10 @@
 # system cc (the image sets clang) and libfuzzer-sys compiles its own
 # libFuzzer (the image points CUSTOM_LIBFUZZER_PATH at its prebuilt one).
 #
-#   ci/oss-fuzz-build.sh            # KEEP=1 keeps $SRC/$OUT/$WORK
+#   ci/nightly/oss-fuzz-build.sh            # KEEP=1 keeps $SRC/$OUT/$WORK
 set -euo pipefail
 
-root=$(cd "$(dirname "$0")/.." && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
 base=$(mktemp -d)
 if [ "${KEEP:-0}" != 1 ]; then trap 'rm -rf "$base"' EXIT; fi
 

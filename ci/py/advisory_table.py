@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Regenerates the measured table of docs/advisories/ao-bypass.md from one
-kernel-matrix run saved in docs/advisories/runs/ by ci/advisory.sh
+kernel-matrix run saved in docs/advisories/runs/ by ci/regen/advisory.sh
 (`tcpmd5-conformance matrix --filter ao-bypass --save-reports`): the rows
 follow matrix.json's kernels, in run order, and each row's observations come
 from that kernel's suite report (`<label>.json`, `host.json` for the host).
@@ -10,7 +10,7 @@ import json
 import pathlib
 import sys
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
 RUNS = ROOT / "docs" / "advisories" / "runs"
 DOC = ROOT / "docs" / "advisories" / "ao-bypass.md"
 START = "<!-- ao-bypass-table:start -->"
@@ -74,7 +74,7 @@ def table():
     ]
     matrix = RUNS / "matrix.json"
     if not matrix.exists():
-        sys.exit(f"no matrix run in {RUNS}: run ci/advisory.sh")
+        sys.exit(f"no matrix run in {RUNS}: run ci/regen/advisory.sh")
     for kernel in json.loads(matrix.read_text())["kernels"]:
         if kernel.get("error"):
             sys.exit(f"{kernel['label']}: no report ({kernel['error']})")

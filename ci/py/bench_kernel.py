@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Loopback TCP with and without TCP_MD5SIG, run by ci/bench-kernel.sh
+"""Loopback TCP with and without TCP_MD5SIG, run by ci/bench/kernel.sh
 inside a fresh network namespace (only lo, nothing else talking).
 
 Four configurations, interleaved, each repeated and the fastest kept:

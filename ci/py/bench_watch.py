@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Load for ci/bench-watch.sh (run inside a namespace of ci/netns-md5.sh).
+"""Load for ci/bench/watch.sh (run inside a namespace of ci/lib/netns-md5.sh).
 
   bench_watch.py sink KEY_HEX            keyed listener on 10.78.0.1:5001 for
                                          10.78.0.2: reads every connection to
@@ -16,7 +16,7 @@ import socket
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "cli", "tests", "live"))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "cli", "tests", "live"))
 from peers import add_key  # noqa: E402
 
 SERVER, CLIENT, PORT = "10.78.0.1", "10.78.0.2", 5001

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Rewrite the coverage table of fuzz/README.md from ci/fuzz-coverage.sh's output.
+"""Rewrite the coverage table of fuzz/README.md from ci/nightly/fuzz-coverage.sh's output.
 
-Usage: ci/fuzz_coverage_summary.py COVERAGE_DIR REPO_ROOT
+Usage: ci/py/fuzz_coverage_summary.py COVERAGE_DIR REPO_ROOT
 
 Reads COVERAGE_DIR/summary.json (llvm-cov export -summary-only),
 COVERAGE_DIR/lcov.info (uncovered lines) and COVERAGE_DIR/inputs.txt
@@ -13,7 +13,7 @@ import json
 import pathlib
 import sys
 
-BEGIN = "<!-- fuzz-coverage:begin (ci/fuzz-coverage.sh writes this) -->"
+BEGIN = "<!-- fuzz-coverage:begin (ci/nightly/fuzz-coverage.sh writes this) -->"
 END = "<!-- fuzz-coverage:end -->"
 
 # Test fixtures that live in src/ until the testkit crate takes them: no

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Rewrite the measured-runs table of fuzz/README.md from ci/fuzz.sh's output.
 
-Usage: ci/fuzz_run_summary.py TARGET...   (ci/fuzz.sh runs it with FUZZ_README=1)
+Usage: ci/py/fuzz_run_summary.py TARGET...   (ci/fuzz.sh runs it with FUZZ_README=1)
 
 For each TARGET, reads fuzz/artifacts/<target>/last-run.tsv (target, execs,
 execs/s, coverage edges, new corpus entries, crashes, exit status: the row
@@ -18,10 +18,10 @@ import platform
 import re
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FUZZ = os.path.join(ROOT, "fuzz")
 README = os.path.join(FUZZ, "README.md")
-BEGIN = "<!-- fuzz-runs:begin (ci/fuzz_run_summary.py writes this) -->"
+BEGIN = "<!-- fuzz-runs:begin (ci/py/fuzz_run_summary.py writes this) -->"
 END = "<!-- fuzz-runs:end -->"
 HEADER = [
     "| target | seconds | execs | execs/s | cov edges | new corpus | crashes | kernel | date |",

@@ -8,7 +8,7 @@ strongly connected component with more than one module. A parent module
 reaching its own child (`mod.rs` declaring `mod x`) is not an edge.
 Exit status 1 when a circle exists.
 
-Usage: ci/import_cycles.py [SRC_DIR ...]
+Usage: ci/py/import_cycles.py [SRC_DIR ...]
 """
 
 import re

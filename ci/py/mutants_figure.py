@@ -7,7 +7,7 @@ ci/mutants.sh) / unviable / timeout / missed, and each missed mutant. With
 --readme FILE, rewrites FILE's region between `<!-- generated:mutants -->`
 and `<!-- end:mutants -->` with the figure (ci/mutants.sh --full does).
 
-Usage: ci/mutants_figure.py OUTCOMES.json... --equivalent N --scope TEXT [--readme FILE]
+Usage: ci/py/mutants_figure.py OUTCOMES.json... --equivalent N --scope TEXT [--readme FILE]
 """
 import argparse
 import collections

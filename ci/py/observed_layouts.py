@@ -9,7 +9,7 @@ tests/vectors/live.rs turns into each option vector's per-semantics
 `source`. A run whose probes do not fit the semantics it was held to
 records nothing: its verdicts cannot stand for that semantics.
 
-Usage: ci/observed_layouts.py COMMAND < report.json
+Usage: ci/py/observed_layouts.py COMMAND < report.json
 """
 import json
 import pathlib

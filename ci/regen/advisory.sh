@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measures the TCP-AO bypass on every kernel of the advisory in one kernel
 # matrix and regenerates the advisory's table (docs/advisories/ao-bypass.md,
-# via ci/advisory_table.py). The kernels:
+# via ci/py/advisory_table.py). The kernels:
 #   - Debian's 6.1 and 6.12 cloud kernels (ci/debian-kernels.sh);
 #   - small kernels from Debian's linux-source-6.12 (ci/build-ao-kernel.sh):
 #     CONFIG_TCP_AO=y, CONFIG_TCP_AO=n, and CONFIG_TCP_AO=n with the proposed
@@ -15,7 +15,7 @@
 # the fix changes, side by side. Run after ci/install-deps.sh; TCG is slow,
 # so everything runs under nice.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 runs=docs/advisories/runs
 cargo build --release -p tcpmd5-conformance
@@ -36,7 +36,7 @@ nice -n 10 "$suite" matrix --filter ao-bypass --save-reports "$runs" \
     --kernel "6.12-tcp-ao=$ao" --kernel "6.12-no-tcp-ao=$no_ao" \
     --kernel "6.12-no-tcp-ao-fixed=$fixed" --kernel "$held=$fixed" \
     --semantics-for "$held=linux-ao-bypass-fixed" --host >/dev/null || true
-python3 ci/advisory_table.py
+python3 ci/py/advisory_table.py
 
 # The whole suite on both AO=n kernels, the patched one held to both
 # semantics; the matrix's own report is the side-by-side comparison.

@@ -8,7 +8,7 @@
 #           unprivileged user namespaces, and names the kernel it ran on
 # With --check, changes nothing and fails if a region is out of date.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 cargo build --release -p tcpmd5-conformance
 bin=target/release/tcpmd5-conformance
 tmp=$(mktemp -d)
@@ -59,7 +59,7 @@ for name, body in regions.items():
     out = pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), out)
 if mode == "--check":
     if out != text:
-        sys.exit("README.md's generated regions are out of date: run ci/readme-figures.sh")
+        sys.exit("README.md's generated regions are out of date: run ci/regen/figures.sh")
 else:
     readme.write_text(out)
     print(f"README.md: usage, and {len(failed)} cases failing under linux-legacy ({areas})")

@@ -7,7 +7,7 @@
 # (router-a, router-b); everything else is the tool's real output.
 # Root, BIRD 2 (ci/install-deps.sh). README_EXAMPLE_NO_WRITE=1 prints only.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 cargo build -q --release -p tcpmd5-cli --bin tcpmd5 --example live_tour
 target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 body=$("$target/release/examples/live_tour" "$target/release/tcpmd5")

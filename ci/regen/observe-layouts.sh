@@ -10,11 +10,11 @@
 # wins, fix the model. Needs root (or unprivileged user namespaces) on the
 # host; qemu, busybox-static for --kernel (ci/install-deps.sh).
 #
-#   ci/observe-layouts.sh                                         # this kernel
-#   ci/observe-layouts.sh --kernel linux-image-6.1.0-57-cloud-amd64
-#   ci/observe-layouts.sh --kernel "$(ci/build-ao-kernel.sh | tail -n 1)"
+#   ci/regen/observe-layouts.sh                                         # this kernel
+#   ci/regen/observe-layouts.sh --kernel linux-image-6.1.0-57-cloud-amd64
+#   ci/regen/observe-layouts.sh --kernel "$(ci/build-ao-kernel.sh | tail -n 1)"
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 cargo build --release -p tcpmd5-conformance
 bin=target/release/tcpmd5-conformance
 tmp=$(mktemp)
@@ -33,5 +33,5 @@ if [ "$status" -ne 0 ] && [ "$status" -ne 1 ]; then
     echo "tcpmd5-conformance ${cmd[*]}: exit status $status" >&2
     exit "$status"
 fi
-python3 ci/observed_layouts.py "tcpmd5-conformance ${cmd[*]}" <"$tmp"
+python3 ci/py/observed_layouts.py "tcpmd5-conformance ${cmd[*]}" <"$tmp"
 cargo test -p tcpmd5 --test vectors -- --ignored regenerate

@@ -12,7 +12,7 @@
 # Root only (network namespaces); needs bird2 and frr (ci/install-deps.sh).
 # README_EXAMPLE_NO_WRITE=1 prints only.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 cargo build -q --release -p tcpmd5-cli
 cargo build -q --release -p tcpmd5-bgplab --example bgplab

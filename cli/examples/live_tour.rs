@@ -3,7 +3,7 @@
 //! session, a password one character off and a password on one router
 //! only; prints the commands and their real output. Root only:
 //! `cargo run --release -p tcpmd5-cli --example live_tour -- target/release/tcpmd5`
-//! (`ci/readme-live-example.sh` puts it into the README).
+//! (`ci/regen/live-example.sh` puts it into the README).
 
 use std::net::IpAddr;
 use std::process::Command;
