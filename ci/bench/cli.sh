@@ -10,7 +10,7 @@
 # printed per packet. Prints a markdown table.
 #
 # Root only (network namespaces). Not run in CI. Writes the table into the
-# README between the bench-cli markers. Environment:
+# region bench-cli of docs/tool-performance.md. Environment:
 #   BENCH_MESSAGES (default 100000) round trips in the session
 #   BENCH_RUNS (default 7) rounds
 #   BENCH_NO_WRITE=1  print the table only
@@ -117,12 +117,4 @@ PY
 echo "$table"
 rm -rf "$WORK"
 [ -n "${BENCH_NO_WRITE:-}" ] && exit 0
-python3 - "$table" <<'PY'
-import sys
-table = sys.argv[1]
-text = open("README.md").read()
-start, end = "<!-- bench-cli:start -->", "<!-- bench-cli:end -->"
-head, rest = text.split(start, 1)
-_, tail = rest.split(end, 1)
-open("README.md", "w").write(head + start + "\n" + table + "\n" + end + tail)
-PY
+printf '%s\n' "$table" | python3 ci/py/regions.py docs/tool-performance.md bench-cli

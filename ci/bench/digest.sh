@@ -4,7 +4,7 @@
 # (`--no-default-features`), then md-5's assembly one (the default `asm`
 # feature) -- side by side with OpenSSL's MD5 (`--features openssl`), and
 # prints the markdown tables, also written to docs/benchmarks.md (and the
-# batch summary to the README, between its `batch-table` markers).
+# batch summary to the region batch-table of docs/performance.md).
 #
 # Not run in CI. Takes a few minutes. Environment:
 #   BENCH_MEASURE_SECS (default 1.0), BENCH_WARMUP_SECS (default 0.3)
@@ -226,16 +226,6 @@ if [ -z "${BENCH_NO_WRITE:-}" ]; then
     fi
     mv docs/benchmarks.md.new docs/benchmarks.md
     echo "bench.sh: wrote docs/benchmarks.md" >&2
-    # The README's batch summary, between its markers.
-    python3 - "$BATCH_README_OUT" <<'PY'
-import re, sys
-table = open(sys.argv[1]).read()
-readme = open("README.md").read()
-start, end = "<!-- batch-table:start (ci/bench/digest.sh) -->", "<!-- batch-table:end -->"
-new = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: start + "\n" + table + end, readme, flags=re.S)
-if new == readme and start not in readme:
-    sys.exit("bench.sh: README.md has no batch-table markers")
-open("README.md", "w").write(new)
-PY
-    echo "bench.sh: wrote the README's batch table" >&2
+    # The batch summary, in docs/performance.md.
+    python3 ci/py/regions.py docs/performance.md batch-table <"$BATCH_README_OUT"
 fi

@@ -9,8 +9,8 @@
 #     against the namespace's TCPMD5Failure delta, drops per second, and
 #     watch's CPU time.
 # Usage: ci/bench/watch.sh [RUNS] [MB] [STORM]   (defaults 5 400 5)
-# README_WRITE=1 also puts the result into the README (between
-# <!-- generated:watch-bench --> and <!-- end:watch-bench -->).
+# README_WRITE=1 also puts the result into the region watch-bench of
+# docs/tool-performance.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 RUNS=${1:-5}
@@ -78,15 +78,6 @@ rm -f "$out"
 exec 1>&3
 sleep 0.2
 if [ "${README_WRITE:-}" = 1 ]; then
-    REPORT="$report" python3 - <<'PY'
-import os, pathlib, re, sys
-readme = pathlib.Path("README.md")
-body = pathlib.Path(os.environ["REPORT"]).read_text().rstrip()
-block = "<!-- generated:watch-bench -->\n```\n$ ci/bench/watch.sh\n" + body + "\n```\n<!-- end:watch-bench -->"
-text, n = re.subn(r"<!-- generated:watch-bench -->.*?<!-- end:watch-bench -->", lambda _: block, readme.read_text(), flags=re.S)
-if n != 1:
-    sys.exit("README.md has no generated:watch-bench region")
-readme.write_text(text)
-PY
+    { printf '```\n$ ci/bench/watch.sh\n'; cat "$report"; printf '```\n'; } | python3 ci/py/regions.py docs/tool-performance.md watch-bench
 fi
 rm -f "$report"

@@ -10,11 +10,11 @@ import json
 import pathlib
 import sys
 
+import regions
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
 RUNS = ROOT / "docs" / "advisories" / "runs"
 DOC = ROOT / "docs" / "advisories" / "ao-bypass.md"
-START = "<!-- ao-bypass-table:start -->"
-END = "<!-- ao-bypass-table:end -->"
 
 # (case name, column heading)
 COLUMNS = [
@@ -99,23 +99,14 @@ def patch_stat():
     )
 
 
-def splice(text, start, end, body):
-    head, rest = text.split(start, 1)
-    _, tail = rest.split(end, 1)
-    return f"{head}{start}\n{body}\n{end}{tail}"
-
-
 def main():
-    text = DOC.read_text()
-    text = splice(text, START, END, table())
-    text = splice(
-        text,
-        "<!-- ao-bypass-patch-stat:start -->",
-        "<!-- ao-bypass-patch-stat:end -->",
-        patch_stat(),
-    )
-    DOC.write_text(text)
-    print(f"{DOC.relative_to(ROOT)}: table from the matrix run in {RUNS.relative_to(ROOT)}")
+    doc = DOC.relative_to(ROOT)
+    try:
+        regions.rewrite(doc, "ao-bypass-table", table())
+        regions.rewrite(doc, "ao-bypass-patch-stat", patch_stat())
+    except regions.RegionError as e:
+        sys.exit(f"advisory_table: {e}")
+    print(f"{doc}: table from the matrix run in {RUNS.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -13,8 +13,8 @@ import json
 import pathlib
 import sys
 
-BEGIN = "<!-- fuzz-coverage:begin (ci/nightly/fuzz-coverage.sh writes this) -->"
-END = "<!-- fuzz-coverage:end -->"
+import regions
+
 
 # Test fixtures that live in src/ until the testkit crate takes them: no
 # user of the library calls them, so they are not part of the core figure.
@@ -85,7 +85,7 @@ def main():
         cells += [f"{covered}/{count}", pct(covered, count)]
     rows.append("| **core (fixtures excluded)** | " + " | ".join(f"**{c}**" for c in cells) + " |")
 
-    out = [BEGIN, ""]
+    out = [""]
     out.append("Inputs per target: " + ", ".join(f"`{t}` {n}" for t, n in inputs) + ".")
     out.append("")
     out += rows
@@ -99,17 +99,13 @@ def main():
     for name, _ in files:
         if name not in FIXTURES and uncovered.get(name):
             out.append(f"- `src/{name}`: {ranges(uncovered[name])}")
-    out += ["", END]
+    out += [""]
 
     readme = root / "fuzz" / "README.md"
-    text = readme.read_text()
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        _, tail = rest.split(END, 1)
-        text = head + "\n".join(out) + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + "\n".join(out) + "\n"
-    readme.write_text(text)
+    try:
+        regions.rewrite(readme.relative_to(regions.ROOT), "fuzz-coverage", "\n".join(out))
+    except regions.RegionError as e:
+        sys.exit(f"fuzz_coverage_summary: {e}")
     print(f"fuzz_coverage_summary: core lines {pct(*core['lines'])}, "
           f"branches {pct(*core['branches'])} -> {readme}")
 

@@ -18,11 +18,11 @@ import platform
 import re
 import sys
 
+import regions
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FUZZ = os.path.join(ROOT, "fuzz")
 README = os.path.join(FUZZ, "README.md")
-BEGIN = "<!-- fuzz-runs:begin (ci/py/fuzz_run_summary.py writes this) -->"
-END = "<!-- fuzz-runs:end -->"
 HEADER = [
     "| target | seconds | execs | execs/s | cov edges | new corpus | crashes | kernel | date |",
     "|---|---:|---:|---:|---:|---:|---:|---|---|",
@@ -75,12 +75,11 @@ def main():
     with open(README, encoding="utf-8") as f:
         text = f.read()
     try:
-        start = text.index(BEGIN) + len(BEGIN)
-        end = text.index(END, start)
-    except ValueError:
-        sys.exit(f"fuzz_run_summary: {README} lacks the fuzz-runs markers")
+        current = regions.region(text, "fuzz-runs", README).body(text)
+    except regions.RegionError as e:
+        sys.exit(f"fuzz_run_summary: {e}")
     rows = {}
-    for line in text[start:end].splitlines():
+    for line in current.splitlines():
         m = ROW.match(line)
         if m:
             rows[m.group(1)] = line
@@ -89,8 +88,7 @@ def main():
     order = bins_in_order()
     names = sorted(rows, key=lambda n: (order.index(n) if n in order else len(order), n))
     block = "\n".join(["", *HEADER, *(rows[n] for n in names), ""])
-    with open(README, "w", encoding="utf-8") as f:
-        f.write(text[:start] + "\n" + block + "\n" + text[end:])
+    regions.rewrite(os.path.relpath(README, ROOT), "fuzz-runs", block)
     print(f"fuzz_run_summary: {len(targets)} row(s) of {README} rewritten")
 
 

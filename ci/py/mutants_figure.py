@@ -4,8 +4,8 @@
 Prints, over one or more runs (a mutant tested again in a later run counts
 once, with its latest outcome), caught / equivalent (excluded by .cargo/mutants.toml, counted by
 ci/mutants.sh) / unviable / timeout / missed, and each missed mutant. With
---readme FILE, rewrites FILE's region between `<!-- generated:mutants -->`
-and `<!-- end:mutants -->` with the figure (ci/mutants.sh --full does).
+--readme FILE (docs/mutants.md), rewrites FILE's generated region `mutants`
+with the figure (ci/mutants.sh with MUTANTS_README=1 does).
 
 Usage: ci/py/mutants_figure.py OUTCOMES.json... --equivalent N --scope TEXT [--readme FILE]
 """
@@ -13,8 +13,9 @@ import argparse
 import collections
 import json
 import pathlib
-import re
 import sys
+
+import regions
 
 
 def main() -> int:
@@ -60,26 +61,17 @@ def main() -> int:
         print(f"unexpected outcomes: {sorted(others)}", file=sys.stderr)
         return 1
     if args.readme:
-        readme = pathlib.Path(args.readme)
-        text = readme.read_text()
         started = min(doc.get("start_time", "")[:10] for doc in docs)
         version = docs[0].get("cargo_mutants_version", "?")
-        region = (
-            "<!-- generated:mutants -->\n"
+        body = (
             f"Mutants of {args.scope}, tested by the crates' own tests "
             f"(`ci/mutants.sh`, {started}, cargo-mutants {version}): {line}\n"
-            "<!-- end:mutants -->"
         )
-        new, n = re.subn(
-            r"<!-- generated:mutants -->.*?<!-- end:mutants -->",
-            lambda _: region,
-            text,
-            flags=re.S,
-        )
-        if n != 1:
-            print(f"{readme}: no mutants region", file=sys.stderr)
+        try:
+            regions.rewrite(pathlib.Path(args.readme).resolve().relative_to(regions.ROOT), "mutants", body)
+        except regions.RegionError as e:
+            print(e, file=sys.stderr)
             return 1
-        readme.write_text(new)
     return 0
 
 

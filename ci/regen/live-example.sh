@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Generates the README's live example of `tcpmd5 sockets` and `tcpmd5 watch`
-# (between <!-- generated:live-example --> and <!-- end:live-example -->):
+# Generates the live example of `tcpmd5 sockets` and `tcpmd5 watch` (the
+# region live-example of docs/tool.md):
 # two BIRD 2 routers of the daemon lab (bgplab/) with a working session, a
 # password one character off and a password on one router only
 # (cli/examples/live_tour.rs). Namespace names are shown by role
@@ -15,13 +15,4 @@ if [ "${README_EXAMPLE_NO_WRITE:-}" = 1 ]; then
     printf '%s\n' "$body"
     exit 0
 fi
-BODY="$body" python3 - <<'PY'
-import os, pathlib, re, sys
-readme = pathlib.Path("README.md")
-text = readme.read_text()
-block = "<!-- generated:live-example -->\n```console\n" + os.environ["BODY"].rstrip() + "\n```\n<!-- end:live-example -->"
-new, n = re.subn(r"<!-- generated:live-example -->.*?<!-- end:live-example -->", lambda _: block, text, flags=re.S)
-if n != 1:
-    sys.exit("README.md has no generated:live-example region")
-readme.write_text(new)
-PY
+printf '```console\n%s\n```\n' "$body" | python3 ci/py/regions.py docs/tool.md live-example

@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
-# Generates the README's worked example ("Why won't my BGP session come
+# Generates the tool's worked example ("Why won't my BGP session come
 # up?"): two real routers, BIRD 2 on A and FRR on B, each in its own
 # network namespace (the bgplab crate), with three sessions: one working,
 # one whose passwords differ by a character, one with a password on A only;
 # B restarts once. The capture is taken on A's link; then `tcpmd5 verify`
 # with both routers' configurations, and `tcpmd5 explain` on the first
 # frame B drops for the one-sided session. The commands and their output
-# replace the README between the <!-- cli-example:start --> and
-# <!-- cli-example:end --> markers.
+# replace the region tool-example of docs/tool.md.
 #
 # Root only (network namespaces); needs bird2 and frr (ci/install-deps.sh).
 # README_EXAMPLE_NO_WRITE=1 prints only.
@@ -49,15 +48,4 @@ if [ -n "${README_EXAMPLE_NO_WRITE:-}" ]; then
     echo "$body"
     exit 0
 fi
-python3 - "$body" <<'PY'
-import re, sys
-body = sys.argv[1]
-text = open("README.md").read()
-start, end = "<!-- cli-example:start -->", "<!-- cli-example:end -->"
-if start not in text:
-    sys.exit("README.md has no cli-example markers")
-head, rest = text.split(start, 1)
-_, tail = rest.split(end, 1)
-open("README.md", "w").write(head + start + "\n" + body + "\n" + end + tail)
-PY
-echo "README.md: worked example regenerated" >&2
+printf '%s\n' "$body" | python3 ci/py/regions.py docs/tool.md tool-example
