@@ -13,5 +13,5 @@ echo "== cargo clippy (workspace, all targets, -D warnings)"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo test --workspace"
 cargo test --workspace
-echo "== fuzz/ and fuzz/seedgen/ (lints, fmt, clippy, tests)"
+echo "== fuzz/ (lints, fmt, clippy, tests)"
 ci/fuzz-check.sh

@@ -34,7 +34,7 @@ fn seed(control: u8, count: u16, descriptors: &[[u8; 4]], pool: &[u8]) -> Vec<u8
 pub(crate) fn batch(seeds: &mut Seeds) {
     let mut area = vec![1, 1];
     area.extend_from_slice(&md5(0));
-    let packet = ip_packet(false, &area, b"batch payload", None);
+    let packet = ip_packet(false, &area, b"batch payload", &[]);
     let signed = sign(&packet).unwrap_or(packet);
     let pool = IpSegment::parse(&signed)
         .map(|s| s.segment.to_vec())
