@@ -27,7 +27,6 @@ pub mod sign;
 pub mod socket_keys;
 pub mod sockets;
 pub mod summary;
-pub mod tcp_state;
 pub mod utc_time;
 pub mod verify;
 pub mod watch;

@@ -16,6 +16,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 use tcpmd5::key_table::{KeyTable, Md5SigRequest};
 use tcpmd5::wire::TcpFlags;
 use tcpmd5::{Family, Key};
+use tcpmd5_witness::tcp_state::number;
 
 use super::kit::common::{LISTEN_PORT, key, keyed_listener};
 use super::kit::conn::{
@@ -29,11 +30,6 @@ use crate::exchange::option_kinds;
 use crate::peer::{Auth, Peer};
 use crate::record::Record;
 use crate::words;
-
-/// `tcpi_state` of LAST-ACK (`include/net/tcp_states.h`).
-const TCP_LAST_ACK: u8 = 9;
-/// `tcpi_state` of CLOSE.
-const TCP_CLOSE: u8 = 7;
 
 /// Third ACK of the handshake signed with `third`.
 fn third_ack(name: &str, summary: &str, third: fn() -> Auth) -> Vec<Case> {
@@ -130,16 +126,16 @@ fn last_ack(
 ) -> Result<(), Error> {
     let fin = kernel_fin(ctx, peer, conn)?;
     peer.rcv_nxt = fin.seq + 1;
-    conn.check_state(rec, TCP_LAST_ACK, "after the kernel's FIN")?;
+    conn.check_state(rec, number::LAST_ACK, "after the kernel's FIN")?;
     let bad = peer.ack(&Auth::Unsigned);
     let at = Step::probe("unsigned ACK in LAST-ACK");
     step(ctx, rec, peer, at, &bad, &conn.model)?;
-    conn.check_state(rec, TCP_LAST_ACK, "after the unsigned ACK")?;
+    conn.check_state(rec, number::LAST_ACK, "after the unsigned ACK")?;
     let good = peer.ack(&Auth::Signed(key()));
     let at = Step::probe("signed ACK in LAST-ACK");
     let (e, _) = step(ctx, rec, peer, at, &good, &conn.model)?;
     if e.is_accept() {
-        conn.check_state(rec, TCP_CLOSE, "after the signed ACK")?;
+        conn.check_state(rec, number::CLOSE, "after the signed ACK")?;
     }
     rec.note("kernel FIN in LAST-ACK verified");
     Ok(())
