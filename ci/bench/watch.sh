@@ -62,18 +62,7 @@ cpu0=$(cpu_ms $watch)
 attempts=$(ip netns exec "$LAB_C" python3 "$LOAD" storm "$WRONG" "$STORM")
 cpu1=$(cpu_ms $watch)
 wait $watch || true
-python3 - "$out" "$STORM" "$attempts" "$((cpu1 - cpu0))" <<'PY'
-import json, sys
-records = [json.loads(l) for l in open(sys.argv[1])]
-storm, attempts, cpu = float(sys.argv[2]), sys.argv[3], sys.argv[4]
-drops = sum(1 for r in records if r["event"] == "drop")
-final = next(r for r in records if r["event"] == "totals" and r["last"])
-once = ", each closed before its SYN was retransmitted" if drops == int(attempts) else ""
-print(f"drop storm ({storm:.0f} s, wrong key: {attempts} connections opened, 200 at a time{once}):")
-print(f"  drops printed by watch: {drops} ({drops / storm:.0f}/s); watch used {cpu} ms CPU")
-for c in final["counters"]:
-    print(f"  {c['counter']}: {c['delta']:+d} in the namespace, {c['events']} seen by the tracepoints")
-PY
+python3 ci/py/bench_watch_report.py "$out" "$STORM" "$attempts" "$((cpu1 - cpu0))"
 rm -f "$out"
 exec 1>&3
 sleep 0.2

@@ -16,13 +16,5 @@ fi
 status=0
 nice -n 10 "$bin" differential --cases "$cases" "${seed_args[@]}" --format json \
     > target/differential.json || status=$?
-python3 - <<'PY'
-import json
-r = json.load(open("target/differential.json"))
-print(f"differential: kernel {r['kernel']}, semantics {r['semantics']}, seed {r['seed']}")
-for f in r["families"]:
-    for kind, k in f["kinds"].items():
-        rate = k["cases"] / max(k["seconds"], 1e-9)
-        print(f"  {f['family']:5} {kind:34} {k['cases']:6} cases {k['disagreements']:3} disagreements {rate:6.0f}/s")
-PY
+python3 ci/py/differential_report.py
 exit "$status"

@@ -1,6 +1,7 @@
-//! The bytes the `verdict` and `receiver` fuzz targets read before their
-//! packet, in one place for the targets (`fuzz/src/targets/`) and the seed
-//! generator (`fuzz/seedgen/`), so that a seed means what the target reads.
+//! The control bytes the fuzz targets read (before the packet of `verdict`
+//! and `receiver`, in the descriptors of `batch`), in one place for the
+//! targets (`fuzz/src/targets/`) and the seed generator (`fuzz/seedgen/`),
+//! so that a seed means what the target reads.
 
 /// Length of the key prefix: `[semantics, l3 domain, key mode, key length]`.
 /// The semantics is `Semantics::ALL[b % 4]`, the L3 domain `[0, 5, 7, 3][b %
@@ -39,4 +40,22 @@ pub mod receiver_control {
     pub const RFC1337: u8 = 2;
     /// A listener for the closed-port reset.
     pub const LISTENER: u8 = 4;
+}
+
+/// The flag bits of a `batch` descriptor (`[flags, key length, length lo,
+/// length hi]`).
+pub mod batch_flag {
+    /// IPv6 addresses (else IPv4).
+    pub const V6: u8 = 1;
+    /// A 40-byte header with `NOP NOP MD5` in Linux's layout.
+    pub const MD5_HEADER: u8 = 2;
+    /// Sign it with the segment's key (fixing the checksum).
+    pub const SIGN: u8 = 4;
+    /// Then flip one bit.
+    pub const FLIP: u8 = 8;
+    /// The receiver holds no key for the source.
+    pub const NO_KEY: u8 = 16;
+    /// The length grows by `i * (flags >> 5)`: lengths differ within a
+    /// descriptor.
+    pub const STRIDE_SHIFT: u8 = 5;
 }

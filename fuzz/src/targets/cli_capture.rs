@@ -10,7 +10,6 @@ use tcpmd5_cli::segment::{Located, locate};
 /// The keys both tool targets look segments up in: wildcards, a port, hex
 /// secrets, both families, and an empty secret.
 pub(crate) fn ring() -> KeyRing {
-
     let specs: Vec<KeySpec> = [
         "0.0.0.0/0=fuzz-key",
         "10.0.0.0/8:179=hex:00ff00",

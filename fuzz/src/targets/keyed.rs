@@ -86,7 +86,11 @@ pub(crate) fn keyed(prefix: [u8; PREFIX_LEN], packet: &[u8]) -> Keyed {
     }
     let mut packet = packet.to_vec();
     if mode & key_mode::SIGN != 0 {
-        let key = if mode & key_mode::SIGN_WITH_B != 0 { &key_b } else { &key_a };
+        let key = if mode & key_mode::SIGN_WITH_B != 0 {
+            &key_b
+        } else {
+            &key_a
+        };
         if let Ok(signed) = tcpmd5::sign::sign_packet_to_vec(&packet, key) {
             packet = signed;
         }

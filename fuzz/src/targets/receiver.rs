@@ -44,7 +44,8 @@ pub fn run(data: &[u8]) {
     let Some((prefix, rest)) = data.split_first_chunk::<PREFIX_LEN>() else {
         return;
     };
-    let Some(([control, delta_hi, delta_lo, window], packet)) = rest.split_first_chunk::<RECEIVER_CONTROL_LEN>()
+    let Some(([control, delta_hi, delta_lo, window], packet)) =
+        rest.split_first_chunk::<RECEIVER_CONTROL_LEN>()
     else {
         return;
     };
