@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cargo build -q -p tcpmd5-conformance --bin tcpmd5-conformance
-target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+target=$(python3 ci/py/cargo_target_dir.py)
 usage=$(mktemp)
 trap 'rm -f "$usage"' EXIT
 "$target/debug/tcpmd5-conformance" -h >"$usage"

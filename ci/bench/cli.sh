@@ -25,7 +25,7 @@ WORK="$(mktemp -d)"
 PCAP="$WORK/bgp-session.pcap"
 
 cargo build -q --release -p tcpmd5-cli --bin tcpmd5 --example batch_digest_cost
-TARGET="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
+TARGET="$(python3 ci/py/cargo_target_dir.py)"
 BIN="$TARGET/release/tcpmd5"
 COST="$TARGET/release/examples/batch_digest_cost"
 

@@ -22,7 +22,7 @@ if need_libcrypto; then
     $SUDO apt-get update -qq && $SUDO apt-get install -y -qq libssl-dev pkg-config >&2
 fi
 
-TARGET_DIR="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
+TARGET_DIR="$(python3 ci/py/cargo_target_dir.py)"
 CRIT="$TARGET_DIR/criterion"
 FREQ_LOG="$TARGET_DIR/bench-cpu-mhz.txt"
 

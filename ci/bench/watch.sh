@@ -18,7 +18,7 @@ MB=${2:-400}
 STORM=${3:-5}
 . ci/lib/netns-md5.sh
 cargo build -q --release -p tcpmd5-cli --bin tcpmd5
-BIN="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/tcpmd5"
+BIN="$(python3 ci/py/cargo_target_dir.py)/release/tcpmd5"
 LOAD="$(pwd)/ci/py/bench_watch.py"
 KEY=$(hexof "Peer-Pass-2026")
 WRONG=$(hexof "Peer-Pass-2O26")

@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cargo build -q --release -p tcpmd5-cli --bin tcpmd5 --example live_tour
-target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+target=$(python3 ci/py/cargo_target_dir.py)
 body=$("$target/release/examples/live_tour" "$target/release/tcpmd5")
 if [ "${README_EXAMPLE_NO_WRITE:-}" = 1 ]; then
     printf '%s\n' "$body"

@@ -15,7 +15,7 @@ cd "$(dirname "$0")/../.."
 
 cargo build -q --release -p tcpmd5-cli
 cargo build -q --release -p tcpmd5-bgplab --example bgplab
-TARGET="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release"
+TARGET="$(python3 ci/py/cargo_target_dir.py)/release"
 BIN="$TARGET/tcpmd5"
 WORK="$(mktemp -d)"
 "$TARGET/examples/bgplab" "$WORK" same-v4 differ-v4 a-only-v4 >&2
