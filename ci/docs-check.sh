@@ -2,7 +2,8 @@
 # The docs against the tree (ci/py/docs_check.py): every path a doc names
 # exists, every generated region is well formed and names its generator,
 # and the regions that are cheap to recompute (the suite's usage, the
-# vector counts, the advisory patch's size) are current. ci/check.sh runs it.
+# vector counts, the advisory's table from its committed runs and its patch's
+# size) are current. ci/check.sh runs it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
