@@ -3,7 +3,7 @@
 //! parallel; immediate adds are avoided because recent Intel cores fold
 //! them at rename), so cycles = adds and MHz = adds / microseconds. Prints
 //! `cpu_mhz_measured <MHz>` and the `/proc/cpuinfo` figure for comparison.
-//! Run by `ci/bench.sh` before and after the criterion run.
+//! Run by `ci/bench/digest.sh` before and after the criterion run.
 #![allow(unsafe_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Instant;

@@ -5,7 +5,7 @@
 //! Benchmark ids are `<run>.<op>.<family>.k<keylen>.p<payload>` / `<impl>`,
 //! where `<run>` is `soft` or `asm` (`--features asm`: md-5's assembly
 //! compression function), so both runs can live in one `target/criterion`.
-//! `ci/bench.sh` runs both and turns the estimates into one table.
+//! `ci/bench/digest.sh` runs both and turns the estimates into one table.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

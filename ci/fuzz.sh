@@ -185,7 +185,7 @@ done
 echo "(${FUZZ_SECONDS}s per target; new corpus = inputs kept after cmin that were not in the corpus before)"
 if [ "${FUZZ_README:-0}" = 1 ]; then
     # shellcheck disable=SC2086
-    python3 "$root/ci/fuzz_run_summary.py" $FUZZ_TARGETS
+    python3 "$root/ci/py/fuzz_run_summary.py" $FUZZ_TARGETS
 fi
 if [ "${#failed[@]}" -ne 0 ]; then
     for t in "${failed[@]}"; do

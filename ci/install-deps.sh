@@ -16,9 +16,9 @@
 #   patch                      ci/build-ao-kernel.sh --patch (the AO-bypass fix)
 #   bird2 frr                  real BGP daemons (BIRD 2, FRR's bgpd) for the
 #                              tool's daemon test and the bgplab crate
-# plus cargo-fuzz and nightly's llvm-tools (ci/fuzz.sh, ci/fuzz-coverage.sh,
-# ci/oss-fuzz-build.sh), cargo-mutants (ci/mutants.sh), nightly's miri and
-# rust-src (ci/miri.sh), the musl target (ci/kselftest-package.sh's static
+# plus cargo-fuzz and nightly's llvm-tools (ci/fuzz.sh, ci/nightly/fuzz-coverage.sh,
+# ci/nightly/oss-fuzz-build.sh), cargo-mutants (ci/mutants.sh), nightly's miri and
+# rust-src (ci/miri.sh), the musl target (ci/nightly/kselftest-package.sh's static
 # binary), and the
 # two Debian kernels of the matrix
 # (ci/debian-kernels.sh) in the suite's cache, as `vm --kernel <package>`
@@ -61,7 +61,7 @@ for c in miri rust-src; do
     fi
 done
 cargo fuzz --version
-# ci/kselftest-package.sh: the static (musl) suite binary.
+# ci/nightly/kselftest-package.sh: the static (musl) suite binary.
 if ! rustup target list --installed | grep -qx x86_64-unknown-linux-musl; then
     rustup target add x86_64-unknown-linux-musl
 fi

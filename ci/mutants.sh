@@ -24,7 +24,7 @@
 #                                    does not notice. Slow: minutes a mutant.
 #
 # With MUTANTS_README=1 the figure (caught / equivalent / unviable / timeout
-# / missed, and the scope) replaces the README's `mutants` region; the
+# / missed, and the scope) replaces the `mutants` region of docs/mutants.md; the
 # nightly run does this.
 #
 # Each mutant is built and tested in a copy of the tree (-j 1: one build at
@@ -106,10 +106,10 @@ cargo mutants "${common[@]}" -p tcpmd5 -p md5-lanes "${scope[@]}" || status=$?
 echo "mutants: $(( $(date +%s) - start )) s"
 # Equivalent mutants: those of the scope that .cargo/mutants.toml excludes.
 equivalent=$(( $(listed --no-config) - $(listed) ))
-figure=(python3 ci/mutants_figure.py "$out/mutants.out/outcomes.json"
+figure=(python3 ci/py/mutants_figure.py "$out/mutants.out/outcomes.json"
         --equivalent "$equivalent" --scope "$what")
 if [ "${MUTANTS_README:-0}" = 1 ]; then
-    figure+=(--readme README.md)
+    figure+=(--readme docs/mutants.md)
 fi
 "${figure[@]}"
 # cargo-mutants exits 2 for missed mutants and 3 for timeouts (hangs the

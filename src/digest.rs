@@ -319,10 +319,7 @@ mod tests {
     use core::net::Ipv4Addr;
 
     fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
+        tcpmd5_testkit::record::unhex(s).unwrap()
     }
 
     /// A known-answer pair from an independent implementation: the digest

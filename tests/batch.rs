@@ -45,10 +45,7 @@ fn batches(semantics: Semantics) -> Vec<Batch> {
 }
 
 fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
+    tcpmd5_testkit::record::unhex(s).expect("hex")
 }
 
 /// `(packet, receiver key)` of every vector in `vectors/<group>/*.json`.

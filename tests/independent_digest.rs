@@ -17,10 +17,7 @@ use md5::{Digest as _, Md5};
 use serde_json::Value;
 
 fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
-        .collect()
+    tcpmd5_testkit::record::unhex(s).expect("hex")
 }
 
 fn be16(b: &[u8], at: usize) -> usize {

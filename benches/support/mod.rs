@@ -6,7 +6,7 @@ use std::time::Duration;
 use criterion::Criterion;
 
 /// Criterion with short, environment-tunable warm-up and measurement times
-/// (`BENCH_WARMUP_SECS`, `BENCH_MEASURE_SECS`): `ci/bench.sh` runs every
+/// (`BENCH_WARMUP_SECS`, `BENCH_MEASURE_SECS`): `ci/bench/digest.sh` runs every
 /// cell side by side in one process, where ratios matter more than the
 /// absolute times of a shared machine.
 pub(crate) fn criterion() -> Criterion {

@@ -2,7 +2,7 @@
 # OSS-Fuzz / ClusterFuzzLite build script for tcpmd5, run by the base image's
 # `compile` inside gcr.io/oss-fuzz-base/base-builder-rust (which sets $SRC,
 # $OUT, $WORK, $SANITIZER, RUSTFLAGS and provides nightly and cargo-fuzz).
-# ci/oss-fuzz-build.sh runs it the same way outside Docker and checks $OUT.
+# ci/nightly/oss-fuzz-build.sh runs it the same way outside Docker and checks $OUT.
 #
 # Per target (`cargo fuzz list`): the binary, <target>.dict (fuzz/<target>.dict
 # or fuzz/tcp_options.dict; libFuzzer picks up a dictionary named after the

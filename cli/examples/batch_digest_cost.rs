@@ -2,7 +2,7 @@
 //! batch digest ([`Batch::digests`]) of every TCP segment in the file, in
 //! chunks as `tcpmd5 verify` makes them, best of several rounds; and the
 //! batch verdict ([`Batch::verdicts_at_sockets`]: parse, key lookup, digest,
-//! compare). `ci/bench-cli.sh` sets these beside `verify`'s cost per
+//! compare). `ci/bench/cli.sh` sets these beside `verify`'s cost per
 //! segment on the same file.
 //!
 //! ```sh

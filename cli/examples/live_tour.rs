@@ -1,9 +1,9 @@
-//! The README's live example of `tcpmd5 sockets` and `tcpmd5 watch`: two
+//! The live example in docs/tool.md of `tcpmd5 sockets` and `tcpmd5 watch`: two
 //! BIRD 2 routers in network namespaces (the daemon lab) with a working
 //! session, a password one character off and a password on one router
 //! only; prints the commands and their real output. Root only:
 //! `cargo run --release -p tcpmd5-cli --example live_tour -- target/release/tcpmd5`
-//! (`ci/readme-live-example.sh` puts it into the README).
+//! (`ci/regen/live-example.sh` puts it into docs/tool.md).
 
 use std::net::IpAddr;
 use std::process::Command;

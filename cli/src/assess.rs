@@ -15,7 +15,6 @@ use tcpmd5::{AddrPair, Checksums, Semantics, packet_verdict_with};
 
 use crate::keys::{Choice, KeyRing, KeySpec, Lookup, TableId};
 use crate::segment::{ChecksumReport, Segment};
-use crate::verdict_id::verdict_id;
 use tcpmd5::wire::TcpFlags;
 
 /// What the checksum stage does with a mismatch.
@@ -107,7 +106,7 @@ impl Assessment {
 impl Assessment {
     /// The stable verdict id, if checked.
     pub fn verdict_id(&self) -> Option<String> {
-        self.verdict.map(verdict_id)
+        self.verdict.map(|v| v.id().to_string())
     }
 }
 

@@ -15,7 +15,7 @@ use netlink_packet_sock_diag::inet::{ExtensionFlags, InetRequest, SocketId, Stat
 use netlink_sys::{Socket, SocketAddr as NetlinkAddr, protocols::NETLINK_SOCK_DIAG};
 
 use crate::md5sig_attr::{self, SocketKey};
-use crate::tcp_state::TcpState;
+use tcpmd5_witness::tcp_state::TcpState;
 
 /// `INET_DIAG_MD5SIG`.
 const INET_DIAG_MD5SIG: u16 = 18;

@@ -13,7 +13,7 @@ use crate::inet_diag::{DiagSocket, unmap};
 use crate::keys::KeyRing;
 use crate::md5sig_attr::SocketKey;
 use crate::owners::{Owner, Owners};
-use crate::tcp_state::TcpState;
+use tcpmd5_witness::tcp_state::TcpState;
 
 /// One socket in the report.
 #[derive(Debug, Clone, Serialize)]

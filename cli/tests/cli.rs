@@ -180,13 +180,8 @@ fn explain_json_follows_its_schema() {
         .map(|v| v.as_str().unwrap())
         .collect();
     let mut want: Vec<String> = vec!["accept".into()];
-    want.extend(
-        tcpmd5::DropReason::ALL
-            .map(|r| tcpmd5_cli::verdict_id::verdict_id(tcpmd5::Verdict::Drop(r))),
-    );
-    want.push(tcpmd5_cli::verdict_id::receiver_verdict_id(
-        tcpmd5::verdict::ReceiverVerdict::AoRequestMismatch,
-    ));
+    want.extend(tcpmd5::DropReason::ALL.map(|r| tcpmd5::Verdict::Drop(r).id().to_string()));
+    want.push(tcpmd5::verdict::ReceiverVerdict::AoRequestMismatch.id());
     assert_eq!(ids, want);
 }
 

@@ -26,10 +26,6 @@ struct Client {
     expect: &'static str,
 }
 
-fn hexs(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
 fn binary_key() -> Vec<u8> {
     (0u8..80)
         .map(|i| i.wrapping_mul(37).wrapping_add(1))
@@ -44,7 +40,7 @@ fn verify_keys() -> Vec<String> {
         "10.77.0.128/25=prefix-secret".into(),
         "10.77.0.4=bgp-secret".into(),
         "10.77.0.5=bgp-secret".into(),
-        format!("fd77::2=hex:{}", hexs(&binary_key())),
+        format!("fd77::2=hex:{}", tcpmd5_cli::hex::encode(&binary_key())),
         "fd77::3=hex:6e756c006b6579".into(),
         "fd77::4=v6-secret".into(),
     ]
@@ -52,14 +48,17 @@ fn verify_keys() -> Vec<String> {
 
 fn listener_specs() -> Vec<String> {
     vec![
-        format!("10.77.0.2={}", hexs(b"bgp-secret")),
+        format!("10.77.0.2={}", tcpmd5_cli::hex::encode(b"bgp-secret")),
         // Unmasked, as an operator may write it: the kernel keeps it so.
-        format!("10.77.0.130/25={}", hexs(b"prefix-secret")),
-        format!("10.77.0.4={}", hexs(b"bgp-secret")),
-        format!("10.77.0.5={}", hexs(b"bgp-secret")),
-        format!("fd77::2={}", hexs(&binary_key())),
+        format!(
+            "10.77.0.130/25={}",
+            tcpmd5_cli::hex::encode(b"prefix-secret")
+        ),
+        format!("10.77.0.4={}", tcpmd5_cli::hex::encode(b"bgp-secret")),
+        format!("10.77.0.5={}", tcpmd5_cli::hex::encode(b"bgp-secret")),
+        format!("fd77::2={}", tcpmd5_cli::hex::encode(&binary_key())),
         "fd77::3=6e756c006b6579".into(),
-        format!("fd77::4={}", hexs(b"v6-secret")),
+        format!("fd77::4={}", tcpmd5_cli::hex::encode(b"v6-secret")),
     ]
 }
 
@@ -67,17 +66,17 @@ fn clients() -> Vec<Client> {
     vec![
         Client {
             addr: "10.77.0.2",
-            key_hex: hexs(b"bgp-secret"),
+            key_hex: tcpmd5_cli::hex::encode(b"bgp-secret"),
             expect: "valid",
         },
         Client {
             addr: "10.77.0.130",
-            key_hex: hexs(b"prefix-secret"),
+            key_hex: tcpmd5_cli::hex::encode(b"prefix-secret"),
             expect: "valid",
         },
         Client {
             addr: "10.77.0.4",
-            key_hex: hexs(b"wrong-secret"),
+            key_hex: tcpmd5_cli::hex::encode(b"wrong-secret"),
             expect: "drop:TCP_MD5FAILURE",
         },
         Client {
@@ -87,7 +86,7 @@ fn clients() -> Vec<Client> {
         },
         Client {
             addr: "fd77::2",
-            key_hex: hexs(&binary_key()),
+            key_hex: tcpmd5_cli::hex::encode(&binary_key()),
             expect: "valid",
         },
         Client {

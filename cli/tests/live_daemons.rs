@@ -16,6 +16,7 @@ use std::io::{BufRead, BufReader};
 use std::net::IpAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+use tcpmd5_cli::hex::encode;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use serde_json::Value;
@@ -32,17 +33,13 @@ fn tcpmd5(args: &[&str]) -> (i32, String, String) {
     )
 }
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
 /// No password of the lab (as text, hex or a long-enough piece) in `text`.
 fn no_secret(spec: &LabSpec, what: &str, text: &str) -> Result<(), Failed> {
     for s in &spec.sessions {
         for pw in [&s.a_password, &s.b_password].into_iter().flatten() {
             let shown = String::from_utf8_lossy(pw);
             let piece: String = shown.chars().take(8).collect();
-            for needle in [piece, hex(pw), hex(&pw[..pw.len().min(6)])] {
+            for needle in [piece, encode(pw), encode(&pw[..pw.len().min(6)])] {
                 if text.contains(&needle) {
                     return Err(format!("{what} shows a secret ({needle:?})").into());
                 }

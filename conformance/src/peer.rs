@@ -27,17 +27,8 @@ use crate::exchange::{BARRIER_TIMEOUT, Barrier, Observation, Reply, exchange, re
 use crate::harness::Lab;
 use crate::judge::{check_reply_signature, evidence};
 use crate::record::Record;
-use crate::segment::{SegmentSpec, Signing};
+use crate::segment::{AO_OPTION, MD5_PLACEHOLDER, MSS_OPTION, SegmentSpec, Signing};
 
-/// MSS 1460.
-pub(crate) const MSS_OPTION: [u8; 4] = [2, 4, 0x05, 0xb4];
-/// An MD5 option in the Linux layout with a zero digest, to be signed.
-pub(crate) const MD5_PLACEHOLDER: [u8; 20] =
-    [1, 1, 19, 18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-/// A TCP-AO option (kind 29, length 16, key ids 1 and 2, a 12-byte MAC).
-pub(crate) const AO_OPTION: [u8; 16] = [
-    29, 16, 1, 2, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf,
-];
 /// Offset in the TCP segment of a digest byte of [`MD5_PLACEHOLDER`] placed
 /// first in the option area (flipped by [`Auth::Corrupted`]).
 const DIGEST_BYTE: usize = 20 + 4 + 5;

@@ -7,15 +7,30 @@ use std::net::IpAddr;
 use tcpmd5::sign::{SignError, refresh_checksum, sign_segment_in_place};
 use tcpmd5::wire::TcpFlags;
 use tcpmd5::wire::tcp::CHECKSUM_RANGE;
+use tcpmd5::wire::tcp_option::MD5_OPTION_LEN;
+use tcpmd5::wire::tcp_option::kind::{AO, MD5, MSS, NOP};
 use tcpmd5::{AddrPair, Key};
 use tcpmd5_testkit::TcpSegmentSpec;
 
+// The suite's option bytes, in one place, from the library's kinds.
+const MD5_LEN: u8 = MD5_OPTION_LEN as u8;
+/// MSS 1460.
+pub const MSS_OPTION: [u8; 4] = [MSS, 4, 0x05, 0xb4];
+/// An MD5 option in the Linux layout (NOP NOP first) with a zero digest, to
+/// be signed.
+pub const MD5_PLACEHOLDER: [u8; 20] = [
+    NOP, NOP, MD5, MD5_LEN, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+];
+/// A TCP-AO option (length 16, key ids 1 and 2, a 12-byte MAC).
+pub const AO_OPTION: [u8; 16] = [
+    AO, 16, 1, 2, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf,
+];
 /// The option area Linux puts in a SYN with a key: NOP NOP MD5, then MSS.
 pub const SIGNED_SYN_OPTIONS: [u8; 24] = [
-    1, 1, 19, 18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 4, 0x05, 0xb4,
+    NOP, NOP, MD5, MD5_LEN, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, MSS, 4, 0x05, 0xb4,
 ];
 /// An unsigned SYN's options: MSS alone.
-pub const UNSIGNED_SYN_OPTIONS: [u8; 4] = [2, 4, 0x05, 0xb4];
+pub const UNSIGNED_SYN_OPTIONS: [u8; 4] = MSS_OPTION;
 
 /// How to sign a segment.
 #[derive(Debug, Clone)]

@@ -9,10 +9,14 @@ use std::io;
 use tcpmd5::key_table::{KeyChange, Md5SigRequest};
 use tcpmd5::verdict::{ReceiverVerdict, ResetReply, TimeWaitAction, TimeWaitSubstate};
 use tcpmd5::wire::TcpFlags;
+use tcpmd5::wire::tcp_option::kind;
 use tcpmd5::{AuthScan, DropReason, Semantics, Verdict};
 
 use crate::exchange::Reply;
 use crate::harness::proc_tcp::TcpRow;
+
+/// A TCP state number (`tcpi_state`, `st` of `/proc/net/tcp`) by its name.
+pub(crate) use tcpmd5_witness::tcp_state::kernel_name as tcp_state;
 
 /// A verdict: the library's stable name (`accept`, `drop:TCP_MD5FAILURE`).
 /// The one place that spells a verdict for the reports.
@@ -134,27 +138,6 @@ pub(crate) fn tracepoints<S: AsRef<str>>(names: &[S]) -> String {
         .join(", ")
 }
 
-/// A TCP state number (`tcpi_state`, `st` of `/proc/net/tcp`) by its name
-/// (`include/net/tcp_states.h`).
-pub(crate) fn tcp_state(st: u8) -> String {
-    let name = match st {
-        1 => "ESTABLISHED",
-        2 => "SYN-SENT",
-        3 => "SYN-RECV",
-        4 => "FIN-WAIT-1",
-        5 => "FIN-WAIT-2",
-        6 => "TIME-WAIT",
-        7 => "CLOSE",
-        8 => "CLOSE-WAIT",
-        9 => "LAST-ACK",
-        10 => "LISTEN",
-        11 => "CLOSING",
-        12 => "NEW-SYN-RECV",
-        other => return format!("unknown state {other}"),
-    };
-    name.to_owned()
-}
-
 /// A timewait socket's substate.
 pub(crate) fn substate(s: TimeWaitSubstate) -> &'static str {
     match s {
@@ -244,15 +227,15 @@ pub(crate) fn option_kinds(kinds: &[u8]) -> String {
     kinds
         .iter()
         .map(|k| match k {
-            0 => "EOL".to_owned(),
-            1 => "NOP".to_owned(),
-            2 => "MSS".to_owned(),
-            3 => "WS".to_owned(),
-            4 => "SACK-permitted".to_owned(),
-            5 => "SACK".to_owned(),
-            8 => "TS".to_owned(),
-            19 => "MD5".to_owned(),
-            29 => "AO".to_owned(),
+            &kind::EOL => "EOL".to_owned(),
+            &kind::NOP => "NOP".to_owned(),
+            &kind::MSS => "MSS".to_owned(),
+            &kind::WINDOW_SCALE => "WS".to_owned(),
+            &kind::SACK_PERMITTED => "SACK-permitted".to_owned(),
+            &kind::SACK => "SACK".to_owned(),
+            &kind::TIMESTAMPS => "TS".to_owned(),
+            &kind::MD5 => "MD5".to_owned(),
+            &kind::AO => "AO".to_owned(),
             other => format!("kind-{other}"),
         })
         .collect::<Vec<_>>()

@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| tcpmd5_cli::fuzz::fuzz_entry_capture(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| tcpmd5_fuzz::targets::cli_capture::run(data));

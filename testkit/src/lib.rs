@@ -7,9 +7,12 @@
 //! - [`TcpSegmentSpec`] and [`packet`]: owned segments and whole IP packets
 //!   (IPv6 extension headers included);
 //! - [`strategies`]: proptest generators;
+//! - [`fuzz_input`]: the layout of the fuzz targets' control bytes, for
+//!   the targets and their seed generator;
 //! - [`record`]: the one writer of vector records (hex, verdicts, digest
 //!   vectors), used by the crafted generator and the kernel capture.
 
+pub mod fuzz_input;
 pub mod layouts;
 pub mod options;
 pub mod packet;

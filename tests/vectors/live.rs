@@ -1,6 +1,6 @@
 //! Where each semantics' option expectation comes from: the live runs
 //! recorded in `tests/vectors/observed/` (written by
-//! `ci/observe-layouts.sh` from the conformance suite's JSON report), the
+//! `ci/regen/observe-layouts.sh` from the conformance suite's JSON report), the
 //! RFC's text for `rfc2385`, or the model alone, said so.
 
 use std::collections::BTreeMap;
@@ -111,11 +111,11 @@ pub(crate) fn source(
 fn not_run_because(semantics: Semantics) -> &'static str {
     match semantics {
         Semantics::Linux { tcp_ao: true } => {
-            "needs a CONFIG_TCP_AO kernel: ci/build-ao-kernel.sh, then ci/observe-layouts.sh --kernel ao=<bzImage>"
+            "needs a CONFIG_TCP_AO kernel: ci/build-ao-kernel.sh, then ci/regen/observe-layouts.sh --kernel ao=<bzImage>"
         }
         Semantics::LinuxAoBypassFixed => {
             "needs the patched kernel: ci/build-ao-kernel.sh --no-tcp-ao --patch docs/advisories/ao-bypass-fix.patch"
         }
-        _ => "run ci/observe-layouts.sh on such a kernel",
+        _ => "run ci/regen/observe-layouts.sh on such a kernel",
     }
 }

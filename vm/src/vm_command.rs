@@ -22,7 +22,7 @@ pub struct VmArgs {
     /// (not needed when veth is built in).
     #[arg(long)]
     pub modules: Option<PathBuf>,
-    /// Run an installed kselftest tree (as `ci/kselftest.sh` assembles
+    /// Run an installed kselftest tree (as `ci/nightly/kselftest.sh` assembles
     /// one) instead of the suite: DIR is copied to /kselftest in the guest
     /// and its `run_kselftest.sh` runs, as kernel CI runs kselftests; its
     /// output streams on stdout. The suite options do not apply.

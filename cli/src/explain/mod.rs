@@ -19,7 +19,6 @@ use crate::hex;
 use crate::keys::KeyRing;
 use crate::link::LinkType;
 use crate::segment::{Located, Segment, locate};
-use crate::verdict_id::{acceptance_id, receiver_verdict_id};
 
 mod decision;
 mod options;
@@ -262,7 +261,7 @@ pub fn explain(req: &Request<'_>, keys: &mut KeyRing) -> Explanation {
                     ),
                     Acceptance::AoNotChecked => "a TCP-AO option this kernel does not check, and no MD5 key applies".to_owned(),
                 };
-                (Some(acceptance_id(a)), None, reason)
+                (Some(a.id()), None, reason)
             }
             ReceiverVerdict::Checked(Verdict::Drop(r))
                 if s == Semantics::LinuxAoBypassFixed && matches!(scan, AuthScan::Ao { .. }) =>
@@ -288,7 +287,7 @@ pub fn explain(req: &Request<'_>, keys: &mut KeyRing) -> Explanation {
         verdicts.insert(
             s.id(),
             SemanticsVerdict {
-                verdict: receiver_verdict_id(rv),
+                verdict: rv.id(),
                 acceptance,
                 kernels: kernels(s),
                 scan: scan_class,

@@ -2,20 +2,21 @@
 
 use tcpmd5::Semantics;
 use tcpmd5::scan::{Absence, AuthScan};
+use tcpmd5::wire::tcp_option::kind;
 
 use super::OptionInfo;
 
 fn option_name(kind: u8) -> &'static str {
     match kind {
-        0 => "EOL",
-        1 => "NOP",
-        2 => "MSS",
-        3 => "window scale",
-        4 => "SACK permitted",
-        5 => "SACK",
-        8 => "timestamps",
-        19 => "MD5 signature",
-        29 => "TCP-AO",
+        kind::EOL => "EOL",
+        kind::NOP => "NOP",
+        kind::MSS => "MSS",
+        kind::WINDOW_SCALE => "window scale",
+        kind::SACK_PERMITTED => "SACK permitted",
+        kind::SACK => "SACK",
+        kind::TIMESTAMPS => "timestamps",
+        kind::MD5 => "MD5 signature",
+        kind::AO => "TCP-AO",
         30 => "MPTCP",
         34 => "fast open cookie",
         253 | 254 => "experimental",
@@ -30,7 +31,7 @@ pub fn walk_options(area: &[u8]) -> Vec<OptionInfo> {
     while let Some(&kind) = area.get(at) {
         let name = option_name(kind);
         match kind {
-            0 => {
+            kind::EOL => {
                 let rest = area.len() - at - 1;
                 out.push(OptionInfo {
                     offset: at,
@@ -41,7 +42,7 @@ pub fn walk_options(area: &[u8]) -> Vec<OptionInfo> {
                 });
                 break;
             }
-            1 => {
+            kind::NOP => {
                 out.push(OptionInfo {
                     offset: at,
                     kind,

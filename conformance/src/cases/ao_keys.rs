@@ -13,7 +13,7 @@ use tcpmd5::ao_keys::{AoKeyTable, AoPeer};
 use tcpmd5::key_table::{KeyTable, Md5SigRequest};
 use tcpmd5::{Family, Key};
 
-use super::common::{LISTEN_PORT, lab_prefix, other_peer, subnet};
+use super::kit::common::{LISTEN_PORT, lab_prefix, other_peer, subnet};
 use crate::case::{Case, Ctx, Need};
 use crate::error::Error;
 use crate::harness::{Errno, sockopt};

@@ -11,8 +11,8 @@ use std::process::{Command, Stdio};
 
 use tcpmd5::{Family, packet_verdict};
 
-use super::common::LISTEN_PORT;
-use super::conn::{acknowledges_all_sent, established, finish, rst_effect};
+use super::kit::common::LISTEN_PORT;
+use super::kit::conn::{acknowledges_all_sent, established, finish, rst_effect};
 use crate::case::{Case, Ctx, Need, Program};
 use crate::error::Error;
 use crate::outcome::{Finding, Outcome, Steps};
@@ -103,7 +103,7 @@ fn forged_is_stopped(
     ctx: &mut Ctx<'_>,
     rec: &mut Record,
     peer: &mut Peer,
-    conn: &super::conn::KernelConn,
+    conn: &super::kit::conn::KernelConn,
     name: &str,
     probe: &SegmentSpec,
 ) -> Result<(), Error> {

@@ -14,9 +14,11 @@ use crate::model_query::receiver_verdict;
 use tcpmd5::wire::TcpFlags;
 use tcpmd5::{DropReason, Family, Verdict};
 
-use super::closing::time_wait;
-use super::common::{key, keyed_listener, keyless_listener, probe, signed_syn, syn, wrong_key};
-use super::conn::{Step, established, finish, step_expecting};
+use super::kit::closing::time_wait;
+use super::kit::common::{
+    key, keyed_listener, keyless_listener, probe, signed_syn, syn, wrong_key,
+};
+use super::kit::conn::{Step, established, finish, step_expecting};
 use crate::case::{Case, Ctx};
 use crate::error::Error;
 use crate::peer::Auth;

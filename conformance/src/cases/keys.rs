@@ -12,8 +12,8 @@ use tcpmd5::verdict::{
 use tcpmd5::wire::{SeqNumber, TcpFlags};
 use tcpmd5::{Family, Key};
 
-use super::common::{LISTEN_PORT, key, keyed_listener, keyless_listener, wrong_key};
-use super::conn::{
+use super::kit::common::{LISTEN_PORT, key, keyed_listener, keyless_listener, wrong_key};
+use super::kit::conn::{
     KernelConn, Step, accept_after, connect_peer, established, finish, send_data, step,
     step_expecting,
 };
@@ -205,9 +205,9 @@ fn selection_case(
         }
         let mut findings = Vec::new();
         for (i, k) in tries().into_iter().enumerate() {
-            let mut probe = super::common::signed_syn(ctx, family, 20 + i as u32, &k);
+            let mut probe = super::kit::common::signed_syn(ctx, family, 20 + i as u32, &k);
             probe.signing = Signing::Key(k);
-            findings.push(super::common::probe(ctx, &listener, &probe));
+            findings.push(super::kit::common::probe(ctx, &listener, &probe));
         }
         Ok(Finding::all(findings))
     })

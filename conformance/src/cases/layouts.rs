@@ -4,7 +4,7 @@
 use tcpmd5::Family;
 use tcpmd5_testkit::layouts::corner_cases;
 
-use super::common::{key, keyed_listener, keyless_listener, probe, syn};
+use super::kit::common::{key, keyed_listener, keyless_listener, probe, syn};
 use crate::case::Case;
 use crate::segment::Signing;
 

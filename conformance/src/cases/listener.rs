@@ -3,7 +3,7 @@
 
 use tcpmd5::Family;
 
-use super::common::{
+use super::kit::common::{
     addrs_with_src, key, keyed_listener, keyless_listener, other_peer, probe, signed_syn, syn,
     wrong_key,
 };

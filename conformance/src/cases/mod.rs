@@ -3,10 +3,8 @@
 mod ao_keys;
 mod ao_mitigation;
 mod checksum;
-mod closing;
-mod common;
-mod conn;
 mod keys;
+mod kit;
 mod layouts;
 mod listener;
 mod selfcheck;
@@ -27,7 +25,9 @@ pub fn all() -> Vec<Case> {
     cases.extend(listener::cases());
     cases.extend(layouts::cases());
     cases.extend(sockapi::cases());
-    cases.extend(session::cases());
+    cases.extend(session::server_cases());
+    cases.extend(timewait::cases(timewait::Setup::TimeWait));
+    cases.extend(session::client_cases());
     cases.extend(states::cases());
     cases.extend(timewait::cases(timewait::Setup::OrphanFinWait2));
     cases.extend(keys::cases());

@@ -3,7 +3,7 @@
 
 use tcpmd5::Family;
 
-use super::common::{keyed_listener, keyless_listener, syn};
+use super::kit::common::{keyed_listener, keyless_listener, syn};
 use crate::case::Case;
 use crate::exchange::exchange;
 use crate::outcome::Finding;

@@ -16,25 +16,20 @@ use socket2::{Domain, Protocol, Socket, Type};
 use tcpmd5::key_table::{KeyTable, Md5SigRequest};
 use tcpmd5::wire::TcpFlags;
 use tcpmd5::{Family, Key};
+use tcpmd5_witness::tcp_state::number;
 
-use super::common::{LISTEN_PORT, key, keyed_listener};
-use super::conn::{
+use super::kit::common::{LISTEN_PORT, key, keyed_listener};
+use super::kit::conn::{
     DATA_VARIANTS, KernelConn, Step, Variant, accept_after, acknowledges_all_sent, corrupted,
     established, finish, isn, kernel_fin, other_key, rst_effect, send_data, signed,
     signed_data_after, step, unsigned,
 };
-use super::timewait;
 use crate::case::{Case, Ctx};
 use crate::error::Error;
 use crate::exchange::option_kinds;
 use crate::peer::{Auth, Peer};
 use crate::record::Record;
 use crate::words;
-
-/// `tcpi_state` of LAST-ACK (`include/net/tcp_states.h`).
-const TCP_LAST_ACK: u8 = 9;
-/// `tcpi_state` of CLOSE.
-const TCP_CLOSE: u8 = 7;
 
 /// Third ACK of the handshake signed with `third`.
 fn third_ack(name: &str, summary: &str, third: fn() -> Auth) -> Vec<Case> {
@@ -131,16 +126,16 @@ fn last_ack(
 ) -> Result<(), Error> {
     let fin = kernel_fin(ctx, peer, conn)?;
     peer.rcv_nxt = fin.seq + 1;
-    conn.check_state(rec, TCP_LAST_ACK, "after the kernel's FIN")?;
+    conn.check_state(rec, number::LAST_ACK, "after the kernel's FIN")?;
     let bad = peer.ack(&Auth::Unsigned);
     let at = Step::probe("unsigned ACK in LAST-ACK");
     step(ctx, rec, peer, at, &bad, &conn.model)?;
-    conn.check_state(rec, TCP_LAST_ACK, "after the unsigned ACK")?;
+    conn.check_state(rec, number::LAST_ACK, "after the unsigned ACK")?;
     let good = peer.ack(&Auth::Signed(key()));
     let at = Step::probe("signed ACK in LAST-ACK");
     let (e, _) = step(ctx, rec, peer, at, &good, &conn.model)?;
     if e.is_accept() {
-        conn.check_state(rec, TCP_CLOSE, "after the signed ACK")?;
+        conn.check_state(rec, number::CLOSE, "after the signed ACK")?;
     }
     rec.note("kernel FIN in LAST-ACK verified");
     Ok(())
@@ -275,12 +270,13 @@ fn build(table: &[(Builder, Variant)]) -> Vec<Case> {
         .collect()
 }
 
-/// Cases of the session areas, in report order (the TIME-WAIT rows live in
-/// [`super::timewait`]). One row per line: a table reads better unwrapped.
+/// Cases of the session areas with the kernel as the server, in report order
+/// (the TIME-WAIT rows that follow them live in [`super::timewait`]). One row
+/// per line: a table reads better unwrapped.
 #[rustfmt::skip]
-pub(super) fn cases() -> Vec<Case> {
+pub(super) fn server_cases() -> Vec<Case> {
     let [data_signed, data_unsigned, data_other_key, data_corrupted] = DATA_VARIANTS;
-    let mut cases = build(&[
+    build(&[
         (third_ack, ("third-ack-signed", "a signed third ACK completes the handshake: accept() returns the connection", signed)),
         (third_ack, ("third-ack-unsigned", "an unsigned third ACK is dropped; accept() returns nothing", unsigned)),
         (third_ack, ("third-ack-wrong-key", "a third ACK signed with another key is dropped", other_key)),
@@ -298,13 +294,16 @@ pub(super) fn cases() -> Vec<Case> {
         (peer_fin_case, ("peer-fin-signed", "the peer's signed FIN: EOF, CLOSE-WAIT, the kernel's signed FIN, LAST-ACK closed by a signed ACK only", signed)),
         (peer_fin_case, ("peer-fin-unsigned", "the peer's unsigned FIN is dropped: no EOF", unsigned)),
         (peer_fin_case, ("peer-fin-corrupted", "the peer's FIN with a corrupted digest is dropped", corrupted)),
-    ]);
-    cases.extend(timewait::cases(timewait::Setup::TimeWait));
-    cases.extend(build(&[
+    ])
+}
+
+/// Cases of the kernel as a client, in report order.
+#[rustfmt::skip]
+pub(super) fn client_cases() -> Vec<Case> {
+    build(&[
         (client_case, ("syn-ack-signed", "connect() with a key: the SYN is signed (no timestamps); a signed SYN-ACK establishes", signed)),
         (client_case, ("syn-ack-unsigned", "an unsigned SYN-ACK is dropped; connect() does not complete", unsigned)),
         (client_case, ("syn-ack-wrong-key", "a SYN-ACK signed with another key is dropped", other_key)),
         (client_case, ("syn-ack-corrupted", "a SYN-ACK with a corrupted digest is dropped", corrupted)),
-    ]));
-    cases
+    ])
 }

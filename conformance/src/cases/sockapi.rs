@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use tcpmd5::Family;
 use tcpmd5::key_table::{AF_INET, AF_INET6, Md5SigRequest};
 
-use super::common::{
+use super::kit::common::{
     LISTEN_PORT, key, keyless_listener, other_peer, probe, signed_syn, syn, syn_from, wrong_key,
 };
 use crate::case::{Case, Ctx};

@@ -13,9 +13,10 @@ use tcpmd5::verdict::{Receiver, ReceiverVerdict};
 use crate::model_query::receiver_verdict;
 use tcpmd5::wire::TcpFlags;
 use tcpmd5::{Family, Verdict};
+use tcpmd5_witness::tcp_state::number;
 
-use super::common::{LISTEN_PORT, key, keyed_listener};
-use super::conn::{
+use super::kit::common::{LISTEN_PORT, key, keyed_listener};
+use super::kit::conn::{
     DATA_VARIANTS, KernelConn, Step, Variant, corrupted, established, expect_kernel_fin, finish,
     kernel_fin, other_key, rst_effect, send_data, signed, signed_data_after, step, step_expecting,
     unsigned,
@@ -26,13 +27,6 @@ use crate::listener::Listener;
 use crate::peer::{Auth, Peer};
 use crate::record::Record;
 use crate::words;
-
-/// `tcpi_state` of FIN-WAIT-1.
-const TCP_FIN_WAIT1: u8 = 4;
-/// `tcpi_state` of FIN-WAIT-2.
-const TCP_FIN_WAIT2: u8 = 5;
-/// `tcpi_state` of CLOSE.
-const TCP_CLOSE: u8 = 7;
 
 /// Which FIN-WAIT state the kernel socket is brought into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,8 +47,8 @@ impl FinWait {
 
     fn tcpi_state(self) -> u8 {
         match self {
-            FinWait::One => TCP_FIN_WAIT1,
-            FinWait::Two => TCP_FIN_WAIT2,
+            FinWait::One => number::FIN_WAIT1,
+            FinWait::Two => number::FIN_WAIT2,
         }
     }
 }
@@ -109,7 +103,7 @@ fn rst_case(state: FinWait, name: &str, summary: &str, auth: fn() -> Auth) -> Ve
         let (expected, _) = step(ctx, &mut rec, &mut peer, at, &probe, &conn.model)?;
         rst_effect(ctx, &mut rec, &mut peer, &conn, expected.is_accept())?;
         if expected.is_accept() {
-            conn.check_state(&mut rec, TCP_CLOSE, "after the RST")?;
+            conn.check_state(&mut rec, number::CLOSE, "after the RST")?;
             // Certain answer: the signed probe reaches the keyed
             // listener, which answers with a signed RST.
             let (ack, obs) = peer.certain_ack(&mut ctx.lab, &mut ctx.barrier)?;

@@ -1,6 +1,6 @@
 //! The cases of a timewait-type socket (`inet_timewait_sock`), in either
 //! substate: TIME-WAIT proper ([`super::session`]: the kernel closes first)
-//! and the FIN-WAIT-2 of an orphaned socket ([`super::closing::orphan`]). One
+//! and the FIN-WAIT-2 of an orphaned socket ([`super::kit::closing::orphan`]). One
 //! table-driven builder runs them all: a setup brings a connection into the
 //! substate, one probe reaches the timewait socket, then a certain answer
 //! tells whether it survived.
@@ -26,9 +26,9 @@ use tcpmd5::verdict::{
 use tcpmd5::wire::{SeqNumber, TcpFlags};
 use tcpmd5::{Key, Verdict};
 
-use super::closing::{self, TwSock};
-use super::common::{key, wrong_key};
-use super::conn::{Established, Step, established, finish, record_verdict};
+use super::kit::closing::{self, TwSock};
+use super::kit::common::{key, wrong_key};
+use super::kit::conn::{Established, Step, established, finish, record_verdict};
 use crate::case::{Case, Ctx};
 use crate::error::Error;
 use crate::exchange::Observation;
@@ -74,7 +74,7 @@ impl Probe {
 pub(super) enum Setup {
     /// TIME-WAIT after the kernel closed first ([`super::session`]).
     TimeWait,
-    /// An orphaned FIN-WAIT-2 ([`super::closing::orphan`]).
+    /// An orphaned FIN-WAIT-2 ([`super::kit::closing::orphan`]).
     OrphanFinWait2,
 }
 

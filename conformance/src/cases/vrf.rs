@@ -26,7 +26,7 @@ use tcpmd5::{Family, Key};
 
 use crate::model_query::packet_verdict;
 
-use super::common::{LISTEN_PORT, lab_prefix, signed_syn, subnet, syn};
+use super::kit::common::{LISTEN_PORT, lab_prefix, signed_syn, subnet, syn};
 use crate::case::{Case, Ctx, Need};
 use crate::error::Error;
 use crate::exchange::exchange;

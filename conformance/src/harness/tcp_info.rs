@@ -11,12 +11,11 @@ use std::os::fd::{AsRawFd, BorrowedFd};
 
 use super::errno::Errno;
 
-/// `tcpi_state` of ESTABLISHED.
-pub const STATE_ESTABLISHED: u8 = 1;
-/// `tcpi_state` of CLOSE (after a reset).
-pub const STATE_CLOSE: u8 = 7;
-/// `tcpi_state` of CLOSE-WAIT (the peer's FIN received).
-pub const STATE_CLOSE_WAIT: u8 = 8;
+/// The `tcpi_state` values the differential reads (the kernel's numbers,
+/// [`tcpmd5_witness::tcp_state::number`]).
+pub use tcpmd5_witness::tcp_state::number::{
+    CLOSE as STATE_CLOSE, CLOSE_WAIT as STATE_CLOSE_WAIT, ESTABLISHED as STATE_ESTABLISHED,
+};
 
 /// Byte offsets in `struct tcp_info` (stable uapi layout since Linux 4.2).
 mod field {

@@ -8,16 +8,12 @@ use tcpmd5::wire::IpSegment;
 
 use crate::{Seeds, ip_packet, md5, sign};
 
-/// Descriptor flags (the target's `flag` module).
-const V6: u8 = 1;
-const MD5_HEADER: u8 = 2;
-const SIGN: u8 = 4;
-const FLIP: u8 = 8;
-const NO_KEY: u8 = 16;
+use tcpmd5_testkit::fuzz_input::batch_flag::{FLIP, MD5_HEADER, NO_KEY, SIGN, STRIDE_SHIFT, V6};
+
 /// Length stride 1, 3 and 7 per segment.
-const STRIDE_1: u8 = 1 << 5;
-const STRIDE_3: u8 = 3 << 5;
-const STRIDE_7: u8 = 7 << 5;
+const STRIDE_1: u8 = 1 << STRIDE_SHIFT;
+const STRIDE_3: u8 = 3 << STRIDE_SHIFT;
+const STRIDE_7: u8 = 7 << STRIDE_SHIFT;
 
 fn seed(control: u8, count: u16, descriptors: &[[u8; 4]], pool: &[u8]) -> Vec<u8> {
     let n = u8::try_from(descriptors.len() - 1).expect("1..=16 descriptors");
@@ -34,7 +30,7 @@ fn seed(control: u8, count: u16, descriptors: &[[u8; 4]], pool: &[u8]) -> Vec<u8
 pub(crate) fn batch(seeds: &mut Seeds) {
     let mut area = vec![1, 1];
     area.extend_from_slice(&md5(0));
-    let packet = ip_packet(false, &area, b"batch payload", None);
+    let packet = ip_packet(false, &area, b"batch payload", &[]);
     let signed = sign(&packet).unwrap_or(packet);
     let pool = IpSegment::parse(&signed)
         .map(|s| s.segment.to_vec())

@@ -2,8 +2,9 @@
 //! over IPv4 and IPv6, each option-layout corner case) and, when present,
 //! every `packet` / `area` hex string of `vectors/**/*.json`.
 //!
-//! Usage: `cargo run --manifest-path fuzz/seedgen/Cargo.toml -- [OUT_DIR]`
-//! (default `fuzz/seeds`). Files are named by content, so reruns are
+//! Usage: `cargo run -p tcpmd5-seedgen -- [OUT_DIR]` (default `fuzz/seeds`).
+//! Packets are built with the test kit (`tcpmd5_testkit`), and the bytes the
+//! targets read before a packet follow its `fuzz_input` layout. Files are named by content, so reruns are
 //! idempotent and never delete anything.
 #![forbid(unsafe_code)]
 #![allow(
@@ -21,32 +22,48 @@ mod batch;
 
 use tcpmd5::key_table::Md5SigRequest;
 use tcpmd5::sign::sign_packet_to_vec;
-use tcpmd5::wire::{IpSegment, Ipv4Repr, Ipv6Repr, TcpFlags, TcpRepr};
+use tcpmd5::wire::{IpSegment, TcpFlags, TcpRepr};
 use tcpmd5::{AddrPair, Key};
+use tcpmd5_testkit::fuzz_input::{KeyPrefix, RECEIVER_CONTROL_LEN, key_mode, receiver_control};
+use tcpmd5_testkit::options::{cat, md5 as md5_option};
+use tcpmd5_testkit::record::unhex;
+use tcpmd5_testkit::{ExtHeader, IpHeaders, ip_packet_with};
 
-/// Must match `tcpmd5_fuzz::targets::keyed::PREFIX_LEN` and its layout.
-const VERDICT_PREFIXES: [[u8; 4]; 8] = [
-    [0, 0, 0x00, 6], // rfc2385, no key
-    [1, 0, 0x01, 6], // legacy, exact key
-    [2, 0, 0x11, 6], // linux, exact key, signed with it
-    [3, 0, 0x11, 6], // linux-ao, same
-    [2, 0, 0x31, 6], // signed with the wrong key
-    [2, 1, 0x15, 6], // key bound to VRF 5, arriving in 5
-    [2, 0, 0x15, 6], // key bound to VRF 5, arriving outside
-    [1, 0, 0x0a, 6], // wildcard keys for both families
-];
+/// Semantics bytes of a key prefix (`Semantics::ALL` order).
+const RFC2385: u8 = 0;
+const LEGACY: u8 = 1;
+const LINUX: u8 = 2;
+const LINUX_AO: u8 = 3;
 
-/// The `receiver` target's bytes between the key prefix and the packet
-/// (`tcpmd5_fuzz::targets::receiver::CONTROL_LEN`): `[control, rcv_nxt delta
-/// (2 bytes), window]`; control 1 FIN-WAIT-2, 2 rfc1337, 4 a listener.
-const RECEIVER_CONTROLS: [[u8; 4]; 6] = [
-    [0, 0, 0, 2],       // TIME-WAIT, rcv_nxt = seq
-    [1, 0, 0, 2],       // FIN-WAIT-2, rcv_nxt = seq
-    [2, 0, 1, 0],       // TIME-WAIT with rfc1337, rcv_nxt = seq + 1
-    [4, 0, 0, 2],       // a listener for the closed-port reset
-    [5, 0xff, 0xff, 3], // FIN-WAIT-2, listener, rcv_nxt = seq - 1
-    [6, 0x10, 0, 4],    // rfc1337, listener, rcv_nxt far ahead
-];
+/// Key prefixes of the `verdict` and `receiver` targets, key length byte 6
+/// (7 bytes).
+const VERDICT_PREFIXES: [KeyPrefix; 8] = {
+    use key_mode::{BIND_VRF_5, EXACT, FAMILY_WILDCARD, OTHER_FAMILY_WILDCARD, SIGN, SIGN_WITH_B};
+    [
+        [RFC2385, 0, 0, 6],                                      // no key
+        [LEGACY, 0, EXACT, 6],                                   // exact key
+        [LINUX, 0, EXACT | SIGN, 6],                             // exact key, signed with it
+        [LINUX_AO, 0, EXACT | SIGN, 6],                          // the same
+        [LINUX, 0, EXACT | SIGN | SIGN_WITH_B, 6],               // signed with the wrong key
+        [LINUX, 1, EXACT | BIND_VRF_5 | SIGN, 6], // key bound to VRF 5, arriving in 5
+        [LINUX, 0, EXACT | BIND_VRF_5 | SIGN, 6], // key bound to VRF 5, arriving outside
+        [LEGACY, 0, FAMILY_WILDCARD | OTHER_FAMILY_WILDCARD, 6], // wildcard keys, both families
+    ]
+};
+
+/// The `receiver` target's control bytes: `[control, rcv_nxt delta (2
+/// bytes), window]`.
+const RECEIVER_CONTROLS: [[u8; RECEIVER_CONTROL_LEN]; 6] = {
+    use receiver_control::{FIN_WAIT_2, LISTENER, RFC1337};
+    [
+        [0, 0, 0, 2],                           // TIME-WAIT, rcv_nxt = seq
+        [FIN_WAIT_2, 0, 0, 2],                  // FIN-WAIT-2, rcv_nxt = seq
+        [RFC1337, 0, 1, 0],                     // TIME-WAIT with rfc1337, rcv_nxt = seq + 1
+        [LISTENER, 0, 0, 2],                    // a listener for the closed-port reset
+        [FIN_WAIT_2 | LISTENER, 0xff, 0xff, 3], // rcv_nxt = seq - 1
+        [RFC1337 | LISTENER, 0x10, 0, 4],       // rcv_nxt far ahead
+    ]
+};
 
 fn fnv(data: &[u8]) -> u64 {
     data.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
@@ -99,7 +116,7 @@ impl Seeds {
         self.put("key_table", name, area);
         for (v6, signed) in [(false, false), (true, true)] {
             {
-                let p = ip_packet(v6, area, b"seed", None);
+                let p = ip_packet(v6, area, b"seed", &[]);
                 let p = if signed { sign(&p).unwrap_or(p) } else { p };
                 let tag = format!(
                     "{name}-{}{}",
@@ -124,8 +141,8 @@ fn v6() -> (Ipv6Addr, Ipv6Addr) {
 }
 
 /// An IP packet around a TCP SYN with these options (padded with EOL to a
-/// multiple of 4) and payload; `ext` is an IPv6 extension header chain.
-fn ip_packet(is_v6: bool, options: &[u8], payload: &[u8], ext: Option<&[u8]>) -> Vec<u8> {
+/// multiple of 4) and payload, with these IPv6 extension headers.
+fn ip_packet(is_v6: bool, options: &[u8], payload: &[u8], ext: &[ExtHeader]) -> Vec<u8> {
     let mut opts = options.to_vec();
     opts.truncate(40);
     while !opts.len().is_multiple_of(4) {
@@ -151,41 +168,11 @@ fn ip_packet(is_v6: bool, options: &[u8], payload: &[u8], ext: Option<&[u8]>) ->
     };
     let mut seg = vec![0u8; tcp.segment_len()];
     tcp.emit(&addrs, &mut seg).expect("emit tcp");
-    let mut out = vec![0u8; 60 + 40 + seg.len() + ext.map_or(0, <[u8]>::len)];
-    let hl = match addrs {
-        AddrPair::V4 { src, dst } => Ipv4Repr {
-            src,
-            dst,
-            protocol: 6,
-            dscp_ecn: 0,
-            ident: 1,
-            flags_frag: 0x4000,
-            ttl: 64,
-            options: &[],
-            payload_len: seg.len(),
-        }
-        .emit(&mut out)
-        .expect("emit ipv4"),
-        AddrPair::V6 { src, dst } => {
-            let ext = ext.unwrap_or(&[]);
-            let n = Ipv6Repr {
-                src,
-                dst,
-                next_header: if ext.is_empty() { 6 } else { 0 },
-                traffic_class: 0,
-                flow_label: 0x12345,
-                hop_limit: 64,
-                payload_len: ext.len() + seg.len(),
-            }
-            .emit(&mut out)
-            .expect("emit ipv6");
-            out[n..n + ext.len()].copy_from_slice(ext);
-            n + ext.len()
-        }
+    let headers = IpHeaders {
+        ipv4_ident: 1,
+        ipv6_ext: ext.to_vec(),
     };
-    out[hl..hl + seg.len()].copy_from_slice(&seg);
-    out.truncate(hl + seg.len());
-    out
+    ip_packet_with(&addrs, &headers, &seg).expect("ip packet")
 }
 
 fn key_a() -> Key {
@@ -198,13 +185,7 @@ fn sign(packet: &[u8]) -> Option<Vec<u8>> {
 }
 
 fn md5(digest: u8) -> Vec<u8> {
-    let mut v = vec![19, 18];
-    v.extend([digest; 16]);
-    v
-}
-
-fn cat(parts: &[&[u8]]) -> Vec<u8> {
-    parts.concat()
+    md5_option([digest; 16])
 }
 
 fn crafted(seeds: &mut Seeds) {
@@ -255,12 +236,17 @@ fn crafted(seeds: &mut Seeds) {
         .filter(|(n, _)| n.starts_with("ao") || n.contains("-ao"))
     {
         for v6 in [false, true] {
-            let p = ip_packet(v6, area, b"", None);
+            let p = ip_packet(v6, area, b"", &[]);
             for sem in 0..4u8 {
-                let prefix = [sem, 0, 0x01, 6];
+                let prefix = [sem, 0, key_mode::EXACT, 6];
                 let tag = format!("{name}-{}-sem{sem}", if v6 { "v6" } else { "v4" });
                 seeds.put("verdict", &tag, &cat(&[&prefix, &p]));
-                let control = [4 | (sem & 1), 0, 0, 2];
+                let control = [
+                    receiver_control::LISTENER | (sem & receiver_control::FIN_WAIT_2),
+                    0,
+                    0,
+                    2,
+                ];
                 seeds.put("receiver", &tag, &cat(&[&prefix, &control, &p]));
                 // The same at a socket without keys.
                 let unkeyed = [sem, 0, 0, 6];
@@ -271,9 +257,9 @@ fn crafted(seeds: &mut Seeds) {
         }
     }
     // Vector records (vectors/README.md) around crafted packets and areas.
-    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    let hex = tcpmd5_testkit::record::hex;
     for (name, area) in layouts.iter().take(8) {
-        let p = ip_packet(false, area, b"vec", None);
+        let p = ip_packet(false, area, b"vec", &[]);
         let signed = sign(&p).unwrap_or(p);
         let record = format!(
             r#"{{"group":"digest","vectors":[{{"id":"{name}","packet":"{}","key":"{}","area":"{}","verdict":{{"rfc2385":"accept","linux-legacy":"accept","linux":"accept","linux-ao":"accept","linux-6.6":"x"}}}}]}}"#,
@@ -297,7 +283,7 @@ fn crafted(seeds: &mut Seeds) {
     // Signed SYNs, v4 and v6, with and without payload.
     for is_v6 in [false, true] {
         for payload in [&b""[..], b"hello, bgp"] {
-            let p = ip_packet(is_v6, &cat(&[mss, sackp, ts, ws]), payload, None);
+            let p = ip_packet(is_v6, &cat(&[mss, sackp, ts, ws]), payload, &[]);
             let name = format!(
                 "signed-syn-{}-{}",
                 if is_v6 { "v6" } else { "v4" },
@@ -310,13 +296,12 @@ fn crafted(seeds: &mut Seeds) {
         }
     }
     // IPv6 with a hop-by-hop header, and one with a fragment header.
-    let hbh: &[u8] = &[6, 0, 1, 4, 0, 0, 0, 0];
-    let p = ip_packet(true, &cat(&[mss]), b"x", Some(hbh));
+    let p = ip_packet(true, &cat(&[mss]), b"x", &[ExtHeader::hop_by_hop()]);
     seeds.packet("v6-hop-by-hop", &sign(&p).unwrap_or(p));
-    let frag: &[u8] = &[6, 0, 0, 0, 0, 0, 0, 1];
-    seeds.packet("v6-atomic-fragment", &ip_packet(true, &[], b"", Some(frag)));
+    let fragment = [ExtHeader::atomic_fragment()];
+    seeds.packet("v6-atomic-fragment", &ip_packet(true, &[], b"", &fragment));
     // Truncated and odd packets.
-    let full = sign(&ip_packet(false, &[], b"abc", None)).unwrap_or_default();
+    let full = sign(&ip_packet(false, &[], b"abc", &[])).unwrap_or_default();
     for cut in [0, 1, 19, 20, 39, 40, 59] {
         seeds.put(
             "parse_packet",
@@ -390,19 +375,15 @@ fn crafted(seeds: &mut Seeds) {
     }
 }
 
+/// The bytes of a hex string, which may start with `0x` and hold spaces,
+/// colons, underscores or dashes between bytes.
 fn hex_decode(s: &str) -> Option<Vec<u8>> {
-    let digits: Vec<u8> = s
+    let digits: String = s
         .trim_start_matches("0x")
-        .bytes()
-        .filter(|b| !b" :_-\n\t".contains(b))
+        .chars()
+        .filter(|c| !" :_-\n\t".contains(*c))
         .collect();
-    if !digits.len().is_multiple_of(2) {
-        return None;
-    }
-    digits
-        .chunks(2)
-        .map(|p| u8::from_str_radix(std::str::from_utf8(p).ok()?, 16).ok())
-        .collect()
+    unhex(&digits)
 }
 
 /// Every string value of a `"field": "..."` pair in a JSON text, wherever it

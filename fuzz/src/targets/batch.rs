@@ -25,6 +25,8 @@ use tcpmd5::{
     AddrPair, Checksums, Family, Key, KeyTable, Md5SigRequest, Semantics, packet_verdict_with,
     segment_digest, verify_segment,
 };
+// Descriptor flag bits: the layout the seed generator writes.
+use tcpmd5_testkit::fuzz_input::batch_flag as flag;
 
 /// Bytes of one descriptor: `[flags, key length, length lo, length hi]`.
 pub const DESCRIPTOR_LEN: usize = 4;
@@ -39,23 +41,6 @@ const MAX_SEGMENT: usize = 4096;
 /// first): an input costs milliseconds, not a second, and the replay test
 /// (every seed of every target through this one, unoptimised) stays short.
 const MAX_BATCH_BYTES: usize = 64 * 1024;
-
-/// Descriptor flag bits.
-mod flag {
-    /// IPv6 addresses (else IPv4).
-    pub(super) const V6: u8 = 1;
-    /// A 40-byte header with `NOP NOP MD5` in Linux's layout.
-    pub(super) const MD5_HEADER: u8 = 2;
-    /// Sign it with the segment's key (fixing the checksum).
-    pub(super) const SIGN: u8 = 4;
-    /// Then flip one bit.
-    pub(super) const FLIP: u8 = 8;
-    /// The receiver holds no key for the source.
-    pub(super) const NO_KEY: u8 = 16;
-    /// The length grows by `i * (flags >> 5)`: lengths differ within a
-    /// descriptor.
-    pub(super) const STRIDE_SHIFT: u8 = 5;
-}
 
 /// One segment of the batch and what its receiver holds.
 struct Item {

@@ -8,13 +8,15 @@ use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use tcpmd5::key_table::{KeyTable, Md5SigRequest};
 use tcpmd5::wire::IpSegment;
 use tcpmd5::{Acceptance, DropReason, Family, Key, Semantics, Verdict};
+use tcpmd5_testkit::fuzz_input::key_mode;
 
 use crate::digest_model::rfc2385_digest;
 use crate::key_model::{ModelResult, ModelTable};
 use crate::scan_model::{Outcome, model_scan};
 
-/// Bytes of the key prefix: `[semantics, l3 domain, key mode, key length]`.
-pub const PREFIX_LEN: usize = 4;
+/// Bytes of the key prefix: `[semantics, l3 domain, key mode, key length]`
+/// (the layout the seed generator writes).
+pub const PREFIX_LEN: usize = tcpmd5_testkit::fuzz_input::KEY_PREFIX_LEN;
 
 /// The receiving socket as the prefix describes it, and the packet.
 #[derive(Debug)]
@@ -61,10 +63,10 @@ pub(crate) fn keyed(prefix: [u8; PREFIX_LEN], packet: &[u8]) -> Keyed {
         Family::V4 => IpAddr::V6(Ipv4Addr::UNSPECIFIED.to_ipv6_mapped()),
         Family::V6 => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
     };
-    if mode & 2 != 0 {
+    if mode & key_mode::FAMILY_WILDCARD != 0 {
         add(Md5SigRequest::add(any(family), &key_b).with_prefix(0));
     }
-    if mode & 8 != 0 {
+    if mode & key_mode::OTHER_FAMILY_WILDCARD != 0 {
         let other = if family == Family::V4 {
             Family::V6
         } else {
@@ -72,19 +74,23 @@ pub(crate) fn keyed(prefix: [u8; PREFIX_LEN], packet: &[u8]) -> Keyed {
         };
         add(Md5SigRequest::add(any(other), &key_b).with_prefix(0));
     }
-    if mode & 1 != 0
+    if mode & key_mode::EXACT != 0
         && let Some(src) = src
     {
         let req = Md5SigRequest::add(as_v6(src), &key_a);
-        add(if mode & 4 != 0 {
+        add(if mode & key_mode::BIND_VRF_5 != 0 {
             req.with_ifindex(5)
         } else {
             req
         });
     }
     let mut packet = packet.to_vec();
-    if mode & 16 != 0 {
-        let key = if mode & 32 != 0 { &key_b } else { &key_a };
+    if mode & key_mode::SIGN != 0 {
+        let key = if mode & key_mode::SIGN_WITH_B != 0 {
+            &key_b
+        } else {
+            &key_a
+        };
         if let Ok(signed) = tcpmd5::sign::sign_packet_to_vec(&packet, key) {
             packet = signed;
         }

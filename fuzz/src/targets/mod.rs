@@ -8,6 +8,8 @@ use arbitrary::{Arbitrary, Unstructured};
 pub mod ao_keys;
 pub mod auth_scan;
 pub mod batch;
+pub mod cli_capture;
+pub mod cli_explain_input;
 pub mod kernel_differential;
 pub mod key_sockopt;
 pub mod key_table;
@@ -88,12 +90,12 @@ pub const ALL: &[Target] = &[
     },
     Target {
         name: "cli_explain_input",
-        run: tcpmd5_cli::fuzz::fuzz_entry_explain_input,
+        run: cli_explain_input::run,
         live_kernel: false,
     },
     Target {
         name: "cli_capture",
-        run: tcpmd5_cli::fuzz::fuzz_entry_capture,
+        run: cli_capture::run,
         live_kernel: false,
     },
     Target {

@@ -23,6 +23,8 @@ use tcpmd5::verdict::{
 use tcpmd5::wire::{IpSegment, SeqNumber};
 use tcpmd5::{Acceptance, DropReason, Family, Semantics, Verdict};
 
+use tcpmd5_testkit::fuzz_input::RECEIVER_CONTROL_LEN;
+
 use super::keyed::{PREFIX_LEN, keyed, model_verdict};
 use crate::checksum_model::{BREAK, Bad, bad_checksum};
 use crate::digest_model::rfc2385_digest;
@@ -33,7 +35,7 @@ use crate::timewait_model::{Seg, TwResult, tcp_timewait_state_process};
 /// delta lo, window]`. Control bits: 1 FIN-WAIT-2 (else TIME-WAIT),
 /// 2 `tcp_rfc1337`, 4 a listener for the closed-port reset. `rcv_nxt` is the
 /// packet's sequence number plus the signed 16-bit delta.
-pub const CONTROL_LEN: usize = PREFIX_LEN + 4;
+pub const CONTROL_LEN: usize = PREFIX_LEN + RECEIVER_CONTROL_LEN;
 
 const WINDOWS: [u32; 5] = [0, 1, 1000, 65535, 1 << 30];
 
@@ -42,7 +44,8 @@ pub fn run(data: &[u8]) {
     let Some((prefix, rest)) = data.split_first_chunk::<PREFIX_LEN>() else {
         return;
     };
-    let Some(([control, delta_hi, delta_lo, window], packet)) = rest.split_first_chunk::<4>()
+    let Some(([control, delta_hi, delta_lo, window], packet)) =
+        rest.split_first_chunk::<RECEIVER_CONTROL_LEN>()
     else {
         return;
     };

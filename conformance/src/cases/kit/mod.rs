@@ -1,0 +1,8 @@
+//! What the case areas are built from: the lab's listener and probes
+//! ([`common`]), a live connection driven by the peer ([`conn`]) and the
+//! closing states reached from it ([`closing`]). Areas import kits, never
+//! each other.
+
+pub(super) mod closing;
+pub(super) mod common;
+pub(super) mod conn;
