@@ -80,6 +80,10 @@ impl fmt::Display for Algorithm {
 /// A keyed PRF being fed (HMAC-SHA-1 or AES-128-CMAC). Never printed: it
 /// holds key material.
 #[derive(Clone)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one PRF on the stack per MAC: boxing the AES key schedule would allocate per segment"
+)]
 pub(crate) enum Prf {
     HmacSha1(Hmac<Sha1>),
     AesCmac(Cmac<Aes128>),

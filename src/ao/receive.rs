@@ -182,13 +182,13 @@ pub fn receive(
         AoLocation::Ao { .. } => Some(SegmentAo::find(segment)?),
         _ => None,
     };
-    if let AoSocketState::Request { used_ao, .. } = socket.state {
-        if used_ao != ao.is_some() {
-            return Ok(AoOutcome {
-                tracepoint: Some("tcp_ao_handshake_failure"),
-                ..AoOutcome::drop(DropReason::AoFailure)
-            });
-        }
+    if let AoSocketState::Request { used_ao, .. } = socket.state
+        && used_ao != ao.is_some()
+    {
+        return Ok(AoOutcome {
+            tracepoint: Some("tcp_ao_handshake_failure"),
+            ..AoOutcome::drop(DropReason::AoFailure)
+        });
     }
     let peer = addrs.src();
     match (location, ao) {
