@@ -370,3 +370,8 @@ impl Fields {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "receive_tests.rs"]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests;
