@@ -328,3 +328,59 @@ fn the_receive_decision_accepts_each_segment_and_names_each_failure() {
         );
     }
 }
+
+/// At a socket without AO keys the AO decision is the one the MD5 model
+/// already makes under `linux-ao`, on every option corner case and digest
+/// vector: malformed options, AO options, unsigned segments with and
+/// without an MD5 key agree; MD5 options go to the MD5 check in both.
+#[test]
+fn without_ao_keys_the_decision_is_the_md5_models_linux_ao() {
+    let mut compared = 0;
+    for group in ["options", "digest"] {
+        for (_, v) in vectors(group) {
+            let packet = unhex(s(&v["packet"]));
+            let Ok(seg) = IpSegment::parse(&packet) else {
+                continue;
+            };
+            let expected = s(&v["expected"]["linux-ao"]["verdict"]);
+            if expected == "drop:IP_CSUM" || expected == "drop:TCP_CSUM" {
+                continue;
+            }
+            let md5_key = match group {
+                "options" => v["receiver_key"].as_str().is_some(),
+                _ => true,
+            };
+            let socket = AoSocket {
+                mkts: None,
+                md5_key,
+                state: AoSocketState::Established {
+                    local_isn: 0,
+                    remote_isn: 0,
+                    rcv_nxt: 0,
+                    rcv_sne: 0,
+                    current_send_id: 0,
+                    rnext_recv_id: 0,
+                },
+                l3index: 0,
+            };
+            let got = receive(&socket, &seg.addrs, seg.segment).unwrap();
+            let id = s(&v["id"]);
+            match got.verdict {
+                AoVerdict::Md5 => assert!(
+                    matches!(
+                        expected,
+                        "accept" | "drop:TCP_MD5UNEXPECTED" | "drop:TCP_MD5FAILURE"
+                    ),
+                    "{id}: {expected}"
+                ),
+                other => assert_eq!(
+                    other.verdict().map(|v| v.id().to_string()).as_deref(),
+                    Some(expected),
+                    "{id}"
+                ),
+            }
+            compared += 1;
+        }
+    }
+    assert!(compared > 300, "{compared}");
+}
