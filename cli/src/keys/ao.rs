@@ -110,18 +110,18 @@ mod tests {
         let k = parse_ao_key("10.0.0.0/24=61:84:aes-cmac:hex:0a:0b", "--ao-key #1".into()).unwrap();
         assert_eq!(k.mkt.secret.as_bytes(), &[0x0a, 0x0b]);
         let k = parse_ao_key(
-            "10.0.0.0/24=61:84:HMAC-SHA-1-96:se:cret",
+            "10.0.0.0/24=61:84:HMAC-SHA-1-96:zebra:pass",
             "--ao-key #1".into(),
         )
         .unwrap();
         assert_eq!((k.mkt.recv_id, k.mkt.send_id, k.mkt.prefix), (61, 84, 24));
-        assert_eq!(k.mkt.secret.as_bytes(), b"se:cret");
+        assert_eq!(k.mkt.secret.as_bytes(), b"zebra:pass");
         assert_eq!(k.mkt.algorithm, Algorithm::HmacSha1);
         assert_eq!(
             k.label(),
             "10.0.0.0/24 KeyID 61 RNext 84 hmac-sha1 (--ao-key #1)"
         );
-        assert!(!format!("{k:?}").contains("cret"));
+        assert!(!format!("{k:?}").contains("zebra"));
         for bad in [
             "10.0.0.1",
             "10.0.0.1=61:84:hmac-sha1",
