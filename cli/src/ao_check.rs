@@ -118,7 +118,12 @@ pub fn check(
                     remote_isn: i.src_isn,
                     rcv_nxt: tcp.seq_number(),
                     rcv_sne: sne,
-                    current_send_id: out.rnext_key_id.unwrap_or(0),
+                    // The receiver signs with the SendID of the key the
+                    // sender used (RNEXT of that --ao-key): an RNextKeyID
+                    // other than it asks for a rotation.
+                    current_send_id: current_send_id(specs, addrs, out.key_id)
+                        .or(out.rnext_key_id)
+                        .unwrap_or(0),
                     rnext_recv_id: out.key_id.unwrap_or(0),
                 }
             }
@@ -148,6 +153,15 @@ pub fn check(
     };
     describe(&mut out, &outcome, &location);
     out
+}
+
+/// The SendID of the AO key whose RecvID is `key_id`, for the sender.
+fn current_send_id(specs: &[AoKeySpec], addrs: &AddrPair, key_id: Option<u8>) -> Option<u8> {
+    let key_id = key_id?;
+    specs
+        .iter()
+        .find(|s| s.mkt.recv_id == key_id && s.mkt.covers(addrs.src(), 0))
+        .map(|s| s.mkt.send_id)
 }
 
 fn describe(
