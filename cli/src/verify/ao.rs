@@ -21,15 +21,33 @@ use crate::isn_book::IsnBook;
 use crate::keys::AoKeySpec;
 use crate::segment::{Located, locate as locate_segment};
 
+/// Segments of one kind in a flow: how many, the first one's frame, why.
+#[derive(Debug, Clone, Serialize)]
+pub(super) struct Tally {
+    pub(super) count: u64,
+    pub(super) first_frame: u64,
+    pub(super) reason: String,
+}
+
+impl Tally {
+    fn first(frame: u64, check: &AoCheck) -> Tally {
+        Tally {
+            count: 0,
+            first_frame: frame,
+            reason: check.reason.clone(),
+        }
+    }
+}
+
 /// One flow's AO results.
 #[derive(Debug, Clone, Default, Serialize)]
 pub(super) struct AoFlow {
     /// Segments whose MAC verified.
     pub(super) verified: u64,
-    /// Drops, by verdict id: count, first frame, and the reason.
-    pub(super) dropped: BTreeMap<String, (u64, u64, String)>,
-    /// Segments left unchecked: count, first frame, and why.
-    pub(super) unchecked: Option<(u64, u64, String)>,
+    /// Drops, by verdict id.
+    pub(super) dropped: BTreeMap<String, Tally>,
+    /// Segments left unchecked.
+    pub(super) unchecked: Option<Tally>,
     /// Key rotations asked for (RNextKeyID differing from the key's).
     pub(super) rotation_requests: u64,
 }
@@ -64,11 +82,17 @@ impl AoAudit {
         }
         for (flow, f) in &self.flows {
             t.push_str(&format!("  {flow}: {} verified", f.verified));
-            for (id, (n, frame, why)) in &f.dropped {
-                t.push_str(&format!("; {id} x{n} (first frame {frame}: {why})"));
+            for (id, d) in &f.dropped {
+                t.push_str(&format!(
+                    "; {id} x{} (first frame {}: {})",
+                    d.count, d.first_frame, d.reason
+                ));
             }
-            if let Some((n, frame, why)) = &f.unchecked {
-                t.push_str(&format!("; {n} unchecked (first frame {frame}: {why})"));
+            if let Some(u) = &f.unchecked {
+                t.push_str(&format!(
+                    "; {} unchecked (first frame {}: {})",
+                    u.count, u.first_frame, u.reason
+                ));
             }
             if f.rotation_requests > 0 {
                 t.push_str(&format!(
@@ -143,18 +167,17 @@ pub(super) fn audit(path: &Path, keys: &[AoKeySpec]) -> Result<AoAudit, CaptureE
                 }
             }
             "unchecked" => {
-                let u = entry
+                entry
                     .unchecked
-                    .get_or_insert((0, f.number, result.reason.clone()));
-                u.0 += 1;
+                    .get_or_insert_with(|| Tally::first(f.number, &result))
+                    .count += 1;
             }
             v if result.dropped() => {
-                let d = entry.dropped.entry(v.to_owned()).or_insert((
-                    0,
-                    f.number,
-                    result.reason.clone(),
-                ));
-                d.0 += 1;
+                entry
+                    .dropped
+                    .entry(v.to_owned())
+                    .or_insert_with(|| Tally::first(f.number, &result))
+                    .count += 1;
             }
             // Accepted unsigned, or MD5 (the MD5 pass reports it).
             _ => {}
