@@ -12,11 +12,14 @@
 //! - [`segment_sne`], [`SneTracker`]: the sequence number extension.
 //! - [`Mkt`], [`MktTable`], [`receive`]: master key tuples, Linux's lookup,
 //!   and its receive decision with drop reasons, counters and tracepoints.
+//! - [`ignores_icmp`]: which ICMP errors an AO connection ignores
+//!   (`TCPAODroppedIcmps`).
 //!
 //! RFC 9235's vectors are in `vectors/ao/rfc9235.json` (`tests/ao_vectors.rs`).
 
 mod algorithm;
 mod error;
+mod icmp;
 mod kdf;
 mod mac;
 mod mac_input;
@@ -29,6 +32,7 @@ mod traffic_keys;
 
 pub use algorithm::{Algorithm, MAX_PRF_LEN};
 pub use error::AoError;
+pub use icmp::{DROPPED_ICMPS_COUNTER, Synchronized, ignores_icmp, is_hard_error};
 pub use kdf::{KdfContext, TrafficKey, derive_traffic_key};
 pub use mac::{Mac, mac_of, segment_mac, sign_segment, verify_segment_mac};
 pub use mac_input::{OptionCoverage, SegmentAo, feed_mac_input};
