@@ -90,7 +90,7 @@ const PSH_ACK: u16 = 0x018;
 #[test]
 fn unsigned_segments() {
     let k = mkt(1, 2);
-    let t = table(&[k.clone()]);
+    let t = table(core::slice::from_ref(&k));
     let got = run(Some(&t), AoSocketState::Listen, &unsigned(SYN));
     assert_eq!(got.verdict, AoVerdict::Drop(DropReason::AoNotFound));
     assert_eq!(
@@ -186,7 +186,7 @@ fn malformed_md5_and_unreadable() {
 #[test]
 fn listener_and_request_socket() {
     let k = mkt(1, 2);
-    let t = table(&[k.clone()]);
+    let t = table(core::slice::from_ref(&k));
     // A SYN: its own ISN and 0.
     let syn = segment(SYN, 100, 0, 2, 1, Some(&k), (100, 0), 0);
     let got = run(Some(&t), AoSocketState::Listen, &syn);
@@ -264,7 +264,7 @@ fn listener_and_request_socket() {
 #[test]
 fn handshake_states_and_closed() {
     let k = mkt(1, 2);
-    let t = table(&[k.clone()]);
+    let t = table(core::slice::from_ref(&k));
     let hs = AoSocketState::Handshake {
         local_isn: 900,
         remote_isn: 100,
@@ -373,7 +373,7 @@ fn established_sne_and_rotation() {
         coverage: OptionCoverage::Excluded,
         ..k1.clone()
     };
-    let tex = table(&[ex.clone()]);
+    let tex = table(core::slice::from_ref(&ex));
     let signed_ex = segment(PSH_ACK, 200, 901, 2, 1, Some(&ex), (100, 900), 0);
     assert_eq!(
         run(Some(&tex), est(200, 0), &signed_ex).verdict,
