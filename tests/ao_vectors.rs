@@ -16,9 +16,9 @@ mod support;
 
 use serde_json::Value;
 use tcpmd5::ao::{
-    Algorithm, AoSocket, AoSocketState, AoVerdict, FlowIsns, KdfContext, MasterKey, Mkt, MktTable,
-    OptionCoverage, SegmentAo, derive_traffic_key, receive, segment_context, segment_mac,
-    verify_segment_mac,
+    Algorithm, AoSocket, AoSocketState, AoVerdict, Endpoints, FlowIsns, KdfContext, MasterKey, Mkt,
+    MktTable, OptionCoverage, SegmentAo, TrafficKeys, derive_traffic_key, receive, segment_context,
+    segment_mac, verify_segment_mac,
 };
 use tcpmd5::verdict::DropReason;
 use tcpmd5::wire::IpSegment;
@@ -383,4 +383,56 @@ fn without_ao_keys_the_decision_is_the_md5_models_linux_ao() {
         }
     }
     assert!(compared > 300, "{compared}");
+}
+
+/// The four keys of the client's view (`TrafficKeys::derive`) are the
+/// RFC's: its SYN's, its data's, and the server's SYN-ACK and data's.
+#[test]
+fn traffic_keys_of_the_clients_view() {
+    let all = cases();
+    for sec in all.chunks(4) {
+        let [syn, synack, data, rdata] = sec else {
+            panic!("four per section")
+        };
+        let seg = IpSegment::parse(&syn.packet).unwrap();
+        let tcp = seg.tcp();
+        let ends = Endpoints {
+            addrs: seg.addrs,
+            local_port: tcp.src_port(),
+            remote_port: tcp.dst_port(),
+        };
+        let keys = TrafficKeys::derive(syn.alg, &syn.master, &ends, syn.src_isn, synack.src_isn);
+        assert_eq!(hex(keys.send_syn.as_bytes()), syn.traffic_key, "{}", syn.id);
+        assert_eq!(
+            hex(keys.receive_other.as_bytes()),
+            synack.traffic_key,
+            "{}",
+            synack.id
+        );
+        assert_eq!(
+            hex(keys.send_other.as_bytes()),
+            data.traffic_key,
+            "{}",
+            data.id
+        );
+        assert_eq!(
+            hex(keys.receive_other.as_bytes()),
+            rdata.traffic_key,
+            "{}",
+            rdata.id
+        );
+        // The server's SYN key: its ISN and 0, from its end.
+        let back = KdfContext::new(
+            &seg.addrs.reversed(),
+            tcp.dst_port(),
+            tcp.src_port(),
+            synack.src_isn,
+            0,
+        );
+        assert_eq!(
+            keys.receive_syn,
+            derive_traffic_key(syn.alg, &syn.master, &back)
+        );
+        assert_ne!(keys.receive_syn, keys.receive_other);
+    }
 }

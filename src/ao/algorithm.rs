@@ -128,3 +128,83 @@ impl Prf {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_ids_and_lengths() {
+        let table = [
+            (
+                Algorithm::HmacSha1,
+                "HMAC-SHA-1-96",
+                "hmac(sha1)",
+                "hmac-sha1",
+                20,
+            ),
+            (
+                Algorithm::AesCmac,
+                "AES-128-CMAC-96",
+                "cmac(aes128)",
+                "aes-cmac",
+                16,
+            ),
+        ];
+        for (alg, rfc, linux, short, prf_len) in table {
+            assert_eq!(alg.rfc_name(), rfc);
+            assert_eq!(alg.to_string(), rfc);
+            assert_eq!(alg.linux_name(), linux);
+            assert_eq!(alg.short_id(), short);
+            assert_eq!(alg.prf_len(), prf_len);
+            for name in [
+                rfc,
+                linux,
+                short,
+                &rfc.to_lowercase(),
+                &short.to_uppercase(),
+            ] {
+                assert_eq!(Algorithm::from_name(name), Some(alg), "{name}");
+            }
+        }
+        assert_eq!(Algorithm::from_name("md5"), None);
+        assert_eq!(Algorithm::from_name(""), None);
+        assert_eq!(Algorithm::RFC_MAC_LEN, 12);
+    }
+
+    #[test]
+    fn prf_keys_and_outputs() {
+        // AES-128-CMAC takes 16-byte keys only; HMAC any.
+        assert!(Prf::new(Algorithm::AesCmac, &[0; 15]).is_none());
+        assert!(Prf::new(Algorithm::AesCmac, &[0; 16]).is_some());
+        assert!(Prf::new(Algorithm::HmacSha1, &[]).is_some());
+        // RFC 4493's first example: AES-CMAC of the empty message.
+        let key = [
+            0x2b, 0x7e, 0x15, 0x16, 0x28, 0xae, 0xd2, 0xa6, 0xab, 0xf7, 0x15, 0x88, 0x09, 0xcf,
+            0x4f, 0x3c,
+        ];
+        let out = Prf::new(Algorithm::AesCmac, &key).unwrap().finish();
+        assert_eq!(
+            out[..16],
+            [
+                0xbb, 0x1d, 0x69, 0x29, 0xe9, 0x59, 0x37, 0x28, 0x7f, 0xa3, 0x7d, 0x12, 0x9b, 0x75,
+                0x67, 0x46
+            ]
+        );
+        assert_eq!(out[16..], [0; 4]);
+        // RFC 2202's first HMAC-SHA-1 case: key 0x0b x20, "Hi There".
+        let mut h = Prf::new(Algorithm::HmacSha1, &[0x0b; 20]).unwrap();
+        h.update(b"Hi ");
+        h.update(b"There");
+        let out = h.finish();
+        let want = [
+            0xb6, 0x17, 0x31, 0x86, 0x55, 0x05, 0x72, 0x64, 0xe2, 0x8b, 0xc0, 0xb6, 0xfb, 0x37,
+            0x8c, 0x8e, 0xf1, 0x46, 0xbe, 0x00,
+        ];
+        assert_eq!(out, want);
+        assert_eq!(
+            format!("{:?}", Prf::new(Algorithm::HmacSha1, b"k").unwrap()),
+            "Prf(..)"
+        );
+    }
+}

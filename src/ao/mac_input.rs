@@ -127,3 +127,132 @@ pub fn feed_mac_input(
     sink(piece(ao.header_len..segment.len()));
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ao::AoError;
+    use core::net::{Ipv4Addr, Ipv6Addr};
+
+    fn segment(doff_words: u8, area: &[u8], payload: usize) -> Vec<u8> {
+        let mut s = vec![0u8; 20];
+        s[12] = doff_words << 4;
+        s[16] = 0xab;
+        s[17] = 0xcd;
+        s.extend_from_slice(area);
+        s.extend(core::iter::repeat_n(0x55, payload));
+        s
+    }
+
+    fn collect(addrs: &AddrPair, seg: &[u8], cov: OptionCoverage) -> Result<Vec<u8>, AoError> {
+        let ao = SegmentAo::find(seg)?;
+        let mut out = Vec::new();
+        feed_mac_input(
+            &mut |b| out.extend_from_slice(b),
+            addrs,
+            seg,
+            &ao,
+            0x0102_0304,
+            cov,
+        )?;
+        Ok(out)
+    }
+
+    #[test]
+    fn layout_with_and_without_options() {
+        let v4 = AddrPair::new(
+            Ipv4Addr::new(1, 2, 3, 4).into(),
+            Ipv4Addr::new(5, 6, 7, 8).into(),
+        )
+        .unwrap();
+        // MSS, then AO with a 4-byte MAC.
+        let area = [2, 4, 5, 0xb4, 29, 8, 7, 9, 0xee, 0xee, 0xee, 0xee];
+        let seg = segment(8, &area, 3);
+        let ao = SegmentAo::find(&seg).unwrap();
+        assert_eq!((ao.offset, ao.header_len, ao.mac_range()), (24, 32, 28..32));
+        let all = collect(&v4, &seg, OptionCoverage::Included).unwrap();
+        let mut want = vec![1, 2, 3, 4, 1, 2, 3, 4, 5, 6, 7, 8, 0, 6, 0, 35];
+        want.extend_from_slice(&seg[..16]);
+        want.extend_from_slice(&[0, 0, 0, 0]);
+        want.extend_from_slice(&[2, 4, 5, 0xb4, 29, 8, 7, 9, 0, 0, 0, 0]);
+        want.extend_from_slice(&[0x55; 3]);
+        assert_eq!(all, want);
+        let ex = collect(&v4, &seg, OptionCoverage::Excluded).unwrap();
+        let mut want = vec![1, 2, 3, 4, 1, 2, 3, 4, 5, 6, 7, 8, 0, 6, 0, 35];
+        want.extend_from_slice(&seg[..16]);
+        want.extend_from_slice(&[0, 0, 0, 0]);
+        want.extend_from_slice(&[29, 8, 7, 9, 0, 0, 0, 0]);
+        want.extend_from_slice(&[0x55; 3]);
+        assert_eq!(ex, want);
+        // IPv6: 32-bit length, then three zero bytes and the protocol.
+        let v6 = AddrPair::new(Ipv6Addr::LOCALHOST.into(), Ipv6Addr::UNSPECIFIED.into()).unwrap();
+        let six = collect(&v6, &seg, OptionCoverage::Included).unwrap();
+        assert_eq!(six[4..20], Ipv6Addr::LOCALHOST.octets());
+        assert_eq!(six[36..44], [0, 0, 0, 35, 0, 0, 0, 6]);
+        assert_eq!(six.len(), all.len() + 28);
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_hash() {
+        let v4 = AddrPair::new(Ipv4Addr::LOCALHOST.into(), Ipv4Addr::LOCALHOST.into()).unwrap();
+        let area = [29, 6, 1, 1, 0, 0, 1, 1];
+        assert_eq!(
+            SegmentAo::find(&segment(4, &area, 0)),
+            Err(AoError::BadHeader {
+                header_len: 16,
+                segment_len: 28
+            })
+        );
+        assert_eq!(
+            SegmentAo::find(&segment(8, &area, 0)),
+            Err(AoError::BadHeader {
+                header_len: 32,
+                segment_len: 28
+            })
+        );
+        assert_eq!(
+            SegmentAo::find(&[0; 12]),
+            Err(AoError::BadHeader {
+                header_len: 0,
+                segment_len: 12
+            })
+        );
+        assert_eq!(
+            SegmentAo::find(&segment(5, &[], 0)),
+            Err(AoError::NoAoOption)
+        );
+        assert!(matches!(
+            SegmentAo::find(&segment(7, &[29, 4, 1, 1, 0, 0, 0, 0], 0)),
+            Err(AoError::Malformed(_))
+        ));
+        // An IPv4 segment beyond the 16-bit length field.
+        let big = segment(7, &area, 65_536);
+        assert_eq!(
+            collect(&v4, &big, OptionCoverage::Included),
+            Err(AoError::TooLong {
+                segment_len: 65_564
+            })
+        );
+        for e in [
+            AoError::BadHeader {
+                header_len: 16,
+                segment_len: 28,
+            },
+            AoError::TooLong {
+                segment_len: 65_564,
+            },
+            AoError::NoAoOption,
+            AoError::MacTooLong {
+                mac_len: 18,
+                max: 16,
+            },
+            AoError::Malformed(crate::scan::Malformation::AoLength { offset: 0, len: 4 }),
+        ] {
+            let text = e.to_string();
+            assert!(!text.is_empty());
+            if let AoError::MacTooLong { .. } = e {
+                assert!(text.contains("18") && text.contains("16"), "{text}");
+            }
+        }
+    }
+}

@@ -70,5 +70,7 @@ mod tests {
         assert!(MasterKey::new(&[7; 80]).is_ok());
         assert_eq!(MasterKey::new(&[7; 81]), Err(MasterKeyLenError { len: 81 }));
         assert_eq!(MasterKey::new(&[]).unwrap().as_bytes(), b"");
+        let e = MasterKeyLenError { len: 81 }.to_string();
+        assert!(e.contains("81") && e.contains("80"), "{e}");
     }
 }
