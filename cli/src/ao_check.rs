@@ -65,15 +65,16 @@ pub fn check(
     isns: IsnSource,
     sne: u32,
 ) -> AoCheck {
-    let mut table = MktTable::new();
-    // Oldest first in, so the first given is the newest in Linux's list:
-    // reversed, the first matching key given wins, as for MD5 lines.
-    for s in specs.iter().rev() {
-        table.add(s.mkt.clone());
-    }
     let tcp = TcpPacket::new_unchecked(segment);
     let (sport, dport) = (tcp.src_port(), tcp.dst_port());
     let port_ok = |s: &&AoKeySpec| s.scope.port_matches(sport, dport);
+    // The keys whose port (if any) this connection uses, in the order
+    // given: the last one added heads Linux's list (later is newer, as for
+    // MD5 keys), so among keys that match alike the last given wins.
+    let mut table = MktTable::new();
+    for s in specs.iter().filter(port_ok) {
+        table.add(s.mkt.clone());
+    }
     let mut out = AoCheck {
         verdict: String::new(),
         key_id: None,
@@ -93,6 +94,7 @@ pub fn check(
         out.mac = Some(hex::encode(option.mac()));
         out.key = specs
             .iter()
+            .rev()
             .filter(port_ok)
             .find(|s| s.mkt.recv_id == option.key_id() && s.mkt.covers(addrs.src(), 0))
             .map(AoKeySpec::label);
@@ -160,6 +162,7 @@ fn current_send_id(specs: &[AoKeySpec], addrs: &AddrPair, key_id: Option<u8>) ->
     let key_id = key_id?;
     specs
         .iter()
+        .rev()
         .find(|s| s.mkt.recv_id == key_id && s.mkt.covers(addrs.src(), 0))
         .map(|s| s.mkt.send_id)
 }

@@ -91,6 +91,25 @@ fn explain_says_which_ao_check_failed() {
         &["--ao-key", CLIENT_KEY, "--isns", "0xfbfbab5a:0x11c14261"],
     );
     assert_eq!(given["ao"]["verdict"], "accept");
+    // Two keys with the same KeyID for the sender: the later given is the
+    // newer, as a later TCP_AO_ADD_KEY heads the kernel's list.
+    let old_wrong = "10.11.12.13=61:84:hmac-sha1:old";
+    let later = explain_json(&p[0], &["--ao-key", old_wrong, "--ao-key", CLIENT_KEY]);
+    assert_eq!(later["ao"]["verdict"], "accept");
+    assert!(
+        later["ao"]["key"]
+            .as_str()
+            .unwrap()
+            .ends_with("(--ao-key #2)")
+    );
+    let earlier = explain_json(&p[0], &["--ao-key", CLIENT_KEY, "--ao-key", old_wrong]);
+    assert_eq!(earlier["ao"]["verdict"], "drop:TCP_AOFAILURE");
+    // A key for another port does not apply.
+    let port = explain_json(
+        &p[0],
+        &["--ao-key", "10.11.12.13:80=61:84:hmac-sha1:testvector"],
+    );
+    assert_eq!(port["ao"]["verdict"], "drop:TCP_AOKEYNOTFOUND");
     // Without AO keys there is no AO section at all (MD5 output unchanged).
     assert!(explain_json(&p[0], &[]).get("ao").is_none());
     // An unsigned segment from a peer an AO key covers: AO is required.
