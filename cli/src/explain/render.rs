@@ -164,13 +164,11 @@ fn render_ao(a: &crate::ao_check::AoCheck, out: &mut dyn Write) -> std::io::Resu
     if let (Some(k), Some(r), Some(m)) = (a.key_id, a.rnext_key_id, &a.mac) {
         writeln!(out, "    option   KeyID {k} RNextKeyID {r} MAC {m}")?;
     }
-    writeln!(
-        out,
-        "    key      {}",
-        a.key
-            .as_deref()
-            .unwrap_or("no AO key for the sender with that KeyID")
-    )?;
+    if a.key_id.is_some() {
+        let key = a.key.as_deref();
+        let key = key.unwrap_or("no AO key for the sender with that KeyID");
+        writeln!(out, "    key      {key}")?;
+    }
     if let Some(i) = &a.isns {
         writeln!(out, "    ISNs     {i}")?;
     }
