@@ -218,7 +218,6 @@ fn the_receive_decision_accepts_each_segment_and_names_each_failure() {
                 rcv_nxt: seg.tcp().seq_number(),
                 rcv_sne: 0,
                 current_send_id: c.rnext,
-                rnext_recv_id: c.key_id,
             },
         };
         let socket = AoSocket {
@@ -359,7 +358,6 @@ fn without_ao_keys_the_decision_is_the_md5_models_linux_ao() {
                     rcv_nxt: 0,
                     rcv_sne: 0,
                     current_send_id: 0,
-                    rnext_recv_id: 0,
                 },
                 l3index: 0,
             };

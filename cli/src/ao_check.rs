@@ -126,7 +126,6 @@ pub fn check(
                     current_send_id: current_send_id(specs, addrs, out.key_id)
                         .or(out.rnext_key_id)
                         .unwrap_or(0),
-                    rnext_recv_id: out.key_id.unwrap_or(0),
                 }
             }
             IsnSource::Unknown(why) if matches!(location, Ok(AoLocation::Ao { .. })) => {

@@ -57,8 +57,9 @@ pub enum AoSocketState {
         /// The peer's ISN, once known.
         remote_isn: u32,
     },
-    /// Established (and the states after it that check AO): the cached
-    /// receive key, the receive SNE, and key rotation.
+    /// Established (and the states after it that check AO): the receive
+    /// SNE and key rotation. The MKT is found by the KeyID among all the
+    /// socket's keys (Linux looks at its RNext key first: the same key).
     Established {
         /// This end's ISN.
         local_isn: u32,
@@ -70,8 +71,6 @@ pub enum AoSocketState {
         rcv_sne: u32,
         /// `sndid` of the current key (the one this end signs with).
         current_send_id: u8,
-        /// `rcvid` of the RNext key (the one this end asks to receive).
-        rnext_recv_id: u8,
     },
     /// A closed socket.
     Closed,

@@ -312,7 +312,6 @@ fn established_sne_and_rotation() {
         rcv_nxt,
         rcv_sne,
         current_send_id: 1,
-        rnext_recv_id: 2,
     };
     // Sequence numbers past the wrap carry the next SNE.
     let after_wrap = segment(PSH_ACK, 0x10, 901, 2, 1, Some(&k1), (100, 900), 1);
