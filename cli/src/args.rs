@@ -127,13 +127,13 @@ pub struct ExplainArgs {
     /// The semantics of the decision line (what `verify` decides).
     #[arg(long, default_value = "linux", value_parser = parse_semantics)]
     pub semantics: tcpmd5::Semantics,
-    /// Output format.
     /// The ISNs of the segment's connection, sender's first
     /// (`SRC_ISN:DST_ISN`, decimal or 0x-hex): the TCP-AO traffic key of any
     /// segment but a SYN or SYN-ACK needs them. With --capture they are
     /// read from the connection's SYN and SYN-ACK before the frame.
     #[arg(long, value_name = "SRC_ISN:DST_ISN", value_parser = parse_isns)]
     pub isns: Option<(u32, u32)>,
+    /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
 }

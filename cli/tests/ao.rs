@@ -110,6 +110,17 @@ fn explain_says_which_ao_check_failed() {
         &["--ao-key", "10.11.12.13:80=61:84:hmac-sha1:testvector"],
     );
     assert_eq!(port["ao"]["verdict"], "drop:TCP_AOKEYNOTFOUND");
+    // ISNs in decimal work as 0x-hex does; anything else is refused.
+    let dec = explain_json(
+        &p[2],
+        &["--ao-key", CLIENT_KEY, "--isns", "4227574618:297878113"],
+    );
+    assert_eq!(dec["ao"]["verdict"], "accept");
+    let hex = tcpmd5_cli::hex::encode(&p[2]);
+    for bad in ["1", "1:x", "0x1:99999999999"] {
+        let out = run(&["explain", &hex, "--ao-key", CLIENT_KEY, "--isns", bad]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+    }
     // Without AO keys there is no AO section at all (MD5 output unchanged).
     assert!(explain_json(&p[0], &[]).get("ao").is_none());
     // An unsigned segment from a peer an AO key covers: AO is required.
