@@ -219,6 +219,18 @@ fn listener_and_request_socket() {
         run(Some(&t), req, &ack).verdict,
         AoVerdict::Signed { key_id: 2 }
     );
+    // A later segment at the request socket (data after the third ACK):
+    // still the ISNs it holds, not its own sequence number less one.
+    let later = segment(PSH_ACK, 160, 901, 2, 1, Some(&k), (100, 900), 0);
+    assert_eq!(
+        run(Some(&t), req, &later).verdict,
+        AoVerdict::Signed { key_id: 2 }
+    );
+    let as_cookie = segment(PSH_ACK, 160, 901, 2, 1, Some(&k), (159, 900), 0);
+    assert_eq!(
+        run(Some(&t), req, &as_cookie).verdict,
+        AoVerdict::Drop(DropReason::AoFailure)
+    );
     let swapped = segment(ACK, 101, 901, 2, 1, Some(&k), (900, 100), 0);
     assert_eq!(
         run(Some(&t), req, &swapped).verdict,
