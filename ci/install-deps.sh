@@ -16,6 +16,7 @@
 #   patch                      ci/build-ao-kernel.sh --patch (the AO-bypass fix)
 #   bird2 frr                  real BGP daemons (BIRD 2, FRR's bgpd) for the
 #                              tool's daemon test and the bgplab crate
+# scapy (pip) checks the TCP-AO vectors (tests/ao_scapy.rs),
 # plus cargo-fuzz and nightly's llvm-tools (ci/fuzz.sh, ci/nightly/fuzz-coverage.sh,
 # ci/nightly/oss-fuzz-build.sh), cargo-mutants (ci/mutants.sh), nightly's miri and
 # rust-src (ci/miri.sh), the musl target (ci/nightly/kselftest-package.sh's static
@@ -42,6 +43,11 @@ tcpdump --version 2>&1 | head -n 1
 qemu-system-x86_64 --version | head -n 1
 bird --version 2>&1 | head -n 1
 /usr/lib/frr/bgpd --version | head -n 1
+# scapy (its contrib/tcpao checks the TCP-AO vectors: tests/ao_scapy.rs), with
+# the cryptography package its AES-CMAC needs.
+if ! python3 -c 'import scapy.contrib.tcpao, cryptography' 2>/dev/null; then
+    python3 -m pip install --quiet 'scapy==2.8.0' cryptography
+fi
 
 CARGO_FUZZ_VERSION=0.13.2
 if ! cargo fuzz --version 2>/dev/null | grep -qF "$CARGO_FUZZ_VERSION"; then

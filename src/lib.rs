@@ -12,11 +12,14 @@
 //! - [`verdict`]: accept or drop, with the kernel's drop reason, counter and
 //!   tracepoint.
 //! - [`key_table`]: the `TCP_MD5SIG` / `TCP_MD5SIG_EXT` key table and lookup.
+//! - [`ao`]: TCP-AO (RFC 5925/5926): option, KDFs, MACs, SNE, and Linux's
+//!   receive decision.
 //!
 //! The library does no I/O.
 #![forbid(unsafe_code)]
 
 mod addr_pair;
+pub mod ao;
 pub mod ao_keys;
 pub mod batch;
 pub mod checksum;

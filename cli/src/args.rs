@@ -54,6 +54,12 @@ pub struct KeyArgs {
     /// neighbors' passwords are its key table. Repeatable.
     #[arg(long = "router", value_name = "FILE")]
     pub routers: Vec<PathBuf>,
+    /// A TCP-AO key: the MKT the receiver of segments from SCOPE holds
+    /// (KEYID: the KeyID they carry; RNEXT: the receiver's own SendID;
+    /// ALG: hmac-sha1 or aes-cmac; SECRET: text or hex:…). Repeatable; a
+    /// key file takes the same as `ao SCOPE=KEYID:RNEXT:ALG:SECRET` lines.
+    #[arg(long = "ao-key", value_name = "SCOPE=KEYID:RNEXT:ALG:SECRET")]
+    pub ao_keys: Vec<String>,
 }
 
 /// `--key` arguments hold secrets: counted, never shown.
@@ -63,6 +69,7 @@ impl std::fmt::Debug for KeyArgs {
             .field("keys", &format_args!("<{} given>", self.keys.len()))
             .field("key_files", &self.key_files)
             .field("routers", &self.routers)
+            .field("ao_keys", &format_args!("<{} given>", self.ao_keys.len()))
             .finish()
     }
 }
@@ -120,6 +127,12 @@ pub struct ExplainArgs {
     /// The semantics of the decision line (what `verify` decides).
     #[arg(long, default_value = "linux", value_parser = parse_semantics)]
     pub semantics: tcpmd5::Semantics,
+    /// The ISNs of the segment's connection, sender's first
+    /// (`SRC_ISN:DST_ISN`, decimal or 0x-hex): the TCP-AO traffic key of any
+    /// segment but a SYN or SYN-ACK needs them. With --capture they are
+    /// read from the connection's SYN and SYN-ACK before the frame.
+    #[arg(long, value_name = "SRC_ISN:DST_ISN", value_parser = parse_isns)]
+    pub isns: Option<(u32, u32)>,
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
@@ -235,4 +248,19 @@ fn positive_seconds(text: &str) -> Result<f64, String> {
         Ok(s) if s > 0.0 && s.is_finite() && s < 1e9 => Ok(s),
         _ => Err(format!("{text:?} is not a positive number of seconds")),
     }
+}
+
+/// `SRC_ISN:DST_ISN`, each decimal or `0x` hex.
+fn parse_isns(text: &str) -> Result<(u32, u32), String> {
+    let num = |t: &str| {
+        match t.strip_prefix("0x") {
+            Some(h) => u32::from_str_radix(h, 16),
+            None => t.parse::<u32>(),
+        }
+        .map_err(|_| format!("{t:?} is not a 32-bit number (decimal or 0x-hex)"))
+    };
+    let (a, b) = text
+        .split_once(':')
+        .ok_or_else(|| "expected SRC_ISN:DST_ISN".to_owned())?;
+    Ok((num(a)?, num(b)?))
 }

@@ -396,6 +396,15 @@ pub fn drop_sentence(reason: DropReason) -> String {
             "the digest does not verify (wrong key, or the segment was altered)"
         }
         DropReason::AoUnexpected => "TCP-AO option, and the receiver has no AO key",
+        DropReason::AoNotFound => {
+            "unsigned, but the receiver requires TCP-AO from the sender (an AO key covers it, or TCP_AO_REQUIRED)"
+        }
+        DropReason::AoKeyNotFound => {
+            "TCP-AO option whose KeyID no AO key of the receiver has as RecvID"
+        }
+        DropReason::AoFailure => {
+            "the TCP-AO MAC does not verify (wrong key or traffic key, wrong MAC length, or the segment was altered)"
+        }
         DropReason::IpChecksum => "IPv4 header checksum wrong",
         DropReason::TcpChecksum => "TCP checksum wrong",
     };

@@ -221,7 +221,16 @@ mod tests {
         let ao = DropCause::of_tracepoint("tcp_hash_ao_required").unwrap();
         assert_eq!(
             (ao.id().as_str(), ao.counter()),
-            ("tracepoint:tcp_hash_ao_required", None)
+            ("drop:TCP_AONOTFOUND", Some("TCPAORequired"))
+        );
+        // Every AO drop tracepoint has the model's reason now.
+        for t in tcpmd5_witness::trace::AO_DROP_EVENTS {
+            let c = DropCause::of_tracepoint(t).unwrap();
+            assert!(c.reason().is_some(), "{t}");
+        }
+        assert_eq!(
+            DropCause::of_tracepoint("tcp_ao_wrong_maclen").map(DropCause::id),
+            Some("drop:TCP_AOFAILURE".to_owned())
         );
         assert!(DropCause::of_tracepoint("tcp_probe").is_none());
         for r in DropReason::ALL {

@@ -4,7 +4,7 @@
 
 use crate::args::KeyArgs;
 use crate::error::CliError;
-use crate::keys::{KeyRing, parse_key, read_key_file};
+use crate::keys::{AoKeySpec, KeyRing, parse_ao_key, parse_key, read_ao_key_lines, read_key_file};
 use crate::router::read_router;
 
 /// The keys of `--keys` files, `--router` files and `--key` arguments,
@@ -28,4 +28,20 @@ pub fn load(args: &KeyArgs) -> Result<KeyRing, CliError> {
         specs.push(spec);
     }
     Ok(KeyRing::with_holders(specs, holders))
+}
+
+/// The TCP-AO keys: `ao` lines of `--keys` files, then `--ao-key`
+/// arguments.
+pub fn load_ao(args: &KeyArgs) -> Result<Vec<AoKeySpec>, CliError> {
+    let mut specs = Vec::new();
+    for path in &args.key_files {
+        read_ao_key_lines(path, &mut specs)?;
+    }
+    for (i, arg) in args.ao_keys.iter().enumerate() {
+        let origin = format!("--ao-key #{}", i + 1);
+        let spec = parse_ao_key(arg, origin.clone())
+            .map_err(|detail| CliError::argument(origin, detail))?;
+        specs.push(spec);
+    }
+    Ok(specs)
 }

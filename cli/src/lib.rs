@@ -3,6 +3,7 @@
 //! library); list live sockets' keys and watch live drops. The binary is a
 //! thin shell over [`run`].
 
+pub mod ao_check;
 pub mod args;
 pub mod assess;
 pub mod capability;
@@ -15,6 +16,7 @@ pub mod fingerprint;
 pub mod hex;
 pub mod ifname;
 pub mod inet_diag;
+pub mod isn_book;
 pub mod key_sources;
 pub mod keys;
 pub mod link;

@@ -59,6 +59,12 @@ pub fn sign_frame(link: LinkType, data: &[u8], orig_len: u32, keys: &mut KeyRing
 
 /// Runs `sign`.
 pub fn run(args: &SignArgs, out: &mut dyn Write) -> Result<Status, CliError> {
+    if !args.keys.ao_keys.is_empty() {
+        return Err(CliError::argument(
+            "--ao-key",
+            "sign signs with TCP MD5 only (TCP-AO keys are for explain and verify)",
+        ));
+    }
     let mut keys = crate::key_sources::load(&args.keys)?;
     if keys.is_empty() {
         return Err(CliError::argument("--key", "sign needs at least one key"));

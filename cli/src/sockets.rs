@@ -26,6 +26,12 @@ struct Document<'a> {
 
 /// Runs `tcpmd5 sockets`.
 pub fn run(args: &SocketsArgs, out: &mut dyn Write) -> Result<Status, CliError> {
+    if !args.keys.ao_keys.is_empty() {
+        return Err(CliError::argument(
+            "--ao-key",
+            "sockets compares MD5 keys only (TCP-AO keys are for explain and verify)",
+        ));
+    }
     let ring = if args.keys.keys.is_empty()
         && args.keys.key_files.is_empty()
         && args.keys.routers.is_empty()

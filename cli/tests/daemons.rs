@@ -239,6 +239,7 @@ fn compare_explain(run: &LabRun, records: &[Value]) -> Result<usize, Failed> {
             run.config(Side::A).to_path_buf(),
             run.config(Side::B).to_path_buf(),
         ],
+        ao_keys: Vec::new(),
     };
     let mut keys = tcpmd5_cli::key_sources::load(&args)?;
     let by_frame: BTreeMap<u64, &Value> = records

@@ -8,7 +8,8 @@
 //!
 //! The oracles are deliberately independent of the library: literal
 //! transcriptions of the kernel C ([`scan_model`]: the option walks;
-//! [`key_model`]: the key list) and of RFC 2385 ([`digest_model`]), so a
+//! [`key_model`]: the key list), of RFC 2385 ([`digest_model`]) and of
+//! RFC 5925/5926 ([`ao_model`]), so a
 //! difference points at one of the two.
 //!
 //! A finding is a panic (libFuzzer records it as a crash with the input), so
@@ -23,6 +24,7 @@
     reason = "a fuzz oracle reports a finding by panicking"
 )]
 
+pub mod ao_model;
 pub mod checksum_model;
 pub mod digest_model;
 pub mod key_model;

@@ -16,6 +16,14 @@ pub enum DropReason {
     Md5Failure,
     /// A TCP-AO option reached a socket without AO keys (`CONFIG_TCP_AO=y`).
     AoUnexpected,
+    /// An unsigned segment from a peer an AO key covers, or to a socket
+    /// with `TCP_AO_REQUIRED` (`tcp_ao_required`; see [`crate::ao`]).
+    AoNotFound,
+    /// A TCP-AO option whose KeyID no MKT for the peer has as `rcvid`.
+    AoKeyNotFound,
+    /// A TCP-AO option whose MAC is wrong or of the wrong length, or AO
+    /// used on one segment of a handshake and not on another.
+    AoFailure,
     /// The IPv4 header checksum is wrong (`ip_rcv_core`, see
     /// [`crate::checksum`]). Seen live on 6.18: `IpExt:InCsumErrors` and
     /// `Ip:InHdrErrors` +1, no `TCPMD5*` counter.
@@ -30,12 +38,15 @@ pub enum DropReason {
 
 impl DropReason {
     /// Every reason.
-    pub const ALL: [DropReason; 7] = [
+    pub const ALL: [DropReason; 10] = [
         DropReason::AuthHeader,
         DropReason::Md5NotFound,
         DropReason::Md5Unexpected,
         DropReason::Md5Failure,
         DropReason::AoUnexpected,
+        DropReason::AoNotFound,
+        DropReason::AoKeyNotFound,
+        DropReason::AoFailure,
         DropReason::IpChecksum,
         DropReason::TcpChecksum,
     ];
@@ -50,6 +61,9 @@ impl DropReason {
             DropReason::Md5Unexpected => "drop:TCP_MD5UNEXPECTED",
             DropReason::Md5Failure => "drop:TCP_MD5FAILURE",
             DropReason::AoUnexpected => "drop:TCP_AOUNEXPECTED",
+            DropReason::AoNotFound => "drop:TCP_AONOTFOUND",
+            DropReason::AoKeyNotFound => "drop:TCP_AOKEYNOTFOUND",
+            DropReason::AoFailure => "drop:TCP_AOFAILURE",
             DropReason::IpChecksum => "drop:IP_CSUM",
             DropReason::TcpChecksum => "drop:TCP_CSUM",
         }
@@ -69,7 +83,9 @@ impl DropReason {
             DropReason::Md5NotFound => Some("TCPMD5NotFound"),
             DropReason::Md5Unexpected => Some("TCPMD5Unexpected"),
             DropReason::Md5Failure => Some("TCPMD5Failure"),
-            DropReason::AoUnexpected => Some("TCPAOKeyNotFound"),
+            DropReason::AoUnexpected | DropReason::AoKeyNotFound => Some("TCPAOKeyNotFound"),
+            DropReason::AoNotFound => Some("TCPAORequired"),
+            DropReason::AoFailure => Some("TCPAOBad"),
             DropReason::IpChecksum => Some("IpExt:InCsumErrors"),
             DropReason::TcpChecksum => Some("Tcp:InCsumErrors"),
         }
@@ -82,16 +98,24 @@ impl DropReason {
             DropReason::Md5NotFound => Some("tcp_hash_md5_required"),
             DropReason::Md5Unexpected => Some("tcp_hash_md5_unexpected"),
             DropReason::Md5Failure => Some("tcp_hash_md5_mismatch"),
+            DropReason::AoNotFound => Some("tcp_hash_ao_required"),
+            DropReason::AoKeyNotFound => Some("tcp_ao_key_not_found"),
+            DropReason::AoFailure => Some("tcp_ao_mismatch"),
             DropReason::AoUnexpected | DropReason::IpChecksum | DropReason::TcpChecksum => None,
         }
     }
 
-    /// The reason whose tracepoint is `name`; `None` for a tracepoint the
-    /// model has no reason for (`tcp_hash_ao_required`, the `tcp_ao_*` ones).
+    /// The reason whose tracepoint is `name` (a TCP-AO failure fires one
+    /// of three: wrong MAC, wrong MAC length, AO on one handshake segment
+    /// only); `None` for a tracepoint that is no drop (`tcp_ao_rnext_request`,
+    /// the SNE updates) or that the model has no reason for.
     pub fn of_tracepoint(name: &str) -> Option<DropReason> {
-        DropReason::ALL
-            .into_iter()
-            .find(|r| r.tracepoint() == Some(name))
+        match name {
+            "tcp_ao_wrong_maclen" | "tcp_ao_handshake_failure" => Some(DropReason::AoFailure),
+            _ => DropReason::ALL
+                .into_iter()
+                .find(|r| r.tracepoint() == Some(name)),
+        }
     }
 }
 
@@ -147,6 +171,24 @@ mod tests {
                 None,
             ),
             (
+                DropReason::AoNotFound,
+                "TCP_AONOTFOUND",
+                Some("TCPAORequired"),
+                Some("tcp_hash_ao_required"),
+            ),
+            (
+                DropReason::AoKeyNotFound,
+                "TCP_AOKEYNOTFOUND",
+                Some("TCPAOKeyNotFound"),
+                Some("tcp_ao_key_not_found"),
+            ),
+            (
+                DropReason::AoFailure,
+                "TCP_AOFAILURE",
+                Some("TCPAOBad"),
+                Some("tcp_ao_mismatch"),
+            ),
+            (
                 DropReason::IpChecksum,
                 "IP_CSUM",
                 Some("IpExt:InCsumErrors"),
@@ -178,7 +220,10 @@ mod tests {
                 assert_eq!(DropReason::of_tracepoint(t), Some(r));
             }
         }
-        assert_eq!(DropReason::of_tracepoint("tcp_hash_ao_required"), None);
+        for t in ["tcp_ao_wrong_maclen", "tcp_ao_handshake_failure"] {
+            assert_eq!(DropReason::of_tracepoint(t), Some(DropReason::AoFailure));
+        }
+        assert_eq!(DropReason::of_tracepoint("tcp_ao_rnext_request"), None);
         assert_eq!(DropReason::of_tracepoint("tcp_probe"), None);
     }
 }

@@ -11,11 +11,15 @@ use tcpmd5::scan::AuthScan;
 use tcpmd5::verdict::{Acceptance, Receiver, ReceiverVerdict, Verdict, receiver_verdict};
 use tcpmd5::{AddrPair, Semantics};
 
+use tcpmd5::ao::FlowIsns;
+
+use crate::ao_check::{self, AoCheck, IsnSource};
 use crate::args::{ExplainArgs, Format, ReceiverState};
 use crate::assess::{ChecksumMode, drop_sentence, judged_strictly, prepare};
 use crate::capture::{Next, read_frames};
 use crate::error::{CliError, Status};
 use crate::hex;
+use crate::isn_book::IsnBook;
 use crate::keys::KeyRing;
 use crate::link::LinkType;
 use crate::segment::{Located, Segment, locate};
@@ -48,6 +52,9 @@ pub struct Explanation {
     pub agreement: String,
     /// What `verify` decides on this segment (the same code).
     pub decision: Decision,
+    /// The TCP-AO check, when AO keys were given (`--ao-key`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ao: Option<AoCheck>,
 }
 
 /// The headers.
@@ -340,6 +347,7 @@ pub fn explain(req: &Request<'_>, keys: &mut KeyRing) -> Explanation {
         verdicts,
         agreement,
         decision,
+        ao: None,
     }
 }
 
@@ -418,6 +426,7 @@ fn agreement(verdicts: &BTreeMap<&'static str, SemanticsVerdict>) -> String {
 /// Runs `explain`.
 pub fn run(args: &ExplainArgs, out: &mut dyn Write) -> Result<Status, CliError> {
     let mut keys = crate::key_sources::load(&args.keys)?;
+    let ao_keys = crate::key_sources::load_ao(&args.keys)?;
     let (link, bytes, orig_len) = match (&args.hex, &args.capture, args.frame) {
         (Some(text), _, _) => {
             let bytes = hex::decode(text).map_err(|e| CliError::argument("HEX", e.to_string()))?;
@@ -453,7 +462,7 @@ pub fn run(args: &ExplainArgs, out: &mut dyn Write) -> Result<Status, CliError> 
             ));
         }
     };
-    let e = explain(
+    let mut e = explain(
         &Request {
             segment,
             state: args.state,
@@ -462,6 +471,31 @@ pub fn run(args: &ExplainArgs, out: &mut dyn Write) -> Result<Status, CliError> 
         },
         &mut keys,
     );
+    if !ao_keys.is_empty() {
+        let tcp = segment.tcp();
+        let addrs = segment.addrs();
+        let isns = match (args.isns, &args.capture, args.frame) {
+            (Some((src_isn, dst_isn)), _, _) => {
+                IsnSource::Known(FlowIsns { src_isn, dst_isn }, "given with --isns")
+            }
+            (None, Some(path), Some(n)) => {
+                match isns_before(path, n)?.isns(&addrs, tcp.src_port(), tcp.dst_port()) {
+                    Some(i) => IsnSource::Known(i, "from the connection's SYN and SYN-ACK"),
+                    None => IsnSource::Unknown(
+                        "the capture does not show (no SYN and SYN-ACK of this connection before the frame)",
+                    ),
+                }
+            }
+            _ => IsnSource::Unknown("are not given (--isns SRC_ISN:DST_ISN)"),
+        };
+        e.ao = Some(ao_check::check(
+            &ao_keys,
+            &addrs,
+            segment.ip.segment,
+            isns,
+            0,
+        ));
+    }
     let written = match args.format {
         Format::Json => serde_json::to_writer_pretty(&mut *out, &e)
             .map_err(std::io::Error::from)
@@ -490,6 +524,27 @@ pub fn guess_link(bytes: &[u8]) -> Option<LinkType> {
 }
 
 /// Frame `n` of a capture: its link type, bytes and length on the wire.
+/// The ISNs of the handshakes before frame `n` of a capture.
+fn isns_before(path: &std::path::Path, n: u64) -> Result<IsnBook, CliError> {
+    let file = File::open(path).map_err(|e| CliError::file(path, &e))?;
+    let mut book = IsnBook::default();
+    read_frames(BufReader::new(file), |f| {
+        if f.number >= n {
+            return Next::Stop;
+        }
+        if let Located::Tcp(s) = locate(f.link, f.data, f.orig_len) {
+            book.learn(&s.addrs(), s.ip.segment);
+        }
+        Next::Continue
+    })
+    .map_err(|e| CliError::Capture {
+        path: path.display().to_string(),
+        offset: e.offset,
+        detail: e.detail,
+    })?;
+    Ok(book)
+}
+
 fn frame_of(path: &std::path::Path, n: u64) -> Result<(LinkType, Vec<u8>, u32), CliError> {
     let file = File::open(path).map_err(|e| CliError::file(path, &e))?;
     let mut found = None;

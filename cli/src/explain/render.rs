@@ -133,6 +133,9 @@ pub fn render_human(e: &Explanation, out: &mut dyn Write) -> std::io::Result<()>
             v.verdict, v.reason
         )?;
     }
+    if let Some(a) = &e.ao {
+        render_ao(a, out)?;
+    }
     writeln!(out, "=> {}", e.agreement)?;
     let d = &e.decision;
     let key = d
@@ -153,4 +156,33 @@ pub fn render_human(e: &Explanation, out: &mut dyn Write) -> std::io::Result<()>
         writeln!(out, "   note: {n}")?;
     }
     Ok(())
+}
+
+/// The TCP-AO check (with `--ao-key`).
+fn render_ao(a: &crate::ao_check::AoCheck, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(out, "5 TCP-AO (linux-ao, the AO keys given)")?;
+    if let (Some(k), Some(r), Some(m)) = (a.key_id, a.rnext_key_id, &a.mac) {
+        writeln!(out, "    option   KeyID {k} RNextKeyID {r} MAC {m}")?;
+    }
+    if a.key_id.is_some() {
+        let key = a.key.as_deref();
+        let key = key.unwrap_or("no AO key for the sender with that KeyID");
+        writeln!(out, "    key      {key}")?;
+    }
+    if let Some(i) = &a.isns {
+        writeln!(out, "    ISNs     {i}")?;
+    }
+    let mut witness = Vec::new();
+    if let Some(c) = a.counter {
+        witness.push(format!("counter {c} +1"));
+    }
+    if let Some(t) = a.tracepoint {
+        witness.push(format!("tracepoint tcp:{t}"));
+    }
+    let witness = if witness.is_empty() {
+        String::new()
+    } else {
+        format!(" [{}]", witness.join(", "))
+    };
+    writeln!(out, "    verdict  {}: {}{witness}", a.verdict, a.reason)
 }

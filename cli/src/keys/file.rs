@@ -1,7 +1,8 @@
 //! Key files: `SCOPE=SECRET` lines (shared: both ends hold them), and
 //! host sections: a line `host [NAME] ADDR…` (the host's own addresses),
 //! then the `SCOPE=SECRET` lines of its table; a host without a line for
-//! a peer has no key for it, and `SCOPE=` says so explicitly.
+//! a peer has no key for it, and `SCOPE=` says so explicitly. Lines
+//! `ao SCOPE=KEYID:RNEXT:ALG:SECRET` are TCP-AO keys (`keys::ao`).
 
 use std::net::IpAddr;
 use std::path::Path;
@@ -31,7 +32,8 @@ pub fn read_key_file(
     for (i, line) in text.lines().enumerate() {
         let line = line.trim_end_matches('\r');
         let trimmed = line.trim_start();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
+        // `ao SCOPE=…` lines are TCP-AO keys (`read_ao_key_lines`).
+        if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with("ao ") {
             continue;
         }
         let bad = |detail: String| CliError::KeyFile {

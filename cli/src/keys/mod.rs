@@ -10,10 +10,12 @@ use std::net::IpAddr;
 
 use tcpmd5::Key;
 
+mod ao;
 mod file;
 mod ring;
 mod scope;
 
+pub use ao::{AoKeySpec, parse_ao_key, read_ao_key_lines};
 pub use file::read_key_file;
 pub use ring::{Choice, KeyRing, Lookup, TableId};
 pub use scope::{KeyScope, parse_scope, parse_secret};

@@ -25,6 +25,7 @@ use crate::error::{CliError, Status as Exit};
 use crate::keys::KeyRing;
 use crate::summary::Summary;
 
+mod ao;
 mod chunk;
 mod flow;
 mod judge;
@@ -43,6 +44,7 @@ const BATCH: usize = 256;
 /// Runs `verify`, writing to `out`.
 pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let keys = crate::key_sources::load(&args.keys)?;
+    let ao_keys = crate::key_sources::load_ao(&args.keys)?;
     let path = args.file.display().to_string();
     let file = File::open(&args.file).map_err(|e| CliError::file(&args.file, &e))?;
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
@@ -73,6 +75,23 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
         // What was read is summed up, even before a damaged record.
         run.finish(&path, result.as_ref().err());
     }
+    // TCP-AO, when AO keys are given: a pass of its own, in capture order.
+    let ao = match (&result, ao_keys.is_empty()) {
+        (Ok(_), false) => {
+            let audit = ao::audit(&args.file, &ao_keys).map_err(|e| CliError::Capture {
+                path: path.clone(),
+                offset: e.offset,
+                detail: e.detail,
+            })?;
+            let text = match args.format {
+                crate::args::Format::Human => audit.human(),
+                crate::args::Format::Json => format!("{}\n", serde_json::json!({"ao": audit})),
+            };
+            let _ = run.emit(format_args!("{text}"));
+            Some(audit)
+        }
+        _ => None,
+    };
     if let Err(e) = result {
         let _ = run.out.flush();
         return Err(CliError::Capture {
@@ -86,13 +105,17 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
             path: "stdout".to_owned(),
             detail: e.to_string(),
         }),
-        _ => Ok(if run.summary.failed() {
-            Exit::Failures
-        } else if run.summary.nothing_checked() {
-            Exit::NothingChecked
-        } else {
-            Exit::Ok
-        }),
+        _ => Ok(
+            if run.summary.failed() || ao.as_ref().is_some_and(ao::AoAudit::failed) {
+                Exit::Failures
+            } else if run.summary.nothing_checked()
+                && !ao.as_ref().is_some_and(ao::AoAudit::checked_any)
+            {
+                Exit::NothingChecked
+            } else {
+                Exit::Ok
+            },
+        ),
     }
 }
 

@@ -6,6 +6,8 @@
 use arbitrary::{Arbitrary, Unstructured};
 
 pub mod ao_keys;
+pub mod ao_mac;
+pub mod ao_option;
 pub mod auth_scan;
 pub mod batch;
 pub mod cli_capture;
@@ -96,6 +98,16 @@ pub const ALL: &[Target] = &[
     Target {
         name: "cli_capture",
         run: cli_capture::run,
+        live_kernel: false,
+    },
+    Target {
+        name: "ao_option",
+        run: ao_option::run,
+        live_kernel: false,
+    },
+    Target {
+        name: "ao_mac",
+        run: ao_mac::run,
         live_kernel: false,
     },
     Target {

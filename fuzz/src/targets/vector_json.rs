@@ -9,7 +9,9 @@
 //!   key (when valid) held by the receiver for the packet's source, and its
 //!   digest equals the RFC 2385 digest;
 //! - a verdict id names a semantics exactly when it is the id of one the
-//!   model knows, released or proposed (`Semantics::known`).
+//!   model knows, released or proposed (`Semantics::known`);
+//! - a TCP-AO record's master key, algorithm, coverage, ISNs and SNE with
+//!   its packet go through `ao_mac`.
 //!
 //! No reader in the library parses JSON (the vectors' readers are test
 //! code); this holds what they rely on to the same checks as the byte-level
@@ -90,6 +92,7 @@ fn check_record(record: &Map<String, Value>) {
     let Some(packet) = hex_field(record, "packet") else {
         return;
     };
+    ao_record(record, &packet);
     let Ok(located) = IpSegment::parse(&packet) else {
         return;
     };
@@ -121,6 +124,33 @@ fn check_record(record: &Map<String, Value>) {
             "{semantics}"
         );
     }
+}
+
+/// A TCP-AO record (`vectors/ao/`): its master key, algorithm, option
+/// coverage, ISNs and SNE with its packet, through `ao_mac` (the library's
+/// KDF and MAC against the independent model).
+fn ao_record(record: &Map<String, Value>, packet: &[u8]) {
+    let Some(master) = hex_field(record, "master_key") else {
+        return;
+    };
+    let num = |name: &str| {
+        record
+            .get(name)
+            .and_then(Value::as_u64)
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(0)
+    };
+    let hmac = record.get("algorithm").and_then(Value::as_str) == Some("hmac-sha1");
+    let excluded = record.get("options").and_then(Value::as_str) == Some("excluded");
+    let mut input = vec![u8::from(hmac) | (u8::from(excluded) << 1)];
+    input.extend_from_slice(&num("sne").to_be_bytes());
+    input.extend_from_slice(&num("src_isn").to_be_bytes());
+    input.extend_from_slice(&num("dst_isn").to_be_bytes());
+    let master = &master[..master.len().min(80)];
+    input.push(u8::try_from(master.len()).unwrap_or(80));
+    input.extend_from_slice(master);
+    input.extend_from_slice(packet);
+    super::ao_mac::run(&input);
 }
 
 #[cfg(test)]

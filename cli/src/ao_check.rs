@@ -1,0 +1,223 @@
+//! The TCP-AO check of one segment with the AO keys given, shared by
+//! `explain` and `verify`: the receiver (the segment's destination) holds
+//! every AO key, and decides as Linux does (`tcpmd5::ao::receive`). Which
+//! check failed is said in a sentence; a check that needs the flow's ISNs
+//! (any segment but a SYN or SYN-ACK) is never guessed: without them the
+//! segment is `unchecked`, with the reason.
+
+use serde::Serialize;
+use tcpmd5::AddrPair;
+use tcpmd5::ao::{
+    AoLocation, AoOutcome, AoSocket, AoSocketState, AoVerdict, FlowIsns, MktTable, locate,
+};
+use tcpmd5::wire::{TcpFlags, TcpPacket};
+
+use crate::assess::drop_sentence;
+use crate::hex;
+use crate::keys::AoKeySpec;
+
+/// The AO check of a segment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AoCheck {
+    /// The verdict id (`accept`, `drop:TCP_AOFAILURE`, …), or `unchecked`,
+    /// or `md5` (an MD5 option: the MD5 check decides).
+    pub verdict: String,
+    /// The KeyID and RNextKeyID the option carries.
+    pub key_id: Option<u8>,
+    /// The RNextKeyID.
+    pub rnext_key_id: Option<u8>,
+    /// The MAC carried (hex).
+    pub mac: Option<String>,
+    /// The AO key whose RecvID is the KeyID, by label.
+    pub key: Option<String>,
+    /// The ISNs the traffic key was derived from, and where they came from.
+    pub isns: Option<String>,
+    /// The counter the kernel moves.
+    pub counter: Option<&'static str>,
+    /// The tracepoint it fires.
+    pub tracepoint: Option<&'static str>,
+    /// Which check passed or failed, in a sentence.
+    pub reason: String,
+}
+
+impl AoCheck {
+    /// Whether the segment was dropped by an AO check.
+    pub fn dropped(&self) -> bool {
+        self.verdict.starts_with("drop:")
+    }
+}
+
+/// Where a segment's ISNs came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IsnSource {
+    /// The flow's SYN and SYN-ACK (a capture), or the command line.
+    Known(FlowIsns, &'static str),
+    /// Not known.
+    Unknown(&'static str),
+}
+
+/// The AO check of `segment` (TCP header onwards, from `addrs.src()`),
+/// with `sne` its sequence number extension (0 unless tracked).
+pub fn check(
+    specs: &[AoKeySpec],
+    addrs: &AddrPair,
+    segment: &[u8],
+    isns: IsnSource,
+    sne: u32,
+) -> AoCheck {
+    let tcp = TcpPacket::new_unchecked(segment);
+    let (sport, dport) = (tcp.src_port(), tcp.dst_port());
+    let port_ok = |s: &&AoKeySpec| s.scope.port_matches(sport, dport);
+    // The keys whose port (if any) this connection uses, in the order
+    // given: the last one added heads Linux's list (later is newer, as for
+    // MD5 keys), so among keys that match alike the last given wins.
+    let mut table = MktTable::new();
+    for s in specs.iter().filter(port_ok) {
+        table.add(s.mkt.clone());
+    }
+    let mut out = AoCheck {
+        verdict: String::new(),
+        key_id: None,
+        rnext_key_id: None,
+        mac: None,
+        key: None,
+        isns: None,
+        counter: None,
+        tracepoint: None,
+        reason: String::new(),
+    };
+    let area = tcp.options();
+    let location = locate(area);
+    if let Ok(AoLocation::Ao { option, .. }) = location {
+        out.key_id = Some(option.key_id());
+        out.rnext_key_id = Some(option.rnext_key_id());
+        out.mac = Some(hex::encode(option.mac()));
+        out.key = specs
+            .iter()
+            .rev()
+            .filter(port_ok)
+            .find(|s| s.mkt.recv_id == option.key_id() && s.mkt.covers(addrs.src(), 0))
+            .map(AoKeySpec::label);
+    }
+    let flags = tcp.flags();
+    let syn = flags.contains(TcpFlags::SYN);
+    let state = if syn && !flags.contains(TcpFlags::ACK) {
+        out.isns = Some(format!("{:#010x}, 0 (the SYN's own)", tcp.seq_number()));
+        AoSocketState::Listen
+    } else if syn {
+        let (remote, local) = (tcp.seq_number(), tcp.ack_number().wrapping_sub(1));
+        out.isns = Some(format!("{remote:#010x}, {local:#010x} (the SYN-ACK's own)"));
+        AoSocketState::Handshake {
+            local_isn: local,
+            remote_isn: remote,
+        }
+    } else {
+        match isns {
+            IsnSource::Known(i, from) => {
+                out.isns = Some(format!("{:#010x}, {:#010x} ({from})", i.src_isn, i.dst_isn));
+                AoSocketState::Established {
+                    local_isn: i.dst_isn,
+                    remote_isn: i.src_isn,
+                    rcv_nxt: tcp.seq_number(),
+                    rcv_sne: sne,
+                    // The receiver signs with the SendID of the key the
+                    // sender used (RNEXT of that --ao-key): an RNextKeyID
+                    // other than it asks for a rotation.
+                    current_send_id: current_send_id(specs, addrs, out.key_id)
+                        .or(out.rnext_key_id)
+                        .unwrap_or(0),
+                }
+            }
+            IsnSource::Unknown(why) if matches!(location, Ok(AoLocation::Ao { .. })) => {
+                out.verdict = "unchecked".to_owned();
+                out.reason =
+                    format!("the traffic key needs the ISNs of the connection, which {why}");
+                return out;
+            }
+            // Unsigned or MD5: no traffic key needed.
+            IsnSource::Unknown(_) => AoSocketState::Listen,
+        }
+    };
+    let socket = AoSocket {
+        mkts: Some(&table),
+        md5_key: false,
+        state,
+        l3index: 0,
+    };
+    let outcome = match tcpmd5::ao::receive(&socket, addrs, segment) {
+        Ok(o) => o,
+        Err(e) => {
+            out.verdict = "unchecked".to_owned();
+            out.reason = format!("the segment cannot be read: {e}");
+            return out;
+        }
+    };
+    describe(&mut out, &outcome, &location);
+    out
+}
+
+/// The SendID of the AO key whose RecvID is `key_id`, for the sender.
+fn current_send_id(specs: &[AoKeySpec], addrs: &AddrPair, key_id: Option<u8>) -> Option<u8> {
+    let key_id = key_id?;
+    specs
+        .iter()
+        .rev()
+        .find(|s| s.mkt.recv_id == key_id && s.mkt.covers(addrs.src(), 0))
+        .map(|s| s.mkt.send_id)
+}
+
+fn describe(
+    out: &mut AoCheck,
+    outcome: &AoOutcome,
+    location: &Result<AoLocation<'_>, tcpmd5::scan::Malformation>,
+) {
+    out.counter = outcome.counter;
+    out.tracepoint = outcome.tracepoint;
+    let key_id = out.key_id.unwrap_or(0);
+    out.verdict = match outcome.verdict.verdict() {
+        Some(v) => v.id().to_string(),
+        None => match outcome.verdict {
+            AoVerdict::Md5 => "md5".to_owned(),
+            AoVerdict::DropOther(r) => format!("drop:{r}"),
+            _ => "unchecked".to_owned(),
+        },
+    };
+    out.reason = match outcome.verdict {
+        AoVerdict::Signed { .. } => {
+            let mut s = format!("the TCP-AO MAC verifies with KeyID {key_id}");
+            if let Some(r) = outcome.rnext_request {
+                s.push_str(&format!(
+                    "; the sender asks to be sent KeyID {} (RNextKeyID){}",
+                    r.requested,
+                    if r.switched { "" } else { ", which no AO key has as SendID" }
+                ));
+            }
+            s
+        }
+        AoVerdict::Unsigned => "unsigned, and no AO key covers the sender".to_owned(),
+        AoVerdict::Md5 => "an MD5 option: the MD5 check decides, not TCP-AO".to_owned(),
+        AoVerdict::DropOther(r) => format!("dropped by the AO path ({r})"),
+        AoVerdict::Drop(tcpmd5::DropReason::AuthHeader) => match location {
+            Err(tcpmd5::scan::Malformation::Duplicate { first, second, .. }) if first != second => {
+                "MD5 and TCP-AO options both present: Linux drops it before any key is looked at (TCP_AUTH_HDR)".to_owned()
+            }
+            Err(m) => format!("malformed authentication options: {m} (TCP_AUTH_HDR)"),
+            Ok(_) => drop_sentence(tcpmd5::DropReason::AuthHeader),
+        },
+        AoVerdict::Drop(tcpmd5::DropReason::AoKeyNotFound) => format!(
+            "no AO key for the sender has RecvID {key_id} (the segment's KeyID) (TCP_AOKEYNOTFOUND, TCPAOKeyNotFound)"
+        ),
+        AoVerdict::Drop(tcpmd5::DropReason::AoFailure)
+            if outcome.tracepoint == Some("tcp_ao_wrong_maclen") =>
+        {
+            "the MAC is not as long as the AO key's MAC length (TCP_AOFAILURE, TCPAOBad)".to_owned()
+        }
+        AoVerdict::Drop(tcpmd5::DropReason::AoFailure) => format!(
+            "the TCP-AO MAC is wrong for KeyID {key_id} (wrong secret or algorithm, options covered or not, wrong ISNs, or the segment was altered) (TCP_AOFAILURE, TCPAOBad)"
+        ),
+        AoVerdict::Drop(tcpmd5::DropReason::AoNotFound) => {
+            "unsigned, but an AO key covers the sender: TCP-AO is required (TCP_AONOTFOUND, TCPAORequired)".to_owned()
+        }
+        AoVerdict::Drop(r) => drop_sentence(r),
+    };
+}

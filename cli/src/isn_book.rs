@@ -1,0 +1,101 @@
+//! The ISNs of the connections in a capture, read off their SYN and
+//! SYN-ACK: what a TCP-AO traffic key needs (RFC 5925 §5.2). A connection
+//! whose handshake was not captured has none, and nothing is guessed.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use tcpmd5::AddrPair;
+use tcpmd5::ao::FlowIsns;
+use tcpmd5::wire::{TcpFlags, TcpPacket};
+
+/// One end: address and port.
+type End = (IpAddr, u16);
+
+/// ISNs by connection end.
+#[derive(Debug, Default, Clone)]
+pub struct IsnBook {
+    isns: HashMap<(End, End), u32>,
+}
+
+impl IsnBook {
+    /// Records the ISNs a segment from `addrs.src()` shows: a SYN its
+    /// sender's, a SYN-ACK its sender's and (its ACK less one) the
+    /// receiver's.
+    pub fn learn(&mut self, addrs: &AddrPair, segment: &[u8]) {
+        if segment.len() < 20 {
+            return;
+        }
+        let tcp = TcpPacket::new_unchecked(segment);
+        let flags = tcp.flags();
+        if !flags.contains(TcpFlags::SYN) {
+            return;
+        }
+        let src = (addrs.src(), tcp.src_port());
+        let dst = (addrs.dst(), tcp.dst_port());
+        self.isns.insert((src, dst), tcp.seq_number());
+        if flags.contains(TcpFlags::ACK) {
+            self.isns
+                .insert((dst, src), tcp.ack_number().wrapping_sub(1));
+        }
+    }
+
+    /// The ISNs of the connection of a segment from `addrs.src()`:`sport`,
+    /// if both were seen.
+    pub fn isns(&self, addrs: &AddrPair, sport: u16, dport: u16) -> Option<FlowIsns> {
+        let src = (addrs.src(), sport);
+        let dst = (addrs.dst(), dport);
+        Some(FlowIsns {
+            src_isn: *self.isns.get(&(src, dst))?,
+            dst_isn: *self.isns.get(&(dst, src))?,
+        })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    fn seg(sport: u16, dport: u16, seq: u32, ack: u32, flags: u16) -> Vec<u8> {
+        let mut s = vec![0u8; 20];
+        s[0..2].copy_from_slice(&sport.to_be_bytes());
+        s[2..4].copy_from_slice(&dport.to_be_bytes());
+        s[4..8].copy_from_slice(&seq.to_be_bytes());
+        s[8..12].copy_from_slice(&ack.to_be_bytes());
+        s[12..14].copy_from_slice(&(0x5000 | flags).to_be_bytes());
+        s
+    }
+
+    #[test]
+    fn learns_from_the_handshake_only() {
+        let a = AddrPair::new(
+            Ipv4Addr::new(10, 0, 0, 1).into(),
+            Ipv4Addr::new(10, 0, 0, 2).into(),
+        )
+        .unwrap();
+        let b = a.reversed();
+        let mut book = IsnBook::default();
+        book.learn(&a, &seg(5000, 179, 100, 0, 0x002));
+        assert_eq!(book.isns(&a, 5000, 179), None);
+        book.learn(&a, &seg(5000, 179, 101, 7, 0x010));
+        assert_eq!(book.isns(&a, 5000, 179), None);
+        book.learn(&b, &seg(179, 5000, 900, 101, 0x012));
+        assert_eq!(
+            book.isns(&a, 5000, 179),
+            Some(FlowIsns {
+                src_isn: 100,
+                dst_isn: 900
+            })
+        );
+        assert_eq!(
+            book.isns(&b, 179, 5000),
+            Some(FlowIsns {
+                src_isn: 900,
+                dst_isn: 100
+            })
+        );
+        assert_eq!(book.isns(&a, 5001, 179), None);
+    }
+}

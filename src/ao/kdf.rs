@@ -1,0 +1,200 @@
+//! The traffic key derivation functions of RFC 5926 §3.1 over the
+//! connection context of RFC 5925 §5.2.
+//!
+//! Both are the NIST SP 800-108 counter mode with one iteration:
+//! `PRF(key, 0x01 || "TCP-AO" || Context || L)`, `L` the output length in
+//! bits as 16 bits big-endian (160 for HMAC-SHA-1, 128 for AES-128-CMAC).
+//! KDF_AES_128_CMAC keys its PRF with the master key only when it is 16
+//! bytes long; any other master key is first shortened to
+//! `AES-128-CMAC(0^128, master key)` (§3.1.2).
+
+use core::fmt;
+
+use crate::AddrPair;
+
+use super::algorithm::{Algorithm, MAX_PRF_LEN, Prf};
+use super::master_key::MasterKey;
+
+/// The KDF label (RFC 5926 §3.1).
+const LABEL: &[u8] = b"TCP-AO";
+
+/// The context of one traffic key (RFC 5925 §5.2): source and destination
+/// address, port and ISN of the direction it signs. For a SYN the
+/// destination ISN is 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KdfContext {
+    buf: [u8; 44],
+    len: usize,
+}
+
+impl KdfContext {
+    /// The context of segments sent from `addrs.src()`:`src_port` to
+    /// `addrs.dst()`:`dst_port`.
+    pub fn new(
+        addrs: &AddrPair,
+        src_port: u16,
+        dst_port: u16,
+        src_isn: u32,
+        dst_isn: u32,
+    ) -> KdfContext {
+        let mut ctx = KdfContext {
+            buf: [0; 44],
+            len: 0,
+        };
+        match addrs {
+            AddrPair::V4 { src, dst } => {
+                ctx.push(&src.octets());
+                ctx.push(&dst.octets());
+            }
+            AddrPair::V6 { src, dst } => {
+                ctx.push(&src.octets());
+                ctx.push(&dst.octets());
+            }
+        }
+        ctx.push(&src_port.to_be_bytes());
+        ctx.push(&dst_port.to_be_bytes());
+        ctx.push(&src_isn.to_be_bytes());
+        ctx.push(&dst_isn.to_be_bytes());
+        ctx
+    }
+
+    fn push(&mut self, bytes: &[u8]) {
+        let end = self.len + bytes.len();
+        if let Some(dst) = self.buf.get_mut(self.len..end) {
+            dst.copy_from_slice(bytes);
+            self.len = end;
+        }
+    }
+
+    /// The context bytes (20 for IPv4, 44 for IPv6).
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or(&[])
+    }
+}
+
+/// A traffic key: the KDF's output, as long as the algorithm's PRF.
+/// `Debug` does not show it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct TrafficKey {
+    alg: Algorithm,
+    bytes: [u8; MAX_PRF_LEN],
+}
+
+impl TrafficKey {
+    /// The algorithm whose KDF made it (and whose MAC it keys).
+    pub fn algorithm(&self) -> Algorithm {
+        self.alg
+    }
+
+    /// The key bytes (20 for HMAC-SHA-1, 16 for AES-128-CMAC).
+    pub fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..self.alg.prf_len()).unwrap_or(&[])
+    }
+}
+
+impl fmt::Debug for TrafficKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TrafficKey({}, ..)", self.alg.short_id())
+    }
+}
+
+/// The traffic key of `context` under `master` (RFC 5926 §3.1).
+pub fn derive_traffic_key(alg: Algorithm, master: &MasterKey, context: &KdfContext) -> TrafficKey {
+    let shortened;
+    let prf_key: &[u8] = match alg {
+        Algorithm::AesCmac if master.as_bytes().len() != 16 => {
+            shortened = prf(Algorithm::AesCmac, &[0; 16], &[master.as_bytes()]);
+            shortened.get(..16).unwrap_or(&[])
+        }
+        _ => master.as_bytes(),
+    };
+    let bits = u16::try_from(alg.prf_len() * 8).unwrap_or(u16::MAX);
+    let bytes = prf(
+        alg,
+        prf_key,
+        &[&[1], LABEL, context.as_bytes(), &bits.to_be_bytes()],
+    );
+    TrafficKey { alg, bytes }
+}
+
+/// `PRF(key, parts...)`. Only an AES key of a length other than 16 can be
+/// refused, and [`derive_traffic_key`] never passes one.
+fn prf(alg: Algorithm, key: &[u8], parts: &[&[u8]]) -> [u8; MAX_PRF_LEN] {
+    match Prf::new(alg, key) {
+        Some(mut p) => {
+            for part in parts {
+                p.update(part);
+            }
+            p.finish()
+        }
+        None => [0; MAX_PRF_LEN],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::net::Ipv4Addr;
+
+    fn hex(b: &[u8]) -> String {
+        b.iter().map(|x| format!("{x:02x}")).collect()
+    }
+
+    fn ctx() -> KdfContext {
+        let addrs = AddrPair::new(
+            Ipv4Addr::new(10, 11, 12, 13).into(),
+            Ipv4Addr::new(172, 27, 28, 29).into(),
+        )
+        .unwrap();
+        KdfContext::new(&addrs, 0xe9d7, 179, 0xfbfb_ab5a, 0)
+    }
+
+    #[test]
+    fn context_layout() {
+        assert_eq!(
+            hex(ctx().as_bytes()),
+            "0a0b0c0dac1b1c1de9d700b3fbfbab5a00000000"
+        );
+    }
+
+    // RFC 9235 §4.1.1's send-SYN traffic key; the full set is in
+    // vectors/ao/rfc9235.json.
+    #[test]
+    fn hmac_sha1_known_answer() {
+        let k = derive_traffic_key(
+            Algorithm::HmacSha1,
+            &MasterKey::new(b"testvector").unwrap(),
+            &ctx(),
+        );
+        assert_eq!(
+            hex(k.as_bytes()),
+            "6d63ef1b02fe1509d4b1402707fd7b0416abb74f"
+        );
+        assert_eq!(format!("{k:?}"), "TrafficKey(hmac-sha1, ..)");
+    }
+
+    #[test]
+    fn aes_master_key_of_16_bytes_is_used_directly() {
+        let m16 = MasterKey::new(&[0x42; 16]).unwrap();
+        let got = derive_traffic_key(Algorithm::AesCmac, &m16, &ctx());
+        let direct = prf(
+            Algorithm::AesCmac,
+            &[0x42; 16],
+            &[&[1], LABEL, ctx().as_bytes(), &128u16.to_be_bytes()],
+        );
+        assert_eq!(got.as_bytes(), &direct[..16]);
+        // Any other length goes through the shortening step first.
+        let m15 = MasterKey::new(&[0x42; 15]).unwrap();
+        let short = prf(Algorithm::AesCmac, &[0; 16], &[&[0x42; 15]]);
+        let via = prf(
+            Algorithm::AesCmac,
+            &short[..16],
+            &[&[1], LABEL, ctx().as_bytes(), &128u16.to_be_bytes()],
+        );
+        assert_eq!(
+            derive_traffic_key(Algorithm::AesCmac, &m15, &ctx()).as_bytes(),
+            &via[..16]
+        );
+        assert_eq!(got.as_bytes().len(), 16);
+    }
+}
