@@ -45,8 +45,14 @@ bird --version 2>&1 | head -n 1
 /usr/lib/frr/bgpd --version | head -n 1
 # scapy (its contrib/tcpao checks the TCP-AO vectors: tests/ao_scapy.rs), with
 # the cryptography package its AES-CMAC needs.
+# Debian's own python3 comes without pip and marks itself externally managed
+# (PEP 668): pip from apt, and this machine-wide install of two test tools
+# allowed explicitly (ignored by a python3 that is not externally managed).
 if ! python3 -c 'import scapy.contrib.tcpao, cryptography' 2>/dev/null; then
-    python3 -m pip install --quiet 'scapy==2.8.0' cryptography
+    if ! python3 -m pip --version >/dev/null 2>&1; then
+        apt-get install -y -qq python3-pip >/dev/null
+    fi
+    PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install --quiet 'scapy==2.8.0' cryptography
 fi
 
 CARGO_FUZZ_VERSION=0.13.2
