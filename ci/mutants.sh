@@ -92,9 +92,12 @@ case "$mode" in
         ;;
     --live)
         default='in (scan_linux|option_len|md5_at|decide|verify_segment|packet_verdict|packet_verdict_with|receiver_verdict|carries_ao|closed_port_reset|reset_listener_port|listener_reset|timewait_action|tcp_in_window|DropReason::(counter|tracepoint|kernel_name))$'
+        # cargo-mutants builds the mutated crate; the conformance package
+        # is built in the test phase, so its timeout covers that build too
+        # (on a busy 2-core machine, more than 10 minutes).
         scope=(--file 'src/scan.rs' --file 'src/verdict/*.rs' -F "${1:-$default}"
                --cargo-test-arg=--package=tcpmd5-conformance --cargo-test-arg=--test=kernel)
-        common=(-j 1 --timeout "${MUTANTS_TIMEOUT:-600}" --output "$out")
+        common=(-j 1 --timeout "${MUTANTS_TIMEOUT:-1800}" --output "$out")
         what="the model's decision path on $(uname -r), judged by the live suite"
         ;;
     *)
