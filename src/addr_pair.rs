@@ -87,3 +87,36 @@ impl fmt::Display for AddrPair {
         write!(f, "{} -> {}", self.src(), self.dst())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pair_shows_its_direction_and_a_mixed_one_says_why() {
+        let pair = AddrPair::new(
+            IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)),
+            IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2)),
+        );
+        assert_eq!(
+            pair.map(|p| p.to_string()),
+            Ok("192.0.2.1 -> 192.0.2.2".to_owned())
+        );
+        let v6 = AddrPair::new(
+            IpAddr::V6(Ipv6Addr::LOCALHOST),
+            IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+        );
+        assert_eq!(
+            v6.map(|p| p.reversed().to_string()),
+            Ok(":: -> ::1".to_owned())
+        );
+        let mixed = AddrPair::new(
+            IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(Ipv6Addr::LOCALHOST),
+        );
+        assert_eq!(
+            mixed.map_err(|e| e.to_string()),
+            Err("source and destination addresses are of different families".to_owned())
+        );
+    }
+}

@@ -37,3 +37,22 @@ impl fmt::Display for Family {
         f.write_str(self.name())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The names case ids and reports are built from (`layouts-key/<layout>/ipv4`).
+    #[test]
+    fn each_family_names_itself() {
+        assert_eq!(Family::V4.name(), "ipv4");
+        assert_eq!(Family::V6.to_string(), "ipv6");
+        assert_eq!(
+            Family::ALL.map(|f| Family::of(&match f {
+                Family::V4 => core::net::IpAddr::from([192, 0, 2, 1]),
+                Family::V6 => core::net::IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 1]),
+            })),
+            Family::ALL
+        );
+    }
+}

@@ -351,4 +351,66 @@ mod tests {
         assert_eq!(options[20..], mss);
         assert_eq!(locate_md5_option(&options), Some(2));
     }
+
+    /// An option offset whose 16 digest bytes would run past the header
+    /// (into the payload) is refused, whatever the payload.
+    #[test]
+    fn a_digest_slot_past_the_header_is_refused() {
+        let addrs = AddrPair::V4 {
+            src: core::net::Ipv4Addr::new(192, 0, 2, 1),
+            dst: core::net::Ipv4Addr::new(192, 0, 2, 2),
+        };
+        let area = [1, 1, 19, 18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        let repr = TcpRepr {
+            src_port: 1,
+            dst_port: 2,
+            seq: 3,
+            ack: 4,
+            flags: TcpFlags::ACK,
+            window: 5,
+            urgent: 0,
+            options: &area,
+            payload: &[0xaa; 32],
+        };
+        let mut segment = repr.to_vec(&addrs).unwrap();
+        let key = Key::from_array(b"k");
+        let original = segment.clone();
+        // The option at 2 fits (digest at area bytes 4..20); at 4 it ends
+        // two bytes into the payload.
+        assert_eq!(
+            sign_segment_at(&addrs, &mut segment, &key, 4),
+            Err(SignError::NoMd5Option)
+        );
+        assert_eq!(segment, original);
+        assert!(sign_segment_at(&addrs, &mut segment, &key, 2).is_ok());
+    }
+
+    /// An output buffer too short for the IP header says so.
+    #[test]
+    fn an_output_shorter_than_the_ip_header_is_refused() {
+        let addrs = AddrPair::V4 {
+            src: core::net::Ipv4Addr::new(192, 0, 2, 1),
+            dst: core::net::Ipv4Addr::new(192, 0, 2, 2),
+        };
+        let repr = TcpRepr {
+            src_port: 1,
+            dst_port: 2,
+            seq: 3,
+            ack: 4,
+            flags: TcpFlags::ACK,
+            window: 5,
+            urgent: 0,
+            options: &[],
+            payload: b"",
+        };
+        let packet = crate::wire::ip_packet(&addrs, &repr.to_vec(&addrs).unwrap()).unwrap();
+        let key = Key::from_array(b"k");
+        assert_eq!(
+            sign_packet_into(&packet, &key, &mut [0u8; 10]),
+            Err(SignError::BufferTooSmall {
+                expected_len: 20,
+                actual_len: 10
+            })
+        );
+    }
 }

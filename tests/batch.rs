@@ -21,7 +21,7 @@ use tcpmd5::batch::{
     Batch, Kernel, KeyedSegment, PacketAtSocket, ReceivedSegment, SegmentAtSocket,
 };
 use tcpmd5::wire::checksum::tcp_checksum;
-use tcpmd5::wire::{IpSegment, ip_packet};
+use tcpmd5::wire::{IpSegment, TcpPacket, ip_packet};
 use tcpmd5::{
     AddrPair, Checksums, Family, Key, KeyTable, Md5SigRequest, Semantics, packet_verdict,
     packet_verdict_with, segment_digest, verify_segment,
@@ -218,6 +218,51 @@ fn option_vectors_through_every_kernel() {
     let cases = vectors("options", "receiver_key");
     let n = check_all(&cases);
     println!("{} option vectors, {n} comparisons", cases.len());
+}
+
+/// The batch folds the XOR of the computed and carried digests to 64 bits
+/// before comparing: a digest wrong in its first half only, its second half
+/// only, or in both by the same bits must still be dropped, as one at a
+/// time.
+#[test]
+fn a_digest_wrong_in_either_half_or_both_alike_is_dropped() {
+    let mut cases = Vec::new();
+    for (id, packet, key) in vectors("digest", "key") {
+        let located = IpSegment::parse(&packet).unwrap();
+        let Ok(tcp) = TcpPacket::new_checked(located.segment) else {
+            continue;
+        };
+        let scan = Semantics::Linux { tcp_ao: false }.scan(tcp.options());
+        let Some(digest) = scan.md5_digest() else {
+            continue;
+        };
+        let at = located.tcp_offset
+            + located
+                .segment
+                .windows(16)
+                .position(|w| w == digest.as_slice())
+                .unwrap();
+        for (what, flips) in [
+            ("first half", &[0][..]),
+            ("second half", &[8][..]),
+            ("both halves alike", &[0, 8][..]),
+        ] {
+            let mut wrong = packet.clone();
+            for f in flips {
+                wrong[at + f] ^= 0x01;
+            }
+            cases.push((
+                format!("{id} (digest wrong in its {what})"),
+                wrong,
+                key.clone(),
+            ));
+        }
+        if cases.len() >= 12 {
+            break;
+        }
+    }
+    assert_eq!(cases.len(), 12);
+    check_all(&cases);
 }
 
 #[test]

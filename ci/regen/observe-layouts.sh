@@ -4,25 +4,44 @@
 # tcpmd5_testkit::layouts to a listener with and without the key, both
 # families) on this machine's kernel, or with --kernel SPEC on another one
 # booted in qemu (`tcpmd5-conformance vm`: a bzImage, a Debian package file
-# or name), writes tests/vectors/observed/<uname -r>.json, and regenerates
-# the vectors (each expectation's `source` names the kernel and case that
-# confirmed it). A case that fails there stops the regeneration: the kernel
-# wins, fix the model. Needs root (or unprivileged user namespaces) on the
+# or name), writes tests/vectors/observed/<uname -r>.<semantics>.json, and
+# regenerates the vectors (each expectation's `source` names the kernel and
+# case that confirmed it). A case that fails there stops the regeneration:
+# the kernel wins, fix the model. Needs root (or unprivileged user namespaces) on the
 # host; qemu, busybox-static for --kernel (ci/install-deps.sh).
+#
+# --semantics ID holds the kernel to that semantics instead of the one its
+# version implies: for a proposed fix (`linux-ao-bypass-fixed`), which no
+# release number names. The run is recorded when the suite's
+# semantics/probes case passes (the probes fit the semantics' released
+# base); the file is named after the kernel and the semantics, as two
+# kernels built from one source report one release.
 #
 #   ci/regen/observe-layouts.sh                                         # this kernel
 #   ci/regen/observe-layouts.sh --kernel linux-image-6.1.0-57-cloud-amd64
 #   ci/regen/observe-layouts.sh --kernel "$(ci/build-ao-kernel.sh | tail -n 1)"
+#   ci/regen/observe-layouts.sh --semantics linux-ao-bypass-fixed --kernel \
+#     "$(ci/build-ao-kernel.sh --no-tcp-ao --patch docs/advisories/ao-bypass-fix.patch | tail -n 1)"
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+usage() { echo "usage: $0 [--kernel SPEC] [--semantics ID]" >&2; exit 2; }
+kernel=
+semantics=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --kernel) [ -n "${2:-}" ] || usage; kernel=$2; shift ;;
+        --semantics) [ -n "${2:-}" ] || usage; semantics=(--semantics "$2"); shift ;;
+        *) usage ;;
+    esac
+    shift
+done
 cargo build --release -p tcpmd5-conformance
 bin=target/release/tcpmd5-conformance
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
-args=(--filter layouts- --format json)
-if [ "${1:-}" = --kernel ]; then
-    [ -n "${2:-}" ] || { echo "usage: $0 [--kernel SPEC]" >&2; exit 2; }
-    cmd=(vm --kernel "$2" "${args[@]}")
+args=(--filter layouts- --filter semantics/probes --format json "${semantics[@]}")
+if [ -n "$kernel" ]; then
+    cmd=(vm --kernel "$kernel" "${args[@]}")
 else
     cmd=("${args[@]}")
 fi

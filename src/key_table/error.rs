@@ -103,3 +103,26 @@ impl From<InvalidRequest> for KeyTableError {
         KeyTableError::Invalid(why)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The errno a refused request answers with is the kernel's (setsockopt
+    /// returns it; the conformance suite compares it with the model's).
+    #[test]
+    fn each_refusal_has_the_kernels_errno() {
+        let invalid = KeyTableError::Invalid(InvalidRequest::KeyTooLong { keylen: 81 });
+        assert_eq!(
+            (invalid.errno(), invalid.errno_name()),
+            (libc::EINVAL, "EINVAL")
+        );
+        assert_eq!(
+            (
+                KeyTableError::NoSuchKey.errno(),
+                KeyTableError::NoSuchKey.errno_name()
+            ),
+            (libc::ENOENT, "ENOENT")
+        );
+    }
+}

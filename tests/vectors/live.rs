@@ -114,7 +114,7 @@ fn not_run_because(semantics: Semantics) -> &'static str {
             "needs a CONFIG_TCP_AO kernel: ci/build-ao-kernel.sh, then ci/regen/observe-layouts.sh --kernel ao=<bzImage>"
         }
         Semantics::LinuxAoBypassFixed => {
-            "needs the patched kernel: ci/build-ao-kernel.sh --no-tcp-ao --patch docs/advisories/ao-bypass-fix.patch"
+            "needs the patched kernel: ci/build-ao-kernel.sh --no-tcp-ao --patch docs/advisories/ao-bypass-fix.patch, then ci/regen/observe-layouts.sh --semantics linux-ao-bypass-fixed --kernel <bzImage>"
         }
         _ => "run ci/regen/observe-layouts.sh on such a kernel",
     }
