@@ -27,6 +27,7 @@ pub mod digest;
 mod family;
 mod key;
 pub mod key_table;
+pub mod prefix;
 pub mod scan;
 pub mod sign;
 pub mod verdict;

@@ -51,20 +51,7 @@ impl Salt {
     /// given) and the length, so `10.0.0.5/24` and `10.0.0.0/24` holding
     /// one password share a fingerprint.
     pub fn prefix(addr: IpAddr, len: u8) -> Salt {
-        let network = match addr {
-            IpAddr::V4(a) => {
-                let mask = u32::MAX
-                    .checked_shl(32 - u32::from(len.min(32)))
-                    .unwrap_or(0);
-                IpAddr::from((u32::from(a) & mask).to_be_bytes())
-            }
-            IpAddr::V6(a) => {
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(len.min(128)))
-                    .unwrap_or(0);
-                IpAddr::from((u128::from(a) & mask).to_be_bytes())
-            }
-        };
+        let network = tcpmd5::prefix::network(addr, len);
         Salt::Prefix(network, len)
     }
 }

@@ -64,21 +64,7 @@ impl Mkt {
         if self.l3index.is_some_and(|i| i != l3index) {
             return false;
         }
-        match (self.peer, addr) {
-            (IpAddr::V4(n), IpAddr::V4(a)) => {
-                let mask = u32::MAX
-                    .checked_shl(32 - u32::from(self.prefix.min(32)))
-                    .unwrap_or(0);
-                u32::from(n) & mask == u32::from(a) & mask
-            }
-            (IpAddr::V6(n), IpAddr::V6(a)) => {
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(self.prefix.min(128)))
-                    .unwrap_or(0);
-                u128::from(n) & mask == u128::from(a) & mask
-            }
-            _ => false,
-        }
+        crate::prefix::contains(self.peer, self.prefix, addr)
     }
 }
 

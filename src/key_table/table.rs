@@ -43,25 +43,7 @@ impl KeyEntry {
         if self.ifindex_bound && self.l3index != l3index {
             return false;
         }
-        prefix_match(&self.addr, addr, self.prefixlen)
-    }
-}
-
-fn prefix_match(net: &IpAddr, addr: &IpAddr, prefixlen: u8) -> bool {
-    match (net, addr) {
-        (IpAddr::V4(n), IpAddr::V4(a)) => {
-            let mask = u32::MAX
-                .checked_shl(32 - u32::from(prefixlen.min(32)))
-                .unwrap_or(0);
-            u32::from(*n) & mask == u32::from(*a) & mask
-        }
-        (IpAddr::V6(n), IpAddr::V6(a)) => {
-            let mask = u128::MAX
-                .checked_shl(128 - u32::from(prefixlen.min(128)))
-                .unwrap_or(0);
-            u128::from(*n) & mask == u128::from(*a) & mask
-        }
-        _ => false,
+        crate::prefix::contains(self.addr, self.prefixlen, *addr)
     }
 }
 
@@ -206,7 +188,7 @@ impl KeyTable {
         let family = Family::of(&addr);
         self.entries
             .iter()
-            .any(|e| e.family == family && prefix_match(&e.addr, &addr, e.prefixlen))
+            .any(|e| e.family == family && crate::prefix::contains(e.addr, e.prefixlen, addr))
     }
 
     /// The key the kernel uses for a segment from `peer` arriving in L3

@@ -30,21 +30,7 @@ impl KeyScope {
 
     /// Whether the scope's prefix contains `addr`.
     pub fn contains(&self, addr: IpAddr) -> bool {
-        match (self.addr, addr) {
-            (IpAddr::V4(n), IpAddr::V4(a)) => {
-                let mask = u32::MAX
-                    .checked_shl(32 - u32::from(self.prefixlen.min(32)))
-                    .unwrap_or(0);
-                u32::from(n) & mask == u32::from(a) & mask
-            }
-            (IpAddr::V6(n), IpAddr::V6(a)) => {
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(self.prefixlen.min(128)))
-                    .unwrap_or(0);
-                u128::from(n) & mask == u128::from(a) & mask
-            }
-            _ => false,
-        }
+        tcpmd5::prefix::contains(self.addr, self.prefixlen, addr)
     }
 
     /// Whether a connection between ports `a` and `b` is in scope.
