@@ -249,7 +249,10 @@ mod tests {
             ),
         };
         // TCP_AOKEYNOTFOUND needs AO keys the routers never hold.
-        for r in DropReason::ALL.into_iter().filter(|r| *r != DropReason::AoKeyNotFound) {
+        for r in DropReason::ALL
+            .into_iter()
+            .filter(|r| *r != DropReason::AoKeyNotFound)
+        {
             if let Some(t) = r.tracepoint() {
                 let d = parse_event(Side::A, &line(t), 0).unwrap();
                 assert_eq!(d.verdict, tcpmd5::verdict::VerdictId::Drop(r).to_string());

@@ -117,9 +117,9 @@ impl DropCause {
     /// tell which reason it is.
     pub fn undecided(self) -> Option<&'static str> {
         match self {
-            DropCause::Either(..) => {
-                Some("no AO key of the receiver has the segment's KeyID, or it has no AO keys at all")
-            }
+            DropCause::Either(..) => Some(
+                "no AO key of the receiver has the segment's KeyID, or it has no AO keys at all",
+            ),
             DropCause::Reason(_) | DropCause::Unmodelled(_) => None,
         }
     }

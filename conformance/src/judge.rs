@@ -352,10 +352,7 @@ mod tests {
         let unexpected = Observed::Dropped(DropReason::AoUnexpected);
         let by_trace = obs(&[], Some(&["tcp_ao_key_not_found"]));
         assert_eq!(observe_witnesses(&by_trace), unexpected);
-        let both = obs(
-            &[("TCPAOKeyNotFound", 1)],
-            Some(&["tcp_ao_key_not_found"]),
-        );
+        let both = obs(&[("TCPAOKeyNotFound", 1)], Some(&["tcp_ao_key_not_found"]));
         assert_eq!(observe_witnesses(&both), unexpected);
         let f = judge(
             &both,
