@@ -285,6 +285,11 @@ fn the_receive_decision_accepts_each_segment_and_names_each_failure() {
         )
         .unwrap();
         assert_eq!(got.verdict, AoVerdict::Drop(DropReason::AoUnexpected));
+        // Linux counts and traces it as a KeyID it has no key for.
+        assert_eq!(
+            (got.counter, got.tracepoint),
+            (Some("TCPAOKeyNotFound"), Some("tcp_ao_key_not_found"))
+        );
 
         // An MKT with a 16-byte MAC: the option's 12 bytes are the wrong length.
         let mut long = MktTable::new();

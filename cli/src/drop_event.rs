@@ -18,6 +18,12 @@ use crate::diagnosis::{Cause, Evidence, diagnose};
 pub enum DropCause {
     /// A reason the model knows (by its tracepoint).
     Reason(DropReasonKey),
+    /// One of two reasons whose witnesses are the same, told apart only by
+    /// the receiving socket's keys, which a trace line does not show:
+    /// `tcp_ao_key_not_found` fires for a KeyID no AO key of the socket
+    /// has (TCP_AOKEYNOTFOUND) and at a socket with no AO keys at all
+    /// (TCP_AOUNEXPECTED: an MD5-only session on a `CONFIG_TCP_AO` kernel).
+    Either(DropReasonKey, DropReasonKey),
     /// A tracepoint the model has no reason for (the TCP-AO ones).
     Unmodelled(&'static str),
 }
@@ -49,8 +55,8 @@ impl DropReasonKey {
 impl DropCause {
     /// The cause a tracepoint reports.
     pub fn of_tracepoint(name: &str) -> Option<DropCause> {
-        if let Some(r) = DropReason::of_tracepoint(name) {
-            return Some(DropCause::Reason(DropReasonKey::of(r)));
+        if let Some(c) = Self::of_reasons(DropReason::of_tracepoint(name)) {
+            return Some(c);
         }
         tcpmd5_witness::trace::HASH_EVENTS
             .iter()
@@ -59,26 +65,63 @@ impl DropCause {
             .map(|n| DropCause::Unmodelled(n))
     }
 
-    /// The model's reason, if it has one.
+    /// The cause a `TcpExt` counter reports, if it is a drop's.
+    pub fn of_counter(name: &str) -> Option<DropCause> {
+        Self::of_reasons(DropReason::of_counter(name))
+    }
+
+    /// The cause of a witness that stands for `reasons`.
+    fn of_reasons(mut reasons: impl Iterator<Item = DropReason>) -> Option<DropCause> {
+        let first = DropReasonKey::of(reasons.next()?);
+        Some(match reasons.next() {
+            Some(second) => DropCause::Either(first, DropReasonKey::of(second)),
+            None => DropCause::Reason(first),
+        })
+    }
+
+    /// The model's reason, if the witness names one alone.
     pub fn reason(self) -> Option<DropReason> {
         match self {
             DropCause::Reason(k) => Some(k.reason()),
-            DropCause::Unmodelled(_) => None,
+            DropCause::Either(..) | DropCause::Unmodelled(_) => None,
         }
     }
 
-    /// The verdict id (`drop:TCP_MD5FAILURE`), or the tracepoint's name for
-    /// a drop the model does not name.
+    /// The verdict id (`drop:TCP_MD5FAILURE`); both, `|`-separated, when
+    /// the witness stands for two (`drop:TCP_AOUNEXPECTED|TCP_AOKEYNOTFOUND`);
+    /// the tracepoint's name for a drop the model does not name.
     pub fn id(self) -> String {
         match self {
-            DropCause::Reason(k) => format!("drop:{}", k.reason().kernel_name()),
+            DropCause::Reason(k) => k.reason().verdict_id().to_owned(),
+            DropCause::Either(a, b) => {
+                format!("{}|{}", a.reason().verdict_id(), b.reason().kernel_name())
+            }
             DropCause::Unmodelled(name) => format!("tracepoint:{name}"),
         }
     }
 
-    /// The counter the drop increments, if any.
+    /// The counter the drop increments, if any (the two reasons of
+    /// [`DropCause::Either`] share theirs).
     pub fn counter(self) -> Option<&'static str> {
-        self.reason().and_then(DropReason::counter)
+        match self {
+            DropCause::Reason(k) => k.reason().counter(),
+            DropCause::Either(a, b) => a
+                .reason()
+                .counter()
+                .filter(|c| b.reason().counter() == Some(*c)),
+            DropCause::Unmodelled(_) => None,
+        }
+    }
+
+    /// What the drop says about the receiver when the trace line cannot
+    /// tell which reason it is.
+    pub fn undecided(self) -> Option<&'static str> {
+        match self {
+            DropCause::Either(..) => Some(
+                "no AO key of the receiver has the segment's KeyID, or it has no AO keys at all",
+            ),
+            DropCause::Reason(_) | DropCause::Unmodelled(_) => None,
+        }
     }
 }
 
@@ -223,11 +266,25 @@ mod tests {
             (ao.id().as_str(), ao.counter()),
             ("drop:TCP_AONOTFOUND", Some("TCPAORequired"))
         );
-        // Every AO drop tracepoint has the model's reason now.
+        // Every AO drop tracepoint has the model's reasons.
         for t in tcpmd5_witness::trace::AO_DROP_EVENTS {
             let c = DropCause::of_tracepoint(t).unwrap();
-            assert!(c.reason().is_some(), "{t}");
+            assert!(!matches!(c, DropCause::Unmodelled(_)), "{t}");
         }
+        // An AO segment at a socket with no AO keys (an MD5-only session)
+        // and one whose KeyID no AO key has fire the same tracepoint and
+        // count the same counter: the line says both, never one wrongly.
+        let ao = DropCause::of_tracepoint("tcp_ao_key_not_found").unwrap();
+        assert_eq!(ao.id(), "drop:TCP_AOUNEXPECTED|TCP_AOKEYNOTFOUND");
+        assert_eq!(ao.counter(), Some("TCPAOKeyNotFound"));
+        assert_eq!(ao.reason(), None);
+        assert!(ao.undecided().unwrap().contains("no AO keys at all"));
+        assert_eq!(DropCause::of_counter("TCPAOKeyNotFound"), Some(ao));
+        assert_eq!(
+            DropCause::of_counter("TCPMD5Failure").map(DropCause::id),
+            Some("drop:TCP_MD5FAILURE".to_owned())
+        );
+        assert_eq!(DropCause::of_counter("TCPAOGood"), None);
         assert_eq!(
             DropCause::of_tracepoint("tcp_ao_wrong_maclen").map(DropCause::id),
             Some("drop:TCP_AOFAILURE".to_owned())

@@ -12,7 +12,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use tcpmd5_witness::counters::TcpExtCounters;
-use tcpmd5_witness::trace::{self, AO_DROP_EVENTS, HASH_EVENTS, TraceSession};
+use tcpmd5_witness::trace::{self, DROP_EVENTS, TraceSession};
 
 use crate::args::WatchArgs;
 use crate::drop_event::DropEvent;
@@ -20,19 +20,6 @@ use crate::error::{CliError, Status};
 use crate::keys::{KeyScope, parse_scope};
 use crate::watch_message::Message;
 use crate::watch_report::Report;
-
-/// The tracepoints a watch enables (those the kernel has).
-static WATCHED_EVENTS: [&str; 9] = [
-    HASH_EVENTS[0],
-    HASH_EVENTS[1],
-    HASH_EVENTS[2],
-    HASH_EVENTS[3],
-    HASH_EVENTS[4],
-    AO_DROP_EVENTS[0],
-    AO_DROP_EVENTS[1],
-    AO_DROP_EVENTS[2],
-    AO_DROP_EVENTS[3],
-];
 
 /// How often the trace pipe (or, without tracepoints, the counters) is read.
 const POLL: Duration = Duration::from_millis(100);
@@ -91,7 +78,7 @@ fn observe(
     // trace a drop the delta misses).
     let baseline = TcpExtCounters::read();
     let session = match tcpmd5_witness::netns_cookie::current() {
-        Ok(cookie) => TraceSession::start_with(cookie, &WATCHED_EVENTS).map_err(|e| e.reason),
+        Ok(cookie) => TraceSession::start_with(cookie, &DROP_EVENTS).map_err(|e| e.reason),
         Err(e) => Err(format!("getsockopt(SO_NETNS_COOKIE): {e}")),
     };
     let counters = match baseline {

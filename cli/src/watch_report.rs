@@ -202,7 +202,7 @@ impl Report {
                 if let Some(c) = d.cause.counter() {
                     write!(out, " ({c})")?;
                 }
-                match d.cause_id() {
+                match d.cause_id().or(d.cause.undecided()) {
                     Some(cause) => writeln!(out, "  {cause}"),
                     None => writeln!(out),
                 }
@@ -217,22 +217,17 @@ impl Report {
         };
         let changes = delta(&last, now);
         let (rfc3339, clock) = crate::utc_time::now();
-        for reason in tcpmd5::verdict::DropReason::ALL {
-            let Some(counter) = reason.counter() else {
-                continue;
-            };
-            let Some(n) = changes
-                .get(counter)
-                .filter(|_| watched_counters().contains(&counter))
-            else {
+        for counter in watched_counters() {
+            let (Some(n), Some(cause)) = (
+                changes.get(counter),
+                crate::drop_event::DropCause::of_counter(counter),
+            ) else {
                 continue;
             };
             // A counter names no peer: with --peer it cannot count.
             if self.peer.is_none() {
                 self.drops += u64::try_from(*n).unwrap_or(0);
             }
-            let cause =
-                crate::drop_event::DropCause::Reason(crate::drop_event::DropReasonKey::of(reason));
             match self.format {
                 Format::Json => json_line(
                     out,

@@ -129,7 +129,13 @@ pub fn watched_counters() -> Vec<&'static str> {
         .filter(|r| r.tracepoint().is_some())
         .filter_map(|r| r.counter())
         .collect();
-    names.dedup();
+    // TCP_AOUNEXPECTED and TCP_AOKEYNOTFOUND share theirs, not side by side.
+    let mut seen = Vec::new();
+    names.retain(|n| {
+        let first = !seen.contains(n);
+        seen.push(*n);
+        first
+    });
     names
 }
 
@@ -169,6 +175,17 @@ mod tests {
             flags: "S".into(),
             l3index: None,
         }
+    }
+
+    /// Each counter once, though two reasons share `TCPAOKeyNotFound`.
+    #[test]
+    fn each_counter_is_watched_once() {
+        let names = watched_counters();
+        for n in &names {
+            assert_eq!(names.iter().filter(|m| *m == n).count(), 1, "{n}");
+        }
+        assert!(names.contains(&"TCPAOKeyNotFound"));
+        assert!(names.contains(&"TCPMD5Failure"));
     }
 
     #[test]

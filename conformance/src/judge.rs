@@ -54,18 +54,20 @@ impl Observed {
     }
 }
 
+/// Whether the kernel sockets judged here hold TCP-AO keys: never (MD5
+/// keys or none; the AO key cases compare setsockopt answers alone), so a
+/// witness TCP_AOUNEXPECTED shares with TCP_AOKEYNOTFOUND (the counter
+/// `TCPAOKeyNotFound`, the tracepoint `tcp_ao_key_not_found`) is the former.
+const SOCKETS_HOLD_AO_KEYS: bool = false;
+
 /// The drop reason a counter name stands for.
 fn reason_of_counter(name: &str) -> Option<DropReason> {
-    DropReason::ALL
-        .into_iter()
-        .find(|r| r.counter() == Some(name))
+    DropReason::of_counter_at(name, SOCKETS_HOLD_AO_KEYS)
 }
 
 /// The drop reason a tracepoint stands for.
 fn reason_of_tracepoint(name: &str) -> Option<DropReason> {
-    DropReason::ALL
-        .into_iter()
-        .find(|r| r.tracepoint() == Some(name))
+    DropReason::of_tracepoint_at(name, SOCKETS_HOLD_AO_KEYS)
 }
 
 /// Finds the verdict in an observation of a probe that, if accepted, is
@@ -340,6 +342,34 @@ mod tests {
             observe_witnesses(&obs(&[("TCPMD5NotFound", 1), ("TCPMD5Failure", 1)], None)),
             Observed::Other(_)
         ));
+    }
+
+    // Linux (tcp_inbound_ao_hash): an AO segment at a socket without AO
+    // keys counts TCPAOKeyNotFound and fires tcp_ao_key_not_found, as one
+    // whose KeyID no AO key has does; the sockets judged here hold none.
+    #[test]
+    fn an_ao_segment_at_an_md5_socket_is_ao_unexpected_by_either_witness() {
+        let unexpected = Observed::Dropped(DropReason::AoUnexpected);
+        let by_trace = obs(&[], Some(&["tcp_ao_key_not_found"]));
+        assert_eq!(observe_witnesses(&by_trace), unexpected);
+        let both = obs(&[("TCPAOKeyNotFound", 1)], Some(&["tcp_ao_key_not_found"]));
+        assert_eq!(observe_witnesses(&both), unexpected);
+        let f = judge(
+            &both,
+            SeqNumber(1),
+            Verdict::Drop(DropReason::AoUnexpected),
+            None,
+        );
+        assert_eq!(f.outcome, Outcome::Pass, "{f:?}");
+        assert_eq!(f.steps.observed_line(), "drop:TCP_AOUNEXPECTED");
+        // Without the tracepoint the model names, the witnesses disagree.
+        let f = judge(
+            &obs(&[("TCPAOKeyNotFound", 1)], Some(&[])),
+            SeqNumber(1),
+            Verdict::Drop(DropReason::AoUnexpected),
+            None,
+        );
+        assert_ne!(f.outcome, Outcome::Pass);
     }
 
     #[test]

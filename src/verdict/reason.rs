@@ -14,7 +14,9 @@ pub enum DropReason {
     Md5Unexpected,
     /// The digest does not verify.
     Md5Failure,
-    /// A TCP-AO option reached a socket without AO keys (`CONFIG_TCP_AO=y`).
+    /// A TCP-AO option reached a socket without AO keys (`CONFIG_TCP_AO=y`):
+    /// an MD5-only session's, say. Its witnesses are those of
+    /// [`DropReason::AoKeyNotFound`]; only the socket's keys tell them apart.
     AoUnexpected,
     /// An unsigned segment from a peer an AO key covers, or to a socket
     /// with `TCP_AO_REQUIRED` (`tcp_ao_required`; see [`crate::ao`]).
@@ -99,22 +101,56 @@ impl DropReason {
             DropReason::Md5Unexpected => Some("tcp_hash_md5_unexpected"),
             DropReason::Md5Failure => Some("tcp_hash_md5_mismatch"),
             DropReason::AoNotFound => Some("tcp_hash_ao_required"),
-            DropReason::AoKeyNotFound => Some("tcp_ao_key_not_found"),
+            // The kernel fires the same tracepoint whether the socket has
+            // no AO keys at all or none with the segment's KeyID.
+            DropReason::AoUnexpected | DropReason::AoKeyNotFound => Some("tcp_ao_key_not_found"),
             DropReason::AoFailure => Some("tcp_ao_mismatch"),
-            DropReason::AoUnexpected | DropReason::IpChecksum | DropReason::TcpChecksum => None,
+            DropReason::IpChecksum | DropReason::TcpChecksum => None,
         }
     }
 
-    /// The reason whose tracepoint is `name` (a TCP-AO failure fires one
-    /// of three: wrong MAC, wrong MAC length, AO on one handshake segment
-    /// only); `None` for a tracepoint that is no drop (`tcp_ao_rnext_request`,
-    /// the SNE updates) or that the model has no reason for.
-    pub fn of_tracepoint(name: &str) -> Option<DropReason> {
-        match name {
-            "tcp_ao_wrong_maclen" | "tcp_ao_handshake_failure" => Some(DropReason::AoFailure),
-            _ => DropReason::ALL
-                .into_iter()
-                .find(|r| r.tracepoint() == Some(name)),
+    /// Every reason the tracepoint `name` may report, in [`Self::ALL`]'s
+    /// order: none for a tracepoint that is no drop (`tcp_ao_rnext_request`,
+    /// the SNE updates) or that the model has no reason for; one for most;
+    /// two for `tcp_ao_key_not_found` ([`DropReason::AoUnexpected`],
+    /// [`DropReason::AoKeyNotFound`]), which [`Self::of_tracepoint_at`]
+    /// tells apart by the socket's keys. A TCP-AO failure fires one of
+    /// three (wrong MAC, wrong MAC length, AO on one handshake segment only).
+    pub fn of_tracepoint(name: &str) -> impl Iterator<Item = DropReason> + Clone + '_ {
+        let also_failure = matches!(name, "tcp_ao_wrong_maclen" | "tcp_ao_handshake_failure");
+        DropReason::ALL.into_iter().filter(move |r| {
+            r.tracepoint() == Some(name) || (also_failure && *r == DropReason::AoFailure)
+        })
+    }
+
+    /// Every reason that moves the counter `name`, in [`Self::ALL`]'s order
+    /// (`TCPAOKeyNotFound` stands for two, as its tracepoint does).
+    pub fn of_counter(name: &str) -> impl Iterator<Item = DropReason> + Clone + '_ {
+        DropReason::ALL
+            .into_iter()
+            .filter(move |r| r.counter() == Some(name))
+    }
+
+    /// The reason the tracepoint `name` reports at a socket that has TCP-AO
+    /// keys (`ao_keys`) or has none.
+    pub fn of_tracepoint_at(name: &str, ao_keys: bool) -> Option<DropReason> {
+        Self::of_tracepoint(name).find(|r| r.fits_ao_keys(ao_keys))
+    }
+
+    /// The reason the counter `name` reports at a socket that has TCP-AO
+    /// keys (`ao_keys`) or has none.
+    pub fn of_counter_at(name: &str, ao_keys: bool) -> Option<DropReason> {
+        Self::of_counter(name).find(|r| r.fits_ao_keys(ao_keys))
+    }
+
+    /// Whether the drop can happen at a socket that has TCP-AO keys
+    /// (`ao_keys`) or has none: only [`DropReason::AoUnexpected`] needs
+    /// none, only [`DropReason::AoKeyNotFound`] needs some.
+    fn fits_ao_keys(self, ao_keys: bool) -> bool {
+        match self {
+            DropReason::AoUnexpected => !ao_keys,
+            DropReason::AoKeyNotFound => ao_keys,
+            _ => true,
         }
     }
 }
@@ -168,7 +204,7 @@ mod tests {
                 DropReason::AoUnexpected,
                 "TCP_AOUNEXPECTED",
                 Some("TCPAOKeyNotFound"),
-                None,
+                Some("tcp_ao_key_not_found"),
             ),
             (
                 DropReason::AoNotFound,
@@ -211,19 +247,67 @@ mod tests {
     }
 
     #[test]
-    fn one_spelling_and_one_tracepoint_each() {
+    fn one_spelling_each() {
         for r in DropReason::ALL {
             assert_eq!(r.verdict_id(), VerdictId::Drop(r).to_string());
             assert_eq!(format!("drop:{}", r.kernel_name()), r.verdict_id());
             assert!(!r.kernel_name().starts_with("drop:"));
+        }
+    }
+
+    // Linux's tcp_inbound_ao_hash: an AO segment to a socket with no AO
+    // keys and one whose KeyID no key has both count TCPAOKeyNotFound and
+    // fire tcp_ao_key_not_found; only the drop reason differs.
+    #[test]
+    fn a_tracepoint_names_its_reasons() {
+        for r in DropReason::ALL {
             if let Some(t) = r.tracepoint() {
-                assert_eq!(DropReason::of_tracepoint(t), Some(r));
+                assert!(DropReason::of_tracepoint(t).any(|c| c == r), "{r}");
+            }
+            if let Some(c) = r.counter() {
+                assert!(DropReason::of_counter(c).any(|o| o == r), "{r}");
+            }
+        }
+        let key_not_found: Vec<_> = DropReason::of_tracepoint("tcp_ao_key_not_found").collect();
+        assert_eq!(
+            key_not_found,
+            [DropReason::AoUnexpected, DropReason::AoKeyNotFound]
+        );
+        let counted: Vec<_> = DropReason::of_counter("TCPAOKeyNotFound").collect();
+        assert_eq!(counted, key_not_found);
+        for (ao_keys, want) in [
+            (false, DropReason::AoUnexpected),
+            (true, DropReason::AoKeyNotFound),
+        ] {
+            assert_eq!(
+                DropReason::of_tracepoint_at("tcp_ao_key_not_found", ao_keys),
+                Some(want)
+            );
+            assert_eq!(
+                DropReason::of_counter_at("TCPAOKeyNotFound", ao_keys),
+                Some(want)
+            );
+            assert_eq!(
+                DropReason::of_tracepoint_at("tcp_hash_md5_mismatch", ao_keys),
+                Some(DropReason::Md5Failure)
+            );
+        }
+        // Every other tracepoint and counter stands for one reason.
+        for r in DropReason::ALL {
+            if let Some(t) = r.tracepoint().filter(|t| *t != "tcp_ao_key_not_found") {
+                assert_eq!(DropReason::of_tracepoint(t).collect::<Vec<_>>(), [r]);
+            }
+            if let Some(c) = r.counter().filter(|c| *c != "TCPAOKeyNotFound") {
+                assert_eq!(DropReason::of_counter(c).collect::<Vec<_>>(), [r]);
             }
         }
         for t in ["tcp_ao_wrong_maclen", "tcp_ao_handshake_failure"] {
-            assert_eq!(DropReason::of_tracepoint(t), Some(DropReason::AoFailure));
+            assert_eq!(
+                DropReason::of_tracepoint(t).collect::<Vec<_>>(),
+                [DropReason::AoFailure]
+            );
         }
-        assert_eq!(DropReason::of_tracepoint("tcp_ao_rnext_request"), None);
-        assert_eq!(DropReason::of_tracepoint("tcp_probe"), None);
+        assert_eq!(DropReason::of_tracepoint("tcp_ao_rnext_request").count(), 0);
+        assert_eq!(DropReason::of_tracepoint("tcp_probe").count(), 0);
     }
 }

@@ -35,6 +35,20 @@ pub const AO_DROP_EVENTS: [&str; 4] = [
     "tcp_ao_key_not_found",
 ];
 
+/// Every tracepoint of a dropped segment the witness records: the hash
+/// events, then the TCP-AO ones (a kernel lacking some records the rest).
+pub const DROP_EVENTS: [&str; 9] = [
+    HASH_EVENTS[0],
+    HASH_EVENTS[1],
+    HASH_EVENTS[2],
+    HASH_EVENTS[3],
+    HASH_EVENTS[4],
+    AO_DROP_EVENTS[0],
+    AO_DROP_EVENTS[1],
+    AO_DROP_EVENTS[2],
+    AO_DROP_EVENTS[3],
+];
+
 /// Prefix of the instance this process creates: `tcpmd5-<pid>-`.
 pub fn instance_prefix() -> String {
     format!("tcpmd5-{}-", std::process::id())

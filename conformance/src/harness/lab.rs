@@ -14,7 +14,7 @@ use super::link::{self, Mac};
 use super::netns::NetNs;
 use super::offload;
 use super::sysctl;
-use super::trace::TraceSession;
+use super::trace::{DROP_EVENTS, TraceSession};
 
 /// The kernel's end of the veth.
 pub const KERNEL_IF: &str = "vk";
@@ -102,7 +102,8 @@ impl Lab {
         let counter_files = CounterFiles::open()?;
 
         let cookie = netns.cookie()?;
-        let (trace, trace_unavailable) = match TraceSession::start(cookie) {
+        // The TCP-AO events too: an AO segment at an MD5 socket fires one.
+        let (trace, trace_unavailable) = match TraceSession::start_with(cookie, &DROP_EVENTS) {
             Ok(t) => (Some(t), None),
             Err(e) => (None, Some(e.reason)),
         };
