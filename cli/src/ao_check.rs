@@ -68,13 +68,6 @@ pub fn check(
     let tcp = TcpPacket::new_unchecked(segment);
     let (sport, dport) = (tcp.src_port(), tcp.dst_port());
     let port_ok = |s: &&AoKeySpec| s.scope.port_matches(sport, dport);
-    // The keys whose port (if any) this connection uses, in the order
-    // given: the last one added heads Linux's list (later is newer, as for
-    // MD5 keys), so among keys that match alike the last given wins.
-    let mut table = MktTable::new();
-    for s in specs.iter().filter(port_ok) {
-        table.add(s.mkt.clone());
-    }
     let mut out = AoCheck {
         verdict: String::new(),
         key_id: None,
@@ -138,6 +131,7 @@ pub fn check(
             IsnSource::Unknown(_) => AoSocketState::Listen,
         }
     };
+    let table = socket_keys(specs, addrs, &port_ok, &state);
     let socket = AoSocket {
         mkts: Some(&table),
         md5_key: false,
@@ -154,6 +148,30 @@ pub fn check(
     };
     describe(&mut out, &outcome, &location);
     out
+}
+
+/// The keys the receiving socket holds, in the order given: the last one
+/// added heads Linux's list (later is newer, as for MD5 keys), so among
+/// keys that match alike the last given wins. A listener holds every key
+/// whose port (if any) this connection uses and looks the peer up itself;
+/// a connection's socket (handshake or established) holds only the keys
+/// covering its peer, so another peer's key never decides its segments.
+fn socket_keys(
+    specs: &[AoKeySpec],
+    addrs: &AddrPair,
+    port_ok: &dyn Fn(&&AoKeySpec) -> bool,
+    state: &AoSocketState,
+) -> MktTable {
+    let for_peer = !matches!(state, AoSocketState::Listen);
+    let mut table = MktTable::new();
+    for s in specs
+        .iter()
+        .filter(|s| port_ok(s))
+        .filter(|s| !for_peer || s.mkt.covers(addrs.src(), 0))
+    {
+        table.add(s.mkt.clone());
+    }
+    table
 }
 
 /// The SendID of the AO key whose RecvID is `key_id`, for the sender.

@@ -211,3 +211,28 @@ fn verify_takes_the_isns_from_the_captured_handshake() {
     );
     assert_eq!(out.status.code(), Some(1), "failures");
 }
+
+#[test]
+fn another_peers_key_never_decides_a_connections_segment() {
+    let p = rfc9235_4_1();
+    let isns = ["--isns", "0xfbfbab5a:0x11c14261", "--checksum", "note"];
+    let mut args = vec!["--ao-key", CLIENT_KEY];
+    args.extend_from_slice(&isns);
+    assert_eq!(explain_json(&p[2], &args)["ao"]["verdict"], "accept");
+    // A newer key with the same KeyID for another peer: the connection's
+    // socket does not hold it.
+    args.extend_from_slice(&["--ao-key", "192.0.2.99=61:84:hmac-sha1:otherpeer"]);
+    let other = explain_json(&p[2], &args);
+    assert_eq!(other["ao"]["verdict"], "accept", "{other:#}");
+    // The SYN-ACK's handshake socket likewise.
+    let syn_ack = explain_json(
+        &p[1],
+        &[
+            "--ao-key",
+            SERVER_KEY,
+            "--ao-key",
+            "192.0.2.99=84:61:hmac-sha1:otherpeer",
+        ],
+    );
+    assert_eq!(syn_ack["ao"]["verdict"], "accept", "{syn_ack:#}");
+}
