@@ -56,14 +56,35 @@ pub enum IsnSource {
     Unknown(&'static str),
 }
 
+/// The AO check of a segment a check before it dropped (a checksum):
+/// the AO keys are never looked at.
+pub fn preceded_by(reason: tcpmd5::DropReason) -> AoCheck {
+    AoCheck {
+        verdict: tcpmd5::Verdict::Drop(reason).id().to_string(),
+        key_id: None,
+        rnext_key_id: None,
+        mac: None,
+        key: None,
+        isns: None,
+        counter: reason.counter(),
+        tracepoint: reason.tracepoint(),
+        reason: format!(
+            "{}: checked before any AO key is looked at",
+            drop_sentence(reason)
+        ),
+    }
+}
+
 /// The AO check of `segment` (TCP header onwards, from `addrs.src()`),
-/// with `sne` its sequence number extension (0 unless tracked).
+/// with `sne` its sequence number extension (0 unless tracked), and
+/// `md5_key` whether the receiver holds an MD5 key for the sender.
 pub fn check(
     specs: &[AoKeySpec],
     addrs: &AddrPair,
     segment: &[u8],
     isns: IsnSource,
     sne: u32,
+    md5_key: bool,
 ) -> AoCheck {
     let tcp = TcpPacket::new_unchecked(segment);
     let (sport, dport) = (tcp.src_port(), tcp.dst_port());
@@ -134,7 +155,7 @@ pub fn check(
     let table = socket_keys(specs, addrs, &port_ok, &state);
     let socket = AoSocket {
         mkts: Some(&table),
-        md5_key: false,
+        md5_key,
         state,
         l3index: 0,
     };

@@ -236,3 +236,52 @@ fn another_peers_key_never_decides_a_connections_segment() {
     );
     assert_eq!(syn_ack["ao"]["verdict"], "accept", "{syn_ack:#}");
 }
+
+/// RFC 9235 §4.1's first packet as published: its IPv4 TCP checksum is
+/// wrong.
+fn rfc9235_4_1_1_as_published() -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../vectors/ao/rfc9235.json");
+    let doc: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let v = doc["vectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["id"].as_str().unwrap().starts_with("rfc9235/4.1.1"))
+        .unwrap();
+    tcpmd5_cli::hex::decode(v["packet"].as_str().unwrap()).unwrap()
+}
+
+#[test]
+fn explain_makes_one_decision_checksum_then_ao() {
+    // A wrong checksum drops the segment before any AO key is looked at:
+    // the AO section says so too.
+    let bad = rfc9235_4_1_1_as_published();
+    let e = explain_json(&bad, &["--ao-key", CLIENT_KEY]);
+    assert_eq!(e["decision"]["verdict"], "drop:TCP_CSUM", "{e:#}");
+    assert_eq!(e["ao"]["verdict"], "drop:TCP_CSUM", "{e:#}");
+    // With --checksum note the AO check runs.
+    let noted = explain_json(&bad, &["--ao-key", CLIENT_KEY, "--checksum", "note"]);
+    assert_eq!(noted["ao"]["verdict"], "accept", "{noted:#}");
+    // Under linux-ao the decision line is the AO check with the keys given.
+    let p = rfc9235_4_1();
+    for (key, verdict, status) in [
+        (CLIENT_KEY, "accept", "valid"),
+        (
+            "10.11.12.13=61:84:hmac-sha1:wrong",
+            "drop:TCP_AOFAILURE",
+            "invalid",
+        ),
+    ] {
+        let e = explain_json(&p[0], &["--ao-key", key, "--semantics", "linux-ao"]);
+        assert_eq!(e["ao"]["verdict"], verdict, "{e:#}");
+        assert_eq!(e["decision"]["verdict"], verdict, "{e:#}");
+        assert_eq!(e["decision"]["status"], status, "{e:#}");
+        assert!(
+            !e["decision"]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("no AO key"),
+            "{e:#}"
+        );
+    }
+}

@@ -6,6 +6,7 @@ use serde::Serialize;
 use tcpmd5::{AddrPair, packet_verdict_with};
 
 use super::{KeyInfo, Request};
+use crate::ao_check::AoCheck;
 use crate::assess::{Prepared, Status, checksums, conclude};
 use crate::keys::{Choice, KeyRing, Lookup};
 use crate::segment::Segment;
@@ -124,4 +125,26 @@ pub(super) fn decide(
             .map(|s| s.label().to_owned()),
         notes: a.notes,
     }
+}
+
+/// The decision under `linux-ao` when AO keys were given: the receiver
+/// holds them, so the AO check (run after the checksum, with those keys)
+/// decides, and the decision line says what the AO section says. An MD5
+/// option leaves the MD5 decision standing.
+pub(super) fn take_ao(decision: &mut Decision, ao: &AoCheck) {
+    if ao.verdict == "md5" {
+        return;
+    }
+    decision.status = if ao.verdict == "unchecked" {
+        Status::Unchecked
+    } else if ao.dropped() {
+        Status::Invalid
+    } else if ao.key_id.is_some() {
+        Status::Valid
+    } else {
+        Status::Unsigned
+    };
+    decision.verdict = (ao.verdict != "unchecked").then(|| ao.verdict.clone());
+    decision.reason = format!("TCP-AO: {}", ao.reason);
+    decision.key = ao.key.clone();
 }

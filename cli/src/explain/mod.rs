@@ -488,13 +488,28 @@ pub fn run(args: &ExplainArgs, out: &mut dyn Write) -> Result<Status, CliError> 
             }
             _ => IsnSource::Unknown("are not given (--isns SRC_ISN:DST_ISN)"),
         };
-        e.ao = Some(ao_check::check(
-            &ao_keys,
-            &addrs,
-            segment.ip.segment,
-            isns,
-            0,
-        ));
+        let report = segment.checksums();
+        let ao = if !report.ok() && judged_strictly(&segment, args.checksum) {
+            // The checksum is checked before any key is looked at.
+            ao_check::preceded_by(if report.ip_ok == Some(false) {
+                tcpmd5::DropReason::IpChecksum
+            } else {
+                tcpmd5::DropReason::TcpChecksum
+            })
+        } else {
+            ao_check::check(
+                &ao_keys,
+                &addrs,
+                segment.ip.segment,
+                isns,
+                0,
+                e.key.chosen.is_some(),
+            )
+        };
+        if args.semantics == (Semantics::Linux { tcp_ao: true }) {
+            decision::take_ao(&mut e.decision, &ao);
+        }
+        e.ao = Some(ao);
     }
     let written = match args.format {
         Format::Json => serde_json::to_writer_pretty(&mut *out, &e)

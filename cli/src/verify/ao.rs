@@ -16,6 +16,8 @@ use serde::Serialize;
 use tcpmd5::ao::{AoLocation, SneTracker, locate};
 
 use crate::ao_check::{AoCheck, IsnSource, check};
+use crate::assess::prepare;
+use crate::keys::KeyRing;
 use crate::capture::{CaptureError, Next, read_frames};
 use crate::isn_book::IsnBook;
 use crate::keys::AoKeySpec;
@@ -107,7 +109,11 @@ impl AoAudit {
 }
 
 /// Checks the AO segments of the capture at `path` with `keys`.
-pub(super) fn audit(path: &Path, keys: &[AoKeySpec]) -> Result<AoAudit, CaptureError> {
+pub(super) fn audit(
+    path: &Path,
+    keys: &[AoKeySpec],
+    md5_keys: &mut KeyRing,
+) -> Result<AoAudit, CaptureError> {
     let file = File::open(path).map_err(|e| CaptureError {
         offset: 0,
         detail: e.to_string(),
@@ -154,7 +160,8 @@ pub(super) fn audit(path: &Path, keys: &[AoKeySpec]) -> Result<AoAudit, CaptureE
         };
         let seq = tcp.seq_number();
         let this_sne = tracker.map_or(0, |t| t.sne_of(seq));
-        let result: AoCheck = check(keys, &addrs, segment, isns, this_sne);
+        let md5_key = prepare(&seg, md5_keys).key().is_some();
+        let result: AoCheck = check(keys, &addrs, segment, isns, this_sne, md5_key);
         let entry = out.flows.entry(flow.clone()).or_default();
         match result.verdict.as_str() {
             "accept" if result.key_id.is_some() => {
