@@ -5,10 +5,13 @@
 //! (any segment but a SYN or SYN-ACK) is never guessed: without them the
 //! segment is `unchecked`, with the reason.
 
-use serde::Serialize;
+use std::fmt;
+
+use serde::{Serialize, Serializer};
 use tcpmd5::AddrPair;
 use tcpmd5::ao::{
-    AoLocation, AoOutcome, AoSocket, AoSocketState, AoVerdict, FlowIsns, MktTable, locate,
+    AoLocation, AoOutcome, AoSocket, AoSocketState, AoVerdict, FlowIsns, MktTable, RnextRequest,
+    locate,
 };
 use tcpmd5::wire::{TcpFlags, TcpPacket};
 
@@ -16,12 +19,51 @@ use crate::assess::drop_sentence;
 use crate::hex;
 use crate::keys::AoKeySpec;
 
+/// What the AO check found: the receiver's verdict, or that it could not
+/// be checked. Serialised as its id only at output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AoResult {
+    /// The receiver's verdict.
+    Checked(AoVerdict),
+    /// Not checked (the ISNs are unknown, the segment unreadable).
+    Unchecked,
+}
+
+impl AoResult {
+    /// The id: the verdict id (`accept`, `drop:TCP_AOFAILURE`, …), or
+    /// `unchecked`, or `md5` (an MD5 option: the MD5 check decides).
+    pub fn id(self) -> String {
+        match self {
+            AoResult::Checked(AoVerdict::Md5) => "md5".to_owned(),
+            AoResult::Checked(AoVerdict::DropOther(d)) => d.id().to_owned(),
+            AoResult::Checked(v) => v
+                .verdict()
+                .map_or_else(|| "unchecked".to_owned(), |v| v.id().to_string()),
+            AoResult::Unchecked => "unchecked".to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for AoResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.id())
+    }
+}
+
+impl Serialize for AoResult {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.id())
+    }
+}
+
 /// The AO check of a segment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AoCheck {
-    /// The verdict id (`accept`, `drop:TCP_AOFAILURE`, …), or `unchecked`,
-    /// or `md5` (an MD5 option: the MD5 check decides).
-    pub verdict: String,
+    /// The verdict (its id in JSON).
+    pub verdict: AoResult,
+    /// The key rotation the sender asked for (RNextKeyID), if any.
+    #[serde(skip)]
+    pub rnext_request: Option<RnextRequest>,
     /// The KeyID and RNextKeyID the option carries.
     pub key_id: Option<u8>,
     /// The RNextKeyID.
@@ -43,7 +85,10 @@ pub struct AoCheck {
 impl AoCheck {
     /// Whether the segment was dropped by an AO check.
     pub fn dropped(&self) -> bool {
-        self.verdict.starts_with("drop:")
+        matches!(
+            self.verdict,
+            AoResult::Checked(AoVerdict::Drop(_) | AoVerdict::DropOther(_))
+        )
     }
 }
 
@@ -60,7 +105,8 @@ pub enum IsnSource {
 /// the AO keys are never looked at.
 pub fn preceded_by(reason: tcpmd5::DropReason) -> AoCheck {
     AoCheck {
-        verdict: tcpmd5::Verdict::Drop(reason).id().to_string(),
+        verdict: AoResult::Checked(AoVerdict::Drop(reason)),
+        rnext_request: None,
         key_id: None,
         rnext_key_id: None,
         mac: None,
@@ -90,7 +136,8 @@ pub fn check(
     let (sport, dport) = (tcp.src_port(), tcp.dst_port());
     let port_ok = |s: &&AoKeySpec| s.scope.port_matches(sport, dport);
     let mut out = AoCheck {
-        verdict: String::new(),
+        verdict: AoResult::Unchecked,
+        rnext_request: None,
         key_id: None,
         rnext_key_id: None,
         mac: None,
@@ -143,7 +190,7 @@ pub fn check(
                 }
             }
             IsnSource::Unknown(why) if matches!(location, Ok(AoLocation::Ao { .. })) => {
-                out.verdict = "unchecked".to_owned();
+                out.verdict = AoResult::Unchecked;
                 out.reason =
                     format!("the traffic key needs the ISNs of the connection, which {why}");
                 return out;
@@ -162,7 +209,7 @@ pub fn check(
     let outcome = match tcpmd5::ao::receive(&socket, addrs, segment) {
         Ok(o) => o,
         Err(e) => {
-            out.verdict = "unchecked".to_owned();
+            out.verdict = AoResult::Unchecked;
             out.reason = format!("the segment cannot be read: {e}");
             return out;
         }
@@ -213,14 +260,8 @@ fn describe(
     out.counter = outcome.counter;
     out.tracepoint = outcome.tracepoint;
     let key_id = out.key_id.unwrap_or(0);
-    out.verdict = match outcome.verdict.verdict() {
-        Some(v) => v.id().to_string(),
-        None => match outcome.verdict {
-            AoVerdict::Md5 => "md5".to_owned(),
-            AoVerdict::DropOther(r) => format!("drop:{r}"),
-            _ => "unchecked".to_owned(),
-        },
-    };
+    out.verdict = AoResult::Checked(outcome.verdict);
+    out.rnext_request = outcome.rnext_request;
     out.reason = match outcome.verdict {
         AoVerdict::Signed { .. } => {
             let mut s = format!("the TCP-AO MAC verifies with KeyID {key_id}");
@@ -235,7 +276,7 @@ fn describe(
         }
         AoVerdict::Unsigned => "unsigned, and no AO key covers the sender".to_owned(),
         AoVerdict::Md5 => "an MD5 option: the MD5 check decides, not TCP-AO".to_owned(),
-        AoVerdict::DropOther(r) => format!("dropped by the AO path ({r})"),
+        AoVerdict::DropOther(r) => format!("dropped by the AO path ({})", r.kernel_name()),
         AoVerdict::Drop(tcpmd5::DropReason::AuthHeader) => match location {
             Err(tcpmd5::scan::Malformation::Duplicate { first, second, .. }) if first != second => {
                 "MD5 and TCP-AO options both present: Linux drops it before any key is looked at (TCP_AUTH_HDR)".to_owned()
@@ -259,4 +300,45 @@ fn describe(
         }
         AoVerdict::Drop(r) => drop_sentence(r),
     };
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing)]
+mod tests {
+    use tcpmd5::DropReason;
+    use tcpmd5::ao::OtherDrop;
+
+    use super::*;
+
+    #[test]
+    fn verdicts_are_typed_and_spelled_once_at_output() {
+        let cases = [
+            (AoResult::Checked(AoVerdict::Signed { key_id: 61 }), "accept", false),
+            (AoResult::Checked(AoVerdict::Unsigned), "accept", false),
+            (
+                AoResult::Checked(AoVerdict::Drop(DropReason::AoFailure)),
+                "drop:TCP_AOFAILURE",
+                true,
+            ),
+            (
+                AoResult::Checked(AoVerdict::DropOther(OtherDrop::Flags)),
+                "drop:TCP_FLAGS",
+                true,
+            ),
+            (AoResult::Checked(AoVerdict::Md5), "md5", false),
+            (AoResult::Unchecked, "unchecked", false),
+        ];
+        for (verdict, id, dropped) in cases {
+            let check = AoCheck {
+                verdict,
+                ..preceded_by(DropReason::TcpChecksum)
+            };
+            assert_eq!(check.verdict.id(), id);
+            assert_eq!(check.dropped(), dropped, "{id}");
+            assert_eq!(
+                serde_json::to_value(&check).ok().map(|v| v["verdict"].clone()),
+                Some(serde_json::Value::from(id))
+            );
+        }
+    }
 }

@@ -285,3 +285,18 @@ fn explain_makes_one_decision_checksum_then_ao() {
         );
     }
 }
+
+#[test]
+fn verify_counts_a_rotation_request_from_the_typed_outcome() {
+    let p = rfc9235_4_1();
+    // The receiver's key for the client sends as 85: the client's
+    // RNextKeyID 84 asks for a rotation (on its established data segment).
+    let (ao, out) = verify_ao(&p, &["10.11.12.13=61:85:hmac-sha1:testvector", SERVER_KEY]);
+    let c = &ao["flows"]["10.11.12.13:59863 > 172.27.28.29:179"];
+    assert_eq!(c["verified"], 2, "{ao:#}");
+    assert_eq!(c["rotation_requests"], 1, "{ao:#}");
+    assert!(out.status.success(), "{out:?}");
+    let (ao, _) = verify_ao(&p, &[CLIENT_KEY, SERVER_KEY]);
+    let c = &ao["flows"]["10.11.12.13:59863 > 172.27.28.29:179"];
+    assert_eq!(c["rotation_requests"], 0, "{ao:#}");
+}

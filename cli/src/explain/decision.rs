@@ -6,7 +6,9 @@ use serde::Serialize;
 use tcpmd5::{AddrPair, packet_verdict_with};
 
 use super::{KeyInfo, Request};
-use crate::ao_check::AoCheck;
+use tcpmd5::ao::AoVerdict;
+
+use crate::ao_check::{AoCheck, AoResult};
 use crate::assess::{Prepared, Status, checksums, conclude};
 use crate::keys::{Choice, KeyRing, Lookup};
 use crate::segment::Segment;
@@ -132,19 +134,17 @@ pub(super) fn decide(
 /// decides, and the decision line says what the AO section says. An MD5
 /// option leaves the MD5 decision standing.
 pub(super) fn take_ao(decision: &mut Decision, ao: &AoCheck) {
-    if ao.verdict == "md5" {
-        return;
-    }
-    decision.status = if ao.verdict == "unchecked" {
-        Status::Unchecked
-    } else if ao.dropped() {
-        Status::Invalid
-    } else if ao.key_id.is_some() {
-        Status::Valid
-    } else {
-        Status::Unsigned
+    let (status, verdict) = match ao.verdict {
+        AoResult::Checked(AoVerdict::Md5) => return,
+        AoResult::Unchecked => (Status::Unchecked, None),
+        AoResult::Checked(v @ AoVerdict::Signed { .. }) => (Status::Valid, Some(v)),
+        AoResult::Checked(v @ AoVerdict::Unsigned) => (Status::Unsigned, Some(v)),
+        AoResult::Checked(v @ (AoVerdict::Drop(_) | AoVerdict::DropOther(_))) => {
+            (Status::Invalid, Some(v))
+        }
     };
-    decision.verdict = (ao.verdict != "unchecked").then(|| ao.verdict.clone());
+    decision.status = status;
+    decision.verdict = verdict.map(|v| AoResult::Checked(v).id());
     decision.reason = format!("TCP-AO: {}", ao.reason);
     decision.key = ao.key.clone();
 }

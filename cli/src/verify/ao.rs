@@ -13,9 +13,9 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use serde::Serialize;
-use tcpmd5::ao::{AoLocation, SneTracker, locate};
+use tcpmd5::ao::{AoLocation, AoVerdict, SneTracker, locate};
 
-use crate::ao_check::{AoCheck, IsnSource, check};
+use crate::ao_check::{AoCheck, AoResult, IsnSource, check};
 use crate::assess::prepare;
 use crate::keys::KeyRing;
 use crate::capture::{CaptureError, Next, read_frames};
@@ -163,17 +163,17 @@ pub(super) fn audit(
         let md5_key = prepare(&seg, md5_keys).key().is_some();
         let result: AoCheck = check(keys, &addrs, segment, isns, this_sne, md5_key);
         let entry = out.flows.entry(flow.clone()).or_default();
-        match result.verdict.as_str() {
-            "accept" if result.key_id.is_some() => {
+        match result.verdict {
+            AoResult::Checked(AoVerdict::Signed { .. }) => {
                 entry.verified += 1;
-                if result.reason.contains("RNextKeyID") {
+                if result.rnext_request.is_some() {
                     entry.rotation_requests += 1;
                 }
                 if let Some(t) = sne.get_mut(&flow) {
                     t.accept(seq);
                 }
             }
-            "unchecked" => {
+            AoResult::Unchecked => {
                 entry
                     .unchecked
                     .get_or_insert_with(|| Tally::first(f.number, &result))
@@ -182,7 +182,7 @@ pub(super) fn audit(
             v if result.dropped() => {
                 entry
                     .dropped
-                    .entry(v.to_owned())
+                    .entry(v.id())
                     .or_insert_with(|| Tally::first(f.number, &result))
                     .count += 1;
             }
