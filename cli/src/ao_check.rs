@@ -74,6 +74,10 @@ pub struct AoCheck {
     pub key: Option<String>,
     /// The ISNs the traffic key was derived from, and where they came from.
     pub isns: Option<String>,
+    /// The sequence number extension the MAC was computed with, and where
+    /// it came from (established segments only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sne: Option<String>,
     /// The counter the kernel moves.
     pub counter: Option<&'static str>,
     /// The tracepoint it fires.
@@ -90,6 +94,16 @@ impl AoCheck {
             AoResult::Checked(AoVerdict::Drop(_) | AoVerdict::DropOther(_))
         )
     }
+}
+
+/// A segment's sequence number extension and where it came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sne {
+    /// Tracked through a capture, or given (`--sne`).
+    Known(u32, &'static str),
+    /// Not known: 0 is assumed, and a MAC that fails under the assumption
+    /// is left unchecked (another SNE may verify it).
+    AssumedZero,
 }
 
 /// Where a segment's ISNs came from.
@@ -112,6 +126,7 @@ pub fn preceded_by(reason: tcpmd5::DropReason) -> AoCheck {
         mac: None,
         key: None,
         isns: None,
+        sne: None,
         counter: reason.counter(),
         tracepoint: reason.tracepoint(),
         reason: format!(
@@ -122,14 +137,14 @@ pub fn preceded_by(reason: tcpmd5::DropReason) -> AoCheck {
 }
 
 /// The AO check of `segment` (TCP header onwards, from `addrs.src()`),
-/// with `sne` its sequence number extension (0 unless tracked), and
-/// `md5_key` whether the receiver holds an MD5 key for the sender.
+/// with `sne` its sequence number extension, and `md5_key` whether the
+/// receiver holds an MD5 key for the sender.
 pub fn check(
     specs: &[AoKeySpec],
     addrs: &AddrPair,
     segment: &[u8],
     isns: IsnSource,
-    sne: u32,
+    sne: Sne,
     md5_key: bool,
 ) -> AoCheck {
     let tcp = TcpPacket::new_unchecked(segment);
@@ -143,6 +158,7 @@ pub fn check(
         mac: None,
         key: None,
         isns: None,
+        sne: None,
         counter: None,
         tracepoint: None,
         reason: String::new(),
@@ -176,11 +192,20 @@ pub fn check(
         match isns {
             IsnSource::Known(i, from) => {
                 out.isns = Some(format!("{:#010x}, {:#010x} ({from})", i.src_isn, i.dst_isn));
+                out.sne = Some(match sne {
+                    Sne::Known(n, from) => format!("{n} ({from})"),
+                    Sne::AssumedZero => {
+                        "0, assumed (no capture, no --sne): assuming SNE 0".to_owned()
+                    }
+                });
                 AoSocketState::Established {
                     local_isn: i.dst_isn,
                     remote_isn: i.src_isn,
                     rcv_nxt: tcp.seq_number(),
-                    rcv_sne: sne,
+                    rcv_sne: match sne {
+                        Sne::Known(n, _) => n,
+                        Sne::AssumedZero => 0,
+                    },
                     // The receiver signs with the SendID of the key the
                     // sender used (RNEXT of that --ao-key): an RNextKeyID
                     // other than it asks for a rotation.
@@ -215,6 +240,20 @@ pub fn check(
         }
     };
     describe(&mut out, &outcome, &location);
+    let assumed = sne == Sne::AssumedZero && matches!(state, AoSocketState::Established { .. });
+    if assumed
+        && outcome.verdict == AoVerdict::Drop(tcpmd5::DropReason::AoFailure)
+        && outcome.tracepoint != Some("tcp_ao_wrong_maclen")
+    {
+        // The MAC covers the SNE: under another one it may verify.
+        out.verdict = AoResult::Unchecked;
+        out.counter = None;
+        out.tracepoint = None;
+        out.reason = format!(
+            "the TCP-AO MAC does not verify assuming SNE 0, and the SNE is not known (give --sne N, or --capture with the connection): under SNE 0 {}",
+            out.reason
+        );
+    }
     out
 }
 
@@ -313,7 +352,11 @@ mod tests {
     #[test]
     fn verdicts_are_typed_and_spelled_once_at_output() {
         let cases = [
-            (AoResult::Checked(AoVerdict::Signed { key_id: 61 }), "accept", false),
+            (
+                AoResult::Checked(AoVerdict::Signed { key_id: 61 }),
+                "accept",
+                false,
+            ),
             (AoResult::Checked(AoVerdict::Unsigned), "accept", false),
             (
                 AoResult::Checked(AoVerdict::Drop(DropReason::AoFailure)),
@@ -336,7 +379,9 @@ mod tests {
             assert_eq!(check.verdict.id(), id);
             assert_eq!(check.dropped(), dropped, "{id}");
             assert_eq!(
-                serde_json::to_value(&check).ok().map(|v| v["verdict"].clone()),
+                serde_json::to_value(&check)
+                    .ok()
+                    .map(|v| v["verdict"].clone()),
                 Some(serde_json::Value::from(id))
             );
         }

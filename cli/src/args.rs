@@ -133,6 +133,12 @@ pub struct ExplainArgs {
     /// read from the connection's SYN and SYN-ACK before the frame.
     #[arg(long, value_name = "SRC_ISN:DST_ISN", value_parser = parse_isns)]
     pub isns: Option<(u32, u32)>,
+    /// The TCP-AO sequence number extension of the segment (RFC 5925
+    /// §6.2: how often its sender's sequence number wrapped). With
+    /// --capture it is tracked up to the frame; else SNE 0 is assumed, and
+    /// a MAC that fails only under that assumption is left unchecked.
+    #[arg(long, value_name = "N")]
+    pub sne: Option<u32>,
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,

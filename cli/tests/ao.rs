@@ -148,8 +148,10 @@ fn explain_human_names_the_ao_step() {
     );
 }
 
-fn verify_ao(frames: &[Vec<u8>], keys: &[&str]) -> (Value, std::process::Output) {
-    let dir = TempDir::new("ao-verify");
+/// `verify` of `frames`, written to a capture in a directory of its own
+/// (`name`: tests run in parallel).
+fn verify_ao(name: &str, frames: &[Vec<u8>], keys: &[&str]) -> (Value, std::process::Output) {
+    let dir = TempDir::new(name);
     let path = dir.path("ao.pcap");
     let frames: Vec<(Vec<u8>, u32)> = frames.iter().cloned().map(whole).collect();
     write_pcap(&path, LinkType::Raw, &frames);
@@ -177,7 +179,7 @@ fn verify_ao(frames: &[Vec<u8>], keys: &[&str]) -> (Value, std::process::Output)
 #[test]
 fn verify_takes_the_isns_from_the_captured_handshake() {
     let p = rfc9235_4_1();
-    let (ao, out) = verify_ao(&p, &[CLIENT_KEY, SERVER_KEY]);
+    let (ao, out) = verify_ao("ao-verify", &p, &[CLIENT_KEY, SERVER_KEY]);
     let c = &ao["flows"]["10.11.12.13:59863 > 172.27.28.29:179"];
     let s = &ao["flows"]["172.27.28.29:179 > 10.11.12.13:59863"];
     assert_eq!(
@@ -189,7 +191,7 @@ fn verify_takes_the_isns_from_the_captured_handshake() {
     assert!(out.status.success(), "{out:?}");
 
     // Without the handshake: the data segments are unchecked, with why.
-    let (ao, _) = verify_ao(&p[2..], &[CLIENT_KEY, SERVER_KEY]);
+    let (ao, _) = verify_ao("ao-verify", &p[2..], &[CLIENT_KEY, SERVER_KEY]);
     let c = &ao["flows"]["10.11.12.13:59863 > 172.27.28.29:179"];
     assert_eq!(c["verified"], 0);
     assert_eq!(c["unchecked"]["count"], 1);
@@ -201,7 +203,11 @@ fn verify_takes_the_isns_from_the_captured_handshake() {
     );
 
     // The server's key wrong: its segments fail, the client's pass.
-    let (ao, out) = verify_ao(&p, &[CLIENT_KEY, "172.27.28.29=84:61:hmac-sha1:other"]);
+    let (ao, out) = verify_ao(
+        "ao-verify",
+        &p,
+        &[CLIENT_KEY, "172.27.28.29=84:61:hmac-sha1:other"],
+    );
     let s = &ao["flows"]["172.27.28.29:179 > 10.11.12.13:59863"];
     assert_eq!(s["dropped"]["drop:TCP_AOFAILURE"]["count"], 2);
     assert_eq!(s["dropped"]["drop:TCP_AOFAILURE"]["first_frame"], 2);
@@ -291,12 +297,67 @@ fn verify_counts_a_rotation_request_from_the_typed_outcome() {
     let p = rfc9235_4_1();
     // The receiver's key for the client sends as 85: the client's
     // RNextKeyID 84 asks for a rotation (on its established data segment).
-    let (ao, out) = verify_ao(&p, &["10.11.12.13=61:85:hmac-sha1:testvector", SERVER_KEY]);
+    let (ao, out) = verify_ao(
+        "ao-rotation",
+        &p,
+        &["10.11.12.13=61:85:hmac-sha1:testvector", SERVER_KEY],
+    );
     let c = &ao["flows"]["10.11.12.13:59863 > 172.27.28.29:179"];
     assert_eq!(c["verified"], 2, "{ao:#}");
     assert_eq!(c["rotation_requests"], 1, "{ao:#}");
     assert!(out.status.success(), "{out:?}");
-    let (ao, _) = verify_ao(&p, &[CLIENT_KEY, SERVER_KEY]);
+    let (ao, _) = verify_ao("ao-rotation", &p, &[CLIENT_KEY, SERVER_KEY]);
     let c = &ao["flows"]["10.11.12.13:59863 > 172.27.28.29:179"];
     assert_eq!(c["rotation_requests"], 0, "{ao:#}");
+}
+
+#[test]
+fn explain_says_which_sne_it_used_and_never_drops_on_an_assumed_one() {
+    let p = rfc9235_4_1();
+    let isns = "0xfbfbab5a:0x11c14261";
+    // No capture, no --sne: SNE 0 is assumed, and said.
+    let ok = explain_json(&p[2], &["--ao-key", CLIENT_KEY, "--isns", isns]);
+    assert_eq!(ok["ao"]["verdict"], "accept");
+    assert!(
+        ok["ao"]["sne"].as_str().unwrap().contains("assuming SNE 0"),
+        "{ok:#}"
+    );
+    // A MAC that fails only under the assumption: unchecked, with why.
+    let wrong = "10.11.12.13=61:84:hmac-sha1:testvectoR";
+    let assumed = explain_json(&p[2], &["--ao-key", wrong, "--isns", isns]);
+    assert_eq!(assumed["ao"]["verdict"], "unchecked", "{assumed:#}");
+    assert!(
+        assumed["ao"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("assuming SNE 0")
+    );
+    // The SNE given: a definite verdict, either way.
+    let given = explain_json(&p[2], &["--ao-key", wrong, "--isns", isns, "--sne", "0"]);
+    assert_eq!(given["ao"]["verdict"], "drop:TCP_AOFAILURE", "{given:#}");
+    let other = explain_json(
+        &p[2],
+        &["--ao-key", CLIENT_KEY, "--isns", isns, "--sne", "1"],
+    );
+    assert_eq!(other["ao"]["verdict"], "drop:TCP_AOFAILURE", "{other:#}");
+    assert!(other["ao"]["sne"].as_str().unwrap().starts_with("1 "));
+    // With a capture, the SNE is tracked through it.
+    let dir = TempDir::new("ao-explain-sne");
+    let path = dir.path("ao.pcap");
+    let frames: Vec<(Vec<u8>, u32)> = p.iter().cloned().map(whole).collect();
+    write_pcap(&path, LinkType::Raw, &frames);
+    let out = run(&[
+        "explain",
+        "--capture",
+        &path.display().to_string(),
+        "--frame",
+        "3",
+        "--ao-key",
+        CLIENT_KEY,
+        "--format",
+        "json",
+    ]);
+    let e: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(e["ao"]["verdict"], "accept", "{e:#}");
+    assert_eq!(e["ao"]["sne"], "0 (tracked through the capture)", "{e:#}");
 }

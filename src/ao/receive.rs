@@ -260,7 +260,9 @@ fn signed(
             }
             return Ok(outcome);
         }
-        AoSocketState::Closed => return Ok(AoOutcome::plain(AoVerdict::DropOther(OtherDrop::Close))),
+        AoSocketState::Closed => {
+            return Ok(AoOutcome::plain(AoVerdict::DropOther(OtherDrop::Close)));
+        }
         _ => {
             let Some(key) = mkts.lookup(addrs.src(), socket.l3index, None, Some(key_id)) else {
                 return not_found();

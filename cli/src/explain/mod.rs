@@ -11,9 +11,9 @@ use tcpmd5::scan::AuthScan;
 use tcpmd5::verdict::{Acceptance, Receiver, ReceiverVerdict, Verdict, receiver_verdict};
 use tcpmd5::{AddrPair, Semantics};
 
-use tcpmd5::ao::FlowIsns;
+use tcpmd5::ao::{FlowIsns, SneTracker};
 
-use crate::ao_check::{self, AoCheck, IsnSource};
+use crate::ao_check::{self, AoCheck, IsnSource, Sne};
 use crate::args::{ExplainArgs, Format, ReceiverState};
 use crate::assess::{ChecksumMode, drop_sentence, judged_strictly, prepare};
 use crate::capture::{Next, read_frames};
@@ -474,19 +474,33 @@ pub fn run(args: &ExplainArgs, out: &mut dyn Write) -> Result<Status, CliError> 
     if !ao_keys.is_empty() {
         let tcp = segment.tcp();
         let addrs = segment.addrs();
-        let isns = match (args.isns, &args.capture, args.frame) {
-            (Some((src_isn, dst_isn)), _, _) => {
+        let (sport, dport) = (tcp.src_port(), tcp.dst_port());
+        let before = match (&args.capture, args.frame) {
+            (Some(path), Some(n)) => Some(flow_before(path, n, &addrs, sport, dport)?),
+            _ => None,
+        };
+        let isns = match (args.isns, &before) {
+            (Some((src_isn, dst_isn)), _) => {
                 IsnSource::Known(FlowIsns { src_isn, dst_isn }, "given with --isns")
             }
-            (None, Some(path), Some(n)) => {
-                match isns_before(path, n)?.isns(&addrs, tcp.src_port(), tcp.dst_port()) {
-                    Some(i) => IsnSource::Known(i, "from the connection's SYN and SYN-ACK"),
-                    None => IsnSource::Unknown(
-                        "the capture does not show (no SYN and SYN-ACK of this connection before the frame)",
-                    ),
-                }
-            }
+            (None, Some(b)) => match b.isns {
+                Some(i) => IsnSource::Known(i, "from the connection's SYN and SYN-ACK"),
+                None => IsnSource::Unknown(
+                    "the capture does not show (no SYN and SYN-ACK of this connection before the frame)",
+                ),
+            },
             _ => IsnSource::Unknown("are not given (--isns SRC_ISN:DST_ISN)"),
+        };
+        let sne = match (args.sne, &before) {
+            (Some(n), _) => Sne::Known(n, "given with --sne"),
+            (None, Some(b)) => match (isns, b.tracker) {
+                // The tracker follows the connection the capture shows only.
+                (IsnSource::Known(i, _), Some(t)) if b.isns == Some(i) => {
+                    Sne::Known(t.sne_of(tcp.seq_number()), "tracked through the capture")
+                }
+                _ => Sne::AssumedZero,
+            },
+            _ => Sne::AssumedZero,
         };
         let report = segment.checksums();
         let ao = if !report.ok() && judged_strictly(&segment, args.checksum) {
@@ -502,7 +516,7 @@ pub fn run(args: &ExplainArgs, out: &mut dyn Write) -> Result<Status, CliError> 
                 &addrs,
                 segment.ip.segment,
                 isns,
-                0,
+                sne,
                 e.key.chosen.is_some(),
             )
         };
@@ -539,16 +553,40 @@ pub fn guess_link(bytes: &[u8]) -> Option<LinkType> {
 }
 
 /// Frame `n` of a capture: its link type, bytes and length on the wire.
-/// The ISNs of the handshakes before frame `n` of a capture.
-fn isns_before(path: &std::path::Path, n: u64) -> Result<IsnBook, CliError> {
+/// What the capture shows of a segment's flow before its frame: the
+/// connection's ISNs and its sender's SNE, tracked as `verify` does.
+struct FlowBefore {
+    isns: Option<FlowIsns>,
+    tracker: Option<SneTracker>,
+}
+
+/// The flow from `addrs.src()`:`sport` before frame `n` of a capture.
+fn flow_before(
+    path: &std::path::Path,
+    n: u64,
+    addrs: &AddrPair,
+    sport: u16,
+    dport: u16,
+) -> Result<FlowBefore, CliError> {
     let file = File::open(path).map_err(|e| CliError::file(path, &e))?;
     let mut book = IsnBook::default();
+    let mut tracked: Option<(FlowIsns, SneTracker)> = None;
     read_frames(BufReader::new(file), |f| {
         if f.number >= n {
             return Next::Stop;
         }
         if let Located::Tcp(s) = locate(f.link, f.data, f.orig_len) {
-            book.learn(&s.addrs(), s.ip.segment);
+            let (a, tcp) = (s.addrs(), s.tcp());
+            book.learn(&a, s.ip.segment);
+            let same_flow = a == *addrs && (tcp.src_port(), tcp.dst_port()) == (sport, dport);
+            if let Some(i) = book.isns(addrs, sport, dport).filter(|_| same_flow) {
+                // A new connection on the 4-tuple starts a new tracker.
+                let t = match &mut tracked {
+                    Some((at, t)) if *at == i => t,
+                    other => &mut other.insert((i, SneTracker::new(i.src_isn))).1,
+                };
+                t.accept(tcp.seq_number());
+            }
         }
         Next::Continue
     })
@@ -557,7 +595,15 @@ fn isns_before(path: &std::path::Path, n: u64) -> Result<IsnBook, CliError> {
         offset: e.offset,
         detail: e.detail,
     })?;
-    Ok(book)
+    let isns = book.isns(addrs, sport, dport);
+    Ok(FlowBefore {
+        isns,
+        // No segment of the flow since its handshake: SNE 0 from its ISN.
+        tracker: match tracked {
+            Some((i, t)) if Some(i) == isns => Some(t),
+            _ => isns.map(|i| SneTracker::new(i.src_isn)),
+        },
+    })
 }
 
 fn frame_of(path: &std::path::Path, n: u64) -> Result<(LinkType, Vec<u8>, u32), CliError> {

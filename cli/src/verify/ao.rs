@@ -15,12 +15,12 @@ use std::path::Path;
 use serde::Serialize;
 use tcpmd5::ao::{AoLocation, AoVerdict, SneTracker, locate};
 
-use crate::ao_check::{AoCheck, AoResult, IsnSource, check};
+use crate::ao_check::{AoCheck, AoResult, IsnSource, Sne, check};
 use crate::assess::prepare;
-use crate::keys::KeyRing;
 use crate::capture::{CaptureError, Next, read_frames};
 use crate::isn_book::IsnBook;
 use crate::keys::AoKeySpec;
+use crate::keys::KeyRing;
 use crate::segment::{Located, locate as locate_segment};
 
 /// Segments of one kind in a flow: how many, the first one's frame, why.
@@ -161,6 +161,7 @@ pub(super) fn audit(
         let seq = tcp.seq_number();
         let this_sne = tracker.map_or(0, |t| t.sne_of(seq));
         let md5_key = prepare(&seg, md5_keys).key().is_some();
+        let this_sne = Sne::Known(this_sne, "tracked through the capture");
         let result: AoCheck = check(keys, &addrs, segment, isns, this_sne, md5_key);
         let entry = out.flows.entry(flow.clone()).or_default();
         match result.verdict {
