@@ -361,3 +361,74 @@ fn explain_says_which_sne_it_used_and_never_drops_on_an_assumed_one() {
     assert_eq!(e["ao"]["verdict"], "accept", "{e:#}");
     assert_eq!(e["ao"]["sne"], "0 (tracked through the capture)", "{e:#}");
 }
+
+/// A segment of a connection between `v4()`'s ends (the client
+/// 192.0.2.2:40000, the server 192.0.2.1:179), from the client when
+/// `from_client`: AO-signed (KeyID 1) with `key` over `isns` (sender's
+/// first) and `sne`, or unsigned.
+fn ao_segment(
+    from_client: bool,
+    flags: tcpmd5::wire::TcpFlags,
+    (seq, ack): (u32, u32),
+    key: Option<(&tcpmd5::ao::Mkt, (u32, u32), u32)>,
+) -> Vec<u8> {
+    use tcpmd5::ao::{KdfContext, derive_traffic_key, sign_segment};
+    let (addrs, sport, dport) = if from_client {
+        (v4(), 40000, 179)
+    } else {
+        (v4().reversed(), 179, 40000)
+    };
+    let mut options = vec![29, 16, 1, 1];
+    options.extend_from_slice(&[0; 12]);
+    let repr = tcpmd5::wire::TcpRepr {
+        src_port: sport,
+        dst_port: dport,
+        seq,
+        ack,
+        flags,
+        window: 512,
+        urgent: 0,
+        options: if key.is_some() { &options } else { &[] },
+        payload: b"x",
+    };
+    let mut seg = repr.to_vec(&addrs).unwrap();
+    if let Some((mkt, isns, sne)) = key {
+        let ctx = KdfContext::new(&addrs, sport, dport, isns.0, isns.1);
+        let tk = derive_traffic_key(mkt.algorithm, &mkt.secret, &ctx);
+        sign_segment(&tk, &addrs, &mut seg, sne, mkt.coverage).unwrap();
+        seg[16..18].copy_from_slice(&[0, 0]);
+        let sum = tcpmd5::wire::checksum::tcp_checksum(&addrs, &seg);
+        seg[16..18].copy_from_slice(&sum.to_be_bytes());
+    }
+    tcpmd5::wire::ip_packet(&addrs, &seg).unwrap()
+}
+
+#[test]
+fn verify_tracks_the_sne_of_each_connection_on_a_4_tuple() {
+    use tcpmd5::wire::TcpFlags;
+    let mkt = tcpmd5::ao::Mkt::new(
+        v4().src(),
+        1,
+        1,
+        tcpmd5::ao::Algorithm::AesCmac,
+        tcpmd5::ao::MasterKey::new(b"secret").unwrap(),
+    );
+    let (syn, ack) = (TcpFlags::SYN, TcpFlags::ACK);
+    // The first connection's client sequence numbers wrap (SNE 1) ...
+    let (c1, s1) = (0xffff_ff00_u32, 1000_u32);
+    // ... the second's, on the same 4-tuple, start again at SNE 0.
+    let (c2, s2) = (0x100_u32, 5000_u32);
+    let frames = vec![
+        ao_segment(true, syn, (c1, 0), Some((&mkt, (c1, 0), 0))),
+        ao_segment(false, syn | ack, (s1, c1 + 1), None),
+        ao_segment(true, ack, (c1 + 1, s1 + 1), Some((&mkt, (c1, s1), 0))),
+        ao_segment(true, ack, (0x10, s1 + 1), Some((&mkt, (c1, s1), 1))),
+        ao_segment(true, syn, (c2, 0), Some((&mkt, (c2, 0), 0))),
+        ao_segment(false, syn | ack, (s2, c2 + 1), None),
+        ao_segment(true, ack, (c2 + 1, s2 + 1), Some((&mkt, (c2, s2), 0))),
+    ];
+    let (ao, _) = verify_ao("ao-sne-reset", &frames, &["192.0.2.2=1:1:aes-cmac:secret"]);
+    let c = &ao["flows"]["192.0.2.2:40000 > 192.0.2.1:179"];
+    assert_eq!(c["verified"], 5, "{ao:#}");
+    assert!(c["dropped"].as_object().unwrap().is_empty(), "{ao:#}");
+}

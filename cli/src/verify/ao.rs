@@ -123,7 +123,9 @@ pub(super) fn audit(
         ..AoAudit::default()
     };
     let mut book = IsnBook::default();
-    let mut sne: BTreeMap<String, SneTracker> = BTreeMap::new();
+    // By flow and connection (its ISNs): a new connection on the same
+    // 4-tuple starts from its own ISN with SNE 0.
+    let mut sne: BTreeMap<(String, u32, u32), SneTracker> = BTreeMap::new();
     read_frames(BufReader::new(file), |f| {
         let Located::Tcp(seg) = locate_segment(f.link, f.data, f.orig_len) else {
             return Next::Continue;
@@ -151,13 +153,13 @@ pub(super) fn audit(
                 "the capture does not show (its SYN and SYN-ACK were not captured)",
             ),
         };
-        let tracker = match isns {
-            IsnSource::Known(i, _) => Some(
-                *sne.entry(flow.clone())
-                    .or_insert_with(|| SneTracker::new(i.src_isn)),
-            ),
+        let connection = match isns {
+            IsnSource::Known(i, _) => Some((flow.clone(), i.src_isn, i.dst_isn)),
             IsnSource::Unknown(_) => None,
         };
+        let tracker = connection
+            .as_ref()
+            .map(|c| *sne.entry(c.clone()).or_insert_with(|| SneTracker::new(c.1)));
         let seq = tcp.seq_number();
         let this_sne = tracker.map_or(0, |t| t.sne_of(seq));
         let md5_key = prepare(&seg, md5_keys).key().is_some();
@@ -170,7 +172,7 @@ pub(super) fn audit(
                 if result.rnext_request.is_some() {
                     entry.rotation_requests += 1;
                 }
-                if let Some(t) = sne.get_mut(&flow) {
+                if let Some(t) = connection.as_ref().and_then(|c| sne.get_mut(c)) {
                     t.accept(seq);
                 }
             }
