@@ -165,10 +165,17 @@ pub fn check(
     };
     let area = tcp.options();
     let location = locate(area);
+    let mut mac_len = None;
     if let Ok(AoLocation::Ao { option, .. }) = location {
         out.key_id = Some(option.key_id());
         out.rnext_key_id = Some(option.rnext_key_id());
         out.mac = Some(hex::encode(option.mac()));
+        mac_len = specs
+            .iter()
+            .rev()
+            .filter(port_ok)
+            .find(|s| s.mkt.recv_id == option.key_id() && s.mkt.covers(addrs.src(), 0))
+            .map(|s| (option.mac().len(), s.mkt.mac_len));
         out.key = specs
             .iter()
             .rev()
@@ -176,6 +183,9 @@ pub fn check(
             .find(|s| s.mkt.recv_id == option.key_id() && s.mkt.covers(addrs.src(), 0))
             .map(AoKeySpec::label);
     }
+    // The receiver's current key is not known: taken to be the one the
+    // sender used (its SendID, the RNEXT of that --ao-key).
+    let mut assumed_send_id = None;
     let flags = tcp.flags();
     let syn = flags.contains(TcpFlags::SYN);
     let state = if syn && !flags.contains(TcpFlags::ACK) {
@@ -191,6 +201,7 @@ pub fn check(
     } else {
         match isns {
             IsnSource::Known(i, from) => {
+                assumed_send_id = current_send_id(specs, addrs, out.key_id).or(out.rnext_key_id);
                 out.isns = Some(format!("{:#010x}, {:#010x} ({from})", i.src_isn, i.dst_isn));
                 out.sne = Some(match sne {
                     Sne::Known(n, from) => format!("{n} ({from})"),
@@ -209,9 +220,7 @@ pub fn check(
                     // The receiver signs with the SendID of the key the
                     // sender used (RNEXT of that --ao-key): an RNextKeyID
                     // other than it asks for a rotation.
-                    current_send_id: current_send_id(specs, addrs, out.key_id)
-                        .or(out.rnext_key_id)
-                        .unwrap_or(0),
+                    current_send_id: assumed_send_id.unwrap_or(0),
                 }
             }
             IsnSource::Unknown(why) if matches!(location, Ok(AoLocation::Ao { .. })) => {
@@ -240,6 +249,24 @@ pub fn check(
         }
     };
     describe(&mut out, &outcome, &location);
+    if outcome.tracepoint == Some("tcp_ao_wrong_maclen") {
+        // Every --ao-key is taken to have the RFC algorithms' 12-byte MAC:
+        // a key of another MAC length may hold for this segment.
+        out.verdict = AoResult::Unchecked;
+        out.counter = None;
+        out.tracepoint = None;
+        out.reason = format!(
+            "the MAC is {} bytes, not the {} assumed for every --ao-key (a MAC length cannot be given): the AO key's MAC length decides",
+            mac_len.map_or(0, |(carried, _)| carried),
+            mac_len.map_or(0, |(_, key)| key)
+        );
+    }
+    if let (Some(r), Some(current)) = (outcome.rnext_request, assumed_send_id) {
+        out.reason.push_str(&format!(
+            " (the receiver's current SendID {current} is assumed: the RNEXT of the --ao-key the sender used; RNextKeyID {} differs)",
+            r.requested
+        ));
+    }
     let assumed = sne == Sne::AssumedZero && matches!(state, AoSocketState::Established { .. });
     if assumed
         && outcome.verdict == AoVerdict::Drop(tcpmd5::DropReason::AoFailure)
@@ -332,7 +359,7 @@ fn describe(
             "the MAC is not as long as the AO key's MAC length (TCP_AOFAILURE, TCPAOBad)".to_owned()
         }
         AoVerdict::Drop(tcpmd5::DropReason::AoFailure) => format!(
-            "the TCP-AO MAC is wrong for KeyID {key_id} (wrong secret or algorithm, options covered or not, wrong ISNs, or the segment was altered) (TCP_AOFAILURE, TCPAOBad)"
+            "the TCP-AO MAC is wrong for KeyID {key_id} (wrong secret or algorithm, options covered or not (each --ao-key is taken to cover them), wrong ISNs, or the segment was altered) (TCP_AOFAILURE, TCPAOBad)"
         ),
         AoVerdict::Drop(tcpmd5::DropReason::AoNotFound) => {
             "unsigned, but an AO key covers the sender: TCP-AO is required (TCP_AONOTFOUND, TCPAORequired)".to_owned()

@@ -432,3 +432,45 @@ fn verify_tracks_the_sne_of_each_connection_on_a_4_tuple() {
     assert_eq!(c["verified"], 5, "{ao:#}");
     assert!(c["dropped"].as_object().unwrap().is_empty(), "{ao:#}");
 }
+
+#[test]
+fn assumptions_are_labelled_and_decide_no_definite_drop() {
+    // A 16-byte MAC: every --ao-key is taken to have a 12-byte one, which
+    // is an assumption, not a definite "wrong MAC length" drop.
+    let mut options = vec![29, 20, 1, 1];
+    options.extend_from_slice(&[0; 16]);
+    let repr = tcpmd5::wire::TcpRepr {
+        src_port: 40000,
+        dst_port: 179,
+        seq: 1,
+        ack: 0,
+        flags: tcpmd5::wire::TcpFlags::SYN,
+        window: 512,
+        urgent: 0,
+        options: &options,
+        payload: &[],
+    };
+    let seg = repr.to_vec(&v4()).unwrap();
+    let p = tcpmd5::wire::ip_packet(&v4(), &seg).unwrap();
+    let e = explain_json(&p, &["--ao-key", "192.0.2.2=1:1:aes-cmac:secret"]);
+    assert_eq!(e["ao"]["verdict"], "unchecked", "{e:#}");
+    assert!(
+        e["ao"]["reason"].as_str().unwrap().contains("assumed"),
+        "{e:#}"
+    );
+    // A rotation request rests on the receiver's current key, guessed.
+    let p = rfc9235_4_1();
+    let e = explain_json(
+        &p[2],
+        &[
+            "--ao-key",
+            "10.11.12.13=61:85:hmac-sha1:testvector",
+            "--isns",
+            "0xfbfbab5a:0x11c14261",
+        ],
+    );
+    assert_eq!(e["ao"]["verdict"], "accept", "{e:#}");
+    let reason = e["ao"]["reason"].as_str().unwrap();
+    assert!(reason.contains("RNextKeyID"), "{e:#}");
+    assert!(reason.contains("current SendID 85 is assumed"), "{e:#}");
+}
