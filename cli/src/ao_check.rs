@@ -189,7 +189,11 @@ pub fn check(
     let flags = tcp.flags();
     let syn = flags.contains(TcpFlags::SYN);
     let state = if syn && !flags.contains(TcpFlags::ACK) {
-        out.isns = Some(format!("{:#010x}, 0 (the SYN's own)", tcp.seq_number()));
+        out.isns = Some(format!(
+            "{:#010x}, {:#010x} (the SYN's own)",
+            tcp.seq_number(),
+            0
+        ));
         AoSocketState::Listen
     } else if syn {
         let (remote, local) = (tcp.seq_number(), tcp.ack_number().wrapping_sub(1));

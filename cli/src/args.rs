@@ -128,7 +128,7 @@ pub struct ExplainArgs {
     #[arg(long, default_value = "linux", value_parser = parse_semantics)]
     pub semantics: tcpmd5::Semantics,
     /// The ISNs of the segment's connection, sender's first
-    /// (`SRC_ISN:DST_ISN`, decimal or 0x-hex): the TCP-AO traffic key of any
+    /// (`SRC_ISN:DST_ISN`, decimal or 0x-hex; printed in hex): the TCP-AO traffic key of any
     /// segment but a SYN or SYN-ACK needs them. With --capture they are
     /// read from the connection's SYN and SYN-ACK before the frame.
     #[arg(long, value_name = "SRC_ISN:DST_ISN", value_parser = parse_isns)]
@@ -259,7 +259,7 @@ fn positive_seconds(text: &str) -> Result<f64, String> {
 /// `SRC_ISN:DST_ISN`, each decimal or `0x` hex.
 fn parse_isns(text: &str) -> Result<(u32, u32), String> {
     let num = |t: &str| {
-        match t.strip_prefix("0x") {
+        match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
             Some(h) => u32::from_str_radix(h, 16),
             None => t.parse::<u32>(),
         }

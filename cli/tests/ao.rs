@@ -474,3 +474,23 @@ fn assumptions_are_labelled_and_decide_no_definite_drop() {
     assert!(reason.contains("RNextKeyID"), "{e:#}");
     assert!(reason.contains("current SendID 85 is assumed"), "{e:#}");
 }
+
+#[test]
+fn isns_are_read_in_decimal_or_hex_and_printed_in_hex() {
+    let p = rfc9235_4_1();
+    let syn = explain_json(&p[0], &["--ao-key", CLIENT_KEY]);
+    assert_eq!(syn["ao"]["isns"], "0xfbfbab5a, 0x00000000 (the SYN's own)");
+    for isns in [
+        "0xfbfbab5a:0x11c14261",
+        "0XFBFBAB5A:0X11C14261",
+        "4227574618:297878113",
+        "4227574618:0x11c14261",
+    ] {
+        let e = explain_json(&p[2], &["--ao-key", CLIENT_KEY, "--isns", isns]);
+        assert_eq!(e["ao"]["verdict"], "accept", "{isns}");
+        assert_eq!(
+            e["ao"]["isns"], "0xfbfbab5a, 0x11c14261 (given with --isns)",
+            "{isns}"
+        );
+    }
+}
