@@ -282,6 +282,19 @@ fn explain_makes_one_decision_checksum_then_ao() {
         assert_eq!(e["ao"]["verdict"], verdict, "{e:#}");
         assert_eq!(e["decision"]["verdict"], verdict, "{e:#}");
         assert_eq!(e["decision"]["status"], status, "{e:#}");
+        // The linux-ao row and the agreement line say the same.
+        assert_eq!(e["verdicts"]["linux-ao"]["verdict"], verdict, "{e:#}");
+        assert!(
+            !e["verdicts"]["linux-ao"]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("no AO key"),
+            "{e:#}"
+        );
+        assert!(
+            e["agreement"].as_str().unwrap().contains(verdict) || verdict == "accept",
+            "{e:#}"
+        );
         assert!(
             !e["decision"]["reason"]
                 .as_str()

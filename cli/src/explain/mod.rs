@@ -11,7 +11,7 @@ use tcpmd5::scan::AuthScan;
 use tcpmd5::verdict::{Acceptance, Receiver, ReceiverVerdict, Verdict, receiver_verdict};
 use tcpmd5::{AddrPair, Semantics};
 
-use tcpmd5::ao::{FlowIsns, SneTracker};
+use tcpmd5::ao::FlowIsns;
 
 use crate::ao_check::{self, AoCheck, IsnSource, Sne};
 use crate::args::{ExplainArgs, Format, ReceiverState};
@@ -19,16 +19,17 @@ use crate::assess::{ChecksumMode, drop_sentence, judged_strictly, prepare};
 use crate::capture::{Next, read_frames};
 use crate::error::{CliError, Status};
 use crate::hex;
-use crate::isn_book::IsnBook;
 use crate::keys::KeyRing;
 use crate::link::LinkType;
 use crate::segment::{Located, Segment, locate};
 
 mod decision;
+mod flow_before;
 mod options;
 mod render;
 pub use decision::Decision;
 use decision::{decide, key_info};
+use flow_before::flow_before;
 use options::scan_detail;
 pub use options::walk_options;
 pub use render::render_human;
@@ -520,6 +521,12 @@ pub fn run(args: &ExplainArgs, out: &mut dyn Write) -> Result<Status, CliError> 
                 e.key.chosen.is_some(),
             )
         };
+        // The linux-ao receiver holds the AO keys given: its row, the
+        // agreement and (under linux-ao) the decision say what the AO check does.
+        if let Some(row) = e.verdicts.get_mut(Semantics::Linux { tcp_ao: true }.id()) {
+            decision::take_ao_row(row, &ao);
+        }
+        e.agreement = agreement(&e.verdicts);
         if args.semantics == (Semantics::Linux { tcp_ao: true }) {
             decision::take_ao(&mut e.decision, &ao);
         }
@@ -553,59 +560,6 @@ pub fn guess_link(bytes: &[u8]) -> Option<LinkType> {
 }
 
 /// Frame `n` of a capture: its link type, bytes and length on the wire.
-/// What the capture shows of a segment's flow before its frame: the
-/// connection's ISNs and its sender's SNE, tracked as `verify` does.
-struct FlowBefore {
-    isns: Option<FlowIsns>,
-    tracker: Option<SneTracker>,
-}
-
-/// The flow from `addrs.src()`:`sport` before frame `n` of a capture.
-fn flow_before(
-    path: &std::path::Path,
-    n: u64,
-    addrs: &AddrPair,
-    sport: u16,
-    dport: u16,
-) -> Result<FlowBefore, CliError> {
-    let file = File::open(path).map_err(|e| CliError::file(path, &e))?;
-    let mut book = IsnBook::default();
-    let mut tracked: Option<(FlowIsns, SneTracker)> = None;
-    read_frames(BufReader::new(file), |f| {
-        if f.number >= n {
-            return Next::Stop;
-        }
-        if let Located::Tcp(s) = locate(f.link, f.data, f.orig_len) {
-            let (a, tcp) = (s.addrs(), s.tcp());
-            book.learn(&a, s.ip.segment);
-            let same_flow = a == *addrs && (tcp.src_port(), tcp.dst_port()) == (sport, dport);
-            if let Some(i) = book.isns(addrs, sport, dport).filter(|_| same_flow) {
-                // A new connection on the 4-tuple starts a new tracker.
-                let t = match &mut tracked {
-                    Some((at, t)) if *at == i => t,
-                    other => &mut other.insert((i, SneTracker::new(i.src_isn))).1,
-                };
-                t.accept(tcp.seq_number());
-            }
-        }
-        Next::Continue
-    })
-    .map_err(|e| CliError::Capture {
-        path: path.display().to_string(),
-        offset: e.offset,
-        detail: e.detail,
-    })?;
-    let isns = book.isns(addrs, sport, dport);
-    Ok(FlowBefore {
-        isns,
-        // No segment of the flow since its handshake: SNE 0 from its ISN.
-        tracker: match tracked {
-            Some((i, t)) if Some(i) == isns => Some(t),
-            _ => isns.map(|i| SneTracker::new(i.src_isn)),
-        },
-    })
-}
-
 fn frame_of(path: &std::path::Path, n: u64) -> Result<(LinkType, Vec<u8>, u32), CliError> {
     let file = File::open(path).map_err(|e| CliError::file(path, &e))?;
     let mut found = None;
