@@ -128,11 +128,17 @@ pub struct ExplainArgs {
     #[arg(long, default_value = "linux", value_parser = parse_semantics)]
     pub semantics: tcpmd5::Semantics,
     /// The ISNs of the segment's connection, sender's first
-    /// (`SRC_ISN:DST_ISN`, decimal or 0x-hex): the TCP-AO traffic key of any
+    /// (`SRC_ISN:DST_ISN`, decimal or 0x-hex; printed in hex): the TCP-AO traffic key of any
     /// segment but a SYN or SYN-ACK needs them. With --capture they are
     /// read from the connection's SYN and SYN-ACK before the frame.
     #[arg(long, value_name = "SRC_ISN:DST_ISN", value_parser = parse_isns)]
     pub isns: Option<(u32, u32)>,
+    /// The TCP-AO sequence number extension of the segment (RFC 5925
+    /// §6.2: how often its sender's sequence number wrapped). With
+    /// --capture it is tracked up to the frame; else SNE 0 is assumed, and
+    /// a MAC that fails only under that assumption is left unchecked.
+    #[arg(long, value_name = "N")]
+    pub sne: Option<u32>,
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
@@ -253,7 +259,7 @@ fn positive_seconds(text: &str) -> Result<f64, String> {
 /// `SRC_ISN:DST_ISN`, each decimal or `0x` hex.
 fn parse_isns(text: &str) -> Result<(u32, u32), String> {
     let num = |t: &str| {
-        match t.strip_prefix("0x") {
+        match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
             Some(h) => u32::from_str_radix(h, 16),
             None => t.parse::<u32>(),
         }

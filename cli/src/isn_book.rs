@@ -20,8 +20,11 @@ pub struct IsnBook {
 
 impl IsnBook {
     /// Records the ISNs a segment from `addrs.src()` shows: a SYN its
-    /// sender's, a SYN-ACK its sender's and (its ACK less one) the
-    /// receiver's.
+    /// sender's (a new ISN is a new connection: the other end's is
+    /// forgotten), a
+    /// SYN-ACK its sender's, only if it answers the SYN recorded (its ACK
+    /// less one is that SYN's ISN): a stray or stale SYN-ACK never pairs
+    /// with another connection's SYN.
     pub fn learn(&mut self, addrs: &AddrPair, segment: &[u8]) {
         if segment.len() < 20 {
             return;
@@ -33,11 +36,15 @@ impl IsnBook {
         }
         let src = (addrs.src(), tcp.src_port());
         let dst = (addrs.dst(), tcp.dst_port());
-        self.isns.insert((src, dst), tcp.seq_number());
         if flags.contains(TcpFlags::ACK) {
-            self.isns
-                .insert((dst, src), tcp.ack_number().wrapping_sub(1));
+            if self.isns.get(&(dst, src)) != Some(&tcp.ack_number().wrapping_sub(1)) {
+                return;
+            }
+        } else if self.isns.get(&(src, dst)) != Some(&tcp.seq_number()) {
+            // Not a retransmission: a new connection.
+            self.isns.remove(&(dst, src));
         }
+        self.isns.insert((src, dst), tcp.seq_number());
     }
 
     /// The ISNs of the connection of a segment from `addrs.src()`:`sport`,
@@ -97,5 +104,46 @@ mod tests {
             })
         );
         assert_eq!(book.isns(&a, 5001, 179), None);
+    }
+
+    #[test]
+    fn pairs_a_syn_ack_only_with_the_syn_it_answers() {
+        let a = AddrPair::new(
+            Ipv4Addr::new(10, 0, 0, 1).into(),
+            Ipv4Addr::new(10, 0, 0, 2).into(),
+        )
+        .unwrap();
+        let b = a.reversed();
+        let mut book = IsnBook::default();
+        // A SYN-ACK with no SYN captured: nothing is guessed.
+        book.learn(&b, &seg(179, 5000, 900, 101, 0x012));
+        assert_eq!(book.isns(&a, 5000, 179), None);
+        // A SYN-ACK answering another SYN is ignored.
+        book.learn(&a, &seg(5000, 179, 100, 0, 0x002));
+        book.learn(&b, &seg(179, 5000, 900, 555, 0x012));
+        assert_eq!(book.isns(&a, 5000, 179), None);
+        book.learn(&b, &seg(179, 5000, 901, 101, 0x012));
+        let first = FlowIsns {
+            src_isn: 100,
+            dst_isn: 901,
+        };
+        assert_eq!(book.isns(&a, 5000, 179), Some(first));
+        // The SYN retransmitted: the same connection.
+        book.learn(&a, &seg(5000, 179, 100, 0, 0x002));
+        assert_eq!(book.isns(&a, 5000, 179), Some(first));
+        // A new connection on the same 4-tuple: its SYN forgets the old
+        // answer, a stale SYN-ACK of the old one does not pair with it.
+        book.learn(&a, &seg(5000, 179, 7000, 0, 0x002));
+        assert_eq!(book.isns(&a, 5000, 179), None);
+        book.learn(&b, &seg(179, 5000, 901, 101, 0x012));
+        assert_eq!(book.isns(&a, 5000, 179), None);
+        book.learn(&b, &seg(179, 5000, 3000, 7001, 0x012));
+        assert_eq!(
+            book.isns(&a, 5000, 179),
+            Some(FlowIsns {
+                src_isn: 7000,
+                dst_isn: 3000
+            })
+        );
     }
 }

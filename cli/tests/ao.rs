@@ -148,8 +148,10 @@ fn explain_human_names_the_ao_step() {
     );
 }
 
-fn verify_ao(frames: &[Vec<u8>], keys: &[&str]) -> (Value, std::process::Output) {
-    let dir = TempDir::new("ao-verify");
+/// `verify` of `frames`, written to a capture in a directory of its own
+/// (`name`: tests run in parallel).
+fn verify_ao(name: &str, frames: &[Vec<u8>], keys: &[&str]) -> (Value, std::process::Output) {
+    let dir = TempDir::new(name);
     let path = dir.path("ao.pcap");
     let frames: Vec<(Vec<u8>, u32)> = frames.iter().cloned().map(whole).collect();
     write_pcap(&path, LinkType::Raw, &frames);
@@ -177,7 +179,7 @@ fn verify_ao(frames: &[Vec<u8>], keys: &[&str]) -> (Value, std::process::Output)
 #[test]
 fn verify_takes_the_isns_from_the_captured_handshake() {
     let p = rfc9235_4_1();
-    let (ao, out) = verify_ao(&p, &[CLIENT_KEY, SERVER_KEY]);
+    let (ao, out) = verify_ao("ao-verify", &p, &[CLIENT_KEY, SERVER_KEY]);
     let c = &ao["flows"]["10.11.12.13:59863 > 172.27.28.29:179"];
     let s = &ao["flows"]["172.27.28.29:179 > 10.11.12.13:59863"];
     assert_eq!(
@@ -189,7 +191,7 @@ fn verify_takes_the_isns_from_the_captured_handshake() {
     assert!(out.status.success(), "{out:?}");
 
     // Without the handshake: the data segments are unchecked, with why.
-    let (ao, _) = verify_ao(&p[2..], &[CLIENT_KEY, SERVER_KEY]);
+    let (ao, _) = verify_ao("ao-verify", &p[2..], &[CLIENT_KEY, SERVER_KEY]);
     let c = &ao["flows"]["10.11.12.13:59863 > 172.27.28.29:179"];
     assert_eq!(c["verified"], 0);
     assert_eq!(c["unchecked"]["count"], 1);
@@ -201,7 +203,11 @@ fn verify_takes_the_isns_from_the_captured_handshake() {
     );
 
     // The server's key wrong: its segments fail, the client's pass.
-    let (ao, out) = verify_ao(&p, &[CLIENT_KEY, "172.27.28.29=84:61:hmac-sha1:other"]);
+    let (ao, out) = verify_ao(
+        "ao-verify",
+        &p,
+        &[CLIENT_KEY, "172.27.28.29=84:61:hmac-sha1:other"],
+    );
     let s = &ao["flows"]["172.27.28.29:179 > 10.11.12.13:59863"];
     assert_eq!(s["dropped"]["drop:TCP_AOFAILURE"]["count"], 2);
     assert_eq!(s["dropped"]["drop:TCP_AOFAILURE"]["first_frame"], 2);
@@ -210,4 +216,294 @@ fn verify_takes_the_isns_from_the_captured_handshake() {
         2
     );
     assert_eq!(out.status.code(), Some(1), "failures");
+}
+
+#[test]
+fn another_peers_key_never_decides_a_connections_segment() {
+    let p = rfc9235_4_1();
+    let isns = ["--isns", "0xfbfbab5a:0x11c14261", "--checksum", "note"];
+    let mut args = vec!["--ao-key", CLIENT_KEY];
+    args.extend_from_slice(&isns);
+    assert_eq!(explain_json(&p[2], &args)["ao"]["verdict"], "accept");
+    // A newer key with the same KeyID for another peer: the connection's
+    // socket does not hold it.
+    args.extend_from_slice(&["--ao-key", "192.0.2.99=61:84:hmac-sha1:otherpeer"]);
+    let other = explain_json(&p[2], &args);
+    assert_eq!(other["ao"]["verdict"], "accept", "{other:#}");
+    // The SYN-ACK's handshake socket likewise.
+    let syn_ack = explain_json(
+        &p[1],
+        &[
+            "--ao-key",
+            SERVER_KEY,
+            "--ao-key",
+            "192.0.2.99=84:61:hmac-sha1:otherpeer",
+        ],
+    );
+    assert_eq!(syn_ack["ao"]["verdict"], "accept", "{syn_ack:#}");
+}
+
+/// RFC 9235 §4.1's first packet as published: its IPv4 TCP checksum is
+/// wrong.
+fn rfc9235_4_1_1_as_published() -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../vectors/ao/rfc9235.json");
+    let doc: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let v = doc["vectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["id"].as_str().unwrap().starts_with("rfc9235/4.1.1"))
+        .unwrap();
+    tcpmd5_cli::hex::decode(v["packet"].as_str().unwrap()).unwrap()
+}
+
+#[test]
+fn explain_makes_one_decision_checksum_then_ao() {
+    // A wrong checksum drops the segment before any AO key is looked at:
+    // the AO section says so too.
+    let bad = rfc9235_4_1_1_as_published();
+    let e = explain_json(&bad, &["--ao-key", CLIENT_KEY]);
+    assert_eq!(e["decision"]["verdict"], "drop:TCP_CSUM", "{e:#}");
+    assert_eq!(e["ao"]["verdict"], "drop:TCP_CSUM", "{e:#}");
+    // With --checksum note the AO check runs.
+    let noted = explain_json(&bad, &["--ao-key", CLIENT_KEY, "--checksum", "note"]);
+    assert_eq!(noted["ao"]["verdict"], "accept", "{noted:#}");
+    // Under linux-ao the decision line is the AO check with the keys given.
+    let p = rfc9235_4_1();
+    for (key, verdict, status) in [
+        (CLIENT_KEY, "accept", "valid"),
+        (
+            "10.11.12.13=61:84:hmac-sha1:wrong",
+            "drop:TCP_AOFAILURE",
+            "invalid",
+        ),
+    ] {
+        let e = explain_json(&p[0], &["--ao-key", key, "--semantics", "linux-ao"]);
+        assert_eq!(e["ao"]["verdict"], verdict, "{e:#}");
+        assert_eq!(e["decision"]["verdict"], verdict, "{e:#}");
+        assert_eq!(e["decision"]["status"], status, "{e:#}");
+        // The linux-ao row and the agreement line say the same.
+        assert_eq!(e["verdicts"]["linux-ao"]["verdict"], verdict, "{e:#}");
+        assert!(
+            !e["verdicts"]["linux-ao"]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("no AO key"),
+            "{e:#}"
+        );
+        assert!(
+            e["agreement"].as_str().unwrap().contains(verdict) || verdict == "accept",
+            "{e:#}"
+        );
+        assert!(
+            !e["decision"]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("no AO key"),
+            "{e:#}"
+        );
+    }
+}
+
+#[test]
+fn verify_counts_a_rotation_request_from_the_typed_outcome() {
+    let p = rfc9235_4_1();
+    // The receiver's key for the client sends as 85: the client's
+    // RNextKeyID 84 asks for a rotation (on its established data segment).
+    let (ao, out) = verify_ao(
+        "ao-rotation",
+        &p,
+        &["10.11.12.13=61:85:hmac-sha1:testvector", SERVER_KEY],
+    );
+    let c = &ao["flows"]["10.11.12.13:59863 > 172.27.28.29:179"];
+    assert_eq!(c["verified"], 2, "{ao:#}");
+    assert_eq!(c["rotation_requests"], 1, "{ao:#}");
+    assert!(out.status.success(), "{out:?}");
+    let (ao, _) = verify_ao("ao-rotation", &p, &[CLIENT_KEY, SERVER_KEY]);
+    let c = &ao["flows"]["10.11.12.13:59863 > 172.27.28.29:179"];
+    assert_eq!(c["rotation_requests"], 0, "{ao:#}");
+}
+
+#[test]
+fn explain_says_which_sne_it_used_and_never_drops_on_an_assumed_one() {
+    let p = rfc9235_4_1();
+    let isns = "0xfbfbab5a:0x11c14261";
+    // No capture, no --sne: SNE 0 is assumed, and said.
+    let ok = explain_json(&p[2], &["--ao-key", CLIENT_KEY, "--isns", isns]);
+    assert_eq!(ok["ao"]["verdict"], "accept");
+    assert!(
+        ok["ao"]["sne"].as_str().unwrap().contains("assuming SNE 0"),
+        "{ok:#}"
+    );
+    // A MAC that fails only under the assumption: unchecked, with why.
+    let wrong = "10.11.12.13=61:84:hmac-sha1:testvectoR";
+    let assumed = explain_json(&p[2], &["--ao-key", wrong, "--isns", isns]);
+    assert_eq!(assumed["ao"]["verdict"], "unchecked", "{assumed:#}");
+    assert!(
+        assumed["ao"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("assuming SNE 0")
+    );
+    // The SNE given: a definite verdict, either way.
+    let given = explain_json(&p[2], &["--ao-key", wrong, "--isns", isns, "--sne", "0"]);
+    assert_eq!(given["ao"]["verdict"], "drop:TCP_AOFAILURE", "{given:#}");
+    let other = explain_json(
+        &p[2],
+        &["--ao-key", CLIENT_KEY, "--isns", isns, "--sne", "1"],
+    );
+    assert_eq!(other["ao"]["verdict"], "drop:TCP_AOFAILURE", "{other:#}");
+    assert!(other["ao"]["sne"].as_str().unwrap().starts_with("1 "));
+    // With a capture, the SNE is tracked through it.
+    let dir = TempDir::new("ao-explain-sne");
+    let path = dir.path("ao.pcap");
+    let frames: Vec<(Vec<u8>, u32)> = p.iter().cloned().map(whole).collect();
+    write_pcap(&path, LinkType::Raw, &frames);
+    let out = run(&[
+        "explain",
+        "--capture",
+        &path.display().to_string(),
+        "--frame",
+        "3",
+        "--ao-key",
+        CLIENT_KEY,
+        "--format",
+        "json",
+    ]);
+    let e: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(e["ao"]["verdict"], "accept", "{e:#}");
+    assert_eq!(e["ao"]["sne"], "0 (tracked through the capture)", "{e:#}");
+}
+
+/// A segment of a connection between `v4()`'s ends (the client
+/// 192.0.2.2:40000, the server 192.0.2.1:179), from the client when
+/// `from_client`: AO-signed (KeyID 1) with `key` over `isns` (sender's
+/// first) and `sne`, or unsigned.
+fn ao_segment(
+    from_client: bool,
+    flags: tcpmd5::wire::TcpFlags,
+    (seq, ack): (u32, u32),
+    key: Option<(&tcpmd5::ao::Mkt, (u32, u32), u32)>,
+) -> Vec<u8> {
+    use tcpmd5::ao::{KdfContext, derive_traffic_key, sign_segment};
+    let (addrs, sport, dport) = if from_client {
+        (v4(), 40000, 179)
+    } else {
+        (v4().reversed(), 179, 40000)
+    };
+    let mut options = vec![29, 16, 1, 1];
+    options.extend_from_slice(&[0; 12]);
+    let repr = tcpmd5::wire::TcpRepr {
+        src_port: sport,
+        dst_port: dport,
+        seq,
+        ack,
+        flags,
+        window: 512,
+        urgent: 0,
+        options: if key.is_some() { &options } else { &[] },
+        payload: b"x",
+    };
+    let mut seg = repr.to_vec(&addrs).unwrap();
+    if let Some((mkt, isns, sne)) = key {
+        let ctx = KdfContext::new(&addrs, sport, dport, isns.0, isns.1);
+        let tk = derive_traffic_key(mkt.algorithm, &mkt.secret, &ctx);
+        sign_segment(&tk, &addrs, &mut seg, sne, mkt.coverage).unwrap();
+        seg[16..18].copy_from_slice(&[0, 0]);
+        let sum = tcpmd5::wire::checksum::tcp_checksum(&addrs, &seg);
+        seg[16..18].copy_from_slice(&sum.to_be_bytes());
+    }
+    tcpmd5::wire::ip_packet(&addrs, &seg).unwrap()
+}
+
+#[test]
+fn verify_tracks_the_sne_of_each_connection_on_a_4_tuple() {
+    use tcpmd5::wire::TcpFlags;
+    let mkt = tcpmd5::ao::Mkt::new(
+        v4().src(),
+        1,
+        1,
+        tcpmd5::ao::Algorithm::AesCmac,
+        tcpmd5::ao::MasterKey::new(b"secret").unwrap(),
+    );
+    let (syn, ack) = (TcpFlags::SYN, TcpFlags::ACK);
+    // The first connection's client sequence numbers wrap (SNE 1) ...
+    let (c1, s1) = (0xffff_ff00_u32, 1000_u32);
+    // ... the second's, on the same 4-tuple, start again at SNE 0.
+    let (c2, s2) = (0x100_u32, 5000_u32);
+    let frames = vec![
+        ao_segment(true, syn, (c1, 0), Some((&mkt, (c1, 0), 0))),
+        ao_segment(false, syn | ack, (s1, c1 + 1), None),
+        ao_segment(true, ack, (c1 + 1, s1 + 1), Some((&mkt, (c1, s1), 0))),
+        ao_segment(true, ack, (0x10, s1 + 1), Some((&mkt, (c1, s1), 1))),
+        ao_segment(true, syn, (c2, 0), Some((&mkt, (c2, 0), 0))),
+        ao_segment(false, syn | ack, (s2, c2 + 1), None),
+        ao_segment(true, ack, (c2 + 1, s2 + 1), Some((&mkt, (c2, s2), 0))),
+    ];
+    let (ao, _) = verify_ao("ao-sne-reset", &frames, &["192.0.2.2=1:1:aes-cmac:secret"]);
+    let c = &ao["flows"]["192.0.2.2:40000 > 192.0.2.1:179"];
+    assert_eq!(c["verified"], 5, "{ao:#}");
+    assert!(c["dropped"].as_object().unwrap().is_empty(), "{ao:#}");
+}
+
+#[test]
+fn assumptions_are_labelled_and_decide_no_definite_drop() {
+    // A 16-byte MAC: every --ao-key is taken to have a 12-byte one, which
+    // is an assumption, not a definite "wrong MAC length" drop.
+    let mut options = vec![29, 20, 1, 1];
+    options.extend_from_slice(&[0; 16]);
+    let repr = tcpmd5::wire::TcpRepr {
+        src_port: 40000,
+        dst_port: 179,
+        seq: 1,
+        ack: 0,
+        flags: tcpmd5::wire::TcpFlags::SYN,
+        window: 512,
+        urgent: 0,
+        options: &options,
+        payload: &[],
+    };
+    let seg = repr.to_vec(&v4()).unwrap();
+    let p = tcpmd5::wire::ip_packet(&v4(), &seg).unwrap();
+    let e = explain_json(&p, &["--ao-key", "192.0.2.2=1:1:aes-cmac:secret"]);
+    assert_eq!(e["ao"]["verdict"], "unchecked", "{e:#}");
+    assert!(
+        e["ao"]["reason"].as_str().unwrap().contains("assumed"),
+        "{e:#}"
+    );
+    // A rotation request rests on the receiver's current key, guessed.
+    let p = rfc9235_4_1();
+    let e = explain_json(
+        &p[2],
+        &[
+            "--ao-key",
+            "10.11.12.13=61:85:hmac-sha1:testvector",
+            "--isns",
+            "0xfbfbab5a:0x11c14261",
+        ],
+    );
+    assert_eq!(e["ao"]["verdict"], "accept", "{e:#}");
+    let reason = e["ao"]["reason"].as_str().unwrap();
+    assert!(reason.contains("RNextKeyID"), "{e:#}");
+    assert!(reason.contains("current SendID 85 is assumed"), "{e:#}");
+}
+
+#[test]
+fn isns_are_read_in_decimal_or_hex_and_printed_in_hex() {
+    let p = rfc9235_4_1();
+    let syn = explain_json(&p[0], &["--ao-key", CLIENT_KEY]);
+    assert_eq!(syn["ao"]["isns"], "0xfbfbab5a, 0x00000000 (the SYN's own)");
+    for isns in [
+        "0xfbfbab5a:0x11c14261",
+        "0XFBFBAB5A:0X11C14261",
+        "4227574618:297878113",
+        "4227574618:0x11c14261",
+    ] {
+        let e = explain_json(&p[2], &["--ao-key", CLIENT_KEY, "--isns", isns]);
+        assert_eq!(e["ao"]["verdict"], "accept", "{isns}");
+        assert_eq!(
+            e["ao"]["isns"], "0xfbfbab5a, 0x11c14261 (given with --isns)",
+            "{isns}"
+        );
+    }
 }

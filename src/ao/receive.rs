@@ -33,6 +33,7 @@ use super::mac::mac_of;
 use super::mac_input::{SegmentAo, header_len};
 use super::mkt::{Mkt, MktTable};
 use super::option::{AoLocation, locate};
+use super::other_drop::OtherDrop;
 use super::sne::segment_sne;
 
 /// Where the segment arrives, as far as the AO check cares.
@@ -102,8 +103,8 @@ pub enum AoVerdict {
     /// Dropped for an authentication reason.
     Drop(DropReason),
     /// Dropped for another reason the AO path gives (`TCP_FLAGS`: a non-SYN
-    /// non-ACK at a listener; `TCP_CLOSE`), by the kernel's name.
-    DropOther(&'static str),
+    /// non-ACK at a listener; `TCP_CLOSE`).
+    DropOther(OtherDrop),
     /// MD5-signed: the MD5 check decides.
     Md5,
 }
@@ -259,7 +260,9 @@ fn signed(
             }
             return Ok(outcome);
         }
-        AoSocketState::Closed => return Ok(AoOutcome::plain(AoVerdict::DropOther("TCP_CLOSE"))),
+        AoSocketState::Closed => {
+            return Ok(AoOutcome::plain(AoVerdict::DropOther(OtherDrop::Close)));
+        }
         _ => {
             let Some(key) = mkts.lookup(addrs.src(), socket.l3index, None, Some(key_id)) else {
                 return not_found();
@@ -299,7 +302,7 @@ fn signed(
                         )
                     }
                     _ if !fields.flags.contains(TcpFlags::SYN) => {
-                        return Ok(AoOutcome::plain(AoVerdict::DropOther("TCP_FLAGS")));
+                        return Ok(AoOutcome::plain(AoVerdict::DropOther(OtherDrop::Flags)));
                     }
                     // A SYN-ACK at a listener: keyed as a SYN.
                     _ => (key, fields.seq, 0, 0),

@@ -176,7 +176,7 @@ fn malformed_md5_and_unreadable() {
         .is_err()
     );
     assert_eq!(AoVerdict::Md5.verdict(), None);
-    assert_eq!(AoVerdict::DropOther("TCP_CLOSE").verdict(), None);
+    assert_eq!(AoVerdict::DropOther(OtherDrop::Close).verdict(), None);
     assert_eq!(
         AoVerdict::Unsigned.verdict(),
         Some(Verdict::Accept(Acceptance::Unsigned))
@@ -263,7 +263,7 @@ fn listener_and_request_socket() {
     let rst = segment(RST, 101, 0, 2, 1, Some(&k), (100, 900), 0);
     assert_eq!(
         run(Some(&t), AoSocketState::Listen, &rst).verdict,
-        AoVerdict::DropOther("TCP_FLAGS")
+        AoVerdict::DropOther(OtherDrop::Flags)
     );
     // A SYN-ACK at a listener is keyed as a SYN.
     let synack = segment(SYN | ACK, 100, 7, 2, 1, Some(&k), (100, 0), 0);
@@ -306,7 +306,7 @@ fn handshake_states_and_closed() {
     );
     assert_eq!(
         run(Some(&t), AoSocketState::Closed, &ack).verdict,
-        AoVerdict::DropOther("TCP_CLOSE")
+        AoVerdict::DropOther(OtherDrop::Close)
     );
 }
 

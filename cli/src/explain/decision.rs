@@ -5,7 +5,10 @@
 use serde::Serialize;
 use tcpmd5::{AddrPair, packet_verdict_with};
 
-use super::{KeyInfo, Request};
+use super::{KeyInfo, Request, SemanticsVerdict};
+use tcpmd5::ao::AoVerdict;
+
+use crate::ao_check::{AoCheck, AoResult};
 use crate::assess::{Prepared, Status, checksums, conclude};
 use crate::keys::{Choice, KeyRing, Lookup};
 use crate::segment::Segment;
@@ -124,4 +127,51 @@ pub(super) fn decide(
             .map(|s| s.label().to_owned()),
         notes: a.notes,
     }
+}
+
+/// The decision under `linux-ao` when AO keys were given: the receiver
+/// holds them, so the AO check (run after the checksum, with those keys)
+/// decides, and the decision line says what the AO section says. An MD5
+/// option leaves the MD5 decision standing.
+pub(super) fn take_ao(decision: &mut Decision, ao: &AoCheck) {
+    let (status, verdict) = match ao.verdict {
+        AoResult::Checked(AoVerdict::Md5) => return,
+        AoResult::Unchecked => (Status::Unchecked, None),
+        AoResult::Checked(v @ AoVerdict::Signed { .. }) => (Status::Valid, Some(v)),
+        AoResult::Checked(v @ AoVerdict::Unsigned) => (Status::Unsigned, Some(v)),
+        AoResult::Checked(v @ (AoVerdict::Drop(_) | AoVerdict::DropOther(_))) => {
+            (Status::Invalid, Some(v))
+        }
+    };
+    decision.status = status;
+    decision.verdict = verdict.map(|v| AoResult::Checked(v).id());
+    decision.reason = format!("TCP-AO: {}", ao.reason);
+    decision.key = ao.key.clone();
+}
+
+/// The `linux-ao` row when AO keys were given: what the AO check does
+/// with them (an MD5 option leaves the row as it is).
+pub(super) fn take_ao_row(row: &mut SemanticsVerdict, ao: &AoCheck) {
+    let AoResult::Checked(v) = ao.verdict else {
+        row.verdict = ao.verdict.id();
+        row.acceptance = None;
+        row.drop_reason = None;
+        row.counter = None;
+        row.tracepoint = None;
+        row.reason = format!("with the AO keys given (step 5): {}", ao.reason);
+        return;
+    };
+    if v == AoVerdict::Md5 {
+        return;
+    }
+    row.verdict = ao.verdict.id();
+    row.acceptance = v.verdict().and_then(|v| v.acceptance()).map(|a| a.id());
+    row.drop_reason = match v {
+        AoVerdict::Drop(r) => Some(r.kernel_name()),
+        AoVerdict::DropOther(d) => Some(d.kernel_name()),
+        _ => None,
+    };
+    row.counter = ao.counter;
+    row.tracepoint = ao.tracepoint;
+    row.reason = format!("with the AO keys given (step 5): {}", ao.reason);
 }

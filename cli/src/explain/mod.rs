@@ -13,22 +13,23 @@ use tcpmd5::{AddrPair, Semantics};
 
 use tcpmd5::ao::FlowIsns;
 
-use crate::ao_check::{self, AoCheck, IsnSource};
+use crate::ao_check::{self, AoCheck, IsnSource, Sne};
 use crate::args::{ExplainArgs, Format, ReceiverState};
 use crate::assess::{ChecksumMode, drop_sentence, judged_strictly, prepare};
 use crate::capture::{Next, read_frames};
 use crate::error::{CliError, Status};
 use crate::hex;
-use crate::isn_book::IsnBook;
 use crate::keys::KeyRing;
 use crate::link::LinkType;
 use crate::segment::{Located, Segment, locate};
 
 mod decision;
+mod flow_before;
 mod options;
 mod render;
 pub use decision::Decision;
 use decision::{decide, key_info};
+use flow_before::flow_before;
 use options::scan_detail;
 pub use options::walk_options;
 pub use render::render_human;
@@ -474,27 +475,62 @@ pub fn run(args: &ExplainArgs, out: &mut dyn Write) -> Result<Status, CliError> 
     if !ao_keys.is_empty() {
         let tcp = segment.tcp();
         let addrs = segment.addrs();
-        let isns = match (args.isns, &args.capture, args.frame) {
-            (Some((src_isn, dst_isn)), _, _) => {
+        let (sport, dport) = (tcp.src_port(), tcp.dst_port());
+        let before = match (&args.capture, args.frame) {
+            (Some(path), Some(n)) => Some(flow_before(path, n, &addrs, sport, dport)?),
+            _ => None,
+        };
+        let isns = match (args.isns, &before) {
+            (Some((src_isn, dst_isn)), _) => {
                 IsnSource::Known(FlowIsns { src_isn, dst_isn }, "given with --isns")
             }
-            (None, Some(path), Some(n)) => {
-                match isns_before(path, n)?.isns(&addrs, tcp.src_port(), tcp.dst_port()) {
-                    Some(i) => IsnSource::Known(i, "from the connection's SYN and SYN-ACK"),
-                    None => IsnSource::Unknown(
-                        "the capture does not show (no SYN and SYN-ACK of this connection before the frame)",
-                    ),
-                }
-            }
+            (None, Some(b)) => match b.isns {
+                Some(i) => IsnSource::Known(i, "from the connection's SYN and SYN-ACK"),
+                None => IsnSource::Unknown(
+                    "the capture does not show (no SYN and SYN-ACK of this connection before the frame)",
+                ),
+            },
             _ => IsnSource::Unknown("are not given (--isns SRC_ISN:DST_ISN)"),
         };
-        e.ao = Some(ao_check::check(
-            &ao_keys,
-            &addrs,
-            segment.ip.segment,
-            isns,
-            0,
-        ));
+        let sne = match (args.sne, &before) {
+            (Some(n), _) => Sne::Known(n, "given with --sne"),
+            (None, Some(b)) => match (isns, b.tracker) {
+                // The tracker follows the connection the capture shows only.
+                (IsnSource::Known(i, _), Some(t)) if b.isns == Some(i) => {
+                    Sne::Known(t.sne_of(tcp.seq_number()), "tracked through the capture")
+                }
+                _ => Sne::AssumedZero,
+            },
+            _ => Sne::AssumedZero,
+        };
+        let report = segment.checksums();
+        let ao = if !report.ok() && judged_strictly(&segment, args.checksum) {
+            // The checksum is checked before any key is looked at.
+            ao_check::preceded_by(if report.ip_ok == Some(false) {
+                tcpmd5::DropReason::IpChecksum
+            } else {
+                tcpmd5::DropReason::TcpChecksum
+            })
+        } else {
+            ao_check::check(
+                &ao_keys,
+                &addrs,
+                segment.ip.segment,
+                isns,
+                sne,
+                e.key.chosen.is_some(),
+            )
+        };
+        // The linux-ao receiver holds the AO keys given: its row, the
+        // agreement and (under linux-ao) the decision say what the AO check does.
+        if let Some(row) = e.verdicts.get_mut(Semantics::Linux { tcp_ao: true }.id()) {
+            decision::take_ao_row(row, &ao);
+        }
+        e.agreement = agreement(&e.verdicts);
+        if args.semantics == (Semantics::Linux { tcp_ao: true }) {
+            decision::take_ao(&mut e.decision, &ao);
+        }
+        e.ao = Some(ao);
     }
     let written = match args.format {
         Format::Json => serde_json::to_writer_pretty(&mut *out, &e)
@@ -524,27 +560,6 @@ pub fn guess_link(bytes: &[u8]) -> Option<LinkType> {
 }
 
 /// Frame `n` of a capture: its link type, bytes and length on the wire.
-/// The ISNs of the handshakes before frame `n` of a capture.
-fn isns_before(path: &std::path::Path, n: u64) -> Result<IsnBook, CliError> {
-    let file = File::open(path).map_err(|e| CliError::file(path, &e))?;
-    let mut book = IsnBook::default();
-    read_frames(BufReader::new(file), |f| {
-        if f.number >= n {
-            return Next::Stop;
-        }
-        if let Located::Tcp(s) = locate(f.link, f.data, f.orig_len) {
-            book.learn(&s.addrs(), s.ip.segment);
-        }
-        Next::Continue
-    })
-    .map_err(|e| CliError::Capture {
-        path: path.display().to_string(),
-        offset: e.offset,
-        detail: e.detail,
-    })?;
-    Ok(book)
-}
-
 fn frame_of(path: &std::path::Path, n: u64) -> Result<(LinkType, Vec<u8>, u32), CliError> {
     let file = File::open(path).map_err(|e| CliError::file(path, &e))?;
     let mut found = None;

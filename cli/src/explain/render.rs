@@ -172,6 +172,9 @@ fn render_ao(a: &crate::ao_check::AoCheck, out: &mut dyn Write) -> std::io::Resu
     if let Some(i) = &a.isns {
         writeln!(out, "    ISNs     {i}")?;
     }
+    if let Some(n) = &a.sne {
+        writeln!(out, "    SNE      {n}")?;
+    }
     let mut witness = Vec::new();
     if let Some(c) = a.counter {
         witness.push(format!("counter {c} +1"));

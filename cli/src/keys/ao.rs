@@ -52,11 +52,17 @@ impl fmt::Debug for AoKeySpec {
 }
 
 /// Parses `SCOPE=KEYID:RNEXT:ALG:SECRET` (the secret may hold `:`).
+///
+/// Errors name a field by its position, never echo its text: in a
+/// mis-ordered key (`61:84:SECRET:hmac-sha1`) any field may be the secret.
 pub fn parse_ao_key(text: &str, origin: String) -> Result<AoKeySpec, String> {
     const FORM: &str =
         "expected SCOPE=KEYID:RNEXT:ALG:SECRET (e.g. 10.0.0.2=61:84:hmac-sha1:secret)";
     let (scope, rest) = text.split_once('=').ok_or(FORM)?;
-    let scope = parse_scope(scope.trim()).map_err(|e| format!("AO key scope: {e}"))?;
+    let scope = parse_scope(scope.trim()).map_err(|_| {
+        "field 1 (SCOPE, before the first '='): not ADDR[/LEN][:PORT] or [ADDR][/LEN][:PORT]"
+            .to_owned()
+    })?;
     let mut parts = rest.splitn(4, ':');
     let (Some(key_id), Some(rnext), Some(alg), Some(secret)) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -65,11 +71,16 @@ pub fn parse_ao_key(text: &str, origin: String) -> Result<AoKeySpec, String> {
     };
     let id = |what: &str, t: &str| {
         t.parse::<u8>()
-            .map_err(|_| format!("{what} {t:?} is not a number 0..=255"))
+            .map_err(|_| format!("{what} is not a number 0..=255 ({FORM})"))
     };
-    let (recv_id, send_id) = (id("KEYID", key_id)?, id("RNEXT", rnext)?);
+    let (recv_id, send_id) = (
+        id("field 2 (KEYID)", key_id)?,
+        id("field 3 (RNEXT)", rnext)?,
+    );
     let algorithm = Algorithm::from_name(alg).ok_or_else(|| {
-        format!("algorithm {alg:?}: one of hmac-sha1 (HMAC-SHA-1-96), aes-cmac (AES-128-CMAC-96)")
+        format!(
+            "field 4 (ALG) is not an algorithm: one of hmac-sha1 (HMAC-SHA-1-96), aes-cmac (AES-128-CMAC-96) ({FORM})"
+        )
     })?;
     let key = parse_secret(secret)?;
     let secret = MasterKey::new(key.as_bytes()).map_err(|e| e.to_string())?;
@@ -132,6 +143,21 @@ mod tests {
             "host=61:84:aes-cmac:s",
         ] {
             assert!(parse_ao_key(bad, "t".into()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn errors_never_echo_a_field_that_may_be_the_secret() {
+        for bad in [
+            "10.0.0.2=61:84:hunter2:hmac-sha1",
+            "10.0.0.2=hunter2:61:84:hmac-sha1",
+            "10.0.0.2=61:hunter2:84:hmac-sha1",
+            "hunter2=61:84:hmac-sha1:x",
+            "61:84:hmac-sha1:hunter2=x",
+        ] {
+            let e = parse_ao_key(bad, "t".into()).unwrap_err();
+            assert!(!e.contains("hunter2"), "{bad}: {e}");
+            assert!(e.contains("field "), "{bad}: {e}");
         }
     }
 }

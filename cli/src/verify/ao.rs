@@ -13,12 +13,14 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use serde::Serialize;
-use tcpmd5::ao::{AoLocation, SneTracker, locate};
+use tcpmd5::ao::{AoLocation, AoVerdict, SneTracker, locate};
 
-use crate::ao_check::{AoCheck, IsnSource, check};
+use crate::ao_check::{AoCheck, AoResult, IsnSource, Sne, check};
+use crate::assess::prepare;
 use crate::capture::{CaptureError, Next, read_frames};
 use crate::isn_book::IsnBook;
 use crate::keys::AoKeySpec;
+use crate::keys::KeyRing;
 use crate::segment::{Located, locate as locate_segment};
 
 /// Segments of one kind in a flow: how many, the first one's frame, why.
@@ -107,7 +109,11 @@ impl AoAudit {
 }
 
 /// Checks the AO segments of the capture at `path` with `keys`.
-pub(super) fn audit(path: &Path, keys: &[AoKeySpec]) -> Result<AoAudit, CaptureError> {
+pub(super) fn audit(
+    path: &Path,
+    keys: &[AoKeySpec],
+    md5_keys: &mut KeyRing,
+) -> Result<AoAudit, CaptureError> {
     let file = File::open(path).map_err(|e| CaptureError {
         offset: 0,
         detail: e.to_string(),
@@ -117,7 +123,9 @@ pub(super) fn audit(path: &Path, keys: &[AoKeySpec]) -> Result<AoAudit, CaptureE
         ..AoAudit::default()
     };
     let mut book = IsnBook::default();
-    let mut sne: BTreeMap<String, SneTracker> = BTreeMap::new();
+    // By flow and connection (its ISNs): a new connection on the same
+    // 4-tuple starts from its own ISN with SNE 0.
+    let mut sne: BTreeMap<(String, u32, u32), SneTracker> = BTreeMap::new();
     read_frames(BufReader::new(file), |f| {
         let Located::Tcp(seg) = locate_segment(f.link, f.data, f.orig_len) else {
             return Next::Continue;
@@ -145,28 +153,30 @@ pub(super) fn audit(path: &Path, keys: &[AoKeySpec]) -> Result<AoAudit, CaptureE
                 "the capture does not show (its SYN and SYN-ACK were not captured)",
             ),
         };
-        let tracker = match isns {
-            IsnSource::Known(i, _) => Some(
-                *sne.entry(flow.clone())
-                    .or_insert_with(|| SneTracker::new(i.src_isn)),
-            ),
+        let connection = match isns {
+            IsnSource::Known(i, _) => Some((flow.clone(), i.src_isn, i.dst_isn)),
             IsnSource::Unknown(_) => None,
         };
+        let tracker = connection
+            .as_ref()
+            .map(|c| *sne.entry(c.clone()).or_insert_with(|| SneTracker::new(c.1)));
         let seq = tcp.seq_number();
         let this_sne = tracker.map_or(0, |t| t.sne_of(seq));
-        let result: AoCheck = check(keys, &addrs, segment, isns, this_sne);
+        let md5_key = prepare(&seg, md5_keys).key().is_some();
+        let this_sne = Sne::Known(this_sne, "tracked through the capture");
+        let result: AoCheck = check(keys, &addrs, segment, isns, this_sne, md5_key);
         let entry = out.flows.entry(flow.clone()).or_default();
-        match result.verdict.as_str() {
-            "accept" if result.key_id.is_some() => {
+        match result.verdict {
+            AoResult::Checked(AoVerdict::Signed { .. }) => {
                 entry.verified += 1;
-                if result.reason.contains("RNextKeyID") {
+                if result.rnext_request.is_some() {
                     entry.rotation_requests += 1;
                 }
-                if let Some(t) = sne.get_mut(&flow) {
+                if let Some(t) = connection.as_ref().and_then(|c| sne.get_mut(c)) {
                     t.accept(seq);
                 }
             }
-            "unchecked" => {
+            AoResult::Unchecked => {
                 entry
                     .unchecked
                     .get_or_insert_with(|| Tally::first(f.number, &result))
@@ -175,7 +185,7 @@ pub(super) fn audit(path: &Path, keys: &[AoKeySpec]) -> Result<AoAudit, CaptureE
             v if result.dropped() => {
                 entry
                     .dropped
-                    .entry(v.to_owned())
+                    .entry(v.id())
                     .or_insert_with(|| Tally::first(f.number, &result))
                     .count += 1;
             }

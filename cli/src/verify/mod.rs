@@ -78,11 +78,13 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     // TCP-AO, when AO keys are given: a pass of its own, in capture order.
     let ao = match (&result, ao_keys.is_empty()) {
         (Ok(_), false) => {
-            let audit = ao::audit(&args.file, &ao_keys).map_err(|e| CliError::Capture {
-                path: path.clone(),
-                offset: e.offset,
-                detail: e.detail,
-            })?;
+            let mut md5_keys = run.keys.clone();
+            let audit =
+                ao::audit(&args.file, &ao_keys, &mut md5_keys).map_err(|e| CliError::Capture {
+                    path: path.clone(),
+                    offset: e.offset,
+                    detail: e.detail,
+                })?;
             let text = match args.format {
                 crate::args::Format::Human => audit.human(),
                 crate::args::Format::Json => format!("{}\n", serde_json::json!({"ao": audit})),
