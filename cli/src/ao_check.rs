@@ -87,6 +87,23 @@ pub struct AoCheck {
 }
 
 impl AoCheck {
+    /// A check that has learnt nothing of the segment yet.
+    fn new(verdict: AoResult, reason: String) -> AoCheck {
+        AoCheck {
+            verdict,
+            rnext_request: None,
+            key_id: None,
+            rnext_key_id: None,
+            mac: None,
+            key: None,
+            isns: None,
+            sne: None,
+            counter: None,
+            tracepoint: None,
+            reason,
+        }
+    }
+
     /// Whether the segment was dropped by an AO check.
     pub fn dropped(&self) -> bool {
         matches!(
@@ -119,20 +136,15 @@ pub enum IsnSource {
 /// the AO keys are never looked at.
 pub fn preceded_by(reason: tcpmd5::DropReason) -> AoCheck {
     AoCheck {
-        verdict: AoResult::Checked(AoVerdict::Drop(reason)),
-        rnext_request: None,
-        key_id: None,
-        rnext_key_id: None,
-        mac: None,
-        key: None,
-        isns: None,
-        sne: None,
         counter: reason.counter(),
         tracepoint: reason.tracepoint(),
-        reason: format!(
-            "{}: checked before any AO key is looked at",
-            drop_sentence(reason)
-        ),
+        ..AoCheck::new(
+            AoResult::Checked(AoVerdict::Drop(reason)),
+            format!(
+                "{}: checked before any AO key is looked at",
+                drop_sentence(reason)
+            ),
+        )
     }
 }
 
@@ -150,19 +162,7 @@ pub fn check(
     let tcp = TcpPacket::new_unchecked(segment);
     let (sport, dport) = (tcp.src_port(), tcp.dst_port());
     let port_ok = |s: &&AoKeySpec| s.scope.port_matches(sport, dport);
-    let mut out = AoCheck {
-        verdict: AoResult::Unchecked,
-        rnext_request: None,
-        key_id: None,
-        rnext_key_id: None,
-        mac: None,
-        key: None,
-        isns: None,
-        sne: None,
-        counter: None,
-        tracepoint: None,
-        reason: String::new(),
-    };
+    let mut out = AoCheck::new(AoResult::Unchecked, String::new());
     let area = tcp.options();
     let location = locate(area);
     let mut mac_len = None;

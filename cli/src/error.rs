@@ -58,6 +58,15 @@ impl CliError {
         }
     }
 
+    /// A capture that cannot be read past the error's offset.
+    pub fn capture(path: &Path, err: crate::capture::CaptureError) -> CliError {
+        CliError::Capture {
+            path: path.display().to_string(),
+            offset: err.offset,
+            detail: err.detail,
+        }
+    }
+
     /// Output that cannot be written.
     pub fn stdout(e: impl std::fmt::Display) -> CliError {
         CliError::File {

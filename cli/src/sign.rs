@@ -159,11 +159,7 @@ pub fn run(args: &SignArgs, out: &mut dyn Write) -> Result<Status, CliError> {
             }
         }
     });
-    result.map_err(|e| CliError::Capture {
-        path: input.display().to_string(),
-        offset: e.offset,
-        detail: e.detail,
-    })?;
+    result.map_err(|e| CliError::capture(input, e))?;
     if let Some(e) = failure {
         return Err(e);
     }

@@ -51,11 +51,7 @@ pub(super) fn flow_before(
         }
         Next::Continue
     })
-    .map_err(|e| CliError::Capture {
-        path: path.display().to_string(),
-        offset: e.offset,
-        detail: e.detail,
-    })?;
+    .map_err(|e| CliError::capture(path, e))?;
     let isns = book.isns(addrs, sport, dport);
     Ok(FlowBefore {
         isns,

@@ -573,11 +573,7 @@ fn frame_of(path: &std::path::Path, n: u64) -> Result<(LinkType, Vec<u8>, u32), 
             Next::Continue
         }
     })
-    .map_err(|e| CliError::Capture {
-        path: path.display().to_string(),
-        offset: e.offset,
-        detail: e.detail,
-    })?;
+    .map_err(|e| CliError::capture(path, e))?;
     found.ok_or_else(|| {
         CliError::argument(
             format!("--frame {n}"),

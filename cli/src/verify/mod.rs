@@ -79,12 +79,8 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let ao = match (&result, ao_keys.is_empty()) {
         (Ok(_), false) => {
             let mut md5_keys = run.keys.clone();
-            let audit =
-                ao::audit(&args.file, &ao_keys, &mut md5_keys).map_err(|e| CliError::Capture {
-                    path: path.clone(),
-                    offset: e.offset,
-                    detail: e.detail,
-                })?;
+            let audit = ao::audit(&args.file, &ao_keys, &mut md5_keys)
+                .map_err(|e| CliError::capture(&args.file, e))?;
             let text = match args.format {
                 crate::args::Format::Human => audit.human(),
                 crate::args::Format::Json => format!("{}\n", serde_json::json!({"ao": audit})),
