@@ -352,16 +352,16 @@ mod tests {
         assert_eq!(locate_md5_option(&options), Some(2));
     }
 
-    /// An option offset whose 16 digest bytes would run past the header
-    /// (into the payload) is refused, whatever the payload.
-    #[test]
-    fn a_digest_slot_past_the_header_is_refused() {
-        let addrs = AddrPair::V4 {
+    fn test_addrs() -> AddrPair {
+        AddrPair::V4 {
             src: core::net::Ipv4Addr::new(192, 0, 2, 1),
             dst: core::net::Ipv4Addr::new(192, 0, 2, 2),
-        };
-        let area = [1, 1, 19, 18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-        let repr = TcpRepr {
+        }
+    }
+
+    /// An ACK from port 1 to 2 with these options and payload.
+    fn ack_repr<'a>(options: &'a [u8], payload: &'a [u8]) -> TcpRepr<'a> {
+        TcpRepr {
             src_port: 1,
             dst_port: 2,
             seq: 3,
@@ -369,9 +369,18 @@ mod tests {
             flags: TcpFlags::ACK,
             window: 5,
             urgent: 0,
-            options: &area,
-            payload: &[0xaa; 32],
-        };
+            options,
+            payload,
+        }
+    }
+
+    /// An option offset whose 16 digest bytes would run past the header
+    /// (into the payload) is refused, whatever the payload.
+    #[test]
+    fn a_digest_slot_past_the_header_is_refused() {
+        let addrs = test_addrs();
+        let area = [1, 1, 19, 18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        let repr = ack_repr(&area, &[0xaa; 32]);
         let mut segment = repr.to_vec(&addrs).unwrap();
         let key = Key::from_array(b"k");
         let original = segment.clone();
@@ -388,21 +397,8 @@ mod tests {
     /// An output buffer too short for the IP header says so.
     #[test]
     fn an_output_shorter_than_the_ip_header_is_refused() {
-        let addrs = AddrPair::V4 {
-            src: core::net::Ipv4Addr::new(192, 0, 2, 1),
-            dst: core::net::Ipv4Addr::new(192, 0, 2, 2),
-        };
-        let repr = TcpRepr {
-            src_port: 1,
-            dst_port: 2,
-            seq: 3,
-            ack: 4,
-            flags: TcpFlags::ACK,
-            window: 5,
-            urgent: 0,
-            options: &[],
-            payload: b"",
-        };
+        let addrs = test_addrs();
+        let repr = ack_repr(&[], b"");
         let packet = crate::wire::ip_packet(&addrs, &repr.to_vec(&addrs).unwrap()).unwrap();
         let key = Key::from_array(b"k");
         assert_eq!(
