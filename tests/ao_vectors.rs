@@ -252,21 +252,18 @@ fn the_receive_decision_accepts_each_segment_and_names_each_failure() {
             (Some("TCPAOBad"), Some("tcp_ao_mismatch"))
         );
 
+        // The segment received by the socket holding `mkts` instead.
+        let received_with = |mkts: Option<&MktTable>| {
+            receive(&AoSocket { mkts, ..socket }, &seg.addrs, seg.segment).unwrap()
+        };
+
         // No MKT with that rcvid: TCP_AOKEYNOTFOUND.
         let mut other = MktTable::new();
         other.add(Mkt {
             recv_id: c.key_id.wrapping_add(1),
             ..mkt.clone()
         });
-        let got = receive(
-            &AoSocket {
-                mkts: Some(&other),
-                ..socket
-            },
-            &seg.addrs,
-            seg.segment,
-        )
-        .unwrap();
+        let got = received_with(Some(&other));
         assert_eq!(
             got.verdict,
             AoVerdict::Drop(DropReason::AoKeyNotFound),
@@ -275,15 +272,7 @@ fn the_receive_decision_accepts_each_segment_and_names_each_failure() {
         );
 
         // A socket without AO keys: TCP_AOUNEXPECTED.
-        let got = receive(
-            &AoSocket {
-                mkts: None,
-                ..socket
-            },
-            &seg.addrs,
-            seg.segment,
-        )
-        .unwrap();
+        let got = received_with(None);
         assert_eq!(got.verdict, AoVerdict::Drop(DropReason::AoUnexpected));
         // Linux counts and traces it as a KeyID it has no key for.
         assert_eq!(
@@ -297,15 +286,7 @@ fn the_receive_decision_accepts_each_segment_and_names_each_failure() {
             mac_len: 16,
             ..mkt.clone()
         });
-        let got = receive(
-            &AoSocket {
-                mkts: Some(&long),
-                ..socket
-            },
-            &seg.addrs,
-            seg.segment,
-        )
-        .unwrap();
+        let got = received_with(Some(&long));
         assert_eq!(got.verdict, AoVerdict::Drop(DropReason::AoFailure));
         assert_eq!(got.tracepoint, Some("tcp_ao_wrong_maclen"));
 
@@ -315,15 +296,7 @@ fn the_receive_decision_accepts_each_segment_and_names_each_failure() {
             secret: MasterKey::new(b"testvectoR").unwrap(),
             ..mkt
         });
-        let got = receive(
-            &AoSocket {
-                mkts: Some(&wrong),
-                ..socket
-            },
-            &seg.addrs,
-            seg.segment,
-        )
-        .unwrap();
+        let got = received_with(Some(&wrong));
         assert_eq!(
             got.verdict,
             AoVerdict::Drop(DropReason::AoFailure),
