@@ -75,14 +75,19 @@ mod tests {
         s
     }
 
-    #[test]
-    fn learns_from_the_handshake_only() {
+    /// 10.0.0.1 to 10.0.0.2, and back.
+    fn both_ways() -> (AddrPair, AddrPair) {
         let a = AddrPair::new(
             Ipv4Addr::new(10, 0, 0, 1).into(),
             Ipv4Addr::new(10, 0, 0, 2).into(),
         )
         .unwrap();
-        let b = a.reversed();
+        (a, a.reversed())
+    }
+
+    #[test]
+    fn learns_from_the_handshake_only() {
+        let (a, b) = both_ways();
         let mut book = IsnBook::default();
         book.learn(&a, &seg(5000, 179, 100, 0, 0x002));
         assert_eq!(book.isns(&a, 5000, 179), None);
@@ -108,12 +113,7 @@ mod tests {
 
     #[test]
     fn pairs_a_syn_ack_only_with_the_syn_it_answers() {
-        let a = AddrPair::new(
-            Ipv4Addr::new(10, 0, 0, 1).into(),
-            Ipv4Addr::new(10, 0, 0, 2).into(),
-        )
-        .unwrap();
-        let b = a.reversed();
+        let (a, b) = both_ways();
         let mut book = IsnBook::default();
         // A SYN-ACK with no SYN captured: nothing is guessed.
         book.learn(&b, &seg(179, 5000, 900, 101, 0x012));
