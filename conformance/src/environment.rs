@@ -220,3 +220,25 @@ fn probe() -> Result<Environment, Unavailable> {
         semantics_probes,
     })
 }
+
+/// A 6.18 host as root with IPv6 and no TCP-AO, held to `implied` by its
+/// version, whose probes fit `observed`: the environment of the tests
+/// that judge a run.
+#[cfg(test)]
+pub(crate) fn test_environment(implied: Semantics, observed: Vec<Semantics>) -> Environment {
+    Environment {
+        kernel_release: "6.18.0".to_owned(),
+        kernel_version: Some((6, 18)),
+        privilege: "root".to_owned(),
+        ipv6: true,
+        tcp_ao: false,
+        vrf: None,
+        tracing_unavailable: None,
+        semantics: implied,
+        semantics_source: SemanticsSource::KernelVersion,
+        semantics_reason: "by version".to_owned(),
+        implied_semantics: implied,
+        observed_semantics: observed,
+        semantics_probes: vec!["probe: dropped".to_owned()],
+    }
+}

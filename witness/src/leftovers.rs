@@ -94,21 +94,13 @@ fn trace_instances() -> Result<BTreeSet<String>, Unreadable> {
 /// What `after` holds that `before` did not, one line per leak.
 pub fn compare(before: &Snapshot, after: &Snapshot) -> Vec<String> {
     let mut out = Vec::new();
-    if after.fds > before.fds {
-        out.push(format!(
-            "{} more open fds ({} -> {})",
-            after.fds - before.fds,
-            before.fds,
-            after.fds
-        ));
-    }
-    if after.threads > before.threads {
-        out.push(format!(
-            "{} more threads ({} -> {})",
-            after.threads - before.threads,
-            before.threads,
-            after.threads
-        ));
+    for (what, was, is) in [
+        ("open fds", before.fds, after.fds),
+        ("threads", before.threads, after.threads),
+    ] {
+        if is > was {
+            out.push(format!("{} more {what} ({was} -> {is})", is - was));
+        }
     }
     for ns in after.net_namespaces.difference(&before.net_namespaces) {
         out.push(format!("a thread is still in net namespace {ns}"));

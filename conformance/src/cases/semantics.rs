@@ -64,21 +64,7 @@ mod tests {
     use crate::outcome::Outcome;
 
     fn env(implied: Semantics, observed: Vec<Semantics>) -> Environment {
-        Environment {
-            kernel_release: "6.18.0".to_owned(),
-            kernel_version: Some((6, 18)),
-            privilege: "root".to_owned(),
-            ipv6: true,
-            tcp_ao: false,
-            vrf: None,
-            tracing_unavailable: None,
-            semantics: implied,
-            semantics_source: SemanticsSource::KernelVersion,
-            semantics_reason: "by version".to_owned(),
-            implied_semantics: implied,
-            observed_semantics: observed,
-            semantics_probes: vec!["probe: dropped".to_owned()],
-        }
+        crate::environment::test_environment(implied, observed)
     }
 
     #[test]

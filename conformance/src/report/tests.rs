@@ -99,23 +99,11 @@ fn json_matches_its_schema() {
 
 /// An affected kernel's run: one case shows the AO bypass.
 fn affected_run() -> Report {
-    use crate::environment::SemanticsSource;
     use tcpmd5::Semantics;
     let linux = Semantics::Linux { tcp_ao: false };
     let env = Environment {
-        kernel_release: "6.18.0".to_owned(),
-        kernel_version: Some((6, 18)),
-        privilege: "root".to_owned(),
-        ipv6: true,
-        tcp_ao: false,
-        vrf: None,
-        tracing_unavailable: None,
-        semantics: linux,
-        semantics_source: SemanticsSource::KernelVersion,
-        semantics_reason: "by version".to_owned(),
-        implied_semantics: linux,
-        observed_semantics: vec![linux],
         semantics_probes: Vec::new(),
+        ..crate::environment::test_environment(linux, vec![linux])
     };
     let bypass = KNOWN_DEFECTS.iter().find(|d| d.id == "ao-bypass").unwrap();
     let mut shown = case(
