@@ -7,8 +7,10 @@ use std::error::Error as _;
 use std::fmt::Write as _;
 use std::io;
 
+use tcpmd5::ao::MasterKeyLenError;
 use tcpmd5::wire::WireError;
 
+use crate::harness::ao_sockopt::AoCallError;
 use crate::harness::trace::TraceUnavailable;
 use crate::harness::{Errno, HarnessError};
 use crate::outcome::Finding;
@@ -44,6 +46,18 @@ pub enum Error {
         #[source]
         source: Errno,
     },
+    /// A TCP-AO socket option failed or answered what cannot be decoded.
+    #[error("{step}")]
+    AoSockopt {
+        /// What was being done.
+        step: String,
+        /// The kernel's answer.
+        #[source]
+        source: AoCallError,
+    },
+    /// A TCP-AO master key the case chose is too long.
+    #[error("a TCP-AO master key")]
+    MasterKey(#[source] MasterKeyLenError),
     /// The tracepoints could not be read mid-case.
     #[error("reading the tcp:tcp_hash_* tracepoints")]
     Trace(#[source] TraceUnavailable),
@@ -108,6 +122,12 @@ impl Error {
     pub fn errno(step: impl Into<String>) -> impl FnOnce(Errno) -> Error {
         let step = step.into();
         move |source| Error::Errno { step, source }
+    }
+
+    /// A mapper for a failed TCP-AO socket option.
+    pub fn ao_sockopt(step: impl Into<String>) -> impl FnOnce(AoCallError) -> Error {
+        let step = step.into();
+        move |source| Error::AoSockopt { step, source }
     }
 
     /// A mapper for a segment the model cannot read.

@@ -9,6 +9,7 @@
 use std::net::IpAddr;
 use std::os::fd::AsFd;
 
+use tcpmd5::ao::{Algorithm, MasterKey, Mkt};
 use tcpmd5::ao_keys::{AoKeyTable, AoPeer};
 use tcpmd5::key_table::{KeyTable, Md5SigRequest};
 use tcpmd5::{Family, Key};
@@ -16,13 +17,9 @@ use tcpmd5::{Family, Key};
 use super::kit::common::{LISTEN_PORT, lab_prefix, other_peer, subnet};
 use crate::case::{Case, Ctx, Need};
 use crate::error::Error;
-use crate::harness::{Errno, sockopt};
+use crate::harness::ao_sockopt::AoAddKey;
+use crate::harness::{Errno, ao_sockopt, sockopt};
 use crate::outcome::Finding;
-
-/// `setsockopt` name of `struct tcp_ao_add`.
-const TCP_AO_ADD_KEY: libc::c_int = 38;
-/// `sizeof(struct tcp_ao_add)` (uapi/linux/tcp.h, 8-byte aligned).
-const TCP_AO_ADD_LEN: usize = 288;
 
 /// Which peer a key is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,30 +119,13 @@ fn scope_addr(ctx: &Ctx<'_>, family: Family, scope: Scope) -> (IpAddr, u8) {
     }
 }
 
-/// The bytes of `struct tcp_ao_add` for `peer`: hmac(sha1), 12-byte MACs,
-/// SendID = RecvID = 100, no VRF binding.
-fn tcp_ao_add(peer: AoPeer, secret: &[u8]) -> [u8; TCP_AO_ADD_LEN] {
-    let mut b = [0u8; TCP_AO_ADD_LEN];
-    let mut put = |at: usize, bytes: &[u8]| {
-        if let Some(dst) = b.get_mut(at..at + bytes.len()) {
-            dst.copy_from_slice(bytes);
-        }
-    };
-    match peer.addr {
-        IpAddr::V4(a) => {
-            put(0, &(libc::AF_INET as u16).to_ne_bytes());
-            put(4, &a.octets());
-        }
-        IpAddr::V6(a) => {
-            put(0, &(libc::AF_INET6 as u16).to_ne_bytes());
-            put(8, &a.octets());
-        }
-    }
-    put(128, b"hmac(sha1)");
-    put(202, &[peer.prefix, 100, 100, 12, 0]);
-    put(207, &[secret.len() as u8]);
-    put(208, secret);
-    b
+/// The request for `peer`: hmac(sha1), 12-byte MACs, SendID = RecvID =
+/// 100, no VRF binding.
+fn tcp_ao_add(peer: AoPeer, secret: &MasterKey) -> AoAddKey {
+    AoAddKey::for_mkt(&Mkt {
+        prefix: peer.prefix,
+        ..Mkt::new(peer.addr, 100, 100, Algorithm::HmacSha1, secret.clone())
+    })
 }
 
 fn answer(r: Result<(), i32>) -> String {
@@ -160,6 +140,7 @@ fn run_row(ctx: &mut Ctx<'_>, family: Family, row: &Row) -> Result<Finding, Erro
     let v6only = (family == Family::V6).then_some(true);
     let sock = sockopt::listener(addr, v6only).map_err(Error::io(format!("listen on {addr}")))?;
     let secret = Key::from_array(b"tcpmd5-ao-overlap");
+    let ao_secret = MasterKey::new(secret.as_bytes()).map_err(Error::MasterKey)?;
     // lo, vk, vp: no L3 master.
     let devices = [
         (1, false),
@@ -200,11 +181,7 @@ fn run_row(ctx: &mut Ctx<'_>, family: Family, row: &Row) -> Result<Finding, Erro
                 let (addr, len) = scope_addr(ctx, family, scope);
                 let peer = AoPeer { addr, prefix: len };
                 let model = ao.add(peer, &md5);
-                let kernel = sockopt::setsockopt_tcp(
-                    sock.as_fd(),
-                    TCP_AO_ADD_KEY,
-                    &tcp_ao_add(peer, secret.as_bytes()),
-                );
+                let kernel = ao_sockopt::add_key(sock.as_fd(), &tcp_ao_add(peer, &ao_secret));
                 (format!("AO {addr}/{len}"), kernel, model)
             }
         };
@@ -229,12 +206,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tcp_ao_add_fields_sit_where_the_uapi_puts_them() {
+    fn tcp_ao_add_is_the_uapi_request_for_the_peer() {
         let peer = AoPeer {
             addr: "10.99.0.2".parse().expect("ip"),
             prefix: 32,
         };
-        let b = tcp_ao_add(peer, b"secret");
+        let secret = MasterKey::new(b"secret").expect("key");
+        let b = tcp_ao_add(peer, &secret).to_bytes();
         assert_eq!(b.get(0..2), Some(&(libc::AF_INET as u16).to_ne_bytes()[..]));
         assert_eq!(b.get(4..8), Some(&[10, 99, 0, 2][..]));
         assert_eq!(b.get(128..138), Some(&b"hmac(sha1)"[..]));

@@ -1,6 +1,7 @@
 //! Low-level harness: namespaces, links, sockets, counters, tracing and raw
 //! frames, everything a conformance case needs to talk to the live kernel.
 
+pub mod ao_sockopt;
 pub mod capture;
 pub mod counter_files;
 pub mod errno;
