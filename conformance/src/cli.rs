@@ -42,6 +42,10 @@ pub enum Command {
     /// Capture kernel-signed digest vectors into DIR/digest, verify them with
     /// the reference library, and replay DIR/keys on live sockets.
     CaptureVectors(CaptureArgs),
+    /// Capture TCP-AO vectors signed by the kernel (two AO sockets over a
+    /// veth), verify them with the model and write them to FILE; with
+    /// --kernel, on that kernel booted in qemu (CONFIG_TCP_AO=y).
+    CaptureAoVectors(AoCaptureArgs),
     /// Run the model-vs-kernel differential property test: generated
     /// segments injected into the running kernel, whose verdict must equal
     /// the model's (exit 1 on any disagreement, 4 when nothing could run).
@@ -124,6 +128,22 @@ pub struct CaptureArgs {
     /// The vectors directory: must exist and hold keys/*.json.
     #[arg(value_name = "DIR", default_value = "vectors", value_parser = vectors_dir)]
     pub dir: PathBuf,
+}
+
+/// `capture-ao-vectors`.
+#[derive(Debug, Clone, Args)]
+pub struct AoCaptureArgs {
+    /// The vector file to write; `-` prints the whole capture (vectors and
+    /// what went wrong) as JSON instead, which is what runs in the guest.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Capture on this kernel (as `vm --kernel` takes it) instead of the
+    /// running one.
+    #[arg(long, value_name = "SPEC")]
+    pub kernel: Option<String>,
+    /// How to run the guest (with --kernel).
+    #[command(flatten)]
+    pub guest: tcpmd5_vm::guest::GuestArgs,
 }
 
 /// An existing vectors directory with key vectors to replay.

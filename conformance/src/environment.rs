@@ -67,6 +67,17 @@ fn probe_vrf() -> Option<bool> {
     )
 }
 
+/// SHA-256 (hex) of the running kernel's configuration, uncompressed
+/// (`/proc/config.gz`, `CONFIG_IKCONFIG_PROC`): names the build that signed
+/// captured vectors. `None` where the kernel does not expose it.
+pub(crate) fn config_sha256() -> Option<String> {
+    use sha2::Digest as _;
+    let text = gunzip_text(&std::fs::read("/proc/config.gz").ok()?)?;
+    Some(tcpmd5_testkit::record::hex(&sha2::Sha256::digest(
+        text.as_bytes(),
+    )))
+}
+
 /// The text of a gzip stream (/proc/config.gz).
 fn gunzip_text(bytes: &[u8]) -> Option<String> {
     use std::io::Read;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use tcpmd5_conformance::cli::{
-    CaptureArgs, Cli, Command, Format, ProbeArgs, ProbeFormat, RunArgs, USAGE_ERROR,
+    AoCaptureArgs, CaptureArgs, Cli, Command, Format, ProbeArgs, ProbeFormat, RunArgs, USAGE_ERROR,
 };
 use tcpmd5_conformance::environment::{self, Environment, Unavailable};
 use tcpmd5_conformance::harness::{leftovers, privilege, trace};
@@ -33,6 +33,7 @@ fn main() -> ExitCode {
     match cli.command {
         Some(Command::Probe(args)) => probe(&args),
         Some(Command::CaptureVectors(args)) => capture(&args),
+        Some(Command::CaptureAoVectors(args)) => capture_ao(&args),
         // `vm` and `matrix` run the suite elsewhere: no namespaces here.
         Some(Command::Vm(command)) => command.run(),
         Some(Command::Differential(args)) => {
@@ -103,6 +104,47 @@ fn capture(args: &CaptureArgs) -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+fn capture_ao(args: &AoCaptureArgs) -> ExitCode {
+    use tcpmd5_conformance::vector_capture::{CaptureError, ao};
+    let to_stdout = args.out.as_os_str() == "-";
+    let result = match &args.kernel {
+        Some(kernel) => ao::capture_in_guest(kernel, &args.guest),
+        None => ao::capture_ao(),
+    };
+    trace::close();
+    let capture = match result {
+        Ok(c) => c,
+        Err(CaptureError::NoTcpAo) => {
+            eprintln!("{NAME}: capture-ao-vectors: SKIP: kernel without CONFIG_TCP_AO");
+            return ExitStatus::Skip.into();
+        }
+        Err(e) => {
+            eprintln!("{NAME}: capture-ao-vectors: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let written = if to_stdout {
+        serde_json::to_string(&capture)
+            .map_err(|e| e.to_string())
+            .and_then(|json| stdout::line(&json).map_err(|e| e.to_string()))
+    } else {
+        ao::write_file(&capture, &args.out)
+            .map_err(|e| e.to_string())
+            .and_then(|()| {
+                stdout::line(&format!("{capture}\nwritten: {}", args.out.display()))
+                    .map_err(|e| e.to_string())
+            })
+    };
+    if let Err(e) = written {
+        eprintln!("{NAME}: capture-ao-vectors: {e}");
+        return ExitCode::from(1);
+    }
+    if to_stdout {
+        eprintln!("{capture}");
+    }
+    ExitCode::from(u8::from(!capture.is_clean()))
 }
 
 /// Progress on stderr: a live line on a terminal, else a line per finished area.

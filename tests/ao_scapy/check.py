@@ -1,9 +1,15 @@
 #!/usr/bin/env python3
 """scapy's contrib/tcpao (an independent TCP-AO implementation) checks the
-TCP-AO vectors: for each vector of vectors/ao/*.json, scapy derives the
-traffic key from the vector's ISNs and computes the MAC over the packet.
+TCP-AO vectors: for each vector of DIR/*.json, scapy derives the traffic key
+from the vector's ISNs and computes the MAC over the packet.
 
-Prints one JSON object: {"scapy": version, "checked": n, "disagreements": [...]}.
+scapy's algorithms are the RFC's "-96" ones: its MAC is always 12 bytes. A
+vector with a longer MAC (a Linux MKT's maclen) is checked on the traffic
+key and on the MAC's first 12 bytes (both MACs truncate the same PRF
+output), and listed under "mac_prefix_only".
+
+Prints one JSON object: {"scapy": version, "checked": n, "files": {name: n},
+"mac_prefix_only": [ids], "disagreements": [...]}.
 Exit 0 whatever scapy says (the Rust test judges); 2 when scapy is missing.
 """
 import json
@@ -31,22 +37,36 @@ def check(v):
     msg = tcpao.build_message_from_packet(
         p, include_options=v["options"] == "included", sne=v["sne"]
     )
-    mac = alg.mac(key, msg)
+    mac = alg.mac(key, msg).hex()
+    want = v["mac"]
+    prefix_only = len(want) > len(mac)
+    if prefix_only:
+        want = want[: len(mac)]
     out = []
     if key.hex() != v["traffic_key"]:
         out.append({"id": v["id"], "what": "traffic_key", "scapy": key.hex(), "vector": v["traffic_key"]})
-    if mac.hex() != v["mac"]:
-        out.append({"id": v["id"], "what": "mac", "scapy": mac.hex(), "vector": v["mac"]})
-    return out
+    if mac != want:
+        out.append({"id": v["id"], "what": "mac", "scapy": mac, "vector": v["mac"]})
+    return out, prefix_only
 
 
 def main():
-    checked, disagreements = 0, []
+    checked, files, prefix_only, disagreements = 0, {}, [], []
     for f in sorted(Path(sys.argv[1]).glob("*.json")):
         for v in json.loads(f.read_text())["vectors"]:
-            disagreements += check(v)
+            wrong, prefix = check(v)
+            disagreements += wrong
+            if prefix:
+                prefix_only.append(v["id"])
             checked += 1
-    print(json.dumps({"scapy": scapy.VERSION, "checked": checked, "disagreements": disagreements}))
+            files[f.name] = files.get(f.name, 0) + 1
+    print(json.dumps({
+        "scapy": scapy.VERSION,
+        "checked": checked,
+        "files": files,
+        "mac_prefix_only": prefix_only,
+        "disagreements": disagreements,
+    }))
 
 
 main()

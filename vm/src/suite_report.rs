@@ -24,10 +24,7 @@ pub fn parse(bytes: &[u8], what: &str) -> Result<SuiteReport, VmError> {
 
 /// A JSON document as a guest's serial port (or a child's stdout) carries
 /// it: from its first `{`; `what` names it in errors.
-pub(crate) fn from_serial<T: serde::de::DeserializeOwned>(
-    bytes: &[u8],
-    what: &str,
-) -> Result<T, VmError> {
+pub fn from_serial<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, VmError> {
     // A serial port may turn "\n" into "\r\n"; JSON ignores the "\r".
     let text = String::from_utf8_lossy(bytes);
     let start = text.find('{').unwrap_or(0);

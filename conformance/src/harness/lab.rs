@@ -336,7 +336,8 @@ impl Lab {
     }
 }
 
-fn wait_oper_up(ifindexes: &[u32]) -> Result<(), HarnessError> {
+/// Waits until every link of `ifindexes` is up, carrier and operational state.
+pub(crate) fn wait_oper_up(ifindexes: &[u32]) -> Result<(), HarnessError> {
     let deadline = Instant::now() + LINK_UP_TIMEOUT;
     let mut pause = Duration::from_micros(200);
     loop {
@@ -361,7 +362,7 @@ fn wait_oper_up(ifindexes: &[u32]) -> Result<(), HarnessError> {
 /// Waits until packets to each address would be accepted as local (see
 /// [`link::is_local`]); without it a first IPv6 SYN is sometimes dropped
 /// (`Ip6InAddrErrors`), seen live about 1 lab in 30.
-fn wait_local(addrs: &[IpAddr]) -> Result<(), HarnessError> {
+pub(crate) fn wait_local(addrs: &[IpAddr]) -> Result<(), HarnessError> {
     let deadline = Instant::now() + LINK_UP_TIMEOUT;
     let mut pause = Duration::from_micros(100);
     for &ip in addrs {

@@ -184,6 +184,21 @@ pub fn create_veth(name: &str, peer_name: &str) -> Result<(), HarnessError> {
     Ok(())
 }
 
+/// Moves a link into the network namespace `ns` refers to (it leaves the
+/// current one, with its addresses and state).
+pub fn move_to_namespace(ifindex: u32, ns: &std::fs::File) -> Result<(), HarnessError> {
+    use std::os::fd::AsRawFd as _;
+    let mut msg = LinkMessage::default();
+    msg.header.index = ifindex;
+    msg.attributes.push(LinkAttribute::NetNsFd(ns.as_raw_fd()));
+    Rtnl::open()?.request(
+        &format!("move link {ifindex} to another namespace"),
+        RouteNetlinkMessage::SetLink(msg),
+        0,
+    )?;
+    Ok(())
+}
+
 /// Creates a VRF device `name` using routing table `table` (CONFIG_NET_VRF).
 pub fn create_vrf(name: &str, table: u32) -> Result<(), HarnessError> {
     let mut msg = LinkMessage::default();

@@ -25,6 +25,12 @@ pub enum CaptureError {
     /// The kernel has no TCP_MD5SIG.
     #[error("kernel without CONFIG_TCP_MD5SIG")]
     NoMd5,
+    /// The kernel has no TCP-AO (`TCP_AO_ADD_KEY` is ENOPROTOOPT).
+    #[error("kernel without CONFIG_TCP_AO")]
+    NoTcpAo,
+    /// Booting the kernel to capture on, or reading its capture back, failed.
+    #[error("vm: {0}")]
+    Vm(#[source] tcpmd5_vm::VmError),
 }
 
 /// An I/O error of `op`.

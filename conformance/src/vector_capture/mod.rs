@@ -27,6 +27,7 @@ use crate::exchange::Barrier;
 use crate::harness::sockopt;
 use crate::harness::{Lab, privilege, system};
 
+pub mod ao;
 mod error;
 mod key_check;
 mod scenarios;
