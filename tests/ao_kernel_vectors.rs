@@ -387,3 +387,20 @@ fn the_listener_drops_timestamps_when_the_syn_offers_sack() {
     }
     assert!(seen[0] > 0 && seen[1] > 0, "{seen:?}");
 }
+
+/// Linux writes the AO option first in the option area, before MSS and the
+/// rest, on every segment it signs (`tcp_options_write`); RFC 5925 sets no
+/// place.
+#[test]
+fn linux_puts_the_ao_option_first() {
+    for v in kernel_vectors() {
+        let packet = unhex(v["packet"].as_str().unwrap());
+        let seg = IpSegment::parse(&packet).unwrap();
+        let header = usize::from(seg.segment[12] >> 4) * 4;
+        let first = tcpmd5::wire::TcpOptions::new(&seg.segment[20..header])
+            .next()
+            .unwrap()
+            .unwrap();
+        assert_eq!((first.0, first.1.kind()), (0, 29), "{}", v["id"]);
+    }
+}

@@ -12,7 +12,7 @@
 //! is checked on its traffic key and the MAC's first 12 bytes only
 //! (listed as `mac_prefix_only`).
 
-#![allow(clippy::print_stderr, clippy::print_stdout)]
+#![allow(clippy::print_stderr, clippy::print_stdout, clippy::indexing_slicing)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};

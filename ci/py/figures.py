@@ -33,10 +33,12 @@ def vectors(root=regions.ROOT):
         )
 
     digest, kernel = count("digest/*.json"), count("digest/kernel-*.json")
+    ao_rfc, ao_kernel = count("ao/rfc9235.json"), count("ao/linux-*-tcp-ao.json")
     return (
         f"`vectors/` holds {digest} digest vectors ({kernel} signed by the live kernel, captured\n"
         f"with `tcpmd5-conformance capture-vectors`), {count('options/*.json')} option-layout vectors, "
-        f"{count('keys/*.json')}\nkey-table vectors, {count('ao/*.json')} TCP-AO vectors (RFC 9235) and a JSON Schema.\n"
+        f"{count('keys/*.json')}\nkey-table vectors, {count('ao/*.json')} TCP-AO vectors ({ao_rfc} from RFC 9235, "
+        f"{ao_kernel} signed by the\nCONFIG_TCP_AO kernel, `ci/regen/ao-vectors.sh`) and a JSON Schema.\n"
     )
 
 

@@ -184,6 +184,19 @@ mod tests {
         let cli = Cli::try_parse_from(["t", "--semantics", "linux-legacy", "--jobs", "3"]).unwrap();
         assert_eq!(cli.run.suite.semantics, Some(Semantics::LinuxLegacy));
         assert_eq!(cli.run.suite.jobs, Some(3));
+        let cli = Cli::try_parse_from([
+            "t",
+            "capture-ao-vectors",
+            "--out",
+            "-",
+            "--kernel",
+            "bzImage",
+        ])
+        .unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::CaptureAoVectors(AoCaptureArgs { kernel: Some(ref k), .. })) if k == "bzImage"
+        ));
         let cli = Cli::try_parse_from(["t", "probe", "--format", "json"]).unwrap();
         assert!(matches!(
             cli.command,

@@ -209,3 +209,52 @@ impl fmt::Display for AoCapture {
         )
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn checked_in() -> String {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../vectors/ao/linux-6.12-tcp-ao.json");
+        std::fs::read_to_string(path).expect("the checked-in AO vectors")
+    }
+
+    /// The checked-in file reads into these types and writes back byte for
+    /// byte as `write_file` writes it: it is the capture's output, not
+    /// edited.
+    #[test]
+    fn the_checked_in_file_is_what_the_writer_writes() {
+        let text = checked_in();
+        let file: AoVectorFile = serde_json::from_str(&text).unwrap();
+        assert_eq!(file.group, "ao");
+        let mut again = serde_json::to_string_pretty(&file).unwrap();
+        again.push('\n');
+        assert!(
+            again == text,
+            "the file differs from what the writer writes"
+        );
+    }
+
+    /// What crosses the serial port comes back as it left.
+    #[test]
+    fn a_capture_round_trips_through_json() {
+        let file: AoVectorFile = serde_json::from_str(&checked_in()).unwrap();
+        let capture = AoCapture {
+            kernel: "6.12.118".to_owned(),
+            config_sha256: Some("00".repeat(32)),
+            connections: 1,
+            vectors: file.vectors.into_iter().take(3).collect(),
+            missing: vec!["ao-v4-x: no rst".to_owned()],
+            disagreements: Vec::new(),
+        };
+        let json = serde_json::to_string(&capture).unwrap();
+        let back: AoCapture = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, capture);
+        assert!(!back.is_clean(), "a missing segment is not clean");
+        let (by_mkt, by_kind) = back.counts();
+        assert_eq!(by_mkt.values().sum::<usize>(), 3);
+        assert_eq!(by_kind.values().sum::<usize>(), 3);
+    }
+}

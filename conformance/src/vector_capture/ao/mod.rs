@@ -14,6 +14,7 @@
 use std::path::Path;
 
 use tcpmd5::Family;
+use tcpmd5_report::ExitStatus;
 use tcpmd5_vm::guest::{self, GuestArgs, GuestStep};
 use tcpmd5_vm::qemu::Echo;
 
@@ -74,6 +75,10 @@ pub fn capture_in_guest(kernel: &str, args: &GuestArgs) -> Result<AoCapture, Cap
         to_port: true,
     };
     let run = guest::run(&kernel, args, vec![step], Echo::Stderr).map_err(CaptureError::Vm)?;
+    // The guest's capture exits 4 only for a kernel without TCP-AO.
+    if run.exit.exit_status(0) == ExitStatus::Skip {
+        return Err(CaptureError::NoTcpAo);
+    }
     let bytes = run
         .port_outputs
         .first()
