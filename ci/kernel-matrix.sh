@@ -4,9 +4,10 @@
 # kernel built from linux-source-6.12, each booted in qemu (TCG where KVM
 # does not work); fails on any failure or disagreement on any kernel. First
 # checks that a SIGKILLed `vm` leaves no qemu behind (ci/vm-orphans.sh).
-# Writes the matrix (txt, json, ktap) and each kernel's suite and
-# differential reports into target/kernel-matrix/. Run ci/install-deps.sh
-# first. TCPMD5_DIFF_CASES sets the differential's cases per family
+# Then captures AO vectors on the AO kernel, each checked by the model.
+# Writes the matrix (txt, json, ktap), each kernel's suite and differential
+# reports, and the AO capture into target/kernel-matrix/. Run
+# ci/install-deps.sh first. TCPMD5_DIFF_CASES sets the differential's cases per family
 # (default: the matrix's, 200 under TCG).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,4 +34,18 @@ status=0
 matrix_start=$(date +%s)
 "$bin" matrix "${args[@]}" --save-reports target/kernel-matrix || status=$?
 echo "kernel matrix: $(($(date +%s) - matrix_start)) s, status $status"
+
+# The AO kernel signs a fresh set of AO vectors, each checked by the model
+# (ci/regen/ao-vectors.sh writes the same capture to vectors/): a kernel MAC
+# the model does not reproduce, or a segment kind missing, fails the job.
+ao_start=$(date +%s)
+mkdir -p target/kernel-matrix
+ao_status=0
+"$bin" capture-ao-vectors --kernel "$ao_kernel" \
+    --out target/kernel-matrix/ao-vectors.json >target/kernel-matrix/ao-vectors.txt || ao_status=$?
+cat target/kernel-matrix/ao-vectors.txt
+echo "AO vector capture: $(($(date +%s) - ao_start)) s, status $ao_status"
+if [ "$status" -eq 0 ]; then
+    status=$ao_status
+fi
 exit "$status"

@@ -19,9 +19,9 @@ use crate::harness::{HarnessError, sysctl};
 use crate::vector_capture::error::{CaptureError, io};
 
 /// What the client writes (less than one MSS: one segment).
-pub(super) const CLIENT_DATA: &[u8] = b"client data under TCP-AO, one segment";
+const CLIENT_DATA: &[u8] = b"client data under TCP-AO, one segment";
 /// What the server writes back.
-pub(super) const SERVER_DATA_LEN: usize = 120;
+const SERVER_DATA_LEN: usize = 120;
 /// Bound on every blocking socket call (TCG is slow).
 const SOCKET_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long a capture port stays silent before the connection is over.

@@ -2,8 +2,8 @@
 //! keys on both ends (client `connect()` to a listener) over a veth between
 //! two throwaway namespaces, every segment captured with a packet socket
 //! as the other end received it — SYN, SYN-ACK, ACK, data both ways, FIN,
-//! and an RST from `close()` with `SO_LINGER` 0 — for every row of
-//! [`rows::ROWS`] on IPv4 and IPv6. Each becomes an `ao` vector
+//! and an RST from `close()` with `SO_LINGER` 0 — for every row of the
+//! table in `rows.rs` on IPv4 and IPv6. Each becomes an `ao` vector
 //! (`vectors/schema.json`) checked by the model as it is written: traffic
 //! key from the ISNs of the captured handshake, MAC over the packet.
 //!
