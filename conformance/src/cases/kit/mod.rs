@@ -3,6 +3,7 @@
 //! closing states reached from it ([`closing`]). Areas import kits, never
 //! each other.
 
+pub(super) mod ao;
 pub(super) mod closing;
 pub(super) mod common;
 pub(super) mod conn;
