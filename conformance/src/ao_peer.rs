@@ -7,7 +7,7 @@
 
 use tcpmd5::AddrPair;
 use tcpmd5::ao::{
-    FlowIsns, KdfContext, Mkt, SegmentAo, SneTracker, derive_traffic_key, segment_context,
+    AoError, FlowIsns, KdfContext, Mkt, SegmentAo, SneTracker, derive_traffic_key, segment_context,
     verify_segment_mac,
 };
 use tcpmd5::checksum::tcp_checksum_ok;
@@ -48,6 +48,9 @@ pub(crate) struct AoPeerState {
     recv_sne_shift: u32,
     /// KeyID and RNextKeyID of the last kernel segment that verified.
     pub last_kernel_ids: Option<(u8, u8)>,
+    /// The model says the kernel's next segments are unsigned (a TIME-WAIT
+    /// socket answering an unsigned segment: `tcpmd5::ao::timewait_ack`).
+    pub unsigned_expected: bool,
 }
 
 impl AoPeerState {
@@ -61,6 +64,7 @@ impl AoPeerState {
             recv_sne: None,
             recv_sne_shift: 0,
             last_kernel_ids: None,
+            unsigned_expected: false,
         }
     }
 
@@ -118,6 +122,17 @@ impl AoPeerState {
         let what = words::flags(reply.flags);
         if !tcp_checksum_ok(&reply.addrs, &reply.segment) {
             rec.problem(format!("the kernel's {what} has a wrong TCP checksum"));
+        }
+        if self.unsigned_expected {
+            match SegmentAo::find(&reply.segment) {
+                Err(AoError::NoAoOption) if !words::is_signed(reply) => rec.note(format!(
+                    "the kernel's {what} is unsigned, as the model says"
+                )),
+                _ => rec.problem(format!(
+                    "the kernel's {what} is signed, the model says unsigned"
+                )),
+            }
+            return;
         }
         let ao = match SegmentAo::find(&reply.segment) {
             Ok(ao) => ao,
