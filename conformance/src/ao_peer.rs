@@ -192,3 +192,221 @@ impl AoPeerState {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use crate::segment::{MSS_OPTION, SegmentSpec, ao_placeholder};
+    use tcpmd5::ao::{
+        Algorithm, AoSocket, AoSocketState, AoVerdict, MasterKey, MktTable, OptionCoverage,
+        TrafficKeys, receive, sign_segment,
+    };
+    use tcpmd5::wire::SeqNumber;
+    use tcpmd5::{AddrPair, DropReason};
+    use tcpmd5_testkit::TcpSegmentSpec;
+
+    const PEER_ISN: u32 = 0xffff_fff0;
+    const KERNEL_ISN: u32 = 0x1234_5678;
+
+    fn addrs() -> AddrPair {
+        AddrPair::new("10.99.0.2".parse().unwrap(), "10.99.0.1".parse().unwrap()).unwrap()
+    }
+
+    fn kernel_mkt(coverage: OptionCoverage) -> Mkt {
+        Mkt {
+            coverage,
+            ..Mkt::new(
+                addrs().src(),
+                10,
+                20,
+                Algorithm::AesCmac,
+                MasterKey::new(b"tcpmd5-ao-conformance").unwrap(),
+            )
+        }
+    }
+
+    /// The peer's mirror of the kernel's key.
+    fn peer_mkt(coverage: OptionCoverage) -> Mkt {
+        Mkt {
+            peer: addrs().dst(),
+            send_id: 20,
+            recv_id: 10,
+            ..kernel_mkt(coverage)
+        }
+    }
+
+    fn state(coverage: OptionCoverage) -> AoPeerState {
+        let sign = AoSign {
+            mkt: peer_mkt(coverage),
+            rnext: 10,
+            corrupt: false,
+        };
+        AoPeerState::new(vec![peer_mkt(coverage)], sign, PEER_ISN)
+    }
+
+    fn peer_segment(
+        st: &AoPeerState,
+        flags: TcpFlags,
+        seq: u32,
+        ack: u32,
+        payload: &[u8],
+    ) -> Vec<u8> {
+        let mut options = ao_placeholder(20, 10).to_vec();
+        if flags.contains(TcpFlags::SYN) {
+            options.extend(MSS_OPTION);
+        }
+        let signing = st.signing(&addrs(), (40000, 179), PEER_ISN, (flags, seq), &st.sign);
+        SegmentSpec {
+            signing,
+            ..SegmentSpec::plain(TcpSegmentSpec {
+                addrs: addrs(),
+                src_port: 40000,
+                dst_port: 179,
+                seq,
+                ack,
+                flags,
+                window: 64240,
+                urgent: 0,
+                options,
+                payload: payload.to_vec(),
+            })
+        }
+        .segment()
+    }
+
+    fn kernel_table(coverage: OptionCoverage) -> MktTable {
+        let mut t = MktTable::new();
+        t.add(kernel_mkt(coverage));
+        t
+    }
+
+    // What the peer signs, the model's receive decision accepts: a SYN at
+    // a listener, data across the peer's wrap with SNE 1 at the
+    // established socket; the same data with SNE 0 assumed is a failure.
+    #[test]
+    fn what_the_peer_signs_the_model_accepts() {
+        for coverage in [OptionCoverage::Included, OptionCoverage::Excluded] {
+            let mut st = state(coverage);
+            st.remote_isn = Some(KERNEL_ISN);
+            let table = kernel_table(coverage);
+            let at = |s: AoSocketState| AoSocket {
+                mkts: Some(&table),
+                md5_key: false,
+                state: s,
+                l3index: 0,
+            };
+            let syn = peer_segment(&st, TcpFlags::SYN, PEER_ISN, 0, &[]);
+            let v = receive(&at(AoSocketState::Listen), &addrs(), &syn).unwrap();
+            assert_eq!(v.verdict, AoVerdict::Signed { key_id: 20 });
+            st.sent_up_to(PEER_ISN.wrapping_add(1 + 0x20));
+            let seq = 0x11; // after the wrap
+            let data = peer_segment(
+                &st,
+                TcpFlags::ACK | TcpFlags::PSH,
+                seq,
+                KERNEL_ISN + 1,
+                b"x",
+            );
+            let established = |rcv_sne| AoSocketState::Established {
+                local_isn: KERNEL_ISN,
+                remote_isn: PEER_ISN,
+                rcv_nxt: seq,
+                rcv_sne,
+                current_send_id: 10,
+            };
+            let ok = receive(&at(established(1)), &addrs(), &data).unwrap();
+            assert_eq!(ok.verdict, AoVerdict::Signed { key_id: 20 });
+            let bad = receive(&at(established(0)), &addrs(), &data).unwrap();
+            assert_eq!(bad.verdict, AoVerdict::Drop(DropReason::AoFailure));
+        }
+    }
+
+    fn reply(segment: Vec<u8>) -> Reply {
+        let r = addrs().reversed();
+        let flags = TcpFlags(u16::from_be_bytes([segment[12], segment[13]]) & 0x0fff);
+        let seq = SeqNumber(u32::from_be_bytes(segment[4..8].try_into().unwrap()));
+        let ack = SeqNumber(u32::from_be_bytes(segment[8..12].try_into().unwrap()));
+        Reply {
+            packet: crate::segment::ip_packet(&r, &segment),
+            addrs: r,
+            segment,
+            flags,
+            ack,
+            seq,
+        }
+    }
+
+    /// A segment the kernel would send, signed by the model with its send key.
+    fn kernel_segment(flags: TcpFlags, seq: u32, ack: u32, sne: u32, flip: bool) -> Vec<u8> {
+        let back = addrs().reversed();
+        let spec = SegmentSpec::plain(TcpSegmentSpec {
+            addrs: back,
+            src_port: 179,
+            dst_port: 40000,
+            seq,
+            ack,
+            flags,
+            window: 64240,
+            urgent: 0,
+            options: ao_placeholder(10, 20).to_vec(),
+            payload: Vec::new(),
+        });
+        let mut seg = spec.segment();
+        let mkt = kernel_mkt(OptionCoverage::Included);
+        let ends = tcpmd5::ao::Endpoints {
+            addrs: back,
+            local_port: 179,
+            remote_port: 40000,
+        };
+        let keys = TrafficKeys::derive(mkt.algorithm, &mkt.secret, &ends, KERNEL_ISN, PEER_ISN);
+        sign_segment(&keys.send_other, &back, &mut seg, sne, mkt.coverage).unwrap();
+        if flip {
+            seg[24] ^= 1;
+        }
+        tcpmd5::sign::refresh_checksum(&back, &mut seg);
+        seg
+    }
+
+    // The kernel's SYN-ACK teaches the peer its ISN; its later segments
+    // verify at their SNE; a flipped MAC bit, a wrong SNE, an unsigned
+    // segment are problems.
+    #[test]
+    fn kernel_segments_are_verified_by_the_model() {
+        let mut st = state(OptionCoverage::Included);
+        let mut rec = Record::new();
+        let synack = kernel_segment(
+            TcpFlags::SYN | TcpFlags::ACK,
+            KERNEL_ISN,
+            PEER_ISN + 1,
+            0,
+            false,
+        );
+        st.verify(&reply(synack), PEER_ISN, &mut rec);
+        assert!(rec.problems().is_empty(), "{:?}", rec.problems());
+        assert_eq!(st.remote_isn, Some(KERNEL_ISN));
+        assert_eq!(st.last_kernel_ids, Some((10, 20)));
+        let ack = kernel_segment(TcpFlags::ACK, KERNEL_ISN + 1, 0x11, 0, false);
+        st.verify(&reply(ack), PEER_ISN, &mut rec);
+        assert!(rec.problems().is_empty(), "{:?}", rec.problems());
+        let flipped = kernel_segment(TcpFlags::ACK, KERNEL_ISN + 1, 0x11, 0, true);
+        st.verify(&reply(flipped), PEER_ISN, &mut rec);
+        assert_eq!(rec.problems().len(), 1);
+        st.shift_recv_sne(3);
+        let at_zero = kernel_segment(TcpFlags::ACK, KERNEL_ISN + 1, 0x11, 0, false);
+        st.verify(&reply(at_zero), PEER_ISN, &mut rec);
+        assert_eq!(rec.problems().len(), 2);
+        let at_three = kernel_segment(TcpFlags::ACK, KERNEL_ISN + 1, 0x11, 3, false);
+        st.verify(&reply(at_three), PEER_ISN, &mut rec);
+        assert_eq!(rec.problems().len(), 2);
+        let mut unsigned = kernel_segment(TcpFlags::ACK, KERNEL_ISN + 1, 0x11, 0, false);
+        unsigned[20..36].copy_from_slice(&[1; 16]);
+        tcpmd5::sign::refresh_checksum(&addrs().reversed(), &mut unsigned);
+        st.verify(&reply(unsigned.clone()), PEER_ISN, &mut rec);
+        assert_eq!(rec.problems().len(), 3);
+        // Unless the model says the kernel answers unsigned.
+        st.unsigned_expected = true;
+        st.verify(&reply(unsigned), PEER_ISN, &mut rec);
+        assert_eq!(rec.problems().len(), 3);
+    }
+}
