@@ -74,6 +74,19 @@ impl AoPeerState {
         self.send_sne.accept(snd_nxt);
     }
 
+    /// The kernel's ISN, known without its SYN (a repaired connection).
+    pub(crate) fn set_remote_isn(&mut self, isn: u32) {
+        self.remote_isn = Some(isn);
+        self.recv_sne = Some(SneTracker::new(isn));
+    }
+
+    /// The SNE the next kernel segment at `seq` is verified with.
+    pub(crate) fn recv_sne_of(&self, seq: u32) -> Option<u32> {
+        self.recv_sne
+            .as_ref()
+            .map(|t| t.sne_of(seq).wrapping_add(self.recv_sne_shift))
+    }
+
     /// The kernel's send SNE was moved on by `by` (`TCP_AO_REPAIR`): its
     /// segments are verified with an SNE that much higher.
     pub(crate) fn shift_recv_sne(&mut self, by: u32) {

@@ -4,6 +4,7 @@
 //! each other.
 
 pub(super) mod ao;
+pub(super) mod ao_repair;
 pub(super) mod ao_steps;
 pub(super) mod closing;
 pub(super) mod common;

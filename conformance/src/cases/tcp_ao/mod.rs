@@ -27,6 +27,7 @@ use crate::record::{Record, Role};
 
 mod connection;
 mod listener;
+mod repaired;
 mod time_wait;
 
 /// The kernel's first key: SendID 10, RecvID 20.
@@ -50,6 +51,8 @@ enum Scenario {
     /// The peer's sequence numbers wrap; the kernel's SNE read and set
     /// through `TCP_AO_REPAIR`.
     SneWrap,
+    /// The kernel's sequence numbers wrap on a connection placed by `TCP_REPAIR`.
+    KernelSneWrap,
     /// An AO key for the peer and an MD5 key for another peer on one listener.
     Md5AndAo,
     /// A retransmitted FIN reaching TIME-WAIT.
@@ -119,6 +122,12 @@ const ROWS: &[Row] = &[
         summary: "data across the peer's 2^32 wrap verifies with SNE 1; TCP_AO_REPAIR reads the kernel's SNEs and sets its send SNE",
         salt: 9,
         scenario: Scenario::SneWrap,
+    },
+    Row {
+        name: "sne-wrap-kernel",
+        summary: "a connection placed by TCP_REPAIR 0x81 bytes short of 2^32: the kernel signs across the wrap with SNE 0 then 1, and TCP_AO_REPAIR shows send SNE 1",
+        salt: 17,
+        scenario: Scenario::KernelSneWrap,
     },
     Row {
         name: "rst-signed",
@@ -208,6 +217,7 @@ fn run_row(ctx: &mut Ctx<'_>, family: Family, row: &Row) -> Result<crate::outcom
         }
         Scenario::Rotation => connection::rotation(ctx, &mut rec, family, row.salt)?,
         Scenario::SneWrap => connection::sne_wrap(ctx, &mut rec, family, row.salt)?,
+        Scenario::KernelSneWrap => repaired::kernel_sne_wrap(ctx, &mut rec, family, row.salt)?,
         Scenario::Md5AndAo => return listener::md5_and_ao(ctx, rec, family, row.salt),
         Scenario::TimeWait(auth) => time_wait::time_wait(ctx, &mut rec, family, row.salt, auth)?,
     };
