@@ -6,7 +6,7 @@
 //! key of the answering ACK is chosen from the segment being answered: the
 //! MKT whose SendID is the segment's RNextKeyID. A segment without an AO
 //! option, or asking for a KeyID no MKT sends with, is answered by an
-//! *unsigned* ACK on a connection RFC 5925 §7.3 says signs every segment;
+//! *unsigned* ACK on a connection whose every segment RFC 5925 has signed;
 //! a malformed option area is not answered at all. Measured on the AO
 //! kernel (6.12.118, `tcp-ao/time-wait-unsigned-fin`, both families): an
 //! unsigned retransmitted FIN drew an unsigned ACK, an AO-signed one (right

@@ -33,7 +33,7 @@ pub(super) fn handshake(
         established(ctx, rec, family, salt, &keys, None, Role::Probe)?;
     // The child's current key is the one whose SendID the SYN's RNextKeyID
     // names, its RNext key the one whose RecvID the SYN's KeyID names
-    // (RFC 5925 §7.5.2; Linux tcp_ao_copy_all_matching).
+    // (Linux tcp_ao_copy_all_matching, measured).
     let info = conn.info()?;
     rec.check(
         info.current_key == Some(K1.0) && info.rnext == Some(K1.1),
