@@ -10,7 +10,11 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::os::fd::AsFd;
 
-use tcpmd5::ao::{AoOutcome, AoSocket, AoSocketState, AoVerdict, Mkt, MktTable, receive};
+use tcpmd5::AddrPair;
+use tcpmd5::ao::{
+    Algorithm, AoOutcome, AoSocket, AoSocketState, AoVerdict, KdfContext, MasterKey, Mkt, MktTable,
+    derive_traffic_key, receive,
+};
 use tcpmd5::verdict::VerdictId;
 use tcpmd5::wire::{SeqNumber, TcpFlags};
 use tcpmd5::{DropReason, Family};
@@ -21,7 +25,7 @@ use crate::ao_peer::AoSign;
 use crate::case::Ctx;
 use crate::error::Error;
 use crate::exchange::{Observation, Reply};
-use crate::harness::ao_sockopt::{self, AoAddKey, AoInfo, AoSocketCounters};
+use crate::harness::ao_sockopt::{self, AoAddKey, AoInfo, AoKeySelector, AoSocketCounters};
 use crate::judge::evidence;
 use crate::listener::Listener;
 use crate::outcome::Behaviour;
@@ -123,6 +127,63 @@ impl AoConn {
             .map_err(Error::ao_sockopt("TCP_AO_INFO of the accepted socket"))
     }
 
+    /// Requires `TCP_AO_GET_KEYS` to list the model's MKTs, in its order
+    /// (newest first), each with its peer, prefix, KeyIDs, MAC length,
+    /// flags and secret, and the current key marked as `TCP_AO_INFO` says.
+    pub(in crate::cases) fn check_listed_keys(&self, rec: &mut Record) -> Result<(), Error> {
+        let want = self.mkts.keys();
+        let max = u32::try_from(want.len() + 1).unwrap_or(u32::MAX);
+        let (matched, listed) =
+            ao_sockopt::get_keys(self.conn.sock.as_fd(), &AoKeySelector::All, max)
+                .map_err(Error::ao_sockopt("TCP_AO_GET_KEYS of the accepted socket"))?;
+        let current = self.info()?.current_key;
+        rec.check(
+            matched as usize == want.len() && listed.len() == want.len(),
+            format!(
+                "TCP_AO_GET_KEYS lists {matched} keys, the model has {}",
+                want.len()
+            ),
+        );
+        for (got, mkt) in listed.iter().zip(want) {
+            let add = AoAddKey::for_mkt(mkt);
+            let same = (got.peer, got.prefix, got.send_id, got.recv_id)
+                == (add.peer, add.prefix, add.send_id, add.recv_id)
+                && (got.mac_len, got.keyflags) == (add.mac_len, add.keyflags)
+                && same_master_key(mkt, &got.secret)
+                && got.is_current == (current == Some(got.send_id));
+            rec.check(
+                same,
+                format!(
+                    "TCP_AO_GET_KEYS lists {}/{} ids {}/{} maclen {} flags {:#x} current {} ({:?}), the model {}/{} ids {}/{} maclen {} flags {:#x}",
+                    got.peer,
+                    got.prefix,
+                    got.send_id,
+                    got.recv_id,
+                    got.mac_len,
+                    got.keyflags,
+                    got.is_current,
+                    got.secret,
+                    add.peer,
+                    add.prefix,
+                    add.send_id,
+                    add.recv_id,
+                    add.mac_len,
+                    add.keyflags
+                ),
+            );
+        }
+        rec.note(format!(
+            "TCP_AO_GET_KEYS: {} keys as the model holds them ({})",
+            listed.len(),
+            listed
+                .iter()
+                .map(|k| format!("{}/{} {}", k.send_id, k.recv_id, k.alg_name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        Ok(())
+    }
+
     /// The model's view of the established socket, for segments from
     /// `peer`: the receive SNE is that of the peer's `snd_nxt` (the
     /// kernel's `rcv_nxt` once every segment was accepted), and the current
@@ -145,6 +206,28 @@ impl AoConn {
             l3index: 0,
         }
     }
+}
+
+/// Whether `listed` is the master key of `mkt` as the kernel keeps it:
+/// the same bytes, or, for AES-128-CMAC with a key of other than 16 bytes,
+/// the 16-byte key the KDF shortens it to (RFC 5926 §3.1.2), which Linux
+/// stores at `TCP_AO_ADD_KEY` and lists instead (measured: a 21-byte key
+/// reads back as 16 bytes). The shortened key is recognised by the traffic
+/// key it derives, which must be the original's.
+fn same_master_key(mkt: &Mkt, listed: &MasterKey) -> bool {
+    if *listed == mkt.secret {
+        return true;
+    }
+    let shortened = mkt.algorithm == Algorithm::AesCmac
+        && mkt.secret.as_bytes().len() != 16
+        && listed.as_bytes().len() == 16;
+    let Ok(addrs) = AddrPair::new(mkt.peer, mkt.peer) else {
+        return false;
+    };
+    let ctx = KdfContext::new(&addrs, 179, 179, 1, 2);
+    shortened
+        && derive_traffic_key(mkt.algorithm, listed, &ctx)
+            == derive_traffic_key(mkt.algorithm, &mkt.secret, &ctx)
 }
 
 /// The peer's MKTs mirrored from the kernel's for it: the peer sends with

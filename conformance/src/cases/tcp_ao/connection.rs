@@ -45,6 +45,7 @@ pub(super) fn handshake(
             Some(K1.1)
         ),
     );
+    conn.check_listed_keys(rec)?;
     let signed = peer.default_auth();
     send_data(
         ctx,
@@ -198,6 +199,7 @@ pub(super) fn rotation(
         last.map(|(id, _)| id) == want_after,
         format!("the kernel's last segment carried KeyIDs {last:?}, want KeyID {want_after:?}"),
     );
+    conn.check_listed_keys(rec)?;
     // The peer moves to K2 as well: still accepted.
     if let Some(ao) = peer.ao.as_mut()
         && let Auth::AoMac(s) = ao_auth_of(&ao.mkts, K2.1, K2.0)?
