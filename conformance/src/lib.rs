@@ -6,6 +6,7 @@
 //! where available, the `tcp:tcp_hash_*` tracepoints; the expected verdict
 //! always comes from the model.
 
+mod ao_peer;
 pub mod case;
 pub mod cases;
 pub mod cli;

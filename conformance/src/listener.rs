@@ -80,6 +80,11 @@ impl Listener {
         agreed(request, kernel, model).map(drop)
     }
 
+    /// The listening socket (for socket options the model has no table for).
+    pub fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.sock.as_fd()
+    }
+
     /// The connection waiting in the accept queue, if any (non-blocking).
     pub fn accept(&self) -> Result<Option<socket2::Socket>, Error> {
         match self.sock.accept() {

@@ -18,20 +18,27 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
+use tcpmd5::ao::Mkt;
 use tcpmd5::wire::{IpSegment, SeqNumber, TcpFlags};
 use tcpmd5::{AddrPair, Family, Key};
 use tcpmd5_testkit::TcpSegmentSpec;
 
+use crate::ao_peer::{AoPeerState, AoSign};
 use crate::error::Error;
 use crate::exchange::{BARRIER_TIMEOUT, Barrier, Observation, Reply, exchange, reply_from};
 use crate::harness::Lab;
 use crate::judge::{check_reply_signature, evidence};
 use crate::record::Record;
-use crate::segment::{AO_OPTION, MD5_PLACEHOLDER, MSS_OPTION, SegmentSpec, Signing};
+use crate::segment::{
+    AO_OPTION, MD5_PLACEHOLDER, MSS_OPTION, SegmentSpec, Signing, ao_placeholder,
+};
 
 /// Offset in the TCP segment of a digest byte of [`MD5_PLACEHOLDER`] placed
 /// first in the option area (flipped by [`Auth::Corrupted`]).
 const DIGEST_BYTE: usize = 20 + 4 + 5;
+/// Offset in the TCP segment of the first MAC byte of an AO option placed
+/// first in the option area (flipped by a corrupt [`AoSign`]).
+const AO_MAC_BYTE: usize = 20 + 4;
 /// How far below the receive window [`Peer::keepalive`] sends.
 const KEEPALIVE_BACK: u32 = 0x0010_0000;
 
@@ -53,6 +60,9 @@ pub(crate) enum Auth {
     /// Signed with the key, then a second MD5 option (zero digest): a
     /// duplicate, malformed for the >= 6.7 parser, ignored before 6.7.
     Duplicate(Key),
+    /// A TCP-AO option (first in the option area) whose MAC the model
+    /// fills for the connection's traffic key and SNE.
+    AoMac(AoSign),
 }
 
 impl Auth {
@@ -70,6 +80,8 @@ impl Auth {
             Auth::Ao => "AO-only",
             Auth::AoShort => "AO-only (16-byte area)",
             Auth::Duplicate(_) => "signed + duplicate MD5 option",
+            Auth::AoMac(s) if s.corrupt => "AO-signed, MAC bit flipped",
+            Auth::AoMac(_) => "AO-signed",
         }
     }
 }
@@ -99,6 +111,9 @@ pub(crate) struct Peer {
     /// The sequence number of a FIN the kernel may retransmit while a case
     /// runs (FIN-WAIT-1): such a retransmission is not a reply.
     pub kernel_fin_seq: Option<SeqNumber>,
+    /// TCP-AO: the keys, ISNs and SNEs; when set, every kernel segment must
+    /// be AO-signed and is verified by the model (`kernel_key` is unused).
+    pub ao: Option<AoPeerState>,
 }
 
 impl Peer {
@@ -146,7 +161,24 @@ impl Peer {
             record: Record::new(),
             verified: 0,
             kernel_fin_seq: None,
+            ao: None,
         })
+    }
+
+    /// The peer, signing with TCP-AO: `mkts` verify the kernel's segments,
+    /// `sign` is the default signing.
+    pub(crate) fn with_ao(mut self, mkts: Vec<Mkt>, sign: AoSign) -> Peer {
+        self.ao = Some(AoPeerState::new(mkts, sign, self.isn.0));
+        self
+    }
+
+    /// The default authentication: the AO signing when the peer has one,
+    /// else the kernel's MD5 key (or none).
+    pub(crate) fn default_auth(&self) -> Auth {
+        match &self.ao {
+            Some(ao) => Auth::AoMac(ao.sign.clone()),
+            None => Auth::with(self.kernel_key.as_ref()),
+        }
     }
 
     /// The kernel's socket address.
@@ -189,6 +221,32 @@ impl Peer {
                 options.extend(MD5_PLACEHOLDER);
                 options.extend(MD5_PLACEHOLDER);
                 (Signing::Key(k.clone()), vec![])
+            }
+            Auth::AoMac(sign) => {
+                options.extend(ao_placeholder(sign.mkt.send_id, sign.rnext));
+                let signing = match &self.ao {
+                    Some(ao) => ao.signing(
+                        &self.addrs,
+                        (self.peer_port, self.kernel_port),
+                        self.isn.0,
+                        (flags, seq.0),
+                        sign,
+                    ),
+                    // A peer without AO state knows no ISN of the kernel.
+                    None => AoPeerState::new(Vec::new(), sign.clone(), self.isn.0).signing(
+                        &self.addrs,
+                        (self.peer_port, self.kernel_port),
+                        self.isn.0,
+                        (flags, seq.0),
+                        sign,
+                    ),
+                };
+                let flips = if sign.corrupt {
+                    vec![(AO_MAC_BYTE, 0)]
+                } else {
+                    vec![]
+                };
+                (signing, flips)
             }
             Auth::Corrupted(k) => {
                 options.extend(MD5_PLACEHOLDER);
@@ -287,14 +345,17 @@ impl Peer {
             self.snd_nxt - KEEPALIVE_BACK,
             self.rcv_nxt,
             b"k",
-            &Auth::with(self.kernel_key.as_ref()),
+            &self.default_auth(),
         )
     }
 
     /// Verifies every kernel segment of `obs` against `kernel_key`.
     pub(crate) fn verify(&mut self, replies: &[Reply]) {
         for r in replies {
-            check_reply_signature(r, self.kernel_key.as_ref(), &mut self.record);
+            match self.ao.as_mut() {
+                Some(ao) => ao.verify(r, self.isn.0, &mut self.record),
+                None => check_reply_signature(r, self.kernel_key.as_ref(), &mut self.record),
+            }
             self.verified += 1;
         }
     }
@@ -407,6 +468,9 @@ impl Peer {
                 ))
             })?;
         self.snd_nxt = self.isn + 1;
+        if let Some(ao) = self.ao.as_mut() {
+            ao.sent_up_to(self.snd_nxt.0);
+        }
         self.rcv_nxt = synack.seq + 1;
         Ok(synack)
     }
@@ -414,5 +478,8 @@ impl Peer {
     /// Records that `len` sequence numbers (data, or 1 for a FIN) were sent.
     pub(crate) fn sent(&mut self, len: usize) {
         self.snd_nxt = self.snd_nxt.add_len(len);
+        if let Some(ao) = self.ao.as_mut() {
+            ao.sent_up_to(self.snd_nxt.0);
+        }
     }
 }

@@ -4,6 +4,7 @@
 
 use std::net::IpAddr;
 
+use tcpmd5::ao::{OptionCoverage, TrafficKey};
 use tcpmd5::sign::{SignError, refresh_checksum, sign_segment_in_place};
 use tcpmd5::wire::TcpFlags;
 use tcpmd5::wire::tcp::CHECKSUM_RANGE;
@@ -25,6 +26,14 @@ pub const MD5_PLACEHOLDER: [u8; 20] = [
 pub const AO_OPTION: [u8; 16] = [
     AO, 16, 1, 2, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf,
 ];
+/// A TCP-AO option to be signed: `AO, 16, KeyID, RNextKeyID` and a zero
+/// 12-byte MAC (HMAC-SHA-1-96 and AES-128-CMAC-96 alike).
+pub fn ao_placeholder(key_id: u8, rnext_key_id: u8) -> [u8; 16] {
+    let mut option = [0u8; 16];
+    let [kind, len, id, rnext, ..] = &mut option;
+    (*kind, *len, *id, *rnext) = (AO, 16, key_id, rnext_key_id);
+    option
+}
 /// The option area Linux puts in a SYN with a key: NOP NOP MD5, then MSS.
 pub const SIGNED_SYN_OPTIONS: [u8; 24] = [
     NOP, NOP, MD5, MD5_LEN, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, MSS, 4, 0x05, 0xb4,
@@ -41,6 +50,16 @@ pub enum Signing {
     Key(Key),
     /// Sign with `key` over other pseudo-header addresses.
     KeyOver(Key, AddrPair),
+    /// Fill the TCP-AO option's MAC: `tcpmd5::ao::sign_segment` with the
+    /// traffic key, the segment's SNE and the MKT's option coverage.
+    Ao {
+        /// The sender's traffic key for this segment.
+        key: TrafficKey,
+        /// The sequence number extension of its sequence number.
+        sne: u32,
+        /// Whether the MAC covers the other options.
+        coverage: OptionCoverage,
+    },
 }
 
 /// A checksum left wrong on purpose, the one way the suite corrupts a
@@ -110,6 +129,16 @@ impl SegmentSpec {
             Signing::None => None,
             Signing::Key(k) => Some((k, addrs)),
             Signing::KeyOver(k, over) => Some((k, *over)),
+            Signing::Ao { key, sne, coverage } => {
+                let signed = tcpmd5::ao::sign_segment(key, &addrs, &mut seg, *sne, *coverage);
+                // The peer builds its AO segments with one AO option: a
+                // failure is a bug in the suite, never an unsigned probe.
+                assert!(
+                    signed.is_ok(),
+                    "AO-signing the suite's segment failed: {signed:?}"
+                );
+                None
+            }
         };
         if let Some((key, over)) = sign_over {
             let signed = sign_segment_in_place(&over, &mut seg, key);

@@ -68,13 +68,16 @@ pub(crate) fn flags(f: TcpFlags) -> String {
     }
 }
 
-/// One kernel segment: `signed ACK`, `unsigned RST`.
+/// One kernel segment: `signed ACK`, `AO-signed ACK`, `unsigned RST`.
 pub(crate) fn reply(r: &Reply) -> String {
-    format!(
-        "{} {}",
-        if is_signed(r) { "signed" } else { "unsigned" },
-        flags(r.flags)
-    )
+    let how = if is_signed(r) {
+        "signed"
+    } else if tcpmd5::ao::SegmentAo::find(&r.segment).is_ok() {
+        "AO-signed"
+    } else {
+        "unsigned"
+    };
+    format!("{how} {}", flags(r.flags))
 }
 
 /// The kernel's replies: `no reply`, `signed ACK`, `signed ACK, signed FIN ACK`.

@@ -14,6 +14,8 @@
 //!   and its receive decision with drop reasons, counters and tracepoints.
 //! - [`ignores_icmp`]: which ICMP errors an AO connection ignores
 //!   (`TCPAODroppedIcmps`).
+//! - [`timewait_ack`]: how a TIME-WAIT socket signs its ACK (chosen by the
+//!   segment it answers; unsigned for an unsigned one).
 //!
 //! RFC 9235's vectors are in `vectors/ao/rfc9235.json` (`tests/ao_vectors.rs`).
 
@@ -29,6 +31,7 @@ mod option;
 mod other_drop;
 mod receive;
 mod sne;
+mod timewait;
 mod traffic_keys;
 
 pub use algorithm::{Algorithm, MAX_PRF_LEN};
@@ -43,4 +46,5 @@ pub use option::{AO_HEADER_LEN, AoLocation, AoOption, AoOptionError, locate};
 pub use other_drop::OtherDrop;
 pub use receive::{AoOutcome, AoSocket, AoSocketState, AoVerdict, RnextRequest, receive};
 pub use sne::{SneTracker, segment_sne};
+pub use timewait::{TimeWaitAck, timewait_ack};
 pub use traffic_keys::{Endpoints, FlowIsns, TrafficKeys, segment_context};

@@ -12,6 +12,7 @@ mod semantics;
 mod session;
 mod sockapi;
 mod states;
+mod tcp_ao;
 mod timewait;
 mod vrf;
 
@@ -35,5 +36,6 @@ pub fn all() -> Vec<Case> {
     cases.extend(checksum::cases());
     cases.extend(vrf::cases());
     cases.extend(ao_keys::cases());
+    cases.extend(tcp_ao::cases());
     cases
 }

@@ -3,6 +3,9 @@
 //! closing states reached from it ([`closing`]). Areas import kits, never
 //! each other.
 
+pub(super) mod ao;
+pub(super) mod ao_repair;
+pub(super) mod ao_steps;
 pub(super) mod closing;
 pub(super) mod common;
 pub(super) mod conn;
