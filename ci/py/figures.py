@@ -36,7 +36,9 @@ def vectors(root=regions.ROOT):
     return (
         f"`vectors/` holds {digest} digest vectors ({kernel} signed by the live kernel, captured\n"
         f"with `tcpmd5-conformance capture-vectors`), {count('options/*.json')} option-layout vectors, "
-        f"{count('keys/*.json')}\nkey-table vectors, {count('ao/*.json')} TCP-AO vectors (RFC 9235) and a JSON Schema.\n"
+        f"{count('keys/*.json')}\nkey-table vectors, {count('ao/*.json')} TCP-AO vectors (RFC 9235), "
+        f"{count('decisions/*.json')} decision vectors (receiver,\nclosed port, listener reset, timewait socket; "
+        f"each semantics traced to live\nkernel runs) and a JSON Schema.\n"
     )
 
 
