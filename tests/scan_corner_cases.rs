@@ -123,6 +123,8 @@ corner_cases! {
     sackperm_len3_before_md5:   M(4), M(4),  M(4),  M(4);
     eol_len2_before_md5:        Ab,   Ab,    Ab,    Ab;
     nop_eol_before_md5:         Ab,   Ab,    Ab,    Ab;
+    nops2_eol_before_md5:       Ab,   Ab,    Ab,    Ab;
+    nops3_eol_before_md5:       Ab,   Ab,    Ab,    Ab;
     md5_remaining_17:           X,    Ab,    Ab,    X;
     len2_before_md5:            M(4), M(4),  M(4),  M(4);
     len18_before_md5:           M(18), M(18), M(18), M(18);

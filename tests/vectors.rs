@@ -13,6 +13,10 @@
     clippy::indexing_slicing
 )]
 
+#[path = "vectors/decisions.rs"]
+mod decisions;
+#[path = "vectors/gen_decisions.rs"]
+mod gen_decisions;
 #[path = "vectors/gen_digest.rs"]
 mod gen_digest;
 #[path = "vectors/gen_keys.rs"]
@@ -396,5 +400,152 @@ fn regenerate() {
         fs::create_dir_all(p.parent().unwrap()).unwrap();
         fs::write(&p, render(&v)).unwrap();
         println!("wrote {}", p.display());
+    }
+}
+
+/// Every decision vector says what the model says for its own inputs, under
+/// every semantics; each kernel semantics' expectation comes from a live
+/// run of the cases that send its segment.
+//= type=test
+//= linux/closed-port-reset
+//= linux/listener-ack-reset
+//= linux/timewait-unchecked
+//= linux/timewait-state
+#[test]
+fn decision_vectors_match_the_model() {
+    let all = vectors("decisions");
+    let mut counts: BTreeMap<(String, String, String), usize> = BTreeMap::new();
+    for (file, v) in &all {
+        decisions::check(v).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        for (sem, e) in v["expected"].as_object().unwrap() {
+            let kind = s(&e["source"]["kind"]).to_owned();
+            if sem != Semantics::Rfc2385.id() {
+                assert_eq!(kind, "live", "{} {sem}: not traced to a live run", v["id"]);
+            }
+            *counts
+                .entry((s(&v["decision"]).to_owned(), sem.clone(), kind))
+                .or_default() += 1;
+        }
+    }
+    println!("decision vectors (decision, semantics, source): {counts:#?}");
+    for d in ["receiver", "closed-port", "listener-reset", "timewait"] {
+        for f in ["ipv4", "ipv6"] {
+            assert!(
+                all.iter()
+                    .any(|(_, v)| v["decision"] == d && v["family"] == f),
+                "no {d} vector over {f}"
+            );
+        }
+    }
+}
+
+/// The checker is not blind: a record that says anything the model does not
+/// (a verdict, a drop reason, a counter, a tracepoint, a reply, an action,
+/// the socket it describes, a missing semantics or source) fails.
+#[test]
+fn a_wrong_decision_record_fails() {
+    let all = vectors("decisions");
+    let record = |id: &str| {
+        all.iter()
+            .map(|(_, v)| v)
+            .find(|v| v["id"] == id)
+            .unwrap_or_else(|| panic!("no vector {id}"))
+            .clone()
+    };
+    type Edit = fn(&mut Value);
+    let edits: [(&str, &str, Edit); 12] = [
+        (
+            "decisions/receiver/listener-keyed-syn-unsigned/ipv4",
+            "verdict",
+            |v| {
+                v["expected"]["linux"]["verdict"] = "drop:TCP_MD5FAILURE".into();
+            },
+        ),
+        (
+            "decisions/receiver/listener-keyed-syn-unsigned/ipv4",
+            "drop reason",
+            |v| {
+                v["expected"]["linux"]["drop_reason"] = "TCP_MD5FAILURE".into();
+            },
+        ),
+        (
+            "decisions/receiver/listener-keyed-syn-unsigned/ipv4",
+            "counter",
+            |v| {
+                v["expected"]["linux-ao"]["counter"] = "TCPMD5Failure".into();
+            },
+        ),
+        (
+            "decisions/receiver/listener-keyed-syn-unsigned/ipv4",
+            "tracepoint",
+            |v| {
+                v["expected"]["linux"]["tracepoint"] = Value::Null;
+            },
+        ),
+        (
+            "decisions/receiver/listener-keyed-syn-unsigned/ipv4",
+            "legacy tracepoint",
+            |v| {
+                v["expected"]["linux-legacy"]["tracepoint"] = "tcp_hash_md5_required".into();
+            },
+        ),
+        (
+            "decisions/receiver/listener-keyed-syn-signed/ipv6",
+            "socket key",
+            |v| {
+                v["socket"]["key"] = Value::Null;
+            },
+        ),
+        ("decisions/closed-port/duplicate-md5/ipv4", "reply", |v| {
+            let flip = if v["expected"]["linux-legacy"]["reply"] == "none" {
+                "signed-rst"
+            } else {
+                "none"
+            };
+            v["expected"]["linux-legacy"]["reply"] = flip.into();
+        }),
+        (
+            "decisions/timewait/orphan-fin-wait-2-data-at-window-end/ipv4",
+            "window",
+            |v| {
+                let w = v["socket"]["rcv_wnd"].as_u64().unwrap();
+                v["socket"]["rcv_wnd"] = (w + 1).into();
+            },
+        ),
+        (
+            "decisions/timewait/orphan-fin-wait-2-syn-at-rcv-nxt/ipv6",
+            "action",
+            |v| {
+                v["expected"]["linux"]["action"] = "ignore".into();
+            },
+        ),
+        (
+            "decisions/timewait/time-wait-unsigned-fin/ipv4",
+            "semantics",
+            |v| {
+                v["expected"].as_object_mut().unwrap().remove("linux-ao");
+            },
+        ),
+        ("decisions/listener-reset/signed-ack/ipv4", "source", |v| {
+            v["expected"]["linux"]["source"]["runs"] = serde_json::json!([]);
+        }),
+        (
+            "decisions/listener-reset/signed-ack/ipv4",
+            "rfc source",
+            |v| {
+                v["expected"]["linux"]["source"] = serde_json::json!({"kind": "rfc", "cite": "x"});
+            },
+        ),
+    ];
+    for (id, what, edit) in edits {
+        let good = record(id);
+        assert_eq!(decisions::check(&good), Ok(()), "{id}");
+        let mut bad = good.clone();
+        edit(&mut bad);
+        assert_ne!(bad, good, "{id}: the {what} edit changed nothing");
+        assert!(
+            decisions::check(&bad).is_err(),
+            "{id}: a record with a wrong {what} passes"
+        );
     }
 }

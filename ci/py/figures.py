@@ -38,7 +38,9 @@ def vectors(root=regions.ROOT):
         f"`vectors/` holds {digest} digest vectors ({kernel} signed by the live kernel, captured\n"
         f"with `tcpmd5-conformance capture-vectors`), {count('options/*.json')} option-layout vectors, "
         f"{count('keys/*.json')}\nkey-table vectors, {count('ao/*.json')} TCP-AO vectors ({ao_rfc} from RFC 9235, "
-        f"{ao_kernel} signed by the\nCONFIG_TCP_AO kernel, `ci/regen/ao-vectors.sh`) and a JSON Schema.\n"
+        f"{ao_kernel} signed by the\nCONFIG_TCP_AO kernel, `ci/regen/ao-vectors.sh`), "
+        f"{count('decisions/*.json')} decision vectors (receiver,\nclosed port, listener reset, timewait socket; "
+        f"each semantics traced to live\nkernel runs) and a JSON Schema.\n"
     )
 
 

@@ -11,6 +11,7 @@ records nothing: its verdicts cannot stand for that semantics.
 
 Usage: ci/py/observed_layouts.py COMMAND < report.json
 """
+import datetime
 import json
 import pathlib
 import sys
@@ -49,6 +50,8 @@ def main() -> int:
         "semantics": semantics,
         "semantics_source": env["semantics_source"],
         "tcp_ao": env["tcp_ao"],
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "script": "ci/regen/observe-layouts.sh",
         "command": command,
         "cases": dict(sorted(cases.items())),
     }

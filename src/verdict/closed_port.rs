@@ -19,6 +19,18 @@ pub enum ResetReply {
     Signed(Key),
 }
 
+impl ResetReply {
+    /// The stable id (`none`, `unsigned-rst`, `signed-rst`), as the decision
+    /// vectors write it.
+    pub fn id(&self) -> &'static str {
+        match self {
+            ResetReply::None => "none",
+            ResetReply::Unsigned => "unsigned-rst",
+            ResetReply::Signed(_) => "signed-rst",
+        }
+    }
+}
+
 /// The reset the kernel sends for `packet` arriving at a closed port.
 ///
 /// An unsigned segment gets an unsigned RST; malformed authentication

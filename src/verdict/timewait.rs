@@ -38,6 +38,23 @@ pub enum TimeWaitAction {
 }
 
 impl TimeWaitAction {
+    /// The stable id (`ack`, `ack-enter-time-wait`, `rst-and-kill`, `kill`,
+    /// `reopen`, `ignore`), as the decision vectors write it.
+    pub fn id(self) -> &'static str {
+        match self {
+            TimeWaitAction::Ack {
+                enters_time_wait: false,
+            } => "ack",
+            TimeWaitAction::Ack {
+                enters_time_wait: true,
+            } => "ack-enter-time-wait",
+            TimeWaitAction::ResetAndKill => "rst-and-kill",
+            TimeWaitAction::Kill => "kill",
+            TimeWaitAction::Reopen => "reopen",
+            TimeWaitAction::Ignore => "ignore",
+        }
+    }
+
     /// Whether the timewait socket still exists afterwards.
     pub fn survives(self) -> bool {
         !matches!(

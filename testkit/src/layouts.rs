@@ -207,6 +207,16 @@ pub fn corner_cases() -> Vec<OptionLayout> {
             cat(&[&[NOP, EOL], &d]),
         ),
         l(
+            "nops2_eol_before_md5",
+            "two NOPs, EOL (third byte), NOP, then MD5",
+            cat(&[&[NOP, NOP, EOL, NOP], &d, &[NOP, NOP]]),
+        ),
+        l(
+            "nops3_eol_before_md5",
+            "three NOPs, EOL (fourth byte), then MD5",
+            cat(&[&[NOP, NOP, NOP, EOL], &d, &[NOP, NOP]]),
+        ),
+        l(
             "md5_remaining_17",
             "three NOPs, then MD5 of length 18 with 17 bytes left",
             cat(&[&[NOP, NOP, NOP, 19, 18], &[0u8; 15]]),

@@ -12,6 +12,7 @@ use tcpmd5::{AddrPair, Key};
 use tcpmd5_testkit::record::DigestVector;
 use tcpmd5_testkit::{ExtHeader, IpHeaders, TcpSegmentSpec};
 
+use super::gen_decisions::crafted_decisions;
 use super::gen_digest::{crafted_digest, external_digest};
 use super::gen_keys::crafted_keys;
 use super::gen_options::crafted_options;
@@ -132,6 +133,14 @@ pub(crate) fn files() -> Vec<(&'static str, Value)> {
                 "options",
                 "Every option-layout corner case (tcpmd5_testkit::layouts::corner_cases) on IPv4 and IPv6, with and without a key at the receiver.",
                 crafted_options(),
+            ),
+        ),
+        (
+            "decisions/decisions.json",
+            file(
+                "decisions",
+                "What a socket, a request socket, a closed port, a listener and a timewait socket decide for a segment, per semantics, each expectation traced to the live runs in tests/vectors/observed/decisions/.",
+                crafted_decisions(),
             ),
         ),
         (

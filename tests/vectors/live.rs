@@ -71,8 +71,9 @@ fn case_id(layout: &str, with_key: bool, family: &str) -> String {
 
 /// The source of `semantics`' expectation for one option vector. A
 /// recorded run of a kernel judged against `semantics` in which the case
-/// did not pass is a disagreement between kernel and model: the kernel
-/// wins, so generation stops until the model is fixed.
+/// did not pass (nor show a known defect the model predicts) is a
+/// disagreement between kernel and model: the kernel wins, so generation
+/// stops until the model is fixed.
 pub(crate) fn source(
     observed: &[Observation],
     semantics: Semantics,
@@ -88,7 +89,9 @@ pub(crate) fn source(
         .iter()
         .filter(|o| o.semantics == semantics.id())
         .filter_map(|o| match o.cases.get(&case).map(String::as_str) {
-            Some("pass") => Some(o.kernel.as_str()),
+            // XFAIL: the kernel did what the model predicts, a known
+            // defect (the AO bypass on `linux`) the case reports.
+            Some("pass" | "xfail") => Some(o.kernel.as_str()),
             Some(status) => panic!(
                 "{case} on {} ({}): {status}; the kernel disagrees with the model",
                 o.kernel, o.semantics

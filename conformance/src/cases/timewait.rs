@@ -29,6 +29,7 @@ use tcpmd5::{Key, Verdict};
 use super::kit::closing::{self, TwSock};
 use super::kit::common::{key, wrong_key};
 use super::kit::conn::{Established, Step, established, finish, record_verdict};
+use super::kit::tw_probe::{Edge, Probe};
 use crate::case::{Case, Ctx};
 use crate::error::Error;
 use crate::exchange::Observation;
@@ -38,36 +39,6 @@ use crate::peer::{Auth, Peer};
 use crate::record::Record;
 use crate::segment::SegmentSpec;
 use crate::words;
-
-/// The segment sent to the timewait socket.
-#[derive(Debug, Clone, Copy)]
-pub(super) enum Probe {
-    /// FIN ACK at the peer's `snd_nxt` with the given authentication.
-    Fin(fn() -> Auth),
-    /// The peer's FIN again (FIN ACK at `snd_nxt - 1`), once acknowledged.
-    RetransmittedFin(fn() -> Auth),
-    /// Data at `snd_nxt`.
-    Data(fn() -> Auth),
-    /// RST ACK at `snd_nxt + offset`.
-    Rst(u32, fn() -> Auth),
-}
-
-impl Probe {
-    fn segment(self, peer: &Peer) -> SegmentSpec {
-        match self {
-            Probe::Fin(a) => peer.fin(&a()),
-            Probe::RetransmittedFin(a) => peer.segment(
-                TcpFlags::FIN | TcpFlags::ACK,
-                peer.snd_nxt - 1,
-                peer.rcv_nxt,
-                &[],
-                &a(),
-            ),
-            Probe::Data(a) => peer.data(b"UPDATE", &a()),
-            Probe::Rst(offset, a) => peer.rst(offset, &a()),
-        }
-    }
-}
 
 /// Which timewait socket a case sets up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,6 +95,7 @@ fn rows() -> Vec<Row> {
     let signed = || Auth::Signed(key());
     let unsigned = || Auth::Unsigned;
     let other_key = || Auth::Signed(wrong_key());
+    let psh_ack = TcpFlags::PSH | TcpFlags::ACK;
     vec![
         Row {
             setup: TimeWait,
@@ -201,6 +173,80 @@ fn rows() -> Vec<Row> {
             salt: 55,
             probe: Probe::Rst(IN_WINDOW_OFFSET, unsigned),
             summary: "an unsigned RST 1000 bytes into the window (an off-path guess, no RFC 5961 exact match) kills the socket",
+        },
+        // The window's and the sequence checks' exact edges
+        // (`tcp_in_window`, `timewait_action`'s `before()`s), unsigned.
+        Row {
+            setup: Orphan,
+            name: "data-ending-at-rcv-nxt",
+            salt: 56,
+            probe: Probe::Edge {
+                flags: psh_ack,
+                edge: Edge::RcvNxt,
+                delta: -1,
+                payload: b"x",
+            },
+            summary: "one byte at rcv_nxt - 1 ends where the window starts: out of window, answered by a signed ACK; the socket stays",
+        },
+        Row {
+            setup: Orphan,
+            name: "data-last-in-window",
+            salt: 57,
+            probe: Probe::Edge {
+                flags: psh_ack,
+                edge: Edge::WindowEnd,
+                delta: -1,
+                payload: b"x",
+            },
+            summary: "one byte at the window's last number is in the window: new data after close(), an unsigned RST, the socket is gone",
+        },
+        Row {
+            setup: Orphan,
+            name: "data-at-window-end",
+            salt: 58,
+            probe: Probe::Edge {
+                flags: psh_ack,
+                edge: Edge::WindowEnd,
+                delta: 0,
+                payload: b"x",
+            },
+            summary: "one byte starting exactly at the window's end is out of window: a signed ACK, the socket stays",
+        },
+        Row {
+            setup: Orphan,
+            name: "syn-at-rcv-nxt",
+            salt: 59,
+            probe: Probe::Edge {
+                flags: TcpFlags::SYN,
+                edge: Edge::RcvNxt,
+                delta: 0,
+                payload: &[],
+            },
+            summary: "an unsigned SYN at rcv_nxt (not before it) kills the socket with an unsigned RST",
+        },
+        Row {
+            setup: Orphan,
+            name: "syn-below-rcv-nxt",
+            salt: 60,
+            probe: Probe::Edge {
+                flags: TcpFlags::SYN,
+                edge: Edge::RcvNxt,
+                delta: -1,
+                payload: b"x",
+            },
+            summary: "an unsigned SYN with one byte at rcv_nxt - 1 touches the window but starts before rcv_nxt, has no ACK: ignored, the socket stays",
+        },
+        Row {
+            setup: TimeWait,
+            name: "syn-at-rcv-nxt",
+            salt: 8,
+            probe: Probe::Edge {
+                flags: TcpFlags::SYN,
+                edge: Edge::RcvNxt,
+                delta: 0,
+                payload: &[],
+            },
+            summary: "an unsigned SYN at rcv_nxt (not after it) does not reopen TIME-WAIT: answered by a signed ACK",
         },
     ]
 }
@@ -313,9 +359,14 @@ fn want_for(
 }
 
 /// The reply a reset of the model's stands for: an RST at the probe's
-/// acknowledgement number, signed or not, or none.
+/// acknowledgement number (sequence 0 for a probe without ACK, which the
+/// RST acknowledges instead), signed or not, or none.
 fn reset_want(reply: ResetReply, probe: &SegmentSpec) -> Want {
-    let seq = SeqNumber(probe.tcp.ack);
+    let seq = if probe.tcp.flags.contains(TcpFlags::ACK) {
+        SeqNumber(probe.tcp.ack)
+    } else {
+        SeqNumber(0)
+    };
     match reply {
         ResetReply::None => None,
         ResetReply::Unsigned => Some((TcpFlags::RST, seq, None)),
@@ -472,7 +523,7 @@ pub(super) fn cases(setup: Setup) -> Vec<Case> {
             let rfc1337 = sysctl::read("net/ipv4/tcp_rfc1337")
                 .map_err(Error::harness("reading tcp_rfc1337"))?
                 != "0";
-            let segment = probe.segment(&tw.peer);
+            let segment = probe.segment(&tw);
             let action = probe_timewait(ctx, &mut rec, &mut tw, &segment, rfc1337)?;
             certain_answer(ctx, &mut rec, &mut tw, action.survives(), rfc1337)?;
             rec.note(format!(
