@@ -35,7 +35,6 @@ impl AoResult {
     pub fn id(self) -> String {
         match self {
             AoResult::Checked(AoVerdict::Md5) => "md5".to_owned(),
-            AoResult::Checked(AoVerdict::DropOther(d)) => d.id().to_owned(),
             AoResult::Checked(v) => v
                 .verdict()
                 .map_or_else(|| "unchecked".to_owned(), |v| v.id().to_string()),
@@ -106,10 +105,7 @@ impl AoCheck {
 
     /// Whether the segment was dropped by an AO check.
     pub fn dropped(&self) -> bool {
-        matches!(
-            self.verdict,
-            AoResult::Checked(AoVerdict::Drop(_) | AoVerdict::DropOther(_))
-        )
+        matches!(self.verdict, AoResult::Checked(AoVerdict::Drop(_)))
     }
 }
 
@@ -346,7 +342,6 @@ fn describe(
         }
         AoVerdict::Unsigned => "unsigned, and no AO key covers the sender".to_owned(),
         AoVerdict::Md5 => "an MD5 option: the MD5 check decides, not TCP-AO".to_owned(),
-        AoVerdict::DropOther(r) => format!("dropped by the AO path ({})", r.kernel_name()),
         AoVerdict::Drop(tcpmd5::DropReason::AuthHeader) => match location {
             Err(tcpmd5::scan::Malformation::Duplicate { first, second, .. }) if first != second => {
                 "MD5 and TCP-AO options both present: Linux drops it before any key is looked at (TCP_AUTH_HDR)".to_owned()
@@ -376,7 +371,6 @@ fn describe(
 #[allow(clippy::indexing_slicing)]
 mod tests {
     use tcpmd5::DropReason;
-    use tcpmd5::ao::OtherDrop;
 
     use super::*;
 
@@ -395,7 +389,7 @@ mod tests {
                 true,
             ),
             (
-                AoResult::Checked(AoVerdict::DropOther(OtherDrop::Flags)),
+                AoResult::Checked(AoVerdict::Drop(DropReason::TcpFlags)),
                 "drop:TCP_FLAGS",
                 true,
             ),
