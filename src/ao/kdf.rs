@@ -10,6 +10,9 @@
 
 use core::fmt;
 
+use subtle::ConstantTimeEq as _;
+use zeroize::{Zeroize as _, ZeroizeOnDrop};
+
 use crate::AddrPair;
 
 use super::algorithm::{Algorithm, MAX_PRF_LEN, Prf};
@@ -73,8 +76,9 @@ impl KdfContext {
 }
 
 /// A traffic key: the KDF's output, as long as the algorithm's PRF.
-/// `Debug` does not show it.
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// `Debug` does not show it; equality takes the same time whichever byte
+/// differs; the bytes are zeroed when it is dropped.
+#[derive(Clone)]
 pub struct TrafficKey {
     alg: Algorithm,
     bytes: [u8; MAX_PRF_LEN],
@@ -91,6 +95,30 @@ impl TrafficKey {
         self.bytes.get(..self.alg.prf_len()).unwrap_or(&[])
     }
 }
+
+impl PartialEq for TrafficKey {
+    /// The algorithms, then the bytes in constant time.
+    fn eq(&self, other: &TrafficKey) -> bool {
+        self.alg == other.alg && bool::from(self.bytes.ct_eq(&other.bytes))
+    }
+}
+
+impl Eq for TrafficKey {}
+
+impl TrafficKey {
+    /// Zeroes the bytes (what dropping it does).
+    fn wipe(&mut self) {
+        self.bytes.zeroize();
+    }
+}
+
+impl Drop for TrafficKey {
+    fn drop(&mut self) {
+        self.wipe();
+    }
+}
+
+impl ZeroizeOnDrop for TrafficKey {}
 
 impl fmt::Debug for TrafficKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -171,6 +199,28 @@ mod tests {
             "6d63ef1b02fe1509d4b1402707fd7b0416abb74f"
         );
         assert_eq!(format!("{k:?}"), "TrafficKey(hmac-sha1, ..)");
+    }
+
+    #[test]
+    fn equal_by_algorithm_and_bytes_and_wiped() {
+        let master = MasterKey::new(b"testvector").unwrap();
+        let k = derive_traffic_key(Algorithm::HmacSha1, &master, &ctx());
+        assert_eq!(k, k.clone());
+        let addrs = AddrPair::new(
+            Ipv4Addr::new(10, 11, 12, 13).into(),
+            Ipv4Addr::new(172, 27, 28, 29).into(),
+        )
+        .unwrap();
+        let other = KdfContext::new(&addrs, 0xe9d7, 179, 0xfbfb_ab5b, 0);
+        assert_ne!(k, derive_traffic_key(Algorithm::HmacSha1, &master, &other));
+        // The same bytes under another algorithm key another MAC.
+        let mut aes = k.clone();
+        aes.alg = Algorithm::AesCmac;
+        assert_ne!(k, aes);
+        let mut wiped = k.clone();
+        wiped.wipe();
+        assert_eq!(wiped.bytes, [0; MAX_PRF_LEN]);
+        assert_ne!(k, wiped);
     }
 
     #[test]

@@ -25,7 +25,7 @@ pub struct Endpoints {
 }
 
 /// The traffic keys of one MKT on one connection, from one end's view.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrafficKeys {
     /// Signs the SYN this end sends (its ISN, 0).
     pub send_syn: TrafficKey,
