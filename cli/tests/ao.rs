@@ -407,7 +407,7 @@ fn ao_segment(
     let mut seg = repr.to_vec(&addrs).unwrap();
     if let Some((mkt, isns, sne)) = key {
         let ctx = KdfContext::new(&addrs, sport, dport, isns.0, isns.1);
-        let tk = derive_traffic_key(mkt.algorithm, &mkt.secret, &ctx);
+        let tk = derive_traffic_key(mkt.algorithm, &mkt.secret, &ctx).unwrap();
         sign_segment(&tk, &addrs, &mut seg, sne, mkt.coverage).unwrap();
         seg[16..18].copy_from_slice(&[0, 0]);
         let sum = tcpmd5::wire::checksum::tcp_checksum(&addrs, &seg);

@@ -62,10 +62,10 @@ pub fn mac_of(
             max: alg.prf_len(),
         });
     }
-    // A traffic key always has the PRF's key length, so this never fails.
-    let mut prf = Prf::new(alg, key.as_bytes()).ok_or(AoError::MacTooLong {
-        mac_len: len,
-        max: 0,
+    // A traffic key always has the PRF's key length: never refused.
+    let mut prf = Prf::new(alg, key.as_bytes()).ok_or(AoError::KeyRefused {
+        algorithm: alg,
+        key_len: key.as_bytes().len(),
     })?;
     feed_mac_input(&mut |b| prf.update(b), addrs, segment, ao, sne, coverage)?;
     let mut bytes = prf.finish();

@@ -166,8 +166,9 @@ impl AoOutcome {
 }
 
 /// The decision on `segment` (TCP header onwards) from `addrs.src()`
-/// arriving at `socket`. `Err` only for a segment whose header cannot be
-/// read at all (the kernel drops it before any of this).
+/// arriving at `socket`. `Err` for a segment whose header cannot be read at
+/// all (the kernel drops it before any of this), or as
+/// [`derive_traffic_key`] (never for the modelled algorithms).
 pub fn receive(
     socket: &AoSocket<'_>,
     addrs: &AddrPair,
@@ -330,7 +331,7 @@ fn verify(
     }
     let fields = Fields::of(segment);
     let ctx = KdfContext::new(addrs, fields.sport, fields.dport, src_isn, dst_isn);
-    let traffic_key = derive_traffic_key(key.algorithm, &key.secret, &ctx);
+    let traffic_key = derive_traffic_key(key.algorithm, &key.secret, &ctx)?;
     let mac = match mac_of(&traffic_key, addrs, segment, ao, sne, key.coverage) {
         Ok(mac) => mac,
         // A MAC length beyond the algorithm's: no key could have it.

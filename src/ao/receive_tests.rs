@@ -48,7 +48,7 @@ fn segment(
     s.extend_from_slice(b"payload");
     if let Some(k) = key {
         let ctx = KdfContext::new(&addrs(), 5000, 179, isns.0, isns.1);
-        let tk = derive_traffic_key(k.algorithm, &k.secret, &ctx);
+        let tk = derive_traffic_key(k.algorithm, &k.secret, &ctx).unwrap();
         sign_segment(&tk, &addrs(), &mut s, sne, k.coverage).unwrap();
     }
     s

@@ -9,6 +9,7 @@ use crate::AddrPair;
 use crate::wire::tcp::{HEADER_LEN, TcpFlags};
 
 use super::algorithm::Algorithm;
+use super::error::AoError;
 use super::kdf::{KdfContext, TrafficKey, derive_traffic_key};
 use super::master_key::MasterKey;
 
@@ -39,26 +40,27 @@ pub struct TrafficKeys {
 
 impl TrafficKeys {
     /// The keys of `ends` with this end's ISN `local_isn` and the peer's
-    /// `remote_isn`.
+    /// `remote_isn` (`Err` as [`derive_traffic_key`]: never for the
+    /// modelled algorithms).
     pub fn derive(
         alg: Algorithm,
         master: &MasterKey,
         ends: &Endpoints,
         local_isn: u32,
         remote_isn: u32,
-    ) -> TrafficKeys {
+    ) -> Result<TrafficKeys, AoError> {
         let out = &ends.addrs;
         let back = ends.addrs.reversed();
         let (l, r) = (ends.local_port, ends.remote_port);
         let key = |addrs: &AddrPair, sp, dp, si, di| {
             derive_traffic_key(alg, master, &KdfContext::new(addrs, sp, dp, si, di))
         };
-        TrafficKeys {
-            send_syn: key(out, l, r, local_isn, 0),
-            receive_syn: key(&back, r, l, remote_isn, 0),
-            send_other: key(out, l, r, local_isn, remote_isn),
-            receive_other: key(&back, r, l, remote_isn, local_isn),
-        }
+        Ok(TrafficKeys {
+            send_syn: key(out, l, r, local_isn, 0)?,
+            receive_syn: key(&back, r, l, remote_isn, 0)?,
+            send_other: key(out, l, r, local_isn, remote_isn)?,
+            receive_other: key(&back, r, l, remote_isn, local_isn)?,
+        })
     }
 }
 
