@@ -35,7 +35,6 @@ impl AoResult {
     pub fn id(self) -> String {
         match self {
             AoResult::Checked(AoVerdict::Md5) => "md5".to_owned(),
-            AoResult::Checked(AoVerdict::DropOther(d)) => d.id().to_owned(),
             AoResult::Checked(v) => v
                 .verdict()
                 .map_or_else(|| "unchecked".to_owned(), |v| v.id().to_string()),
@@ -106,10 +105,7 @@ impl AoCheck {
 
     /// Whether the segment was dropped by an AO check.
     pub fn dropped(&self) -> bool {
-        matches!(
-            self.verdict,
-            AoResult::Checked(AoVerdict::Drop(_) | AoVerdict::DropOther(_))
-        )
+        matches!(self.verdict, AoResult::Checked(AoVerdict::Drop(_)))
     }
 }
 
@@ -170,18 +166,13 @@ pub fn check(
         out.key_id = Some(option.key_id());
         out.rnext_key_id = Some(option.rnext_key_id());
         out.mac = Some(hex::encode(option.mac()));
-        mac_len = specs
+        let spec = specs
             .iter()
             .rev()
             .filter(port_ok)
-            .find(|s| s.mkt.recv_id == option.key_id() && s.mkt.covers(addrs.src(), 0))
-            .map(|s| (option.mac().len(), s.mkt.mac_len));
-        out.key = specs
-            .iter()
-            .rev()
-            .filter(port_ok)
-            .find(|s| s.mkt.recv_id == option.key_id() && s.mkt.covers(addrs.src(), 0))
-            .map(AoKeySpec::label);
+            .find(|s| s.mkt.recv_id == option.key_id() && s.mkt.covers(addrs.src(), 0));
+        mac_len = spec.map(|s| (option.mac().len(), s.mkt.mac_len, s.mac_len_given));
+        out.key = spec.map(AoKeySpec::label);
     }
     // The receiver's current key is not known: taken to be the one the
     // sender used (its SendID, the RNEXT of that --ao-key).
@@ -254,16 +245,22 @@ pub fn check(
     };
     describe(&mut out, &outcome, &location);
     if outcome.tracepoint == Some("tcp_ao_wrong_maclen") {
-        // Every --ao-key is taken to have the RFC algorithms' 12-byte MAC:
-        // a key of another MAC length may hold for this segment.
-        out.verdict = AoResult::Unchecked;
-        out.counter = None;
-        out.tracepoint = None;
-        out.reason = format!(
-            "the MAC is {} bytes, not the {} assumed for every --ao-key (a MAC length cannot be given): the AO key's MAC length decides",
-            mac_len.map_or(0, |(carried, _)| carried),
-            mac_len.map_or(0, |(_, key)| key)
-        );
+        let (carried, key, given) = mac_len.unwrap_or_default();
+        if given {
+            out.reason = format!(
+                "the MAC is {carried} bytes, not the AO key's {key} (maclen={key}) (TCP_AOFAILURE, TCPAOBad)"
+            );
+        } else {
+            // An --ao-key without maclen=N is taken to have the RFC
+            // algorithms' 12-byte MAC: a key of another MAC length may hold
+            // for this segment.
+            out.verdict = AoResult::Unchecked;
+            out.counter = None;
+            out.tracepoint = None;
+            out.reason = format!(
+                "the MAC is {carried} bytes, not the {key} assumed for an --ao-key without maclen=N (give it after ALG: ALG,maclen=N): the AO key's MAC length decides"
+            );
+        }
     }
     if let (Some(r), Some(current)) = (outcome.rnext_request, assumed_send_id) {
         out.reason.push_str(&format!(
@@ -346,7 +343,6 @@ fn describe(
         }
         AoVerdict::Unsigned => "unsigned, and no AO key covers the sender".to_owned(),
         AoVerdict::Md5 => "an MD5 option: the MD5 check decides, not TCP-AO".to_owned(),
-        AoVerdict::DropOther(r) => format!("dropped by the AO path ({})", r.kernel_name()),
         AoVerdict::Drop(tcpmd5::DropReason::AuthHeader) => match location {
             Err(tcpmd5::scan::Malformation::Duplicate { first, second, .. }) if first != second => {
                 "MD5 and TCP-AO options both present: Linux drops it before any key is looked at (TCP_AUTH_HDR)".to_owned()
@@ -363,7 +359,7 @@ fn describe(
             "the MAC is not as long as the AO key's MAC length (TCP_AOFAILURE, TCPAOBad)".to_owned()
         }
         AoVerdict::Drop(tcpmd5::DropReason::AoFailure) => format!(
-            "the TCP-AO MAC is wrong for KeyID {key_id} (wrong secret or algorithm, options covered or not (each --ao-key is taken to cover them), wrong ISNs, or the segment was altered) (TCP_AOFAILURE, TCPAOBad)"
+            "the TCP-AO MAC is wrong for KeyID {key_id} (wrong secret or algorithm, options covered or not (an --ao-key covers them unless its ALG is followed by ,exclude-options), wrong ISNs, or the segment was altered) (TCP_AOFAILURE, TCPAOBad)"
         ),
         AoVerdict::Drop(tcpmd5::DropReason::AoNotFound) => {
             "unsigned, but an AO key covers the sender: TCP-AO is required (TCP_AONOTFOUND, TCPAORequired)".to_owned()
@@ -376,7 +372,6 @@ fn describe(
 #[allow(clippy::indexing_slicing)]
 mod tests {
     use tcpmd5::DropReason;
-    use tcpmd5::ao::OtherDrop;
 
     use super::*;
 
@@ -395,7 +390,7 @@ mod tests {
                 true,
             ),
             (
-                AoResult::Checked(AoVerdict::DropOther(OtherDrop::Flags)),
+                AoResult::Checked(AoVerdict::Drop(DropReason::TcpFlags)),
                 "drop:TCP_FLAGS",
                 true,
             ),

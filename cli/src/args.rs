@@ -56,8 +56,10 @@ pub struct KeyArgs {
     pub routers: Vec<PathBuf>,
     /// A TCP-AO key: the MKT the receiver of segments from SCOPE holds
     /// (KEYID: the KeyID they carry; RNEXT: the receiver's own SendID;
-    /// ALG: hmac-sha1 or aes-cmac; SECRET: text or hex:…). Repeatable; a
-    /// key file takes the same as `ao SCOPE=KEYID:RNEXT:ALG:SECRET` lines.
+    /// ALG: hmac-sha1 or aes-cmac, optionally followed by ,maclen=N (the
+    /// MAC length, default 12) and ,exclude-options (only the AO option is
+    /// covered); SECRET: text or hex:…). Repeatable; a key file takes the
+    /// same as `ao SCOPE=KEYID:RNEXT:ALG:SECRET` lines.
     #[arg(long = "ao-key", value_name = "SCOPE=KEYID:RNEXT:ALG:SECRET")]
     pub ao_keys: Vec<String>,
 }

@@ -407,6 +407,10 @@ pub fn drop_sentence(reason: DropReason) -> String {
         }
         DropReason::IpChecksum => "IPv4 header checksum wrong",
         DropReason::TcpChecksum => "TCP checksum wrong",
+        DropReason::TcpFlags => {
+            "TCP-AO option on a segment that is neither SYN nor ACK at a listener: no ISNs to key its MAC with"
+        }
+        DropReason::TcpClose => "TCP-AO option at a closed socket",
     };
     match reason.counter() {
         Some(c) => format!("{what} ({reason}, {c})"),

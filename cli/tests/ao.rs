@@ -407,7 +407,7 @@ fn ao_segment(
     let mut seg = repr.to_vec(&addrs).unwrap();
     if let Some((mkt, isns, sne)) = key {
         let ctx = KdfContext::new(&addrs, sport, dport, isns.0, isns.1);
-        let tk = derive_traffic_key(mkt.algorithm, &mkt.secret, &ctx);
+        let tk = derive_traffic_key(mkt.algorithm, &mkt.secret, &ctx).unwrap();
         sign_segment(&tk, &addrs, &mut seg, sne, mkt.coverage).unwrap();
         seg[16..18].copy_from_slice(&[0, 0]);
         let sum = tcpmd5::wire::checksum::tcp_checksum(&addrs, &seg);
@@ -486,6 +486,96 @@ fn assumptions_are_labelled_and_decide_no_definite_drop() {
     let reason = e["ao"]["reason"].as_str().unwrap();
     assert!(reason.contains("RNextKeyID"), "{e:#}");
     assert!(reason.contains("current SendID 85 is assumed"), "{e:#}");
+}
+
+/// A key's MAC length and option exclusion, given after its ALG, decide as
+/// the MKT's `maclen` and `TCP_AO_KEYF_EXCLUDE_OPT` do: a SYN with an MSS
+/// option and a 16-byte AES-128-CMAC MAC over the AO option only.
+#[test]
+fn mac_length_and_excluded_options_can_be_given() {
+    use tcpmd5::ao::{
+        Algorithm, KdfContext, MasterKey, Mkt, OptionCoverage, derive_traffic_key, sign_segment,
+    };
+    let mut options = vec![2, 4, 5, 180, 29, 20, 1, 1];
+    options.extend_from_slice(&[0; 16]);
+    let repr = tcpmd5::wire::TcpRepr {
+        src_port: 40000,
+        dst_port: 179,
+        seq: 7,
+        ack: 0,
+        flags: tcpmd5::wire::TcpFlags::SYN,
+        window: 512,
+        urgent: 0,
+        options: &options,
+        payload: &[],
+    };
+    let addrs = v4();
+    let mut seg = repr.to_vec(&addrs).unwrap();
+    let mkt = Mkt {
+        coverage: OptionCoverage::Excluded,
+        mac_len: 16,
+        ..Mkt::new(
+            addrs.src(),
+            1,
+            1,
+            Algorithm::AesCmac,
+            MasterKey::new(b"secret").unwrap(),
+        )
+    };
+    let tk = derive_traffic_key(
+        mkt.algorithm,
+        &mkt.secret,
+        &KdfContext::new(&addrs, 40000, 179, 7, 0),
+    )
+    .unwrap();
+    sign_segment(&tk, &addrs, &mut seg, 0, mkt.coverage).unwrap();
+    seg[16..18].copy_from_slice(&[0, 0]);
+    let sum = tcpmd5::wire::checksum::tcp_checksum(&addrs, &seg);
+    seg[16..18].copy_from_slice(&sum.to_be_bytes());
+    let p = tcpmd5::wire::ip_packet(&addrs, &seg).unwrap();
+    let ao = |key: &str| explain_json(&p, &["--ao-key", key])["ao"].clone();
+
+    let ok = ao("192.0.2.2=1:1:aes-cmac,maclen=16,exclude-options:secret");
+    assert_eq!(ok["verdict"], "accept", "{ok:#}");
+    assert_eq!(ok["counter"], "TCPAOGood", "{ok:#}");
+    assert_eq!(
+        ok["key"],
+        "192.0.2.2 KeyID 1 RNext 1 aes-cmac,maclen=16,exclude-options (--ao-key #1)"
+    );
+    // The MSS option covered: another MAC.
+    let covered = ao("192.0.2.2=1:1:aes-cmac,maclen=16:secret");
+    assert_eq!(covered["verdict"], "drop:TCP_AOFAILURE", "{covered:#}");
+    assert_eq!(covered["tracepoint"], "tcp_ao_mismatch", "{covered:#}");
+    // A MAC length given is a definite drop when the MAC is another's ...
+    let given = ao("192.0.2.2=1:1:aes-cmac,exclude-options,maclen=12:secret");
+    assert_eq!(given["verdict"], "drop:TCP_AOFAILURE", "{given:#}");
+    assert_eq!(given["tracepoint"], "tcp_ao_wrong_maclen", "{given:#}");
+    assert_eq!(given["counter"], "TCPAOBad", "{given:#}");
+    assert!(
+        given["reason"]
+            .as_str()
+            .unwrap()
+            .contains("16 bytes, not the AO key's 12"),
+        "{given:#}"
+    );
+    // ... the default, an assumption: unchecked, and how to give it.
+    let assumed = ao("192.0.2.2=1:1:aes-cmac,exclude-options:secret");
+    assert_eq!(assumed["verdict"], "unchecked", "{assumed:#}");
+    assert!(
+        assumed["reason"].as_str().unwrap().contains("maclen=N"),
+        "{assumed:#}"
+    );
+    // Out of range for the algorithm: exit 2, the secret not echoed.
+    let hex = tcpmd5_cli::hex::encode(&p);
+    let out = run(&[
+        "explain",
+        &hex,
+        "--ao-key",
+        "192.0.2.2=1:1:aes-cmac,maclen=20:hunter2",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("maclen") && !err.contains("hunter2"), "{err}");
 }
 
 #[test]

@@ -1,10 +1,14 @@
-//! Why a TCP-AO MAC cannot be computed over a segment.
+//! Why a TCP-AO traffic key or MAC cannot be computed.
 
 use core::fmt;
 
 use crate::scan::Malformation;
 
-/// Why a MAC could not be computed (the segment, not the key, is at fault).
+use super::algorithm::Algorithm;
+
+/// Why a traffic key or a MAC could not be computed: the segment is at
+/// fault, or (never through [`derive_traffic_key`](super::derive_traffic_key),
+/// which shortens AES master keys to 16 bytes first) the key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AoError {
     /// The segment is shorter than a TCP header, or its data offset is
@@ -31,6 +35,14 @@ pub enum AoError {
         /// The algorithm's output length.
         max: usize,
     },
+    /// The algorithm's PRF cannot be keyed with a key of this length
+    /// (AES-128-CMAC takes 16 bytes only).
+    KeyRefused {
+        /// The algorithm.
+        algorithm: Algorithm,
+        /// The length of the key it was given.
+        key_len: usize,
+    },
 }
 
 impl fmt::Display for AoError {
@@ -52,6 +64,10 @@ impl fmt::Display for AoError {
             AoError::MacTooLong { mac_len, max } => write!(
                 f,
                 "a {mac_len}-byte MAC is longer than the algorithm's {max}-byte output"
+            ),
+            AoError::KeyRefused { algorithm, key_len } => write!(
+                f,
+                "the {algorithm} PRF cannot be keyed with a {key_len}-byte key"
             ),
         }
     }

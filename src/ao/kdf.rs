@@ -10,9 +10,13 @@
 
 use core::fmt;
 
+use subtle::ConstantTimeEq as _;
+use zeroize::{Zeroize as _, ZeroizeOnDrop};
+
 use crate::AddrPair;
 
 use super::algorithm::{Algorithm, MAX_PRF_LEN, Prf};
+use super::error::AoError;
 use super::master_key::MasterKey;
 
 /// The KDF label (RFC 5926 §3.1).
@@ -73,8 +77,9 @@ impl KdfContext {
 }
 
 /// A traffic key: the KDF's output, as long as the algorithm's PRF.
-/// `Debug` does not show it.
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// `Debug` does not show it; equality takes the same time whichever byte
+/// differs; the bytes are zeroed when it is dropped.
+#[derive(Clone)]
 pub struct TrafficKey {
     alg: Algorithm,
     bytes: [u8; MAX_PRF_LEN],
@@ -92,18 +97,49 @@ impl TrafficKey {
     }
 }
 
+impl PartialEq for TrafficKey {
+    /// The algorithms, then the bytes in constant time.
+    fn eq(&self, other: &TrafficKey) -> bool {
+        self.alg == other.alg && bool::from(self.bytes.ct_eq(&other.bytes))
+    }
+}
+
+impl Eq for TrafficKey {}
+
+impl TrafficKey {
+    /// Zeroes the bytes (what dropping it does).
+    fn wipe(&mut self) {
+        self.bytes.zeroize();
+    }
+}
+
+impl Drop for TrafficKey {
+    fn drop(&mut self) {
+        self.wipe();
+    }
+}
+
+impl ZeroizeOnDrop for TrafficKey {}
+
 impl fmt::Debug for TrafficKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "TrafficKey({}, ..)", self.alg.short_id())
     }
 }
 
-/// The traffic key of `context` under `master` (RFC 5926 §3.1).
-pub fn derive_traffic_key(alg: Algorithm, master: &MasterKey, context: &KdfContext) -> TrafficKey {
+/// The traffic key of `context` under `master` (RFC 5926 §3.1). Never
+/// `Err` for the two algorithms modelled (HMAC takes any key, and an AES
+/// master key of another length than 16 is shortened to 16 bytes first);
+/// the error is there so that a refused key can never key a MAC unseen.
+pub fn derive_traffic_key(
+    alg: Algorithm,
+    master: &MasterKey,
+    context: &KdfContext,
+) -> Result<TrafficKey, AoError> {
     let shortened;
     let prf_key: &[u8] = match alg {
         Algorithm::AesCmac if master.as_bytes().len() != 16 => {
-            shortened = prf(Algorithm::AesCmac, &[0; 16], &[master.as_bytes()]);
+            shortened = prf(Algorithm::AesCmac, &[0; 16], &[master.as_bytes()])?;
             shortened.get(..16).unwrap_or(&[])
         }
         _ => master.as_bytes(),
@@ -113,22 +149,21 @@ pub fn derive_traffic_key(alg: Algorithm, master: &MasterKey, context: &KdfConte
         alg,
         prf_key,
         &[&[1], LABEL, context.as_bytes(), &bits.to_be_bytes()],
-    );
-    TrafficKey { alg, bytes }
+    )?;
+    Ok(TrafficKey { alg, bytes })
 }
 
-/// `PRF(key, parts...)`. Only an AES key of a length other than 16 can be
-/// refused, and [`derive_traffic_key`] never passes one.
-fn prf(alg: Algorithm, key: &[u8], parts: &[&[u8]]) -> [u8; MAX_PRF_LEN] {
-    match Prf::new(alg, key) {
-        Some(mut p) => {
-            for part in parts {
-                p.update(part);
-            }
-            p.finish()
-        }
-        None => [0; MAX_PRF_LEN],
+/// `PRF(key, parts...)`; [`AoError::KeyRefused`] for a key the PRF cannot
+/// take (an AES key of a length other than 16).
+fn prf(alg: Algorithm, key: &[u8], parts: &[&[u8]]) -> Result<[u8; MAX_PRF_LEN], AoError> {
+    let mut p = Prf::new(alg, key).ok_or(AoError::KeyRefused {
+        algorithm: alg,
+        key_len: key.len(),
+    })?;
+    for part in parts {
+        p.update(part);
     }
+    Ok(p.finish())
 }
 
 #[cfg(test)]
@@ -165,7 +200,8 @@ mod tests {
             Algorithm::HmacSha1,
             &MasterKey::new(b"testvector").unwrap(),
             &ctx(),
-        );
+        )
+        .unwrap();
         assert_eq!(
             hex(k.as_bytes()),
             "6d63ef1b02fe1509d4b1402707fd7b0416abb74f"
@@ -174,27 +210,89 @@ mod tests {
     }
 
     #[test]
+    fn equal_by_algorithm_and_bytes_and_wiped() {
+        let master = MasterKey::new(b"testvector").unwrap();
+        let k = derive_traffic_key(Algorithm::HmacSha1, &master, &ctx()).unwrap();
+        assert_eq!(k, k.clone());
+        let addrs = AddrPair::new(
+            Ipv4Addr::new(10, 11, 12, 13).into(),
+            Ipv4Addr::new(172, 27, 28, 29).into(),
+        )
+        .unwrap();
+        let other = KdfContext::new(&addrs, 0xe9d7, 179, 0xfbfb_ab5b, 0);
+        assert_ne!(
+            k,
+            derive_traffic_key(Algorithm::HmacSha1, &master, &other).unwrap()
+        );
+        // The same bytes under another algorithm key another MAC.
+        let mut aes = k.clone();
+        aes.alg = Algorithm::AesCmac;
+        assert_ne!(k, aes);
+        let mut wiped = k.clone();
+        wiped.wipe();
+        assert_eq!(wiped.bytes, [0; MAX_PRF_LEN]);
+        assert_ne!(k, wiped);
+    }
+
+    #[test]
     fn aes_master_key_of_16_bytes_is_used_directly() {
         let m16 = MasterKey::new(&[0x42; 16]).unwrap();
-        let got = derive_traffic_key(Algorithm::AesCmac, &m16, &ctx());
+        let got = derive_traffic_key(Algorithm::AesCmac, &m16, &ctx()).unwrap();
         let direct = prf(
             Algorithm::AesCmac,
             &[0x42; 16],
             &[&[1], LABEL, ctx().as_bytes(), &128u16.to_be_bytes()],
-        );
+        )
+        .unwrap();
         assert_eq!(got.as_bytes(), &direct[..16]);
         // Any other length goes through the shortening step first.
         let m15 = MasterKey::new(&[0x42; 15]).unwrap();
-        let short = prf(Algorithm::AesCmac, &[0; 16], &[&[0x42; 15]]);
+        let short = prf(Algorithm::AesCmac, &[0; 16], &[&[0x42; 15]]).unwrap();
         let via = prf(
             Algorithm::AesCmac,
             &short[..16],
             &[&[1], LABEL, ctx().as_bytes(), &128u16.to_be_bytes()],
-        );
+        )
+        .unwrap();
         assert_eq!(
-            derive_traffic_key(Algorithm::AesCmac, &m15, &ctx()).as_bytes(),
+            derive_traffic_key(Algorithm::AesCmac, &m15, &ctx())
+                .unwrap()
+                .as_bytes(),
             &via[..16]
         );
         assert_eq!(got.as_bytes().len(), 16);
+    }
+
+    // RFC 4493 AES-CMAC takes a 128-bit key only: a key of any other length
+    // is refused with its length, never replaced by zeros; any master key
+    // length still derives (the shortening step).
+    #[test]
+    fn a_refused_prf_key_is_an_error() {
+        for len in [0, 15, 17, 20] {
+            let got = prf(Algorithm::AesCmac, &[0x42; 20][..len], &[b"x"]);
+            assert_eq!(
+                got,
+                Err(AoError::KeyRefused {
+                    algorithm: Algorithm::AesCmac,
+                    key_len: len
+                })
+            );
+        }
+        assert_eq!(
+            AoError::KeyRefused {
+                algorithm: Algorithm::AesCmac,
+                key_len: 15
+            }
+            .to_string(),
+            "the AES-128-CMAC-96 PRF cannot be keyed with a 15-byte key"
+        );
+        assert!(prf(Algorithm::HmacSha1, &[], &[b"x"]).is_ok());
+        for len in [0, 1, 15, 16, 17, 80] {
+            let master = MasterKey::new(&[0x42; 80][..len]).unwrap();
+            for alg in Algorithm::ALL {
+                let k = derive_traffic_key(alg, &master, &ctx()).unwrap();
+                assert_eq!(k.as_bytes().len(), alg.prf_len());
+            }
+        }
     }
 }

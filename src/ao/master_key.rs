@@ -1,13 +1,18 @@
 //! An MKT's secret (RFC 5925 §3.1 "TCP-AO master key"): up to 80 bytes on
-//! Linux (`TCP_AO_MAXKEYLEN`), never printed.
+//! Linux (`TCP_AO_MAXKEYLEN`), never printed, compared in constant time and
+//! wiped when dropped.
 
 use core::fmt;
+
+use subtle::ConstantTimeEq as _;
+use zeroize::{Zeroize as _, ZeroizeOnDrop};
 
 /// The longest master key `TCP_AO_ADD_KEY` takes.
 pub const MAX_MASTER_KEY_LEN: usize = 80;
 
-/// A master key. `Debug` shows its length only.
-#[derive(Clone, PartialEq, Eq)]
+/// A master key. `Debug` shows its length only; equality takes the same
+/// time whichever byte differs; the bytes are zeroed when it is dropped.
+#[derive(Clone)]
 pub struct MasterKey {
     bytes: [u8; MAX_MASTER_KEY_LEN],
     len: usize,
@@ -52,6 +57,31 @@ impl MasterKey {
     }
 }
 
+impl PartialEq for MasterKey {
+    /// Constant time in the bytes (the lengths are not secret).
+    fn eq(&self, other: &MasterKey) -> bool {
+        self.as_bytes().ct_eq(other.as_bytes()).into()
+    }
+}
+
+impl Eq for MasterKey {}
+
+impl MasterKey {
+    /// Zeroes the bytes and the length (what dropping it does).
+    fn wipe(&mut self) {
+        self.bytes.zeroize();
+        self.len.zeroize();
+    }
+}
+
+impl Drop for MasterKey {
+    fn drop(&mut self) {
+        self.wipe();
+    }
+}
+
+impl ZeroizeOnDrop for MasterKey {}
+
 impl fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "MasterKey({} bytes)", self.len)
@@ -72,5 +102,30 @@ mod tests {
         assert_eq!(MasterKey::new(&[]).unwrap().as_bytes(), b"");
         let e = MasterKeyLenError { len: 81 }.to_string();
         assert!(e.contains("81") && e.contains("80"), "{e}");
+    }
+
+    #[test]
+    fn equal_by_bytes_and_length() {
+        let k = MasterKey::new(b"testvector").unwrap();
+        assert_eq!(k, MasterKey::new(b"testvector").unwrap());
+        assert_eq!(k, k.clone());
+        assert_ne!(k, MasterKey::new(b"testvectoR").unwrap());
+        assert_ne!(k, MasterKey::new(b"Testvector").unwrap());
+        // A prefix is another key, though the bytes after it are zeros.
+        assert_ne!(k, MasterKey::new(b"testvecto").unwrap());
+        assert_ne!(
+            MasterKey::new(&[0; 3]).unwrap(),
+            MasterKey::new(&[0; 4]).unwrap()
+        );
+        assert_eq!(MasterKey::new(&[]).unwrap(), MasterKey::new(&[]).unwrap());
+    }
+
+    #[test]
+    fn wiping_zeroes_bytes_and_length() {
+        let mut k = MasterKey::new(&[0xa5; MAX_MASTER_KEY_LEN]).unwrap();
+        // What `drop` does, observed while the value is still alive.
+        k.wipe();
+        assert_eq!(k.bytes, [0; MAX_MASTER_KEY_LEN]);
+        assert_eq!(k.as_bytes(), b"");
     }
 }

@@ -17,6 +17,8 @@
 //!    is `TCP_AOFAILURE` (`TCPAOBad`); else `TCPAOGood`. An established
 //!    socket then switches its current key to the MKT whose `sndid` is the
 //!    segment's RNextKeyID, if it has one (`tcp_ao_rnext_request`).
+//!    A closed socket drops it as `TCP_CLOSE`; a listener, one that is
+//!    neither SYN nor ACK as `TCP_FLAGS` (no ISNs to key it with).
 //!
 //! Which ISNs key the MAC depends on the socket's state (see
 //! [`AoSocketState`]); the SNE is 0 until the connection is established.
@@ -33,7 +35,6 @@ use super::mac::mac_of;
 use super::mac_input::{SegmentAo, header_len};
 use super::mkt::{Mkt, MktTable};
 use super::option::{AoLocation, locate};
-use super::other_drop::OtherDrop;
 use super::sne::segment_sne;
 
 /// Where the segment arrives, as far as the AO check cares.
@@ -100,11 +101,10 @@ pub enum AoVerdict {
     },
     /// Accepted unsigned: no key covers the peer.
     Unsigned,
-    /// Dropped for an authentication reason.
+    /// Dropped: for an authentication reason, or for one of the two
+    /// others the AO path gives ([`DropReason::TcpFlags`]: neither SYN nor
+    /// ACK at a listener; [`DropReason::TcpClose`]).
     Drop(DropReason),
-    /// Dropped for another reason the AO path gives (`TCP_FLAGS`: a non-SYN
-    /// non-ACK at a listener; `TCP_CLOSE`).
-    DropOther(OtherDrop),
     /// MD5-signed: the MD5 check decides.
     Md5,
 }
@@ -116,7 +116,7 @@ impl AoVerdict {
             AoVerdict::Signed { .. } => Some(Verdict::Accept(Acceptance::Signed)),
             AoVerdict::Unsigned => Some(Verdict::Accept(Acceptance::Unsigned)),
             AoVerdict::Drop(r) => Some(Verdict::Drop(r)),
-            AoVerdict::DropOther(_) | AoVerdict::Md5 => None,
+            AoVerdict::Md5 => None,
         }
     }
 }
@@ -166,8 +166,9 @@ impl AoOutcome {
 }
 
 /// The decision on `segment` (TCP header onwards) from `addrs.src()`
-/// arriving at `socket`. `Err` only for a segment whose header cannot be
-/// read at all (the kernel drops it before any of this).
+/// arriving at `socket`. `Err` for a segment whose header cannot be read at
+/// all (the kernel drops it before any of this), or as
+/// [`derive_traffic_key`] (never for the modelled algorithms).
 pub fn receive(
     socket: &AoSocket<'_>,
     addrs: &AddrPair,
@@ -261,7 +262,7 @@ fn signed(
             return Ok(outcome);
         }
         AoSocketState::Closed => {
-            return Ok(AoOutcome::plain(AoVerdict::DropOther(OtherDrop::Close)));
+            return Ok(AoOutcome::drop(DropReason::TcpClose));
         }
         _ => {
             let Some(key) = mkts.lookup(addrs.src(), socket.l3index, None, Some(key_id)) else {
@@ -302,7 +303,7 @@ fn signed(
                         )
                     }
                     _ if !fields.flags.contains(TcpFlags::SYN) => {
-                        return Ok(AoOutcome::plain(AoVerdict::DropOther(OtherDrop::Flags)));
+                        return Ok(AoOutcome::drop(DropReason::TcpFlags));
                     }
                     // A SYN-ACK at a listener: keyed as a SYN.
                     _ => (key, fields.seq, 0, 0),
@@ -330,7 +331,7 @@ fn verify(
     }
     let fields = Fields::of(segment);
     let ctx = KdfContext::new(addrs, fields.sport, fields.dport, src_isn, dst_isn);
-    let traffic_key = derive_traffic_key(key.algorithm, &key.secret, &ctx);
+    let traffic_key = derive_traffic_key(key.algorithm, &key.secret, &ctx)?;
     let mac = match mac_of(&traffic_key, addrs, segment, ao, sne, key.coverage) {
         Ok(mac) => mac,
         // A MAC length beyond the algorithm's: no key could have it.

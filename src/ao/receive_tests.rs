@@ -48,7 +48,7 @@ fn segment(
     s.extend_from_slice(b"payload");
     if let Some(k) = key {
         let ctx = KdfContext::new(&addrs(), 5000, 179, isns.0, isns.1);
-        let tk = derive_traffic_key(k.algorithm, &k.secret, &ctx);
+        let tk = derive_traffic_key(k.algorithm, &k.secret, &ctx).unwrap();
         sign_segment(&tk, &addrs(), &mut s, sne, k.coverage).unwrap();
     }
     s
@@ -176,7 +176,10 @@ fn malformed_md5_and_unreadable() {
         .is_err()
     );
     assert_eq!(AoVerdict::Md5.verdict(), None);
-    assert_eq!(AoVerdict::DropOther(OtherDrop::Close).verdict(), None);
+    assert_eq!(
+        AoVerdict::Drop(DropReason::TcpClose).verdict(),
+        Some(Verdict::Drop(DropReason::TcpClose))
+    );
     assert_eq!(
         AoVerdict::Unsigned.verdict(),
         Some(Verdict::Accept(Acceptance::Unsigned))
@@ -261,10 +264,11 @@ fn listener_and_request_socket() {
     );
     // Neither SYN nor ACK: the ISNs cannot be known.
     let rst = segment(RST, 101, 0, 2, 1, Some(&k), (100, 900), 0);
-    assert_eq!(
-        run(Some(&t), AoSocketState::Listen, &rst).verdict,
-        AoVerdict::DropOther(OtherDrop::Flags)
-    );
+    // tcp_inbound_ao_hash: SKB_DROP_REASON_TCP_FLAGS, no counter and no
+    // `tcp:` tracepoint.
+    let got = run(Some(&t), AoSocketState::Listen, &rst);
+    assert_eq!(got.verdict, AoVerdict::Drop(DropReason::TcpFlags));
+    assert_eq!((got.counter, got.tracepoint), (None, None));
     // A SYN-ACK at a listener is keyed as a SYN.
     let synack = segment(SYN | ACK, 100, 7, 2, 1, Some(&k), (100, 0), 0);
     assert_eq!(
@@ -304,10 +308,13 @@ fn handshake_states_and_closed() {
         run(Some(&t), hs, &wrong).verdict,
         AoVerdict::Drop(DropReason::AoFailure)
     );
-    assert_eq!(
-        run(Some(&t), AoSocketState::Closed, &ack).verdict,
-        AoVerdict::DropOther(OtherDrop::Close)
-    );
+    // tcp_inbound_ao_hash: SKB_DROP_REASON_TCP_CLOSE, before any MKT is
+    // looked up (a KeyID no MKT has drops so too); no counter, no tracepoint.
+    for seg in [ack, segment(ACK, 101, 901, 9, 1, Some(&k), (100, 900), 0)] {
+        let got = run(Some(&t), AoSocketState::Closed, &seg);
+        assert_eq!(got.verdict, AoVerdict::Drop(DropReason::TcpClose));
+        assert_eq!((got.counter, got.tracepoint), (None, None));
+    }
 }
 
 #[test]

@@ -36,11 +36,19 @@ pub enum DropReason {
     /// 6.18, both families: `Tcp:InCsumErrors` and `Tcp:InErrs` +1, no
     /// `TCPMD5*` counter.
     TcpChecksum,
+    /// A TCP-AO-signed segment at a listener without a request socket that
+    /// is neither a SYN nor an ACK: no ISNs to key its MAC with
+    /// (`tcp_inbound_ao_hash`, after the MKT was found; no counter, no
+    /// `tcp:` tracepoint). See [`crate::ao::receive`].
+    TcpFlags,
+    /// A TCP-AO-signed segment at a closed socket (`tcp_inbound_ao_hash`,
+    /// before any MKT is looked up; no counter, no `tcp:` tracepoint).
+    TcpClose,
 }
 
 impl DropReason {
     /// Every reason.
-    pub const ALL: [DropReason; 10] = [
+    pub const ALL: [DropReason; 12] = [
         DropReason::AuthHeader,
         DropReason::Md5NotFound,
         DropReason::Md5Unexpected,
@@ -51,6 +59,8 @@ impl DropReason {
         DropReason::AoFailure,
         DropReason::IpChecksum,
         DropReason::TcpChecksum,
+        DropReason::TcpFlags,
+        DropReason::TcpClose,
     ];
 
     /// The verdict id of the drop (`drop:TCP_MD5FAILURE`), as
@@ -68,6 +78,8 @@ impl DropReason {
             DropReason::AoFailure => "drop:TCP_AOFAILURE",
             DropReason::IpChecksum => "drop:IP_CSUM",
             DropReason::TcpChecksum => "drop:TCP_CSUM",
+            DropReason::TcpFlags => "drop:TCP_FLAGS",
+            DropReason::TcpClose => "drop:TCP_CLOSE",
         }
     }
 
@@ -90,6 +102,7 @@ impl DropReason {
             DropReason::AoFailure => Some("TCPAOBad"),
             DropReason::IpChecksum => Some("IpExt:InCsumErrors"),
             DropReason::TcpChecksum => Some("Tcp:InCsumErrors"),
+            DropReason::TcpFlags | DropReason::TcpClose => None,
         }
     }
 
@@ -105,7 +118,10 @@ impl DropReason {
             // no AO keys at all or none with the segment's KeyID.
             DropReason::AoUnexpected | DropReason::AoKeyNotFound => Some("tcp_ao_key_not_found"),
             DropReason::AoFailure => Some("tcp_ao_mismatch"),
-            DropReason::IpChecksum | DropReason::TcpChecksum => None,
+            DropReason::IpChecksum
+            | DropReason::TcpChecksum
+            | DropReason::TcpFlags
+            | DropReason::TcpClose => None,
         }
     }
 
@@ -236,6 +252,10 @@ mod tests {
                 Some("Tcp:InCsumErrors"),
                 None,
             ),
+            // tcp_inbound_ao_hash returns these without a counter or a
+            // `tcp:` tracepoint (only `skb:kfree_skb` names the reason).
+            (DropReason::TcpFlags, "TCP_FLAGS", None, None),
+            (DropReason::TcpClose, "TCP_CLOSE", None, None),
         ];
         assert_eq!(table.map(|row| row.0), DropReason::ALL);
         for (reason, name, counter, tracepoint) in table {

@@ -139,9 +139,7 @@ pub(super) fn take_ao(decision: &mut Decision, ao: &AoCheck) {
         AoResult::Unchecked => (Status::Unchecked, None),
         AoResult::Checked(v @ AoVerdict::Signed { .. }) => (Status::Valid, Some(v)),
         AoResult::Checked(v @ AoVerdict::Unsigned) => (Status::Unsigned, Some(v)),
-        AoResult::Checked(v @ (AoVerdict::Drop(_) | AoVerdict::DropOther(_))) => {
-            (Status::Invalid, Some(v))
-        }
+        AoResult::Checked(v @ AoVerdict::Drop(_)) => (Status::Invalid, Some(v)),
     };
     decision.status = status;
     decision.verdict = verdict.map(|v| AoResult::Checked(v).id());
@@ -168,7 +166,6 @@ pub(super) fn take_ao_row(row: &mut SemanticsVerdict, ao: &AoCheck) {
     row.acceptance = v.verdict().and_then(|v| v.acceptance()).map(|a| a.id());
     row.drop_reason = match v {
         AoVerdict::Drop(r) => Some(r.kernel_name()),
-        AoVerdict::DropOther(d) => Some(d.kernel_name()),
         _ => None,
     };
     row.counter = ao.counter;
