@@ -131,7 +131,7 @@ fn check(v: &Value) -> Result<(), String> {
     {
         return Err("the ISNs are not the ones the segment carries".into());
     }
-    let key = derive_traffic_key(alg, &master, &ctx);
+    let key = derive_traffic_key(alg, &master, &ctx).map_err(|e| e.to_string())?;
     if hex(key.as_bytes()) != string(v, "traffic_key")? {
         return Err(format!(
             "traffic key: the model derives {}",
@@ -146,10 +146,13 @@ fn check(v: &Value) -> Result<(), String> {
     };
     let client_view = match string(v, "traffic_key_kind")? {
         "send-syn" => {
-            TrafficKeys::derive(alg, &master, &sent_by_client(seg.addrs), src_isn, 0).send_syn
+            TrafficKeys::derive(alg, &master, &sent_by_client(seg.addrs), src_isn, 0)
+                .map_err(|e| e.to_string())?
+                .send_syn
         }
         "send-other" => {
             TrafficKeys::derive(alg, &master, &sent_by_client(seg.addrs), src_isn, dst_isn)
+                .map_err(|e| e.to_string())?
                 .send_other
         }
         "receive-other" => {
@@ -158,7 +161,9 @@ fn check(v: &Value) -> Result<(), String> {
                 local_port: dport,
                 remote_port: sport,
             };
-            TrafficKeys::derive(alg, &master, &ends, dst_isn, src_isn).receive_other
+            TrafficKeys::derive(alg, &master, &ends, dst_isn, src_isn)
+                .map_err(|e| e.to_string())?
+                .receive_other
         }
         other => {
             return Err(format!(

@@ -186,8 +186,10 @@ impl AoPeerState {
             (Some(t), false) => t.sne_of(seq).wrapping_add(self.recv_sne_shift),
             _ => 0,
         };
-        let key = derive_traffic_key(mkt.algorithm, &mkt.secret, &ctx);
-        match verify_segment_mac(&key, &reply.addrs, &reply.segment, sne, mkt.coverage) {
+        let verified = derive_traffic_key(mkt.algorithm, &mkt.secret, &ctx).and_then(|key| {
+            verify_segment_mac(&key, &reply.addrs, &reply.segment, sne, mkt.coverage)
+        });
+        match verified {
             Ok(true) => {
                 if let Some(t) = self.recv_sne.as_mut() {
                     t.accept(seq);
@@ -372,7 +374,8 @@ mod tests {
             local_port: 179,
             remote_port: 40000,
         };
-        let keys = TrafficKeys::derive(mkt.algorithm, &mkt.secret, &ends, KERNEL_ISN, PEER_ISN);
+        let keys =
+            TrafficKeys::derive(mkt.algorithm, &mkt.secret, &ends, KERNEL_ISN, PEER_ISN).unwrap();
         sign_segment(&keys.send_other, &back, &mut seg, sne, mkt.coverage).unwrap();
         if flip {
             seg[24] ^= 1;

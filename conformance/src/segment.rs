@@ -4,7 +4,7 @@
 
 use std::net::IpAddr;
 
-use tcpmd5::ao::{OptionCoverage, TrafficKey};
+use tcpmd5::ao::{AoError, OptionCoverage, TrafficKey};
 use tcpmd5::sign::{SignError, refresh_checksum, sign_segment_in_place};
 use tcpmd5::wire::TcpFlags;
 use tcpmd5::wire::tcp::CHECKSUM_RANGE;
@@ -53,8 +53,9 @@ pub enum Signing {
     /// Fill the TCP-AO option's MAC: `tcpmd5::ao::sign_segment` with the
     /// traffic key, the segment's SNE and the MKT's option coverage.
     Ao {
-        /// The sender's traffic key for this segment.
-        key: TrafficKey,
+        /// The sender's traffic key for this segment, as the model derived
+        /// it (a refused master key is a bug in the suite's own keys).
+        key: Result<TrafficKey, AoError>,
         /// The sequence number extension of its sequence number.
         sne: u32,
         /// Whether the MAC covers the other options.
@@ -130,7 +131,9 @@ impl SegmentSpec {
             Signing::Key(k) => Some((k, addrs)),
             Signing::KeyOver(k, over) => Some((k, *over)),
             Signing::Ao { key, sne, coverage } => {
-                let signed = tcpmd5::ao::sign_segment(key, &addrs, &mut seg, *sne, *coverage);
+                let signed = key.as_ref().map_err(|e| *e).and_then(|key| {
+                    tcpmd5::ao::sign_segment(key, &addrs, &mut seg, *sne, *coverage)
+                });
                 // The peer builds its AO segments with one AO option: a
                 // failure is a bug in the suite, never an unsigned probe.
                 assert!(

@@ -113,7 +113,14 @@ pub(super) fn add_vectors(
         // the SNE of a segment is counted from its sender's ISN.
         let sne = segment_sne(0, src_isn, tcp.seq_number());
         let ctx = KdfContext::new(&seg.addrs, tcp.src_port(), tcp.dst_port(), src_isn, dst_isn);
-        let key = derive_traffic_key(row.algorithm, &own.secret, &ctx);
+        let key = match derive_traffic_key(row.algorithm, &own.secret, &ctx) {
+            Ok(key) => key,
+            Err(e) => {
+                out.disagreements
+                    .push(format!("{id}: the model refuses the master key: {e}"));
+                continue;
+            }
+        };
         let ao = match SegmentAo::find(seg.segment) {
             Ok(ao) => ao,
             Err(e) => {
