@@ -278,7 +278,7 @@ mod tests {
 
     #[test]
     fn an_unavailable_environment_is_a_skip_with_its_reason() {
-        let json = r#"{"schema_version":1,"tool":"tcpmd5-conformance differential","result":"nothing-ran","exit_status":4,"unavailable":"no CONFIG_TCP_MD5SIG","seed":"ab","cases_per_family":9}"#;
+        let json = r#"{"schema_version":2,"tool":"tcpmd5-conformance differential","result":"nothing-ran","exit_status":4,"unavailable":"no CONFIG_TCP_MD5SIG","seed":"ab","cases_per_family":9}"#;
         let r =
             DifferentialResult::read(json.as_bytes(), ExitStatus::of_code(4), 0.1, (9, "ab"), "t");
         assert_eq!(r.status, ExitStatus::Skip);

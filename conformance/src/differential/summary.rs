@@ -73,6 +73,9 @@ impl Summary {
             }
             t.skipped_families += u64::from(f.skipped.is_some());
             t.inferred += f.inferred;
+            t.ao_cases += f.ao.cases;
+            t.ao_agreements += f.ao.agreements;
+            t.ao_skipped_families += u64::from(f.ao.skipped.is_some());
         }
         t
     }
@@ -152,6 +155,26 @@ impl Summary {
                     "  {} verdicts inferred from silence (no tracepoints to confirm TCP_AUTH_HDR)",
                     f.inferred
                 );
+            }
+            match &f.ao.skipped {
+                Some(why) => {
+                    let _ = writeln!(s, "  TCP-AO: SKIP: {why}");
+                }
+                None => {
+                    let _ = writeln!(
+                        s,
+                        "  TCP-AO: {} cases, {} agree, {} disagree, {} AO handshakes, in {:.1} s ({:.1}/s)",
+                        f.ao.cases,
+                        f.ao.agreements,
+                        f.ao.disagreements,
+                        f.ao.handshakes,
+                        f.ao.seconds,
+                        f.ao.cases as f64 / f.ao.seconds.max(1e-9)
+                    );
+                    for (verdict, n) in &f.ao.verdicts {
+                        let _ = writeln!(s, "    model {verdict:<36} {n:>6}");
+                    }
+                }
             }
             if let Some(e) = &f.error {
                 let _ = writeln!(s, "  ERROR: {e}");
