@@ -215,6 +215,9 @@ pub struct AoShare {
     pub handshakes: u64,
     /// The model's verdicts over the cases (`accept`, `drop:TCP_AOFAILURE`).
     pub verdicts: BTreeMap<String, u64>,
+    /// Cases by how the segment was authenticated (`signed`, `mac-bit`,
+    /// `unknown-keyid`, `ao+md5`, ...).
+    pub forms: BTreeMap<String, u64>,
     /// Wall time, seconds.
     pub seconds: f64,
 }

@@ -103,6 +103,43 @@ pub struct DifferentialResult {
     pub errors: Vec<String>,
     /// Every disagreement, with the segment and both verdicts.
     pub disagreement_cases: Vec<Disagreement>,
+    /// The TCP-AO cases, per family (counted in `cases` too).
+    pub ao: Vec<AoFamily>,
+}
+
+/// One family's TCP-AO cases in a kernel's differential.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AoFamily {
+    /// `ipv4` or `ipv6`.
+    pub family: String,
+    /// Why none ran (no `CONFIG_TCP_AO`); never a pass.
+    pub skipped: Option<String>,
+    /// AO cases run.
+    pub cases: u64,
+    /// Cases where kernel and model agreed.
+    pub agreements: u64,
+    /// Cases where they did not.
+    pub disagreements: u64,
+    /// Wall time, seconds.
+    pub seconds: f64,
+}
+
+impl AoFamily {
+    /// The family's AO line (`ipv4 100/100 agree in 41.2 s, 2.4/s`, or why
+    /// none ran).
+    pub fn line(&self) -> String {
+        match &self.skipped {
+            Some(why) => format!("{} skipped: {why}", self.family),
+            None => format!(
+                "{} {}/{} agree in {:.1} s, {:.1}/s",
+                self.family,
+                self.agreements,
+                self.cases,
+                self.seconds,
+                self.cases as f64 / self.seconds.max(1e-9)
+            ),
+        }
+    }
 }
 
 impl DifferentialResult {
@@ -130,6 +167,7 @@ impl DifferentialResult {
             skipped: Vec::new(),
             errors: Vec::new(),
             disagreement_cases: Vec::new(),
+            ao: Vec::new(),
         };
         let report = match from_serial::<Report>(bytes, what) {
             Ok(r) => r,
@@ -175,6 +213,14 @@ impl DifferentialResult {
                 result.disagreements = total.disagreements;
                 result.inferred = total.inferred;
                 for f in families {
+                    result.ao.push(AoFamily {
+                        family: f.family.clone(),
+                        skipped: f.ao.skipped.clone(),
+                        cases: f.ao.cases,
+                        agreements: f.ao.agreements,
+                        disagreements: f.ao.disagreements,
+                        seconds: f.ao.seconds,
+                    });
                     if let Some(why) = f.skipped {
                         result.skipped.push(format!("{}: {why}", f.family));
                     }

@@ -25,8 +25,9 @@ pub enum Format {
 /// option areas from the option grammar; keys of 1 to 80 bytes; both
 /// families) are injected into the running kernel and its verdict must
 /// equal the model's. Exit status 1 on any disagreement, 4 when nothing
-/// could run. On a kernel with `CONFIG_TCP_AO` each family then runs
-/// TCP-AO cases (MKTs on the sockets, segments signed by the model, the
+/// could run.
+///
+/// On a kernel with `CONFIG_TCP_AO` each family then runs TCP-AO cases (MKTs on the sockets, segments signed by the model, the
 /// verdict of its AO receive decision).
 #[derive(Debug, Clone, Args)]
 pub struct DifferentialArgs {

@@ -174,6 +174,12 @@ impl Summary {
                     for (verdict, n) in &f.ao.verdicts {
                         let _ = writeln!(s, "    model {verdict:<36} {n:>6}");
                     }
+                    let forms: Vec<String> =
+                        f.ao.forms
+                            .iter()
+                            .map(|(form, n)| format!("{form} {n}"))
+                            .collect();
+                    let _ = writeln!(s, "    segments: {}", forms.join(", "));
                 }
             }
             if let Some(e) = &f.error {

@@ -22,16 +22,16 @@ use tcpmd5::{AddrPair, Family};
 
 use super::expect::{Expected, expected, witness_problems};
 use super::input::AoInput;
-use super::segment::{Signer, build, unsignable};
+use super::probe::{Flow, established_probe, syn_probe};
 use super::sockets::{check_kernel_segment, connect, listener};
-use crate::differential::established::{check_effect, flags_for};
+use crate::differential::established::check_effect;
 use crate::differential::input::{SegmentKind, Target};
 use crate::differential::judged::Judged;
-use crate::differential::probe::{Flippable, Header};
 use crate::differential::tcp_effect::{self, Effect};
 use crate::error::Error;
 use crate::exchange::{Barrier, exchange};
 use crate::harness::Lab;
+use crate::harness::ao_sockopt;
 use crate::harness::tcp_info::tcp_info;
 
 /// The port the case's listener binds.
@@ -174,29 +174,7 @@ fn syn(
     let l = listener(lab, family, SYN_PORT, &mkts, input.required)?;
     let addrs = AddrPair::new(peer, lab.kernel_addr(family))
         .map_err(|_| Error::WrongFamily { addr: peer, family })?;
-    let index = input.signer_index();
-    let (Some(spec), Some(mkt)) = (input.keys.get(index), mkts.get(index)) else {
-        return Err(Error::NotSeen("a case without keys".to_owned()));
-    };
-    let header = Header {
-        addrs,
-        src_port: port,
-        dst_port: SYN_PORT,
-        seq: input.base.seq,
-        ack: input.base.ack,
-        // SYN, with PSH, URG, ECE, CWR or AE as generated.
-        flags: TcpFlags(TcpFlags::SYN.0 | (input.base.flags.0 & 0x1e8)),
-        payload: input.keep_payload,
-    };
-    let signer = Signer {
-        key: spec,
-        key_id: mkt.recv_id,
-        isns: None,
-        rcv_nxt: 0,
-    };
-    let ids: Vec<(u8, u8)> = mkts.iter().map(|m| (m.send_id, m.recv_id)).collect();
-    let spec =
-        build(input, header, &ids, signer, Flippable::Syn).map_err(unsignable("the probe"))?;
+    let spec = syn_probe(input, addrs, (port, SYN_PORT), &mkts)?;
     let packet = spec.packet();
     let segment = spec.segment();
     let socket = AoSocket {
@@ -293,47 +271,22 @@ fn established(
         input,
     )?;
     drop(l);
-    let rcv_nxt = peer_isn.wrapping_add(1);
-    let snd_nxt = conn.kernel_isn.wrapping_add(1);
-    let header = Header {
+    let flow = Flow {
         addrs: conn.addrs,
-        src_port: conn.peer_port,
-        dst_port: conn.kernel_port,
-        seq: place.seq(rcv_nxt),
-        ack: snd_nxt,
-        flags: flags_for(kind, input.base.flags),
-        payload: match kind {
-            SegmentKind::Data | SegmentKind::Fin => true,
-            SegmentKind::Rst => input.keep_payload,
-            SegmentKind::Ack => false,
-        },
+        peer_port: conn.peer_port,
+        kernel_port: conn.kernel_port,
+        peer_isn,
+        kernel_isn: conn.kernel_isn,
     };
-    let isns = FlowIsns {
-        src_isn: peer_isn,
-        dst_isn: conn.kernel_isn,
-    };
-    let signer = Signer {
-        key: spec,
-        key_id: mkt.recv_id,
-        isns: Some(isns),
-        rcv_nxt,
-    };
-    let ids: Vec<(u8, u8)> = mkts.iter().map(|m| (m.send_id, m.recv_id)).collect();
-    let probe = build(input, header, &ids, signer, Flippable::Established)
-        .map_err(unsignable("the probe"))?;
+    let (rcv_nxt, snd_nxt) = (flow.rcv_nxt(), flow.snd_nxt());
+    let probe = established_probe(input, &flow, &mkts, kind, place)?;
     let packet = probe.packet();
     let segment = probe.segment();
     let tcp = TcpPacket::new_checked(&segment[..]).map_err(Error::model("the probe"))?;
     let socket = AoSocket {
         mkts: Some(&conn.table),
         md5_key: false,
-        state: AoSocketState::Established {
-            local_isn: conn.kernel_isn,
-            remote_isn: peer_isn,
-            rcv_nxt,
-            rcv_sne: 0,
-            current_send_id: conn.current_send_id,
-        },
+        state: flow.state(conn.current_send_id),
         l3index: 0,
     };
     let want = expected(&socket, &conn.addrs, &segment, &packet)?;
@@ -387,6 +340,21 @@ fn established(
     };
     if want.rnext.is_some_and(|r| r.switched) {
         notes.push(format!("rotation asked: current key now {current}"));
+    }
+    // The socket's own account: its current key (by SendID) and its RNext
+    // key (by RecvID: the KeyID of the handshake, which no received
+    // segment changes).
+    match ao_sockopt::get_info(conn.sock.as_fd()) {
+        Ok(info) => {
+            let want_info = (Some(current), Some(conn.handshake_key_id));
+            if (info.current_key, info.rnext) != want_info {
+                problems.push(format!(
+                    "TCP_AO_INFO current {:?} rnext {:?}, the model implies {:?} and {:?}",
+                    info.current_key, info.rnext, want_info.0, want_info.1
+                ));
+            }
+        }
+        Err(e) => notes.push(format!("TCP_AO_INFO unreadable after the case: {e}")),
     }
     let new_rcv_nxt = rcv_nxt.wrapping_add(effect.rcv_advance());
     for r in &obs.replies {

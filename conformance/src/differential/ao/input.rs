@@ -201,17 +201,32 @@ impl AoInput {
             .unwrap_or(i)
     }
 
-    /// The case kind for the report (`ao listener syn signed`).
+    /// The case kind for the report (`ao listener syn`, `ao established
+    /// rst exact`); how it is authenticated is [`AoAuth::name`].
     pub fn kind(&self) -> String {
-        format!("ao {} {}", self.target.kind(), self.auth.name())
+        format!("ao {}", self.target.kind())
     }
 
-    /// The MKTs for `peer`, oldest first, with their indices.
+    /// The MKTs for `peer`, oldest first. On an established connection
+    /// the signing key covers the peer (one for another address is made
+    /// the peer's): the handshake is signed with it.
     pub fn mkts(&self, peer: IpAddr) -> Vec<Mkt> {
+        let signer = self.signer_index();
+        let established = matches!(self.target, Target::Established(..));
         self.keys
             .iter()
             .enumerate()
-            .map(|(i, k)| k.mkt(i, peer))
+            .map(|(i, k)| {
+                if established && i == signer && k.scope == KeyScope::Elsewhere {
+                    AoKeySpec {
+                        scope: KeyScope::Peer,
+                        ..k.clone()
+                    }
+                    .mkt(i, peer)
+                } else {
+                    k.mkt(i, peer)
+                }
+            })
             .collect()
     }
 

@@ -11,6 +11,7 @@
 mod case;
 mod expect;
 pub mod input;
+mod probe;
 mod segment;
 mod sockets;
 
@@ -137,6 +138,10 @@ fn count(
         stats.seconds += seconds;
         t.share.cases += 1;
         *t.share.verdicts.entry(judged.expected.clone()).or_default() += 1;
+        *t.share
+            .forms
+            .entry(input.auth.name().to_owned())
+            .or_default() += 1;
         if judged.agrees() {
             stats.agreements += 1;
             t.share.agreements += 1;
@@ -156,7 +161,7 @@ fn count(
     );
     let shrunk = t.failed;
     t.failed = true;
-    let d = judged.into_disagreement(family, kind, shrunk);
+    let d = judged.into_disagreement(family, format!("{kind} {}", input.auth.name()), shrunk);
     let list = &mut t.report.disagreements;
     if shrunk
         && list

@@ -89,6 +89,8 @@ pub(super) struct AoConnection {
     pub kernel_isn: u32,
     /// The current key's `sndid` after the handshake (the SYN's RNextKeyID).
     pub current_send_id: u8,
+    /// The KeyID of the handshake (the RNext key's `rcvid`).
+    pub handshake_key_id: u8,
     /// What verifying the kernel's handshake segments found.
     pub problems: Vec<String>,
 }
@@ -264,6 +266,7 @@ pub(super) fn connect(
         kernel_port,
         kernel_isn,
         current_send_id: mkt.send_id,
+        handshake_key_id: mkt.recv_id,
         problems,
     })
 }
