@@ -261,8 +261,9 @@ fn optional_semantics<S: serde::Serializer>(
 mod tests {
     use super::*;
 
-    /// Recorded from `matrix --kernel ao=<the AO kernel>`: 50 cases per
-    /// family in a TCG guest, every one agreed.
+    /// Recorded from `matrix --kernel ao=<the AO kernel>
+    /// --differential-cases 50`: 50 MD5 and 25 TCP-AO cases per family in
+    /// a TCG guest, every one agreed.
     const AO_PASS: &str = include_str!("../testdata/differential-ao-pass.json");
     /// Recorded from `differential --cases 30 --semantics rfc2385` on a
     /// 6.18 kernel: the wrong semantics, so the kernel disagrees.
@@ -278,11 +279,17 @@ mod tests {
             "t",
         );
         assert_eq!(r.status, ExitStatus::Pass, "{r:?}");
-        assert_eq!((r.cases, r.agreements, r.disagreements), (100, 100, 0));
+        assert_eq!((r.cases, r.agreements, r.disagreements), (150, 150, 0));
         assert_eq!(r.cases_per_family, 50);
         assert_eq!(r.semantics, Semantics::from_id("linux-ao"));
-        assert!(r.seed.starts_with("144c739f"), "the report's seed wins");
+        assert!(r.seed.starts_with("612cb53d"), "the report's seed wins");
         assert!(r.skipped.is_empty() && r.errors.is_empty());
+        let ao: Vec<(&str, u64, u64)> =
+            r.ao.iter()
+                .map(|f| (f.family.as_str(), f.cases, f.agreements))
+                .collect();
+        assert_eq!(ao, [("ipv4", 25, 25), ("ipv6", 25, 25)]);
+        assert!(r.ao[0].line().starts_with("ipv4 25/25 agree in "));
     }
 
     #[test]
@@ -303,6 +310,13 @@ mod tests {
         assert_eq!(first.observed, "accept");
         assert!(first.packet_hex.starts_with("45"), "an IPv4 packet");
         assert_eq!(r.disagreement_cases.len(), 4, "first and shrunk per family");
+        // 6.18 without CONFIG_TCP_AO: the AO share is skipped, not passed.
+        assert!(r.ao.iter().all(|f| {
+            f.cases == 0
+                && f.skipped
+                    .as_deref()
+                    .is_some_and(|s| s.contains("CONFIG_TCP_AO"))
+        }));
     }
 
     #[test]
@@ -330,6 +344,7 @@ mod tests {
         assert_eq!(r.status, ExitStatus::Skip);
         assert_eq!(r.skipped, ["no CONFIG_TCP_MD5SIG"]);
         assert_eq!(r.cases, 0);
+        assert!(r.ao.is_empty());
     }
 
     #[test]

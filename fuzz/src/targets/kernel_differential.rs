@@ -43,13 +43,13 @@ use std::net::IpAddr;
 use std::sync::{Mutex, OnceLock};
 
 use arbitrary::{Result, Unstructured};
+use tcpmd5::ao::{Algorithm, MasterKey, OptionCoverage};
 use tcpmd5::wire::TcpFlags;
 use tcpmd5::{AddrPair, Family, Key, Semantics};
+use tcpmd5_conformance::differential::ao::input::{AoAuth, AoInput, AoKeySpec, Rnext};
 use tcpmd5_conformance::differential::input::{
     BitChoice, Input, KeyScope, MAX_PAYLOAD, Place, SegmentKind, Sign, Target,
 };
-use tcpmd5::ao::{Algorithm, MasterKey, OptionCoverage};
-use tcpmd5_conformance::differential::ao::input::{AoAuth, AoInput, AoKeySpec, Rnext};
 use tcpmd5_conformance::differential::options::{Layout, MAX_AREA, OptionArea};
 use tcpmd5_conformance::differential::{Agreement, Failure, Session};
 use tcpmd5_conformance::environment::Unavailable;
