@@ -330,6 +330,33 @@ mod tests {
     }
 
     #[test]
+    fn ao_cases_are_counted_per_family_and_a_skipped_share_says_why() {
+        let mut s = sample();
+        s.families[0].ao.cases = 4;
+        s.families[0].ao.agreements = 4;
+        s.families[0].ao.forms.insert("signed".to_owned(), 4);
+        s.families[0].ao.verdicts.insert("accept".to_owned(), 4);
+        s.families[1].ao.skipped = Some("the kernel has no CONFIG_TCP_AO".to_owned());
+        let doc = validate(&s.json());
+        assert_eq!(doc["total"]["ao_cases"], 4);
+        assert_eq!(doc["total"]["ao_agreements"], 4);
+        assert_eq!(doc["total"]["ao_skipped_families"], 1);
+        assert_eq!(doc["families"][0]["ao"]["forms"]["signed"], 4);
+        let text = s.human();
+        assert!(
+            text.contains("TCP-AO: 4 cases, 4 agree, 0 disagree"),
+            "{text}"
+        );
+        s.families[1].skipped = None;
+        assert!(
+            s.human()
+                .contains("TCP-AO: SKIP: the kernel has no CONFIG_TCP_AO"),
+            "{}",
+            s.human()
+        );
+    }
+
+    #[test]
     fn a_run_where_nothing_could_run_is_no_pass() {
         let mut s = sample();
         for f in &mut s.families {
