@@ -105,7 +105,8 @@ pub enum AoAuth {
     SegmentBitFlipped(BitChoice),
     /// Signed with another secret.
     OtherSecret(MasterKey),
-    /// Signed with the signing key but carrying another key's KeyID.
+    /// Signed with the signing key but carrying another key's KeyID (its
+    /// own when it is the socket's only key).
     KeyIdOfAnother(BitChoice),
     /// Signed with the signing key but carrying a KeyID no key has.
     UnknownKeyId(BitChoice),
