@@ -129,7 +129,13 @@ pub fn run_family(
     let mut report = run_md5(family, settings, env, progress);
     if report.skipped.is_none() {
         let md5_seconds = report.seconds;
-        super::ao::run_share(family, settings, env, &mut report, progress);
+        let share = super::ao::ShareSettings {
+            cases: settings.ao_cases,
+            seed: settings.seed.0,
+            max_shrink_iters: settings.max_shrink_iters,
+            established_weight: settings.generator.established_weight,
+        };
+        super::ao::run_share(family, &share, env, &mut report, progress);
         report.seconds = md5_seconds + report.ao.seconds;
     } else {
         report.ao.skipped = report.skipped.clone();

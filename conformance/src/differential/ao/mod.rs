@@ -25,7 +25,6 @@ use tcpmd5_report::differential::{AoShare, CaseVerdict, FamilyReport};
 pub(in crate::differential) use self::case::AoRunner;
 use self::input::{AoInput, ao_input_with};
 use super::judged::Judged;
-use super::run::Settings;
 use crate::environment::Environment;
 
 /// Why a kernel runs no AO cases, if it runs none.
@@ -36,9 +35,22 @@ pub fn unavailable(env: &Environment) -> Option<String> {
     })
 }
 
+/// What one family's AO share runs.
+#[derive(Debug, Clone, Copy)]
+pub struct ShareSettings {
+    /// AO cases.
+    pub cases: u32,
+    /// The run's seed (the share derives its own from it).
+    pub seed: [u8; 32],
+    /// Kernel exchanges proptest may spend shrinking a disagreement.
+    pub max_shrink_iters: u32,
+    /// Weight of established-connection cases against listener SYNs (of 8).
+    pub established_weight: u32,
+}
+
 /// The AO share's seed: the run's, with its first byte's bits inverted.
-fn seed(settings: &Settings) -> [u8; 32] {
-    let mut s = settings.seed.0;
+fn seed(settings: &ShareSettings) -> [u8; 32] {
+    let mut s = settings.seed;
     if let Some(b) = s.first_mut() {
         *b ^= 0xff;
     }
@@ -52,11 +64,11 @@ struct Tally {
     failed: bool,
 }
 
-/// Runs `settings.ao_cases` AO cases of `family` on the calling thread and
+/// Runs `settings.cases` AO cases of `family` on the calling thread and
 /// counts them into `report` (kinds `ao ...`, the share's own counts).
 pub fn run_share(
     family: Family,
-    settings: &Settings,
+    settings: &ShareSettings,
     env: &Environment,
     report: &mut FamilyReport,
     progress: &(dyn Fn(&str) + Sync),
@@ -68,17 +80,17 @@ pub fn run_share(
         };
         return;
     }
-    if settings.ao_cases == 0 {
+    if settings.cases == 0 {
         report.ao.skipped = Some("no AO cases asked for (--ao-cases 0)".to_owned());
         return;
     }
     progress(&format!(
         "differential {family}: {} AO cases",
-        settings.ao_cases
+        settings.cases
     ));
     let started = Instant::now();
     let config = Config {
-        cases: settings.ao_cases,
+        cases: settings.cases,
         max_shrink_iters: settings.max_shrink_iters,
         failure_persistence: None,
         ..Config::default()
@@ -89,7 +101,7 @@ pub fn run_share(
         runner: AoRunner::new(family),
         failed: false,
     });
-    let strategy = ao_input_with(family, settings.generator.established_weight);
+    let strategy = ao_input_with(family, settings.established_weight);
     let mut runner = TestRunner::new_with_rng(
         config,
         TestRng::from_seed(RngAlgorithm::ChaCha, &seed(settings)),
