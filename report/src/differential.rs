@@ -10,7 +10,7 @@ use tcpmd5::{Family, Semantics};
 use crate::{ExitStatus, RunResult};
 
 /// Version of the JSON document's shape (bumped on every change of a field).
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The whole document: a header, then the run or why none could start.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -72,6 +72,12 @@ pub struct Total {
     pub skipped_families: u64,
     /// Verdicts that rest on inference (see [`FamilyReport::inferred`]).
     pub inferred: u64,
+    /// TCP-AO cases run (counted in `cases` too).
+    pub ao_cases: u64,
+    /// TCP-AO cases where kernel and model agreed.
+    pub ao_agreements: u64,
+    /// Families whose AO share could not run (see [`AoShare::skipped`]).
+    pub ao_skipped_families: u64,
 }
 
 /// Cases of one kind in one family.
@@ -169,8 +175,10 @@ pub struct FamilyReport {
     pub connections: ConnectionEvents,
     /// Kernel exchanges spent shrinking a disagreement.
     pub shrink_steps: u64,
-    /// Wall time, seconds.
+    /// Wall time, seconds (the AO share's included).
     pub seconds: f64,
+    /// The TCP-AO cases (their kinds, `ao ...`, are in `kinds` too).
+    pub ao: AoShare,
     /// Every case counted, in case order (not in the JSON).
     #[serde(skip)]
     pub verdicts: Vec<CaseVerdict>,
@@ -189,6 +197,29 @@ impl FamilyReport {
     pub fn cases(&self) -> u64 {
         self.kinds.values().map(|k| k.cases).sum()
     }
+}
+
+/// The TCP-AO cases of one family: run on a kernel with `CONFIG_TCP_AO`,
+/// skipped with the reason on any other.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AoShare {
+    /// Why no AO case ran here (never counted as a pass).
+    pub skipped: Option<String>,
+    /// AO cases run (shrinking steps not included).
+    pub cases: u64,
+    /// Cases where kernel and model agreed on everything.
+    pub agreements: u64,
+    /// Cases where they did not.
+    pub disagreements: u64,
+    /// Connections established with an AO-signed handshake for them.
+    pub handshakes: u64,
+    /// The model's verdicts over the cases (`accept`, `drop:TCP_AOFAILURE`).
+    pub verdicts: BTreeMap<String, u64>,
+    /// Cases by how the segment was authenticated (`signed`, `mac-bit`,
+    /// `unknown-keyid`, `ao+md5`, ...).
+    pub forms: BTreeMap<String, u64>,
+    /// Wall time, seconds.
+    pub seconds: f64,
 }
 
 /// Counts over the segments of a run.

@@ -103,6 +103,43 @@ pub struct DifferentialResult {
     pub errors: Vec<String>,
     /// Every disagreement, with the segment and both verdicts.
     pub disagreement_cases: Vec<Disagreement>,
+    /// The TCP-AO cases, per family (counted in `cases` too).
+    pub ao: Vec<AoFamily>,
+}
+
+/// One family's TCP-AO cases in a kernel's differential.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AoFamily {
+    /// `ipv4` or `ipv6`.
+    pub family: String,
+    /// Why none ran (no `CONFIG_TCP_AO`); never a pass.
+    pub skipped: Option<String>,
+    /// AO cases run.
+    pub cases: u64,
+    /// Cases where kernel and model agreed.
+    pub agreements: u64,
+    /// Cases where they did not.
+    pub disagreements: u64,
+    /// Wall time, seconds.
+    pub seconds: f64,
+}
+
+impl AoFamily {
+    /// The family's AO line (`ipv4 100/100 agree in 41.2 s, 2.4/s`, or why
+    /// none ran).
+    pub fn line(&self) -> String {
+        match &self.skipped {
+            Some(why) => format!("{} skipped: {why}", self.family),
+            None => format!(
+                "{} {}/{} agree in {:.1} s, {:.1}/s",
+                self.family,
+                self.agreements,
+                self.cases,
+                self.seconds,
+                self.cases as f64 / self.seconds.max(1e-9)
+            ),
+        }
+    }
 }
 
 impl DifferentialResult {
@@ -130,6 +167,7 @@ impl DifferentialResult {
             skipped: Vec::new(),
             errors: Vec::new(),
             disagreement_cases: Vec::new(),
+            ao: Vec::new(),
         };
         let report = match from_serial::<Report>(bytes, what) {
             Ok(r) => r,
@@ -175,6 +213,14 @@ impl DifferentialResult {
                 result.disagreements = total.disagreements;
                 result.inferred = total.inferred;
                 for f in families {
+                    result.ao.push(AoFamily {
+                        family: f.family.clone(),
+                        skipped: f.ao.skipped.clone(),
+                        cases: f.ao.cases,
+                        agreements: f.ao.agreements,
+                        disagreements: f.ao.disagreements,
+                        seconds: f.ao.seconds,
+                    });
                     if let Some(why) = f.skipped {
                         result.skipped.push(format!("{}: {why}", f.family));
                     }
@@ -215,8 +261,9 @@ fn optional_semantics<S: serde::Serializer>(
 mod tests {
     use super::*;
 
-    /// Recorded from `matrix --kernel ao=<the AO kernel>`: 50 cases per
-    /// family in a TCG guest, every one agreed.
+    /// Recorded from `matrix --kernel ao=<the AO kernel>
+    /// --differential-cases 50`: 50 MD5 and 25 TCP-AO cases per family in
+    /// a TCG guest, every one agreed.
     const AO_PASS: &str = include_str!("../testdata/differential-ao-pass.json");
     /// Recorded from `differential --cases 30 --semantics rfc2385` on a
     /// 6.18 kernel: the wrong semantics, so the kernel disagrees.
@@ -232,11 +279,17 @@ mod tests {
             "t",
         );
         assert_eq!(r.status, ExitStatus::Pass, "{r:?}");
-        assert_eq!((r.cases, r.agreements, r.disagreements), (100, 100, 0));
+        assert_eq!((r.cases, r.agreements, r.disagreements), (150, 150, 0));
         assert_eq!(r.cases_per_family, 50);
         assert_eq!(r.semantics, Semantics::from_id("linux-ao"));
-        assert!(r.seed.starts_with("144c739f"), "the report's seed wins");
+        assert!(r.seed.starts_with("612cb53d"), "the report's seed wins");
         assert!(r.skipped.is_empty() && r.errors.is_empty());
+        let ao: Vec<(&str, u64, u64)> =
+            r.ao.iter()
+                .map(|f| (f.family.as_str(), f.cases, f.agreements))
+                .collect();
+        assert_eq!(ao, [("ipv4", 25, 25), ("ipv6", 25, 25)]);
+        assert!(r.ao[0].line().starts_with("ipv4 25/25 agree in "));
     }
 
     #[test]
@@ -257,6 +310,13 @@ mod tests {
         assert_eq!(first.observed, "accept");
         assert!(first.packet_hex.starts_with("45"), "an IPv4 packet");
         assert_eq!(r.disagreement_cases.len(), 4, "first and shrunk per family");
+        // 6.18 without CONFIG_TCP_AO: the AO share is skipped, not passed.
+        assert!(r.ao.iter().all(|f| {
+            f.cases == 0
+                && f.skipped
+                    .as_deref()
+                    .is_some_and(|s| s.contains("CONFIG_TCP_AO"))
+        }));
     }
 
     #[test]
@@ -278,12 +338,13 @@ mod tests {
 
     #[test]
     fn an_unavailable_environment_is_a_skip_with_its_reason() {
-        let json = r#"{"schema_version":1,"tool":"tcpmd5-conformance differential","result":"nothing-ran","exit_status":4,"unavailable":"no CONFIG_TCP_MD5SIG","seed":"ab","cases_per_family":9}"#;
+        let json = r#"{"schema_version":2,"tool":"tcpmd5-conformance differential","result":"nothing-ran","exit_status":4,"unavailable":"no CONFIG_TCP_MD5SIG","seed":"ab","cases_per_family":9}"#;
         let r =
             DifferentialResult::read(json.as_bytes(), ExitStatus::of_code(4), 0.1, (9, "ab"), "t");
         assert_eq!(r.status, ExitStatus::Skip);
         assert_eq!(r.skipped, ["no CONFIG_TCP_MD5SIG"]);
         assert_eq!(r.cases, 0);
+        assert!(r.ao.is_empty());
     }
 
     #[test]

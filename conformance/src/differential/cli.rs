@@ -26,6 +26,9 @@ pub enum Format {
 /// families) are injected into the running kernel and its verdict must
 /// equal the model's. Exit status 1 on any disagreement, 4 when nothing
 /// could run.
+///
+/// On a kernel with `CONFIG_TCP_AO` each family then runs TCP-AO cases (MKTs on the sockets, segments signed by the model, the
+/// verdict of its AO receive decision).
 #[derive(Debug, Clone, Args)]
 pub struct DifferentialArgs {
     /// Cases per family.
@@ -48,6 +51,11 @@ pub struct DifferentialArgs {
     /// One case at a time on one lab (as `--labs 1`).
     #[arg(long, conflicts_with = "labs")]
     pub serial: bool,
+    /// TCP-AO cases per family, after the MD5 cases, on a kernel with
+    /// `CONFIG_TCP_AO` (skipped with the reason elsewhere); default: half
+    /// of `--cases`.
+    #[arg(long)]
+    pub ao_cases: Option<u32>,
 }
 
 fn parse_semantics(id: &str) -> Result<Semantics, String> {
@@ -78,6 +86,9 @@ pub fn execute(args: &DifferentialArgs) -> ExitCode {
     let mut settings = Settings::new(args.cases, seed);
     settings.semantics = args.semantics;
     settings.labs = if args.serial { 1 } else { args.labs };
+    if let Some(n) = args.ao_cases {
+        settings.ao_cases = n;
+    }
     let progress = |line: &str| eprintln!("{line}");
     let summary = run(&settings, env, &progress);
     let text = match args.format {

@@ -88,7 +88,7 @@ fn passes_auth(verdict: Verdict, packet: &[u8]) -> u32 {
     }
 }
 
-fn flags_for(kind: SegmentKind, generated: TcpFlags) -> TcpFlags {
+pub(crate) fn flags_for(kind: SegmentKind, generated: TcpFlags) -> TcpFlags {
     let extra = TcpFlags(generated.0 & EXTRA_FLAGS);
     match kind {
         SegmentKind::Data => TcpFlags::ACK | extra,
@@ -249,7 +249,7 @@ fn run_on(
 
 /// Holds the socket's state, its byte count and what the application
 /// read against the effect.
-fn check_effect(
+pub(crate) fn check_effect(
     effect: Effect,
     (before, after): (&TcpInfo, &TcpInfo),
     read: &std::io::Result<Option<Vec<u8>>>,

@@ -146,7 +146,7 @@ impl KeyScope {
 }
 
 /// An address in no prefix of at least /8 (IPv4) or /64 (IPv6) with `peer`.
-fn elsewhere(peer: IpAddr) -> IpAddr {
+pub(crate) fn elsewhere(peer: IpAddr) -> IpAddr {
     match peer {
         IpAddr::V4(a) => {
             let [x, ..] = a.octets();
@@ -246,7 +246,7 @@ impl Default for Generator {
     }
 }
 
-fn target_any(established_weight: u32) -> BoxedStrategy<Target> {
+pub(crate) fn target_any(established_weight: u32) -> BoxedStrategy<Target> {
     let place = prop_oneof![
         3 => Just(Place::Exact),
         1 => any::<u16>().prop_map(Place::Ahead),

@@ -20,17 +20,23 @@
 //! case's alone; `--serial` runs them one at a time on one lab, as
 //! proptest generates them.
 //!
+//! On a kernel with `CONFIG_TCP_AO` each family then runs TCP-AO cases
+//! ([`ao`]): sockets holding MKTs, segments signed by the model, the
+//! verdict from `tcpmd5::ao::receive`; elsewhere that share is skipped
+//! with its reason.
+//!
 //! `tcpmd5-conformance differential` and the `differential` test of
 //! `cargo test` run the same code ([`run`], [`run_family`]); a caller that
 //! makes its own cases (the `kernel_differential` fuzz target) runs them
 //! one at a time through a [`Session`], on the same per-case code.
 
+pub mod ao;
 mod batch;
 mod case;
 pub mod cli;
-mod established;
+pub(crate) mod established;
 pub mod input;
-mod judged;
+pub(crate) mod judged;
 pub mod options;
 pub(crate) mod probe;
 pub mod reach;

@@ -30,7 +30,7 @@ pub(crate) enum Flippable {
 }
 
 impl Flippable {
-    fn bits(self, seg_len: usize) -> Vec<(usize, u8)> {
+    pub(crate) fn bits(self, seg_len: usize) -> Vec<(usize, u8)> {
         let bytes = |r: Range<usize>| r.flat_map(|off| (0..8).map(move |bit| (off, bit)));
         let (numbers, reserved, control): (Range<usize>, Range<u8>, &[u8]) = match self {
             Flippable::Syn => (4..12, 0..4, &[3, 5, 6, 7]),

@@ -47,6 +47,9 @@ pub struct Settings {
     /// Labs per family with a case in flight at once (1: serial, one case
     /// per barrier at a time).
     pub labs: usize,
+    /// TCP-AO cases per family, run after the MD5 cases on a kernel with
+    /// `CONFIG_TCP_AO` (one at a time; see [`super::ao`]).
+    pub ao_cases: u32,
 }
 
 /// Labs per family by default: enough to keep the family's CPU busy
@@ -66,6 +69,7 @@ impl Settings {
             progress_steps: 10,
             max_shrink_iters: 256,
             labs: DEFAULT_LABS,
+            ao_cases: cases.div_ceil(2),
         }
     }
 }
@@ -114,8 +118,33 @@ struct Tally {
 }
 
 /// Runs one family on the calling thread, which it pins to one CPU (IPv4
-/// and IPv6 to different ones where there are two).
+/// and IPv6 to different ones where there are two): its MD5 cases, then
+/// its AO share ([`super::ao::run_share`]).
 pub fn run_family(
+    family: Family,
+    settings: &Settings,
+    env: &Environment,
+    progress: &(dyn Fn(&str) + Sync),
+) -> FamilyReport {
+    let mut report = run_md5(family, settings, env, progress);
+    if report.skipped.is_none() {
+        let md5_seconds = report.seconds;
+        let share = super::ao::ShareSettings {
+            cases: settings.ao_cases,
+            seed: settings.seed.0,
+            max_shrink_iters: settings.max_shrink_iters,
+            established_weight: settings.generator.established_weight,
+        };
+        super::ao::run_share(family, &share, env, &mut report, progress);
+        report.seconds = md5_seconds + report.ao.seconds;
+    } else {
+        report.ao.skipped = report.skipped.clone();
+    }
+    report
+}
+
+/// The MD5 cases of one family.
+fn run_md5(
     family: Family,
     settings: &Settings,
     env: &Environment,

@@ -10,6 +10,8 @@ use std::thread::JoinHandle;
 
 use tcpmd5::{Family, Semantics};
 
+use super::ao::AoRunner;
+use super::ao::input::AoInput;
 use super::case::CaseRunner;
 use super::input::Input;
 use super::judged::Judged;
@@ -49,8 +51,15 @@ pub enum Failure {
 
 type Reply = Result<Judged, Error>;
 
+/// A case of either share.
+#[derive(Debug, Clone)]
+enum AnyInput {
+    Md5(Input),
+    Ao(AoInput),
+}
+
 struct Job {
-    input: Input,
+    input: AnyInput,
     reply: mpsc::SyncSender<Reply>,
 }
 
@@ -69,6 +78,7 @@ struct Worker {
 pub struct Session {
     semantics: Semantics,
     kernel: String,
+    ao_unavailable: Option<String>,
     workers: Vec<Worker>,
 }
 
@@ -123,6 +133,7 @@ impl Session {
         Ok(Session {
             semantics,
             kernel: env.kernel_release.clone(),
+            ao_unavailable: super::ao::unavailable(env),
             workers,
         })
     }
@@ -142,9 +153,33 @@ impl Session {
         self.workers.iter().map(|w| w.family).collect()
     }
 
+    /// Why AO cases cannot run here (`None`: the kernel has
+    /// `CONFIG_TCP_AO` and [`Session::check_ao`] runs them).
+    pub fn ao_unavailable(&self) -> Option<&str> {
+        self.ao_unavailable.as_deref()
+    }
+
     /// Injects `input` in `family` and holds the kernel's verdict against
     /// the model's.
     pub fn check(&self, family: Family, input: &Input) -> Result<Agreement, Failure> {
+        self.check_any(family, &AnyInput::Md5(input.clone()), input.target.kind())
+    }
+
+    /// [`Session::check`] for an AO case; a harness failure where the
+    /// kernel has no `CONFIG_TCP_AO` (ask [`Session::ao_unavailable`]).
+    pub fn check_ao(&self, family: Family, input: &AoInput) -> Result<Agreement, Failure> {
+        if let Some(why) = &self.ao_unavailable {
+            return Err(Failure::Harness(why.clone()));
+        }
+        self.check_any(family, &AnyInput::Ao(input.clone()), input.kind())
+    }
+
+    fn check_any(
+        &self,
+        family: Family,
+        input: &AnyInput,
+        kind: String,
+    ) -> Result<Agreement, Failure> {
         let worker = self
             .workers
             .iter()
@@ -175,7 +210,7 @@ impl Session {
                     )));
                 }
             };
-            let kind = input.target.kind();
+            let kind = kind.clone();
             return if judged.agrees() {
                 Ok(Agreement {
                     kind,
@@ -209,10 +244,12 @@ impl Drop for Session {
 fn serve(family: Family, semantics: Semantics, cpu: usize, queue: &mpsc::Receiver<Job>) {
     let pinned = system::pin_current_thread(cpu);
     let mut runner = CaseRunner::new(family, semantics);
+    let mut ao = AoRunner::new(family);
     for job in queue {
-        let reply = match &pinned {
-            Ok(()) => runner.run(&job.input).result,
-            Err(e) => Err(Error::NotSeen(format!(
+        let reply = match (&pinned, &job.input) {
+            (Ok(()), AnyInput::Md5(input)) => runner.run(input).result,
+            (Ok(()), AnyInput::Ao(input)) => ao.run(input).0,
+            (Err(e), _) => Err(Error::NotSeen(format!(
                 "cannot pin the injecting thread: {e}"
             ))),
         };
@@ -220,4 +257,5 @@ fn serve(family: Family, semantics: Semantics, cpu: usize, queue: &mpsc::Receive
         let _ = job.reply.send(reply);
     }
     runner.close();
+    ao.close();
 }

@@ -73,6 +73,9 @@ impl Summary {
             }
             t.skipped_families += u64::from(f.skipped.is_some());
             t.inferred += f.inferred;
+            t.ao_cases += f.ao.cases;
+            t.ao_agreements += f.ao.agreements;
+            t.ao_skipped_families += u64::from(f.ao.skipped.is_some());
         }
         t
     }
@@ -152,6 +155,32 @@ impl Summary {
                     "  {} verdicts inferred from silence (no tracepoints to confirm TCP_AUTH_HDR)",
                     f.inferred
                 );
+            }
+            match &f.ao.skipped {
+                Some(why) => {
+                    let _ = writeln!(s, "  TCP-AO: SKIP: {why}");
+                }
+                None => {
+                    let _ = writeln!(
+                        s,
+                        "  TCP-AO: {} cases, {} agree, {} disagree, {} AO handshakes, in {:.1} s ({:.1}/s)",
+                        f.ao.cases,
+                        f.ao.agreements,
+                        f.ao.disagreements,
+                        f.ao.handshakes,
+                        f.ao.seconds,
+                        f.ao.cases as f64 / f.ao.seconds.max(1e-9)
+                    );
+                    for (verdict, n) in &f.ao.verdicts {
+                        let _ = writeln!(s, "    model {verdict:<36} {n:>6}");
+                    }
+                    let forms: Vec<String> =
+                        f.ao.forms
+                            .iter()
+                            .map(|(form, n)| format!("{form} {n}"))
+                            .collect();
+                    let _ = writeln!(s, "    segments: {}", forms.join(", "));
+                }
             }
             if let Some(e) = &f.error {
                 let _ = writeln!(s, "  ERROR: {e}");
@@ -298,6 +327,33 @@ mod tests {
         assert_eq!(doc["total"]["skipped_families"], 1);
         assert_eq!(doc["families"][1]["skipped"], "the kernel has no IPv6");
         assert_eq!(doc["families"][0]["disagreements"][0]["observed"], "accept");
+    }
+
+    #[test]
+    fn ao_cases_are_counted_per_family_and_a_skipped_share_says_why() {
+        let mut s = sample();
+        s.families[0].ao.cases = 4;
+        s.families[0].ao.agreements = 4;
+        s.families[0].ao.forms.insert("signed".to_owned(), 4);
+        s.families[0].ao.verdicts.insert("accept".to_owned(), 4);
+        s.families[1].ao.skipped = Some("the kernel has no CONFIG_TCP_AO".to_owned());
+        let doc = validate(&s.json());
+        assert_eq!(doc["total"]["ao_cases"], 4);
+        assert_eq!(doc["total"]["ao_agreements"], 4);
+        assert_eq!(doc["total"]["ao_skipped_families"], 1);
+        assert_eq!(doc["families"][0]["ao"]["forms"]["signed"], 4);
+        let text = s.human();
+        assert!(
+            text.contains("TCP-AO: 4 cases, 4 agree, 0 disagree"),
+            "{text}"
+        );
+        s.families[1].skipped = None;
+        assert!(
+            s.human()
+                .contains("TCP-AO: SKIP: the kernel has no CONFIG_TCP_AO"),
+            "{}",
+            s.human()
+        );
     }
 
     #[test]

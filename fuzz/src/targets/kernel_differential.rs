@@ -18,6 +18,20 @@
 //! the segment in hex and both verdicts. libFuzzer's coverage comes from
 //! the model's code, so it steers the option walk and the key lookup.
 //!
+//! On a kernel with `CONFIG_TCP_AO` one input in four (decided by its first
+//! byte) is a TCP-AO case instead
+//! ([`tcpmd5_conformance::differential::ao::input::AoInput`]): one to three
+//! MKTs on the receiving socket (peer, prefix or another address; either
+//! algorithm; options covered or excluded; MAC lengths 4 to 16), perhaps
+//! `ao_required`, the segment signed by the model with one of them and
+//! then corrupted as the input says (MAC bit, segment bit, other secret,
+//! other or unknown KeyID, other MAC length, unsigned, AO with MD5, MD5
+//! alone, two AO options, too short, overrunning), any RNextKeyID. Where
+//! the kernel has no AO (the host this target usually runs on: Linux
+//! 6.18 without `CONFIG_TCP_AO`) no input is read as an AO case, and the
+//! first byte is not consumed: the MD5 cases decode as before. To fuzz AO,
+//! run the target on a kernel built with it (`ci/build-ao-kernel.sh`).
+//!
 //! Root, or rootless where user namespaces are allowed ([`init`] enters one
 //! while the process is still single-threaded). Where neither works the
 //! target prints why once and tests nothing. `TCPMD5_DIFF_SEMANTICS` holds
@@ -29,8 +43,10 @@ use std::net::IpAddr;
 use std::sync::{Mutex, OnceLock};
 
 use arbitrary::{Result, Unstructured};
+use tcpmd5::ao::{Algorithm, MasterKey, OptionCoverage};
 use tcpmd5::wire::TcpFlags;
 use tcpmd5::{AddrPair, Family, Key, Semantics};
+use tcpmd5_conformance::differential::ao::input::{AoAuth, AoInput, AoKeySpec, Rnext};
 use tcpmd5_conformance::differential::input::{
     BitChoice, Input, KeyScope, MAX_PAYLOAD, Place, SegmentKind, Sign, Target,
 };
@@ -61,15 +77,28 @@ pub fn run(data: &[u8]) {
     let Some(session) = session() else {
         return;
     };
-    let Ok((family, input)) = case(&mut Unstructured::new(data), &session.families()) else {
+    let mut u = Unstructured::new(data);
+    if session.ao_unavailable().is_none() && u.ratio(1u8, 4u8).unwrap_or(false) {
+        let Ok((family, input)) = ao_case(&mut u, &session.families()) else {
+            return;
+        };
+        let outcome = session.check_ao(family, &input);
+        return judge(outcome, &format!("{input:?}"));
+    }
+    let Ok((family, input)) = case(&mut u, &session.families()) else {
         return;
     };
-    match session.check(family, &input) {
+    judge(session.check(family, &input), &format!("{input:?}"));
+}
+
+/// Counts an agreement; panics on anything else.
+fn judge(outcome: std::result::Result<Agreement, Failure>, input: &str) {
+    match outcome {
         Ok(agreement) => tally(&agreement),
         Err(Failure::Disagreement(d)) => panic!(
             "kernel_differential: the kernel disagrees with the model\n\
              family {}, {}\nmodel:  {}\nkernel: {}\nproblems: {}\nnotes: {}\nsegment: {}\n\
-             case: {input:?}",
+             case: {input}",
             d.family,
             d.kind,
             d.expected,
@@ -79,7 +108,7 @@ pub fn run(data: &[u8]) {
             d.packet_hex,
         ),
         Err(Failure::Harness(e)) => panic!(
-            "kernel_differential: the harness failed twice (not a disagreement): {e}\ncase: {input:?}"
+            "kernel_differential: the harness failed twice (not a disagreement): {e}\ncase: {input}"
         ),
     }
 }
@@ -100,10 +129,11 @@ fn session() -> Option<&'static Session> {
                     let families: Vec<String> =
                         s.families().iter().map(ToString::to_string).collect();
                     eprintln!(
-                        "kernel_differential: kernel {}, semantics {}, families {}",
+                        "kernel_differential: kernel {}, semantics {}, families {}, TCP-AO cases: {}",
                         s.kernel_release(),
                         s.semantics().id(),
-                        families.join(" ")
+                        families.join(" "),
+                        s.ao_unavailable().unwrap_or("one input in four")
                     );
                     Some(s)
                 }
@@ -157,24 +187,7 @@ fn tally(agreement: &Agreement) {
 /// Decodes one case in one of `families`.
 pub fn case(u: &mut Unstructured<'_>, families: &[Family]) -> Result<(Family, Input)> {
     let family = *u.choose(families)?;
-    let target = match u.int_in_range(0u8..=4)? {
-        0 => Target::Listener,
-        kind => {
-            let kind = match kind {
-                1 => SegmentKind::Data,
-                2 => SegmentKind::Ack,
-                3 => SegmentKind::Rst,
-                _ => SegmentKind::Fin,
-            };
-            let place = match u.int_in_range(0u8..=3)? {
-                0 => Place::Exact,
-                1 => Place::Ahead(u.arbitrary()?),
-                2 => Place::Below,
-                _ => Place::Above,
-            };
-            Target::Established(kind, place)
-        }
-    };
+    let target = target(u)?;
     let mut base = TcpSegmentSpec::new(lab_addrs(family), (0, 0), TcpFlags(u.arbitrary()?));
     base.seq = u.arbitrary()?;
     base.ack = u.arbitrary()?;
@@ -183,11 +196,7 @@ pub fn case(u: &mut Unstructured<'_>, families: &[Family]) -> Result<(Family, In
     let keep_payload = u.arbitrary()?;
     let area = option_area(u)?;
     let receiver_key = if u.arbitrary()? { Some(key(u)?) } else { None };
-    let key_scope = match u.int_in_range(0u8..=2)? {
-        0 => KeyScope::Peer,
-        1 => KeyScope::Prefix(u.arbitrary()?),
-        _ => KeyScope::Elsewhere,
-    };
+    let key_scope = key_scope(u)?;
     let sign = match u.int_in_range(0u8..=2)? {
         0 => Sign::ReceiverKey,
         1 => Sign::None,
@@ -215,6 +224,132 @@ pub fn case(u: &mut Unstructured<'_>, families: &[Family]) -> Result<(Family, In
             bad_checksum,
         },
     ))
+}
+
+/// The socket and segment kind (the same decoding for both shares).
+fn target(u: &mut Unstructured<'_>) -> Result<Target> {
+    Ok(match u.int_in_range(0u8..=4)? {
+        0 => Target::Listener,
+        kind => {
+            let kind = match kind {
+                1 => SegmentKind::Data,
+                2 => SegmentKind::Ack,
+                3 => SegmentKind::Rst,
+                _ => SegmentKind::Fin,
+            };
+            let place = match u.int_in_range(0u8..=3)? {
+                0 => Place::Exact,
+                1 => Place::Ahead(u.arbitrary()?),
+                2 => Place::Below,
+                _ => Place::Above,
+            };
+            Target::Established(kind, place)
+        }
+    })
+}
+
+/// Which addresses a key is for.
+fn key_scope(u: &mut Unstructured<'_>) -> Result<KeyScope> {
+    Ok(match u.int_in_range(0u8..=2)? {
+        0 => KeyScope::Peer,
+        1 => KeyScope::Prefix(u.arbitrary()?),
+        _ => KeyScope::Elsewhere,
+    })
+}
+
+/// Decodes one AO case in one of `families`.
+pub fn ao_case(u: &mut Unstructured<'_>, families: &[Family]) -> Result<(Family, AoInput)> {
+    let family = *u.choose(families)?;
+    let target = target(u)?;
+    let mut base = TcpSegmentSpec::new(lab_addrs(family), (0, 0), TcpFlags(u.arbitrary()?));
+    base.seq = u.arbitrary()?;
+    base.ack = u.arbitrary()?;
+    base.window = u.arbitrary()?;
+    base.urgent = u.arbitrary()?;
+    let keep_payload = u.arbitrary()?;
+    let keys = (0..u.int_in_range(1u8..=3)?)
+        .map(|_| ao_key(u))
+        .collect::<Result<Vec<_>>>()?;
+    let signer = BitChoice(u.arbitrary()?);
+    let required = u.ratio(1u8, 5u8)?;
+    let bit = |u: &mut Unstructured<'_>| Ok::<_, arbitrary::Error>(BitChoice(u.arbitrary()?));
+    let auth = match u.int_in_range(0u8..=12)? {
+        0 => AoAuth::Signed,
+        1 => AoAuth::MacBitFlipped(bit(u)?),
+        2 => AoAuth::SegmentBitFlipped(bit(u)?),
+        3 => AoAuth::OtherSecret(master_key(u)?),
+        4 => AoAuth::KeyIdOfAnother(bit(u)?),
+        5 => AoAuth::UnknownKeyId(bit(u)?),
+        6 => AoAuth::MacLen(u.int_in_range(4u8..=16)?),
+        7 => AoAuth::Unsigned,
+        8 => AoAuth::WithMd5,
+        9 => AoAuth::Md5Only,
+        10 => AoAuth::Duplicated,
+        11 => AoAuth::TooShort(u.int_in_range(2u8..=4)?),
+        _ => AoAuth::Overrun,
+    };
+    let rnext = match u.int_in_range(0u8..=2)? {
+        0 => Rnext::Current,
+        1 => Rnext::OtherKey(bit(u)?),
+        _ => Rnext::Unknown(bit(u)?),
+    };
+    let others = (0..u.int_in_range(0u8..=3)?)
+        .map(|_| plain_option(u))
+        .collect::<Result<Vec<_>>>()?;
+    let ao_last = u.arbitrary()?;
+    let len = u.arbitrary_len::<u8>()?.min(MAX_PAYLOAD);
+    base.payload = u.bytes(len)?.to_vec();
+    Ok((
+        family,
+        AoInput {
+            target,
+            base,
+            keep_payload,
+            keys,
+            signer,
+            required,
+            auth,
+            rnext,
+            others,
+            ao_last,
+        },
+    ))
+}
+
+/// One MKT.
+fn ao_key(u: &mut Unstructured<'_>) -> Result<AoKeySpec> {
+    Ok(AoKeySpec {
+        scope: key_scope(u)?,
+        algorithm: *u.choose(&Algorithm::ALL)?,
+        secret: master_key(u)?,
+        coverage: if u.arbitrary()? {
+            OptionCoverage::Excluded
+        } else {
+            OptionCoverage::Included
+        },
+        mac_len: if u.arbitrary()? {
+            12
+        } else {
+            u.int_in_range(4u8..=16)?
+        },
+    })
+}
+
+/// A master key of 1 to 80 bytes.
+fn master_key(u: &mut Unstructured<'_>) -> Result<MasterKey> {
+    let len = u.int_in_range(1usize..=80)?;
+    MasterKey::new(u.bytes(len)?).map_err(|_| arbitrary::Error::IncorrectFormat)
+}
+
+/// A well-formed option of a kind that is neither MD5 nor AO nor EOL.
+fn plain_option(u: &mut Unstructured<'_>) -> Result<Vec<u8>> {
+    Ok(match u.int_in_range(0u8..=4)? {
+        0 => vec![options::NOP],
+        1 => options::mss(u.arbitrary()?),
+        2 => options::window_scale(u.int_in_range(0u8..=14)?),
+        3 => options::sack_permitted(),
+        _ => options::timestamps(u.arbitrary()?, u.arbitrary()?),
+    })
 }
 
 /// The lab's peer and kernel addresses (the case sets them again).

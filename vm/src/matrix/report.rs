@@ -188,6 +188,9 @@ impl MatrixReport {
             for why in &d.skipped {
                 let _ = writeln!(out, "  {:<width$}  skipped {why}", "");
             }
+            for f in &d.ao {
+                let _ = writeln!(out, "  {:<width$}  TCP-AO {}", "", f.line());
+            }
             for e in &d.errors {
                 let _ = writeln!(out, "  {:<width$}  ERROR: {e}", "");
             }
@@ -275,6 +278,9 @@ pub(super) fn ktap_differential(out: &mut Ktap, n: usize, d: &DifferentialResult
         "differential: {} cases ({} per family), {} agree, {} disagree, seed {}",
         d.cases, d.cases_per_family, d.agreements, d.disagreements, d.seed
     ));
+    for f in &d.ao {
+        out.diagnostic(&format!("differential: TCP-AO {}", f.line()));
+    }
     for e in &d.errors {
         out.diagnostic(&format!("differential: error: {e}"));
     }

@@ -280,6 +280,7 @@ fn differential(status: ExitStatus, disagreement: Option<Disagreement>) -> Diffe
         skipped: Vec::new(),
         errors: Vec::new(),
         disagreement_cases: disagreement.into_iter().collect(),
+        ao: Vec::new(),
     }
 }
 
