@@ -69,7 +69,7 @@ pub(super) fn sign(
     let addrs: AddrPair = tcp.addrs;
     let ctx = segment_context(&addrs, &seg, signer.isns).ok_or(AoError::NoAoOption)?;
     let secret = secret.unwrap_or(&signer.key.secret);
-    let traffic = derive_traffic_key(signer.key.algorithm, secret, &ctx);
+    let traffic = derive_traffic_key(signer.key.algorithm, secret, &ctx)?;
     let syn_only = tcp.flags.contains(TcpFlags::SYN) && !tcp.flags.contains(TcpFlags::ACK);
     let sne = if syn_only {
         0

@@ -143,8 +143,10 @@ pub(super) fn check_kernel_segment(
         problems.push(format!("kernel's {what}: no KDF context"));
         return problems;
     };
-    let traffic = derive_traffic_key(key.algorithm, &key.secret, &ctx);
-    match verify_segment_mac(&traffic, &reply.addrs, &reply.segment, sne, key.coverage) {
+    let verified = derive_traffic_key(key.algorithm, &key.secret, &ctx).and_then(|traffic| {
+        verify_segment_mac(&traffic, &reply.addrs, &reply.segment, sne, key.coverage)
+    });
+    match verified {
         Ok(true) => {}
         Ok(false) => problems.push(format!(
             "kernel's {what} MAC does not verify with key {}/{} ({}, options {})",
