@@ -169,9 +169,9 @@ impl SegmentHasher {
             };
             let take = chunk.len().min(end - pos);
             let (now, later) = chunk.split_at(take);
-            if pos <= DATA_OFFSET_BYTE && DATA_OFFSET_BYTE < pos + take {
-                let doff = now.get(DATA_OFFSET_BYTE - pos).map_or(0, |b| b >> 4);
-                self.header_len = Some(usize::from(doff) * 4);
+            // The data offset, when this chunk holds its byte.
+            if let Some(b) = DATA_OFFSET_BYTE.checked_sub(pos).and_then(|i| now.get(i)) {
+                self.header_len = Some(usize::from(b >> 4) * 4);
             }
             //= 2.0/digest-order
             //= 2.0/options-not-hashed
@@ -180,7 +180,7 @@ impl SegmentHasher {
             //# 3. the TCP segment data (if any)
             if hashed {
                 self.md5.update(now);
-            } else if pos < CHECKSUM_RANGE.end
+            } else if CHECKSUM_RANGE.contains(&pos)
                 && let Some(zeros) = ZERO_CHECKSUM.get(..take)
             {
                 self.md5.update(zeros);
