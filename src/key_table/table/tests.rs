@@ -401,3 +401,28 @@ fn a_bound_key_beats_an_unbound_one_whatever_the_order_and_prefix() {
     assert_eq!([(5, true), (2, false)].is_l3_master(2), Some(false));
     assert_eq!([(5, true)].is_l3_master(2), None);
 }
+
+#[test]
+fn the_longest_prefix_wins_even_when_it_is_the_older_key() {
+    // better_md5_match: among keys equally bound (both unbound, or both in
+    // the segment's L3 domain), the longer prefix, whatever the order.
+    let devices: &[(i32, bool)] = &[(5, true)];
+    let peer = v4("10.99.0.7");
+    for ifindex in [0, 5] {
+        let mut t = KeyTable::new();
+        for (len, name) in [(24, &b"narrow"[..]), (16, &b"wide"[..])] {
+            let request = Md5SigRequest::add(v4("10.99.0.0"), &key(name)).with_prefix(len);
+            let request = if ifindex == 0 {
+                request
+            } else {
+                request.with_ifindex(ifindex)
+            };
+            t.apply(Family::V4, &request, devices).unwrap();
+        }
+        assert_eq!(
+            t.lookup(peer, ifindex).unwrap().key,
+            key(b"narrow"),
+            "{ifindex}"
+        );
+    }
+}
