@@ -11,7 +11,15 @@
 #   ci/mutants.sh --full             every mutant of src/ and md5-lanes/
 #                                    (nightly: about 1,260 mutants, hours on
 #                                    2 cores)
-#   ci/mutants.sh --file GLOB...     the mutants of these files only
+#   ci/mutants.sh --file GLOB...     the mutants of these files only; each
+#                                    set of GLOBs keeps its own results
+#                                    (target/mutants/file/<GLOBs>), so that
+#                                    runs of different files add up
+#   ci/mutants.sh --figure           no run: the figure over the results
+#                                    kept here (the --full run's, or the
+#                                    union of the --file runs', each
+#                                    mutant's latest outcome, and only the
+#                                    mutants the scope has now)
 #   ci/mutants.sh --live [REGEX]     the live suite's power: the model's
 #                                    mutants on this kernel's decision path
 #                                    (REGEX over their names; default: the
@@ -25,7 +33,11 @@
 #
 # With MUTANTS_README=1 the figure (caught / equivalent / unviable / timeout
 # / missed, and the scope) replaces the `mutants` region of docs/mutants.md; the
-# nightly run does this.
+# nightly run does this (--full), and so does --figure after --file runs.
+# With MUTANTS_TESTS=lib (--file only) a mutant is judged by the crate's
+# unit tests alone (one test binary to link instead of a dozen: a quick
+# first pass; what they miss may still be caught by the integration tests,
+# so a run without it has the last word).
 #
 # Each mutant is built and tested in a copy of the tree (-j 1: one build at
 # a time; CARGO_TARGET_DIR, outside the copies, keeps their builds
@@ -46,6 +58,9 @@ else
     export CARGO_PROFILE_DEV_DEBUG=0
 fi
 out=target/mutants/${mode#--}
+if [ "$mode" = --file ]; then
+    out=$out/$(printf '%s+' "$@" | tr -c 'A-Za-z0-9.+\n-' _)
+fi
 mkdir -p "$out"
 common=(-j 1 --timeout "${MUTANTS_TIMEOUT:-60}" --output "$out")
 if [ "$mode" = --full ] || [ "$mode" = --file ]; then
@@ -89,6 +104,46 @@ case "$mode" in
         scope=()
         for f in "$@"; do scope+=(--file "$f"); done
         what="$*"
+        printf '%s\n' "$@" >"$out/globs"
+        if [ "${MUTANTS_TESTS:-all}" = lib ]; then
+            common+=(--cargo-arg=--lib)
+            echo lib >"$out/tests"
+        else
+            rm -f "$out/tests"
+        fi
+        ;;
+    --figure)
+        # Oldest first: a mutant tested again later counts with its latest
+        # outcome.
+        runs=() scope=() globs=() lib_only=()
+        while read -r outcomes; do
+            runs+=("$outcomes")
+            dir=${outcomes%/mutants.out/outcomes.json}
+            if [ "$dir" = target/mutants/full ]; then
+                continue
+            fi
+            while read -r g; do
+                globs+=("$g")
+                scope+=(--file "$g")
+            done <"$dir/globs"
+            if [ -f "$dir/tests" ]; then
+                lib_only+=("$(paste -sd' ' "$dir/globs")")
+            fi
+        done < <(ls -tr target/mutants/full/mutants.out/outcomes.json \
+                     target/mutants/file/*/mutants.out/outcomes.json 2>/dev/null)
+        if [ "${#runs[@]}" -eq 0 ]; then
+            echo "mutants: no --full or --file results under target/mutants"
+            exit 1
+        fi
+        if [ -f target/mutants/full/mutants.out/outcomes.json ]; then
+            scope=()
+            what="src/ and md5-lanes/src/"
+        else
+            what=$(printf '%s\n' "${globs[@]}" | sort -u | paste -sd' ')
+        fi
+        if [ "${#lib_only[@]}" -gt 0 ]; then
+            what="$what (judged by the unit tests alone: ${lib_only[*]})"
+        fi
         ;;
     --live)
         default='in (scan_linux|option_len|md5_at|decide|verify_segment|packet_verdict|packet_verdict_with|receiver_verdict|carries_ao|closed_port_reset|reset_listener_port|listener_reset|timewait_action|tcp_in_window|DropReason::(counter|tracepoint|kernel_name))$'
@@ -101,12 +156,26 @@ case "$mode" in
         what="the model's decision path on $(uname -r), judged by the live suite"
         ;;
     *)
-        echo "usage: $0 [--in-diff [BASE] | --full | --file GLOB... | --live [REGEX]]" >&2
+        echo "usage: $0 [--in-diff [BASE] | --full | --file GLOB... | --figure | --live [REGEX]]" >&2
         exit 2
         ;;
 esac
 
 listed() { cargo mutants --list -p tcpmd5 -p md5-lanes "${scope[@]}" "$@" | wc -l; }
+figure() {
+    # Equivalent mutants: those of the scope that .cargo/mutants.toml excludes.
+    local equivalent=$(( $(listed --no-config) - $(listed) ))
+    cargo mutants --list -p tcpmd5 -p md5-lanes "${scope[@]}" >"$out/current"
+    local args=(--equivalent "$equivalent" --scope "$what" --current "$out/current")
+    if [ "${MUTANTS_README:-0}" = 1 ]; then
+        args+=(--readme docs/mutants.md)
+    fi
+    python3 ci/py/mutants_figure.py "$@" "${args[@]}"
+}
+if [ "$mode" = --figure ]; then
+    figure "${runs[@]}"
+    exit
+fi
 if [ "$(listed)" -eq 0 ]; then
     echo "mutants: none in $what"
     exit 0
@@ -115,14 +184,7 @@ status=0
 start=$(date +%s)
 cargo mutants "${common[@]}" -p tcpmd5 -p md5-lanes "${scope[@]}" || status=$?
 echo "mutants: $(( $(date +%s) - start )) s"
-# Equivalent mutants: those of the scope that .cargo/mutants.toml excludes.
-equivalent=$(( $(listed --no-config) - $(listed) ))
-figure=(python3 ci/py/mutants_figure.py "$out/mutants.out/outcomes.json"
-        --equivalent "$equivalent" --scope "$what")
-if [ "${MUTANTS_README:-0}" = 1 ]; then
-    figure+=(--readme docs/mutants.md)
-fi
-"${figure[@]}"
+figure "$out/mutants.out/outcomes.json"
 # cargo-mutants exits 2 for missed mutants and 3 for timeouts (hangs the
 # tests catch); anything else but 0 is a broken run.
 case "$status" in

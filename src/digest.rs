@@ -169,9 +169,9 @@ impl SegmentHasher {
             };
             let take = chunk.len().min(end - pos);
             let (now, later) = chunk.split_at(take);
-            if pos <= DATA_OFFSET_BYTE && DATA_OFFSET_BYTE < pos + take {
-                let doff = now.get(DATA_OFFSET_BYTE - pos).map_or(0, |b| b >> 4);
-                self.header_len = Some(usize::from(doff) * 4);
+            // The data offset, when this chunk holds its byte.
+            if let Some(b) = DATA_OFFSET_BYTE.checked_sub(pos).and_then(|i| now.get(i)) {
+                self.header_len = Some(usize::from(b >> 4) * 4);
             }
             //= 2.0/digest-order
             //= 2.0/options-not-hashed
@@ -180,7 +180,7 @@ impl SegmentHasher {
             //# 3. the TCP segment data (if any)
             if hashed {
                 self.md5.update(now);
-            } else if pos < CHECKSUM_RANGE.end
+            } else if CHECKSUM_RANGE.contains(&pos)
                 && let Some(zeros) = ZERO_CHECKSUM.get(..take)
             {
                 self.md5.update(zeros);
@@ -426,5 +426,150 @@ mod tests {
                 actual_len: 20
             })
         );
+    }
+
+    /// RFC 2385 §2.0's input, assembled the plain way: the pseudo-header
+    /// (RFC 793 §3.1 for IPv4; RFC 8200 §8.1 for IPv6: a 32-bit length,
+    /// three zero bytes, the next header), the fixed header with a zero
+    /// checksum, the payload, the key.
+    fn plain_digest(addrs: &AddrPair, segment: &[u8], key: &[u8]) -> Digest {
+        let len = segment.len();
+        let mut input = match addrs {
+            AddrPair::V4 { src, dst } => {
+                let mut p = [src.octets(), dst.octets()].concat();
+                p.extend([0, 6]);
+                p.extend(u16::try_from(len).unwrap().to_be_bytes());
+                p
+            }
+            AddrPair::V6 { src, dst } => {
+                let mut p = [src.octets(), dst.octets()].concat();
+                p.extend(u32::try_from(len).unwrap().to_be_bytes());
+                p.extend([0, 0, 0, 6]);
+                p
+            }
+        };
+        let header_len = usize::from(segment[12] >> 4) * 4;
+        input.extend(&segment[..16]);
+        input.extend([0, 0]);
+        input.extend(&segment[18..20]);
+        input.extend(&segment[header_len..]);
+        input.extend(key);
+        Md5::digest(&input).into()
+    }
+
+    #[test]
+    fn both_families_and_every_payload_length_across_the_first_block() {
+        let families = [
+            AddrPair::V4 {
+                src: Ipv4Addr::new(10, 99, 0, 2),
+                dst: Ipv4Addr::new(10, 99, 0, 1),
+            },
+            AddrPair::V6 {
+                src: "fd00:99::2".parse().unwrap(),
+                dst: "fd00:99::1".parse().unwrap(),
+            },
+        ];
+        let key = Key::new(b"secret").unwrap();
+        for addrs in &families {
+            // With and without options; payloads either side of what the
+            // first 64-byte block holds (32 bytes for IPv4, 4 for IPv6).
+            for options in [&[][..], &[1, 1, 19, 18][..]] {
+                for payload_len in 0..=70u8 {
+                    let mut segment: Vec<u8> = (1..=20).collect();
+                    segment[12] = (u8::try_from(20 + options.len()).unwrap() / 4) << 4;
+                    segment.extend(options);
+                    segment.extend(0..payload_len);
+                    let expected = plain_digest(addrs, &segment, b"secret");
+                    let what = format!("{addrs:?} {} {payload_len}", options.len());
+                    assert_eq!(
+                        segment_digest(addrs, &segment, &key),
+                        Ok(expected),
+                        "{what}"
+                    );
+                    let mut hasher = SegmentHasher::new(addrs, segment.len()).unwrap();
+                    for chunk in segment.chunks(7) {
+                        hasher.update(chunk);
+                    }
+                    assert_eq!(hasher.finalize(&key), Ok(expected), "{what}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_bare_header_is_a_whole_segment_and_a_short_offset_is_not() {
+        let addrs = AddrPair::V4 {
+            src: Ipv4Addr::new(10, 0, 0, 1),
+            dst: Ipv4Addr::new(10, 0, 0, 2),
+        };
+        let key = Key::new(b"k").unwrap();
+        let streamed = |segment: &[u8]| {
+            let mut hasher = SegmentHasher::new(&addrs, segment.len()).unwrap();
+            hasher.update(segment);
+            hasher.finalize(&key)
+        };
+        let mut ack = [0u8; 20];
+        ack[12] = 0x50;
+        let expected = plain_digest(&addrs, &ack, b"k");
+        assert_eq!(segment_digest(&addrs, &ack, &key), Ok(expected));
+        assert_eq!(streamed(&ack), Ok(expected));
+        ack[12] = 0x40;
+        let bad = Err(DigestError::BadHeader {
+            header_len: 16,
+            segment_len: 20,
+        });
+        assert_eq!(segment_digest(&addrs, &ack, &key), bad);
+        assert_eq!(streamed(&ack), bad);
+        ack[12] = 0x60;
+        assert_eq!(
+            streamed(&ack),
+            Err(DigestError::BadHeader {
+                header_len: 24,
+                segment_len: 20
+            })
+        );
+    }
+
+    #[test]
+    fn an_ipv4_segment_must_fit_the_sixteen_bit_length() {
+        let addrs = AddrPair::V4 {
+            src: Ipv4Addr::new(10, 0, 0, 1),
+            dst: Ipv4Addr::new(10, 0, 0, 2),
+        };
+        let key = Key::new(b"k").unwrap();
+        let mut segment = vec![0u8; 65536];
+        segment[12] = 0x50;
+        let too_long = DigestError::TooLong { segment_len: 65536 };
+        assert_eq!(segment_digest(&addrs, &segment, &key), Err(too_long));
+        assert_eq!(SegmentHasher::new(&addrs, 65536).err(), Some(too_long));
+        let fits = segment.get(..65535).unwrap();
+        let expected = plain_digest(&addrs, fits, b"k");
+        assert_eq!(segment_digest(&addrs, fits, &key), Ok(expected));
+    }
+
+    #[test]
+    fn error_messages_give_the_lengths() {
+        for (error, message) in [
+            (
+                DigestError::BadHeader {
+                    header_len: 24,
+                    segment_len: 20,
+                },
+                "TCP header length 24 invalid for a 20-byte segment",
+            ),
+            (
+                DigestError::TooLong { segment_len: 65536 },
+                "IPv4 segment of 65536 bytes does not fit the pseudo-header",
+            ),
+            (
+                DigestError::LengthMismatch {
+                    expected_len: 21,
+                    actual_len: 20,
+                },
+                "segment length announced as 21, 20 bytes fed",
+            ),
+        ] {
+            assert_eq!(error.to_string(), message);
+        }
     }
 }

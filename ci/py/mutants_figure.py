@@ -7,7 +7,13 @@ ci/mutants.sh) / unviable / timeout / missed, and each missed mutant. With
 --readme FILE (docs/mutants.md), rewrites FILE's generated region `mutants`
 with the figure (ci/mutants.sh with MUTANTS_README=1 does).
 
-Usage: ci/py/mutants_figure.py OUTCOMES.json... --equivalent N --scope TEXT [--readme FILE]
+With --current FILE (the names `cargo mutants --list` gives for the scope
+now, one a line), outcomes of mutants no longer listed (their file changed
+since) are dropped, and listed mutants without an outcome are counted as
+not tested yet.
+
+Usage: ci/py/mutants_figure.py OUTCOMES.json... --equivalent N --scope TEXT
+       [--current FILE] [--readme FILE]
 """
 import argparse
 import collections
@@ -23,6 +29,7 @@ def main() -> int:
     ap.add_argument("outcomes", nargs="+", help="one or more runs' outcomes.json")
     ap.add_argument("--equivalent", type=int, required=True)
     ap.add_argument("--scope", required=True, help="what was mutated, in words")
+    ap.add_argument("--current", help="the mutants in scope now, one name a line")
     ap.add_argument("--readme")
     args = ap.parse_args()
     docs = [json.loads(pathlib.Path(p).read_text()) for p in args.outcomes]
@@ -32,6 +39,11 @@ def main() -> int:
     for o in (o for doc in docs for o in doc["outcomes"]):
         if o["scenario"] != "Baseline":
             latest[o["scenario"]["Mutant"]["name"]] = o
+    untested = 0
+    if args.current:
+        current = set(pathlib.Path(args.current).read_text().splitlines()) - {""}
+        latest = {name: o for name, o in latest.items() if name in current}
+        untested = len(current - set(latest))
     kinds = collections.Counter()
     missed = []
     by_package = collections.Counter()
@@ -51,6 +63,8 @@ def main() -> int:
         f"(do not build), {len(missed)} missed; {args.equivalent} more listed as "
         f"equivalent in .cargo/mutants.toml and not tested."
     )
+    if untested:
+        line += f" {untested} more not tested yet."
     print(line)
     if viable:
         print(f"score: {100 * (caught + timeout) / viable:.1f} % of the viable mutants caught")

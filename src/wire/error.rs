@@ -148,3 +148,75 @@ impl fmt::Display for WireError {
 }
 
 impl std::error::Error for WireError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_the_layer_and_the_lengths() {
+        let cases = [
+            (
+                WireError::Truncated {
+                    layer: Layer::Ipv6Extension,
+                    expected_len: 48,
+                    actual_len: 44,
+                },
+                "IPv6 extension header truncated: need 48 bytes, have 44",
+            ),
+            (
+                WireError::BadVersion {
+                    layer: Layer::Ipv4,
+                    expected: 4,
+                    actual: 6,
+                },
+                "IPv4 header: version 6, expected 4",
+            ),
+            (
+                WireError::BadHeaderLen {
+                    layer: Layer::Tcp,
+                    min_len: 20,
+                    actual_len: 16,
+                },
+                "TCP header: header length 16 invalid (minimum 20, or beyond the packet)",
+            ),
+            (
+                WireError::LengthOverflow {
+                    layer: Layer::Ipv6,
+                    len: 65536,
+                },
+                "IPv6 header: length 65536 does not fit its field",
+            ),
+            (
+                WireError::BadTotalLen {
+                    header_len: 24,
+                    total_len: 23,
+                },
+                "IPv4 total length 23 is shorter than its header (24)",
+            ),
+            (WireError::NotTcp { protocol: 17 }, "not TCP (protocol 17)"),
+            (
+                WireError::Fragmented,
+                "IP fragment: only whole segments can be checked",
+            ),
+            (
+                WireError::UnknownVersion { version: 5 },
+                "unknown IP version 5",
+            ),
+            (
+                WireError::TooManyExtensionHeaders { limit: 16 },
+                "more than 16 IPv6 extension headers",
+            ),
+            (
+                WireError::BufferTooSmall {
+                    expected_len: 24,
+                    actual_len: 23,
+                },
+                "output buffer too small: need 24 bytes, have 23",
+            ),
+        ];
+        for (error, message) in cases {
+            assert_eq!(error.to_string(), message);
+        }
+    }
+}

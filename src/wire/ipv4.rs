@@ -384,4 +384,179 @@ mod tests {
         assert!(packet.verify_checksum());
         assert_eq!(Ipv4Repr::parse(&packet), repr);
     }
+
+    /// A header laid out by hand from RFC 791 §3.1: IHL 6 (one option
+    /// word: NOP, NOP, NOP, End of Option List), DSCP AF41 with ECT(0),
+    /// total length 28, DF, TTL 63, TCP, then 4 bytes of data and 2 bytes
+    /// of link padding. Checksum filled by hand (RFC 1071).
+    const WITH_OPTION: [u8; 30] = [
+        0x46, 0x8a, 0x00, 0x1c, 0xbe, 0xef, 0x40, 0x00, 0x3f, 0x06, 0x64, 0x99, 10, 99, 0, 2, 10,
+        99, 0, 1, 1, 1, 1, 0, b'd', b'a', b't', b'a', 0xee, 0xee,
+    ];
+
+    #[test]
+    fn every_field_is_read_where_rfc_791_puts_it() {
+        let p = Ipv4Packet::new_checked(&WITH_OPTION[..]).unwrap();
+        assert_eq!((p.version(), p.header_len()), (4, 24));
+        assert_eq!((p.dscp_ecn(), p.total_len(), p.ident()), (0x8a, 28, 0xbeef));
+        assert_eq!((p.flags_frag(), p.ttl(), p.protocol()), (0x4000, 63, 6));
+        assert_eq!(p.checksum(), 0x6499);
+        assert!(p.verify_checksum());
+        assert_eq!(p.src_addr(), Ipv4Addr::new(10, 99, 0, 2));
+        assert_eq!(p.dst_addr(), Ipv4Addr::new(10, 99, 0, 1));
+        assert_eq!(p.options(), &[1, 1, 1, 0]);
+        // The total length bounds the payload: the link padding is not in it.
+        assert_eq!(p.payload(), b"data");
+        let repr = Ipv4Repr::parse(&p);
+        assert_eq!(
+            repr,
+            Ipv4Repr {
+                src: Ipv4Addr::new(10, 99, 0, 2),
+                dst: Ipv4Addr::new(10, 99, 0, 1),
+                protocol: 6,
+                dscp_ecn: 0x8a,
+                ident: 0xbeef,
+                flags_frag: 0x4000,
+                ttl: 63,
+                options: &[1, 1, 1, 0],
+                payload_len: 4,
+            }
+        );
+        let mut out = [0u8; 24];
+        assert_eq!(repr.emit(&mut out), Ok(24));
+        assert_eq!(out, WITH_OPTION[..24]);
+        assert_eq!(p.into_inner(), &WITH_OPTION[..]);
+    }
+
+    #[test]
+    fn a_wrong_header_checksum_is_seen_and_refilled() {
+        let mut buf = WITH_OPTION;
+        buf[11] ^= 1;
+        let mut p = Ipv4Packet::new_checked(&mut buf[..]).unwrap();
+        assert!(!p.verify_checksum());
+        p.fill_checksum();
+        assert_eq!(p.checksum(), 0x6499);
+        assert!(p.verify_checksum());
+        // The checksum covers the options too (RFC 791 §3.1).
+        buf[21] = 7;
+        assert!(!Ipv4Packet::new_checked(&buf[..]).unwrap().verify_checksum());
+    }
+
+    #[test]
+    fn setters_write_the_total_length_and_the_payload() {
+        let mut buf = WITH_OPTION;
+        let mut p = Ipv4Packet::new_unchecked(&mut buf[..]);
+        p.set_total_len(26);
+        p.payload_mut().copy_from_slice(b"ok");
+        assert_eq!(p.total_len(), 26);
+        assert_eq!(buf[2..4], [0, 26]);
+        assert_eq!(buf[24..30], *b"okta\xee\xee");
+    }
+
+    #[test]
+    fn fragments_are_mf_or_a_non_zero_offset() {
+        // RFC 791 §3.1: bit 1 DF, bit 2 MF, then 13 bits of offset.
+        for (flags_frag, fragment) in [
+            (0x0000, false),
+            (0x4000, false), // DF only
+            (0x2000, true),  // MF: the first fragment
+            (0x0001, true),  // the last fragment, offset 8 bytes
+            (0x1fff, true),
+            (0x6001, true),
+            (0x8000, false), // the reserved bit is not a fragment
+        ] {
+            let mut buf = SAMPLE;
+            buf[6..8].copy_from_slice(&u16::to_be_bytes(flags_frag));
+            let p = Ipv4Packet::new_checked(&buf[..]).unwrap();
+            assert_eq!(p.is_fragment(), fragment, "{flags_frag:#06x}");
+        }
+    }
+
+    #[test]
+    fn lengths_are_checked_at_their_bounds() {
+        // The header and the total length may end exactly at the buffer.
+        assert!(Ipv4Packet::new_checked(&WITH_OPTION[..28]).is_ok());
+        assert_eq!(
+            Ipv4Packet::new_checked(&WITH_OPTION[..27]).err(),
+            Some(WireError::Truncated {
+                layer: Layer::Ipv4,
+                expected_len: 28,
+                actual_len: 27
+            })
+        );
+        let mut short_total = WITH_OPTION;
+        short_total[3] = 23;
+        assert_eq!(
+            Ipv4Packet::new_checked(&short_total[..]).err(),
+            Some(WireError::BadTotalLen {
+                header_len: 24,
+                total_len: 23
+            })
+        );
+        short_total[3] = 24;
+        let header_only = Ipv4Packet::new_checked(&short_total[..]).unwrap();
+        assert_eq!(header_only.payload(), b"");
+        let mut long_ihl = SAMPLE;
+        long_ihl[0] = 0x46;
+        assert_eq!(
+            Ipv4Packet::new_checked(&long_ihl[..]).err(),
+            Some(WireError::BadHeaderLen {
+                layer: Layer::Ipv4,
+                min_len: 20,
+                actual_len: 24
+            })
+        );
+    }
+
+    #[test]
+    fn emit_takes_options_of_whole_words_up_to_forty_bytes() {
+        let repr = |options| Ipv4Repr {
+            options,
+            payload_len: 0,
+            ..Ipv4Repr::parse(&Ipv4Packet::new_checked(&SAMPLE[..]).unwrap())
+        };
+        let mut buf = [0u8; 64];
+        assert_eq!(repr(&[1; 40]).emit(&mut buf), Ok(60));
+        let p = Ipv4Packet::new_checked(&buf[..60]).unwrap();
+        assert_eq!(
+            (p.header_len(), p.total_len(), p.options()),
+            (60, 60, &[1; 40][..])
+        );
+        assert!(p.verify_checksum());
+        for bad in [&[1u8; 44][..], &[1u8; 3][..]] {
+            assert_eq!(
+                repr(bad).emit(&mut buf),
+                Err(WireError::BadHeaderLen {
+                    layer: Layer::Ipv4,
+                    min_len: 20,
+                    actual_len: 20 + bad.len()
+                })
+            );
+        }
+        assert_eq!(
+            repr(&[1; 4]).emit(&mut buf[..23]),
+            Err(WireError::BufferTooSmall {
+                expected_len: 24,
+                actual_len: 23
+            })
+        );
+    }
+
+    #[test]
+    fn the_total_length_must_fit_sixteen_bits() {
+        let repr = |payload_len| Ipv4Repr {
+            payload_len,
+            ..Ipv4Repr::parse(&Ipv4Packet::new_checked(&SAMPLE[..]).unwrap())
+        };
+        let mut buf = [0u8; 20];
+        assert_eq!(repr(65515).emit(&mut buf), Ok(20));
+        assert_eq!(Ipv4Packet::new_unchecked(&buf[..]).total_len(), 65535);
+        assert_eq!(
+            repr(65516).emit(&mut buf),
+            Err(WireError::LengthOverflow {
+                layer: Layer::Ipv4,
+                len: 65536
+            })
+        );
+    }
 }

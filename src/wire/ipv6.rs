@@ -375,4 +375,192 @@ mod tests {
             Err(WireError::Truncated { .. })
         ));
     }
+
+    #[test]
+    fn every_field_is_read_where_rfc_8200_puts_it() {
+        // RFC 8200 §3: version 6, traffic class 0xb8 (EF, RFC 3246), flow
+        // label 0xabcde, payload length 4, next header 59 (No Next
+        // Header), hop limit 63; then 4 bytes of payload and 2 of padding.
+        let mut buf = [0u8; 46];
+        buf[..8].copy_from_slice(&[0x6b, 0x8a, 0xbc, 0xde, 0x00, 0x04, 59, 63]);
+        buf[8] = 0xfd;
+        buf[23] = 2;
+        buf[24] = 0xfd;
+        buf[39] = 1;
+        buf[40..].copy_from_slice(b"data\xee\xee");
+        let p = Ipv6Packet::new_checked(&buf[..]).unwrap();
+        assert_eq!(
+            (p.version(), p.traffic_class(), p.flow_label()),
+            (6, 0xb8, 0xabcde)
+        );
+        assert_eq!(
+            (p.payload_len(), p.next_header(), p.hop_limit()),
+            (4, 59, 63)
+        );
+        assert_eq!(p.src_addr(), "fd00::2".parse::<Ipv6Addr>().unwrap());
+        assert_eq!(p.dst_addr(), "fd00::1".parse::<Ipv6Addr>().unwrap());
+        assert_eq!(p.payload(), b"data");
+        let repr = Ipv6Repr::parse(&p);
+        assert_eq!(
+            repr,
+            Ipv6Repr {
+                src: "fd00::2".parse().unwrap(),
+                dst: "fd00::1".parse().unwrap(),
+                next_header: 59,
+                traffic_class: 0xb8,
+                flow_label: 0xabcde,
+                hop_limit: 63,
+                payload_len: 4,
+            }
+        );
+        let mut out = [0u8; 40];
+        assert_eq!(repr.emit(&mut out), Ok(40));
+        assert_eq!(out, buf[..40]);
+        // A flow label wider than 20 bits loses its high bits.
+        let wide = Ipv6Repr {
+            flow_label: 0xfff_abcde,
+            ..repr
+        };
+        assert_eq!(wide.emit(&mut out), Ok(40));
+        assert_eq!(out, buf[..40]);
+        assert_eq!(p.into_inner(), &buf[..]);
+    }
+
+    #[test]
+    fn lengths_are_checked_at_their_bounds() {
+        let mut buf = [0u8; 44];
+        repr(59, 4).emit(&mut buf).unwrap();
+        assert!(Ipv6Packet::new_checked(&buf[..]).is_ok());
+        assert_eq!(
+            Ipv6Packet::new_checked(&buf[..43]).err(),
+            Some(WireError::Truncated {
+                layer: Layer::Ipv6,
+                expected_len: 44,
+                actual_len: 43
+            })
+        );
+        assert_eq!(
+            Ipv6Packet::new_checked(&buf[..39]).err(),
+            Some(WireError::Truncated {
+                layer: Layer::Ipv6,
+                expected_len: 40,
+                actual_len: 39
+            })
+        );
+        buf[0] = 0x45;
+        assert_eq!(
+            Ipv6Packet::new_checked(&buf[..]).err(),
+            Some(WireError::BadVersion {
+                layer: Layer::Ipv6,
+                expected: 6,
+                actual: 4
+            })
+        );
+        let mut p = Ipv6Packet::new_unchecked(&mut buf[..]);
+        p.set_payload_len(0x0102);
+        assert_eq!(buf[4..6], [1, 2]);
+        assert_eq!(
+            repr(6, 65536).emit(&mut buf),
+            Err(WireError::LengthOverflow {
+                layer: Layer::Ipv6,
+                len: 65536
+            })
+        );
+        assert_eq!(
+            repr(6, 0).emit(&mut buf[..39]),
+            Err(WireError::BufferTooSmall {
+                expected_len: 40,
+                actual_len: 39
+            })
+        );
+    }
+
+    #[test]
+    fn walks_routing_and_authentication_headers() {
+        // RFC 8200 §4.4: Routing, Hdr Ext Len 1 (16 bytes); RFC 4302 §2.2:
+        // AH, Payload Len 4 (6 words: 24 bytes, a 96-bit ICV).
+        let mut payload = vec![0u8; 16 + 24];
+        payload[0] = next_header::AUTH;
+        payload[1] = 1;
+        payload[16] = next_header::TCP;
+        payload[17] = 4;
+        assert_eq!(
+            walk_extension_headers(next_header::ROUTING, &payload),
+            Ok(UpperLayer {
+                protocol: 6,
+                offset: 40
+            })
+        );
+        // The header may end the payload exactly (No Next Header, 59).
+        payload[16] = 59;
+        assert_eq!(
+            walk_extension_headers(next_header::ROUTING, &payload),
+            Ok(UpperLayer {
+                protocol: 59,
+                offset: 40
+            })
+        );
+        assert_eq!(
+            walk_extension_headers(next_header::ROUTING, &payload[..39]),
+            Err(WireError::Truncated {
+                layer: Layer::Ipv6Extension,
+                expected_len: 40,
+                actual_len: 39
+            })
+        );
+    }
+
+    #[test]
+    fn a_fragment_header_is_a_whole_datagram_only_at_offset_zero_without_m() {
+        // RFC 8200 §4.5: 13 bits of offset, 2 reserved bits, the M flag.
+        for (frag, whole) in [
+            (0x0000, true),
+            (0x0006, true), // the reserved bits
+            (0x0001, false),
+            (0x0008, false), // offset 1 (8 bytes)
+            (0xfff8, false),
+        ] {
+            let mut payload = [0u8; 8];
+            payload[0] = next_header::TCP;
+            payload[2..4].copy_from_slice(&u16::to_be_bytes(frag));
+            let walked = walk_extension_headers(next_header::FRAGMENT, &payload);
+            let expected = if whole {
+                Ok(UpperLayer {
+                    protocol: 6,
+                    offset: 8,
+                })
+            } else {
+                Err(WireError::Fragmented)
+            };
+            assert_eq!(walked, expected, "{frag:#06x}");
+        }
+        assert_eq!(
+            walk_extension_headers(next_header::FRAGMENT, &[6, 0, 0]),
+            Err(WireError::Truncated {
+                layer: Layer::Ipv6Extension,
+                expected_len: 4,
+                actual_len: 3
+            })
+        );
+    }
+
+    #[test]
+    fn the_walk_steps_over_sixteen_headers_and_no_more() {
+        // Sixteen Destination Options headers of 8 bytes, then TCP.
+        let mut payload = [next_header::DEST_OPTS, 0, 0, 0, 0, 0, 0, 0].repeat(17);
+        payload[15 * 8] = next_header::TCP;
+        assert_eq!(
+            walk_extension_headers(next_header::DEST_OPTS, &payload),
+            Ok(UpperLayer {
+                protocol: 6,
+                offset: 128
+            })
+        );
+        payload[15 * 8] = next_header::DEST_OPTS;
+        payload[16 * 8] = next_header::TCP;
+        assert_eq!(
+            walk_extension_headers(next_header::DEST_OPTS, &payload),
+            Err(WireError::TooManyExtensionHeaders { limit: 16 })
+        );
+    }
 }

@@ -113,4 +113,18 @@ mod tests {
         assert_eq!(SeqNumber(0x1a05_0507).to_string(), "0x1a050507");
         assert_eq!(format!("{:#x}", SeqNumber(255)), "0xff");
     }
+
+    #[test]
+    fn conversions_keep_the_number() {
+        assert_eq!(SeqNumber::from(0x1a05_0507), SeqNumber(0x1a05_0507));
+        assert_eq!(u32::from(SeqNumber(0x1a05_0507)), 0x1a05_0507);
+        assert_eq!(SeqNumber(7) - 2, SeqNumber(5));
+        assert_eq!(SeqNumber(7) + 2, SeqNumber(9));
+        let mut s = SeqNumber(7);
+        s += 3;
+        assert_eq!(s, SeqNumber(10));
+        assert_eq!(SeqNumber(7).add_len(1), SeqNumber(8));
+        assert_eq!(SeqNumber(7).since(SeqNumber(7)), 0);
+        assert_eq!(format!("{:x}", SeqNumber(0xbeef)), "beef");
+    }
 }
