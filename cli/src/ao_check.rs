@@ -11,7 +11,7 @@ use serde::{Serialize, Serializer};
 use tcpmd5::AddrPair;
 use tcpmd5::ao::{
     AoLocation, AoOutcome, AoSocket, AoSocketState, AoVerdict, FlowIsns, MktTable, RnextRequest,
-    locate,
+    locate, lookup_address,
 };
 use tcpmd5::wire::{TcpFlags, TcpPacket};
 
@@ -166,11 +166,9 @@ pub fn check(
         out.key_id = Some(option.key_id());
         out.rnext_key_id = Some(option.rnext_key_id());
         out.mac = Some(hex::encode(option.mac()));
-        let spec = specs
-            .iter()
-            .rev()
-            .filter(port_ok)
-            .find(|s| s.mkt.recv_id == option.key_id() && s.mkt.covers(addrs.src(), 0));
+        let spec = specs.iter().rev().filter(port_ok).find(|s| {
+            s.mkt.recv_id == option.key_id() && s.mkt.covers(lookup_address(addrs.src()), 0)
+        });
         mac_len = spec.map(|s| (option.mac().len(), s.mkt.mac_len, s.mac_len_given));
         out.key = spec.map(AoKeySpec::label);
     }
@@ -302,7 +300,7 @@ fn socket_keys(
     for s in specs
         .iter()
         .filter(|s| port_ok(s))
-        .filter(|s| !for_peer || s.mkt.covers(addrs.src(), 0))
+        .filter(|s| !for_peer || s.mkt.covers(lookup_address(addrs.src()), 0))
     {
         table.add(s.mkt.clone());
     }
@@ -315,7 +313,7 @@ fn current_send_id(specs: &[AoKeySpec], addrs: &AddrPair, key_id: Option<u8>) ->
     specs
         .iter()
         .rev()
-        .find(|s| s.mkt.recv_id == key_id && s.mkt.covers(addrs.src(), 0))
+        .find(|s| s.mkt.recv_id == key_id && s.mkt.covers(lookup_address(addrs.src()), 0))
         .map(|s| s.mkt.send_id)
 }
 

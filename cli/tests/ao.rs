@@ -11,6 +11,7 @@ use std::path::Path;
 
 use common::*;
 use serde_json::Value;
+use tcpmd5::AddrPair;
 use tcpmd5_cli::link::LinkType;
 
 const CLIENT_KEY: &str = "10.11.12.13=61:84:hmac-sha1:testvector";
@@ -493,46 +494,7 @@ fn assumptions_are_labelled_and_decide_no_definite_drop() {
 /// option and a 16-byte AES-128-CMAC MAC over the AO option only.
 #[test]
 fn mac_length_and_excluded_options_can_be_given() {
-    use tcpmd5::ao::{
-        Algorithm, KdfContext, MasterKey, Mkt, OptionCoverage, derive_traffic_key, sign_segment,
-    };
-    let mut options = vec![2, 4, 5, 180, 29, 20, 1, 1];
-    options.extend_from_slice(&[0; 16]);
-    let repr = tcpmd5::wire::TcpRepr {
-        src_port: 40000,
-        dst_port: 179,
-        seq: 7,
-        ack: 0,
-        flags: tcpmd5::wire::TcpFlags::SYN,
-        window: 512,
-        urgent: 0,
-        options: &options,
-        payload: &[],
-    };
-    let addrs = v4();
-    let mut seg = repr.to_vec(&addrs).unwrap();
-    let mkt = Mkt {
-        coverage: OptionCoverage::Excluded,
-        mac_len: 16,
-        ..Mkt::new(
-            addrs.src(),
-            1,
-            1,
-            Algorithm::AesCmac,
-            MasterKey::new(b"secret").unwrap(),
-        )
-    };
-    let tk = derive_traffic_key(
-        mkt.algorithm,
-        &mkt.secret,
-        &KdfContext::new(&addrs, 40000, 179, 7, 0),
-    )
-    .unwrap();
-    sign_segment(&tk, &addrs, &mut seg, 0, mkt.coverage).unwrap();
-    seg[16..18].copy_from_slice(&[0, 0]);
-    let sum = tcpmd5::wire::checksum::tcp_checksum(&addrs, &seg);
-    seg[16..18].copy_from_slice(&sum.to_be_bytes());
-    let p = tcpmd5::wire::ip_packet(&addrs, &seg).unwrap();
+    let p = cmac16_excluded_syn(v4());
     let ao = |key: &str| explain_json(&p, &["--ao-key", key])["ao"].clone();
 
     let ok = ao("192.0.2.2=1:1:aes-cmac,maclen=16,exclude-options:secret");
@@ -576,6 +538,74 @@ fn mac_length_and_excluded_options_can_be_given() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("maclen") && !err.contains("hunter2"), "{err}");
+}
+
+/// An IPv4 peer of a dual-stack socket arrives as an IPv4-mapped IPv6
+/// address; Linux's MKT lookup finds its IPv4 key, and so must the MAC
+/// length the tool reports (it once took the length of no key: "0 bytes").
+#[test]
+fn an_ipv4_keys_mac_length_applies_to_its_v4_mapped_address() {
+    let mapped = |a: [u8; 4]| std::net::Ipv4Addr::from(a).to_ipv6_mapped();
+    let addrs = AddrPair::V6 {
+        src: mapped([192, 0, 2, 2]),
+        dst: mapped([192, 0, 2, 1]),
+    };
+    let p = cmac16_excluded_syn(addrs);
+    let key = "192.0.2.2=1:1:aes-cmac,exclude-options,maclen=12:secret";
+    let given = explain_json(&p, &["--ao-key", key])["ao"].clone();
+    assert_eq!(given["verdict"], "drop:TCP_AOFAILURE", "{given:#}");
+    assert_eq!(given["tracepoint"], "tcp_ao_wrong_maclen", "{given:#}");
+    assert!(
+        given["reason"]
+            .as_str()
+            .unwrap()
+            .contains("16 bytes, not the AO key's 12"),
+        "{given:#}"
+    );
+}
+
+/// A SYN from `addrs` with an MSS option and a 16-byte AES-128-CMAC MAC
+/// over the AO option only (secret "secret", KeyID 1, RNext 1, ISN 7).
+fn cmac16_excluded_syn(addrs: AddrPair) -> Vec<u8> {
+    use tcpmd5::ao::{
+        Algorithm, KdfContext, MasterKey, Mkt, OptionCoverage, derive_traffic_key, sign_segment,
+    };
+    let mut options = vec![2, 4, 5, 180, 29, 20, 1, 1];
+    options.extend_from_slice(&[0; 16]);
+    let repr = tcpmd5::wire::TcpRepr {
+        src_port: 40000,
+        dst_port: 179,
+        seq: 7,
+        ack: 0,
+        flags: tcpmd5::wire::TcpFlags::SYN,
+        window: 512,
+        urgent: 0,
+        options: &options,
+        payload: &[],
+    };
+    let mut seg = repr.to_vec(&addrs).unwrap();
+    let mkt = Mkt {
+        coverage: OptionCoverage::Excluded,
+        mac_len: 16,
+        ..Mkt::new(
+            addrs.src(),
+            1,
+            1,
+            Algorithm::AesCmac,
+            MasterKey::new(b"secret").unwrap(),
+        )
+    };
+    let tk = derive_traffic_key(
+        mkt.algorithm,
+        &mkt.secret,
+        &KdfContext::new(&addrs, 40000, 179, 7, 0),
+    )
+    .unwrap();
+    sign_segment(&tk, &addrs, &mut seg, 0, mkt.coverage).unwrap();
+    seg[16..18].copy_from_slice(&[0, 0]);
+    let sum = tcpmd5::wire::checksum::tcp_checksum(&addrs, &seg);
+    seg[16..18].copy_from_slice(&sum.to_be_bytes());
+    tcpmd5::wire::ip_packet(&addrs, &seg).unwrap()
 }
 
 #[test]

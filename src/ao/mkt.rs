@@ -68,6 +68,16 @@ impl Mkt {
     }
 }
 
+/// The peer address as Linux's MKT lookup compares it: an IPv4-mapped
+/// IPv6 address as the IPv4 address it maps (a dual-stack socket's IPv4
+/// peer is found by an IPv4 key).
+pub fn lookup_address(addr: IpAddr) -> IpAddr {
+    match addr {
+        IpAddr::V6(a) => a.to_ipv4_mapped().map_or(addr, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
 /// A socket's MKTs (its `tcp_ao_info`), and whether AO is required.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MktTable {
@@ -104,10 +114,7 @@ impl MktTable {
         send_id: Option<u8>,
         recv_id: Option<u8>,
     ) -> Option<&Mkt> {
-        let addr = match addr {
-            IpAddr::V6(a) => a.to_ipv4_mapped().map_or(addr, IpAddr::V4),
-            v4 => v4,
-        };
+        let addr = lookup_address(addr);
         self.keys.iter().find(|k| {
             send_id.is_none_or(|id| id == k.send_id)
                 && recv_id.is_none_or(|id| id == k.recv_id)

@@ -40,7 +40,7 @@ pub use kdf::{KdfContext, TrafficKey, derive_traffic_key};
 pub use mac::{Mac, mac_of, segment_mac, sign_segment, verify_segment_mac};
 pub use mac_input::{OptionCoverage, SegmentAo, feed_mac_input};
 pub use master_key::{MAX_MASTER_KEY_LEN, MasterKey, MasterKeyLenError};
-pub use mkt::{Mkt, MktTable};
+pub use mkt::{Mkt, MktTable, lookup_address};
 pub use option::{AO_HEADER_LEN, AoLocation, AoOption, AoOptionError, locate};
 pub use receive::{AoOutcome, AoSocket, AoSocketState, AoVerdict, RnextRequest, receive};
 pub use sne::{SneTracker, segment_sne};

@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use serde::Serialize;
-use tcpmd5::ao::{AoLocation, AoVerdict, SneTracker, locate};
+use tcpmd5::ao::{AoLocation, AoVerdict, SneTracker, locate, lookup_address};
 
 use crate::ao_check::{AoCheck, AoResult, IsnSource, Sne, check};
 use crate::assess::prepare;
@@ -136,9 +136,9 @@ pub(super) fn audit(
         let tcp = seg.tcp();
         let (sport, dport) = (tcp.src_port(), tcp.dst_port());
         let signed_ao = matches!(locate(tcp.options()), Ok(AoLocation::Ao { .. }) | Err(_));
-        let covered = keys
-            .iter()
-            .any(|k| k.scope.port_matches(sport, dport) && k.mkt.covers(addrs.src(), 0));
+        let covered = keys.iter().any(|k| {
+            k.scope.port_matches(sport, dport) && k.mkt.covers(lookup_address(addrs.src()), 0)
+        });
         if !signed_ao && !covered {
             return Next::Continue;
         }
