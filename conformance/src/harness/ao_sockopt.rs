@@ -12,6 +12,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::fd::{AsRawFd, BorrowedFd};
 
 use tcpmd5::ao::{MasterKey, Mkt, OptionCoverage};
+use zeroize::Zeroizing;
 
 use super::errno::Errno;
 use super::sockopt::setsockopt_tcp;
@@ -644,7 +645,9 @@ pub fn getsockopt_tcp(
 
 /// `setsockopt(TCP_AO_ADD_KEY)`.
 pub fn add_key(fd: BorrowedFd<'_>, key: &AoAddKey) -> Result<(), Errno> {
-    setsockopt_tcp(fd, TCP_AO_ADD_KEY, &key.to_bytes())
+    // The request holds the master key: wiped once the kernel has it.
+    let bytes = Zeroizing::new(key.to_bytes());
+    setsockopt_tcp(fd, TCP_AO_ADD_KEY, &*bytes)
 }
 
 /// `setsockopt(TCP_AO_DEL_KEY)`.
@@ -672,9 +675,10 @@ pub fn get_keys(
     max: u32,
 ) -> Result<(u32, Vec<AoKeyEntry>), AoCallError> {
     let slots = max.max(1) as usize;
-    let mut buf = vec![0u8; GET_KEYS_LEN * slots];
-    put(&mut buf, 0, &selector.to_bytes(max));
-    getsockopt_tcp(fd, TCP_AO_GET_KEYS, &mut buf, GET_KEYS_LEN)?;
+    // The kernel answers with the master keys: wiped when done.
+    let mut buf = Zeroizing::new(vec![0u8; GET_KEYS_LEN * slots]);
+    put(&mut buf[..], 0, &selector.to_bytes(max));
+    getsockopt_tcp(fd, TCP_AO_GET_KEYS, &mut buf[..], GET_KEYS_LEN)?;
     // The kernel writes the number matched over the first entry's nkeys.
     let matched = ne_u32(&buf, 272);
     let listed = (matched.min(max)) as usize;
