@@ -19,14 +19,14 @@
 //! at the end: `TCP_INFO` needs a descriptor, and a timewait socket has
 //! none. Every kernel segment is verified by the reference library.
 
+use tcpmd5::Key;
 use tcpmd5::verdict::{
-    Acceptance, Receiver, ReceiverVerdict, ResetReply, TimeWaitAction, TimeWaitSubstate,
-    closed_port_reset, listener_reset, reset_listener_port, timewait_action,
+    ResetReply, TimeWaitAction, TimeWaitSubstate, closed_port_reset, listener_reset,
+    reset_listener_port, timewait_action,
 };
 use tcpmd5::wire::{SeqNumber, TcpFlags};
-use tcpmd5::{Key, Verdict};
 
-use super::kit::closing::{self, TwSock};
+use super::kit::closing::{self, TwSock, timewait_verdict};
 use super::kit::common::{key, wrong_key};
 use super::kit::conn::{Established, Step, established, finish, record_verdict};
 use super::kit::tw_probe::{Edge, Probe};
@@ -34,7 +34,6 @@ use crate::case::{Case, Ctx};
 use crate::error::Error;
 use crate::exchange::Observation;
 use crate::harness::{proc_tcp, sysctl};
-use crate::model_query::receiver_verdict;
 use crate::peer::{Auth, Peer};
 use crate::record::Record;
 use crate::segment::SegmentSpec;
@@ -311,22 +310,6 @@ fn exchange_signed_by(
     obs
 }
 
-/// The model's verdict on `probe` at the timewait socket (no check: an
-/// acceptance that moves no counter).
-fn tw_verdict(probe: &SegmentSpec, tw: &TwSock, ctx: &Ctx<'_>) -> Result<Verdict, Error> {
-    let packet = probe.packet();
-    let semantics = ctx.env.semantics;
-    match receiver_verdict(&packet, &tw.keys, 0, semantics, Receiver::TimeWait) {
-        Ok(ReceiverVerdict::Checked(v)) => Ok(v),
-        Ok(ReceiverVerdict::NotChecked) => Ok(Verdict::Accept(Acceptance::Unsigned)),
-        Ok(other) => Err(Error::Unmodelled(format!(
-            "the model's verdict at a timewait socket: {}",
-            words::receiver_verdict(other)
-        ))),
-        Err(e) => Err(Error::model("the probe")(e)),
-    }
-}
-
 /// What the model expects back: the flags, acknowledgement (ACK) or sequence
 /// (RST) number, and the signer; `None`: no reply.
 type Want = Option<(TcpFlags, SeqNumber, Option<Key>)>;
@@ -431,7 +414,7 @@ fn probe_timewait(
     rfc1337: bool,
 ) -> Result<TimeWaitAction, Error> {
     let name = "probe";
-    let expected = tw_verdict(segment, tw, ctx)?;
+    let expected = timewait_verdict(ctx, segment, &tw.keys)?;
     let action =
         timewait_action(&segment.packet(), tw.state, rfc1337).map_err(Error::model("the probe"))?;
     let want = want_for(action, segment, tw, ctx)?;

@@ -10,7 +10,9 @@
 //! TCP-MD5 signature.
 
 use tcpmd5::key_table::KeyTable;
-use tcpmd5::verdict::{TimeWaitState, TimeWaitSubstate};
+use tcpmd5::verdict::{
+    Acceptance, Receiver, ReceiverVerdict, TimeWaitState, TimeWaitSubstate, Verdict,
+};
 use tcpmd5::wire::{TcpFlags, TcpPacket};
 
 use super::common::key;
@@ -20,8 +22,11 @@ use crate::error::Error;
 use crate::exchange::Reply;
 use crate::harness::sysctl;
 use crate::listener::Listener;
+use crate::model_query::receiver_verdict;
 use crate::peer::{Auth, Peer};
 use crate::record::Record;
+use crate::segment::SegmentSpec;
+use crate::words;
 
 /// A timewait-type socket a setup left behind.
 #[derive(Debug)]
@@ -122,4 +127,25 @@ pub(in crate::cases) fn orphan(
     let at = Step::setup("signed ACK of the orphan's FIN");
     step(ctx, rec, &mut peer, at, &ack, &keys)?;
     TwSock::new(listener, peer, keys, TimeWaitSubstate::FinWait2, &fin)
+}
+
+/// The model's verdict on `probe` at a timewait socket holding `keys`: the
+/// TIME-WAIT path (`tcp_v{4,6}_rcv` goes to it before `tcp_inbound_hash`)
+/// checks no authentication, TCP-MD5 or TCP-AO, so `NotChecked` is an
+/// acceptance that moves no counter; only a bad checksum drops.
+pub(in crate::cases) fn timewait_verdict(
+    ctx: &Ctx<'_>,
+    probe: &SegmentSpec,
+    keys: &KeyTable,
+) -> Result<Verdict, Error> {
+    let packet = probe.packet();
+    match receiver_verdict(&packet, keys, 0, ctx.env.semantics, Receiver::TimeWait) {
+        Ok(ReceiverVerdict::Checked(v)) => Ok(v),
+        Ok(ReceiverVerdict::NotChecked) => Ok(Verdict::Accept(Acceptance::Unsigned)),
+        Ok(other) => Err(Error::Unmodelled(format!(
+            "the model's verdict at a timewait socket: {}",
+            words::receiver_verdict(other)
+        ))),
+        Err(e) => Err(Error::model("the probe")(e)),
+    }
 }

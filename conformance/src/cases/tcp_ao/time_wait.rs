@@ -3,42 +3,18 @@
 use tcpmd5::Family;
 use tcpmd5::ao::{TimeWaitAck, timewait_ack};
 use tcpmd5::key_table::KeyTable;
-use tcpmd5::verdict::{Acceptance, Receiver, ReceiverVerdict, Verdict};
 use tcpmd5::wire::TcpFlags;
 
 use super::super::kit::ao::ao_step;
 use super::super::kit::ao_steps::{ProbeAuth, probe_auth};
+use super::super::kit::closing::timewait_verdict;
 use super::super::kit::conn::{Step, record_verdict};
 use super::{default_keys, established};
 use crate::case::Ctx;
 use crate::error::Error;
-use crate::model_query::receiver_verdict;
 use crate::peer::Peer;
 use crate::record::{Record, Role};
-use crate::segment::SegmentSpec;
 use crate::words;
-
-/// The timewait model's verdict on `probe`: the TIME-WAIT path
-/// (`tcp_v{4,6}_rcv` goes to it before `tcp_inbound_hash`) checks no
-/// authentication, TCP-AO or MD5; only a bad checksum drops.
-pub(super) fn time_wait_verdict(ctx: &Ctx<'_>, probe: &SegmentSpec) -> Result<Verdict, Error> {
-    let packet = probe.packet();
-    match receiver_verdict(
-        &packet,
-        &KeyTable::new(),
-        0,
-        ctx.env.semantics,
-        Receiver::TimeWait,
-    ) {
-        Ok(ReceiverVerdict::Checked(v)) => Ok(v),
-        Ok(ReceiverVerdict::NotChecked) => Ok(Verdict::Accept(Acceptance::Unsigned)),
-        Ok(other) => Err(Error::Unmodelled(format!(
-            "the model's verdict at a timewait socket: {}",
-            words::receiver_verdict(other)
-        ))),
-        Err(e) => Err(Error::model("the probe")(e)),
-    }
-}
 
 pub(super) fn time_wait(
     ctx: &mut Ctx<'_>,
@@ -98,7 +74,7 @@ pub(super) fn time_wait(
         &[],
         &probe_auth(&peer, auth)?,
     );
-    let expected = time_wait_verdict(ctx, &again)?;
+    let expected = timewait_verdict(ctx, &again, &KeyTable::new())?;
     let signer = timewait_ack(&mkts, &again.segment())
         .map_err(|e| Error::Unmodelled(format!("the model cannot read the FIN: {e}")))?;
     rec.note(format!("the model's TIME-WAIT ACK: {signer:?}"));
