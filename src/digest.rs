@@ -474,7 +474,10 @@ mod tests {
             // With and without options; payloads either side of what the
             // first 64-byte block holds (32 bytes for IPv4, 4 for IPv6).
             for options in [&[][..], &[1, 1, 19, 18][..]] {
-                for payload_len in 0..=70u8 {
+                // Under Miri (ci/miri.sh) the edges only: every length
+                // is minutes of interpreted MD5.
+                let edges = [0, 3, 4, 5, 31, 32, 33, 70];
+                for payload_len in (0..=70u8).filter(|n| !cfg!(miri) || edges.contains(n)) {
                     let mut segment: Vec<u8> = (1..=20).collect();
                     segment[12] = (u8::try_from(20 + options.len()).unwrap() / 4) << 4;
                     segment.extend(options);
