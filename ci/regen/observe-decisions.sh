@@ -20,45 +20,11 @@
 #     "$(ci/build-ao-kernel.sh --no-tcp-ao --patch docs/advisories/ao-bypass-fix.patch | tail -n 1)"
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-usage() { echo "usage: $0 [--kernel SPEC] [--semantics ID]" >&2; exit 2; }
-kernel=
-semantics=()
-while [ $# -gt 0 ]; do
-    case "$1" in
-        --kernel) [ -n "${2:-}" ] || usage; kernel=$2; shift ;;
-        --semantics) [ -n "${2:-}" ] || usage; semantics=(--semantics "$2"); shift ;;
-        *) usage ;;
-    esac
-    shift
-done
-cargo build --release -p tcpmd5-conformance
-bin=target/release/tcpmd5-conformance
-tmp=$(mktemp)
-trap 'rm -f "$tmp"' EXIT
+. ci/lib/observe.sh
 # The same prefixes as ci/py/observed_decisions.py.
-args=(--filter listener-key/syn- --filter listener-nokey/
+filters=(--filter listener-key/syn- --filter listener-nokey/
       --filter session-handshake/third-ack- --filter session-handshake/syn-recv-rst-
       --filter session-established/data- --filter resets/closed-port-
       --filter session-close/time-wait- --filter session-finwait/orphan-fin-wait-2-
-      --filter ao-bypass/data-on-md5-session --filter semantics/probes
-      --format json "${semantics[@]}")
-if [ -n "$kernel" ]; then
-    cmd=(vm --kernel "$kernel" "${args[@]}")
-else
-    cmd=("${args[@]}")
-fi
-# Status 1 (a case failed) is recorded too, and stops the regeneration.
-status=0
-"$bin" "${cmd[@]}" >"$tmp" || status=$?
-if [ "$status" -ne 0 ] && [ "$status" -ne 1 ]; then
-    echo "tcpmd5-conformance ${cmd[*]}: exit status $status" >&2
-    exit "$status"
-fi
-python3 ci/py/observed_decisions.py ci/regen/observe-decisions.sh "tcpmd5-conformance ${cmd[*]}" <"$tmp"
-if [ "$status" -ne 0 ]; then
-    echo "tcpmd5-conformance ${cmd[*]}: cases failed; recorded, and no vector is regenerated from this run" >&2
-    exit 1
-fi
-if [ "${OBSERVE_NO_REGEN:-0}" != 1 ]; then
-    cargo test -p tcpmd5 --test vectors -- --ignored regenerate
-fi
+      --filter ao-bypass/data-on-md5-session --filter semantics/probes)
+observe python3 ci/py/observed_decisions.py ci/regen/observe-decisions.sh -- "${filters[@]}" -- "$@"
