@@ -21,10 +21,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . ci/lib/observe.sh
-# The same prefixes as ci/py/observed_decisions.py.
+# The same prefixes as ci/py/observed_run.py (DECISION_PREFIXES).
 filters=(--filter listener-key/syn- --filter listener-nokey/
       --filter session-handshake/third-ack- --filter session-handshake/syn-recv-rst-
       --filter session-established/data- --filter resets/closed-port-
       --filter session-close/time-wait- --filter session-finwait/orphan-fin-wait-2-
       --filter ao-bypass/data-on-md5-session --filter semantics/probes)
-observe python3 ci/py/observed_decisions.py ci/regen/observe-decisions.sh -- "${filters[@]}" -- "$@"
+observe python3 ci/py/observed_run.py decisions ci/regen/observe-decisions.sh -- "${filters[@]}" -- "$@"

@@ -26,4 +26,4 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 . ci/lib/observe.sh
 filters=(--filter layouts- --filter semantics/probes)
-observe python3 ci/py/observed_layouts.py -- "${filters[@]}" -- "$@"
+observe python3 ci/py/observed_run.py layouts ci/regen/observe-layouts.sh -- "${filters[@]}" -- "$@"
