@@ -66,6 +66,27 @@ pub(in crate::cases) fn probe_auth(peer: &Peer, auth: ProbeAuth) -> Result<Auth,
     })
 }
 
+/// After a probe the kernel dropped: signed data still goes through, so the
+/// connection survived it.
+pub(in crate::cases) fn signed_data_after(
+    ctx: &mut Ctx<'_>,
+    rec: &mut Record,
+    peer: &mut Peer,
+    conn: &AoConn,
+) -> Result<(), Error> {
+    let signed = peer.default_auth();
+    send_data(
+        ctx,
+        rec,
+        Step::setup("signed data after"),
+        peer,
+        conn,
+        b"still here",
+        &signed,
+    )?;
+    Ok(())
+}
+
 /// Sends `payload` with `auth` on the established connection: the model's
 /// verdict, the socket's `TCP_AO_INFO` counters, delivery, and the
 /// kernel's acknowledgement (a certain answer). Returns the model's

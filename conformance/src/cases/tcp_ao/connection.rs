@@ -9,7 +9,7 @@ use tcpmd5::wire::SeqNumber;
 
 use super::super::kit::ao::{ao_auth, ao_step, check_socket_counters};
 use super::super::kit::ao_steps::{
-    ProbeAuth, ao_auth_of, kernel_data, probe_auth, repair, send_data,
+    ProbeAuth, ao_auth_of, kernel_data, probe_auth, repair, send_data, signed_data_after,
 };
 use super::super::kit::conn::Step;
 use super::{K1, K2, default_keys, established, kernel_key};
@@ -83,16 +83,7 @@ pub(super) fn data(
         b"UPDATE",
         &probe,
     )?;
-    let signed = peer.default_auth();
-    send_data(
-        ctx,
-        rec,
-        Step::setup("signed data after"),
-        &mut peer,
-        &conn,
-        b"still here",
-        &signed,
-    )?;
+    signed_data_after(ctx, rec, &mut peer, &conn)?;
     Ok(peer)
 }
 
@@ -137,16 +128,7 @@ pub(super) fn rst(
                 words::read(&read)
             ),
         );
-        let signed = peer.default_auth();
-        send_data(
-            ctx,
-            rec,
-            Step::setup("signed data after"),
-            &mut peer,
-            &conn,
-            b"still here",
-            &signed,
-        )?;
+        signed_data_after(ctx, rec, &mut peer, &conn)?;
     }
     Ok(peer)
 }
