@@ -3,7 +3,7 @@
 
 use tcpmd5::{DropReason, Family, Verdict};
 
-use super::summary::Disagreement;
+use super::summary::{CaseVerdict, Disagreement, FamilyReport};
 use crate::exchange::Observation;
 
 /// One case, judged.
@@ -31,6 +31,38 @@ impl Judged {
     /// Whether the kernel agreed with the model on everything.
     pub(super) fn agrees(&self) -> bool {
         self.problems.is_empty()
+    }
+
+    /// Counts this case into `report` under `kind` (a case that ran, not a
+    /// shrink step): its verdict pair, and its kind's cases, time and
+    /// agreement. Returns whether it agreed.
+    pub(super) fn count_into(&self, report: &mut FamilyReport, kind: &str, seconds: f64) -> bool {
+        let agrees = self.agrees();
+        report.verdicts.push(CaseVerdict {
+            kind: kind.to_owned(),
+            expected: self.expected.clone(),
+            observed: self.observed.clone(),
+            agrees,
+        });
+        let stats = report.kinds.entry(kind.to_owned()).or_default();
+        stats.cases += 1;
+        stats.seconds += seconds;
+        if agrees {
+            stats.agreements += 1;
+        } else {
+            stats.disagreements += 1;
+        }
+        agrees
+    }
+
+    /// What proptest is told of a disagreement.
+    pub(super) fn failure_message(&self) -> String {
+        format!(
+            "model {}, kernel {}: {}",
+            self.expected,
+            self.observed,
+            self.problems.join("; ")
+        )
     }
 
     /// The report of this case as a disagreement of `family`'s `kind`.

@@ -21,7 +21,7 @@ use super::case::{CaseRunner, Ran};
 use super::input::{Generator, Input, Target, input_with};
 use super::judged::Judged;
 use super::seed::Seed;
-use super::summary::{CaseVerdict, FamilyReport, Summary};
+use super::summary::{FamilyReport, Summary};
 use crate::environment::Environment;
 use crate::error::Error;
 use crate::harness::system;
@@ -300,21 +300,8 @@ fn count(tally: &mut Tally, family: Family, input: &Input, ran: Ran) -> Result<(
     if tally.failed {
         tally.report.shrink_steps += 1;
     } else {
-        tally.report.verdicts.push(CaseVerdict {
-            kind: kind.clone(),
-            expected: judged.expected.clone(),
-            observed: judged.observed.clone(),
-            agrees: judged.agrees(),
-        });
-        let stats = tally.report.kinds.entry(kind.clone()).or_default();
-        stats.cases += 1;
-        stats.seconds += ran.seconds;
+        judged.count_into(&mut tally.report, &kind, ran.seconds);
         tally.report.inferred += u64::from(judged.inferred);
-        if judged.agrees() {
-            stats.agreements += 1;
-        } else {
-            stats.disagreements += 1;
-        }
         super::reach::count(
             &mut tally.report.reach,
             &judged.packet,
@@ -326,12 +313,7 @@ fn count(tally: &mut Tally, family: Family, input: &Input, ran: Ran) -> Result<(
     if judged.agrees() {
         return Ok(());
     }
-    let message = format!(
-        "model {}, kernel {}: {}",
-        judged.expected,
-        judged.observed,
-        judged.problems.join("; ")
-    );
+    let message = judged.failure_message();
     record(tally, family, kind, judged);
     Err(TestCaseError::fail(message))
 }

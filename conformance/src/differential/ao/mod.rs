@@ -20,7 +20,7 @@ use std::time::Instant;
 
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
 use tcpmd5::Family;
-use tcpmd5_report::differential::{AoShare, CaseVerdict, FamilyReport};
+use tcpmd5_report::differential::{AoShare, FamilyReport};
 
 pub(in crate::differential) use self::case::AoRunner;
 use self::input::{AoInput, ao_input_with};
@@ -139,38 +139,23 @@ fn count(
     if t.failed {
         t.report.shrink_steps += 1;
     } else {
-        t.report.verdicts.push(CaseVerdict {
-            kind: kind.clone(),
-            expected: judged.expected.clone(),
-            observed: judged.observed.clone(),
-            agrees: judged.agrees(),
-        });
-        let stats = t.report.kinds.entry(kind.clone()).or_default();
-        stats.cases += 1;
-        stats.seconds += seconds;
+        let agrees = judged.count_into(&mut t.report, &kind, seconds);
         t.share.cases += 1;
         *t.share.verdicts.entry(judged.expected.clone()).or_default() += 1;
         *t.share
             .forms
             .entry(input.auth.name().to_owned())
             .or_default() += 1;
-        if judged.agrees() {
-            stats.agreements += 1;
+        if agrees {
             t.share.agreements += 1;
         } else {
-            stats.disagreements += 1;
             t.share.disagreements += 1;
         }
     }
     if judged.agrees() {
         return Ok(());
     }
-    let message = format!(
-        "model {}, kernel {}: {}",
-        judged.expected,
-        judged.observed,
-        judged.problems.join("; ")
-    );
+    let message = judged.failure_message();
     let shrunk = t.failed;
     t.failed = true;
     let d = judged.into_disagreement(family, format!("{kind} {}", input.auth.name()), shrunk);
