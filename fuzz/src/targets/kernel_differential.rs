@@ -184,8 +184,14 @@ fn tally(agreement: &Agreement) {
     }
 }
 
-/// Decodes one case in one of `families`.
-pub fn case(u: &mut Unstructured<'_>, families: &[Family]) -> Result<(Family, Input)> {
+/// What an MD5 case and an AO case decode first, in this order (the
+/// committed seeds depend on it): the family, the target socket, the
+/// header's flags, numbers, window and urgent pointer, and whether the
+/// payload is kept.
+fn header(
+    u: &mut Unstructured<'_>,
+    families: &[Family],
+) -> Result<(Family, Target, TcpSegmentSpec, bool)> {
     let family = *u.choose(families)?;
     let target = target(u)?;
     let mut base = TcpSegmentSpec::new(lab_addrs(family), (0, 0), TcpFlags(u.arbitrary()?));
@@ -194,6 +200,12 @@ pub fn case(u: &mut Unstructured<'_>, families: &[Family]) -> Result<(Family, In
     base.window = u.arbitrary()?;
     base.urgent = u.arbitrary()?;
     let keep_payload = u.arbitrary()?;
+    Ok((family, target, base, keep_payload))
+}
+
+/// Decodes one case in one of `families`.
+pub fn case(u: &mut Unstructured<'_>, families: &[Family]) -> Result<(Family, Input)> {
+    let (family, target, mut base, keep_payload) = header(u, families)?;
     let area = option_area(u)?;
     let receiver_key = if u.arbitrary()? { Some(key(u)?) } else { None };
     let key_scope = key_scope(u)?;
@@ -259,14 +271,7 @@ fn key_scope(u: &mut Unstructured<'_>) -> Result<KeyScope> {
 
 /// Decodes one AO case in one of `families`.
 pub fn ao_case(u: &mut Unstructured<'_>, families: &[Family]) -> Result<(Family, AoInput)> {
-    let family = *u.choose(families)?;
-    let target = target(u)?;
-    let mut base = TcpSegmentSpec::new(lab_addrs(family), (0, 0), TcpFlags(u.arbitrary()?));
-    base.seq = u.arbitrary()?;
-    base.ack = u.arbitrary()?;
-    base.window = u.arbitrary()?;
-    base.urgent = u.arbitrary()?;
-    let keep_payload = u.arbitrary()?;
+    let (family, target, mut base, keep_payload) = header(u, families)?;
     let keys = (0..u.int_in_range(1u8..=3)?)
         .map(|_| ao_key(u))
         .collect::<Result<Vec<_>>>()?;
