@@ -453,18 +453,7 @@ fn assumptions_are_labelled_and_decide_no_definite_drop() {
     // is an assumption, not a definite "wrong MAC length" drop.
     let mut options = vec![29, 20, 1, 1];
     options.extend_from_slice(&[0; 16]);
-    let repr = tcpmd5::wire::TcpRepr {
-        src_port: 40000,
-        dst_port: 179,
-        seq: 1,
-        ack: 0,
-        flags: tcpmd5::wire::TcpFlags::SYN,
-        window: 512,
-        urgent: 0,
-        options: &options,
-        payload: &[],
-    };
-    let seg = repr.to_vec(&v4()).unwrap();
+    let seg = syn_from_40000(&v4(), &options, 1);
     let p = tcpmd5::wire::ip_packet(&v4(), &seg).unwrap();
     let e = explain_json(&p, &["--ao-key", "192.0.2.2=1:1:aes-cmac:secret"]);
     assert_eq!(e["ao"]["verdict"], "unchecked", "{e:#}");
@@ -572,18 +561,7 @@ fn cmac16_excluded_syn(addrs: AddrPair) -> Vec<u8> {
     };
     let mut options = vec![2, 4, 5, 180, 29, 20, 1, 1];
     options.extend_from_slice(&[0; 16]);
-    let repr = tcpmd5::wire::TcpRepr {
-        src_port: 40000,
-        dst_port: 179,
-        seq: 7,
-        ack: 0,
-        flags: tcpmd5::wire::TcpFlags::SYN,
-        window: 512,
-        urgent: 0,
-        options: &options,
-        payload: &[],
-    };
-    let mut seg = repr.to_vec(&addrs).unwrap();
+    let mut seg = syn_from_40000(&addrs, &options, 7);
     let mkt = Mkt {
         coverage: OptionCoverage::Excluded,
         mac_len: 16,
@@ -626,4 +604,20 @@ fn isns_are_read_in_decimal_or_hex_and_printed_in_hex() {
             "{isns}"
         );
     }
+}
+
+/// A SYN from port 40000 to 179 with `options` and sequence number `seq`.
+fn syn_from_40000(addrs: &AddrPair, options: &[u8], seq: u32) -> Vec<u8> {
+    let repr = tcpmd5::wire::TcpRepr {
+        src_port: 40000,
+        dst_port: 179,
+        seq,
+        ack: 0,
+        flags: tcpmd5::wire::TcpFlags::SYN,
+        window: 512,
+        urgent: 0,
+        options,
+        payload: &[],
+    };
+    repr.to_vec(addrs).unwrap()
 }
