@@ -95,7 +95,8 @@ pub enum ReceiverState {
     /// A request socket (SYN-RECV): checked, and a TCP-AO option it did
     /// not negotiate is dropped.
     SynRecv,
-    /// TIME-WAIT (or an orphaned FIN-WAIT-2): nothing is checked.
+    /// TIME-WAIT (or an orphaned FIN-WAIT-2): Linux checks nothing (under
+    /// `--semantics rfc2385`, every segment is checked).
     TimeWait,
 }
 

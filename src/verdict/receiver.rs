@@ -26,7 +26,9 @@ pub enum Receiver {
     /// to `do_time_wait` before the check, so the segment is never verified
     /// (seen live on 6.18 in both substates: unsigned and wrongly signed
     /// FINs are ACKed, an unsigned RST kills it). What TCP then does is
-    /// [`timewait_action`](super::timewait_action).
+    /// [`timewait_action`](super::timewait_action). Under
+    /// [`Semantics::Rfc2385`] a timewait socket is still part of a protected
+    /// connection, and checks like any socket.
     TimeWait,
 }
 
@@ -86,6 +88,12 @@ pub fn receiver_verdict(
     receiver: Receiver,
 ) -> Result<ReceiverVerdict, WireError> {
     match receiver {
+        // RFC 2385 section 2.0 makes no exception for TIME-WAIT: every
+        // segment of the connection carries the digest and is checked.
+        //= 2.0/every-segment
+        Receiver::TimeWait if semantics == Semantics::Rfc2385 => {
+            packet_verdict(packet, table, l3index, semantics).map(ReceiverVerdict::Checked)
+        }
         //= linux/timewait-unchecked
         Receiver::TimeWait => {
             let located = IpSegment::parse(packet)?;
@@ -262,6 +270,41 @@ mod tests {
                         Ok(ReceiverVerdict::Checked(want)),
                         "{s} {r:?}"
                     );
+                }
+            }
+        }
+    }
+
+    // A strict reading of RFC 2385 checks a timewait socket like any
+    // other (unsigned, wrongly signed and correctly signed FINs); every
+    // Linux generation checks none of them.
+    //= type=test
+    //= 2.0/every-segment
+    //= type=test
+    //= linux/timewait-unchecked
+    #[test]
+    fn timewait_checks_only_under_rfc2385() {
+        let [addrs, _] = pairs();
+        let key = Key::from_array(b"k");
+        let table = crate::verdict::test_packet::keyed_table(&addrs, &key);
+        let unsigned = ack_with(&addrs, &[]);
+        let signed = crate::verdict::test_packet::signed_ack(&addrs, &key);
+        let wrong = crate::verdict::test_packet::signed_ack(&addrs, &Key::from_array(b"other"));
+        for s in Semantics::known() {
+            let tw = |p: &[u8]| receiver_verdict(p, &table, 0, s, Receiver::TimeWait);
+            if s == Semantics::Rfc2385 {
+                let drop = |r| Ok(ReceiverVerdict::Checked(Verdict::Drop(r)));
+                assert_eq!(tw(&unsigned), drop(DropReason::Md5NotFound));
+                assert_eq!(tw(&wrong), drop(DropReason::Md5Failure));
+                assert_eq!(
+                    tw(&signed),
+                    Ok(ReceiverVerdict::Checked(Verdict::Accept(
+                        Acceptance::Signed
+                    )))
+                );
+            } else {
+                for p in [&unsigned, &wrong, &signed] {
+                    assert_eq!(tw(p), Ok(ReceiverVerdict::NotChecked), "{s}");
                 }
             }
         }

@@ -68,3 +68,13 @@ pub(super) fn ao_area() -> Vec<u8> {
     ao.extend([1, 1, 1, 1]);
     ao
 }
+
+/// An ACK (seq 3) from `addrs.src()` signed with `key` (NOP NOP MD5, as
+/// Linux lays it out).
+pub(super) fn signed_ack(addrs: &AddrPair, key: &Key) -> Vec<u8> {
+    let mut area = [0u8; 20];
+    area[..4].copy_from_slice(&[1, 1, 19, 18]);
+    let mut p = ack_with(addrs, &area);
+    crate::sign::sign_packet_in_place(&mut p, key).expect("the MD5 option is signed");
+    p
+}

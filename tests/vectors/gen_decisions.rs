@@ -316,7 +316,7 @@ fn rfc_source(decision: Decision) -> Value {
             json!({"kind": "model", "reason": "RFC 2385 section 4.1 only says that a keyed receiver ignores a connectionless reset; what a port without a connection sends is not its subject: the model's Linux reply stands, not confirmed by any kernel held to rfc2385"})
         }
         Decision::TimeWait(_) => {
-            json!({"kind": "model", "reason": "RFC 2385 section 2.0 would have a strict receiver check every segment of a protected connection, TIME-WAIT included; the model keeps Linux's unchecked timewait socket (tcp_timewait_state_process, RFC 9293 section 3.10.7.4) for every semantics, so this is the model's, not the RFC's"})
+            json!({"kind": "rfc", "cite": "RFC 2385 section 2.0 (every segment of a protected connection carries the digest and the receiver checks it, with no exception for TIME-WAIT: an unsigned or wrongly signed segment is dropped with nothing sent back, and the ACK a timewait socket sends is signed); RFC 2385 leaves what TCP then does to TCP, so the action on a segment that passes is the model's Linux timewait processing (tcp_timewait_state_process, RFC 9293 section 3.10.7.4)"})
         }
     }
 }

@@ -91,8 +91,11 @@ pub fn run(data: &[u8]) {
         },
         None => model_verdict(semantics, &located, &socket.model, l3index),
     };
-    // A timewait socket and a closed port check the whole checksum first.
+    // A Linux timewait socket and a closed port check the whole checksum
+    // first and no signature; a strict RFC 2385 receiver checks a timewait
+    // socket like any socket.
     let expected_tw = match bad {
+        _ if semantics == Semantics::Rfc2385 => ReceiverVerdict::Checked(expected),
         Some(Bad::Ipv4Header) => ReceiverVerdict::Checked(Verdict::Drop(DropReason::IpChecksum)),
         Some(Bad::Tcp) => ReceiverVerdict::Checked(Verdict::Drop(DropReason::TcpChecksum)),
         None => ReceiverVerdict::NotChecked,
@@ -110,11 +113,14 @@ pub fn run(data: &[u8]) {
     assert_eq!(
         tw,
         Ok(expected_tw),
-        "timewait checks no signature, only the checksums"
+        "{semantics}: timewait checks the checksums, and a signature only under rfc2385"
     );
     let request_accepts = matches!(expected_request, ReceiverVerdict::Checked(v) if v.is_accept());
     assert_eq!(request.map(ReceiverVerdict::is_accept), Ok(request_accepts));
-    assert_eq!(tw.map(ReceiverVerdict::is_accept), Ok(bad.is_none()));
+    assert_eq!(
+        tw.map(ReceiverVerdict::is_accept),
+        Ok(expected_tw.is_accept())
+    );
 
     // The timewait socket's action.
     let seg = located.segment;
