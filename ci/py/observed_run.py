@@ -35,6 +35,7 @@ DECISION_PREFIXES = (
     "session-handshake/syn-recv-rst-",
     "session-established/data-",
     "resets/closed-port-",
+    "listener-ack/",
     "session-close/time-wait-",
     "session-finwait/orphan-fin-wait-2-",
     "ao-bypass/data-on-md5-session",

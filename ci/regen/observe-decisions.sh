@@ -24,7 +24,7 @@ cd "$(dirname "$0")/../.."
 # The same prefixes as ci/py/observed_run.py (DECISION_PREFIXES).
 filters=(--filter listener-key/syn- --filter listener-nokey/
       --filter session-handshake/third-ack- --filter session-handshake/syn-recv-rst-
-      --filter session-established/data- --filter resets/closed-port-
+      --filter session-established/data- --filter resets/closed-port- --filter listener-ack/
       --filter session-close/time-wait- --filter session-finwait/orphan-fin-wait-2-
       --filter ao-bypass/data-on-md5-session --filter semantics/probes)
 observe python3 ci/py/observed_run.py decisions ci/regen/observe-decisions.sh -- "${filters[@]}" -- "$@"

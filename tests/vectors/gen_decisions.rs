@@ -154,7 +154,11 @@ fn rows() -> Vec<Row> {
         row("ao-only-keyless-listener", "an ACK with only a TCP-AO option to a closed port (a keyless listener on the source port)", closed(Some(false)), false, ack, s0, &[], AoOnly, &["resets/closed-port-ao-only-keyless-listener"]),
         // A listener's answer to an ACK (the certain answer once a timewait
         // or request socket is gone).
-        row("signed-ack", "a signed ACK to a keyed listener with no connection for it", Decision::ListenerReset, true, ack, s0, b"k", Signed, &["session-finwait/orphan-fin-wait-2-unsigned-data", "session-finwait/orphan-fin-wait-2-syn-at-rcv-nxt", "session-handshake/syn-recv-rst-signed"]),
+        row("signed-ack", "a signed ACK to a keyed listener with no connection for it", Decision::ListenerReset, true, ack, s0, b"k", Signed, &["listener-ack/signed", "session-finwait/orphan-fin-wait-2-unsigned-data", "session-finwait/orphan-fin-wait-2-syn-at-rcv-nxt", "session-handshake/syn-recv-rst-signed"]),
+        row("unsigned-ack", "an unsigned ACK to a listener holding a key for the peer", Decision::ListenerReset, true, ack, s0, &[], Unsigned, &["listener-ack/unsigned"]),
+        row("wrong-key-ack", "an ACK signed with another key to a keyed listener", Decision::ListenerReset, true, ack, s0, &[], WrongKey, &["listener-ack/wrong-key"]),
+        row("signed-rst", "a signed RST to a keyed listener (passes the check; a listener discards an RST)", Decision::ListenerReset, true, rst | ack, s0, &[], Signed, &["listener-ack/rst-signed"]),
+        row("keyless-unsigned-ack", "an unsigned ACK to a listener without keys", Decision::ListenerReset, false, ack, s0, &[], Unsigned, &["listener-ack/keyless-unsigned"]),
         // TIME-WAIT (the kernel closed first; rcv_nxt follows the peer's FIN).
         row("time-wait-signed-fin", "a signed retransmitted FIN", tw(TimeWait), true, fin | ack, Seq::RcvNxt(-1), &[], Signed, &["session-close/time-wait-signed-fin"]),
         row("time-wait-unsigned-fin", "an unsigned retransmitted FIN", tw(TimeWait), true, fin | ack, Seq::RcvNxt(-1), &[], Unsigned, &["session-close/time-wait-unsigned-fin"]),
@@ -340,6 +344,10 @@ fn source(runs: &[Run], semantics: Semantics, row: &Row, family: &str) -> Value 
         for (c, s) in cases.iter().zip(&statuses) {
             match s.map(String::as_str) {
                 Some("pass" | "xfail") => {}
+                None => panic!(
+                    "{c} did not run on {} ({}), which ran the row's other cases: record that kernel again (ci/regen/observe-decisions.sh)",
+                    run.kernel, run.semantics
+                ),
                 other => panic!(
                     "{c} on {} ({}): {other:?}; the kernel disagrees with the model",
                     run.kernel, run.semantics

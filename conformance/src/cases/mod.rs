@@ -7,6 +7,7 @@ mod keys;
 mod kit;
 mod layouts;
 mod listener;
+mod listener_ack;
 mod selfcheck;
 mod semantics;
 mod session;
@@ -32,6 +33,7 @@ pub fn all() -> Vec<Case> {
     cases.extend(states::cases());
     cases.extend(timewait::cases(timewait::Setup::OrphanFinWait2));
     cases.extend(keys::cases());
+    cases.extend(listener_ack::cases());
     cases.extend(ao_mitigation::cases());
     cases.extend(checksum::cases());
     cases.extend(vrf::cases());

@@ -1,0 +1,136 @@
+//! A listener's answer to a segment that is not a SYN and belongs to no
+//! connection: the authentication check first (as for any socket), then a
+//! reset for an ACK that passes it, signed with the listener's key for the
+//! peer; an RST is discarded.
+
+use tcpmd5::verdict::{ResetReply, listener_reset};
+use tcpmd5::wire::{SeqNumber, TcpFlags};
+use tcpmd5::{Family, Verdict};
+
+use super::kit::common::{LISTEN_PORT, key, keyed_listener, keyless_listener, wrong_key};
+use super::kit::conn::{Step, finish, step};
+use crate::case::{Case, Ctx};
+use crate::error::Error;
+use crate::exchange::Reply;
+use crate::outcome::Finding;
+use crate::peer::{Auth, Peer};
+use crate::record::Record;
+use crate::segment::SegmentSpec;
+use crate::words;
+
+/// The peer's port: a fresh one, so that no connection or request exists.
+const PEER_PORT: u16 = 40179;
+
+/// What the case sends.
+#[derive(Debug, Clone, Copy)]
+enum Probe {
+    /// A pure ACK.
+    Ack,
+    /// An RST ACK.
+    Rst,
+}
+
+/// One case: its name, summary, whether the listener holds a key for the
+/// peer, the segment and how it is signed.
+struct Row {
+    name: &'static str,
+    summary: &'static str,
+    keyed: bool,
+    probe: Probe,
+    auth: fn() -> Auth,
+}
+
+#[rustfmt::skip]
+fn rows() -> [Row; 5] {
+    [
+        Row { name: "signed", summary: "a signed ACK to a keyed listener, with no connection for it: an RST signed with the listener's key", keyed: true, probe: Probe::Ack, auth: || Auth::Signed(key()) },
+        Row { name: "unsigned", summary: "an unsigned ACK to a listener holding a key for the peer: dropped (no key in the segment), no RST", keyed: true, probe: Probe::Ack, auth: || Auth::Unsigned },
+        Row { name: "wrong-key", summary: "an ACK signed with another key to a keyed listener: dropped, no RST", keyed: true, probe: Probe::Ack, auth: || Auth::Signed(wrong_key()) },
+        Row { name: "rst-signed", summary: "a signed RST to a keyed listener: passes the check, and a listener discards an RST", keyed: true, probe: Probe::Rst, auth: || Auth::Signed(key()) },
+        Row { name: "keyless-unsigned", summary: "an unsigned ACK to a listener without keys: an unsigned RST", keyed: false, probe: Probe::Ack, auth: || Auth::Unsigned },
+    ]
+}
+
+/// Whether `replies` is the reply the model wants: one RST at the ACK's
+/// number (its signer verified by the peer), or nothing.
+fn reply_matches(want: &ResetReply, probe: &SegmentSpec, replies: &[Reply]) -> bool {
+    match want {
+        ResetReply::None => replies.is_empty(),
+        ResetReply::Unsigned | ResetReply::Signed(_) => {
+            replies.len() == 1
+                && replies[0].flags.contains(TcpFlags::RST)
+                && replies[0].seq == SeqNumber(probe.tcp.ack)
+        }
+    }
+}
+
+/// Cases of this area.
+//= type=test
+//= linux/listener-ack-reset
+pub(super) fn cases() -> Vec<Case> {
+    rows()
+        .into_iter()
+        .flat_map(|row| {
+            Case::per_family("listener-ack", row.name, row.summary, move |ctx, family| {
+                run(ctx, family, row.keyed, row.probe, (row.auth)())
+            })
+        })
+        .collect()
+}
+
+fn run(
+    ctx: &mut Ctx<'_>,
+    family: Family,
+    keyed: bool,
+    kind: Probe,
+    auth: Auth,
+) -> Result<Finding, Error> {
+    let listener = if keyed {
+        keyed_listener(ctx, family)?
+    } else {
+        keyless_listener(ctx, family)?
+    };
+    let mut rec = Record::new();
+    let mut peer = Peer::new(&ctx.lab, family, PEER_PORT, LISTEN_PORT, 0x7e57_0000, None)?;
+    peer.rcv_nxt = SeqNumber(0x1234_5678);
+    let probe = match kind {
+        Probe::Ack => peer.ack(&auth),
+        Probe::Rst => peer.rst(0, &auth),
+    };
+    // The reply the model wants if the check passes; the peer verifies a
+    // signed one with the key the model names.
+    let want = listener_reset(&probe.packet(), &listener.model, 0, ctx.env.semantics)
+        .map_err(Error::model("the probe"))?;
+    peer.kernel_key = match &want {
+        ResetReply::Signed(k) => Some(k.clone()),
+        ResetReply::None | ResetReply::Unsigned => None,
+    };
+    let (verdict, obs) = step(
+        ctx,
+        &mut rec,
+        &mut peer,
+        Step::probe(kind_name(kind)),
+        &probe,
+        &listener.model,
+    )?;
+    // A segment the check drops draws nothing (record_verdict checks that).
+    if let Verdict::Accept(_) = verdict {
+        rec.step(words::reset_reply(&want), words::replies(&obs.replies));
+        rec.check(
+            reply_matches(&want, &probe, &obs.replies),
+            format!(
+                "the kernel sent {}, the model says {}",
+                words::replies(&obs.replies),
+                words::reset_reply(&want)
+            ),
+        );
+    }
+    Ok(finish(rec, &[&peer]))
+}
+
+fn kind_name(kind: Probe) -> &'static str {
+    match kind {
+        Probe::Ack => "ACK",
+        Probe::Rst => "RST",
+    }
+}
