@@ -145,6 +145,17 @@ mod tests {
         acc
     }
 
+    // RFC 1071 section 2(1): carries wrap around, at every width. Two
+    // all-ones 32-bit halves and a 1 sum to 0x1_ffff_ffff, whose first
+    // fold to 32 bits (0xffff_ffff + 1) carries again; all-ones data alone
+    // never makes that second carry.
+    #[test]
+    fn a_fold_that_carries_twice() {
+        let data = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 1];
+        assert_eq!(finish(by_words(0, &data)), 0xfffe);
+        assert_eq!(finish(sum_bytes(0, &data)), 0xfffe);
+    }
+
     #[test]
     fn eight_bytes_at_a_time_is_the_word_sum() {
         let data: Vec<u8> = (0..200u32).map(|i| (i * 97 + 13) as u8).collect();
