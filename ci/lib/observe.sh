@@ -35,6 +35,11 @@ observe() {
         echo "tcpmd5-conformance ${cmd[*]}: exit status $status" >&2
         exit "$status"
     fi
+    if [ ! -s "$tmp" ]; then
+        rm -f "$tmp"
+        echo "tcpmd5-conformance ${cmd[*]}: exit status $status and no report; nothing recorded" >&2
+        exit 1
+    fi
     "${recorder[@]}" "tcpmd5-conformance ${cmd[*]}" <"$tmp"
     rm -f "$tmp"
     if [ "$status" -ne 0 ]; then
