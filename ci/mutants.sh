@@ -15,6 +15,11 @@
 #                                    set of GLOBs keeps its own results
 #                                    (target/mutants/file/<GLOBs>), so that
 #                                    runs of different files add up
+#   ci/mutants.sh --retest           the mutants a MUTANTS_TESTS=lib --file
+#                                    run missed, judged again by all the
+#                                    tests (results beside that run's, in
+#                                    <GLOBs>+retest, which --figure counts
+#                                    as the later outcome)
 #   ci/mutants.sh --figure           no run: the figure over the results
 #                                    kept here (the --full run's, or the
 #                                    union of the --file runs', each
@@ -112,6 +117,39 @@ case "$mode" in
             rm -f "$out/tests"
         fi
         ;;
+    --retest)
+        # Each lib-only run's missed mutants, by their exact names, into a
+        # directory of its own: the same files, all the tests.
+        status=0
+        for first in target/mutants/file/*/; do
+            first=${first%/}
+            missed=$first/mutants.out/missed.txt
+            if [ ! -f "$first/tests" ] || [ ! -s "$missed" ]; then
+                continue
+            fi
+            again=$first+retest
+            mkdir -p "$again"
+            cp "$first/globs" "$again/globs"
+            rm -f "$again/tests"
+            res=()
+            while read -r name; do
+                res+=(--re "^$(printf '%s' "$name" | sed 's/[][\\.^$*+?(){}|]/\\&/g')\$")
+            done <"$missed"
+            echo "mutants: $(wc -l <"$missed") missed by the unit tests of $(paste -sd' ' "$first/globs"), judged by all the tests"
+            globs=()
+            while read -r g; do globs+=(--file "$g"); done <"$first/globs"
+            cargo mutants -j 1 --timeout "${MUTANTS_TIMEOUT:-60}" --output "$again" \
+                "--cargo-arg=--config=profile.dev.package.md5-lanes.opt-level=3" \
+                "--cargo-arg=--config=profile.dev.package.\"*\".opt-level=3" \
+                -p tcpmd5 -p md5-lanes "${globs[@]}" "${res[@]}" || {
+                    s=$?
+                    case "$s" in 0 | 3) ;; *) status=$s ;; esac
+                }
+            python3 ci/py/mutants_figure.py "$again/mutants.out/outcomes.json" \
+                --equivalent 0 --scope "the unit tests' misses in $(paste -sd' ' "$first/globs")"
+        done
+        exit "$status"
+        ;;
     --figure)
         # Oldest first: a mutant tested again later counts with its latest
         # outcome.
@@ -127,7 +165,11 @@ case "$mode" in
                 scope+=(--file "$g")
             done <"$dir/globs"
             if [ -f "$dir/tests" ]; then
-                lib_only+=("$(paste -sd' ' "$dir/globs")")
+                if [ -d "$dir+retest" ]; then
+                    lib_only+=("$(paste -sd' ' "$dir/globs") (their misses then by all the tests)")
+                else
+                    lib_only+=("$(paste -sd' ' "$dir/globs")")
+                fi
             fi
         done < <(ls -tr target/mutants/full/mutants.out/outcomes.json \
                      target/mutants/file/*/mutants.out/outcomes.json 2>/dev/null)
@@ -156,7 +198,7 @@ case "$mode" in
         what="the model's decision path on $(uname -r), judged by the live suite"
         ;;
     *)
-        echo "usage: $0 [--in-diff [BASE] | --full | --file GLOB... | --figure | --live [REGEX]]" >&2
+        echo "usage: $0 [--in-diff [BASE] | --full | --file GLOB... | --retest | --figure | --live [REGEX]]" >&2
         exit 2
         ;;
 esac
