@@ -284,4 +284,58 @@ mod tests {
         assert_eq!(drop.to_string(), "drop:TCP_MD5FAILURE");
         assert_eq!((drop.is_accept(), drop.acceptance()), (false, None));
     }
+
+    // What each semantics makes of a segment whose only authentication
+    // option is TCP-AO, at a socket with and without an MD5 key for the
+    // peer, as the five kernels' runs behind the decision vectors and the
+    // differential show it.
+    //= type=test
+    //= linux/ao-unchecked
+    //= linux/ao-bypass-fixed
+    #[test]
+    fn an_ao_only_segment_under_each_semantics() {
+        use crate::verdict::test_packet::{ack_with, ao_area};
+        let [addrs, _] = pairs();
+        let p = ack_with(&addrs, &ao_area());
+        let keyed = keyed_table(&addrs, &Key::from_array(b"k"));
+        let keyless = KeyTable::new();
+        let accept = Verdict::Accept;
+        let drop = Verdict::Drop;
+        let rows = [
+            // (semantics, with the key, without)
+            (
+                Semantics::Rfc2385,
+                drop(DropReason::Md5NotFound),
+                accept(Acceptance::Unsigned),
+            ),
+            (
+                Semantics::LinuxLegacy,
+                drop(DropReason::Md5NotFound),
+                accept(Acceptance::Unsigned),
+            ),
+            (
+                Semantics::Linux { tcp_ao: false },
+                accept(Acceptance::AoNotChecked),
+                accept(Acceptance::AoNotChecked),
+            ),
+            (
+                Semantics::Linux { tcp_ao: true },
+                drop(DropReason::AoUnexpected),
+                drop(DropReason::AoUnexpected),
+            ),
+            (
+                Semantics::LinuxAoBypassFixed,
+                drop(DropReason::Md5NotFound),
+                accept(Acceptance::Unsigned),
+            ),
+        ];
+        for (s, with_key, without) in rows {
+            assert_eq!(packet_verdict(&p, &keyed, 0, s), Ok(with_key), "{s} keyed");
+            assert_eq!(
+                packet_verdict(&p, &keyless, 0, s),
+                Ok(without),
+                "{s} keyless"
+            );
+        }
+    }
 }

@@ -125,6 +125,19 @@ mod tests {
     // without a listener key for the source. The model said "none" for both.
     //= type=test
     //= linux/closed-port-reset
+    // The ids the decision vectors and the reports write.
+    #[test]
+    fn reset_replies_name_themselves() {
+        let replies = [
+            (ResetReply::None, "none"),
+            (ResetReply::Unsigned, "unsigned-rst"),
+            (ResetReply::Signed(Key::from_array(b"k")), "signed-rst"),
+        ];
+        for (reply, id) in replies {
+            assert_eq!(reply.id(), id);
+        }
+    }
+
     #[test]
     fn malformed_and_ao_at_a_closed_port() {
         let key = Key::from_array(b"tcpmd5-conformance");
