@@ -352,6 +352,30 @@ mod tests {
         assert_eq!(locate_md5_option(&options), Some(2));
     }
 
+    // Where a sender writes the digest: past EOL and NOP, past any option
+    // of length 2 or more that fits; nowhere once a length is below 2 (no
+    // progress) or runs past the area (RFC 9293 section 3.1: kind, length
+    // counting both bytes, value).
+    //= type=test
+    //= 9293-3.1/option-list
+    #[test]
+    fn locate_md5_option_reads_lengths_as_a_sender_would() {
+        let md5 = [19u8, 18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        let with = |prefix: &[u8]| [prefix, &md5[..]].concat();
+        // SACK-permitted (kind 4, length 2), then the MD5 option.
+        assert_eq!(locate_md5_option(&with(&[4, 2])), Some(2));
+        assert_eq!(locate_md5_option(&with(&[0, 1, 4, 2])), Some(4));
+        // Lengths 0 and 1 end the search, as does an option running past
+        // the area.
+        assert_eq!(locate_md5_option(&with(&[4, 0])), None);
+        assert_eq!(locate_md5_option(&with(&[4, 1])), None);
+        assert_eq!(locate_md5_option(&md5[..17]), None);
+        assert_eq!(locate_md5_option(&[1, 8, 30]), None);
+        // An MD5 option of another length is stepped over.
+        let odd = [19u8, 4, 0, 0];
+        assert_eq!(locate_md5_option(&with(&odd)), Some(4));
+    }
+
     fn test_addrs() -> AddrPair {
         AddrPair::V4 {
             src: core::net::Ipv4Addr::new(192, 0, 2, 1),

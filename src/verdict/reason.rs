@@ -182,6 +182,24 @@ mod tests {
     use super::*;
     use crate::verdict::VerdictId;
 
+    // Only AoUnexpected needs a socket without AO keys and only
+    // AoKeyNotFound one with some; the rest fit either.
+    #[test]
+    fn which_drops_fit_a_socket_with_or_without_ao_keys() {
+        for r in DropReason::ALL {
+            let (without, with) = match r {
+                DropReason::AoUnexpected => (true, false),
+                DropReason::AoKeyNotFound => (false, true),
+                _ => (true, true),
+            };
+            assert_eq!(
+                (r.fits_ao_keys(false), r.fits_ao_keys(true)),
+                (without, with),
+                "{r:?}"
+            );
+        }
+    }
+
     // The witnesses a live run reads (`/proc/net/netstat`, `tcp:` trace
     // events), by the kernel's spelling: the conformance suite matches
     // these strings, so a changed one must fail here first.
