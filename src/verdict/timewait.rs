@@ -335,4 +335,33 @@ mod tests {
             );
         }
     }
+
+    // The ids the decision vectors write, and which actions leave the
+    // timewait socket alive.
+    #[test]
+    fn actions_name_themselves() {
+        let rows = [
+            (
+                TimeWaitAction::Ack {
+                    enters_time_wait: false,
+                },
+                "ack",
+                true,
+            ),
+            (
+                TimeWaitAction::Ack {
+                    enters_time_wait: true,
+                },
+                "ack-enter-time-wait",
+                true,
+            ),
+            (TimeWaitAction::ResetAndKill, "rst-and-kill", false),
+            (TimeWaitAction::Kill, "kill", false),
+            (TimeWaitAction::Reopen, "reopen", false),
+            (TimeWaitAction::Ignore, "ignore", true),
+        ];
+        for (action, id, survives) in rows {
+            assert_eq!((action.id(), action.survives()), (id, survives));
+        }
+    }
 }
