@@ -208,6 +208,27 @@ fn legacy_length_is_checked_against_the_bytes_left() {
     );
 }
 
+// An MD5 option of another length that fits, with 16 bytes after its
+// length byte: the legacy parser takes only length 18, so the segment is
+// unsigned (`tcp_parse_md5sig_option` returns NULL for any other length).
+//= type=test
+//= linux/parse-legacy
+#[test]
+fn legacy_takes_only_an_md5_option_of_length_18() {
+    for len in [19u8, 20] {
+        let mut area = vec![MD5, len];
+        area.extend(vec![0xa5; usize::from(len) - 2]);
+        assert_eq!(
+            Semantics::LinuxLegacy.scan(&area),
+            AuthScan::Absent(Absence::IgnoredMalformed(Malformation::Md5Length {
+                offset: 0,
+                len
+            })),
+            "length {len}"
+        );
+    }
+}
+
 // EOL ends every reading, also when the byte after it looks like a valid
 // length: `EOL, 2, MD5` is unsigned everywhere (a scan treating EOL as an
 // ordinary option would skip two bytes and find the MD5 option).
