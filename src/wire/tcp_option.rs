@@ -518,6 +518,10 @@ mod tests {
                 kind: 254,
                 data: &[1, 2],
             },
+            TcpOption::Unknown {
+                kind: 253,
+                data: &[1, 2, 3],
+            },
             TcpOption::NoOperation,
         ];
         for option in options {
