@@ -352,12 +352,10 @@ mod tests {
         assert_eq!(locate_md5_option(&options), Some(2));
     }
 
-    // Where a sender writes the digest: past EOL and NOP, past any option
-    // of length 2 or more that fits; nowhere once a length is below 2 (no
-    // progress) or runs past the area (RFC 9293 section 3.1: kind, length
-    // counting both bytes, value).
-    //= type=test
-    //= 9293-3.1/option-list
+    // Where a sender writes the digest: past NOP, past any option of
+    // length 2 or more that fits (a length counts both its bytes), and, on
+    // purpose, past EOL too, so that odd layouts can be signed; nowhere once
+    // a length is below 2 (no progress) or runs past the area.
     #[test]
     fn locate_md5_option_reads_lengths_as_a_sender_would() {
         let md5 = [19u8, 18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];

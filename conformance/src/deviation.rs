@@ -5,7 +5,7 @@
 //! reason fall into one behaviour.
 
 use tcpmd5::scan::{Absence, AuthScan, Malformation};
-use tcpmd5::verdict::ReceiverVerdict;
+use tcpmd5::verdict::{Receiver, ReceiverVerdict};
 use tcpmd5::wire::{IpSegment, TcpPacket};
 use tcpmd5::{Acceptance, DropReason, Semantics, Verdict};
 
@@ -69,6 +69,12 @@ pub fn of(query: &ModelQuery, held: Semantics) -> Option<Deviation> {
         (true, false) => {
             let unsigned = matches!(rfc_drop, Some(DropReason::Md5NotFound | DropReason::Md5Failure));
             match (h, hs, rs) {
+                // Not a hole in the check: Linux has no check on this path.
+                (ReceiverVerdict::NotChecked, ..) if query.receiver == Receiver::TimeWait => (
+                    Impact::SecurityRelevant,
+                    "a timewait socket (TIME-WAIT, orphaned FIN-WAIT-2) checks no signature: an unsigned or wrongly signed segment reaches TCP there (an unsigned RST in the window kills an orphaned FIN-WAIT-2)"
+                        .to_owned(),
+                ),
                 (ReceiverVerdict::Checked(Verdict::Accept(Acceptance::AoNotChecked)), ..) => (
                     Impact::SecurityRelevant,
                     "a TCP-AO option in place of the MD5 option skips the MD5 check".to_owned(),
@@ -163,6 +169,29 @@ mod tests {
         assert_eq!(d.held, "accept");
         assert_eq!(d.rfc2385, "drop:TCP_MD5NOTFOUND");
         assert!(of(&ao_data(), Semantics::Rfc2385).is_none());
+    }
+
+    // A strict RFC 2385 receiver checks a timewait socket; Linux does not.
+    // The departure is named as the timewait path's, not as a hole in the
+    // MD5 check of established connections.
+    #[test]
+    fn an_unchecked_timewait_socket_is_named_as_such() {
+        let mut q = data_with(Vec::new());
+        q.receiver = Receiver::TimeWait;
+        let d = of(&q, Semantics::Linux { tcp_ao: false }).unwrap();
+        assert_eq!(d.impact, Impact::SecurityRelevant);
+        assert_eq!(
+            (d.held.as_str(), d.rfc2385.as_str()),
+            ("accept", "drop:TCP_MD5NOTFOUND")
+        );
+        assert!(
+            d.behaviour.starts_with("a timewait socket"),
+            "{}",
+            d.behaviour
+        );
+        // At a full socket the same segment is dropped under both.
+        q.receiver = Receiver::Socket;
+        assert!(of(&q, Semantics::Linux { tcp_ao: false }).is_none());
     }
 
     #[test]

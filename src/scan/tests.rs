@@ -208,8 +208,8 @@ fn legacy_length_is_checked_against_the_bytes_left() {
     );
 }
 
-// An MD5 option of another length that fits, with 16 bytes after its
-// length byte: the legacy parser takes only length 18, so the segment is
+// An MD5 option of another length that fits (17 or 18 bytes after its
+// length byte): the legacy parser takes only length 18, so the segment is
 // unsigned (`tcp_parse_md5sig_option` returns NULL for any other length).
 //= type=test
 //= linux/parse-legacy

@@ -118,13 +118,6 @@ mod tests {
         t
     }
 
-    // Regression (live, 6.18, CONFIG_TCP_AO=n, conformance cases
-    // resets/closed-port-ao-only* and closed-port-duplicate-md5*): an
-    // AO-only ACK to a closed port gets no RST over IPv4 and an unsigned RST
-    // over IPv6; a signed ACK with a duplicate MD5 option gets none, with or
-    // without a listener key for the source. The model said "none" for both.
-    //= type=test
-    //= linux/closed-port-reset
     // The ids the decision vectors and the reports write.
     #[test]
     fn reset_replies_name_themselves() {
@@ -138,6 +131,13 @@ mod tests {
         }
     }
 
+    // Regression (live, 6.18, CONFIG_TCP_AO=n, conformance cases
+    // resets/closed-port-ao-only* and closed-port-duplicate-md5*): an
+    // AO-only ACK to a closed port gets no RST over IPv4 and an unsigned RST
+    // over IPv6; a signed ACK with a duplicate MD5 option gets none, with or
+    // without a listener key for the source. The model said "none" for both.
+    //= type=test
+    //= linux/closed-port-reset
     #[test]
     fn malformed_and_ao_at_a_closed_port() {
         let key = Key::from_array(b"tcpmd5-conformance");

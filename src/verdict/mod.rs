@@ -5,7 +5,7 @@
 //! - Why a segment is dropped, with the kernel's counter and tracepoint:
 //!   [`DropReason`].
 //! - Which sockets run the check at all: [`Receiver`], [`receiver_verdict`].
-//! - What a timewait socket does with a segment it never checks:
+//! - What a timewait socket does with a segment that reaches it:
 //!   [`timewait_action`].
 //! - The reset sent when no socket takes a segment: [`closed_port_reset`];
 //!   and when a listener takes an ACK: [`listener_reset`].

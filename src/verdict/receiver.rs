@@ -37,7 +37,7 @@ pub enum Receiver {
 pub enum ReceiverVerdict {
     /// The authentication check ran: its verdict.
     Checked(Verdict),
-    /// No check at all (TIME-WAIT): the segment goes on to TCP.
+    /// No check at all (Linux's TIME-WAIT path): the segment goes on to TCP.
     NotChecked,
     /// Passed the check but dropped by `tcp_check_req` for a TCP-AO option
     /// the request did not negotiate (`TCPAOBad` +1, no reply).
@@ -140,7 +140,7 @@ mod tests {
 
     // Regression (live, 6.18, CONFIG_TCP_AO=n): an AO option in a 20-byte
     // area passes an MD5 socket, is dropped by a request socket (TCPAOBad),
-    // and TIME-WAIT checks nothing.
+    // and Linux's TIME-WAIT checks nothing.
     //= type=test
     //= linux/ao-unchecked
     //= linux/request-sock-ao
@@ -310,7 +310,7 @@ mod tests {
         }
     }
 
-    // TIME-WAIT checks no signature, but a bad checksum still drops the
+    // Linux's TIME-WAIT checks no signature, but a bad checksum drops the
     // segment before TCP sees it.
     //= type=test
     //= linux/timewait-unchecked

@@ -1,4 +1,4 @@
-//! A timewait-type socket: no authentication check, then
+//! A timewait-type socket: no authentication check on Linux, then
 //! `tcp_timewait_state_process`.
 
 use crate::wire::{IpSegment, SeqNumber, TcpFlags, TcpPacket, WireError};
@@ -14,7 +14,7 @@ pub enum TimeWaitSubstate {
 }
 
 /// What a timewait-type socket does with a segment that reached it
-/// (`tcp_timewait_state_process`, no MD5 check before it).
+/// (`tcp_timewait_state_process`; Linux runs no MD5 check before it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TimeWaitAction {
     /// `TCP_TW_ACK`: an ACK of `tw_rcv_nxt` (signed with the key the
@@ -162,7 +162,7 @@ mod tests {
 
     // Regression (live, 6.18, conformance cases
     // session-finwait/orphan-fin-wait-2-*): an orphaned FIN-WAIT-2 socket is
-    // a timewait socket that checks no signature. Unsigned, wrongly signed
+    // a timewait socket that Linux checks no signature at. Unsigned, wrongly signed
     // and signed FINs at rcv_nxt are ACKed and move it to TIME-WAIT;
     // unsigned in-window data is answered by an unsigned RST and kills it;
     // an unsigned RST anywhere in the window kills it silently.

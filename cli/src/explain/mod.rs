@@ -284,7 +284,7 @@ pub fn explain(req: &Request<'_>, keys: &mut KeyRing) -> Explanation {
             ReceiverVerdict::NotChecked => (
                 Some("not-checked"),
                 None,
-                "a TIME-WAIT socket checks no signature: the segment goes on to TCP".to_owned(),
+                "Linux's TIME-WAIT path checks no signature: the segment goes on to TCP".to_owned(),
             ),
             ReceiverVerdict::AoRequestMismatch => (
                 None,

@@ -5,7 +5,7 @@
 //! for its checksum. Every row's verdict is the model's. The witnesses: no
 //! reply, exactly one counter (`Tcp:InCsumErrors`, `IpExt:InCsumErrors` or
 //! the MD5 drop's) moves by one, and the tracepoints agree.
-//! At a closed port and at a TIME-WAIT socket (which checks no signature)
+//! At a closed port and at a TIME-WAIT socket (no signature check on Linux)
 //! the checksum stage comes first whatever the length: no reset, no ACK.
 
 use tcpmd5::verdict::{Receiver, ReceiverVerdict, ResetReply, closed_port_reset};

@@ -4,22 +4,19 @@
 //! peer; an RST is discarded.
 
 use tcpmd5::verdict::{ResetReply, listener_reset};
-use tcpmd5::wire::{SeqNumber, TcpFlags};
+use tcpmd5::wire::SeqNumber;
 use tcpmd5::{Family, Verdict};
 
-use super::kit::common::{LISTEN_PORT, key, keyed_listener, keyless_listener, wrong_key};
+use super::kit::common::{
+    LISTEN_PORT, PEER_PORT, key, keyed_listener, keyless_listener, wrong_key,
+};
 use super::kit::conn::{Step, finish, step};
+use super::kit::replies::{check_replies, reset_want, want_words};
 use crate::case::{Case, Ctx};
 use crate::error::Error;
-use crate::exchange::Reply;
 use crate::outcome::Finding;
 use crate::peer::{Auth, Peer};
 use crate::record::Record;
-use crate::segment::SegmentSpec;
-use crate::words;
-
-/// The peer's port: a fresh one, so that no connection or request exists.
-const PEER_PORT: u16 = 40179;
 
 /// What the case sends.
 #[derive(Debug, Clone, Copy)]
@@ -49,19 +46,6 @@ fn rows() -> [Row; 5] {
         Row { name: "rst-signed", summary: "a signed RST to a keyed listener: passes the check, and a listener discards an RST", keyed: true, probe: Probe::Rst, auth: || Auth::Signed(key()) },
         Row { name: "keyless-unsigned", summary: "an unsigned ACK to a listener without keys: an unsigned RST", keyed: false, probe: Probe::Ack, auth: || Auth::Unsigned },
     ]
-}
-
-/// Whether `replies` is the reply the model wants: one RST at the ACK's
-/// number (its signer verified by the peer), or nothing.
-fn reply_matches(want: &ResetReply, probe: &SegmentSpec, replies: &[Reply]) -> bool {
-    match want {
-        ResetReply::None => replies.is_empty(),
-        ResetReply::Unsigned | ResetReply::Signed(_) => {
-            replies.len() == 1
-                && replies[0].flags.contains(TcpFlags::RST)
-                && replies[0].seq == SeqNumber(probe.tcp.ack)
-        }
-    }
 }
 
 /// Cases of this area.
@@ -113,17 +97,12 @@ fn run(
         &probe,
         &listener.model,
     )?;
-    // A segment the check drops draws nothing (record_verdict checks that).
+    // A segment the check drops draws nothing (`record_verdict` checks
+    // that); one that passes draws exactly the model's reset, or nothing.
     if let Verdict::Accept(_) = verdict {
-        rec.step(words::reset_reply(&want), words::replies(&obs.replies));
-        rec.check(
-            reply_matches(&want, &probe, &obs.replies),
-            format!(
-                "the kernel sent {}, the model says {}",
-                words::replies(&obs.replies),
-                words::reset_reply(&want)
-            ),
-        );
+        let want = reset_want(want, &probe);
+        let seen = check_replies(&mut rec, kind_name(kind), &obs, &want);
+        rec.step(want_words(&want), seen);
     }
     Ok(finish(rec, &[&peer]))
 }

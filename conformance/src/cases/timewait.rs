@@ -5,9 +5,9 @@
 //! substate, one probe reaches the timewait socket, then a certain answer
 //! tells whether it survived.
 //!
-//! Segments to a timewait socket take the TIME-WAIT path, which checks no
-//! TCP-MD5 signature. The model gives the check (`Receiver::TimeWait`:
-//! none), what the timewait socket does (`timewait_action` for its
+//! Segments to a timewait socket take Linux's TIME-WAIT path, which checks
+//! no TCP-MD5 signature. The model gives the check (`Receiver::TimeWait`:
+//! none on Linux), what the timewait socket does (`timewait_action` for its
 //! `TimeWaitState`), the signer of its ACKs (the connection's key, copied
 //! into the timewait socket) and of its resets (`closed_port_reset`: the
 //! socket is not a full one). The certain answer is a signed segment far
@@ -19,20 +19,19 @@
 //! at the end: `TCP_INFO` needs a descriptor, and a timewait socket has
 //! none. Every kernel segment is verified by the reference library.
 
-use tcpmd5::Key;
 use tcpmd5::verdict::{
-    ResetReply, TimeWaitAction, TimeWaitSubstate, closed_port_reset, listener_reset,
-    reset_listener_port, timewait_action,
+    TimeWaitAction, TimeWaitSubstate, closed_port_reset, listener_reset, reset_listener_port,
+    timewait_action,
 };
-use tcpmd5::wire::{SeqNumber, TcpFlags};
+use tcpmd5::wire::TcpFlags;
 
 use super::kit::closing::{self, TwSock, timewait_verdict};
 use super::kit::common::{key, wrong_key};
 use super::kit::conn::{Established, Step, established, finish, record_verdict};
+use super::kit::replies::{Want, check_replies, exchange_signed_by, reset_want, want_words};
 use super::kit::tw_probe::{Edge, Probe};
 use crate::case::{Case, Ctx};
 use crate::error::Error;
-use crate::exchange::Observation;
 use crate::harness::{proc_tcp, sysctl};
 use crate::peer::{Auth, Peer};
 use crate::record::Record;
@@ -296,24 +295,6 @@ fn check_timewait_row(
     Ok(r)
 }
 
-/// Sends `probe` with the replies verified against `signer` (the key the
-/// model says signs them, `None`: unsigned).
-fn exchange_signed_by(
-    ctx: &mut Ctx<'_>,
-    peer: &mut Peer,
-    probe: &SegmentSpec,
-    signer: Option<Key>,
-) -> Result<Observation, Error> {
-    let kept = std::mem::replace(&mut peer.kernel_key, signer);
-    let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, probe);
-    peer.kernel_key = kept;
-    obs
-}
-
-/// What the model expects back: the flags, acknowledgement (ACK) or sequence
-/// (RST) number, and the signer; `None`: no reply.
-type Want = Option<(TcpFlags, SeqNumber, Option<Key>)>;
-
 /// The replies the model predicts for `action` on `probe`.
 fn want_for(
     action: TimeWaitAction,
@@ -341,69 +322,6 @@ fn want_for(
     })
 }
 
-/// The reply a reset of the model's stands for: an RST at the probe's
-/// acknowledgement number (sequence 0 for a probe without ACK, which the
-/// RST acknowledges instead), signed or not, or none.
-fn reset_want(reply: ResetReply, probe: &SegmentSpec) -> Want {
-    let seq = if probe.tcp.flags.contains(TcpFlags::ACK) {
-        SeqNumber(probe.tcp.ack)
-    } else {
-        SeqNumber(0)
-    };
-    match reply {
-        ResetReply::None => None,
-        ResetReply::Unsigned => Some((TcpFlags::RST, seq, None)),
-        ResetReply::Signed(k) => Some((TcpFlags::RST, seq, Some(k))),
-    }
-}
-
-/// `signed ACK`, `unsigned RST`, `no reply`: the words of a wanted reply.
-fn want_words(want: &Want) -> String {
-    match want {
-        None => "no reply".to_owned(),
-        Some((f, _, k)) => format!(
-            "{} {}",
-            if k.is_some() { "signed" } else { "unsigned" },
-            words::flags(*f)
-        ),
-    }
-}
-
-/// Requires exactly the reply `want` (flags, number, and the signer, which
-/// [`exchange_signed_by`] verified). Returns the replies in words.
-fn check_replies(rec: &mut Record, step: &str, obs: &Observation, want: &Want) -> String {
-    let ok = match want {
-        None => obs.replies.is_empty(),
-        Some((flags, number, _)) => {
-            obs.replies.len() == 1
-                && obs.replies.iter().all(|r| {
-                    r.flags.contains(*flags)
-                        && if flags.contains(TcpFlags::RST) {
-                            r.seq == *number
-                        } else {
-                            r.flags == TcpFlags::ACK && r.ack == *number
-                        }
-                })
-        }
-    };
-    let want_text = match want {
-        None => "no reply".to_owned(),
-        Some((f, n, _)) => format!(
-            "{} {} {n:#x}",
-            want_words(want),
-            if f.contains(TcpFlags::RST) {
-                "seq"
-            } else {
-                "ack"
-            },
-        ),
-    };
-    let seen = words::replies_detail(&obs.replies);
-    rec.check(ok, format!("{step}: replies {seen}, model: {want_text}"));
-    rec.note(format!("{step}: replies {seen}; model {want_text}"));
-    words::replies(&obs.replies)
-}
-
 /// Sends `probe` to the timewait socket and checks verdict and replies
 /// against the model; returns the action the model predicts.
 fn probe_timewait(
@@ -415,16 +333,26 @@ fn probe_timewait(
 ) -> Result<TimeWaitAction, Error> {
     let name = "probe";
     let expected = timewait_verdict(ctx, segment, &tw.keys)?;
-    let action =
-        timewait_action(&segment.packet(), tw.state, rfc1337).map_err(Error::model("the probe"))?;
+    // A segment the check drops (only a bad checksum on Linux; under
+    // rfc2385 a bad signature too) never reaches the timewait socket: no
+    // reply, and the socket is as it was, as for `Ignore`.
+    let action = if expected.is_accept() {
+        timewait_action(&segment.packet(), tw.state, rfc1337).map_err(Error::model("the probe"))?
+    } else {
+        TimeWaitAction::Ignore
+    };
     let want = want_for(action, segment, tw, ctx)?;
     let signer = want.as_ref().and_then(|(_, _, k)| k.clone());
     let obs = exchange_signed_by(ctx, &mut tw.peer, segment, signer)?;
     record_verdict(rec, &tw.peer, Step::probe(name), &obs, expected);
-    rec.note(format!(
-        "{name}: the model's action: {}",
-        words::timewait_action(action)
-    ));
+    rec.note(if expected.is_accept() {
+        format!(
+            "{name}: the model's action: {}",
+            words::timewait_action(action)
+        )
+    } else {
+        format!("{name}: dropped before the timewait socket")
+    });
     let seen = check_replies(rec, name, &obs, &want);
     rec.step(want_words(&want), seen);
     if let TimeWaitAction::Ack {

@@ -6,7 +6,7 @@
 //! peer ACKs the kernel's FIN, and `tcp_rcv_state_process` replaces the
 //! socket by a timewait-type socket in substate FIN-WAIT-2
 //! (`tcp_time_wait(sk, TCP_FIN_WAIT2, tmo)`, since `tcp_fin_timeout` is at
-//! most 60 s). Segments to it take the TIME-WAIT path, which checks no
+//! most 60 s). Segments to it take Linux's TIME-WAIT path, which checks no
 //! TCP-MD5 signature.
 
 use tcpmd5::key_table::KeyTable;
@@ -129,10 +129,11 @@ pub(in crate::cases) fn orphan(
     TwSock::new(listener, peer, keys, TimeWaitSubstate::FinWait2, &fin)
 }
 
-/// The model's verdict on `probe` at a timewait socket holding `keys`: the
-/// TIME-WAIT path (`tcp_v{4,6}_rcv` goes to it before `tcp_inbound_hash`)
-/// checks no authentication, TCP-MD5 or TCP-AO, so `NotChecked` is an
-/// acceptance that moves no counter; only a bad checksum drops.
+/// The model's verdict on `probe` at a timewait socket holding `keys`:
+/// Linux's TIME-WAIT path (`tcp_v{4,6}_rcv` goes to it before
+/// `tcp_inbound_hash`) checks no authentication, TCP-MD5 or TCP-AO, so
+/// `NotChecked` is an acceptance that moves no counter and only a bad
+/// checksum drops; held to `rfc2385`, the socket checks like any other.
 pub(in crate::cases) fn timewait_verdict(
     ctx: &Ctx<'_>,
     probe: &SegmentSpec,

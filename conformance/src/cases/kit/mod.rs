@@ -10,4 +10,5 @@ pub(super) mod ao_steps;
 pub(super) mod closing;
 pub(super) mod common;
 pub(super) mod conn;
+pub(super) mod replies;
 pub(super) mod tw_probe;
