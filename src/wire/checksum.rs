@@ -109,8 +109,8 @@ pub fn pseudo_header_sum(addrs: &AddrPair, tcp_len: usize) -> u32 {
                 .sum()
         }
     };
-    let len = tcp_len as u64;
-    fold64(words + 6 + (len >> 32) + (len & 0xffff_ffff))
+    // The length field has 32 bits (RFC 8200 section 8.1; IPv4's 16 hold any segment).
+    fold64(words + 6 + u64::from(tcp_len as u32))
 }
 
 /// Whether a computed and a carried checksum agree: in one's complement
@@ -211,7 +211,12 @@ mod tests {
             src: Ipv6Addr::new(0xffff, 0xfffe, 0, 1, 2, 3, 0xdb8, 0xffff),
             dst: Ipv6Addr::LOCALHOST,
         };
-        for addrs in [v4, v6] {
+        // Every 32-bit word of both addresses non-zero.
+        let v6_dense = AddrPair::V6 {
+            src: Ipv6Addr::new(0x2001, 0xdb8, 1, 2, 3, 4, 5, 6),
+            dst: Ipv6Addr::new(0xfe80, 7, 0x1234, 0x5678, 0x9abc, 0xdef0, 0xffff, 1),
+        };
+        for addrs in [v4, v6, v6_dense] {
             for len in [0usize, 1, 20, 1460, 65_535, 70_000] {
                 let mut bytes = match addrs {
                     AddrPair::V4 { src, dst } => [src.octets(), dst.octets()].concat(),
