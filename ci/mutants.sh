@@ -174,7 +174,7 @@ case "$mode" in
     --figure)
         # Oldest first: a mutant tested again later counts with its latest
         # outcome.
-        runs=() scope=() globs=() lib_only=()
+        runs=() scope=() globs=() lib_only=() retested=()
         while read -r outcomes; do
             runs+=("$outcomes")
             dir=${outcomes%/mutants.out/outcomes.json}
@@ -186,10 +186,9 @@ case "$mode" in
                 scope+=(--file "$g")
             done <"$dir/globs"
             if [ -f "$dir/tests" ]; then
+                while read -r g; do lib_only+=("$g"); done <"$dir/globs"
                 if [ "$dir+retest/mutants.out/outcomes.json" -nt "$dir/mutants.out/outcomes.json" ]; then
-                    lib_only+=("$(paste -sd' ' "$dir/globs") (their misses then by all the tests)")
-                else
-                    lib_only+=("$(paste -sd' ' "$dir/globs")")
+                    while read -r g; do retested+=("$g"); done <"$dir/globs"
                 fi
             fi
         done < <(ls -tr target/mutants/full/mutants.out/outcomes.json \
@@ -198,14 +197,28 @@ case "$mode" in
             echo "mutants: no --full or --file results under target/mutants"
             exit 1
         fi
-        if [ -f target/mutants/full/mutants.out/outcomes.json ]; then
+        sorted() { printf '%s\n' "$@" | sort -u | paste -sd' '; }
+        if [ -f target/mutants/full/mutants.out/outcomes.json ] ||
+               [ "$(cargo mutants --list -p tcpmd5 -p md5-lanes | wc -l)" -eq \
+                 "$(cargo mutants --list -p tcpmd5 -p md5-lanes "${scope[@]}" | wc -l)" ]; then
+            # The --file runs add up to every file with mutants.
             scope=()
-            what="src/ and md5-lanes/src/"
+            what="all of src/ and md5-lanes/src/"
         else
-            what=$(printf '%s\n' "${globs[@]}" | sort -u | paste -sd' ')
+            what=$(sorted "${globs[@]}")
         fi
         if [ "${#lib_only[@]}" -gt 0 ]; then
-            what="$what (judged by the unit tests alone: ${lib_only[*]})"
+            lib_scope=()
+            for g in "${lib_only[@]}"; do lib_scope+=(--file "$g"); done
+            lib_files=$(sorted "${lib_only[@]}")
+            if [ "$(cargo mutants --list -p tcpmd5 | wc -l)" -eq \
+                 "$(cargo mutants --list -p tcpmd5 "${lib_scope[@]}" | wc -l)" ]; then
+                lib_files="all of src/"
+            fi
+            what="$what; those of $lib_files judged by the unit tests alone"
+            if [ "${#retested[@]}" -gt 0 ]; then
+                what="$what, and what they missed in $(sorted "${retested[@]}") by all the tests"
+            fi
         fi
         ;;
     --live)
