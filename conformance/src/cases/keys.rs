@@ -12,7 +12,9 @@ use tcpmd5::verdict::{
 use tcpmd5::wire::{SeqNumber, TcpFlags};
 use tcpmd5::{Family, Key};
 
-use super::kit::common::{LISTEN_PORT, key, keyed_listener, keyless_listener, wrong_key};
+use super::kit::common::{
+    LISTEN_PORT, key, keyed_listener, keyless_listener, listener_with_key, wrong_key,
+};
 use super::kit::conn::{
     KernelConn, Step, accept_after, connect_peer, established, finish, send_data, step,
     step_expecting,
@@ -41,11 +43,7 @@ fn closed_port_case(
     auth: fn() -> Auth,
 ) -> Vec<Case> {
     Case::per_family("resets", name, summary, move |ctx, family| {
-        let listener = if listener_key {
-            keyed_listener(ctx, family)?
-        } else {
-            keyless_listener(ctx, family)?
-        };
+        let listener = listener_with_key(ctx, family, listener_key)?;
         let mut rec = Record::new();
         let mut peer = Peer::new(&ctx.lab, family, src_port, CLOSED_PORT, 0x7e57_0000, None)?;
         peer.rcv_nxt = SeqNumber(0x1234_5678);

@@ -4,7 +4,7 @@
 use tcpmd5::Family;
 use tcpmd5_testkit::layouts::corner_cases;
 
-use super::kit::common::{key, keyed_listener, keyless_listener, probe, syn};
+use super::kit::common::{key, listener_with_key, probe, syn};
 use crate::case::Case;
 use crate::segment::Signing;
 
@@ -24,11 +24,7 @@ pub(super) fn cases() -> Vec<Case> {
                 layout.name,
                 &summary,
                 move |ctx, family: Family| {
-                    let listener = if with_key {
-                        keyed_listener(ctx, family)?
-                    } else {
-                        keyless_listener(ctx, family)?
-                    };
+                    let listener = listener_with_key(ctx, family, with_key)?;
                     let mut spec = syn(ctx, family, 11);
                     spec.tcp.options = area_bytes.clone();
                     spec.signing = Signing::Key(key());

@@ -4,8 +4,7 @@
 use tcpmd5::Family;
 
 use super::kit::common::{
-    addrs_with_src, key, keyed_listener, keyless_listener, other_peer, probe, signed_syn, syn,
-    wrong_key,
+    addrs_with_src, key, listener_with_key, other_peer, probe, signed_syn, syn, wrong_key,
 };
 use crate::case::{Case, Ctx};
 use crate::segment::{SIGNED_SYN_OPTIONS, SegmentSpec, Signing};
@@ -26,11 +25,7 @@ fn syn_case(
         name,
         summary,
         move |ctx: &mut Ctx<'_>, family: Family| {
-            let listener = if with_key {
-                keyed_listener(ctx, family)?
-            } else {
-                keyless_listener(ctx, family)?
-            };
+            let listener = listener_with_key(ctx, family, with_key)?;
             let spec = build(ctx, family);
             Ok(probe(ctx, &listener, &spec))
         },

@@ -7,9 +7,7 @@ use tcpmd5::verdict::{ResetReply, listener_reset};
 use tcpmd5::wire::SeqNumber;
 use tcpmd5::{Family, Verdict};
 
-use super::kit::common::{
-    LISTEN_PORT, PEER_PORT, key, keyed_listener, keyless_listener, wrong_key,
-};
+use super::kit::common::{LISTEN_PORT, PEER_PORT, key, listener_with_key, wrong_key};
 use super::kit::conn::{Step, finish, step};
 use super::kit::replies::{check_replies, reset_want, want_words};
 use crate::case::{Case, Ctx};
@@ -69,11 +67,7 @@ fn run(
     kind: Probe,
     auth: Auth,
 ) -> Result<Finding, Error> {
-    let listener = if keyed {
-        keyed_listener(ctx, family)?
-    } else {
-        keyless_listener(ctx, family)?
-    };
+    let listener = listener_with_key(ctx, family, keyed)?;
     let mut rec = Record::new();
     let mut peer = Peer::new(&ctx.lab, family, PEER_PORT, LISTEN_PORT, 0x7e57_0000, None)?;
     peer.rcv_nxt = SeqNumber(0x1234_5678);

@@ -73,6 +73,19 @@ pub(in crate::cases) fn keyless_listener(ctx: &Ctx<'_>, family: Family) -> Resul
     Listener::open(&ctx.lab, family, LISTEN_PORT, false)
 }
 
+/// [`keyed_listener`] when `with_key`, else [`keyless_listener`].
+pub(in crate::cases) fn listener_with_key(
+    ctx: &Ctx<'_>,
+    family: Family,
+    with_key: bool,
+) -> Result<Listener, Error> {
+    if with_key {
+        keyed_listener(ctx, family)
+    } else {
+        keyless_listener(ctx, family)
+    }
+}
+
 /// Another peer address in the lab subnet (reachable after `add_peer`).
 pub(in crate::cases) fn other_peer(family: Family) -> IpAddr {
     match family {
