@@ -127,7 +127,7 @@ pub fn of(query: &ModelQuery, held: Semantics) -> Option<Deviation> {
             Impact::HarmlessStrictness,
             match (h, hs) {
                 (ReceiverVerdict::AoRequestMismatch, _) => {
-                    "a TCP-AO option the request did not negotiate is dropped by tcp_check_req (dropped either way)"
+                    "a TCP-AO option the request did not negotiate is dropped by the request socket's check (dropped either way)"
                         .to_owned()
                 }
                 (_, AuthScan::Absent(Absence::IgnoredMalformed(m))) => format!(

@@ -34,7 +34,9 @@ pub(crate) fn receiver_verdict(v: ReceiverVerdict) -> String {
     match v {
         ReceiverVerdict::Checked(v) => verdict(v),
         ReceiverVerdict::NotChecked => "accept (not checked)".to_owned(),
-        ReceiverVerdict::AoRequestMismatch => "drop in tcp_check_req".to_owned(),
+        ReceiverVerdict::AoRequestMismatch => {
+            "drop:TCP_AOFAILURE (the request socket's TCP-AO check)".to_owned()
+        }
     }
 }
 

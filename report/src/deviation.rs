@@ -36,8 +36,8 @@ pub struct DeviationGroup {
     pub impact: Impact,
     /// The behaviour.
     pub behaviour: String,
-    /// The RFC 2385 reading's verdict id (a receiver's: `drop:TCPAOBad`
-    /// is one too).
+    /// The RFC 2385 reading's verdict id (a receiver's: `accept` for one
+    /// that checks nothing).
     pub rfc2385: String,
     /// The held semantics' verdict id.
     pub held: String,

@@ -12,11 +12,11 @@ use crate::wire::{IpSegment, TcpPacket, WireError};
 pub enum Receiver {
     /// A listener or a full socket: checked (`tcp_inbound_hash`).
     Socket,
-    /// A request socket (SYN-RECV): checked like a socket, and then
-    /// `tcp_check_req` drops any segment whose use of TCP-AO differs from
-    /// the request's. Without `CONFIG_TCP_AO` no request uses AO, so a
-    /// segment with an AO option is dropped there (counter `TCPAOBad`, which
-    /// is not compiled out), although the same segment passes everywhere else.
+    /// A request socket (SYN-RECV): checked like a socket, except that
+    /// `tcp_inbound_hash` first drops any segment whose use of TCP-AO differs
+    /// from the request's. Without `CONFIG_TCP_AO` no request uses AO, so a
+    /// segment with an AO option is dropped there (`TCP_AOFAILURE`, counter
+    /// `TCPAOBad`), although the same segment passes everywhere else.
     RequestSock,
     /// A timewait-type socket (`inet_timewait_sock`), in either substate
     /// (see [`TimeWaitSubstate`](super::TimeWaitSubstate)): TIME-WAIT proper, or the FIN-WAIT-2 of an
@@ -39,33 +39,55 @@ pub enum ReceiverVerdict {
     Checked(Verdict),
     /// No check at all (Linux's TIME-WAIT path): the segment goes on to TCP.
     NotChecked,
-    /// Passed the check but dropped by `tcp_check_req` for a TCP-AO option
-    /// the request did not negotiate (`TCPAOBad` +1, no reply).
+    /// Dropped by `tcp_inbound_hash`'s request check for a TCP-AO option the
+    /// request did not negotiate (`TCP_AOFAILURE`, `TCPAOBad` +1, no reply).
     AoRequestMismatch,
 }
 
 impl ReceiverVerdict {
     /// The counter the decision increments, if any, spelled as
     /// [`DropReason::counter`](super::DropReason::counter): the drop
-    /// reason's, or `TCPAOBad` for a request socket's AO mismatch (which
-    /// `tcp_check_req` counts even without `CONFIG_TCP_AO`).
+    /// reason's, also for a request socket's AO mismatch (`TCPAOBad`, which
+    /// is counted even without `CONFIG_TCP_AO`).
     pub fn counter(self) -> Option<&'static str> {
         match self {
             ReceiverVerdict::Checked(Verdict::Drop(reason)) => reason.counter(),
             ReceiverVerdict::Checked(Verdict::Accept(_)) | ReceiverVerdict::NotChecked => None,
-            ReceiverVerdict::AoRequestMismatch => Some("TCPAOBad"),
+            ReceiverVerdict::AoRequestMismatch => DropReason::AoFailure.counter(),
+        }
+    }
+
+    /// The kernel's drop reason, if the segment is dropped.
+    pub fn drop_reason(self) -> Option<DropReason> {
+        match self {
+            ReceiverVerdict::Checked(Verdict::Drop(reason)) => Some(reason),
+            ReceiverVerdict::Checked(Verdict::Accept(_)) | ReceiverVerdict::NotChecked => None,
+            ReceiverVerdict::AoRequestMismatch => Some(DropReason::AoFailure),
+        }
+    }
+
+    /// The `tcp:` tracepoint the drop fires, if any: the drop reason's, and
+    /// for a request socket's AO mismatch `tcp_ao_handshake_failure` (not
+    /// the MAC mismatch's `tcp_ao_mismatch`; seen live on 6.18 without
+    /// `CONFIG_TCP_AO`, case ao-bypass/handshake-and-data).
+    pub fn tracepoint(self) -> Option<&'static str> {
+        match self {
+            ReceiverVerdict::AoRequestMismatch => Some("tcp_ao_handshake_failure"),
+            other => other.drop_reason().and_then(DropReason::tracepoint),
         }
     }
 
     /// The stable id: [`VerdictId`](super::VerdictId)'s spelling for a
     /// checked verdict, `accept` for a receiver that checks nothing, and
-    /// `drop:TCPAOBad` (after the counter: the kernel gives no drop reason
-    /// there) for a request socket's AO mismatch.
+    /// the kernel's drop reason, `drop:TCP_AOFAILURE`, for a request socket's
+    /// AO mismatch (whose tracepoint is `tcp_ao_handshake_failure`).
     pub fn id(self) -> String {
         match self {
             ReceiverVerdict::Checked(v) => v.id().to_string(),
             ReceiverVerdict::NotChecked => super::VerdictId::Accept.to_string(),
-            ReceiverVerdict::AoRequestMismatch => "drop:TCPAOBad".to_owned(),
+            ReceiverVerdict::AoRequestMismatch => {
+                Verdict::Drop(DropReason::AoFailure).id().to_string()
+            }
         }
     }
 
@@ -226,30 +248,39 @@ mod tests {
                 true,
                 "accept",
                 None,
+                None,
             ),
             (
                 ReceiverVerdict::Checked(Verdict::Drop(DropReason::Md5Failure)),
                 false,
                 "drop:TCP_MD5FAILURE",
                 Some("TCPMD5Failure"),
+                Some("tcp_hash_md5_mismatch"),
             ),
-            (ReceiverVerdict::NotChecked, true, "accept", None),
+            (ReceiverVerdict::NotChecked, true, "accept", None, None),
             (
                 ReceiverVerdict::AoRequestMismatch,
                 false,
-                "drop:TCPAOBad",
+                "drop:TCP_AOFAILURE",
                 Some("TCPAOBad"),
+                Some("tcp_ao_handshake_failure"),
             ),
         ];
-        for (v, accept, id, counter) in rows {
+        for (v, accept, id, counter, tracepoint) in rows {
             assert_eq!(v.is_accept(), accept, "{v:?}");
             assert_eq!(v.id(), id, "{v:?}");
             assert_eq!(v.counter(), counter, "{v:?}");
+            assert_eq!(v.tracepoint(), tracepoint, "{v:?}");
+            assert_eq!(
+                v.drop_reason().map(|r| Verdict::Drop(r).id().to_string()),
+                (!accept).then(|| id.to_owned()),
+                "{v:?}"
+            );
         }
     }
 
     // Without an AO option a request socket decides like any socket, under
-    // the fix too: only a segment carrying TCP-AO meets `tcp_check_req`'s
+    // the fix too: only a segment carrying TCP-AO meets the request socket's
     // AO mismatch.
     //= type=test
     //= linux/request-sock-ao

@@ -231,14 +231,10 @@ fn timewait_reply(
 /// for `linux-legacy` (Linux before 6.7).
 fn receiver_fields(m: &mut Map<String, Value>, v: ReceiverVerdict, semantics: Semantics) {
     m.insert("verdict".to_owned(), v.id().into());
-    let reason: Option<DropReason> = match v {
-        ReceiverVerdict::Checked(Verdict::Accept(a)) => {
-            m.insert("acceptance".to_owned(), a.id().into());
-            None
-        }
-        ReceiverVerdict::Checked(Verdict::Drop(r)) => Some(r),
-        ReceiverVerdict::NotChecked | ReceiverVerdict::AoRequestMismatch => None,
-    };
+    if let ReceiverVerdict::Checked(Verdict::Accept(a)) = v {
+        m.insert("acceptance".to_owned(), a.id().into());
+    }
+    let reason = v.drop_reason();
     let kernel = semantics != Semantics::Rfc2385;
     let tracing = kernel && semantics != Semantics::LinuxLegacy;
     m.insert(
@@ -248,10 +244,7 @@ fn receiver_fields(m: &mut Map<String, Value>, v: ReceiverVerdict, semantics: Se
     m.insert("counter".to_owned(), v.counter().filter(|_| kernel).into());
     m.insert(
         "tracepoint".to_owned(),
-        reason
-            .and_then(DropReason::tracepoint)
-            .filter(|_| tracing)
-            .into(),
+        v.tracepoint().filter(|_| tracing).into(),
     );
 }
 

@@ -9,7 +9,7 @@ use serde::Serialize;
 use tcpmd5::digest::segment_digest;
 use tcpmd5::scan::AuthScan;
 use tcpmd5::verdict::{Acceptance, Receiver, ReceiverVerdict, Verdict, receiver_verdict};
-use tcpmd5::{AddrPair, Semantics};
+use tcpmd5::{AddrPair, DropReason, Semantics};
 
 use tcpmd5::ao::FlowIsns;
 
@@ -288,8 +288,8 @@ pub fn explain(req: &Request<'_>, keys: &mut KeyRing) -> Explanation {
             ),
             ReceiverVerdict::AoRequestMismatch => (
                 None,
-                None,
-                "passes the check, then the request socket drops a TCP-AO option it did not negotiate (TCPAOBad)".to_owned(),
+                Some(DropReason::AoFailure),
+                "the request socket drops a TCP-AO option it did not negotiate (TCP_AOFAILURE, TCPAOBad, tcp_ao_handshake_failure)".to_owned(),
             ),
         };
         verdicts.insert(
@@ -303,11 +303,8 @@ pub fn explain(req: &Request<'_>, keys: &mut KeyRing) -> Explanation {
                 scan_detail: detail,
                 digest,
                 drop_reason: drop.map(|r| r.kernel_name()),
-                counter: match rv {
-                    ReceiverVerdict::AoRequestMismatch => Some("TCPAOBad"),
-                    _ => drop.and_then(|r| r.counter()),
-                },
-                tracepoint: drop.and_then(|r| r.tracepoint()),
+                counter: rv.counter(),
+                tracepoint: rv.tracepoint(),
                 reason,
                 md5_bypassed,
                 proposed: Semantics::PROPOSED.contains(&s),

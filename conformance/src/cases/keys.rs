@@ -407,20 +407,29 @@ fn ao_handshake_and_data(ctx: &mut Ctx<'_>, family: Family) -> Result<Finding, E
         }
         other => {
             let obs = peer.exchange(&mut ctx.lab, &mut ctx.barrier, &ack)?;
-            // The model's counter, and no reply: the drop is silent.
+            // The model's counter and tracepoint (where tracing works), and
+            // no reply: the drop is silent.
             let want: std::collections::BTreeMap<String, i64> = other
                 .counter()
                 .map(|c| (c.to_owned(), 1))
                 .into_iter()
                 .collect();
-            let as_modelled = obs.auth_counters == want && obs.replies.is_empty();
+            let traced_as_modelled = obs
+                .trace
+                .as_ref()
+                .is_none_or(|t| t.iter().map(String::as_str).eq(other.tracepoint()));
+            let as_modelled =
+                obs.auth_counters == want && traced_as_modelled && obs.replies.is_empty();
             let seen = if as_modelled {
                 words::receiver_verdict(other)
             } else {
                 format!(
-                    "{}; {}",
+                    "{}; {}; tracepoints: {}",
                     words::replies(&obs.replies),
-                    words::counters(&obs.auth_counters)
+                    words::counters(&obs.auth_counters),
+                    obs.trace
+                        .as_ref()
+                        .map_or("not traced".to_owned(), |t| words::tracepoints(t))
                 )
             };
             rec.step(words::receiver_verdict(other), seen.clone());
