@@ -246,6 +246,18 @@ fn rows() -> Vec<Row> {
             },
             summary: "an unsigned SYN at rcv_nxt (not after it) does not reopen TIME-WAIT: answered by a signed ACK",
         },
+        Row {
+            setup: TimeWait,
+            name: "ack-at-rcv-nxt",
+            salt: 61,
+            probe: Probe::Edge {
+                flags: TcpFlags::ACK,
+                edge: Edge::RcvNxt,
+                delta: 0,
+                payload: &[],
+            },
+            summary: "an unsigned bare ACK at rcv_nxt is ignored in TIME-WAIT (only an RST or a bare ACK may sit there): no reply, the socket stays",
+        },
     ]
 }
 
