@@ -7,9 +7,7 @@
 //! `tests/vectors/observed/decisions/` by `ci/regen/observe-decisions.sh`,
 //! are each expectation's source.
 
-use std::collections::BTreeMap;
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::{Value, json};
 use tcpmd5::sign::sign_packet_in_place;
@@ -21,6 +19,7 @@ use tcpmd5_testkit::record::{family_id, hex};
 
 use super::decisions::{Decision, Inputs};
 use super::generate::{crafted, packet, pair};
+use super::support::{RecordedRun, recorded_runs};
 
 /// The key of the socket (or listener) for the peer.
 pub(crate) const DECISION_KEY: &[u8] = b"decision-vectors";
@@ -264,47 +263,8 @@ fn build(row: &Row, v6: bool) -> Vec<u8> {
     p
 }
 
-/// One recorded live run of the decision cases.
-#[derive(Debug)]
-struct Run {
-    kernel: String,
-    semantics: String,
-    date: String,
-    script: String,
-    cases: BTreeMap<String, String>,
-}
-
-fn runs() -> Vec<Run> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/observed/decisions");
-    let mut files: Vec<PathBuf> = fs::read_dir(dir)
-        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
-        .unwrap_or_default();
-    files.retain(|p| p.extension().is_some_and(|x| x == "json"));
-    files.sort();
-    files
-        .iter()
-        .map(|p| {
-            let v: Value = serde_json::from_str(&fs::read_to_string(p).expect("readable"))
-                .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-            let field = |k: &str| {
-                v[k].as_str()
-                    .unwrap_or_else(|| panic!("{}: no {k}", p.display()))
-                    .to_owned()
-            };
-            Run {
-                kernel: field("kernel"),
-                semantics: field("semantics"),
-                date: field("date"),
-                script: field("script"),
-                cases: v["cases"]
-                    .as_object()
-                    .unwrap_or_else(|| panic!("{}: no cases", p.display()))
-                    .iter()
-                    .map(|(id, s)| (id.clone(), s.as_str().unwrap_or("").to_owned()))
-                    .collect(),
-            }
-        })
-        .collect()
+fn runs() -> Vec<RecordedRun> {
+    recorded_runs(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/observed/decisions"))
 }
 
 /// Where `rfc2385`'s expectation comes from, per decision; `reaches_tcp`:
@@ -334,7 +294,13 @@ fn rfc_source(decision: Decision, reaches_tcp: bool) -> Value {
 /// did not pass (or report the known defect the model predicts, XFAIL) is
 /// a disagreement: the kernel wins, generation stops until the model is
 /// fixed.
-fn source(runs: &[Run], semantics: Semantics, row: &Row, family: &str, reaches_tcp: bool) -> Value {
+fn source(
+    runs: &[RecordedRun],
+    semantics: Semantics,
+    row: &Row,
+    family: &str,
+    reaches_tcp: bool,
+) -> Value {
     if semantics == Semantics::Rfc2385 {
         return rfc_source(row.decision, reaches_tcp);
     }

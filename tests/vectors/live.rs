@@ -3,59 +3,19 @@
 //! `ci/regen/observe-layouts.sh` from the conformance suite's JSON report), the
 //! RFC's text for `rfc2385`, or the model alone, said so.
 
-use std::collections::BTreeMap;
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::{Value, json};
 use tcpmd5::Semantics;
 
+use super::support::{RecordedRun, recorded_runs};
+
 /// The RFC text a strict reading's option expectations follow.
 const RFC_CITE: &str = "RFC 2385 section 3.0 (kind 19, length 18, one option), RFC 9293 section 3.1 (option list: EOL ends it, NOP pads, length covers kind and length bytes and stays within the area)";
 
-/// One recorded live run: the kernel, the semantics its cases were judged
-/// against, and each layout case's status.
-#[derive(Debug)]
-pub(crate) struct Observation {
-    kernel: String,
-    semantics: String,
-    cases: BTreeMap<String, String>,
-}
-
-fn observed_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/observed")
-}
-
 /// Every recorded run, by file name.
-pub(crate) fn observations() -> Vec<Observation> {
-    let mut files: Vec<PathBuf> = fs::read_dir(observed_dir())
-        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
-        .unwrap_or_default();
-    files.retain(|p| p.extension().is_some_and(|x| x == "json"));
-    files.sort();
-    files
-        .iter()
-        .map(|p| {
-            let v: Value = serde_json::from_str(&fs::read_to_string(p).unwrap())
-                .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-            let field = |k: &str| {
-                v[k].as_str()
-                    .unwrap_or_else(|| panic!("{}: no {k}", p.display()))
-                    .to_owned()
-            };
-            let cases = v["cases"]
-                .as_object()
-                .unwrap_or_else(|| panic!("{}: no cases", p.display()))
-                .iter()
-                .map(|(id, status)| (id.clone(), status.as_str().unwrap().to_owned()))
-                .collect();
-            Observation {
-                kernel: field("kernel"),
-                semantics: field("semantics"),
-                cases,
-            }
-        })
-        .collect()
+pub(crate) fn observations() -> Vec<RecordedRun> {
+    recorded_runs(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/observed"))
 }
 
 /// The conformance case sending `layout` to a listener with or without the
@@ -75,7 +35,7 @@ fn case_id(layout: &str, with_key: bool, family: &str) -> String {
 /// disagreement between kernel and model: the kernel wins, so generation
 /// stops until the model is fixed.
 pub(crate) fn source(
-    observed: &[Observation],
+    observed: &[RecordedRun],
     semantics: Semantics,
     layout: &str,
     with_key: bool,

@@ -73,3 +73,53 @@ pub(crate) fn vectors(group: &str) -> Vec<(PathBuf, Value)> {
     }
     out
 }
+
+/// One recorded live run (`ci/py/observed_run.py`, for the layouts and the
+/// decisions alike): the kernel, the semantics it was held to, when and by
+/// which script, and each case's status.
+#[derive(Debug)]
+pub(crate) struct RecordedRun {
+    pub kernel: String,
+    pub semantics: String,
+    pub date: String,
+    pub script: String,
+    pub cases: std::collections::BTreeMap<String, String>,
+}
+
+/// Every run recorded in `dir` (`*.json`, by file name).
+pub(crate) fn recorded_runs(dir: &Path) -> Vec<RecordedRun> {
+    let mut files: Vec<PathBuf> = fs::read_dir(dir)
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|x| x == "json"));
+    files.sort();
+    files
+        .iter()
+        .map(|p| {
+            let v: Value = serde_json::from_str(&fs::read_to_string(p).expect("readable"))
+                .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            let field = |k: &str| {
+                v[k].as_str()
+                    .unwrap_or_else(|| panic!("{}: no {k}", p.display()))
+                    .to_owned()
+            };
+            RecordedRun {
+                kernel: field("kernel"),
+                semantics: field("semantics"),
+                date: field("date"),
+                script: field("script"),
+                cases: v["cases"]
+                    .as_object()
+                    .unwrap_or_else(|| panic!("{}: no cases", p.display()))
+                    .iter()
+                    .map(|(id, status)| {
+                        let status = status
+                            .as_str()
+                            .unwrap_or_else(|| panic!("{}: status of {id}", p.display()));
+                        (id.clone(), status.to_owned())
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
+}
